@@ -1,0 +1,41 @@
+/* app.h - the running component's shared state, passed to every handler.
+ *
+ * Ownership: the app owns everything it points to except cfg (owned by
+ * main). Handlers receive stanzas borrowed; a stanza given to app_send() is
+ * borrowed too (app_send copies what it needs), so the caller releases what
+ * it created.
+ */
+#ifndef CHATDESK_APP_H
+#define CHATDESK_APP_H
+
+#include <strophe.h>
+
+struct config;
+struct store;
+struct dispatch;
+struct disco;
+struct conn;
+
+typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
+
+struct app {
+    xmpp_ctx_t *ctx;
+    const struct config *cfg;
+    struct store *store;
+    struct dispatch *dispatch;
+    struct disco *disco;
+    const char *jid; /* the component's domain, e.g. helpdesk.localhost */
+    /* The only way out: conn.c in the program, a capturing function in unit
+     * tests. */
+    app_send_fn send;
+    void *send_ud;
+    /* Module state hung off the app by the modules that own it. */
+    struct adhoc *adhoc;
+    struct domain *domain;
+};
+
+/* Send a stanza (borrowed). Stamps from= with the component JID when the
+ * stanza has none. */
+void app_send(struct app *app, xmpp_stanza_t *stanza);
+
+#endif

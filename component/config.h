@@ -1,0 +1,44 @@
+/* config.h - the INI configuration (SPEC §7), read with libinih.
+ *
+ * Unknown sections or keys and bad values are errors that name the file,
+ * line and key; nothing is half-applied.
+ */
+#ifndef CHATDESK_CONFIG_H
+#define CHATDESK_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_ADMINS 64
+
+struct config {
+    char jid[256];    /* [component] jid: the component's domain */
+    char secret[256]; /* [component] secret */
+    char host[256];   /* [component] host */
+    int port;         /* [component] port */
+    int reconnect_max; /* [component] reconnect_max: back-off cap, seconds */
+    char db_path[1024]; /* [database] path */
+    char admins[CONFIG_MAX_ADMINS][256]; /* [admins] jids, bare, lowercase */
+    size_t n_admins;
+    int answer_timeout; /* [chat] seconds */
+    int idle_timeout;   /* [chat] seconds */
+    int away_after;     /* [chat] seconds (read by the portal) */
+    int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
+};
+
+/* Fill cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Parse the INI text in file path into cfg (defaults first). Returns 0, or
+ * -1 with "PATH:LINE: message" in err. Required keys: [component] jid and
+ * secret, [database] path. */
+int config_load(struct config *cfg, const char *path, char *err,
+                size_t errlen);
+
+/* Same, from a string; name is used in messages. */
+int config_load_string(struct config *cfg, const char *text, const char *name,
+                       char *err, size_t errlen);
+
+/* 1 if bare_jid is one of the configured admins (case-insensitive). */
+int config_is_admin(const struct config *cfg, const char *bare_jid);
+
+#endif

@@ -1,0 +1,46 @@
+/* conn.h - the one owner of the component connection (XEP-0114).
+ *
+ * conn_run() connects, keeps reconnecting with capped exponential back-off
+ * when the server goes away or refuses, hands every stanza to the app's
+ * dispatch table, and returns when asked to stop or on a fatal error (the
+ * server says the secret is wrong). conn_send() is the only caller of
+ * xmpp_send(). Handlers are added once and survive reconnects.
+ */
+#ifndef CHATDESK_CONN_H
+#define CHATDESK_CONN_H
+
+#include <signal.h>
+#include <strophe.h>
+
+struct app;
+struct config;
+struct conn;
+
+enum conn_exit { CONN_EXIT_STOPPED = 0, CONN_EXIT_FATAL = 1 };
+
+/* Hooks the app gives the connection; both may be NULL. */
+struct conn_hooks {
+    void (*on_online)(struct app *app); /* after each successful handshake */
+    void (*tick)(struct app *app);      /* about once a second */
+};
+
+struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
+                      struct app *app, const struct conn_hooks *hooks);
+void conn_free(struct conn *c);
+
+/* Run until *stop becomes non-zero (returns CONN_EXIT_STOPPED after a clean
+ * stream close) or a fatal error (CONN_EXIT_FATAL, message logged). */
+enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop);
+
+/* app_send_fn for struct app: sends when online, drops (and logs) when
+ * not. ud is the struct conn. */
+void conn_send(void *ud, xmpp_stanza_t *stanza);
+
+/* 1 while the handshake has succeeded and the stream is up. */
+int conn_is_online(const struct conn *c);
+
+/* The back-off delay in ms before reconnect attempt number attempt (0-based),
+ * capped at cap_ms. Exposed for unit tests. */
+unsigned long conn_backoff_ms(unsigned attempt, unsigned long cap_ms);
+
+#endif

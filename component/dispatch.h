@@ -1,0 +1,47 @@
+/* dispatch.h - our own table from (stanza kind, element, namespace) to
+ * handler.
+ *
+ * libstrophe hands every stanza to one handler per kind (conn.c); that
+ * handler calls dispatch_stanza(). iq get/set are routed by the name and
+ * namespace of their first child element; an iq that no entry matches is
+ * answered with <service-unavailable/> (and a text), so no request goes
+ * unanswered. Message and presence handlers are tried in order until one
+ * returns DISPATCH_HANDLED.
+ */
+#ifndef CHATDESK_DISPATCH_H
+#define CHATDESK_DISPATCH_H
+
+#include <strophe.h>
+
+struct app;
+struct dispatch;
+
+enum dispatch_result { DISPATCH_PASS = 0, DISPATCH_HANDLED = 1 };
+
+/* iq handler: iq is the whole request, payload its first child element. The
+ * handler must answer (result or error) exactly once. */
+typedef void (*dispatch_iq_fn)(struct app *app, xmpp_stanza_t *iq,
+                               xmpp_stanza_t *payload, void *ud);
+
+/* message / presence handler. */
+typedef enum dispatch_result (*dispatch_stanza_fn)(struct app *app,
+                                                   xmpp_stanza_t *stanza,
+                                                   void *ud);
+
+struct dispatch *dispatch_new(void);
+void dispatch_free(struct dispatch *d);
+
+/* type is "get" or "set"; name and ns identify the payload. Adding the same
+ * (type, name, ns) twice replaces the earlier entry. Returns 0 or -1. */
+int dispatch_add_iq(struct dispatch *d, const char *type, const char *name,
+                    const char *ns, dispatch_iq_fn fn, void *ud);
+
+/* kind is "message" or "presence". Returns 0 or -1. */
+int dispatch_add(struct dispatch *d, const char *kind, dispatch_stanza_fn fn,
+                 void *ud);
+
+/* Route one incoming stanza (borrowed). */
+void dispatch_stanza(struct dispatch *d, struct app *app,
+                     xmpp_stanza_t *stanza);
+
+#endif

@@ -1,0 +1,160 @@
+/* main.c - chatdesk: the helpdesk chat component.
+ *
+ * Exit codes: 0 stopped cleanly, 1 fatal runtime error (e.g. the server
+ * refused the component secret, or another instance holds the database),
+ * 2 bad command line or configuration.
+ */
+#include "app.h"
+#include "config.h"
+#include "conn.h"
+#include "disco.h"
+#include "dispatch.h"
+#include "lock.h"
+#include "log.h"
+#include "modules.h"
+#include "store.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static volatile sig_atomic_t main__stop;
+
+static void main__on_signal(int sig)
+{
+    (void)sig;
+    main__stop = 1;
+}
+
+static void main__usage(FILE *out)
+{
+    fputs("Usage: chatdesk -c FILE\n"
+          "       chatdesk --help | --version\n"
+          "\n"
+          "Runs the chatdesk helpdesk chat component (XEP-0114) in the\n"
+          "foreground, connected to the XMPP server named in FILE (INI,\n"
+          "see config/chatdesk.ini.example). Logs go to stderr; SIGTERM or\n"
+          "SIGINT stop it cleanly.\n"
+          "\n"
+          "  -c, --config FILE   the configuration file\n"
+          "  -h, --help          show this help\n"
+          "  -V, --version       show the version\n",
+          out);
+}
+
+/* Returns the config path, or NULL after printing (exit code in *code). */
+static const char *main__args(int argc, char **argv, int *code)
+{
+    const char *path = NULL;
+    *code = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            main__usage(stdout);
+            return NULL;
+        }
+        if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            printf("chatdesk %s\n", CHATDESK_VERSION);
+            return NULL;
+        }
+        if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+            path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "chatdesk: unexpected argument '%s'\n", a);
+        *code = 2;
+        main__usage(stderr);
+        return NULL;
+    }
+    if (!path) {
+        fprintf(stderr, "chatdesk: no configuration file given (-c FILE)\n");
+        main__usage(stderr);
+        *code = 2;
+    }
+    return path;
+}
+
+static void main__strophe_log(void *ud, xmpp_log_level_t level,
+                              const char *area, const char *msg)
+{
+    (void)ud;
+    static const enum log_level map[] = {LOG_DEBUG, LOG_DEBUG, LOG_WARN,
+                                         LOG_WARN};
+    log_msg(map[level], area, "%s", msg);
+}
+
+static void main__signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = main__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int main__run(const struct config *cfg, struct store *store)
+{
+    xmpp_log_t logger = {main__strophe_log, NULL};
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, &logger);
+    struct app app = {.ctx = ctx, .cfg = cfg, .store = store,
+                      .dispatch = dispatch_new(), .disco = disco_new(),
+                      .jid = cfg->jid};
+    static const struct conn_hooks hooks = {.tick = modules_tick};
+    struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
+    int code = 1;
+    if (!ctx || !app.dispatch || !app.disco || !conn) {
+        log_error("main", "out of memory");
+        goto out;
+    }
+    app.send = conn_send;
+    app.send_ud = conn;
+    if (modules_register(&app) != 0) {
+        log_error("main", "cannot register the protocol modules");
+        goto out;
+    }
+    code = conn_run(conn, &main__stop) == CONN_EXIT_STOPPED ? 0 : 1;
+    log_info("main", code ? "stopped on a fatal error" : "stopped");
+out:
+    modules_free(&app);
+    conn_free(conn);
+    disco_free(app.disco);
+    dispatch_free(app.dispatch);
+    if (ctx)
+        xmpp_ctx_free(ctx);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    int code;
+    const char *path = main__args(argc, argv, &code);
+    if (!path)
+        return code;
+    static struct config cfg;
+    char err[1024];
+    if (config_load(&cfg, path, err, sizeof err) != 0) {
+        fprintf(stderr, "chatdesk: %s\n", err);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    int lock = lock_acquire(cfg.db_path, err, sizeof err);
+    if (lock < 0) {
+        log_error("main", "%s", err);
+        return 1;
+    }
+    struct store *store = store_open(cfg.db_path, err, sizeof err);
+    if (!store) {
+        log_error("main", "%s", err);
+        lock_release(lock);
+        return 1;
+    }
+    main__signals();
+    xmpp_initialize();
+    code = main__run(&cfg, store);
+    xmpp_shutdown();
+    store_close(store);
+    lock_release(lock);
+    return code;
+}

@@ -1,0 +1,17 @@
+/* modules.h - the list of protocol modules the program registers. */
+#ifndef CHATDESK_MODULES_H
+#define CHATDESK_MODULES_H
+
+struct app;
+
+/* Call every xepNNNN_register() in order. Returns 0 or -1. */
+int modules_register(struct app *app);
+
+/* Release what the modules hung off the app (app->adhoc, ...). */
+void modules_free(struct app *app);
+
+/* Periodic work (reaping stale ad-hoc sessions, timeouts); about once a
+ * second. */
+void modules_tick(struct app *app);
+
+#endif

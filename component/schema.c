@@ -1,0 +1,58 @@
+/* schema.c - the database schema as numbered migrations.
+ *
+ * Never edit a migration that has shipped: append a new one. Entry i moves
+ * the schema from version i to i+1 (PRAGMA user_version).
+ */
+#include "store.h"
+
+const char *const chatdesk_migrations[] = {
+    /* 1: bookkeeping only; the chat domain adds its tables after it. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /* 2: the chat domain's directory, global settings and tickets.
+     * Tri-state overrides: NULL = inherit, 1 = on, 0 = off.
+     * JIDs are stored bare and lowercased. Times are epoch seconds. */
+    "CREATE TABLE companies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (name <> ''),"
+    "  chat INTEGER CHECK (chat IN (0, 1)),"
+    "  pre_ticket INTEGER CHECK (pre_ticket IN (0, 1)),"
+    "  callback INTEGER CHECK (callback IN (0, 1)));"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  company_id INTEGER NOT NULL REFERENCES companies(id),"
+    "  jid TEXT NOT NULL UNIQUE CHECK (jid <> ''),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  chat INTEGER CHECK (chat IN (0, 1)));"
+    "CREATE INDEX contacts_company ON contacts(company_id);"
+    "CREATE TABLE techs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  jid TEXT NOT NULL UNIQUE CHECK (jid <> ''),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)));"
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE tickets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  company_id INTEGER REFERENCES companies(id),"
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  summary TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (status IN ('open', 'closed')),"
+    "  created INTEGER NOT NULL,"
+    "  closed INTEGER);"
+    "CREATE INDEX tickets_company ON tickets(company_id);"
+    "CREATE INDEX tickets_contact ON tickets(contact_id);"
+    "CREATE TABLE ticket_notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('transcript', 'callback', 'closing_note', 'text')),"
+    "  author TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+};
+
+const size_t chatdesk_migrations_count =
+    sizeof chatdesk_migrations / sizeof chatdesk_migrations[0];

@@ -1,0 +1,46 @@
+/* store.h - the sqlite store: one database file, WAL, numbered migrations.
+ *
+ * The schema is a list of migrations (schema.c); migration N moves the
+ * database from PRAGMA user_version N-1 to N inside one transaction. Modules
+ * that keep data prepare their statements once against store_db() and
+ * finalize them before store_close().
+ */
+#ifndef CHATDESK_STORE_H
+#define CHATDESK_STORE_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+struct store;
+
+/* The migrations, in order: chatdesk_migrations[i] takes the schema from
+ * version i to i+1. Defined in schema.c. */
+extern const char *const chatdesk_migrations[];
+extern const size_t chatdesk_migrations_count;
+
+/* Open (creating if needed) the database at path (":memory:" for tests),
+ * switch on WAL and foreign keys, and run the pending migrations. On failure
+ * returns NULL and writes a message into err. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+
+/* Close the database. Every statement prepared on it must be finalized. */
+void store_close(struct store *st);
+
+/* The underlying handle, borrowed. */
+sqlite3 *store_db(struct store *st);
+
+/* The schema version the database is at (PRAGMA user_version). */
+int store_schema_version(struct store *st);
+
+/* Run migrations[from..count-1] on db; exposed for the migration tests.
+ * Returns 0 or -1 with a message in err; a failed migration leaves the
+ * database at the last version that succeeded. */
+int store_migrate(sqlite3 *db, const char *const *migrations, size_t count,
+                  char *err, size_t errlen);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or -1. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+#endif

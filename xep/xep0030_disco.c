@@ -1,0 +1,75 @@
+/* xep0030_disco.c - see xep0030_disco.h */
+#include "xep0030_disco.h"
+
+#include "app.h"
+#include "disco.h"
+#include "dispatch.h"
+#include "stanza.h"
+
+#include <string.h>
+
+/* 1 when the iq is addressed to the component's own domain (no local part,
+ * no resource). Room JIDs are answered by the MUC module. */
+static int xep0030__to_service(struct app *app, xmpp_stanza_t *iq)
+{
+    const char *to = xmpp_stanza_get_to(iq);
+    return !to || !strcmp(to, app->jid);
+}
+
+static void xep0030__info(struct app *app, xmpp_stanza_t *iq,
+                          xmpp_stanza_t *payload, void *ud)
+{
+    (void)ud;
+    const char *node = xmpp_stanza_get_attribute(payload, "node");
+    if (!xep0030__to_service(app, iq) || (node && *node)) {
+        send_error(app, iq, "cancel", "item-not-found",
+                   "There is no such entity or node on this service.");
+        return;
+    }
+    xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
+    xmpp_stanza_t *q = stanza_add_child_ns(res, "query", NS_DISCO_INFO);
+    disco_fill_info(app->disco, q);
+    app_send(app, res);
+    xmpp_stanza_release(res);
+}
+
+static void xep0030__items(struct app *app, xmpp_stanza_t *iq,
+                           xmpp_stanza_t *payload, void *ud)
+{
+    (void)ud;
+    const char *node = xmpp_stanza_get_attribute(payload, "node");
+    if (!xep0030__to_service(app, iq)) {
+        send_error(app, iq, "cancel", "item-not-found",
+                   "There is no such entity on this service.");
+        return;
+    }
+    xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
+    xmpp_stanza_t *q = stanza_add_child_ns(res, "query", NS_DISCO_ITEMS);
+    if (node)
+        xmpp_stanza_set_attribute(q, "node", node);
+    if (disco_fill_items(app->disco, app, node, xmpp_stanza_get_from(iq),
+                         q) != 0 &&
+        node && *node) {
+        xmpp_stanza_release(res);
+        send_error(app, iq, "cancel", "item-not-found",
+                   "There is no such node on this service.");
+        return;
+    }
+    app_send(app, res);
+    xmpp_stanza_release(res);
+}
+
+int xep0030_register(struct app *app)
+{
+    if (disco_add_identity(app->disco, "component", "generic",
+                           "chatdesk helpdesk chat") ||
+        disco_add_feature(app->disco, NS_DISCO_INFO) ||
+        disco_add_feature(app->disco, NS_DISCO_ITEMS))
+        return -1;
+    if (dispatch_add_iq(app->dispatch, "get", "query", NS_DISCO_INFO,
+                        xep0030__info, NULL) ||
+        dispatch_add_iq(app->dispatch, "get", "query", NS_DISCO_ITEMS,
+                        xep0030__items, NULL))
+        return -1;
+    return 0;
+}
