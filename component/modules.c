@@ -2,24 +2,53 @@
 #include "modules.h"
 
 #include "app.h"
+#include "domain.h"
+#include "log.h"
 #include "xep0030_disco.h"
+#include "xep0050_adhoc.h"
 #include "xep0092_version.h"
 #include "xep0199_ping.h"
 
+static unsigned modules__roles(struct app *app, const char *bare_jid,
+                               void *ud)
+{
+    (void)ud;
+    switch (domain_role(app->domain, bare_jid)) {
+    case ROLE_ADMIN:
+        return ADHOC_ROLE_ADMIN | ADHOC_ROLE_TECH;
+    case ROLE_TECH:
+        return ADHOC_ROLE_TECH;
+    case ROLE_CONTACT:
+        return ADHOC_ROLE_CONTACT;
+    default:
+        return ADHOC_ROLE_NONE;
+    }
+}
+
 int modules_register(struct app *app)
 {
+    char err[512];
+    app->domain = domain_open(app->store, app->cfg, err, sizeof err);
+    if (!app->domain) {
+        log_error("modules", "cannot open the chat domain: %s", err);
+        return -1;
+    }
     if (xep0030_register(app) || xep0092_register(app) ||
-        xep0199_register(app))
+        xep0199_register(app) || xep0050_register(app) ||
+        adhoc_set_role_fn(app, modules__roles, NULL))
         return -1;
     return 0;
 }
 
 void modules_free(struct app *app)
 {
-    (void)app;
+    xep0050_free(app);
+    domain_close(app->domain);
+    app->domain = NULL;
 }
 
 void modules_tick(struct app *app)
 {
-    (void)app;
+    if (app->adhoc)
+        adhoc_reap(app);
 }
