@@ -28,6 +28,7 @@ struct conn {
     uint64_t next_try_ms;   /* monotonic time of the next connect attempt */
     uint64_t next_tick_ms;
     int fatal;
+    int stopping; /* conn__shutdown() under way: no reconnect */
 };
 
 #define CONN_BACKOFF_BASE_MS 250UL
@@ -83,6 +84,10 @@ static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
             c->hooks.on_online(c->app);
         return;
     }
+    if (c->stopping) {
+        c->state = CONN_IDLE;
+        return;
+    }
     if (se && se->type == XMPP_SE_NOT_AUTHORIZED) {
         log_error("conn",
                   "the server refused the component handshake for %s: the "
@@ -100,6 +105,12 @@ static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
         log_warn("conn", "cannot connect to %s:%d (error %d)", c->cfg->host,
                  c->cfg->port, error);
     conn__schedule_retry(c);
+}
+
+static void conn__ignore_event(xmpp_conn_t *xc, xmpp_conn_event_t event,
+                               int error, xmpp_stream_error_t *se, void *ud)
+{
+    (void)xc, (void)event, (void)error, (void)se, (void)ud;
 }
 
 /* libstrophe 0.12 allocates its stream-management state only in
@@ -121,8 +132,8 @@ static int conn__give_sm_state(struct conn *c)
     xmpp_conn_t *tmp = xmpp_conn_new(c->ctx);
     xmpp_conn_set_jid(tmp, "sm-workaround@localhost");
     xmpp_conn_set_flags(tmp, XMPP_CONN_FLAG_DISABLE_TLS);
-    int rc = xmpp_connect_client(tmp, "127.0.0.1", ntohs(sa.sin_port), NULL,
-                                 NULL);
+    int rc = xmpp_connect_client(tmp, "127.0.0.1", ntohs(sa.sin_port),
+                                 conn__ignore_event, NULL);
     if (rc == XMPP_EOK) {
         xmpp_disconnect(tmp);
         for (int i = 0; i < 100 && !xmpp_conn_is_disconnected(tmp); i++)
@@ -147,9 +158,8 @@ static void conn__try_connect(struct conn *c)
         xmpp_conn_set_jid(c->xc, c->cfg->jid);
         xmpp_conn_set_pass(c->xc, c->cfg->secret);
         xmpp_conn_set_sockopt_callback(c->xc, conn__sockopt);
-        xmpp_handler_add(c->xc, conn__stanza, NULL, "iq", NULL, c);
-        xmpp_handler_add(c->xc, conn__stanza, NULL, "message", NULL, c);
-        xmpp_handler_add(c->xc, conn__stanza, NULL, "presence", NULL, c);
+        /* One handler for every stanza; dispatch.c sorts them by kind. */
+        xmpp_handler_add(c->xc, conn__stanza, NULL, NULL, NULL, c);
         if (conn__give_sm_state(c) != 0) {
             log_error("conn", "cannot prepare the connection state");
             c->fatal = 1;
@@ -209,6 +219,7 @@ static void conn__shutdown(struct conn *c)
     if (!c->xc || xmpp_conn_is_disconnected(c->xc))
         return;
     log_info("conn", "closing the stream");
+    c->stopping = 1;
     xmpp_disconnect(c->xc);
     uint64_t deadline = clock_mono_ms() + 2000;
     while (!xmpp_conn_is_disconnected(c->xc) && clock_mono_ms() < deadline)
