@@ -1,0 +1,169 @@
+/* test_dispatch.c - the dispatch table and the built-in XEPs (disco,
+ * version, ping), stanza by stanza. */
+#include "testkit.h"
+
+#include "conn.h"
+#include "xep0030_disco.h"
+#include "xep0092_version.h"
+#include "xep0199_ping.h"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    testkit_setup();
+    assert_int_equal(xep0030_register(&tk.app), 0);
+    assert_int_equal(xep0092_register(&tk.app), 0);
+    assert_int_equal(xep0199_register(&tk.app), 0);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    testkit_teardown();
+    return 0;
+}
+
+static void test_ping_answered(void **state)
+{
+    (void)state;
+    testkit_feed("<iq type='get' id='p1' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "result");
+    assert_string_equal(xmpp_stanza_get_id(tk.sent[0]), "p1");
+    assert_string_equal(xmpp_stanza_get_to(tk.sent[0]), "a@localhost/r");
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[0]),
+                        "helpdesk.localhost");
+}
+
+static void test_unknown_iq_is_service_unavailable(void **state)
+{
+    (void)state;
+    const char *types[] = {"get", "set"};
+    for (int i = 0; i < 2; i++) {
+        char xml[256];
+        snprintf(xml, sizeof xml,
+                 "<iq type='%s' id='u' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><q xmlns='urn:x:unknown'/></iq>",
+                 types[i]);
+        testkit_feed(xml);
+        assert_int_equal(tk.n_sent, 1);
+        assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "error");
+        assert_string_equal(testkit_error(0), "service-unavailable");
+        assert_true(testkit_contains(0, "<text"));
+    }
+}
+
+static void test_iq_without_payload_is_bad_request(void **state)
+{
+    (void)state;
+    testkit_feed("<iq type='get' id='e' from='a@localhost/r' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(testkit_error(0), "bad-request");
+}
+
+static void test_results_and_errors_are_not_answered(void **state)
+{
+    (void)state;
+    testkit_feed("<iq type='result' id='r' from='a@localhost/r' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(tk.n_sent, 0);
+    testkit_feed("<iq type='error' id='r' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><q xmlns='urn:x'/></iq>");
+    assert_int_equal(tk.n_sent, 0);
+}
+
+static void test_disco_info(void **state)
+{
+    (void)state;
+    testkit_feed("<iq type='get' id='d' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><query "
+                 "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "result");
+    assert_true(testkit_contains(0, "category=\"component\""));
+    assert_true(testkit_contains(0, "var=\"urn:xmpp:ping\""));
+    assert_true(testkit_contains(0, "var=\"jabber:iq:version\""));
+    testkit_feed("<iq type='get' id='d2' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><query node='nope' "
+                 "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_string_equal(testkit_error(0), "item-not-found");
+}
+
+static void test_version(void **state)
+{
+    (void)state;
+    testkit_feed("<iq type='get' id='v' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><query "
+                 "xmlns='jabber:iq:version'/></iq>");
+    assert_int_equal(tk.n_sent, 1);
+    assert_true(testkit_contains(0, "<name>chatdesk</name>"));
+    assert_true(testkit_contains(0, "<version>" CHATDESK_VERSION));
+}
+
+static int calls[2];
+
+static enum dispatch_result first(struct app *app, xmpp_stanza_t *s,
+                                  void *ud)
+{
+    (void)app, (void)s, (void)ud;
+    calls[0]++;
+    return DISPATCH_PASS;
+}
+
+static enum dispatch_result second(struct app *app, xmpp_stanza_t *s,
+                                   void *ud)
+{
+    (void)app, (void)s, (void)ud;
+    calls[1]++;
+    return DISPATCH_HANDLED;
+}
+
+static void test_message_handlers_in_order(void **state)
+{
+    (void)state;
+    assert_int_equal(dispatch_add(tk.app.dispatch, "message", first, NULL),
+                     0);
+    assert_int_equal(dispatch_add(tk.app.dispatch, "message", second, NULL),
+                     0);
+    assert_int_equal(dispatch_add(tk.app.dispatch, "presence", first, NULL),
+                     0);
+    assert_int_equal(dispatch_add(tk.app.dispatch, "bogus", first, NULL),
+                     -1);
+    testkit_feed("<message from='a@localhost/r' to='helpdesk.localhost'>"
+                 "<body>hi</body></message>");
+    assert_int_equal(calls[0], 1);
+    assert_int_equal(calls[1], 1);
+    testkit_feed("<presence from='a@localhost/r' to='helpdesk.localhost'/>");
+    assert_int_equal(calls[0], 2);
+    assert_int_equal(calls[1], 1);
+}
+
+static void test_backoff_is_capped_exponential(void **state)
+{
+    (void)state;
+    assert_int_equal(conn_backoff_ms(0, 30000), 250);
+    assert_int_equal(conn_backoff_ms(1, 30000), 500);
+    assert_int_equal(conn_backoff_ms(2, 30000), 1000);
+    assert_int_equal(conn_backoff_ms(6, 30000), 16000);
+    assert_int_equal(conn_backoff_ms(7, 30000), 30000);
+    assert_int_equal(conn_backoff_ms(1000, 30000), 30000);
+    assert_int_equal(conn_backoff_ms(3, 2000), 2000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ping_answered),
+        cmocka_unit_test(test_unknown_iq_is_service_unavailable),
+        cmocka_unit_test(test_iq_without_payload_is_bad_request),
+        cmocka_unit_test(test_results_and_errors_are_not_answered),
+        cmocka_unit_test(test_disco_info),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_message_handlers_in_order),
+        cmocka_unit_test(test_backoff_is_capped_exponential),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

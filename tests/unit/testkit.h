@@ -1,0 +1,108 @@
+/* testkit.h - a shared harness for unit tests that drive the component's
+ * dispatch table without a network: an app whose sender captures stanzas.
+ *
+ *   testkit_setup();                      // app with ctx/dispatch/disco
+ *   xep0199_register(&tk.app);
+ *   testkit_feed("<iq type='get' .../>");  // through dispatch_stanza()
+ *   assert_int_equal(tk.n_sent, 1);
+ *   assert_string_equal(testkit_error(0), "service-unavailable");
+ *   testkit_teardown();                    // zero leaks under ASan
+ */
+#ifndef CHATDESK_TESTKIT_H
+#define CHATDESK_TESTKIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <strophe.h>
+
+#include "app.h"
+#include "disco.h"
+#include "dispatch.h"
+#include "stanza.h"
+
+#define TESTKIT_MAX_SENT 64
+
+static struct testkit {
+    struct app app;
+    xmpp_stanza_t *sent[TESTKIT_MAX_SENT];
+    int n_sent;
+} tk;
+
+static void testkit__capture(void *ud, xmpp_stanza_t *stanza)
+{
+    (void)ud;
+    assert_true(tk.n_sent < TESTKIT_MAX_SENT);
+    tk.sent[tk.n_sent++] = xmpp_stanza_copy(stanza);
+}
+
+static inline void testkit_clear(void)
+{
+    while (tk.n_sent > 0)
+        xmpp_stanza_release(tk.sent[--tk.n_sent]);
+}
+
+static inline void testkit_setup(void)
+{
+    memset(&tk, 0, sizeof tk);
+    xmpp_initialize();
+    tk.app.ctx = xmpp_ctx_new(NULL, NULL);
+    tk.app.dispatch = dispatch_new();
+    tk.app.disco = disco_new();
+    tk.app.jid = "helpdesk.localhost";
+    tk.app.send = testkit__capture;
+}
+
+static inline void testkit_teardown(void)
+{
+    testkit_clear();
+    dispatch_free(tk.app.dispatch);
+    disco_free(tk.app.disco);
+    xmpp_ctx_free(tk.app.ctx);
+    xmpp_shutdown();
+}
+
+/* Parse xml and route it through dispatch_stanza(); clears earlier sends. */
+static inline void testkit_feed(const char *xml)
+{
+    xmpp_stanza_t *s = xmpp_stanza_new_from_string(tk.app.ctx, xml);
+    assert_non_null(s);
+    testkit_clear();
+    dispatch_stanza(tk.app.dispatch, &tk.app, s);
+    xmpp_stanza_release(s);
+}
+
+/* The defined condition of sent stanza i's <error/>, or NULL. */
+static inline const char *testkit_error(int i)
+{
+    assert_true(i < tk.n_sent);
+    xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(tk.sent[i], "error");
+    if (!e)
+        return NULL;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(e); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *ns = xmpp_stanza_get_ns(c);
+        if (xmpp_stanza_is_tag(c) && ns && !strcmp(ns, NS_STANZAS) &&
+            strcmp(xmpp_stanza_get_name(c), "text"))
+            return xmpp_stanza_get_name(c);
+    }
+    return NULL;
+}
+
+/* 1 if sent stanza i, serialized, contains needle. */
+static inline int testkit_contains(int i, const char *needle)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    assert_true(i < tk.n_sent);
+    assert_int_equal(xmpp_stanza_to_text(tk.sent[i], &buf, &len), XMPP_EOK);
+    int found = strstr(buf, needle) != NULL;
+    xmpp_free(tk.app.ctx, buf);
+    return found;
+}
+
+#endif
