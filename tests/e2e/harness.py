@@ -440,7 +440,7 @@ def main(tests, users=(), chatdesk_extra="", start_chatdesk=True):
             finally:
                 loop.run_until_complete(env.close_clients())
             sys.stdout.flush()
-        rc = env.shutdown(keep=failed > 0)
+        rc = env.shutdown(keep=failed > 0 or bool(os.environ.get("CHATDESK_KEEP")))
         if rc != 0:
             failed += 1
             print("FAIL  chatdesk exited %d on SIGTERM (log in %s)" %
