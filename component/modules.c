@@ -2,6 +2,8 @@
 #include "modules.h"
 
 #include "app.h"
+#include "commands_admin.h"
+#include "commands_tickets.h"
 #include "domain.h"
 #include "log.h"
 #include "xep0030_disco.h"
@@ -35,7 +37,8 @@ int modules_register(struct app *app)
     }
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
-        adhoc_set_role_fn(app, modules__roles, NULL))
+        adhoc_set_role_fn(app, modules__roles, NULL) ||
+        commands_admin_register(app) || commands_tickets_register(app))
         return -1;
     return 0;
 }
