@@ -2,8 +2,11 @@
 #include "domain.h"
 
 #include "config.h"
+#include "presence.h"
+#include "sessions.h"
 #include "tickets.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct domain *domain_open(struct store *st, const struct config *cfg,
@@ -20,7 +23,11 @@ struct domain *domain_open(struct store *st, const struct config *cfg,
         d->settings = settings_open(st, err, errlen);
     if (d->settings)
         d->tickets = ticket_store_sqlite_new(st, err, errlen);
-    if (!d->tickets) {
+    if (d->tickets)
+        d->sessions = sessions_open(st, d->dir, d->tickets, err, errlen);
+    if (d->sessions && !(d->presence = presence_new()))
+        snprintf(err, errlen, "out of memory");
+    if (!d->presence) {
         domain_close(d);
         return NULL;
     }
@@ -31,6 +38,8 @@ void domain_close(struct domain *d)
 {
     if (!d)
         return;
+    presence_free(d->presence);
+    sessions_close(d->sessions);
     ticket_store_destroy(d->tickets);
     settings_close(d->settings);
     directory_close(d->dir);

@@ -11,11 +11,15 @@
 struct store;
 struct config;
 struct ticket_store;
+struct sessions;
+struct presence_tracker;
 
 struct domain {
     struct directory *dir;
     struct settings_store *settings;
     struct ticket_store *tickets;
+    struct sessions *sessions;
+    struct presence_tracker *presence; /* in memory only */
     const struct config *cfg;
     const char *admins[64]; /* pointers into cfg->admins */
     size_t n_admins;

@@ -52,6 +52,51 @@ const char *const chatdesk_migrations[] = {
     "  created INTEGER NOT NULL,"
     "  text TEXT NOT NULL);"
     "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+
+    /* 3: chat sessions, their members and their messages (sessions.h).
+     * JIDs are bare and lowercased; times are epoch seconds. A session's
+     * room is chat-<id>. messages.id orders a room's history; stanza_id is
+     * the XEP-0359 id handed to clients. */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  company_id INTEGER REFERENCES companies(id),"
+    "  contact_jid TEXT NOT NULL CHECK (contact_jid <> ''),"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting', 'active', 'ended',"
+    "    'abandoned', 'callback', 'closed')),"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL,"
+    "  answered_at INTEGER,"
+    "  answered_by TEXT,"
+    "  ended_at INTEGER,"
+    "  closer_jid TEXT,"
+    "  last_activity INTEGER NOT NULL,"
+    "  callback_phone TEXT,"
+    "  callback_note TEXT,"
+    "  closing_note TEXT,"
+    "  closing_note_by TEXT,"
+    "  closing_note_at INTEGER);"
+    "CREATE INDEX sessions_state ON sessions(state, created);"
+    "CREATE INDEX sessions_ticket ON sessions(ticket_id);"
+    "CREATE INDEX sessions_contact ON sessions(contact_jid);"
+    "CREATE TABLE session_members ("
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  jid TEXT NOT NULL CHECK (jid <> ''),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('contact', 'tech')),"
+    "  nick TEXT NOT NULL,"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (session_id, jid));"
+    "CREATE INDEX session_members_jid ON session_members(jid);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  stanza_id TEXT NOT NULL UNIQUE,"
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  from_jid TEXT NOT NULL,"
+    "  nick TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('chat', 'system')));"
+    "CREATE INDEX messages_session ON messages(session_id, id);",
 };
 
 const size_t chatdesk_migrations_count =

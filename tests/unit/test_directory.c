@@ -70,7 +70,7 @@ static int64_t add_contact(struct directory *dir, int64_t company,
 static void test_schema_version(void **state)
 {
     struct fixture *fx = *state;
-    assert_int_equal(store_schema_version(fx->st), 2);
+    assert_true(store_schema_version(fx->st) >= 2);
 }
 
 static void test_jid_bare(void **state)

@@ -1,0 +1,329 @@
+/* sessions.h - chat sessions: persistence and the state machine (SPEC §3,
+ * §4). Plain C; xep/ turns stanzas into these calls.
+ *
+ * A session belongs to one ticket and one contact, and is the MUC room
+ * chat-<id>. Its members are its contact and the techs who joined. Tables:
+ * sessions, session_members, messages (schema migration 3).
+ *
+ * States and transitions ("live" = waiting or active):
+ *
+ *   op              waiting     active      ended  abandoned  callback closed
+ *   tech_join       active (1)  active (2)  STATE  STATE      STATE    STATE
+ *   contact_gone    abandoned   -           -      -          -        -
+ *   end_by_tech     ended       ended       STATE  closed     closed   STATE
+ *   end_by_contact  abandoned   ended       STATE  STATE      STATE    STATE
+ *   callback        callback    STATE       STATE  STATE      STATE    STATE
+ *   add_message     ok          ok          STATE  STATE      STATE    STATE
+ *
+ *   (1) this join took the session (result.took): tell the other techs.
+ *   (2) another tech joins: only a member is added.
+ *   -   contact_gone leaves every other state unchanged and succeeds.
+ *   STATE: refused with SESS_ERR_STATE and a text naming the state, e.g.
+ *   "This session has already ended".
+ *   end_by_contact on a waiting session gives abandoned, not ended: SPEC §3
+ *   defines abandoned as "the contact left or ended while waiting".
+ *
+ * Transcript: every function that moves a session out of the live states
+ * (to ended, abandoned or callback) first stores a system notice in the room
+ * ("Bob ended the chat.", "Alice left before a technician answered.", the
+ * callback request with phone and note) and then appends the whole room as a
+ * transcript note to the ticket (ticket_add_note kind transcript), in the
+ * same transaction as the state change: the transcript is written exactly
+ * once and is complete, because a session that is not live refuses further
+ * messages. Closing (abandoned|callback -> closed) writes no transcript.
+ * A callback also adds a ticket note of kind callback; a closing note adds
+ * one of kind closing_note (each edit appends a new one). If the ticket
+ * store refuses a note, the whole transition is rolled back (SESS_ERR_STORE).
+ *
+ * Transcript text: one entry per message, oldest first,
+ *   [YYYY-MM-DD HH:MM:SS UTC] nick: body      (chat)
+ *   [YYYY-MM-DD HH:MM:SS UTC] * body          (system notice)
+ * joined by "\n". A body with line breaks continues on following lines
+ * indented by four spaces, so every line starting with '[' opens a message.
+ *
+ * Contact end rules (end_by_contact) and callback rules come from
+ * permissions (PERM_END_CHAT, PERM_CALLBACK) with: waited = now - created
+ * (for an answered session: answered_at - created), idle = now -
+ * last_activity. last_activity is the creation time, then the time a tech
+ * took the session, then the time of each chat message (system notices do
+ * not count).
+ *
+ * Closer and closing note: the tech who ends (or closes) a session is its
+ * closer. Only the closer may add or edit the closing note. A session ended
+ * by its contact has no closer; the first tech member who writes its closing
+ * note becomes the closer.
+ *
+ * Who may call what is checked by the caller (roles come from the directory
+ * and the config); this module checks only what it knows: the contact of a
+ * session may not act as its tech, only the session's contact may end it as
+ * contact or ask for a callback, chat messages come from members.
+ *
+ * Result codes and their XMPP conditions:
+ *   SESS_OK
+ *   SESS_ERR_NOT_FOUND   no such session           <item-not-found/>
+ *   SESS_ERR_STATE       not from this state       <not-allowed/>
+ *   SESS_ERR_FORBIDDEN   not this session's role   <forbidden/>
+ *   SESS_ERR_DISABLED    callbacks switched off    <forbidden/>
+ *   SESS_ERR_NOT_YET     a timing rule refuses     <not-allowed/>
+ *   SESS_ERR_NOT_CONTACT not a contact (directory) <not-authorized/>
+ *   SESS_ERR_INVALID     bad argument              <bad-request/>
+ *   SESS_ERR_STORE       database / ticket store   <internal-server-error/>
+ * On anything but SESS_OK sessions_error() holds a sentence for the XMPP
+ * <text/>, borrowed until the next call.
+ *
+ * Transactions: every writing function runs in its own transaction and
+ * returns only after COMMIT, so a stanza id it returns may be broadcast at
+ * once. Writing functions must therefore not be called inside a caller's
+ * transaction (they refuse with SESS_ERR_STORE).
+ *
+ * Ownership: struct sessions borrows the store, directory and ticket store
+ * (they must outlive it) and owns its prepared statements. Strings in a
+ * struct sess_info / sess_member / sess_message are heap copies owned by
+ * the struct (never NULL; "" for no value): free them with the _clear and
+ * _list_free functions. struct sess_result is plain data. Arguments are
+ * borrowed for the call. JID arguments may carry a resource (ignored) and
+ * any case; they are stored bare and lowercased.
+ */
+#ifndef CHATDESK_SESSIONS_H
+#define CHATDESK_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct directory;
+struct ticket_store;
+struct settings;
+
+#define SESS_STANZA_ID_LEN 16      /* hex characters of a stanza id */
+#define SESS_NOTE_MAX 1024         /* longest callback note, bytes */
+#define SESS_CLOSING_NOTE_MAX 8192 /* longest closing note, bytes */
+#define SESS_BODY_MAX 65536        /* longest message body, bytes */
+#define SESS_PHONE_MIN 3
+#define SESS_PHONE_MAX 32
+#define SESS_NOTICE_MAX 1600 /* a system notice body, incl. NUL */
+
+enum sess_code {
+    SESS_OK = 0,
+    SESS_ERR_NOT_FOUND,
+    SESS_ERR_STATE,
+    SESS_ERR_FORBIDDEN,
+    SESS_ERR_DISABLED,
+    SESS_ERR_NOT_YET,
+    SESS_ERR_NOT_CONTACT,
+    SESS_ERR_INVALID,
+    SESS_ERR_STORE
+};
+
+enum sess_state {
+    SESS_WAITING = 0,
+    SESS_ACTIVE,
+    SESS_ENDED,
+    SESS_ABANDONED,
+    SESS_CALLBACK,
+    SESS_CLOSED
+};
+
+enum sess_member_kind {
+    SESS_MEMBER_NONE = 0,
+    SESS_MEMBER_CONTACT,
+    SESS_MEMBER_TECH
+};
+
+enum sess_msg_kind { SESS_MSG_CHAT = 0, SESS_MSG_SYSTEM };
+
+/* The lists of the ad-hoc `sessions` command, and two for the component. */
+enum sess_view {
+    SESS_VIEW_MINE = 0,    /* non-closed sessions the tech is a member of
+                              (active, ended): active first, then newest */
+    SESS_VIEW_WAITING,     /* waiting, oldest first (queue order) */
+    SESS_VIEW_ABANDONED,   /* abandoned, oldest first (to follow up) */
+    SESS_VIEW_CALLBACKS,   /* callback, oldest first (to call back) */
+    SESS_VIEW_LIVE,        /* waiting and active, by id (restart recovery) */
+    SESS_VIEW_CONTACT_LIVE /* the contact's waiting and active sessions */
+};
+
+struct sess_info {
+    int64_t id;
+    int64_t ticket_id;
+    int64_t company_id; /* 0 = none */
+    char *contact_jid;
+    enum sess_state state;
+    char *description;
+    time_t created;
+    time_t answered_at; /* 0 = not answered */
+    char *answered_by;
+    time_t ended_at; /* 0 while live */
+    char *closer_jid;
+    time_t last_activity;
+    char *callback_phone;
+    char *callback_note;
+    char *closing_note;
+    char *closing_note_by;
+    time_t closing_note_at; /* 0 = no note */
+};
+
+struct sess_list {
+    struct sess_info *items;
+    size_t n;
+};
+
+struct sess_member {
+    char *jid;
+    enum sess_member_kind kind;
+    char *nick;
+    time_t joined_at;
+};
+
+struct sess_member_list {
+    struct sess_member *items;
+    size_t n;
+};
+
+struct sess_message {
+    int64_t id;
+    char stanza_id[SESS_STANZA_ID_LEN + 1];
+    char *from_jid; /* "" for system notices (they come from the room) */
+    char *nick;     /* "" for system notices */
+    char *body;
+    time_t created;
+    enum sess_msg_kind kind;
+};
+
+struct sess_message_list {
+    struct sess_message *items;
+    size_t n;
+};
+
+/* A stored message, committed: what the caller needs to broadcast it. */
+struct sess_stored {
+    bool stored; /* false: nothing was stored */
+    int64_t id;
+    char stanza_id[SESS_STANZA_ID_LEN + 1];
+    time_t at;
+    char body[SESS_NOTICE_MAX]; /* notices only; "" for add_message */
+};
+
+/* What a transition did. Filled on SESS_OK (and zeroed otherwise). */
+struct sess_result {
+    int64_t session_id;
+    enum sess_state before;
+    enum sess_state after;
+    bool took;                 /* tech_join: this join answered it */
+    struct sess_stored notice; /* a system notice to broadcast */
+};
+
+struct sessions;
+
+/* Prepare the statements (schema version >= 3). NULL with err on failure. */
+struct sessions *sessions_open(struct store *st, struct directory *dir,
+                               struct ticket_store *tickets, char *err,
+                               size_t errlen);
+void sessions_close(struct sessions *s); /* NULL is fine */
+
+/* The sentence for the last failure, borrowed until the next call. */
+const char *sessions_error(const struct sessions *s);
+
+/* Pre-ticket chat: a waiting session for an existing ticket, with the
+ * contact as its first member. description must be non-empty (at most
+ * TICKET_SUMMARY_MAX bytes). company_id 0 = the contact's company, if the
+ * contact is in the directory. *id_out (may be NULL) gets the session id. */
+int sessions_create_waiting(struct sessions *s, const char *contact,
+                            int64_t company_id, int64_t ticket_id,
+                            const char *description, int64_t *id_out);
+
+/* Push-chat: an active session for ticket_id (which must exist and be
+ * open), answered by tech, with both as members. The company and the
+ * description come from the ticket. The contact must not be the tech. */
+int sessions_create_active(struct sessions *s, int64_t ticket_id,
+                           const char *contact, const char *tech,
+                           int64_t *id_out);
+
+/* A tech joins (see the table). Joining again is fine (nothing changes). */
+int sessions_tech_join(struct sessions *s, int64_t id, const char *tech,
+                       struct sess_result *r);
+
+/* The contact left the room or went Offline: waiting -> abandoned with a
+ * notice and the transcript; other states unchanged (SESS_OK). */
+int sessions_contact_gone(struct sessions *s, int64_t id,
+                          struct sess_result *r);
+
+/* A tech ends (waiting|active -> ended) or closes (abandoned|callback ->
+ * closed) the session and becomes its closer. note (may be NULL or "") is
+ * the closing note. */
+int sessions_end_by_tech(struct sessions *s, int64_t id, const char *tech,
+                         const char *note, struct sess_result *r);
+
+/* The session's contact ends it, if PERM_END_CHAT allows at now under the
+ * settings st: active -> ended, waiting -> abandoned. Refusals:
+ * SESS_ERR_NOT_YET with the rule's sentence, SESS_ERR_FORBIDDEN for another
+ * JID, SESS_ERR_NOT_CONTACT when the JID is not in the directory. */
+int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
+                            const struct settings *st, time_t now,
+                            struct sess_result *r);
+
+/* The session's contact asks for a callback (waiting -> callback), if
+ * PERM_CALLBACK allows at now. phone: 3..32 characters of digits, spaces
+ * and + - ( ), with at least 3 digits (leading and trailing spaces are
+ * trimmed). note may be NULL or "" (at most SESS_NOTE_MAX bytes). */
+int sessions_callback(struct sessions *s, int64_t id, const char *contact,
+                      const char *phone, const char *note,
+                      const struct settings *st, time_t now,
+                      struct sess_result *r);
+
+/* Add or edit the closing note of an ended or closed session (see closer
+ * above); note "" removes it. Also appended to the ticket. */
+int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
+                              const char *note);
+
+/* Store a message in a live session and COMMIT it; *out (required) gets its
+ * id, stanza id and time. Chat messages need from_jid to be a member; nick
+ * NULL or "" uses the member's nick. For system notices from_jid and nick
+ * are ignored and stored as "" (they come from the room's bare JID). A chat
+ * message updates last_activity. */
+int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
+                         const char *nick, const char *body,
+                         enum sess_msg_kind kind, struct sess_stored *out);
+
+/* Getters. */
+int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
+/* localpart "chat-<id>" (case-insensitive, decimal, no sign or leading
+ * zeros); anything else is SESS_ERR_NOT_FOUND. */
+int sessions_get_by_room(struct sessions *s, const char *localpart,
+                         struct sess_info *out);
+/* "chat-<id>" into buf; returns buf. */
+char *sessions_room_localpart(int64_t id, char *buf, size_t buflen);
+int sessions_members(struct sessions *s, int64_t id,
+                     struct sess_member_list *out);
+/* SESS_MEMBER_NONE also for an unknown session or a malformed JID. */
+enum sess_member_kind sessions_is_member(struct sessions *s, int64_t id,
+                                         const char *jid);
+/* jid: the tech for MINE, the contact for CONTACT_LIVE, else ignored.
+ * limit 0 = no limit. */
+int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
+                  size_t limit, struct sess_list *out);
+/* The last `limit` messages (0 = all), oldest first. */
+int sessions_history(struct sessions *s, int64_t id, size_t limit,
+                     struct sess_message_list *out);
+/* The transcript text (format above) in *out, heap, caller frees. */
+int sessions_transcript(struct sessions *s, int64_t id, char **out);
+
+/* Freeing. NULL is fine; structs are zeroed. */
+void sess_info_clear(struct sess_info *i);
+void sess_list_free(struct sess_list *l);
+void sess_member_list_free(struct sess_member_list *l);
+void sess_message_list_free(struct sess_message_list *l);
+
+/* Names: "waiting", "active", ...; "contact"/"tech"/"none"; parse returns 0
+ * or -1. sess_state_text() is the refusal sentence naming the state. */
+const char *sess_state_name(enum sess_state st);
+int sess_state_parse(const char *name, enum sess_state *out);
+const char *sess_state_text(enum sess_state st);
+const char *sess_member_kind_name(enum sess_member_kind k);
+
+/* 0 if phone is acceptable for a callback (rules above), else -1. */
+int sessions_phone_check(const char *phone);
+
+#endif
