@@ -25,6 +25,8 @@ struct disco {
     size_t n_ids;
     struct disco_node *nodes;
     size_t n_nodes;
+    disco_entity_fn entity_fn;
+    void *entity_ud;
 };
 
 struct disco *disco_new(void)
@@ -144,4 +146,18 @@ int disco_fill_items(struct disco *d, struct app *app, const char *node,
         }
     }
     return -1;
+}
+
+void disco_set_entity_info(struct disco *d, disco_entity_fn fn, void *ud)
+{
+    d->entity_fn = fn;
+    d->entity_ud = ud;
+}
+
+int disco_answer_entity(struct disco *d, struct app *app, xmpp_stanza_t *iq,
+                        xmpp_stanza_t *payload)
+{
+    if (!d->entity_fn)
+        return 0;
+    return d->entity_fn(app, iq, payload, d->entity_ud) ? 1 : 0;
 }

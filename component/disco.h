@@ -18,6 +18,14 @@ struct disco;
 typedef void (*disco_items_fn)(struct app *app, const char *from,
                                xmpp_stanza_t *query, void *ud);
 
+/* Answers a disco#info or disco#items request (tell them apart by the
+ * namespace of payload) addressed to a JID with a local part, such as a MUC
+ * room or an occupant. iq and payload are borrowed. Returns 1 when it
+ * answered the iq (exactly once, result or error), 0 when the entity is not
+ * its own: the caller then answers <item-not-found/>. */
+typedef int (*disco_entity_fn)(struct app *app, xmpp_stanza_t *iq,
+                               xmpp_stanza_t *payload, void *ud);
+
 struct disco *disco_new(void);
 void disco_free(struct disco *d);
 
@@ -34,6 +42,15 @@ void disco_fill_info(struct disco *d, xmpp_stanza_t *query);
 /* Run the provider of node on query. Returns 0, or -1 if no such node. */
 int disco_fill_items(struct disco *d, struct app *app, const char *node,
                      const char *from, xmpp_stanza_t *query);
+
+/* Install the one provider for entities with a local part (replaces any
+ * earlier one; fn NULL removes it). */
+void disco_set_entity_info(struct disco *d, disco_entity_fn fn, void *ud);
+
+/* Run the entity provider on iq. Returns its answer (1 answered, 0 not its
+ * entity), or 0 when none is installed. */
+int disco_answer_entity(struct disco *d, struct app *app, xmpp_stanza_t *iq,
+                        xmpp_stanza_t *payload);
 
 /* 1 if var was registered. */
 int disco_has_feature(struct disco *d, const char *var);

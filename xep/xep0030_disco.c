@@ -16,11 +16,24 @@ static int xep0030__to_service(struct app *app, xmpp_stanza_t *iq)
     return !to || !strcmp(to, app->jid);
 }
 
+/* 1 when the iq's to has a local part (user@domain...): such entities (MUC
+ * rooms, occupants) answer through the disco entity provider. */
+static int xep0030__to_entity(xmpp_stanza_t *iq)
+{
+    const char *to = xmpp_stanza_get_to(iq);
+    const char *at = to ? strchr(to, '@') : NULL;
+    const char *slash = to ? strchr(to, '/') : NULL;
+    return at && at != to && (!slash || at < slash);
+}
+
 static void xep0030__info(struct app *app, xmpp_stanza_t *iq,
                           xmpp_stanza_t *payload, void *ud)
 {
     (void)ud;
     const char *node = xmpp_stanza_get_attribute(payload, "node");
+    if (xep0030__to_entity(iq) &&
+        disco_answer_entity(app->disco, app, iq, payload))
+        return;
     if (!xep0030__to_service(app, iq) || (node && *node)) {
         send_error(app, iq, "cancel", "item-not-found",
                    "There is no such entity or node on this service.");
@@ -38,6 +51,9 @@ static void xep0030__items(struct app *app, xmpp_stanza_t *iq,
 {
     (void)ud;
     const char *node = xmpp_stanza_get_attribute(payload, "node");
+    if (xep0030__to_entity(iq) &&
+        disco_answer_entity(app->disco, app, iq, payload))
+        return;
     if (!xep0030__to_service(app, iq)) {
         send_error(app, iq, "cancel", "item-not-found",
                    "There is no such entity on this service.");

@@ -1,0 +1,292 @@
+/* xep0045_muc.h - XEP-0045 Multi-User Chat: a members-only, non-anonymous,
+ * persistent, moderated room engine for the component's own domain.
+ *
+ * The engine speaks the protocol; the app decides. Who may enter a room,
+ * with which role and affiliation, where messages are stored, what the
+ * history and the subject are: all of that comes from a struct muc_policy
+ * the app supplies. The engine keeps only the occupants in memory:
+ * room -> occupant (one per bare JID, one nick) -> its full JIDs (several
+ * resources of one bare JID share the occupant and its nick).
+ *
+ * Rooms are addressed as room@<app->jid>; occupants as room@<app->jid>/nick.
+ * Room names (local parts) and bare JIDs handed to the policy are lowercased
+ * (ASCII); resources and nicks are kept as given and compared byte for byte.
+ *
+ * What the engine answers (XEP-0045 order of events):
+ *  - Join (available presence to room/nick with <x xmlns='...muc'/>): the
+ *    policy admits or refuses (presence type=error with <text/>); a bad nick
+ *    (empty, > MUC_NICK_MAX bytes, control characters, only blanks) gets
+ *    <not-acceptable/>, a nick held by another bare JID <conflict/>. A bare
+ *    JID already in the room keeps its nick (status 210 if it asked for
+ *    another). The joiner gets: every other occupant's presence, its own
+ *    presence (110, 100, 201 when the policy says so, 210 when the nick was
+ *    changed), the history (XEP-0203 delay + XEP-0359 stanza-id), then the
+ *    subject (always, even empty). The others get the new occupant's
+ *    presence unless it is an extra resource of an occupant already there.
+ *    A join from a full JID already in the room resends all of that.
+ *  - Groupchat messages: non-occupants get <not-acceptable/>, visitors
+ *    <forbidden/>; a message with a <body/> is stored through the policy
+ *    BEFORE it is reflected to every resource of every occupant (the sender
+ *    too) with <stanza-id by='room@domain'/>; messages without a body (chat
+ *    states, markers) are reflected without being stored (a visitor's are
+ *    dropped). Any stanza-id claiming by='room@domain' from the client is
+ *    removed. A subject change by an occupant is <forbidden/>.
+ *  - Private messages to room/nick are refused with <not-acceptable/>
+ *    (<bad-request/> for type groupchat).
+ *  - Mediated invitations sent by occupants go through policy->invite.
+ *  - Presence updates are reflected to everyone; unavailable presence
+ *    removes the resource (110 to it) and, with the last resource, the
+ *    occupant (unavailable broadcast). Presence without the MUC <x/> from a
+ *    non-occupant gets the XEP-0045 kick (110, 307, 333). Nick changes are
+ *    refused with <not-acceptable/>. An error bounced by an occupant's
+ *    resource (gone, item-not-found, recipient-unavailable, redirect,
+ *    remote-server-*) removes that resource as a ghost (status 333).
+ *  - disco#info / disco#items on a room (through disco_set_entity_info),
+ *    the reserved-nick node x-roomuser-item, and XEP-0410 self-ping (with
+ *    the muc#self-ping-optimization feature).
+ *
+ * Stanzas to a JID without a local part, to another domain or to a room the
+ * policy does not know are passed on (DISPATCH_PASS), except a MUC join to
+ * an unknown room, answered with <item-not-found/>.
+ *
+ * Ownership: xep0045_new() returns the engine, freed by exactly one
+ * xep0045_free(). Strings passed in are copied or only read during the
+ * call; strings in structs handed to policy callbacks are borrowed for the
+ * duration of the callback. Callbacks may call back into the engine (e.g.
+ * muc_send_notice() from an event). Single-threaded.
+ */
+#ifndef CHATDESK_XEP0045_MUC_H
+#define CHATDESK_XEP0045_MUC_H
+
+#include <stddef.h>
+#include <strophe.h>
+#include <time.h>
+
+struct app;
+struct muc;
+
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
+#define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
+
+#define MUC_NICK_MAX 64   /* bytes of a nick */
+#define MUC_ID_MAX 128    /* bytes of a stanza-id, with the NUL */
+#define MUC_NAME_MAX 256  /* bytes of a room name, with the NUL */
+#define MUC_TEXT_MAX 2048 /* bytes of a description / subject, with NUL */
+#define MUC_ERR_TEXT 256  /* bytes of an error text, with the NUL */
+
+enum muc_role {
+    MUC_ROLE_NONE = 0,
+    MUC_ROLE_VISITOR,
+    MUC_ROLE_PARTICIPANT,
+    MUC_ROLE_MODERATOR
+};
+
+enum muc_affiliation {
+    MUC_AFFIL_NONE = 0,
+    MUC_AFFIL_MEMBER,
+    MUC_AFFIL_ADMIN,
+    MUC_AFFIL_OWNER
+};
+
+/* "none", "visitor", ... / "none", "member", ... */
+const char *muc_role_name(enum muc_role role);
+const char *muc_affiliation_name(enum muc_affiliation affiliation);
+
+/* A refusal: an XMPP error type ("cancel", "auth", "modify", "wait"), a
+ * defined condition ("registration-required", "forbidden", ...) and a text
+ * a person can act on. Fill it with muc_err_set(). */
+struct muc_err {
+    char type[16];
+    char condition[48];
+    char text[MUC_ERR_TEXT];
+};
+
+/* Fill err (which may be NULL); strings are truncated to fit. */
+void muc_err_set(struct muc_err *err, const char *type, const char *condition,
+                 const char *text);
+
+/* What the policy says about a room it knows. */
+struct muc_room_info {
+    char name[MUC_NAME_MAX];        /* disco identity name; "" for none */
+    char description[MUC_TEXT_MAX]; /* muc#roominfo_description */
+    char subject[MUC_TEXT_MAX];     /* the subject ("" for none) */
+    time_t subject_when;            /* when it was set; 0 for unknown */
+};
+
+/* The policy's answer to a join. */
+struct muc_admit {
+    enum muc_role role; /* visitor, participant or moderator */
+    enum muc_affiliation affiliation;
+    char nick[MUC_NICK_MAX + 1]; /* a forced nick, or "" to take the one
+                                    asked for */
+    int created; /* 1: say the room was just created (status 201) */
+};
+
+/* A groupchat message (or a system notice) to store. */
+struct muc_msg {
+    const char *room;      /* local part */
+    const char *from_bare; /* sender's bare JID; NULL for a system notice */
+    const char *from_full; /* sender's full JID; NULL for a system notice */
+    const char *nick;      /* sender's nick; NULL for a system notice */
+    const char *body;
+    const char *id; /* the client's message id, or NULL */
+};
+
+/* Where a stored message landed: the stanza-id and time to stamp. */
+struct muc_stored {
+    char id[MUC_ID_MAX];
+    time_t when;
+};
+
+/* One message of the history. nick NULL: a system notice (sent from the
+ * bare room JID). */
+struct muc_history_item {
+    const char *nick;
+    const char *from_bare; /* may be NULL */
+    const char *body;
+    time_t when;
+    const char *stanza_id;
+};
+
+typedef void (*muc_history_fn)(const struct muc_history_item *item,
+                               void *fn_ud);
+
+enum muc_event_kind {
+    MUC_EVENT_JOINED,  /* a resource entered (first: the occupant did) */
+    MUC_EVENT_LEFT,    /* a resource left (last: the occupant did) */
+    MUC_EVENT_PRESENCE /* an occupant's resource changed its show */
+};
+
+enum muc_leave_reason {
+    MUC_LEAVE_SELF = 0, /* unavailable presence */
+    MUC_LEAVE_KICKED,   /* muc_set_role(..., MUC_ROLE_NONE) */
+    MUC_LEAVE_ERROR,    /* a bounced stanza showed the resource is gone */
+    MUC_LEAVE_DESTROYED /* muc_destroy() */
+};
+
+struct muc_event {
+    enum muc_event_kind kind;
+    const char *room;
+    const char *nick;
+    const char *bare_jid;
+    const char *full_jid;
+    enum muc_role role;
+    enum muc_affiliation affiliation;
+    const char *show; /* JOINED/PRESENCE: "", "chat", "away", "xa", "dnd" */
+    int first;        /* JOINED: 1 when the occupant just entered */
+    int last;         /* LEFT: 1 when the occupant's last resource left */
+    enum muc_leave_reason reason; /* LEFT */
+};
+
+/* The app's side. Callbacks get the app and the ud given to xep0045_new().
+ * room, admit and store are required; the others may be NULL. */
+struct muc_policy {
+    /* 1 when room is a room of the app, with *out filled; 0 when unknown. */
+    int (*room)(struct app *app, const char *room, struct muc_room_info *out,
+                void *ud);
+    /* May bare_jid enter room? 0 with *out filled (out arrives zeroed), or
+     * -1 with *err filled: registration-required (auth) for non-members,
+     * item-not-found (cancel) for no such room, forbidden... When err is
+     * left empty, registration-required is sent. Also asked, without
+     * consequence, for the reserved-nick disco node. */
+    int (*admit)(struct app *app, const char *room, const char *bare_jid,
+                 struct muc_admit *out, struct muc_err *err, void *ud);
+    /* Persist msg BEFORE it is broadcast. 0 with *out filled (a non-empty
+     * unique id; when 0 means clock_now()), or -1 with *err filled (left
+     * empty: internal-server-error). Nothing is broadcast on -1. */
+    int (*store)(struct app *app, const struct muc_msg *msg,
+                 struct muc_stored *out, struct muc_err *err, void *ud);
+    /* Call fn for the room's messages newer than since (0: all), oldest
+     * first, as many as the app wants a joiner to see. 0 or -1. */
+    int (*history)(struct app *app, const char *room, time_t since,
+                   muc_history_fn fn, void *fn_ud, void *ud);
+    /* Occupants entering, leaving, changing presence. */
+    void (*event)(struct app *app, const struct muc_event *ev, void *ud);
+    /* An occupant (from_bare) asks the room to invite to_jid (mediated
+     * invitation). 0: the engine sends it; -1 with *err: refused. NULL:
+     * every invitation from occupants is refused with <forbidden/>. */
+    int (*invite)(struct app *app, const char *room, const char *from_bare,
+                  const char *to_jid, struct muc_err *err, void *ud);
+    /* 1: rooms answer XEP-0313 queries (urn:xmpp:mam:2 in room disco). */
+    int mam;
+};
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+/* A new engine on app, with a copy of *policy and ud for its callbacks.
+ * Adds the message and presence handlers, the disco entity provider
+ * (disco_set_entity_info), the iq ping handler, and the service's
+ * conference identity and muc feature. Call it after xep0030_register()
+ * and xep0199_register(): it takes over urn:xmpp:ping iqs and still answers
+ * those to the component itself. NULL on failure (missing required
+ * callback, out of memory); the dispatch table may then hold some of the
+ * handlers, so treat it as fatal. */
+struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
+                        void *ud);
+
+/* Free the engine and every occupant, sending nothing. The dispatch and
+ * disco tables still point at it: free it after them, or dispatch nothing
+ * after it. NULL is fine. */
+void xep0045_free(struct muc *muc);
+
+/* ---- what the app may do -------------------------------------------- */
+
+/* A system notice: stored through policy->store, then sent as groupchat
+ * from the bare room JID to every occupant's resources. 0, or -1 with *err
+ * (may be NULL) filled when the room is unknown or the store refused. */
+int muc_send_notice(struct muc *muc, const char *room, const char *body,
+                    struct muc_err *err);
+
+/* Change the role of the occupant bare_jid: everyone gets its presence
+ * with the new role (and reason, may be NULL). MUC_ROLE_NONE kicks it
+ * (status 307; policy event LEFT with MUC_LEAVE_KICKED). The engine keeps
+ * the role only while the occupant is in the room: the policy's admit
+ * must answer the same on a later join. 0, or -1 when not an occupant. */
+int muc_set_role(struct muc *muc, const char *room, const char *bare_jid,
+                 enum muc_role role, const char *reason);
+
+/* Send a XEP-0045 mediated invitation from the room to to_jid, in the name
+ * of from_jid (the inviter), with an optional reason. 0 or -1 (unknown
+ * room). */
+int muc_invite(struct muc *muc, const char *room, const char *from_jid,
+               const char *to_jid, const char *reason);
+
+/* Tell every occupant the subject changed (a message from the bare room
+ * JID with <subject/>). The app keeps the subject: update what
+ * policy->room returns first. 0, or -1 when the room is unknown. */
+int muc_set_subject(struct muc *muc, const char *room, const char *subject);
+
+/* The role of bare_jid in room, MUC_ROLE_NONE when not an occupant. */
+enum muc_role muc_role_of(struct muc *muc, const char *room,
+                          const char *bare_jid);
+
+/* One occupant, as listed by muc_occupants(); borrowed for the call. */
+struct muc_occupant_info {
+    const char *nick;
+    const char *bare_jid;
+    enum muc_role role;
+    enum muc_affiliation affiliation;
+    size_t n_resources;
+};
+
+typedef void (*muc_occupant_fn)(const struct muc_occupant_info *info,
+                                void *fn_ud);
+
+/* Call fn (may be NULL) for every occupant of room, in join order; do not
+ * change the room from fn. Returns the number of occupants. */
+size_t muc_occupants(struct muc *muc, const char *room, muc_occupant_fn fn,
+                     void *fn_ud);
+
+/* Remove everyone from room: each resource gets unavailable presence with
+ * <destroy/> (and reason, may be NULL); the policy gets LEFT events with
+ * MUC_LEAVE_DESTROYED. The room may be joined again later if the policy
+ * still knows it. */
+void muc_destroy(struct muc *muc, const char *room, const char *reason);
+
+/* Service shutdown: every resource in every room gets unavailable presence
+ * with 110 and 332; all occupants are forgotten without policy events. */
+void muc_shutdown(struct muc *muc);
+
+#endif
