@@ -32,6 +32,7 @@ struct app {
     /* Module state hung off the app by the modules that own it. */
     struct adhoc *adhoc;
     struct domain *domain;
+    struct chat *chat;
 };
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the

@@ -218,6 +218,8 @@ static void conn__shutdown(struct conn *c)
 {
     if (!c->xc || xmpp_conn_is_disconnected(c->xc))
         return;
+    if (c->state == CONN_ONLINE && c->hooks.stopping)
+        c->hooks.stopping(c->app);
     log_info("conn", "closing the stream");
     c->stopping = 1;
     xmpp_disconnect(c->xc);

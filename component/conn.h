@@ -22,6 +22,7 @@ enum conn_exit { CONN_EXIT_STOPPED = 0, CONN_EXIT_FATAL = 1 };
 struct conn_hooks {
     void (*on_online)(struct app *app); /* after each successful handshake */
     void (*tick)(struct app *app);      /* about once a second */
+    void (*stopping)(struct app *app);  /* before a clean stream close */
 };
 
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,

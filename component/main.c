@@ -101,7 +101,9 @@ static int main__run(const struct config *cfg, struct store *store)
     struct app app = {.ctx = ctx, .cfg = cfg, .store = store,
                       .dispatch = dispatch_new(), .disco = disco_new(),
                       .jid = cfg->jid};
-    static const struct conn_hooks hooks = {.tick = modules_tick};
+    static const struct conn_hooks hooks = {.on_online = modules_online,
+                                            .tick = modules_tick,
+                                            .stopping = modules_stopping};
     struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
     int code = 1;
     if (!ctx || !app.dispatch || !app.disco || !conn) {

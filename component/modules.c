@@ -2,6 +2,7 @@
 #include "modules.h"
 
 #include "app.h"
+#include "chat.h"
 #include "commands_admin.h"
 #include "commands_tickets.h"
 #include "domain.h"
@@ -10,6 +11,7 @@
 #include "xep0050_adhoc.h"
 #include "xep0092_version.h"
 #include "xep0199_ping.h"
+#include "xep0249_invite.h"
 
 static unsigned modules__roles(struct app *app, const char *bare_jid,
                                void *ud)
@@ -38,13 +40,15 @@ int modules_register(struct app *app)
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules__roles, NULL) ||
-        commands_admin_register(app) || commands_tickets_register(app))
+        commands_admin_register(app) || commands_tickets_register(app) ||
+        xep0249_register(app) || chat_register(app))
         return -1;
     return 0;
 }
 
 void modules_free(struct app *app)
 {
+    chat_free(app);
     xep0050_free(app);
     domain_close(app->domain);
     app->domain = NULL;
@@ -54,4 +58,16 @@ void modules_tick(struct app *app)
 {
     if (app->adhoc)
         adhoc_reap(app);
+}
+
+void modules_online(struct app *app)
+{
+    if (app->chat)
+        chat_on_online(app);
+}
+
+void modules_stopping(struct app *app)
+{
+    if (app->chat)
+        chat_stopping(app);
 }

@@ -14,4 +14,10 @@ void modules_free(struct app *app);
  * second. */
 void modules_tick(struct app *app);
 
+/* After each successful handshake (presence subscriptions and probes). */
+void modules_online(struct app *app);
+
+/* Before the stream closes on a clean stop (occupants are told). */
+void modules_stopping(struct app *app);
+
 #endif
