@@ -47,6 +47,8 @@ storage = "internal"
 -- The portal page (portal/), served by Prosody's own HTTP in the demo.
 http_files_dir = "@@PORTAL_DIR@@"
 http_paths = { files = "/portal"; websocket = "/xmpp-websocket" }
+-- Serve the portal whatever host name the browser used (127.0.0.1 too).
+http_default_host = "@@DOMAIN@@"
 
 VirtualHost "@@DOMAIN@@"
 

@@ -1,4 +1,14 @@
-"""End-to-end harness: a real Prosody, a real chatdesk, real slixmpp clients.
+"""End-to-end harness: a real XMPP server, a real chatdesk, real slixmpp
+clients.
+
+The server is Prosody, or ejabberd with CHATDESK_SERVER=ejabberd (ctest runs
+every test file on both: e2e.NAME and e2e-ejabberd.NAME; a line
+"# servers: prosody" in a file's first five lines keeps it to one server).
+Both server classes have the same interface: name, c2s_port,
+component_port, http_port, component, secret, dir, log; register(user,
+password), start(), stop(sig), server_pid() (the process to kill by hand:
+for ejabberd that is the Erlang VM, not the ejabberdctl script we start).
+env.server is the one in use (env.prosody is the old name).
 
 Everything listens on free loopback ports inside a fresh temporary
 directory; every process started here is stopped by PID when the test file
@@ -21,10 +31,13 @@ CHATDESK_BIN and CHATDESK_SOURCE_DIR.
 import asyncio
 import logging
 import os
+import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -53,6 +66,7 @@ PASSWORD = "pw"
 NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DATA = "jabber:x:data"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+SERVER = os.environ.get("CHATDESK_SERVER", "prosody")
 
 
 class TestFailure(AssertionError):
@@ -116,6 +130,8 @@ def stop_pid(proc, sig=signal.SIGTERM, timeout=10):
 class Prosody:
     """A Prosody of our own, from config/prosody.cfg.lua."""
 
+    name = "prosody"
+
     def __init__(self, workdir, component=COMPONENT, secret=SECRET):
         self.dir = os.path.join(workdir, "prosody")
         os.makedirs(os.path.join(self.dir, "certs"), exist_ok=True)
@@ -126,6 +142,7 @@ class Prosody:
         self.component = component
         self.secret = secret
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
+        self.log = os.path.join(self.dir, "prosody.log")
         self.proc = None
         self.render()
 
@@ -166,6 +183,10 @@ class Prosody:
         check(self.proc.poll() is None,
               "Prosody running (see %s/prosody.log)" % self.dir)
 
+    def server_pid(self):
+        """Prosody's PID (we start it directly), or None."""
+        return self.proc.pid if self.proc else None
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc:
             stop_pid(self.proc, sig)
@@ -174,11 +195,256 @@ class Prosody:
                        "Prosody's component port to close")
 
 
+def _user_name():
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def _proc_stat(pid):
+    """(state, ppid, comm) of a process, or None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            text = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    comm = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 1:].split()
+    return fields[0], int(fields[1]), comm
+
+
+def _alive(pid):
+    st = _proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def _descendants(pid):
+    """Every process below pid (children, grandchildren …)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _proc_stat(int(name))
+            if st:
+                children.setdefault(st[1], []).append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class Ejabberd:
+    """An ejabberd of our own, from config/ejabberd.yml.
+
+    Runs as user ejabberd: `ejabberdctl --config-dir DIR foreground`, where
+    DIR holds ejabberd.yml, ejabberdctl.cfg and inetrc, the mnesia spool and
+    the logs. Erlang distribution (ejabberdctl's channel to the node) listens
+    on 127.0.0.1:dist_port with a per-instance cookie and no epmd.
+    ejabberdctl needs a running node, so register() before start() queues
+    the user and start() registers the queue (one ejabberdctl each, run in
+    parallel: 0.2 s for one user, 0.8 s for six).
+
+    The process we start (self.proc) is ejabberdctl, a bash script whose
+    child is the Erlang VM (beam.smp, server_pid()); stop(sig) signals the
+    VM itself and then waits for the script, the VM and the VM's helpers
+    (erl_child_setup, eimp, memsup) to be gone."""
+
+    name = "ejabberd"
+    USER = "ejabberd"
+    NODE = "ejabberd@localhost"
+
+    def __init__(self, workdir, component=COMPONENT, secret=SECRET):
+        # ejabberdctl runs only as root (it switches to ejabberd) or as
+        # ejabberd itself; we switch ourselves to keep the VM our grandchild.
+        self.switch_user = os.geteuid() == 0
+        check(self.switch_user or
+              os.environ.get("USER", "") == self.USER or
+              _user_name() == self.USER,
+              "ejabberd tests run as root (or as user %s)" % self.USER)
+        self.dir = os.path.join(workdir, "ejabberd")
+        os.makedirs(os.path.join(self.dir, "spool"), exist_ok=True)
+        self.c2s_port = free_port()
+        self.component_port = free_port()
+        self.http_port = free_port()
+        self.dist_port = free_port()
+        self.component = component
+        self.secret = secret
+        self.cookie = secrets.token_hex(16)
+        self.config = os.path.join(self.dir, "ejabberd.yml")
+        self.log = os.path.join(self.dir, "ejabberd.log")
+        self.stdout = os.path.join(self.dir, "stdout.log")
+        self.proc = None
+        self.pending = []
+        self.render()
+
+    def render(self):
+        with open(os.path.join(SOURCE_DIR, "config", "ejabberd.yml")) as f:
+            text = f.read()
+        values = {
+            "DIR": self.dir, "LOG_LEVEL": "info",
+            "C2S_PORT": self.c2s_port,
+            "COMPONENT_PORT": self.component_port,
+            "HTTP_PORT": self.http_port,
+            "PORTAL_DIR": os.path.join(SOURCE_DIR, "portal"),
+            "DOMAIN": DOMAIN, "COMPONENT": self.component,
+            "SECRET": self.secret,
+        }
+        for k, v in values.items():
+            text = text.replace("@@%s@@" % k, str(v))
+        check("@@" not in text, "every placeholder in ejabberd.yml filled")
+        with open(self.config, "w") as f:
+            f.write(text)
+        # ejabberdctl sources this. ERL_DIST_PORT: the node listens there
+        # and no epmd is started. The -kernel option is what
+        # INET_DIST_INTERFACE=127.0.0.1 turns into, without the extra
+        # Erlang VM ejabberdctl starts on every call to parse it (0.1 s).
+        with open(os.path.join(self.dir, "ejabberdctl.cfg"), "w") as f:
+            f.write('ERLANG_NODE=%s\nERL_DIST_PORT=%d\n'
+                    'ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}'
+                    ' -setcookie %s -env ERL_CRASH_DUMP_BYTES 0"\n'
+                    'SPOOL_DIR=%s\nLOGS_DIR=%s\n'
+                    'EJABBERD_BYPASS_WARNINGS=true\n' %
+                    (self.NODE, self.dist_port, self.cookie,
+                     os.path.join(self.dir, "spool"), self.dir))
+        shutil.copy("/etc/ejabberd/inetrc", self.dir)
+        self._give_to_user()
+
+    def _give_to_user(self):
+        """chown DIR to ejabberd and let that user reach it."""
+        if not self.switch_user:
+            return
+        for root, dirs, files in os.walk(self.dir):
+            for name in [root] + [os.path.join(root, n) for n in files]:
+                shutil.chown(name, self.USER, self.USER)
+        parent = os.path.dirname(self.dir)
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IXOTH)
+        p = os.path.dirname(parent)
+        while p != os.path.dirname(p):
+            check(os.stat(p).st_mode & stat.S_IXOTH,
+                  "user %s can reach %s (make %s o+x or set "
+                  "CHATDESK_TEST_TMP)" % (self.USER, self.dir, p))
+            p = os.path.dirname(p)
+
+    def _ctl(self, *args):
+        return ["ejabberdctl", "--config-dir", self.dir] + list(args)
+
+    def _as_user(self):
+        kw = dict(cwd=self.dir, stdin=subprocess.DEVNULL,
+                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                       "HOME": self.dir, "LANG": "C.UTF-8"})
+        if self.switch_user:
+            kw.update(user=self.USER, group=self.USER, extra_groups=[])
+        return kw
+
+    def register(self, user, password=PASSWORD):
+        if self.proc is None:
+            self.pending.append((user, password))
+        else:
+            self._register_now([(user, password)])
+
+    def _register_now(self, users):
+        procs = [(u, pw, subprocess.Popen(
+            self._ctl("register", u, DOMAIN, pw), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, **self._as_user()))
+            for u, pw in users]
+        for u, pw, p in procs:
+            out = p.communicate(timeout=60)[0]
+            if p.returncode != 0 and "already registered" in out:
+                # prosodyctl register overwrites an account: do the same.
+                for cmd in (("unregister", u, DOMAIN),
+                            ("register", u, DOMAIN, pw)):
+                    r = subprocess.run(self._ctl(*cmd), capture_output=True,
+                                       text=True, timeout=60,
+                                       **self._as_user())
+                    p.returncode, out = r.returncode, r.stdout + r.stderr
+                    if r.returncode != 0:
+                        break
+            check(p.returncode == 0, "ejabberdctl register %s: %s" % (u, out))
+
+    def _accepting(self, since):
+        """Whether the output after offset since says every listener
+        accepts. ejabberd binds its ports early but accepts only once it
+        has started: a connect() succeeding proves nothing."""
+        with open(self.stdout, errors="replace") as f:
+            f.seek(since)
+            text = f.read()
+        return all("Start accepting TCP connections at 127.0.0.1:%d " % p
+                   in text for p in (self.c2s_port, self.component_port,
+                                     self.http_port))
+
+    def start(self):
+        since = os.path.getsize(self.stdout) \
+            if os.path.exists(self.stdout) else 0
+        out = open(self.stdout, "ab")
+        self.proc = subprocess.Popen(
+            self._ctl("foreground"), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, **self._as_user())
+        out.close()
+        try:
+            wait_until(lambda: self.proc.poll() is not None or
+                       self._accepting(since), 30, "ejabberd's listeners")
+            check(self.proc.poll() is None,
+                  "ejabberd running (see %s/stdout.log)" % self.dir)
+            pending, self.pending = self.pending, []
+            if pending:
+                self._register_now(pending)
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
+
+    def server_pid(self):
+        """The Erlang VM's PID (the child of ejabberdctl), or None: what a
+        test that kills the server by hand must signal."""
+        if self.proc is None:
+            return None
+        for pid in _descendants(self.proc.pid):
+            st = _proc_stat(pid)
+            if st and st[2].startswith("beam"):
+                return pid
+        return None
+
+    def stop(self, sig=signal.SIGTERM):
+        if not self.proc:
+            return
+        procs = [self.proc.pid] + _descendants(self.proc.pid)
+        target = self.server_pid() or self.proc.pid
+        try:
+            os.kill(target, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(20)
+            wait_until(lambda: not any(_alive(p) for p in procs), 10,
+                       "ejabberd's helper processes to exit")
+        except (subprocess.TimeoutExpired, TestFailure):
+            for p in procs:
+                if _alive(p):
+                    os.kill(p, signal.SIGKILL)
+            self.proc.wait()
+            raise TestFailure("ejabberd did not stop within 20s on %s" %
+                              signal.Signals(sig).name)
+        finally:
+            self.proc = None
+        wait_until(lambda: not port_open(self.component_port) and
+                   not port_open(self.c2s_port), 10,
+                   "ejabberd's ports to close")
+
+
+SERVERS = {"prosody": Prosody, "ejabberd": Ejabberd}
+
+
+def make_server(workdir, **kw):
+    """The server CHATDESK_SERVER names (prosody by default)."""
+    check(SERVER in SERVERS, "CHATDESK_SERVER is one of %s, got %r" %
+          (", ".join(SERVERS), SERVER))
+    return SERVERS[SERVER](workdir, **kw)
+
+
 class Chatdesk:
     """A chatdesk process with its own config and database."""
 
-    def __init__(self, workdir, prosody, name="chatdesk", secret=None,
-                 extra="", db=None, valgrind=False, admins=("admin@localhost",)):
+    def __init__(self, workdir, server, name="chatdesk", secret=None,
+                 extra="", db=None, valgrind=False,
+                 admins=("admin@localhost",)):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.db = db or os.path.join(self.dir, "chatdesk.db")
@@ -190,8 +456,8 @@ class Chatdesk:
             f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
                     "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
                     "[admins]\njids = %s\n\n[log]\nlevel = debug\n%s" %
-                    (prosody.component, secret or prosody.secret,
-                     prosody.component_port, self.db, ", ".join(admins),
+                    (server.component, secret or server.secret,
+                     server.component_port, self.db, ", ".join(admins),
                      extra))
 
     def command(self):
@@ -245,7 +511,7 @@ class Chatdesk:
 
 
 class Client(slixmpp.ClientXMPP):
-    """A slixmpp client on the test Prosody, driven from asyncio."""
+    """A slixmpp client on the test server, driven from asyncio."""
 
     PLUGINS = ["xep_0004", "xep_0030", "xep_0045", "xep_0050", "xep_0085",
                "xep_0092", "xep_0199", "xep_0203", "xep_0249", "xep_0359"]
@@ -364,26 +630,39 @@ async def expect_error(awaitable, condition, text_re=None):
 
 
 class Env:
-    """One Prosody + one chatdesk + users, for one test file."""
+    """One server (Prosody or ejabberd, see CHATDESK_SERVER) + one chatdesk
+    + users, for one test file. env.server is the server; env.prosody is
+    the same object under its old name."""
 
     def __init__(self, users=(), chatdesk_extra="", start_chatdesk=True):
         root = os.environ.get("CHATDESK_TEST_TMP") or BUILD_DIR
         os.makedirs(root, exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix="e2e-", dir=root)
-        self.prosody = Prosody(self.workdir)
-        for u in users:
-            self.prosody.register(u)
-        self.prosody.start()
-        self.chatdesk = Chatdesk(self.workdir, self.prosody,
+        self.server = make_server(self.workdir)
+        self.prosody = self.server
+        self.chatdesk = Chatdesk(self.workdir, self.server,
                                  extra=chatdesk_extra)
         self.clients = []
         self.extra = []
-        if start_chatdesk:
-            self.chatdesk.start()
+        try:
+            for u in users:
+                self.server.register(u)
+            self.server.start()
+            if start_chatdesk:
+                self.chatdesk.start()
+        except BaseException:
+            # Nobody else holds these processes yet: stop them here.
+            print("set-up failed; kept %s for inspection" % self.workdir)
+            try:
+                if self.chatdesk.proc:
+                    stop_pid(self.chatdesk.proc, signal.SIGKILL)
+            finally:
+                self.server.stop(signal.SIGKILL)
+            raise
 
     async def client(self, user, resource="test", presence=True, show=None):
         c = Client(user, resource=resource)
-        await c.start(self.prosody.c2s_port, presence=presence, show=show)
+        await c.start(self.server.c2s_port, presence=presence, show=show)
         self.clients.append(c)
         return c
 
@@ -410,7 +689,7 @@ class Env:
             for p in self.extra:
                 p.stop()
         finally:
-            self.prosody.stop()
+            self.server.stop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
         return rc

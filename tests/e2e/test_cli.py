@@ -1,3 +1,4 @@
+# servers: prosody
 """The chatdesk command line: --help, --version, bad configs (exit 2, file,
 line and key named), and a clean stop on SIGTERM/SIGINT while no server
 answers (the reconnect loop must not block signals)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# servers: prosody
 """chatdeskctl end to end: bulk CSV import (all or nothing), list, set.
 
 Runs the real chatdeskctl binary (CHATDESKCTL_BIN, else
