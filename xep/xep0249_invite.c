@@ -29,6 +29,9 @@ void xep0249_send_invite(struct app *app, const char *to_jid,
     xmpp_stanza_set_attribute(x, "jid", room_jid);
     if (reason)
         xmpp_stanza_set_attribute(x, "reason", reason);
+    /* an invitation is only good while the chat waits: not for offline
+     * storage (XEP-0334) */
+    stanza_add_child_ns(msg, "no-store", "urn:xmpp:hints");
     app_send(app, msg);
     xmpp_stanza_release(msg);
 }

@@ -1,0 +1,668 @@
+"""The client portal (portal/) in headless Chromium against a real Prosody
+and chatdesk.
+
+This Python file owns the servers (tests/e2e/harness.py's Env: Prosody +
+chatdesk on free loopback ports, users registered) and the tech side (a
+slixmpp client). The browser runs in tests/browser/browser.mjs, a small
+node program that drives Debian's chromium with playwright-core and takes
+one JSON request a line on stdin. Every scenario is written here, so the
+tech's stanzas and the browser's clicks interleave in one place.
+
+Runs on Prosody (ctest: browser.test_portal) and on ejabberd
+(browser-ejabberd.test_portal), like the e2e tests. Screenshots, the
+page's console and the driver's log go to BUILD_DIR/browser-artifacts/SERVER/
+(build/ under ctest).
+Prints one line per test and "N passed, M failed" last; exits non-zero on
+any failure. Needs `npm ci` in portal/ and tests/browser/ (scripts/test
+does it).
+"""
+# servers: prosody, ejabberd
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from e2e import harness as h  # noqa: E402
+from slixmpp.xmlstream import ET  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARTIFACTS = os.environ.get("CHATDESK_BROWSER_ARTIFACTS",
+                           os.path.join(h.BUILD_DIR, "browser-artifacts",
+                                        h.SERVER))
+NODE = os.environ.get("CHATDESK_NODE", "node")
+ANSWER_TIMEOUT = 6  # seconds: short, so a callback becomes allowed soon
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+NS_CONFERENCE = "jabber:x:conference"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+TECH, ADMIN, ALICE, BOB = "terry", "admin", "alice", "bob"
+TECH_NAME, ALICE_NAME = "Terry Tech", "Alice Example"
+
+DIALOG = "[data-testid=chat-dialog]"
+
+
+# ---- the browser -------------------------------------------------------------
+
+class BrowserError(h.TestFailure):
+    pass
+
+
+class Browser:
+    """browser.mjs as a child process; call(op, **args) is one request."""
+
+    def __init__(self, loop):
+        h.check(shutil.which(NODE), "node on PATH (CHATDESK_NODE=%s): "
+                "scripts/test installs it" % NODE)
+        h.check(os.access(os.environ.get("CHATDESK_BROWSER",
+                                         "/usr/bin/chromium"), os.X_OK),
+                "chromium installed (scripts/test installs it)")
+        for d in (os.path.join(HERE, "node_modules", "playwright-core"),
+                  os.path.join(h.SOURCE_DIR, "portal", "node_modules",
+                               "strophe.js")):
+            h.check(os.path.isdir(d), "%s installed: run `npm ci` in %s "
+                    "(scripts/test does)" % (os.path.basename(d),
+                                            os.path.dirname(os.path.dirname(d))))
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        env = dict(os.environ, CHATDESK_BROWSER_ARTIFACTS=ARTIFACTS)
+        env.setdefault("CHATDESK_BROWSER", "/usr/bin/chromium")
+        self.loop = loop
+        self.stderr = open(os.path.join(ARTIFACTS, "browser-driver.log"), "ab")
+        self.proc = subprocess.Popen(
+            [NODE, os.path.join(HERE, "browser.mjs")], cwd=HERE, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+            start_new_session=True)
+        self.next_id = 0
+        self.waiting = {}
+        self.ready = loop.create_future()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            self.loop.call_soon_threadsafe(self._deliver, msg)
+        self.loop.call_soon_threadsafe(self._deliver, None)
+
+    def _deliver(self, msg):
+        if msg is None:  # the driver exited
+            for fut in list(self.waiting.values()) + [self.ready]:
+                if not fut.done():
+                    fut.set_exception(BrowserError(
+                        "the browser driver exited (see %s/browser-driver.log)"
+                        % ARTIFACTS))
+            self.waiting.clear()
+            return
+        if msg.get("id") == 0 and not self.ready.done():
+            self.ready.set_result(True)
+            return
+        fut = self.waiting.pop(msg.get("id"), None)
+        if fut and not fut.done():
+            if msg.get("ok"):
+                fut.set_result(msg.get("value"))
+            else:
+                fut.set_exception(BrowserError(msg.get("error")))
+
+    async def start(self):
+        await asyncio.wait_for(self.ready, 60)
+
+    async def call(self, op, timeout=30, **args):
+        self.next_id += 1
+        rid = self.next_id
+        fut = self.loop.create_future()
+        self.waiting[rid] = fut
+        self.proc.stdin.write((json.dumps(dict(args, id=rid, op=op)) +
+                               "\n").encode())
+        self.proc.stdin.flush()
+        return await asyncio.wait_for(fut, timeout)
+
+    # conveniences (page "main" unless page= is given)
+    async def click(self, sel, **kw):
+        return await self.call("click", sel=sel, **kw)
+
+    async def fill(self, sel, value, **kw):
+        return await self.call("fill", sel=sel, value=value, **kw)
+
+    async def visible(self, sel, **kw):
+        return await self.call("visible", sel=sel, **kw)
+
+    async def text(self, sel, **kw):
+        return (await self.call("text", sel=sel, **kw)) or ""
+
+    async def texts(self, sel, **kw):
+        return await self.call("texts", sel=sel, **kw)
+
+    async def wait(self, sel, state="visible", timeout=10000, **kw):
+        try:
+            return await self.call("wait", sel=sel, state=state,
+                                   timeout=timeout, **kw)
+        except BrowserError as e:
+            await self.shot("failed-wait")
+            raise BrowserError("%s not %s: %s" % (sel, state, e)) from None
+
+    async def wait_text(self, sel, text, timeout=10000, **kw):
+        try:
+            return await self.call("waitText", sel=sel, text=text,
+                                   timeout=timeout, **kw)
+        except BrowserError:
+            got = await self.call("text", sel=sel, **kw) \
+                if await self.call("visible", sel=sel, **kw) else "(hidden)"
+            await self.shot("failed-wait")
+            raise BrowserError("%s never showed %r; it shows %r" %
+                               (sel, text, got)) from None
+
+    async def wait_fn(self, expr, timeout=10000, what=None, **kw):
+        try:
+            return await self.call("waitFn", expr=expr, timeout=timeout, **kw)
+        except BrowserError:
+            await self.shot("failed-wait")
+            raise BrowserError("timed out waiting for %s" %
+                               (what or expr)) from None
+
+    async def attr(self, sel, name, **kw):
+        return await self.call("attr", sel=sel, attr=name, **kw)
+
+    async def eval(self, expr, **kw):
+        return await self.call("eval", expr=expr, **kw)
+
+    async def shot(self, name, **kw):
+        return await self.call("screenshot", file=name + ".png", **kw)
+
+    def stop(self):
+        """Ask the driver to quit (it closes Chromium); kill it by PID if
+        it does not. Called by Env.shutdown()."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b'{"id": -1, "op": "quit"}\n')
+                self.proc.stdin.flush()
+                self.proc.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                h.stop_pid(self.proc)
+        self.stderr.close()
+
+
+async def browser(env):
+    """The one browser of this test file (started on first use)."""
+    if getattr(env, "browser", None) is None:
+        b = Browser(asyncio.get_event_loop())
+        env.extra.append(b)
+        env.browser = b
+        await b.start()
+    return env.browser
+
+
+def portal_url(env, **params):
+    q = "&".join("%s=%s" % kv for kv in params.items())
+    return "http://localhost:%d/portal/index.html%s" % (
+        env.server.http_port, "?" + q if q else "")
+
+
+async def open_portal(env, **params):
+    b = await browser(env)
+    await b.call("grant", permissions=["notifications"],
+                 origin="http://localhost:%d" % env.server.http_port)
+    await b.call("open", url=portal_url(env, **params))
+    return b
+
+
+async def login(b, user, password=h.PASSWORD):
+    await b.fill("#jid", "%s@%s" % (user, h.DOMAIN))
+    await b.fill("#password", password)
+    await b.click("#login-button")
+    await b.wait("#support-view")
+    await b.wait("#chat-checking", state="hidden")
+
+
+async def no_page_errors(b):
+    errors = await b.call("errors")
+    h.check(not errors, "no uncaught errors in the page: %r" % errors)
+
+
+# ---- the tech side -------------------------------------------------------------
+
+def conference_invites(client):
+    out = []
+    for m in client.messages:
+        x = m.xml.find("{%s}x" % NS_CONFERENCE)
+        if x is not None:
+            out.append((x.get("jid"), m["body"]))
+    return out
+
+
+async def tech_online(env):
+    """The tech, Online to chatdesk: in the queue room, as a tech client
+    sits (the component subscribes only to the techs it knew at start)."""
+    tech = await env.client(TECH)
+    # slixmpp's "message" event is for messages with a body only.
+    tech.chatstates = []
+    tech.add_event_handler("chatstate", tech.chatstates.append)
+    await tech_joins(tech, "queue@" + h.COMPONENT)
+    return tech
+
+
+async def tech_joins(tech, room):
+    """Join room; returns once our self-presence (status 110) arrived."""
+    p = tech.make_presence(pto="%s/%s" % (room, TECH))
+    ET.SubElement(p.xml, "{%s}x" % NS_MUC)
+    p.send()
+
+    def joined():
+        for pr in tech.presences:
+            x = pr.xml.find("{%s}x" % NS_MUC_USER)
+            if (pr["from"].bare == room and x is not None and
+                    any(s.get("code") == "110"
+                        for s in x.findall("{%s}status" % NS_MUC_USER))):
+                return True
+        return False
+    await h.async_wait_until(joined, 10, "the tech in %s" % room)
+
+
+async def command_nodes(client):
+    items = await client["xep_0030"].get_items(
+        jid=h.COMPONENT, node=h.NS_COMMANDS, timeout=10)
+    return [node for _, node, _ in items["disco_items"]["items"]]
+
+
+def room_messages(client, room):
+    return [m for m in client.messages
+            if m["from"].bare == room and m["type"] == "groupchat"]
+
+
+def say(tech, room, body=None, state=None):
+    m = tech.make_message(mto=room, mtype="groupchat", mbody=body)
+    if state:
+        ET.SubElement(m.xml, "{%s}%s" % (NS_CHATSTATES, state))
+    m.send()
+
+
+async def create_ticket(tech, summary, contact=ALICE):
+    r = await tech.command("create-ticket", {
+        "contact": "%s@%s" % (contact, h.DOMAIN), "summary": summary})
+    h.check(r.fields.get("ticket"), "a ticket number: %r" % r.fields)
+    return r.fields["ticket"]
+
+
+async def push_chat(tech, ticket, b=None, timeout=15):
+    """push-chat, retried while the component does not see the contact
+    Online yet (presence travels asynchronously). With b, mouse activity
+    keeps the portal Online meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if b:
+            await b.call("mouse")
+        try:
+            return await tech.command("push-chat", {"ticket": ticket})
+        except h.IqError as e:
+            if (e.iq["error"]["condition"] != "not-acceptable" or
+                    time.monotonic() > deadline):
+                raise
+        await asyncio.sleep(0.3)
+
+
+async def push_refused(tech, ticket, presence, timeout=15):
+    """push-chat refused with not-acceptable naming presence (Away,
+    Offline), retried until the component has seen that presence."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            await tech.command("push-chat", {"ticket": ticket})
+            last = "(accepted)"
+        except h.IqError as e:
+            last = e.iq["error"]["text"] or ""
+            if e.iq["error"]["condition"] == "not-acceptable" and \
+                    presence in last:
+                return last
+        await asyncio.sleep(0.3)
+    raise h.TestFailure("push-chat refused naming %s; last answer: %r" %
+                        (presence, last))
+
+
+# ---- tests --------------------------------------------------------------------
+
+async def test_setup_directory(env):
+    """Acme with contacts alice and bob, tech terry (chatdeskctl import)."""
+    d = env.workdir
+    files = {
+        "companies.csv": "name\nAcme Corp\n",
+        "contacts.csv": "jid,company,name,phone\n"
+                        "alice@localhost,Acme Corp,%s,+1 555 0100\n"
+                        "bob@localhost,Acme Corp,Bob Example,+1 555 0101\n"
+                        % ALICE_NAME,
+        "techs.csv": "jid,name,admin\nterry@localhost,%s,no\n" % TECH_NAME,
+    }
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    for kind in ("companies", "contacts", "techs"):
+        env.ctl("import", kind, os.path.join(d, kind + ".csv"))
+
+
+async def test_portal_is_served(env):
+    """Prosody serves the page and the library; the page loads cleanly."""
+    b = await open_portal(env)
+    h.check(await b.visible("#login-form"), "the login form is shown")
+    h.check(await b.eval("typeof window.chatdeskPortal") == "object",
+            "app.js ran (its modules and strophe.js loaded)")
+    await b.shot("01-login")
+    await no_page_errors(b)
+
+
+async def test_login_errors_are_shown(env):
+    b = await open_portal(env)
+    await b.fill("#jid", "alice")
+    await b.click("#login-button")
+    await b.wait_text("[data-testid=login-error]", "full chat address")
+    await b.fill("#jid", "alice@localhost")
+    await b.fill("#password", "wrong")
+    await b.click("#login-button")
+    await b.wait_text("[data-testid=login-error]",
+                      "Wrong address or password")
+    await b.shot("02-login-error")
+    h.check(not await b.visible("#support-view"), "still on the login page")
+    await no_page_errors(b)
+
+
+async def test_presence_online_away_online(env):
+    """Online after login, Away after away_after idle seconds, Online again
+    on mouse activity: the component sees each (push-chat names it)."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Monitor flickers")
+    b = await open_portal(env, away_after=2)
+    await login(b, ALICE)
+    h.check(await b.text("[data-testid=presence]") == "Online",
+            "the badge says Online")
+    await b.wait_fn("document.body.dataset.presence === 'away'", 8000,
+                    "the portal to go away after 2 s idle")
+    h.check(await b.text("[data-testid=presence]") == "Away",
+            "the badge says Away")
+    await b.shot("03-away")
+    text = await push_refused(tech, ticket, "Away")
+    h.check(ALICE_NAME in text, "the refusal names the contact: %r" % text)
+    await b.call("mouse")
+    await b.wait_fn("document.body.dataset.presence === 'online'", 5000,
+                    "Online again after mouse activity")
+    # Online now: the push is accepted (closing the page then abandons it).
+    reply = await push_chat(tech, ticket, b)
+    h.check(reply.fields.get("room", "").startswith("chat-"),
+            "push-chat accepted once Online: %r" % reply.fields)
+    await b.wait(DIALOG)
+    await no_page_errors(b)
+
+
+async def test_offline_when_tab_closes(env):
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Keyboard missing keys")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    await push_chat(tech, ticket, b)
+    await b.call("close")
+    await push_refused(tech, ticket, "Offline")
+
+
+async def test_pre_ticket_chat(env):
+    tech = await tech_online(env)
+    b = await open_portal(env)
+    await login(b, ALICE)
+    await b.wait("[data-testid=chat-option]")
+    await b.shot("04-contact-support")
+    await b.click("#chat-open")
+    await b.wait("[data-testid=start-form]")
+    await b.fill("#description", "Outlook keeps asking for my password")
+    await b.shot("05-describe")
+    await b.click("#start-chat")
+    await b.wait(DIALOG)
+    await b.wait_fn("document.querySelector('#chat-dialog').dataset.state "
+                    "=== 'waiting'", 10000, "the chat waiting")
+    subject = await b.text("[data-testid=chat-subject]")
+    h.check("Outlook keeps asking" in subject and "Ticket #" in subject,
+            "the dialog shows the ticket and its summary: %r" % subject)
+    chat = (await b.eval("window.chatdeskPortal.chats()"))[0]
+    room = chat["room"]
+    h.check(chat["nick"] == ALICE_NAME,
+            "the room gave the contact her name as nick: %r" % chat)
+    await b.shot("06-waiting")
+
+    # The tech (Online) is invited, joins and answers.
+    await h.async_wait_until(lambda: any(j == room for j, _ in
+                                         conference_invites(tech)),
+                             10, "the tech's invitation to %s" % room)
+    body = [bd for j, bd in conference_invites(tech) if j == room][0]
+    h.check(ALICE_NAME in body and "Outlook" in body,
+            "the invitation names the contact and the problem: %r" % body)
+    await tech_joins(tech, room)
+    await b.wait_text("#chat-title", "Chat with %s" % TECH_NAME)
+    say(tech, room, state="composing")
+    await b.wait_text("[data-testid=typing]", "%s is typing" % TECH_NAME)
+    await b.shot("07-tech-typing")
+    say(tech, room, "Hi Alice, I am resetting your mailbox session now.",
+        state="active")
+    await b.wait_text("li[data-kind=theirs]", "resetting your mailbox")
+    await b.wait("[data-testid=typing]", state="hidden")
+    h.check(TECH_NAME in await b.text("li[data-kind=theirs] .nick"),
+            "the tech's name on the message")
+    h.check(re.search(r"\d\d:\d\d",
+                      await b.text("li[data-kind=theirs] time")),
+            "the message shows its time")
+
+    # The contact types (composing reaches the tech) and sends.
+    await b.call("type", sel="#message-input", value="Thanks, trying again")
+    await h.async_wait_until(
+        lambda: any(m.xml.find("{%s}composing" % NS_CHATSTATES) is not None
+                    and m["from"].bare == room
+                    and m["from"].resource == ALICE_NAME
+                    for m in tech.chatstates),
+        10, "the tech to see the contact composing")
+    await b.call("press", sel="#message-input", key="Enter")
+    await h.async_wait_until(
+        lambda: any(m["body"] == "Thanks, trying again"
+                    for m in room_messages(tech, room)),
+        10, "the tech to get the contact's message")
+    await b.wait_text("li[data-kind=mine]", "Thanks, trying again")
+    await b.shot("08-conversation")
+
+    # End chat is refused while the chat is active and not idle.
+    await b.wait("[data-testid=end-chat]")
+    await b.click("[data-testid=end-chat]")
+    await b.wait_fn("document.querySelector('[data-testid=chat-error]')"
+                    ".textContent.length > 10", 5000, "a refusal text")
+    err = await b.text("[data-testid=chat-error]")
+    await b.shot("09-end-refused")
+
+    # The tech ends it: notice, voice revoked, Leave.
+    await tech.command("end-session", {"session": chat["session"],
+                                       "note": "Mailbox session reset."})
+    await b.wait_text("li[data-kind=notice]", "ended the chat")
+    await b.wait_fn("document.querySelector('#chat-dialog').dataset.state "
+                    "=== 'ended'", 10000, "the chat ended (voice revoked)")
+    await b.wait("[data-testid=leave]")
+    h.check(not await b.visible("#composer"), "no composer once ended")
+    await b.shot("10-ended")
+    await b.click("[data-testid=leave]")
+    await b.wait(DIALOG, state="hidden")
+    await b.wait("[data-testid=chat-option]")
+    print("      end-chat refusal shown: %r" % err)
+    await no_page_errors(b)
+
+
+async def test_callback_request(env):
+    tech = await tech_online(env)
+    b = await open_portal(env)
+    await login(b, ALICE)
+    await b.click("#chat-open")
+    await b.fill("#description", "VPN drops every hour")
+    await b.click("#start-chat")
+    started = time.monotonic()
+    await b.wait_fn("document.querySelector('#chat-dialog').dataset.state "
+                    "=== 'waiting'", 10000, "the chat waiting")
+    chat = (await b.eval("window.chatdeskPortal.chats()"))[0]
+    await b.click("[data-testid=callback-button]")
+    await b.wait("[data-testid=callback-dialog]")
+    await b.fill("#callback-phone", "+1 555 0100")
+    await b.fill("#callback-note", "Any time after 2 pm")
+    # Too early: nobody waited answer_timeout yet, and it is office hours.
+    h.check(time.monotonic() - started < ANSWER_TIMEOUT - 1,
+            "the first callback try comes before answer_timeout")
+    await b.click("#callback-submit")
+    await b.wait("[data-testid=callback-error]")
+    early = await b.text("[data-testid=callback-error]")
+    h.check(len(early) > 10, "the refusal text is shown: %r" % early)
+    await b.shot("11-callback-too-early")
+    await asyncio.sleep(max(0, ANSWER_TIMEOUT + 0.5 -
+                            (time.monotonic() - started)))
+    await b.click("#callback-submit")
+    await b.wait("[data-testid=callback-dialog]", state="hidden")
+    await b.wait_text("li[data-kind=notice]", "+1 555 0100")
+    await b.wait_fn("document.querySelector('#chat-dialog').dataset.state "
+                    "=== 'callback'", 5000, "the chat in callback state")
+    await b.shot("12-callback-requested")
+    if "sessions" in await command_nodes(tech):
+        rows = (await tech.command("sessions", {"view": "callbacks"})).items
+        h.check(any(r.get("session") == chat["session"] and
+                    r.get("phone") == "+1 555 0100" and
+                    "2 pm" in r.get("note", "") for r in rows),
+                "the tech's callbacks list has it: %r" % rows)
+    else:
+        print("      (the tech command 'sessions' is not there yet: the "
+              "callbacks list is not checked)")
+    await b.click("[data-testid=leave]")
+    await b.wait(DIALOG, state="hidden")
+    print("      callback refusal shown: %r" % early)
+    await no_page_errors(b)
+
+
+async def test_push_chat_opens_dialog(env):
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "New laptop setup")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room = reply.fields["room"]
+    await b.wait(DIALOG)
+    await b.wait_fn("window.chatdeskPortal.chats().some(c => c.room === %s "
+                    "&& c.joined)" % json.dumps(room), 10000,
+                    "the portal to join %s by itself" % room)
+    notes = await b.eval("window.__notifications")
+    h.check(any("wants to chat" in n["body"] for n in notes),
+            "a Web Notification was raised: %r" % notes)
+    await tech_joins(tech, room)
+    say(tech, room, "Hello Alice, your laptop is ready. When can you "
+        "pick it up?")
+    await b.wait_text("li[data-kind=theirs]", "laptop is ready")
+    await b.wait_text("#chat-title", TECH_NAME)
+    await b.shot("13-push-chat")
+    await tech.command("end-session", {"session": reply.fields["session"]})
+    await b.wait("[data-testid=leave]")
+    await b.click("[data-testid=leave]")
+    await no_page_errors(b)
+
+
+async def test_chat_hidden_when_not_permitted(env):
+    """The admin turns chat off for bob (ad-hoc 'contact'); the portal
+    does not offer him Chat, and says why."""
+    admin = await env.client(ADMIN)
+    await admin.command("contact", {"jid": "bob@localhost"},
+                        {"company": "Acme Corp", "name": "Bob Example",
+                         "phone": "+1 555 0101", "chat": "off"})
+    b = await open_portal(env)
+    await login(b, BOB)
+    if await b.visible("[data-testid=chat-option]"):
+        # The component lets start-chat show its form to anyone and refuses
+        # on submit: the portal learns it then, hides Chat and says why.
+        print("      (chat refused on submit, not before)")
+        await b.click("#chat-open")
+        await b.fill("#description", "Printer jam")
+        await b.click("#start-chat")
+        await b.wait("[data-testid=error]")
+    await b.wait("[data-testid=chat-unavailable]")
+    h.check(not await b.visible("[data-testid=chat-option]"),
+            "no Chat option for bob")
+    reason = await b.text("#chat-unavailable-text")
+    h.check(len(reason) > 10, "the reason is shown: %r" % reason)
+    await b.shot("14-chat-not-permitted")
+    # Back on: the option comes back at the next login.
+    env.ctl("set", "chat", "inherit", "--contact", "bob@localhost")
+    b = await open_portal(env)
+    await login(b, BOB)
+    await b.wait("[data-testid=chat-option]")
+    print("      reason shown: %r" % reason)
+    await no_page_errors(b)
+
+
+async def test_reconnects_after_server_restart(env):
+    """The server restarts during a chat: the portal says it lost the
+    connection, reconnects, is Online again for the component, rejoins
+    the room without showing its history twice, and the chat goes on."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "After the restart")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room = reply.fields["room"]
+    joined = ("window.chatdeskPortal.chats().some(c => c.room === %s "
+              "&& c.joined)" % json.dumps(room))
+    await b.wait_fn(joined, 10000, "the portal in %s" % room)
+    await tech_joins(tech, room)
+    say(tech, room, "Before the restart")
+    await b.wait_text("li[data-kind=theirs]", "Before the restart")
+
+    await env.close_clients()
+    env.server.stop()
+    await b.wait("[data-testid=connection]", timeout=15000)
+    h.check(await b.text("[data-testid=presence]") == "Offline",
+            "the badge says Offline while reconnecting")
+    await b.shot("15-reconnecting")
+    env.server.start()
+    env.chatdesk.wait_online(2, timeout=30)
+    await b.wait("[data-testid=connection]", state="hidden", timeout=45000)
+    await b.wait_fn("window.chatdeskPortal.connection === 'online'", 5000,
+                    "the portal online again")
+    await b.wait_fn(joined, 15000, "the portal back in %s" % room)
+
+    tech = await env.client(TECH)
+    await tech_joins(tech, room)
+    say(tech, room, "After the restart")
+    await b.wait_text("#messages", "After the restart")
+    theirs = await b.texts("li[data-kind=theirs] .body")
+    h.check(theirs == ["Before the restart", "After the restart"],
+            "each message shown once after the rejoin: %r" % theirs)
+    notes = await b.texts("li[data-kind=local] .text")
+    h.check(not any("removed" in n or "no longer" in n for n in notes),
+            "the rejoin went unnoticed by the contact: %r" % notes)
+    h.check(await b.attr(DIALOG, "data-state") == "active",
+            "the chat still active after the rejoin")
+    await b.shot("16-after-reconnect")
+    # And the component sees the contact Online again: a new push works.
+    await push_chat(tech, await create_ticket(tech, "Second one"), b,
+                    timeout=30)
+    await no_page_errors(b)
+
+
+TESTS = [test_setup_directory, test_portal_is_served,
+         test_login_errors_are_shown, test_presence_online_away_online,
+         test_offline_when_tab_closes, test_pre_ticket_chat,
+         test_callback_request, test_push_chat_opens_dialog,
+         test_chat_hidden_when_not_permitted,
+         test_reconnects_after_server_restart]
+# CHATDESK_BROWSER_ONLY=substring runs the matching tests (and the set-up).
+ONLY = os.environ.get("CHATDESK_BROWSER_ONLY")
+if ONLY:
+    TESTS = [t for t in TESTS
+             if t is test_setup_directory or ONLY in t.__name__]
+
+h.main(TESTS, users=[ADMIN, TECH, ALICE, BOB],
+       chatdesk_extra="\n[chat]\nanswer_timeout = %d\n" % ANSWER_TIMEOUT)
