@@ -88,16 +88,24 @@ static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
         c->state = CONN_IDLE;
         return;
     }
-    if (se && se->type == XMPP_SE_NOT_AUTHORIZED) {
+    if (se && (se->type == XMPP_SE_NOT_AUTHORIZED ||
+               se->type == XMPP_SE_HOST_UNKNOWN)) {
+        /* ejabberd says not-authorized for an unknown domain too */
         log_error("conn",
                   "the server refused the component handshake for %s: the "
-                  "secret does not match the server's component secret%s%s",
-                  c->cfg->jid, se->text ? ": " : "",
+                  "secret does not match the server's component secret, or "
+                  "the server has no component %s configured%s%s",
+                  c->cfg->jid, c->cfg->jid, se->text ? ": " : "",
                   se->text ? se->text : "");
         c->fatal = 1;
         c->state = CONN_IDLE;
         return;
     }
+    if (se && se->type == XMPP_SE_CONFLICT)
+        log_error("conn",
+                  "the server says another component is connected as %s; "
+                  "is a second chatdesk running on another database?",
+                  c->cfg->jid);
     if (c->state == CONN_ONLINE)
         log_warn("conn", "connection lost (error %d%s%s)", error,
                  se && se->text ? ", " : "", se && se->text ? se->text : "");

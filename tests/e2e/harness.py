@@ -444,7 +444,7 @@ class Chatdesk:
 
     def __init__(self, workdir, server, name="chatdesk", secret=None,
                  extra="", db=None, valgrind=False,
-                 admins=("admin@localhost",)):
+                 admins=("admin@localhost",), jid=None):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.db = db or os.path.join(self.dir, "chatdesk.db")
@@ -456,7 +456,7 @@ class Chatdesk:
             f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
                     "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
                     "[admins]\njids = %s\n\n[log]\nlevel = debug\n%s" %
-                    (server.component, secret or server.secret,
+                    (jid or server.component, secret or server.secret,
                      server.component_port, self.db, ", ".join(admins),
                      extra))
 

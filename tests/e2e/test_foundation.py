@@ -90,6 +90,17 @@ async def test_wrong_secret_exits_1(env):
             "a clear message about the secret:\n" + bad.text()[-800:])
 
 
+async def test_unknown_component_domain_exits_1(env):
+    other = h.Chatdesk(env.workdir, env.prosody, name="unknown-domain",
+                       jid="nowhere.localhost")
+    other.start(wait_online=False)
+    rc = other.wait_exit(20)
+    h.check(rc == 1, "exit code 1 for a domain the server does not have, "
+            "got %d" % rc)
+    h.check("no component nowhere.localhost configured" in other.text(),
+            "the message names the domain:\n" + other.text()[-800:])
+
+
 async def test_second_instance_refused(env):
     twin = h.Chatdesk(env.workdir, env.prosody, name="twin",
                       db=env.chatdesk.db)
@@ -106,5 +117,5 @@ h.main([test_disco_identity_and_features, test_version, test_ping,
         test_unknown_iq_gets_an_error, test_reconnect_after_prosody_sigterm,
         test_reconnect_after_prosody_kill9,
         test_reconnect_after_repeated_restarts, test_wrong_secret_exits_1,
-        test_second_instance_refused],
+        test_unknown_component_domain_exits_1, test_second_instance_refused],
        users=["tech"])
