@@ -25,8 +25,7 @@ const char *chat_room_jid(struct app *app, int64_t id, char *buf, size_t len)
     return buf;
 }
 
-void chat_display_name(struct app *app, const char *bare, char *buf,
-                       size_t len)
+void chat_display_name(struct app *app, const char *bare, char *buf, size_t len)
 {
     struct contact c;
     struct tech t;
@@ -40,8 +39,7 @@ void chat_display_name(struct app *app, const char *bare, char *buf,
         return;
     }
     const char *at = strchr(bare, '@');
-    snprintf(buf, len, "%.*s", at ? (int)(at - bare) : (int)strlen(bare),
-             bare);
+    snprintf(buf, len, "%.*s", at ? (int)(at - bare) : (int)strlen(bare), bare);
 }
 
 /* The session behind a room local part; 0 and *out filled, or -1. */
@@ -240,8 +238,8 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
     enum dir_role role = domain_role(app->domain, ev->bare_jid);
     int is_tech = role == ROLE_TECH || role == ROLE_ADMIN;
     if (ev->kind == MUC_EVENT_JOINED && ev->first && is_tech) {
-        if (sessions_tech_join(app->domain->sessions, s.id, ev->bare_jid,
-                               &r) == SESS_OK) {
+        if (sessions_tech_join(app->domain->sessions, s.id, ev->bare_jid, &r) ==
+            SESS_OK) {
             chat_after_transition(app, &r);
             if (r.took)
                 chat_notify_taken(app, s.id, ev->bare_jid);
@@ -249,15 +247,13 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
     } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
                ev->reason == MUC_LEAVE_SELF &&
                !strcmp(ev->bare_jid, s.contact_jid)) {
-        if (sessions_contact_gone(app->domain->sessions, s.id, &r) ==
-            SESS_OK)
+        if (sessions_contact_gone(app->domain->sessions, s.id, &r) == SESS_OK)
             chat_after_transition(app, &r);
     }
     sess_info_clear(&s);
 }
 
-static void chat__event(struct app *app, const struct muc_event *ev,
-                        void *ud)
+static void chat__event(struct app *app, const struct muc_event *ev, void *ud)
 {
     (void)ud;
     if (!strcmp(ev->room, CHAT_QUEUE_ROOM)) {
@@ -341,6 +337,7 @@ void chat_free(struct app *app)
 {
     if (!app->chat)
         return;
+    chat_presence_free(app);
     xep0045_free(app->chat->muc);
     free(app->chat);
     app->chat = NULL;

@@ -160,8 +160,7 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     if (directory_contact_find(app->domain->dir, req->bare, &c) != DIR_OK) {
         chat__fail(reply, "auth", "not-authorized",
-                   "%s is not a contact of this helpdesk.%s", req->bare,
-                   NULL);
+                   "%s is not a contact of this helpdesk.%s", req->bare, NULL);
         return;
     }
     struct ticket_draft draft = {c.company_id, c.id, v[0]};
@@ -172,8 +171,8 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
                    ticket_store_error(app->domain->tickets), NULL);
         return;
     }
-    int rc = sessions_create_waiting(app->domain->sessions, c.jid,
-                                     c.company_id, ticket, v[0], &id);
+    int rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
+                                     ticket, v[0], &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;
@@ -247,8 +246,8 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
     char room[CHAT_JID_MAX], local[64], tech[256], reason[600];
     chat_room_jid(app, id, room, sizeof room);
     chat_display_name(app, req->bare, tech, sizeof tech);
-    snprintf(reason, sizeof reason, "%s wants to chat with you about ticket "
-             "#%lld.", tech, ticket);
+    snprintf(reason, sizeof reason,
+             "%s wants to chat with you about ticket #%lld.", tech, ticket);
     xep0249_send_invite(app, c.jid, room, reason, NULL);
     sessions_room_localpart(id, local, sizeof local);
     muc_invite(app->chat->muc, local, req->from, c.jid, reason);
@@ -276,16 +275,16 @@ static void chat__end_session(struct adhoc_request *req,
                                         : "The session has ended.");
 }
 
-static void chat__end_chat(struct adhoc_request *req,
-                           struct adhoc_reply *reply, char **v)
+static void chat__end_chat(struct adhoc_request *req, struct adhoc_reply *reply,
+                           char **v)
 {
     int64_t id = chat__need_session(reply, v[0]);
     struct settings st;
     struct sess_result r;
     if (!id || chat__settings(req->app, reply, &st) != 0)
         return;
-    int rc = sessions_end_by_contact(req->app->domain->sessions, id,
-                                     req->bare, &st, clock_now(), &r);
+    int rc = sessions_end_by_contact(req->app->domain->sessions, id, req->bare,
+                                     &st, clock_now(), &r);
     if (rc != SESS_OK) {
         chat__sess_fail(req->app, reply, rc);
         return;
@@ -294,16 +293,26 @@ static void chat__end_chat(struct adhoc_request *req,
     chat__result(reply, NULL, id, 0, "Your chat has ended.");
 }
 
-static void chat__callback(struct adhoc_request *req,
-                           struct adhoc_reply *reply, char **v)
+static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
+                           char **v)
 {
     int64_t id = chat__need_session(reply, v[0]);
     struct settings st;
     struct sess_result r;
-    if (!id || chat__settings(req->app, reply, &st) != 0)
+    if (!id)
         return;
-    int rc = sessions_callback(req->app->domain->sessions, id, req->bare,
-                               v[1], v[2], &st, clock_now(), &r);
+    if (sessions_phone_check(v[1]) != 0) {
+        chat__fail(reply, "modify", "bad-request",
+                   "Field 'phone' must be a phone number of 3 to 32 "
+                   "characters (digits, spaces and + - ( ) only); got "
+                   "'%.64s'%s",
+                   v[1], NULL);
+        return;
+    }
+    if (chat__settings(req->app, reply, &st) != 0)
+        return;
+    int rc = sessions_callback(req->app->domain->sessions, id, req->bare, v[1],
+                               v[2], &st, clock_now(), &r);
     if (rc != SESS_OK) {
         chat__sess_fail(req->app, reply, rc);
         return;
@@ -315,6 +324,7 @@ static void chat__callback(struct adhoc_request *req,
 
 /* ---- the table and the one step function -------------------------------- */
 
+/* clang-format off */
 static const struct chat_cmd chat__cmds[] = {
     {"start-chat", "Start a chat", "Chat with support", ADHOC_ROLE_CONTACT,
      {{"description", "Describe your problem briefly", FIELD_TEXT_SINGLE, 1}},
@@ -337,6 +347,7 @@ static const struct chat_cmd chat__cmds[] = {
       {"note", "Note", FIELD_TEXT_MULTI, 0}},
      3, chat__callback},
 };
+/* clang-format on */
 
 static struct form *chat__form(const struct chat_cmd *cmd)
 {
@@ -366,8 +377,8 @@ static int chat__values(const struct chat_cmd *cmd, const struct form *form,
             n--;
         v[i] = strndup(p, n);
         free(s);
-        if (!v[i] || n > CHAT_CMD_VALUE_MAX || (cmd->fields[i].required &&
-                                                  !n)) {
+        if (!v[i] || n > CHAT_CMD_VALUE_MAX ||
+            (cmd->fields[i].required && !n)) {
             chat__fail(reply, "modify", "bad-request",
                        n ? "Field '%s' is too long (at most 4096 bytes).%s"
                          : "Field '%s' is required.%s",

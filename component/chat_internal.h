@@ -53,7 +53,12 @@ void chat_notify_contact_offline(struct app *app, const char *contact);
 void chat_after_transition(struct app *app, const struct sess_result *r);
 
 /* chat_presence.c */
+/* How long after connecting the server gets to report who is online
+ * before contacts of waiting sessions still Offline count as gone. */
+#define CHAT_PRESENCE_GRACE_MS 5000
 int chat_presence_register(struct app *app);
+/* Cancels the grace timer of chat_on_online(). */
+void chat_presence_free(struct app *app);
 /* The presence of an occupant of the queue room counts as the tech's
  * presence (a resource of its own). */
 void chat_presence_from_queue(struct app *app, const char *full_jid,

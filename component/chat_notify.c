@@ -19,8 +19,7 @@ static void chat__who(struct app *app, const struct sess_info *s, char *buf,
     struct company co;
     chat_display_name(app, s->contact_jid, name, sizeof name);
     if (s->company_id &&
-        directory_company_get(app->domain->dir, s->company_id, &co) ==
-            DIR_OK)
+        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK)
         snprintf(buf, len, "%s (%s)", name, co.name);
     else
         snprintf(buf, len, "%s", name);
@@ -69,8 +68,8 @@ void chat_notify_request(struct app *app, int64_t session_id)
 void chat_notify_tech_online(struct app *app, const char *tech)
 {
     struct sess_list l;
-    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0,
-                      &l) != SESS_OK)
+    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+        SESS_OK)
         return;
     for (size_t i = 0; i < l.n; i++)
         chat__invite_tech(app, &l.items[i], tech);
@@ -87,8 +86,7 @@ static int chat__tell_taken(const char *tech, void *ud)
 {
     struct chat__taken *t = ud;
     if (strcmp(tech, t->taker) != 0) {
-        xmpp_stanza_t *msg =
-            xmpp_message_new(t->app->ctx, "chat", tech, NULL);
+        xmpp_stanza_t *msg = xmpp_message_new(t->app->ctx, "chat", tech, NULL);
         stanza_add_text_child(msg, "body", NULL, t->text);
         app_send(t->app, msg);
         xmpp_stanza_release(msg);
@@ -115,14 +113,14 @@ void chat_notify_taken(struct app *app, int64_t session_id, const char *tech)
 void chat_notify_contact_offline(struct app *app, const char *contact)
 {
     struct sess_list l;
-    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact,
-                      0, &l) != SESS_OK)
+    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact, 0,
+                      &l) != SESS_OK)
         return;
     for (size_t i = 0; i < l.n; i++) {
         struct sess_result r;
         if (l.items[i].state == SESS_WAITING &&
-            sessions_contact_gone(app->domain->sessions, l.items[i].id,
-                                  &r) == SESS_OK)
+            sessions_contact_gone(app->domain->sessions, l.items[i].id, &r) ==
+                SESS_OK)
             chat_after_transition(app, &r);
     }
     sess_list_free(&l);

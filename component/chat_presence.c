@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void chat__presence_to(struct app *app, const char *to,
-                              const char *type)
+static void chat__presence_to(struct app *app, const char *to, const char *type)
 {
     xmpp_stanza_t *p = xmpp_presence_new(app->ctx);
     xmpp_stanza_set_to(p, to);
@@ -29,6 +28,12 @@ static void chat__presence_to(struct app *app, const char *to,
 static void chat__react(struct app *app, const char *bare, int is_tech,
                         const struct presence_change *ch)
 {
+    /* An unavailable that changes nothing still says the contact is
+     * Offline: after a restart of chatdesk the server answers the probe
+     * with it, and sessions that waited meanwhile must not wait forever
+     * (only waiting sessions are touched, so repeats are harmless). */
+    if (!is_tech && !ch->changed && ch->after == CD_OFFLINE)
+        chat_notify_contact_offline(app, bare);
     if (!ch->changed)
         return;
     log_debug("chat", "%s is now %s", bare, presence_name(ch->after));
@@ -112,10 +117,13 @@ int chat_presence_register(struct app *app)
     return dispatch_add(app->dispatch, "presence", chat__presence, NULL);
 }
 
+/* Probe before subscribe: a server answers a probe from a JID without a
+ * subscription with "unsubscribed" on the user's behalf, and Prosody then
+ * also cancels a subscription request that came just before. */
 static void chat__ask(struct app *app, const char *jid)
 {
-    chat__presence_to(app, jid, "subscribe");
     chat__presence_to(app, jid, "probe");
+    chat__presence_to(app, jid, "subscribe");
     chat__presence_to(app, jid, NULL);
 }
 
@@ -131,9 +139,39 @@ static int chat__ask_contact(const struct contact *c, void *ud)
     return 0;
 }
 
+/* Once the grace after a (re)connect is over: the server has answered our
+ * probes for whoever is online, so a contact still Offline left while
+ * chatdesk was away, and its waiting sessions are abandoned. Prosody also
+ * answers a probe with unavailable (see chat__react); ejabberd says nothing
+ * for an offline user, hence this timer. */
+static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
+{
+    (void)ctx;
+    struct app *app = ud;
+    struct sess_list l;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+        SESS_OK)
+        return 0;
+    for (size_t i = 0; i < l.n; i++)
+        if (presence_of(app->domain->presence, l.items[i].contact_jid, false) ==
+            CD_OFFLINE)
+            chat_notify_contact_offline(app, l.items[i].contact_jid);
+    sess_list_free(&l);
+    return 0; /* once */
+}
+
 void chat_on_online(struct app *app)
 {
     presence_clear(app->domain->presence);
     directory_tech_list(app->domain->dir, chat__ask_tech, app);
     directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
+    xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
+    xmpp_global_timed_handler_add(app->ctx, chat__grace_over,
+                                  CHAT_PRESENCE_GRACE_MS, app);
+}
+
+void chat_presence_free(struct app *app)
+{
+    if (app->ctx)
+        xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
 }
