@@ -33,6 +33,9 @@ struct app {
     struct adhoc *adhoc;
     struct domain *domain;
     struct chat *chat;
+    /* Called after a tech or contact is created or updated at run time
+     * (ad-hoc commands), so the chat side can ask for its presence. */
+    void (*person_added)(struct app *app, const char *bare_jid);
 };
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the

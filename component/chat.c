@@ -315,7 +315,7 @@ int chat_register(struct app *app)
         .history = chat__history,
         .event = chat__event,
         .invite = chat__invite,
-        .mam = 0,
+        .mam = 1,
     };
     app->chat = calloc(1, sizeof *app->chat);
     if (!app->chat)

@@ -112,8 +112,11 @@ static enum dispatch_result chat__presence(struct app *app,
     return DISPATCH_HANDLED;
 }
 
+static void chat__person_added(struct app *app, const char *bare_jid);
+
 int chat_presence_register(struct app *app)
 {
+    app->person_added = chat__person_added;
     return dispatch_add(app->dispatch, "presence", chat__presence, NULL);
 }
 
@@ -125,6 +128,11 @@ static void chat__ask(struct app *app, const char *jid)
     chat__presence_to(app, jid, "probe");
     chat__presence_to(app, jid, "subscribe");
     chat__presence_to(app, jid, NULL);
+}
+
+static void chat__person_added(struct app *app, const char *bare_jid)
+{
+    chat__ask(app, bare_jid);
 }
 
 static int chat__ask_tech(const struct tech *t, void *ud)

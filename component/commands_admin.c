@@ -787,6 +787,8 @@ static void admin_cmd__contact_save(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
+    if (req->app->person_added)
+        req->app->person_added(req->app, c.jid);
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Contact %.300s %s", c.jid,
              st->id ? "updated" : "created");
@@ -930,6 +932,8 @@ static void admin_cmd__tech_save(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
+    if (req->app->person_added)
+        req->app->person_added(req->app, t.jid);
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Tech %.300s %s%s", t.jid,
              st->id ? "updated" : "created", t.admin ? " (admin)" : "");

@@ -4,6 +4,7 @@
 #include "app.h"
 #include "chat.h"
 #include "commands_admin.h"
+#include "commands_sessions.h"
 #include "commands_tickets.h"
 #include "domain.h"
 #include "log.h"
@@ -12,6 +13,7 @@
 #include "xep0092_version.h"
 #include "xep0199_ping.h"
 #include "xep0249_invite.h"
+#include "xep0313_mam.h"
 
 static unsigned modules__roles(struct app *app, const char *bare_jid,
                                void *ud)
@@ -41,6 +43,7 @@ int modules_register(struct app *app)
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules__roles, NULL) ||
         commands_admin_register(app) || commands_tickets_register(app) ||
+        commands_sessions_register(app) || xep0313_register(app) ||
         xep0249_register(app) || chat_register(app))
         return -1;
     return 0;

@@ -406,6 +406,7 @@ static int sessions__collect(struct sessions *s, sqlite3_stmt *st,
 
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out)
 {
+    memset(out, 0, sizeof *out); /* cleared on failure: callers clear it */
     sqlite3_stmt *st = sessions__stmt(s, S_GET);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
