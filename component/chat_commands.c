@@ -393,6 +393,11 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
 {
     const struct chat_cmd *cmd = req->cmd->ud;
     if (!req->form) {
+        /* start-chat: say "not for you" before the contact types anything,
+         * so a portal can hide its Chat option */
+        if (cmd->act == chat__start &&
+            chat__may(req->app, reply, req->bare, PERM_PRE_TICKET) != 0)
+            return;
         struct form *f = chat__form(cmd);
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);

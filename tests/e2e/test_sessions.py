@@ -211,6 +211,10 @@ async def test_start_chat_refused(env):
     h.check(cond == "forbidden" and "disabled for your account" in text,
             "chat off for the contact: forbidden + text, got %s %r" %
             (cond, text))
+    # refused already on the plain execute, before any form is shown
+    cond, text = await cl.error_of(dave.command("start-chat"))
+    h.check(cond == "forbidden" and "disabled for your account" in text,
+            "chat off: refused before the form, got %s %r" % (cond, text))
     carl = await cl.login(env, "carl")
     cond, text = await cl.error_of(
         carl.command("start-chat", {"description": "help"}))
@@ -224,6 +228,9 @@ async def test_start_chat_refused(env):
     h.check(cond == "not-authorized" and text,
             "a stranger: not-authorized + text, got %s %r" % (cond, text))
     alice = await cl.login(env, "alice")
+    form = await alice.command("start-chat")
+    h.check(form.status == "executing" and "description" in form.fields,
+            "a permitted contact gets the form, got %s" % form.status)
     cond, text = await cl.error_of(
         alice.command("start-chat", {"description": "  "}))
     h.check(cond == "bad-request" and "description" in text,
