@@ -284,7 +284,7 @@ class Ejabberd:
             "C2S_PORT": self.c2s_port,
             "COMPONENT_PORT": self.component_port,
             "HTTP_PORT": self.http_port,
-            "PORTAL_DIR": os.path.join(SOURCE_DIR, "portal"),
+            "PORTAL_DIR": self._portal_dir(),
             "DOMAIN": DOMAIN, "COMPONENT": self.component,
             "SECRET": self.secret,
         }
@@ -323,6 +323,17 @@ class Ejabberd:
                   "user %s can reach %s (make %s o+x or set "
                   "CHATDESK_TEST_TMP)" % (self.USER, self.dir, p))
             p = os.path.dirname(p)
+
+    def _portal_dir(self):
+        """The portal for mod_http_fileserver: the checkout's, or a copy
+        beside the server when user ejabberd cannot reach the checkout."""
+        portal = os.path.join(SOURCE_DIR, "portal")
+        if not self.switch_user or _traversable(os.path.join(portal, "x")):
+            return portal
+        copy = os.path.join(os.path.dirname(self.dir), "portal")
+        if not os.path.isdir(copy):
+            shutil.copytree(portal, copy)
+        return copy
 
     def _ctl(self, *args):
         return ["ejabberdctl", "--config-dir", self.dir] + list(args)
@@ -629,14 +640,40 @@ async def expect_error(awaitable, condition, text_re=None):
     raise TestFailure("expected an error <%s/>, got a result" % condition)
 
 
+def _traversable(path):
+    """1 when every directory above path lets other users through (o+x)."""
+    p = os.path.dirname(os.path.abspath(path))
+    while p != os.path.dirname(p):
+        if not os.stat(p).st_mode & stat.S_IXOTH:
+            return False
+        p = os.path.dirname(p)
+    return True
+
+
+def _test_root():
+    """Where test directories go: CHATDESK_TEST_TMP, else the build
+    directory, unless a server running as its own user (ejabberd) could not
+    reach it there (a checkout under a 0700 directory): then a folder in the
+    system's temporary directory."""
+    root = os.environ.get("CHATDESK_TEST_TMP")
+    if not root:
+        root = BUILD_DIR
+        if SERVER == "ejabberd" and not _traversable(
+                os.path.join(root, "x")):
+            root = os.path.join(tempfile.gettempdir(), "chatdesk-e2e")
+    os.makedirs(root, exist_ok=True)
+    if root.startswith(tempfile.gettempdir()):
+        os.chmod(root, 0o755)
+    return root
+
+
 class Env:
     """One server (Prosody or ejabberd, see CHATDESK_SERVER) + one chatdesk
     + users, for one test file. env.server is the server; env.prosody is
     the same object under its old name."""
 
     def __init__(self, users=(), chatdesk_extra="", start_chatdesk=True):
-        root = os.environ.get("CHATDESK_TEST_TMP") or BUILD_DIR
-        os.makedirs(root, exist_ok=True)
+        root = _test_root()
         self.workdir = tempfile.mkdtemp(prefix="e2e-", dir=root)
         self.server = make_server(self.workdir)
         self.prosody = self.server
