@@ -15,8 +15,8 @@
 #include "xep0249_invite.h"
 #include "xep0313_mam.h"
 
-static unsigned modules__roles(struct app *app, const char *bare_jid,
-                               void *ud)
+unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
+                             void *ud)
 {
     (void)ud;
     switch (domain_role(app->domain, bare_jid)) {
@@ -41,7 +41,7 @@ int modules_register(struct app *app)
     }
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
-        adhoc_set_role_fn(app, modules__roles, NULL) ||
+        adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
         commands_admin_register(app) || commands_tickets_register(app) ||
         commands_sessions_register(app) || xep0313_register(app) ||
         xep0249_register(app) || chat_register(app))

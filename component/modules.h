@@ -4,6 +4,11 @@
 
 struct app;
 
+/* The XEP-0050 roles (ADHOC_ROLE_* bits) of a bare JID, from the directory
+ * and the config's admins: an adhoc_role_fn. */
+unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
+                             void *ud);
+
 /* Call every xepNNNN_register() in order. Returns 0 or -1. */
 int modules_register(struct app *app);
 

@@ -24,27 +24,11 @@
     "<field var='" var "'><value>" value "</value></field>"
 #define T0 1767261600 /* 2026-01-01T10:00:00Z */
 
-static struct config cfg;
 static struct store *st;
 static int64_t acme_id, globex_id, alice_id, bob_id;
 
 /* ---- fixture --------------------------------------------------------------
  */
-
-static unsigned roles_of(struct app *app, const char *bare, void *ud)
-{
-    (void)ud;
-    switch (domain_role(app->domain, bare)) {
-    case ROLE_ADMIN:
-        return ADHOC_ROLE_ADMIN | ADHOC_ROLE_TECH;
-    case ROLE_TECH:
-        return ADHOC_ROLE_TECH;
-    case ROLE_CONTACT:
-        return ADHOC_ROLE_CONTACT;
-    default:
-        return ADHOC_ROLE_NONE;
-    }
-}
 
 static struct directory *dir(void)
 {
@@ -68,22 +52,9 @@ static int setup(void **state)
 {
     struct company co = {0, "Acme", TRI_INHERIT, TRI_INHERIT, TRI_INHERIT};
     struct tech tech = {0, "tech@localhost", "Tess", false};
-    char err[256];
-
     (void)state;
-    testkit_setup();
-    config_defaults(&cfg);
-    snprintf(cfg.admins[0], sizeof cfg.admins[0], "admin@localhost");
-    cfg.n_admins = 1;
-    st = store_open(":memory:", err, sizeof err);
-    assert_non_null(st);
-    tk.app.store = st;
-    tk.app.cfg = &cfg;
-    tk.app.domain = domain_open(st, &cfg, err, sizeof err);
-    assert_non_null(tk.app.domain);
-    assert_int_equal(xep0030_register(&tk.app), 0);
-    assert_int_equal(xep0050_register(&tk.app), 0);
-    assert_int_equal(adhoc_set_role_fn(&tk.app, roles_of, NULL), 0);
+    testkit_setup_domain();
+    st = tk.app.store;
     assert_int_equal(commands_tickets_register(&tk.app), 0);
     assert_int_equal(directory_company_create(dir(), &co, &acme_id), DIR_OK);
     snprintf(co.name, sizeof co.name, "Globex");
@@ -98,11 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    testkit_clear();
-    xep0050_free(&tk.app);
-    domain_close(tk.app.domain);
-    store_close(st);
-    testkit_teardown();
+    testkit_teardown_domain();
     clock_reset();
     return 0;
 }
@@ -114,19 +81,7 @@ static xmpp_stanza_t *run(const char *from, const char *node,
                           const char *action, const char *session,
                           const char *payload)
 {
-    char xml[8192];
-
-    snprintf(xml, sizeof xml,
-             "<iq type='set' id='c1' from='%s' to='helpdesk.localhost'>"
-             "<command xmlns='" NS_COMMANDS "' node='%s'%s%s%s%s%s%s>%s"
-             "</command></iq>",
-             from, node, action ? " action='" : "", action ? action : "",
-             action ? "'" : "", session ? " sessionid='" : "",
-             session ? session : "", session ? "'" : "",
-             payload ? payload : "");
-    testkit_feed(xml);
-    assert_int_equal(tk.n_sent, 1);
-    return tk.sent[0];
+    return testkit_command(from, node, action, session, payload);
 }
 
 static xmpp_stanza_t *cmd_of(xmpp_stanza_t *iq)

@@ -29,20 +29,9 @@
 #define BOB "bob@localhost/portal"
 #define NS_FORM "jabber:x:data"
 
-static struct config cfg;
 static struct store *st;
 
 /* ---- fixture ------------------------------------------------------------- */
-
-static unsigned roles_of(struct app *app, const char *bare, void *ud)
-{
-    (void)ud;
-    enum dir_role r = domain_role(app->domain, bare);
-    return r == ROLE_ADMIN     ? ADHOC_ROLE_ADMIN | ADHOC_ROLE_TECH
-           : r == ROLE_TECH    ? ADHOC_ROLE_TECH
-           : r == ROLE_CONTACT ? ADHOC_ROLE_CONTACT
-                               : ADHOC_ROLE_NONE;
-}
 
 static struct domain *dom(void)
 {
@@ -95,19 +84,9 @@ static int setup(void **state)
     struct company co = {0, "Acme", TRI_INHERIT, TRI_INHERIT, TRI_INHERIT};
     struct contact c = {0};
     struct tech tess = {0, "tess@localhost", "Tess", false};
-    char err[256];
     (void)state;
-    testkit_setup();
-    config_defaults(&cfg);
-    st = store_open(":memory:", err, sizeof err);
-    assert_non_null(st);
-    tk.app.store = st;
-    tk.app.cfg = &cfg;
-    tk.app.domain = domain_open(st, &cfg, err, sizeof err);
-    assert_non_null(tk.app.domain);
-    assert_int_equal(xep0030_register(&tk.app), 0);
-    assert_int_equal(xep0050_register(&tk.app), 0);
-    assert_int_equal(adhoc_set_role_fn(&tk.app, roles_of, NULL), 0);
+    testkit_setup_domain();
+    st = tk.app.store;
     assert_int_equal(chat_register(&tk.app), 0);
     assert_int_equal(xep0313_register(&tk.app), 0);
     assert_int_equal(directory_company_create(dom()->dir, &co, &c.company_id),

@@ -105,4 +105,71 @@ static inline int testkit_contains(int i, const char *needle)
     return found;
 }
 
+/* ---- an app with the chat domain ---------------------------------------
+ *
+ *   testkit_setup_domain();   // config (admin@localhost an admin), a
+ *                             // ":memory:" store, the domain, disco, ad-hoc
+ *   commands_x_register(&tk.app);
+ *   testkit_command(TECH, "node", NULL, NULL, NULL);
+ *   testkit_teardown_domain();
+ */
+#include "config.h"
+#include "domain.h"
+#include "modules.h"
+#include "store.h"
+#include "xep0030_disco.h"
+#include "xep0050_adhoc.h"
+
+static struct config testkit_cfg;
+
+static inline void testkit_setup_domain(void)
+{
+    char err[256];
+    testkit_setup();
+    config_defaults(&testkit_cfg);
+    snprintf(testkit_cfg.admins[0], sizeof testkit_cfg.admins[0],
+             "admin@localhost");
+    testkit_cfg.n_admins = 1;
+    tk.app.cfg = &testkit_cfg;
+    tk.app.store = store_open(":memory:", err, sizeof err);
+    assert_non_null(tk.app.store);
+    tk.app.domain = domain_open(tk.app.store, &testkit_cfg, err, sizeof err);
+    assert_non_null(tk.app.domain);
+    assert_int_equal(xep0030_register(&tk.app), 0);
+    assert_int_equal(xep0050_register(&tk.app), 0);
+    assert_int_equal(adhoc_set_role_fn(&tk.app, modules_adhoc_roles, NULL),
+                     0);
+}
+
+static inline void testkit_teardown_domain(void)
+{
+    testkit_clear();
+    xep0050_free(&tk.app);
+    domain_close(tk.app.domain);
+    store_close(tk.app.store);
+    testkit_teardown();
+}
+
+/* Run ad-hoc node as from (action, sessionid and payload may be NULL);
+ * expects exactly one answer and returns it (owned by the testkit). */
+static inline xmpp_stanza_t *testkit_command(const char *from,
+                                             const char *node,
+                                             const char *action,
+                                             const char *session,
+                                             const char *payload)
+{
+    char xml[16384];
+    snprintf(xml, sizeof xml,
+             "<iq type='set' id='c1' from='%s' to='helpdesk.localhost'>"
+             "<command xmlns='" NS_COMMANDS "' node='%s'%s%s%s%s%s%s>%s"
+             "</command></iq>",
+             from, node, action ? " action='" : "", action ? action : "",
+             action ? "'" : "", session ? " sessionid='" : "",
+             session ? session : "", session ? "'" : "",
+             payload ? payload : "");
+    testkit_feed(xml);
+    assert_int_equal(tk.n_sent, 1);
+    return tk.sent[0];
+}
+
 #endif
