@@ -1,0 +1,897 @@
+"""scripts/bench driver: measures chatdesk against the limit of the server
+(a no-op echo component) and against Prosody's own MUC. See
+docs/performance.md for what each part measures and the last results.
+
+Run through scripts/bench (it builds build-bench/ first); needs Debian's
+/usr/bin/python3 (it imports tests/e2e/harness.py, which imports slixmpp).
+
+Every server here is started by this script on free loopback ports in a
+fresh directory under build-bench/, and stopped by PID at the end.
+"""
+
+import argparse
+import asyncio
+import datetime
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))
+os.environ.setdefault("CHATDESK_SOURCE_DIR", SOURCE_DIR)
+
+from e2e import harness as h  # noqa: E402
+
+BUILD = os.environ.get("CHATDESK_BENCH_BUILD",
+                       os.path.join(SOURCE_DIR, "build-bench"))
+CHATDESK = os.path.join(BUILD, "chatdesk")
+CHATDESKCTL = os.path.join(BUILD, "chatdeskctl")
+LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+ECHO = os.path.join(BUILD, "bench", "echo_component")
+NOSYNC = os.path.join(BUILD, "bench", "nosync.so")
+ECHO_DOMAIN = "echo.localhost"
+MUC_DOMAIN = "conference.localhost"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# ---- processes -------------------------------------------------------------
+
+def cpu_seconds(pid):
+    """utime + stime of a process (and its reaped children), seconds."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class BenchProsody(h.Prosody):
+    """The project's Prosody config with Nagle on or off, Prosody's MUC on
+    conference.localhost, the echo component and warn-level logging."""
+
+    def __init__(self, workdir, nagle=False):
+        self.nagle = nagle
+        super().__init__(workdir)
+
+    def render(self):
+        super().render()
+        with open(self.config) as f:
+            text = f.read()
+        shipped = "network_settings = { nagle = false }"
+        h.check(shipped in text, "config/prosody.cfg.lua has %r" % shipped)
+        text = text.replace(shipped, "network_settings = { nagle = %s }" %
+                            ("true" if self.nagle else "false"))
+        text = text.replace('levels = { min = "info" }',
+                            'levels = { min = "warn" }')
+        text += ('\nComponent "%s" "muc"\n'
+                 '    muc_room_locking = false\n'
+                 '    max_history_messages = 20\n'
+                 '\nComponent "%s"\n'
+                 '    component_secret = "%s"\n' %
+                 (MUC_DOMAIN, ECHO_DOMAIN, self.secret))
+        with open(self.config, "w") as f:
+            f.write(text)
+
+    def register_many(self, users):
+        """prosodyctl register the first user; copy its account file (same
+        password, salt and SCRAM keys) for the others: prosodyctl takes
+        ~0.5 s a call."""
+        if not users:
+            return
+        self.register(users[0])
+        acc = os.path.join(self.dir, "data", "localhost", "accounts")
+        src = os.path.join(acc, users[0] + ".dat")
+        h.check(os.path.exists(src), "Prosody account file %s" % src)
+        for u in users[1:]:
+            shutil.copyfile(src, os.path.join(acc, u + ".dat"))
+
+
+class Proc:
+    """A background process of ours with its output in a log file."""
+
+    def __init__(self, argv, logpath, name, env=None):
+        self.name = name
+        self.logpath = logpath
+        out = open(logpath, "ab")
+        self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env,
+                                     start_new_session=True)
+        out.close()
+        self.pid = self.proc.pid
+
+    def text(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, needle, timeout=30):
+        h.wait_until(lambda: needle in self.text() or
+                     self.proc.poll() is not None, timeout,
+                     "%s: %r" % (self.name, needle), step=0.01)
+        h.check(self.proc.poll() is None, "%s running; log:\n%s" %
+                (self.name, self.text()[-2000:]))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            h.stop_pid(self.proc, signal.SIGTERM, 30)
+
+
+def start_echo(server, nagle=False):
+    argv = [ECHO, "--jid", ECHO_DOMAIN, "--secret", server.secret,
+            "--port", str(server.component_port)]
+    if nagle:
+        argv.append("--nagle")
+    logpath = os.path.join(os.path.dirname(server.dir), "echo-%d.log" %
+                           time.monotonic_ns())
+    p = Proc(argv, logpath, "echo")
+    p.wait_for("online as")
+    return p
+
+
+CONTACTS_CSV_HEAD = "jid,company,name,phone,chat\n"
+
+
+def write_directory(workdir, db, contacts, techs):
+    """Companies, contacts c0..c<n-1>, techs t0..t<m-1> via chatdeskctl."""
+    files = {
+        "companies": "name,chat,pre_ticket,callback\nBench Co,on,on,on\n",
+        "contacts": CONTACTS_CSV_HEAD + "".join(
+            "c%d@localhost,Bench Co,Contact %d,+1 555 %04d,\n" % (i, i, i)
+            for i in range(contacts)),
+        "techs": "jid,name,admin\n" + "".join(
+            "t%d@localhost,Tech %d,no\n" % (i, i) for i in range(techs)),
+    }
+    for kind in ("companies", "contacts", "techs"):
+        path = os.path.join(workdir, kind + ".csv")
+        with open(path, "w") as f:
+            f.write(files[kind])
+        r = subprocess.run([CHATDESKCTL, "-d", db, "import", kind, path],
+                           capture_output=True, text=True, timeout=120)
+        h.check(r.returncode == 0, "chatdeskctl import %s: %s" %
+                (kind, r.stderr))
+
+
+# chatdesk limits each user to 20 stanzas/s by default ([limits]); the
+# saturation phase and the bulk start-chat go far above that on purpose, so
+# the bench sets a limit it never reaches (the limiter still runs).
+LIMITS = "\n[limits]\nstanzas_per_second = 100000\nburst = 100000\n"
+
+
+def supports_limits():
+    with open(CHATDESK, "rb") as f:
+        return b"stanzas_per_second" in f.read()
+
+
+def start_chatdesk(workdir, server, db, level="info", nosync=False):
+    d = os.path.join(workdir, "chatdesk")
+    os.makedirs(d, exist_ok=True)
+    cfg = os.path.join(d, "chatdesk.ini")
+    with open(cfg, "w") as f:
+        f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
+                "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
+                "[log]\nlevel = %s\n%s" %
+                (server.component, server.secret, server.component_port, db,
+                 level, LIMITS if supports_limits() else ""))
+    env = dict(os.environ, LD_PRELOAD=NOSYNC) if nosync else None
+    p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
+             "chatdesk", env=env)
+    return p
+
+
+# ---- the load generator ----------------------------------------------------
+
+def loadgen(args, watch=(), timeout=900, stdin_lines=None):
+    """Run loadgen; returns its JSON lines, each with the CPU % of the
+    watched processes (name -> Proc) between the previous line and it.
+    stdin_lines(obj) is called for each line and may return text to send."""
+    argv = [LOADGEN] + [str(a) for a in args]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.PIPE,
+                         stderr=sys.stderr, text=True, start_new_session=True)
+    results = []
+    t_prev = time.monotonic()
+    cpu_prev = {n: cpu_seconds(w.pid) for n, w in watch}
+    deadline = time.monotonic() + timeout
+    try:
+        for line in p.stdout:
+            now = time.monotonic()
+            obj = json.loads(line)
+            cpu = {n: cpu_seconds(w.pid) for n, w in watch}
+            obj["cpu_pct"] = {n: round(100 * (cpu[n] - cpu_prev[n]) /
+                                       max(now - t_prev, 1e-6), 1)
+                              for n in cpu}
+            t_prev, cpu_prev = now, cpu
+            results.append(obj)
+            if stdin_lines:
+                reply = stdin_lines(obj)
+                if reply is not None:
+                    try:
+                        p.stdin.write(reply + "\n")
+                        p.stdin.flush()
+                    except BrokenPipeError:
+                        break
+            if now > deadline:
+                break
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        rc = p.wait(timeout=max(10, deadline - time.monotonic()))
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(30)
+    h.check(rc == 0, "loadgen %s exited %d" % (" ".join(argv[1:5]), rc))
+    return results
+
+
+# ---- 1. Nagle --------------------------------------------------------------
+
+def run_nagle(root, a):
+    """Round trips client -> Prosody -> component -> client: Prosody's Nagle
+    on/off x the component's TCP_NODELAY on/off, three traffic patterns."""
+    out = []
+    patterns = [
+        ("serial", ["--clients", 1, "--burst", 1]),
+        ("burst2", ["--clients", 1, "--burst", 2]),
+        ("4 clients", ["--clients", 4, "--burst", 1]),
+    ]
+    for nagle in (True, False):
+        wd = tempfile.mkdtemp(prefix="nagle-", dir=root)
+        server = BenchProsody(wd, nagle=nagle)
+        server.register_many(["c%d" % i for i in range(NAGLE_SESSIONS)] +
+                             ["t%d" % i for i in range(NAGLE_TECHS)])
+        server.start()
+        try:
+            for nodelay in (True, False):
+                echo = start_echo(server, nagle=not nodelay)
+                try:
+                    for name, extra in patterns:
+                        for kind in ("iq", "msg"):
+                            r = loadgen(["--mode", "ping", "--port",
+                                         server.c2s_port, "--target",
+                                         ECHO_DOMAIN, "--count",
+                                         a.ping_count] + extra +
+                                        (["--msg"] if kind == "msg" else []),
+                                        watch=[("prosody", server.proc),
+                                               ("echo", echo.proc)])[0]
+                            r.update(prosody_nagle=nagle,
+                                     component_nodelay=nodelay,
+                                     pattern=name, stanza=kind)
+                            out.append(r)
+                            log("nagle %-5s nodelay %-5s %-9s %-3s p50 %.2f "
+                                "p99 %.2f max %.2f ms" %
+                                (nagle, nodelay, name, kind, r["p50_ms"],
+                                 r["p99_ms"], r["max_ms"]))
+                finally:
+                    echo.stop()
+            # the fan-out workload through the echo component (no disk)
+            echo = start_echo(server)
+            try:
+                r = loadgen(nagle_chat_args(server, "echo", ECHO_DOMAIN),
+                            watch=[("prosody", server.proc),
+                                   ("echo", echo.proc)])[1]
+                r.update(prosody_nagle=nagle, component_nodelay=True,
+                         pattern="rooms", stanza="groupchat")
+                out.append(r)
+                log("nagle %-5s echo rooms            p50 %.2f p99 %.2f max "
+                    "%.2f ms, %d of %d over 20 ms" %
+                    (nagle, r["p50_ms"], r["p99_ms"], r["max_ms"],
+                     r["over_20ms"], r["n"]))
+            finally:
+                echo.stop()
+            # chatdesk itself (TCP_NODELAY always on): XEP-0199 pings, rooms
+            db = os.path.join(wd, "chatdesk.db")
+            write_directory(wd, db, NAGLE_SESSIONS, NAGLE_TECHS)
+            cd = start_chatdesk(wd, server, db)
+            try:
+                cd.wait_for("online as")
+                for name, extra in patterns:
+                    r = loadgen(["--mode", "ping", "--port", server.c2s_port,
+                                 "--target", server.component, "--count",
+                                 a.ping_count] + extra,
+                                watch=[("prosody", server.proc),
+                                       ("chatdesk", cd.proc)])[0]
+                    r.update(prosody_nagle=nagle, component_nodelay=True,
+                             pattern=name, stanza="iq", component="chatdesk")
+                    out.append(r)
+                    log("nagle %-5s chatdesk      %-9s iq  p50 %.2f p99 %.2f "
+                        "max %.2f ms" % (nagle, name, r["p50_ms"],
+                                         r["p99_ms"], r["max_ms"]))
+                r = loadgen(nagle_chat_args(server, "chatdesk",
+                                            server.component),
+                            watch=[("prosody", server.proc),
+                                   ("chatdesk", cd.proc)])[1]
+                r.update(prosody_nagle=nagle, component_nodelay=True,
+                         pattern="rooms", stanza="groupchat",
+                         component="chatdesk")
+                out.append(r)
+                log("nagle %-5s chatdesk rooms        p50 %.2f p99 %.2f max "
+                    "%.2f ms, %d of %d over 20 ms" %
+                    (nagle, r["p50_ms"], r["p99_ms"], r["max_ms"],
+                     r["over_20ms"], r["n"]))
+            finally:
+                cd.stop()
+        finally:
+            server.stop()
+    return out
+
+
+NAGLE_SESSIONS, NAGLE_TECHS = 10, 5
+
+
+def nagle_chat_args(server, kind, service):
+    """A light fan-out workload: 10 rooms of 2-4 occupants, 5 messages/s
+    each, 10 s; nothing near saturation."""
+    return ["--mode", "chat", "--kind", kind, "--port", server.c2s_port,
+            "--service", service, "--sessions", NAGLE_SESSIONS, "--techs",
+            NAGLE_TECHS, "--rate", 5, "--duration", 10, "--sat-duration", 0]
+
+
+# ---- 2. throughput and latency ---------------------------------------------
+
+def chat_args(a, kind, server, service):
+    return ["--mode", "chat", "--kind", kind, "--port", server.c2s_port,
+            "--service", service, "--sessions", a.sessions, "--techs",
+            a.techs, "--rate", a.rate, "--duration", a.duration,
+            "--sat-duration", a.sat_duration, "--window", a.window,
+            "--body-size", a.body_size]
+
+
+def users_for(a):
+    return ["c%d" % i for i in range(a.sessions)] + \
+           ["t%d" % i for i in range(a.techs)]
+
+
+class Perf:
+    """perf record -g of one process while a run lasts; the report's top
+    symbols go to a text file."""
+
+    def __init__(self, pid, out, syscalls=False):
+        self.data = out + ".data"
+        self.out = out
+        self.syscalls = syscalls
+        if syscalls:  # strace -c: syscall counts and times
+            argv = ["strace", "-c", "-f", "-o", out, "-p", str(pid)]
+        else:
+            argv = ["perf", "record", "-F", "299", "--call-graph",
+                    "dwarf,16384", "-o", self.data, "-p", str(pid)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)
+        self.proc.wait(120)
+        log("profile in %s" % self.out)
+        if self.syscalls:
+            return
+        with open(self.out, "w") as f:
+            for args in (["--no-children", "--sort", "dso,symbol"],
+                         ["--children", "--sort", "symbol"]):
+                r = subprocess.run(["perf", "report", "--stdio", "-i",
+                                    self.data, "-g", "none",
+                                    "--percent-limit", "1"] + args,
+                                   capture_output=True, text=True,
+                                   timeout=300)
+                f.write(r.stdout)
+        os.unlink(self.data)
+
+
+def run_chat(root, a, kind, variant=""):
+    """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
+    fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c)."""
+    nosync = variant == "nosync"
+    label = kind + ("-" + variant if variant else "")
+    wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)
+    server = BenchProsody(wd)
+    server.register_many(users_for(a))
+    procs = []
+    server.start()
+    try:
+        watch = [("prosody", server.proc)]
+        if kind == "echo":
+            service = ECHO_DOMAIN
+            procs.append(start_echo(server))
+            watch.append(("component", procs[-1].proc))
+        elif kind == "muc":
+            service = MUC_DOMAIN
+        else:
+            service = server.component
+            db = os.path.join(wd, "chatdesk.db")
+            write_directory(wd, db, a.sessions, a.techs)
+            procs.append(start_chatdesk(wd, server, db, nosync=nosync))
+            procs[-1].wait_for("online as")
+            watch.append(("component", procs[-1].proc))
+        perf = None
+        if (a.profile or a.syscalls) and kind == "chatdesk":
+            perf = Perf(procs[-1].pid, os.path.join(
+                BUILD, "bench-%s-%s.txt" % (
+                    "syscalls" if a.syscalls else "profile", label)),
+                syscalls=a.syscalls)
+        try:
+            res = loadgen(chat_args(a, kind, server, service), watch=watch)
+        finally:
+            if perf:
+                perf.stop()
+        for r in res:
+            if r["phase"] != "setup":
+                log("%-8s %-8s in %7.1f/s delivered %8.1f/s p50 %6.2f p99 "
+                    "%7.2f ms errors %d lost %d cpu %s loadgen %.0f%%" %
+                    (label, r["phase"], r["sent_per_s"], r["delivered_per_s"],
+                     r["p50_ms"], r["p99_ms"], r["errors"],
+                     r["expected"] - r["delivered"], r["cpu_pct"],
+                     r["loadgen_cpu_pct"]))
+        if kind == "chatdesk":
+            res.append({"phase": "rss", "rss_kib": rss_kib(procs[-1].pid)})
+        return res
+    finally:
+        for p in procs:
+            p.stop()
+        server.stop()
+
+
+# ---- 3. memory and start-up ------------------------------------------------
+
+def run_memory(root, a):
+    """chatdesk's RSS with 0, then a.milestones open sessions, each made by
+    start-chat (a contact's ad-hoc command) and joined by its contact."""
+    wd = tempfile.mkdtemp(prefix="mem-", dir=root)
+    server = BenchProsody(wd)
+    contacts = a.create_contacts
+    server.register_many(["c%d" % i for i in range(contacts)])
+    server.start()
+    db = os.path.join(wd, "chatdesk.db")
+    write_directory(wd, db, contacts, 3)
+    cd = start_chatdesk(wd, server, db)
+    out = []
+    try:
+        cd.wait_for("online as")
+        time.sleep(1)
+        out.append({"sessions": 0, "rss_kib": rss_kib(cd.pid)})
+        log("memory: 0 sessions, RSS %d KiB" % out[-1]["rss_kib"])
+
+        def at_milestone(obj):
+            time.sleep(1)
+            obj["rss_kib"] = rss_kib(cd.pid)
+            obj["db_bytes"] = os.path.getsize(db) + (
+                os.path.getsize(db + "-wal") if os.path.exists(db + "-wal")
+                else 0)
+            log("memory: %d sessions (start-chat %.0f/s), RSS %d KiB" %
+                (obj["rooms"], obj["per_s"], obj["rss_kib"]))
+            return "go"
+
+        res = loadgen(["--mode", "create", "--port", server.c2s_port,
+                       "--service", server.component, "--contacts", contacts,
+                       "--window", a.create_window, "--milestones",
+                       ",".join(str(m) for m in a.milestones),
+                       "--setup-timeout", 600],
+                      watch=[("prosody", server.proc), ("chatdesk", cd.proc)],
+                      stdin_lines=at_milestone)
+        for r in res:
+            out.append({"sessions": r["rooms"], "rss_kib": r["rss_kib"],
+                        "create_per_s": r["per_s"],
+                        "db_bytes": r["db_bytes"], "cpu_pct": r["cpu_pct"],
+                        "loadgen_cpu_pct": r["loadgen_cpu_pct"]})
+    finally:
+        cd.stop()
+        server.stop()
+    return out
+
+
+def fill_messages(db, n_messages, per_session=50, needle_every=10000):
+    """Past sessions with n_messages stored messages (python sqlite3, the
+    tables of component/schema.c, created by chatdeskctl first). Every
+    needle_every-th message mentions 'zebraprinter'."""
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA synchronous = OFF")
+    cur = con.cursor()
+    company = cur.execute("SELECT id FROM companies LIMIT 1").fetchone()[0]
+    contacts = cur.execute("SELECT id, jid, name FROM contacts").fetchall()
+    n_sessions = (n_messages + per_session - 1) // per_session
+    base = int(time.time()) - n_sessions * 600 - 86400
+    words = ("printer", "email", "password", "vpn", "laptop", "screen",
+             "invoice", "outlook", "wifi", "backup")
+    cur.execute("BEGIN")
+    msg_id = 0
+    for s in range(n_sessions):
+        cid, cjid, cname = contacts[s % len(contacts)]
+        created = base + s * 600
+        cur.execute("INSERT INTO tickets (company_id, contact_id, summary, "
+                    "status, created, closed) VALUES (?, ?, ?, 'closed', ?, ?)",
+                    (company, cid, "bench ticket %d" % s, created,
+                     created + 500))
+        ticket = cur.lastrowid
+        live = s % 100 == 50  # 1% still active (none holds a needle)
+        cur.execute("INSERT INTO sessions (ticket_id, company_id, contact_jid, "
+                    "state, description, created, answered_at, answered_by, "
+                    "ended_at, closer_jid, last_activity) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, 't0@localhost', ?, ?, ?)",
+                    (ticket, company, cjid, "active" if live else "ended",
+                     "bench session %d" % s, created, created + 5,
+                     None if live else created + 500,
+                     None if live else "t0@localhost", created + 490))
+        sid = cur.lastrowid
+        cur.executemany("INSERT INTO session_members (session_id, jid, kind, "
+                        "nick, joined_at) VALUES (?, ?, ?, ?, ?)",
+                        [(sid, cjid, "contact", cname, created),
+                         (sid, "t0@localhost", "tech", "Tech 0", created + 5)])
+        rows = []
+        for k in range(min(per_session, n_messages - msg_id)):
+            msg_id += 1
+            tech = k % 2 == 1
+            body = "message %d of session %d about the %s and the %s" % (
+                k, s, words[(s + k) % 10], words[(s * 7 + k) % 10])
+            if msg_id % needle_every == 0:
+                body += " zebraprinter"
+            rows.append(("b%015x" % msg_id, sid,
+                         "t0@localhost" if tech else cjid,
+                         "Tech 0" if tech else cname, body,
+                         created + 10 + k, "chat"))
+        cur.executemany("INSERT INTO messages (stanza_id, session_id, "
+                        "from_jid, nick, body, created, kind) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return n_sessions
+
+
+def has_history_command(log_text_unused=None):
+    """Whether the chatdesk built here registers the `history` command."""
+    try:
+        with open(CHATDESK, "rb") as f:
+            return b"Search past chat sessions" in f.read()
+    except OSError:
+        return False
+
+
+async def time_history(server, text, runs=3):
+    """A tech runs `history` with a text filter; seconds for each run."""
+    c = h.Client("t0")
+    await c.start(server.c2s_port)
+    times = []
+    rows = None
+    try:
+        for _ in range(runs):
+            t0 = time.monotonic()
+            r = await c.command("history", {"text": text}, to=server.component)
+            times.append(time.monotonic() - t0)
+            rows = len(r.items)
+    finally:
+        w = c.disconnect()
+        if w is not None:
+            await asyncio.wait([w], timeout=3)
+    return times, rows
+
+
+def run_startup(root, a):
+    wd = tempfile.mkdtemp(prefix="startup-", dir=root)
+    server = BenchProsody(wd)
+    server.register_many(["c%d" % i for i in range(20)] + ["t0"])
+    db = os.path.join(wd, "chatdesk.db")
+    write_directory(wd, db, 20, 1)
+    t0 = time.monotonic()
+    n_sessions = fill_messages(db, a.messages)
+    fill_s = time.monotonic() - t0
+    size = os.path.getsize(db)
+    log("startup: %d messages in %d sessions written in %.1fs (%d MB)" %
+        (a.messages, n_sessions, fill_s, size >> 20))
+    out = {"messages": a.messages, "sessions": n_sessions, "fill_s": fill_s,
+           "db_bytes": size}
+    server.start()
+    cd = None
+    try:
+        # drop the page cache's advantage? No: a restart usually finds the
+        # database in the cache; this is the warm start-up.
+        t0 = time.monotonic()
+        cd = start_chatdesk(wd, server, db)
+        cd.wait_for("online as", timeout=300)
+        out["startup_s"] = time.monotonic() - t0
+        out["rss_kib"] = rss_kib(cd.pid)
+        log("startup: online after %.3fs, RSS %d KiB" %
+            (out["startup_s"], out["rss_kib"]))
+        if has_history_command():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                for word in ("zebraprinter", "printer"):
+                    times, rows = loop.run_until_complete(
+                        asyncio.wait_for(time_history(server, word), 300))
+                    out["history_%s" % word] = {"seconds": times,
+                                                "rows": rows}
+                    log("startup: history text=%s: %s s, %s rows shown" %
+                        (word, ", ".join("%.3f" % t for t in times), rows))
+            except Exception as e:  # report, do not fail the whole run
+                out["history_error"] = repr(e)
+                log("startup: history failed: %r" % (e,))
+            finally:
+                for t in asyncio.all_tasks(loop):
+                    t.cancel()
+                loop.run_until_complete(asyncio.sleep(0.05))
+                loop.close()
+        else:
+            out["history_error"] = "no history command in this build"
+    finally:
+        if cd:
+            cd.stop()
+        server.stop()
+    return out
+
+
+# ---- report ----------------------------------------------------------------
+
+def fsync_probe(directory, n=200):
+    """p50/p99 ms of fsync() after a 4 KiB write, on the disk chatdesk's
+    databases use here: each stored message waits for one."""
+    path = os.path.join(directory, "fsync-probe.tmp")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    ts = []
+    try:
+        for _ in range(n):
+            os.write(fd, b"x" * 4096)
+            t0 = time.perf_counter()
+            os.fsync(fd)
+            ts.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    ts.sort()
+    return {"p50_ms": round(ts[n // 2], 3), "p99_ms": round(ts[n * 99 // 100],
+                                                          3)}
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"date": datetime.datetime.now().astimezone().isoformat(
+                timespec="seconds"),
+            "nproc": os.cpu_count(), "cpu": model,
+            "kernel": platform.release(),
+            "prosody": subprocess.run(
+                ["dpkg-query", "-W", "-f=${Version}", "prosody"],
+                capture_output=True, text=True).stdout,
+            "libstrophe": subprocess.run(
+                ["pkg-config", "--modversion", "libstrophe"],
+                capture_output=True, text=True).stdout.strip()}
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def phase(runs, name):
+    """The phase name of every repeat in runs (a list of loadgen result
+    lists), merged: each number is the median over the repeats; "_all"
+    keeps the repeats."""
+    found = [r for res in runs or [] for r in res if r.get("phase") == name]
+    if not found:
+        return None
+    out = {"_all": found}
+    for k, v in found[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = median([f[k] for f in found if k in f])
+        elif isinstance(v, dict):
+            out[k] = {kk: median([f[k][kk] for f in found if kk in f[k]])
+                      for kk in v}
+        else:
+            out[k] = v
+    return out
+
+
+def ratio(x, y):
+    return "%.2f" % (x / y) if x and y else "-"
+
+
+def nagle_table(rows):
+    lines = ["round trips client -> Prosody -> component -> client "
+             "(ms; stalls = round trips over 20 ms)",
+             "%-14s %-9s %-10s %-9s %7s %7s %7s %12s" % (
+                 "Prosody nagle", "NODELAY", "component", "pattern", "p50",
+                 "p99", "max", "stalls")]
+    for r in rows:
+        lines.append("%-14s %-9s %-10s %-9s %7.2f %7.2f %7.2f %7d/%-5d" % (
+            "on" if r["prosody_nagle"] else "off",
+            "on" if r["component_nodelay"] else "off",
+            r.get("component", "echo"),
+            r["pattern"] + ("" if r["stanza"] == "iq" else
+                            "/msg" if r["stanza"] == "msg" else ""),
+            r["p50_ms"], r["p99_ms"], r["max_ms"], r["over_20ms"], r["n"]))
+    return lines
+
+
+def table(results):
+    lines = []
+    if results.get("nagle"):
+        lines += nagle_table(results["nagle"])
+    ch, ec, mu, ns = (results.get("chat_" + k) or [] for k in (
+        "chatdesk", "echo", "muc", "chatdesk_nosync"))
+    if ch or ec or mu:
+        lines.append("%-28s %10s %10s %10s %9s %7s %11s" %
+                     ("", "echo limit", "mod_muc", "chatdesk", "cd/limit",
+                      "cd/muc", "cd no-fsync"))
+
+        def row(label, ph, key, fmt="%10.1f"):
+            vals = [(phase(r, ph) or {}).get(key) for r in (ec, mu, ch, ns)]
+            cells = [fmt % v if v is not None else "%10s" % "-"
+                     for v in vals]
+            lines.append("%-28s %s %s %s %9s %7s  %s" % (
+                label, cells[0], cells[1], cells[2], ratio(vals[2], vals[0]),
+                ratio(vals[2], vals[1]), cells[3]))
+
+        row("saturate: messages in /s", "saturate", "sent_per_s")
+        spread = []
+        for r in (ec, mu, ch, ns):
+            ph = phase(r, "saturate")
+            vals = [x["sent_per_s"] for x in ph["_all"]] if ph else []
+            spread.append("%10s" % ("%.0f-%.0f" % (min(vals), max(vals))
+                                    if vals else "-"))
+        lines.append("%-28s %s %s %s %9s %7s  %s" % (
+            "  (range over repeats)", spread[0], spread[1], spread[2], "", "",
+            spread[3]))
+        row("saturate: deliveries /s", "saturate", "delivered_per_s")
+        row("saturate: p50 ms", "saturate", "p50_ms", "%10.2f")
+        row("saturate: p99 ms", "saturate", "p99_ms", "%10.2f")
+        row("rate: messages in /s", "rate", "sent_per_s")
+        row("rate: deliveries /s", "rate", "delivered_per_s")
+        row("rate: p50 ms", "rate", "p50_ms", "%10.2f")
+        row("rate: p99 ms", "rate", "p99_ms", "%10.2f")
+        row("rate: max ms", "rate", "max_ms", "%10.2f")
+        for ph in ("saturate", "rate"):
+            for who in ("prosody", "component"):
+                vals = [((phase(r, ph) or {}).get("cpu_pct") or {}).get(who)
+                        for r in (ec, mu, ch, ns)]
+                lines.append("%-28s %s" % ("%s: %s CPU %%" % (ph, who), " ".join(
+                    "%10.0f" % v if v is not None else "%10s" % "-"
+                    for v in vals[:3]) + " %9s %7s  %10s" % (
+                        "", "", "%.0f" % vals[3] if vals[3] is not None
+                        else "-")))
+            lines.append("%-28s %s" % ("%s: loadgen CPU %%" % ph, " ".join(
+                "%10.0f" % (phase(r, ph) or {}).get("loadgen_cpu_pct", 0)
+                for r in (ec, mu, ch))))
+    mem = results.get("memory")
+    if mem:
+        lines.append("chatdesk RSS: " + ", ".join(
+            "%d sessions %.1f MB" % (m["sessions"], m["rss_kib"] / 1024)
+            for m in mem))
+    st = results.get("startup")
+    if st and "startup_s" in st:
+        lines.append("start-up with %d stored messages: %.2f s (RSS %.1f MB)"
+                     % (st["messages"], st["startup_s"],
+                        st["rss_kib"] / 1024))
+        for k, v in st.items():
+            if k.startswith("history_") and isinstance(v, dict):
+                lines.append("history text=%s over %d messages: %s s" % (
+                    k[8:], st["messages"],
+                    " / ".join("%.3f" % t for t in v["seconds"])))
+        if "history_error" in st:
+            lines.append("history: " + st["history_error"])
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Measure chatdesk against an echo component and "
+                    "Prosody's MUC (see docs/performance.md).")
+    ap.add_argument("--sessions", type=int, default=100,
+                    help="concurrent helpdesk sessions (default 100)")
+    ap.add_argument("--techs", type=int, default=20)
+    ap.add_argument("--rate", type=float, default=1.0,
+                    help="messages/s per session in the rate phase")
+    ap.add_argument("--duration", type=float, default=10,
+                    help="seconds of the rate phase")
+    ap.add_argument("--sat-duration", type=float, default=10,
+                    help="seconds of the saturation phase")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each throughput workload (medians shown)")
+    ap.add_argument("--window", type=int, default=1,
+                    help="messages in flight per session when saturating")
+    ap.add_argument("--body-size", type=int, default=120)
+    ap.add_argument("--ping-count", type=int, default=100)
+    ap.add_argument("--milestones", default="1000,10000")
+    ap.add_argument("--create-contacts", type=int, default=20)
+    ap.add_argument("--create-window", type=int, default=4)
+    ap.add_argument("--messages", type=int, default=1000000)
+    ap.add_argument("--quick", action="store_true",
+                    help="a small run (~1 min): 20 sessions, 5 s phases, "
+                         "one repeat, 200/1000 sessions, 100k messages")
+    ap.add_argument("--only",
+                    default="nagle,echo,muc,chatdesk,nosync,memory,startup",
+                    help="comma-separated parts to run (nosync: chatdesk "
+                         "with fsync turned off, an experiment)")
+    ap.add_argument("--profile", action="store_true",
+                    help="perf record chatdesk in its runs; reports in "
+                         "build-bench/bench-profile-*.txt")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="strace -c chatdesk in its runs instead; counts in "
+                         "build-bench/bench-syscalls-*.txt")
+    ap.add_argument("--json", help="write all results to this file")
+    a = ap.parse_args()
+    if a.quick:
+        a.sessions, a.techs, a.duration, a.sat_duration = 20, 10, 5, 5
+        a.repeat = 1
+        a.milestones, a.messages, a.ping_count = "200,1000", 100000, 50
+    a.milestones = [int(m) for m in a.milestones.split(",") if m]
+    parts = a.only.split(",")
+    for path in (CHATDESK, CHATDESKCTL, LOADGEN, ECHO):
+        h.check(os.path.exists(path), "%s built (scripts/bench builds it)" %
+                path)
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    root = tempfile.mkdtemp(prefix="bench-", dir=BUILD)
+    results = {"machine": machine(), "args": vars(a)}
+    t_start = time.monotonic()
+    ok = False
+    try:
+        results["loadavg"] = {"start": os.getloadavg()}
+        results["fsync"] = {"start": fsync_probe(root)}
+        if "nagle" in parts:
+            results["nagle"] = run_nagle(root, a)
+            results["loadavg"]["after nagle"] = os.getloadavg()
+        # the throughput runs, interleaved so that a noisy minute on a
+        # shared machine hits every kind alike; the table shows medians
+        for rep in range(a.repeat):
+            for kind, variant in (("echo", ""), ("muc", ""),
+                                  ("chatdesk", ""), ("chatdesk", "nosync")):
+                name = variant or kind
+                if name not in parts:
+                    continue
+                key = "chat_" + kind + ("_" + variant if variant else "")
+                results.setdefault(key, []).append(
+                    run_chat(root, a, kind, variant))
+                results["loadavg"]["after %s #%d" % (name, rep + 1)] = \
+                    os.getloadavg()
+        results["fsync"]["end"] = fsync_probe(root)
+        if "memory" in parts:
+            results["memory"] = run_memory(root, a)
+        if "startup" in parts:
+            results["startup"] = run_startup(root, a)
+        ok = True
+    finally:
+        results["seconds"] = time.monotonic() - t_start
+        out = a.json or os.path.join(BUILD, "bench-results.json")
+        with open(out, "w") as f:
+            json.dump(results, f, indent=1)
+        log("results in %s (%.0f s)" % (out, results["seconds"]))
+        if ok and not os.environ.get("CHATDESK_KEEP"):
+            shutil.rmtree(root, ignore_errors=True)
+        elif not ok:
+            log("kept %s for inspection" % root)
+    m = results["machine"]
+    print("chatdesk bench, %s, %d x %s" % (m["date"], m["nproc"], m["cpu"]))
+    print("load average (1 min) during the run: " + ", ".join(
+        "%s %.1f" % (k, v[0]) for k, v in results["loadavg"].items()))
+    print("fsync of a 4 KiB write: " + ", ".join(
+        "%s p50 %.2f ms p99 %.2f ms" % (k, v["p50_ms"], v["p99_ms"])
+        for k, v in results.get("fsync", {}).items()))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
