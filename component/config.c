@@ -150,6 +150,10 @@ static int config__handler(void *user, const char *section, const char *key,
         r = config__int(p, &c->away_after, key, value, 1, 86400);
     else if (!strcmp(section, "log") && !strcmp(key, "level"))
         r = config__level(p, value);
+    else if (!strcmp(section, "limits") && !strcmp(key, "stanzas_per_second"))
+        r = config__int(p, &c->limit_rate, key, value, 0, 100000);
+    else if (!strcmp(section, "limits") && !strcmp(key, "burst"))
+        r = config__int(p, &c->limit_burst, key, value, 1, 100000);
     if (r < 0)
         return config__fail(p, "unknown key '%s' in section [%s]", key,
                             section);
@@ -249,6 +253,8 @@ void config_defaults(struct config *cfg)
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;
     cfg->log_level = 2;
+    cfg->limit_rate = 30;
+    cfg->limit_burst = 150;
 }
 
 int config_is_admin(const struct config *cfg, const char *bare_jid)

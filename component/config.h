@@ -23,6 +23,8 @@ struct config {
     int idle_timeout;   /* [chat] seconds */
     int away_after;     /* [chat] seconds (read by the portal) */
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
+    int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
+    int limit_burst;    /* [limits] burst: stanzas at once before the rate */
 };
 
 /* Fill cfg with the defaults. */

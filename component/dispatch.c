@@ -2,10 +2,18 @@
 #include "dispatch.h"
 
 #include "app.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "ratelimit.h"
 #include "stanza.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define DISPATCH__JID_MAX 3072 /* bytes of a bare JID key, with the NUL */
 
 struct dispatch_iq_entry {
     char *type, *name, *ns;
@@ -24,6 +32,8 @@ struct dispatch {
     size_t n_iqs;
     struct dispatch_entry *others;
     size_t n_others;
+    struct ratelimit *rl; /* NULL: no limit */
+    int rl_ready;         /* rl was made from the app's config */
 };
 
 struct dispatch *dispatch_new(void)
@@ -42,6 +52,7 @@ void dispatch_free(struct dispatch *d)
     }
     free(d->iqs);
     free(d->others);
+    ratelimit_free(d->rl);
     free(d);
 }
 
@@ -139,11 +150,100 @@ static void dispatch__iq(struct dispatch *d, struct app *app,
                "chatdesk does not offer this request here.");
 }
 
-void dispatch_stanza(struct dispatch *d, struct app *app,
-                     xmpp_stanza_t *stanza)
+/* ---- the rate limit ------------------------------------------------ */
+
+/* The limiter, made on first use from the app's [limits] (none without a
+ * config or with stanzas_per_second = 0). */
+static struct ratelimit *dispatch__limiter(struct dispatch *d, struct app *app)
+{
+    if (d->rl_ready)
+        return d->rl;
+    d->rl_ready = 1;
+    const struct config *cfg = app->cfg;
+    if (!cfg || cfg->limit_rate <= 0)
+        return NULL;
+    d->rl = ratelimit_new((unsigned)cfg->limit_rate, (unsigned)cfg->limit_burst,
+                          RATELIMIT_DEFAULT_MAX_KEYS);
+    if (!d->rl)
+        log_warn("dispatch", "out of memory: stanzas are not rate-limited");
+    return d->rl;
+}
+
+/* The bare JID of a user (a from with a local part), ASCII-lowercased into
+ * buf (cut to fit). 0, or -1 for a domain (the server, a component) or no
+ * from. */
+static int dispatch__user(const char *from, char *buf, size_t len)
+{
+    size_t n = from ? strcspn(from, "/") : 0;
+    const char *at = n ? memchr(from, '@', n) : NULL;
+    if (!at || at == from)
+        return -1;
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)tolower((unsigned char)from[i]);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* What happens to a stanza over its sender's limit: iq requests get an
+ * error, messages at most one error a second, the rest is dropped. */
+static void dispatch__refuse(struct ratelimit *rl, struct app *app,
+                             xmpp_stanza_t *st, const char *kind,
+                             const char *bare, uint64_t now)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    int request = type && (!strcmp(type, "get") || !strcmp(type, "set"));
+    int is_iq = !strcmp(kind, "iq");
+    unsigned long refused = 0;
+    char text[160];
+    if (ratelimit_log_due(rl, bare, now, &refused))
+        log_warn("dispatch",
+                 "%s is over the rate limit (%u stanzas a second, bursts of "
+                 "%u): %lu refused or dropped since the last report",
+                 bare, ratelimit_per_second(rl), ratelimit_burst(rl), refused);
+    if ((is_iq && request) ||
+        (!strcmp(kind, "message") && ratelimit_notice_due(rl, bare, now))) {
+        snprintf(text, sizeof text,
+                 "Too many requests from you; slow down: at most %u per "
+                 "second (bursts of %u). This one was not processed.",
+                 ratelimit_per_second(rl), ratelimit_burst(rl));
+        send_error(app, st, "wait", "resource-constraint", text);
+        return;
+    }
+    log_debug("dispatch", "over the rate limit: dropped a <%s/> from %s", kind,
+              bare);
+}
+
+/* 1 when the stanza is over its sender's limit and was refused or dropped.
+ * Error bounces and unavailable presence count but always pass: they only
+ * clear state (ghost occupants, Online), and are never answered. */
+static int dispatch__over_limit(struct dispatch *d, struct app *app,
+                                xmpp_stanza_t *st, const char *kind)
+{
+    char bare[DISPATCH__JID_MAX];
+    struct ratelimit *rl = dispatch__limiter(d, app);
+    if (!rl || dispatch__user(xmpp_stanza_get_from(st), bare, sizeof bare))
+        return 0;
+    uint64_t now = clock_mono_ms();
+    if (ratelimit_take(rl, bare, now) == RATELIMIT_PASS)
+        return 0;
+    const char *type = xmpp_stanza_get_type(st);
+    if (type && (!strcmp(type, "error") ||
+                 (!strcmp(kind, "presence") && !strcmp(type, "unavailable"))))
+        return 0;
+    dispatch__refuse(rl, app, st, kind, bare, now);
+    return 1;
+}
+
+void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
 {
     const char *kind = xmpp_stanza_get_name(stanza);
     if (!kind)
+        return;
+    if ((!strcmp(kind, "iq") || !strcmp(kind, "message") ||
+         !strcmp(kind, "presence")) &&
+        dispatch__over_limit(d, app, stanza, kind))
         return;
     if (!strcmp(kind, "iq")) {
         dispatch__iq(d, app, stanza);

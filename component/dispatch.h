@@ -7,6 +7,17 @@
  * answered with <service-unavailable/> (and a text), so no request goes
  * unanswered. Message and presence handlers are tried in order until one
  * returns DISPATCH_HANDLED.
+ *
+ * Rate limit: before any handler, every stanza from a user (a from with a
+ * local part; the server's and components' own stanzas are exempt) takes a
+ * token from its bare JID's bucket (ratelimit.h; [limits] in the config,
+ * read on the first stanza; no config or stanzas_per_second = 0: no limit).
+ * Over the limit: iq get/set are answered <resource-constraint/> (type
+ * wait) with a text naming the limit; messages get that error at most once
+ * a second per JID, the rest are dropped; presence and iq results are
+ * dropped (logged at debug). Error stanzas and unavailable presence count
+ * but are always handled: they only clear state and are never answered.
+ * The operator's log says who is over the limit at most every 10 s.
  */
 #ifndef CHATDESK_DISPATCH_H
 #define CHATDESK_DISPATCH_H

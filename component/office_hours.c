@@ -230,7 +230,7 @@ static int office_hours__days(char *list, const char *entry, unsigned *mask,
             *dash = '\0';
         int a = office_hours__day(item);
         int b = dash ? office_hours__day(dash + 1) : a;
-        const char *bad = a < 0 ? item : dash + 1;
+        const char *bad = a < 0 || !dash ? item : dash + 1;
         if (a < 0 || b < 0)
             return office_hours__fail(err, errlen,
                                       "bad day \"%s\" in \"%s\" (use mon "

@@ -1210,9 +1210,24 @@ static enum dispatch_result muc__on_presence(struct app *app, xmpp_stanza_t *st,
 
 /* ---- messages ------------------------------------------------------- */
 
+/* 1 for what only the room may say about a message: a XEP-0203 (or legacy
+ * jabber:x:delay) delay, and muc#user elements (items, status codes). */
+static int muc__is_room_claim(xmpp_stanza_t *c, void *ud)
+{
+    const char *name = xmpp_stanza_get_name(c);
+    const char *ns = xmpp_stanza_get_ns(c);
+
+    (void)ud;
+    if (!xmpp_stanza_is_tag(c) || !name || !ns)
+        return 0;
+    return (!strcmp(name, "delay") && !strcmp(ns, NS_DELAY)) ||
+           (!strcmp(name, "x") &&
+            (!strcmp(ns, "jabber:x:delay") || !strcmp(ns, NS_MUC_USER)));
+}
+
 /* Reflect msg from room/nick to every resource with the stored stanza-id
  * (stored NULL: not stored, no stanza-id). Removes any stanza-id the
- * client claimed in the room's name. */
+ * client claimed in the room's name, and its delays and muc#user items. */
 static void muc__reflect(struct muc *m, const char *room, const char *nick,
                          xmpp_stanza_t *st, const struct muc_stored *stored)
 {
@@ -1221,7 +1236,7 @@ static void muc__reflect(struct muc *m, const char *room, const char *nick,
 
     muc__room_jid(m, room, room_jid, sizeof room_jid);
     muc__occ_jid(m, room, nick, from, sizeof from);
-    copy = stanza_id_copy_without(st, room_jid);
+    copy = stanza_id_copy_filtered(st, room_jid, muc__is_room_claim, NULL);
     if (!copy)
         return;
     xmpp_stanza_set_from(copy, from);
@@ -1678,6 +1693,11 @@ int muc_set_subject(struct muc *muc, const char *room, const char *subject)
     muc__msg_to_room(muc, key, st);
     xmpp_stanza_release(st);
     return 0;
+}
+
+int muc_nick_valid(const char *nick)
+{
+    return nick && muc__nick_ok(nick);
 }
 
 enum muc_role muc_role_of(struct muc *muc, const char *room,

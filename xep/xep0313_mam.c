@@ -4,6 +4,7 @@
 #include "app.h"
 #include "directory.h"
 #include "dispatch.h"
+#include "domain.h"
 #include "history.h"
 #include "stanza.h"
 #include "xep0004_forms.h"
@@ -89,6 +90,23 @@ static void mam__fail(struct app *app, xmpp_stanza_t *iq, int code,
     }
 }
 
+/* A requester who is neither contact nor tech (SPEC §1): -1 after
+ * answering <not-authorized/>, before saying anything about the room. */
+static int mam__known_jid(struct app *app, xmpp_stanza_t *iq)
+{
+    char bare[DIR_JID_MAX], text[512];
+    const char *from = xmpp_stanza_get_from(iq);
+    int parsed = from && directory_jid_bare(from, bare, sizeof bare) == 0;
+    if (parsed && domain_role(app->domain, bare) != ROLE_NONE)
+        return 0;
+    snprintf(text, sizeof text,
+             "%.300s is not a contact or tech of this helpdesk; ask your "
+             "provider to add you before reading chat archives",
+             parsed ? bare : "This JID");
+    send_error(app, iq, "auth", "not-authorized", text);
+    return -1;
+}
+
 /* Check `to` and the requester; open the history. 0, or -1 after
  * answering (t->h is then NULL). */
 static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
@@ -96,7 +114,8 @@ static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
     char err[256];
     const char *from = xmpp_stanza_get_from(iq);
     memset(t, 0, sizeof *t);
-    if (mam__room(app, iq, t->room, sizeof t->room) != 0)
+    if (mam__room(app, iq, t->room, sizeof t->room) != 0 ||
+        mam__known_jid(app, iq) != 0)
         return -1;
     snprintf(t->room_jid, sizeof t->room_jid, "%s@%s", t->room, app->jid);
     t->h = history_open(app->store, app->domain, err, sizeof err);

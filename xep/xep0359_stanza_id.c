@@ -56,13 +56,19 @@ static xmpp_stanza_t *stanza_id__shell(xmpp_stanza_t *stanza)
 
 xmpp_stanza_t *stanza_id_copy_without(xmpp_stanza_t *stanza, const char *by)
 {
+    return stanza_id_copy_filtered(stanza, by, NULL, NULL);
+}
+
+xmpp_stanza_t *stanza_id_copy_filtered(xmpp_stanza_t *stanza, const char *by,
+                                       stanza_id_drop_fn drop, void *ud)
+{
     xmpp_stanza_t *out = stanza_id__shell(stanza);
 
     if (!out)
         return NULL;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(stanza); c;
          c = xmpp_stanza_get_next(c)) {
-        if (stanza_id_is_by(c, by))
+        if (stanza_id_is_by(c, by) || (drop && drop(c, ud)))
             continue;
         xmpp_stanza_t *copy = xmpp_stanza_copy(c);
         if (!copy) {

@@ -25,4 +25,12 @@ int stanza_id_is_by(xmpp_stanza_t *el, const char *by);
  * <stanza-id/> children claiming by=by. NULL when out of memory. */
 xmpp_stanza_t *stanza_id_copy_without(xmpp_stanza_t *stanza, const char *by);
 
+/* Says 1 for a direct child to leave out of a copy. */
+typedef int (*stanza_id_drop_fn)(xmpp_stanza_t *child, void *ud);
+
+/* The same, also without the direct children for which drop(child, ud)
+ * says 1 (drop may be NULL), e.g. other claims only the copier may make. */
+xmpp_stanza_t *stanza_id_copy_filtered(xmpp_stanza_t *stanza, const char *by,
+                                       stanza_id_drop_fn drop, void *ud);
+
 #endif

@@ -64,6 +64,28 @@ static void test_defaults(void **state)
     assert_int_equal(c.idle_timeout, 3600);
     assert_int_equal(c.away_after, 300);
     assert_int_equal(c.n_admins, 0);
+    assert_int_equal(c.limit_rate, 30);
+    assert_int_equal(c.limit_burst, 150);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    const char *text = "[component]\njid=h.example\nsecret=x\n"
+                       "[database]\npath=/tmp/x.db\n"
+                       "[limits]\nstanzas_per_second = 5\nburst = 12\n";
+    assert_int_equal(config_load_string(&c, text, "l.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.limit_rate, 5);
+    assert_int_equal(c.limit_burst, 12);
+    const char *off = "[component]\njid=h.example\nsecret=x\n"
+                      "[database]\npath=/tmp/x.db\n"
+                      "[limits]\nstanzas_per_second = 0\n";
+    assert_int_equal(config_load_string(&c, off, "o.ini", err, sizeof err), 0);
+    assert_int_equal(c.limit_rate, 0); /* 0 turns the limit off */
+    assert_int_equal(c.limit_burst, 150);
 }
 
 struct bad_case {
@@ -90,6 +112,18 @@ static void test_bad_input(void **state)
         {"[component]\nthis line is wrong\n", "b.ini:2: syntax error"},
         {"[component]\nsecret =\n", "b.ini:2: key 'secret' must not be empty"},
         {"[log]\nlevel = loud\n", "b.ini:2: key 'level' must be"},
+        {"[limits]\nstanzas_per_second = -1\n",
+         "b.ini:2: key 'stanzas_per_second' must be a whole number from 0 to "
+         "100000"},
+        {"[limits]\nstanzas_per_second = 100001\n",
+         "b.ini:2: key 'stanzas_per_second'"},
+        {"[limits]\nstanzas_per_second = fast\n",
+         "b.ini:2: key 'stanzas_per_second'"},
+        {"[limits]\nburst = 0\n",
+         "b.ini:2: key 'burst' must be a whole number from 1 to 100000"},
+        {"[limits]\nburst =\n", "b.ini:2: key 'burst'"},
+        {"[limits]\nper_minute = 5\n",
+         "b.ini:2: unknown key 'per_minute' in section [limits]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config c;
@@ -130,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_example),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_first_error_wins),
         cmocka_unit_test(test_missing_file),

@@ -339,8 +339,8 @@ static void test_access_and_addressing(void **state)
     (void)state;
     mam(BOB, ROOM, NULL, NULL); /* another session's contact */
     expect_error("forbidden");
-    mam("eve@localhost/x", ROOM, NULL, NULL);
-    expect_error("forbidden");
+    mam("eve@localhost/x", ROOM, NULL, NULL); /* a stranger (SPEC §1) */
+    expect_error("not-authorized");
     mam(BOB, "chat-2@helpdesk.localhost", NULL, NULL); /* his own: empty */
     assert_int_equal(tk.n_sent, 1);
     assert_true(complete());
