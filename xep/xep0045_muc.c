@@ -215,13 +215,18 @@ static int muc__parse(struct muc *m, xmpp_stanza_t *st, struct muc__req *rq)
     return 0;
 }
 
-/* Ask the policy about room; info may be NULL. */
+static struct muc__room *muc__room_find(struct muc *m, const char *name);
+
+/* Ask the policy about room; info may be NULL. A room with occupants is
+ * known without asking (the hot path: every message). */
 static int muc__known(struct muc *m, const char *room,
                       struct muc_room_info *info)
 {
     struct muc_room_info tmp;
     struct muc_room_info *out = info ? info : &tmp;
 
+    if (!info && muc__room_find(m, room))
+        return 1;
     memset(out, 0, sizeof *out);
     return m->policy.room(m->app, room, out, m->ud) == 1;
 }
