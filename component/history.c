@@ -61,13 +61,13 @@ enum history__stmt { H_FWD, H_BACK, H_COUNT, H_FIND, H_COUNT_STMTS };
     "SELECT id, stanza_id, from_jid, nick, body, created, kind"
 
 static const char *const history__sql[H_COUNT_STMTS] = {
-    [H_FWD] = HISTORY__MSG_COLS HISTORY__ARCHIVE_WHERE
-    " AND id > :after ORDER BY id LIMIT :lim OFFSET :off",
-    [H_BACK] = HISTORY__MSG_COLS HISTORY__ARCHIVE_WHERE
-    " AND id < :before ORDER BY id DESC LIMIT :lim",
-    [H_COUNT] = "SELECT count(*)" HISTORY__ARCHIVE_WHERE " AND id < :before",
-    [H_FIND] = "SELECT id FROM messages WHERE session_id = :sid"
-               " AND stanza_id = :stanza",
+    [H_FWD] = (HISTORY__MSG_COLS HISTORY__ARCHIVE_WHERE
+               " AND id > :after ORDER BY id LIMIT :lim OFFSET :off"),
+    [H_BACK] = (HISTORY__MSG_COLS HISTORY__ARCHIVE_WHERE
+                " AND id < :before ORDER BY id DESC LIMIT :lim"),
+    [H_COUNT] = ("SELECT count(*)" HISTORY__ARCHIVE_WHERE " AND id < :before"),
+    [H_FIND] = ("SELECT id FROM messages WHERE session_id = :sid"
+                " AND stanza_id = :stanza"),
 };
 
 struct history {
