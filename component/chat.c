@@ -319,11 +319,18 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
     enum dir_role role = domain_role(app->domain, ev->bare_jid);
     int is_tech = role == ROLE_TECH || role == ROLE_ADMIN;
     if (ev->kind == MUC_EVENT_JOINED && ev->first && is_tech) {
-        if (sessions_tech_join(app->domain->sessions, s.id, ev->bare_jid, &r) ==
-            SESS_OK) {
+        int rc = sessions_tech_join(app->domain->sessions, s.id,
+                                    ev->bare_jid, &r);
+        if (rc == SESS_OK) {
             chat_after_transition(app, &r);
             if (r.took)
                 chat_notify_taken(app, s.id, ev->bare_jid);
+        } else if (rc == SESS_ERR_STORE) {
+            /* not recorded as a member: it could not write; let it retry */
+            muc_set_role(app->chat->muc, ev->room, ev->bare_jid,
+                         MUC_ROLE_NONE,
+                         "chatdesk could not record your join (storage "
+                         "error); join again in a moment.");
         }
     } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
                ev->reason == MUC_LEAVE_SELF &&

@@ -10,6 +10,7 @@
 #include "directory.h"
 #include "domain.h"
 #include "modules.h"
+#include "sessions.h"
 #include "store.h"
 #include "xep0050_adhoc.h"
 
@@ -130,11 +131,44 @@ static void test_office_hours_single_day(void **state)
     assert_string_equal(answer(), "bad-request");
 }
 
+/* A tech whose join could not be recorded (the store refused the write) was
+ * left in the room unable to write; now it is removed (307) and may join
+ * again once the store works. */
+static void test_join_refused_by_store(void **state)
+{
+    (void)state;
+    submit("alice@localhost/portal", "start-chat",
+           SUBMIT(FIELD("description", "printer")));
+    assert_string_equal(answer(), "completed");
+    sqlite3 *db = store_db(tk.app.store);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 1", 0, 0, 0),
+                     SQLITE_OK);
+    testkit_feed("<presence from='bob@localhost/dino' "
+                 "to='chat-1@helpdesk.localhost/Bob'>"
+                 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    int kicked = 0;
+    for (int i = 0; i < tk.n_sent; i++)
+        kicked |= testkit_contains(i, "code=\"307\"") &&
+                  !strcmp(xmpp_stanza_get_to(tk.sent[i]), "bob@localhost/dino");
+    assert_true(kicked);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 0", 0, 0, 0),
+                     SQLITE_OK);
+    testkit_feed("<presence from='bob@localhost/dino' "
+                 "to='chat-1@helpdesk.localhost/Bob'>"
+                 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    struct sess_info si;
+    assert_int_equal(sessions_get(tk.app.domain->sessions, 1, &si), SESS_OK);
+    assert_int_equal(si.state, SESS_ACTIVE);
+    sess_info_clear(&si);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_transition_on_unknown_session,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_refused_by_store, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_office_hours_single_day, setup,
                                         teardown),
     };
