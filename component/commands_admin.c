@@ -24,34 +24,6 @@
 
 /* ---- replies ---------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3))) static void
-admin_cmd__bad(struct adhoc_reply *reply, const char *fmt, ...)
-{
-    char text[ADMIN_CMD__TEXT];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    adhoc_reply_error(reply, "modify", "bad-request", text);
-}
-
-static void admin_cmd__store_fail(struct adhoc_reply *reply, const char *what,
-                                  const char *why)
-{
-    char text[ADMIN_CMD__TEXT];
-
-    snprintf(text, sizeof text, "Could not %s (%.300s); try again later", what,
-             why);
-    adhoc_reply_error(reply, "wait", "internal-server-error", text);
-}
-
-static void admin_cmd__no_memory(struct adhoc_reply *reply)
-{
-    adhoc_reply_error(reply, "wait", "resource-constraint",
-                      "Out of memory; try again");
-}
-
 /* Answer a failed directory call: a store failure is internal, anything
  * else a bad request, prefixed with the field at fault when known. */
 static void admin_cmd__dir_fail(struct adhoc_reply *reply,
@@ -61,11 +33,11 @@ static void admin_cmd__dir_fail(struct adhoc_reply *reply,
     const char *why = directory_error(dir);
 
     if (rc == DIR_ERR_STORE)
-        admin_cmd__store_fail(reply, "use the directory", why);
+        adhoc_reply_store_fail(reply, "use the directory", why);
     else if (field)
-        admin_cmd__bad(reply, "Field '%s': %s", field, why);
+        adhoc_reply_bad(reply, "Field '%s': %s", field, why);
     else
-        admin_cmd__bad(reply, "%s", why);
+        adhoc_reply_bad(reply, "%s", why);
 }
 
 static struct directory *admin_cmd__dir(const struct adhoc_request *req)
@@ -106,8 +78,8 @@ static int admin_cmd__text(const struct form *form, const char *var,
     }
     if (admin_cmd__trim(v, out, outlen) == 0)
         return 0;
-    admin_cmd__bad(reply, "Field '%s' is too long (at most %zu bytes)", var,
-                   outlen - 1);
+    adhoc_reply_bad(reply, "Field '%s' is too long (at most %zu bytes)", var,
+                    outlen - 1);
     return -1;
 }
 
@@ -120,7 +92,7 @@ static int admin_cmd__required(const struct form *form, const char *var,
         return -1;
     if (*out)
         return 0;
-    admin_cmd__bad(reply, "Field '%s' is required", var);
+    adhoc_reply_bad(reply, "Field '%s' is required", var);
     return -1;
 }
 
@@ -133,17 +105,17 @@ static int admin_cmd__jid(const struct form *form, const char *var, char *out,
     if (admin_cmd__required(form, var, raw, sizeof raw, reply) != 0)
         return -1;
     if (strchr(raw, '/')) {
-        admin_cmd__bad(reply,
-                       "Field '%s' must be a bare JID like user@example.com "
-                       "(without /resource)",
-                       var);
+        adhoc_reply_bad(reply,
+                        "Field '%s' must be a bare JID like user@example.com "
+                        "(without /resource)",
+                        var);
         return -1;
     }
     if (directory_jid_bare(raw, out, DIR_JID_MAX) != 0) {
-        admin_cmd__bad(reply,
-                       "Field '%s': \"%.200s\" is not a JID like "
-                       "user@example.com",
-                       var, raw);
+        adhoc_reply_bad(reply,
+                        "Field '%s': \"%.200s\" is not a JID like "
+                        "user@example.com",
+                        var, raw);
         return -1;
     }
     return 0;
@@ -163,7 +135,7 @@ static int admin_cmd__tri(const struct form *form, const char *var,
     if (admin_cmd__trim(v, buf, sizeof buf) == 0 &&
         tristate_parse(buf, out) == 0)
         return 0;
-    admin_cmd__bad(reply, "Field '%s' must be inherit, on or off", var);
+    adhoc_reply_bad(reply, "Field '%s' must be inherit, on or off", var);
     return -1;
 }
 
@@ -430,7 +402,7 @@ static void admin_cmd__settings_save(struct adhoc_request *req,
     size_t changed = 0;
 
     if (domain_settings(req->app->domain, &cur, err, sizeof err) != 0) {
-        admin_cmd__store_fail(reply, "read the settings", err);
+        adhoc_reply_store_fail(reply, "read the settings", err);
         return;
     }
     next = cur;
@@ -443,7 +415,7 @@ static void admin_cmd__settings_save(struct adhoc_request *req,
     }
     if (admin_cmd__settings_store(req->app, &cur, &next, &changed, err,
                                   sizeof err) != 0) {
-        admin_cmd__store_fail(reply, "save the settings", err);
+        adhoc_reply_store_fail(reply, "save the settings", err);
         return;
     }
     adhoc_reply_completed(reply, NULL);
@@ -466,12 +438,12 @@ static void admin_cmd__settings_step(struct adhoc_request *req,
         return;
     }
     if (domain_settings(req->app->domain, &cur, err, sizeof err) != 0) {
-        admin_cmd__store_fail(reply, "read the settings", err);
+        adhoc_reply_store_fail(reply, "read the settings", err);
         return;
     }
     f = admin_cmd__settings_form(&cur);
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     adhoc_reply_executing(reply, f, 0, 0);
@@ -507,7 +479,7 @@ static void admin_cmd__company_choose(struct adhoc_request *req,
     int rc;
 
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(f, "Company");
@@ -544,7 +516,7 @@ static void admin_cmd__company_edit(struct adhoc_request *req,
     st->id = c.id;
     f = form_new(FORM_FORM, NULL);
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(f, c.id ? "Edit company" : "New company");
@@ -576,7 +548,7 @@ static void admin_cmd__company_save(struct adhoc_request *req,
     if (admin_cmd__text(req->form, "name", c.name, name, sizeof name, reply))
         return;
     if (!*name) {
-        admin_cmd__bad(reply, "Field 'name' is required");
+        adhoc_reply_bad(reply, "Field 'name' is required");
         return;
     }
     memcpy(c.name, name, sizeof name);
@@ -607,7 +579,7 @@ static void admin_cmd__company_step(struct adhoc_request *req,
     if (!st) {
         st = calloc(1, sizeof *st);
         if (!st) {
-            admin_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
             return;
         }
         req->state = st;
@@ -634,7 +606,7 @@ admin_cmd__person_state(struct adhoc_request *req, struct adhoc_reply *reply)
     if (!req->state) {
         req->state = calloc(1, sizeof(struct admin_cmd__person_state));
         if (!req->state)
-            admin_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
     }
     return req->state;
 }
@@ -647,7 +619,7 @@ static void admin_cmd__jid_screen(struct adhoc_reply *reply, const char *title,
     struct form_field *fl;
 
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(f, title);
@@ -674,7 +646,7 @@ static void admin_cmd__contact_form(struct adhoc_request *req,
     int rc;
 
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(f, c->id ? "Edit contact" : "New contact");
@@ -709,8 +681,8 @@ static void admin_cmd__contact_edit(struct adhoc_request *req,
         return;
     rc = directory_tech_find(dir, st->jid, &t);
     if (rc == DIR_OK)
-        admin_cmd__bad(reply, "Field 'jid': %.300s is a tech, not a contact",
-                       st->jid);
+        adhoc_reply_bad(reply, "Field 'jid': %.300s is a tech, not a contact",
+                        st->jid);
     if (rc != DIR_ERR_NOT_FOUND) {
         if (rc != DIR_OK)
             admin_cmd__dir_fail(reply, dir, rc, "jid");
@@ -744,7 +716,7 @@ static int admin_cmd__contact_company(struct adhoc_request *req,
     if (!*name && c->company_id)
         return 0; /* left out: keep the company */
     if (!*name) {
-        admin_cmd__bad(reply, "Field 'company' is required");
+        adhoc_reply_bad(reply, "Field 'company' is required");
         return -1;
     }
     rc = directory_company_find(admin_cmd__dir(req), name, &co);
@@ -834,7 +806,7 @@ static void admin_cmd__tech_form(struct adhoc_reply *reply,
     char text[ADMIN_CMD__TEXT];
 
     if (!f) {
-        admin_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(f, t->id ? "Edit tech" : "New tech");
@@ -880,7 +852,7 @@ static void admin_cmd__tech_edit(struct adhoc_request *req,
         return;
     if (strcmp(action, "create") && strcmp(action, "edit") &&
         strcmp(action, "remove")) {
-        admin_cmd__bad(reply, "Field 'action' must be create, edit or remove");
+        adhoc_reply_bad(reply, "Field 'action' must be create, edit or remove");
         return;
     }
     memset(&t, 0, sizeof t);
@@ -892,10 +864,10 @@ static void admin_cmd__tech_edit(struct adhoc_request *req,
     if (rc == DIR_ERR_STORE)
         admin_cmd__dir_fail(reply, dir, rc, "jid");
     else if (!strcmp(action, "create") && rc != DIR_ERR_NOT_FOUND)
-        admin_cmd__bad(reply, "Field 'jid': %.300s is already a %s", st->jid,
-                       rc == DIR_OK ? "tech (choose edit)" : "contact");
+        adhoc_reply_bad(reply, "Field 'jid': %.300s is already a %s", st->jid,
+                        rc == DIR_OK ? "tech (choose edit)" : "contact");
     else if (strcmp(action, "create") && rc != DIR_OK)
-        admin_cmd__bad(reply, "Field 'jid': %.300s is not a tech", st->jid);
+        adhoc_reply_bad(reply, "Field 'jid': %.300s is not a tech", st->jid);
     else if (!strcmp(action, "remove"))
         admin_cmd__tech_remove(req, reply, st->jid);
     else {

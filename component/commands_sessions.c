@@ -25,23 +25,6 @@
 /* ---- replies --------------------------------------------------------------
  */
 
-__attribute__((format(printf, 2, 3))) static void
-sess_cmd__bad(struct adhoc_reply *reply, const char *fmt, ...)
-{
-    char text[SESS_CMD__TEXT];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    adhoc_reply_error(reply, "modify", "bad-request", text);
-}
-
-static void sess_cmd__no_memory(struct adhoc_reply *reply)
-{
-    adhoc_reply_error(reply, "wait", "resource-constraint",
-                      "Out of memory; try again");
-}
-
 /* Answer a failure of the history or sessions module: code is an enum
  * hist_code, text its sentence. */
 static void sess_cmd__fail(struct adhoc_reply *reply, int code,
@@ -127,12 +110,12 @@ static int sess_cmd__session(const struct form *form, struct adhoc_reply *reply,
         return 0;
     }
     if (!*p)
-        sess_cmd__bad(reply, "Field 'session' is required");
+        adhoc_reply_bad(reply, "Field 'session' is required");
     else
-        sess_cmd__bad(reply,
-                      "Field 'session' must be a session number like 12 or "
-                      "its room chat-12@...; got '%.200s'",
-                      v);
+        adhoc_reply_bad(reply,
+                        "Field 'session' must be a session number like 12 or "
+                        "its room chat-12@...; got '%.200s'",
+                        v);
     return -1;
 }
 
@@ -260,17 +243,17 @@ static int sess_cmd__view(const struct form *form, struct adhoc_reply *reply)
     char *v = sess_cmd__field(form, "view");
     int found = -1;
     if (!v) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return -1;
     }
     for (size_t i = 0; i < SESS_CMD__N_VIEWS && found < 0; i++)
         if (!*v || !strcmp(v, sess_cmd__views[i].name))
             found = (int)i;
     if (found < 0)
-        sess_cmd__bad(reply,
-                      "Field 'view' must be mine, waiting, abandoned or "
-                      "callbacks; got '%.100s'",
-                      v);
+        adhoc_reply_bad(reply,
+                        "Field 'view' must be mine, waiting, abandoned or "
+                        "callbacks; got '%.100s'",
+                        v);
     free(v);
     return found;
 }
@@ -289,7 +272,7 @@ static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
     struct form *res = sess_cmd__table(req->app, sess_cmd__views[view].title,
                                        &rows, COMMANDS_SESSIONS_MAX_ROWS);
     if (!res) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
     } else {
         adhoc_reply_completed(reply, res);
         if (rows.n > COMMANDS_SESSIONS_MAX_ROWS) {
@@ -312,7 +295,7 @@ static void sess_cmd__list_step(struct adhoc_request *req,
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
-            sess_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return;
     }
     int view = sess_cmd__view(req->form, reply);
@@ -391,10 +374,10 @@ static int sess_cmd__time(const struct form *form, struct adhoc_reply *reply,
         *has = true;
         return 0;
     }
-    sess_cmd__bad(reply,
-                  "Field '%s' must be a date like 2026-01-31 or a time like "
-                  "2026-01-31T09:30:00Z; got '%.100s'",
-                  var, v);
+    adhoc_reply_bad(reply,
+                    "Field '%s' must be a date like 2026-01-31 or a time like "
+                    "2026-01-31T09:30:00Z; got '%.100s'",
+                    var, v);
     return -1;
 }
 
@@ -407,7 +390,7 @@ static int sess_cmd__company(struct app *app, const struct form *form,
     int rc = DIR_OK;
     *id = 0;
     if (!name) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return -1;
     }
     if (*name)
@@ -418,10 +401,10 @@ static int sess_cmd__company(struct app *app, const struct form *form,
         adhoc_reply_error(reply, "wait", "internal-server-error",
                           directory_error(app->domain->dir));
     else if (rc != DIR_OK)
-        sess_cmd__bad(reply,
-                      "Field 'company': there is no company named "
-                      "\"%.200s\"",
-                      name);
+        adhoc_reply_bad(reply,
+                        "Field 'company': there is no company named "
+                        "\"%.200s\"",
+                        name);
     free(name);
     return rc == DIR_OK ? 0 : -1;
 }
@@ -434,7 +417,7 @@ static int sess_cmd__contact(struct app *app, const struct form *form,
     struct contact c;
     s->contact = sess_cmd__field(form, "contact");
     if (!s->contact) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return -1;
     }
     if (!*s->contact)
@@ -447,17 +430,17 @@ static int sess_cmd__contact(struct app *app, const struct form *form,
         s->contact = strdup(c.jid);
         s->f.contact = s->contact;
         if (!s->contact)
-            sess_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return s->contact ? 0 : -1;
     }
     if (rc == DIR_ERR_STORE)
         adhoc_reply_error(reply, "wait", "internal-server-error",
                           directory_error(app->domain->dir));
     else
-        sess_cmd__bad(reply,
-                      "Field 'contact': %.300s is not a known contact's "
-                      "bare JID",
-                      s->contact);
+        adhoc_reply_bad(reply,
+                        "Field 'contact': %.300s is not a known contact's "
+                        "bare JID",
+                        s->contact);
     return -1;
 }
 
@@ -468,7 +451,7 @@ static int sess_cmd__text(const struct form *form, struct adhoc_reply *reply,
     char fts[HIST_FTS_MAX];
     s->text = sess_cmd__field(form, "text");
     if (!s->text) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return -1;
     }
     if (!*s->text)
@@ -479,12 +462,12 @@ static int sess_cmd__text(const struct form *form, struct adhoc_reply *reply,
         return 0;
     }
     if (words < 0)
-        sess_cmd__bad(reply,
-                      "Field 'text' is too long: at most %d words and %d "
-                      "bytes",
-                      HIST_WORDS_MAX, HIST_TEXT_MAX);
+        adhoc_reply_bad(reply,
+                        "Field 'text' is too long: at most %d words and %d "
+                        "bytes",
+                        HIST_WORDS_MAX, HIST_TEXT_MAX);
     else
-        sess_cmd__bad(reply, "Field 'text' has no word to search for");
+        adhoc_reply_bad(reply, "Field 'text' has no word to search for");
     return -1;
 }
 
@@ -510,7 +493,7 @@ static struct sess_cmd__hist *sess_cmd__hist_filters(struct adhoc_request *req,
     struct sess_cmd__hist *s = calloc(1, sizeof *s);
     const struct form *form = req->form;
     if (!s) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return NULL;
     }
     if (sess_cmd__company(req->app, form, reply, &s->f.company_id) != 0 ||
@@ -525,7 +508,7 @@ static struct sess_cmd__hist *sess_cmd__hist_filters(struct adhoc_request *req,
         return NULL;
     }
     if (s->f.has_since && s->f.has_until && s->f.until < s->f.since) {
-        sess_cmd__bad(reply, "Field 'until' is before field 'since'");
+        adhoc_reply_bad(reply, "Field 'until' is before field 'since'");
         sess_cmd__hist_free(s);
         return NULL;
     }
@@ -580,7 +563,7 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
         sess_cmd__table(req->app, "Session history", &rows, shown);
     hist_rows_free(&rows);
     if (!res) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     /* prev needs a screen before this one (the framework counts them) */
@@ -605,7 +588,7 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
-            sess_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return;
     }
     if (!s) {
@@ -709,7 +692,7 @@ static void sess_cmd__view_session(struct adhoc_request *req,
     if (rc != SESS_OK) {
         sess_cmd__sess_fail(req->app, reply, rc);
     } else if (!res) {
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
     } else {
         snprintf(title, sizeof title, "Session %" PRId64, id);
         form_set_title(res, title);
@@ -733,7 +716,7 @@ static void sess_cmd__view_step(struct adhoc_request *req,
         if (!f || !form_add_value_field(f, FIELD_TEXT_SINGLE, "session",
                                         "Session", NULL, 1)) {
             form_free(f);
-            sess_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         } else {
             adhoc_reply_executing(reply, f, 0, 0);
         }
@@ -793,17 +776,17 @@ static void sess_cmd__note_step(struct adhoc_request *req,
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
-            sess_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return;
     }
     if (sess_cmd__session(req->form, reply, &id) != 0)
         return;
     char *note = sess_cmd__field(req->form, "note");
     if (!note)
-        sess_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
     else if (strlen(note) > SESS_CLOSING_NOTE_MAX)
-        sess_cmd__bad(reply, "Field 'note' is too long (at most %d bytes)",
-                      SESS_CLOSING_NOTE_MAX);
+        adhoc_reply_bad(reply, "Field 'note' is too long (at most %d bytes)",
+                        SESS_CLOSING_NOTE_MAX);
     else
         sess_cmd__note(req, reply, id, note);
     free(note);

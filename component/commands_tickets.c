@@ -20,34 +20,6 @@
 
 /* ---- replies and fields ------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3))) static void
-ticket_cmd__bad(struct adhoc_reply *reply, const char *fmt, ...)
-{
-    char text[TICKET_CMD__TEXT];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    adhoc_reply_error(reply, "modify", "bad-request", text);
-}
-
-static void ticket_cmd__store_fail(struct adhoc_reply *reply, const char *what,
-                                   const char *why)
-{
-    char text[TICKET_CMD__TEXT];
-
-    snprintf(text, sizeof text, "Could not %s (%.300s); try again later", what,
-             why);
-    adhoc_reply_error(reply, "wait", "internal-server-error", text);
-}
-
-static void ticket_cmd__no_memory(struct adhoc_reply *reply)
-{
-    adhoc_reply_error(reply, "wait", "resource-constraint",
-                      "Out of memory; try again");
-}
-
 static struct directory *ticket_cmd__dir(const struct adhoc_request *req)
 {
     return req->app->domain->dir;
@@ -86,7 +58,7 @@ static int ticket_cmd__contact(struct adhoc_request *req,
     int rc;
 
     if (strchr(jid, '/')) {
-        ticket_cmd__bad(reply,
+        adhoc_reply_bad(reply,
                         "Field '%s' must be a bare JID like user@example.com "
                         "(without /resource)",
                         var);
@@ -96,10 +68,10 @@ static int ticket_cmd__contact(struct adhoc_request *req,
     if (rc == DIR_OK)
         return 0;
     if (rc == DIR_ERR_STORE)
-        ticket_cmd__store_fail(reply, "read the directory",
+        adhoc_reply_store_fail(reply, "read the directory",
                                directory_error(dir));
     else
-        ticket_cmd__bad(reply, "Field '%s': %.300s is not a known contact", var,
+        adhoc_reply_bad(reply, "Field '%s': %.300s is not a known contact", var,
                         jid);
     return -1;
 }
@@ -135,12 +107,12 @@ static void ticket_cmd__create(struct adhoc_request *req,
     int rc;
 
     if (!*jid || !*summary) {
-        ticket_cmd__bad(reply, "Field '%s' is required",
+        adhoc_reply_bad(reply, "Field '%s' is required",
                         *jid ? "summary" : "contact");
         return;
     }
     if (strlen(summary) > TICKET_SUMMARY_MAX) {
-        ticket_cmd__bad(reply, "Field 'summary' is too long (at most %d bytes)",
+        adhoc_reply_bad(reply, "Field 'summary' is too long (at most %d bytes)",
                         TICKET_SUMMARY_MAX);
         return;
     }
@@ -150,10 +122,10 @@ static void ticket_cmd__create(struct adhoc_request *req,
     rc = ticket_create(ts, &draft, &ticket);
     if (rc != TICKET_OK) {
         if (rc == TICKET_ERR_STORE)
-            ticket_cmd__store_fail(reply, "create the ticket",
+            adhoc_reply_store_fail(reply, "create the ticket",
                                    ticket_store_error(ts));
         else
-            ticket_cmd__bad(reply, "%s", ticket_store_error(ts));
+            adhoc_reply_bad(reply, "%s", ticket_store_error(ts));
         return;
     }
     snprintf(id, sizeof id, "%" PRId64, ticket);
@@ -175,7 +147,7 @@ static void ticket_cmd__create_step(struct adhoc_request *req,
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
-            ticket_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return;
     }
     jid = ticket_cmd__field(req->form, "contact");
@@ -183,7 +155,7 @@ static void ticket_cmd__create_step(struct adhoc_request *req,
     if (jid && summary)
         ticket_cmd__create(req, reply, jid, summary);
     else
-        ticket_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
     free(jid);
     free(summary);
 }
@@ -226,7 +198,7 @@ static int ticket_cmd__status(const char *s, enum ticket_status_filter *out,
     else if (!strcmp(s, "closed"))
         *out = TICKET_FILTER_CLOSED;
     else {
-        ticket_cmd__bad(reply, "Field 'status' must be open, closed or all");
+        adhoc_reply_bad(reply, "Field 'status' must be open, closed or all");
         return -1;
     }
     return 0;
@@ -250,10 +222,10 @@ static int ticket_cmd__company(struct adhoc_request *req,
         return 0;
     }
     if (rc == DIR_ERR_STORE)
-        ticket_cmd__store_fail(reply, "read the directory",
+        adhoc_reply_store_fail(reply, "read the directory",
                                directory_error(dir));
     else
-        ticket_cmd__bad(reply,
+        adhoc_reply_bad(reply,
                         "Field 'company': there is no company named "
                         "\"%.200s\"",
                         name);
@@ -275,7 +247,7 @@ static int ticket_cmd__filter(struct adhoc_request *req,
     memset(f, 0, sizeof *f);
     memset(&c, 0, sizeof c);
     if (!company || !contact || !status)
-        ticket_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
     else if (ticket_cmd__status(status, &f->status, reply) == 0 &&
              ticket_cmd__company(req, reply, company, &f->company_id) == 0 &&
              (!*contact ||
@@ -359,7 +331,7 @@ static void ticket_cmd__list_result(struct adhoc_request *req,
     char note[128];
 
     if (!res) {
-        ticket_cmd__no_memory(reply);
+        adhoc_reply_no_memory(reply);
         return;
     }
     form_set_title(res, "Tickets");
@@ -367,7 +339,7 @@ static void ticket_cmd__list_result(struct adhoc_request *req,
     for (size_t i = 0; i < n; i++) {
         if (ticket_cmd__add_row(dir, res, &l->items[i]) != 0) {
             form_free(res);
-            ticket_cmd__store_fail(reply, "read the directory",
+            adhoc_reply_store_fail(reply, "read the directory",
                                    directory_error(dir));
             return;
         }
@@ -397,14 +369,14 @@ static void ticket_cmd__list_step(struct adhoc_request *req,
         if (form)
             adhoc_reply_executing(reply, form, 0, 0);
         else
-            ticket_cmd__no_memory(reply);
+            adhoc_reply_no_memory(reply);
         return;
     }
     if (ticket_cmd__filter(req, reply, &f) != 0)
         return;
     f.limit = COMMANDS_TICKETS_MAX_ROWS + 1; /* one more: are there more? */
     if (ticket_list(ts, &f, &l) != TICKET_OK) {
-        ticket_cmd__store_fail(reply, "list the tickets",
+        adhoc_reply_store_fail(reply, "list the tickets",
                                ticket_store_error(ts));
         return;
     }

@@ -8,6 +8,7 @@
 #include "stanza.h"
 #include "xep0004_forms.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,31 @@ int adhoc_reply_error(struct adhoc_reply *reply, const char *type,
         adhoc__dup_into(&reply->err_text, text))
         return -1;
     return 0;
+}
+
+void adhoc_reply_bad(struct adhoc_reply *reply, const char *fmt, ...)
+{
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    adhoc_reply_error(reply, "modify", "bad-request", text);
+}
+
+void adhoc_reply_store_fail(struct adhoc_reply *reply, const char *what,
+                            const char *why)
+{
+    char text[600];
+    snprintf(text, sizeof text, "Could not %s (%.300s); try again later",
+             what, why);
+    adhoc_reply_error(reply, "wait", "internal-server-error", text);
+}
+
+void adhoc_reply_no_memory(struct adhoc_reply *reply)
+{
+    adhoc_reply_error(reply, "wait", "resource-constraint",
+                      "Out of memory; try again");
 }
 
 /* ---- stanzas out ---------------------------------------------------- */

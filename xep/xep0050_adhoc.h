@@ -170,4 +170,14 @@ int adhoc_reply_note(struct adhoc_reply *reply, const char *type,
 int adhoc_reply_error(struct adhoc_reply *reply, const char *type,
                       const char *condition, const char *text);
 
+/* The common refusals of command steps, with texts a person can act on:
+ * <bad-request/> (modify) with a printf-style text naming the field;
+ * <internal-server-error/> (wait) "Could not WHAT (WHY); try again later";
+ * <resource-constraint/> (wait) for an allocation failure. */
+void adhoc_reply_bad(struct adhoc_reply *reply, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void adhoc_reply_store_fail(struct adhoc_reply *reply, const char *what,
+                            const char *why);
+void adhoc_reply_no_memory(struct adhoc_reply *reply);
+
 #endif
