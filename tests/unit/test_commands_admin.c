@@ -88,36 +88,14 @@ static xmpp_stanza_t *run(const char *from, const char *node,
     return testkit_command(from, node, action, session, payload);
 }
 
-static xmpp_stanza_t *cmd_of(xmpp_stanza_t *iq)
-{
-    xmpp_stanza_t *c =
-        xmpp_stanza_get_child_by_name_and_ns(iq, "command", NS_COMMANDS);
-
-    assert_non_null(c);
-    return c;
-}
-
-static void expect_status(xmpp_stanza_t *iq, const char *status)
-{
-    if (strcmp(xmpp_stanza_get_type(iq), "result") != 0) {
-        char *buf;
-        size_t len;
-
-        xmpp_stanza_to_text(iq, &buf, &len);
-        fail_msg("expected %s, got %s", status, buf);
-    }
-    assert_string_equal(xmpp_stanza_get_attribute(cmd_of(iq), "status"),
-                        status);
-}
-
 /* Start node as from; expect a form and remember the session id. */
 static void start(const char *from, const char *node)
 {
     xmpp_stanza_t *r = run(from, node, NULL, NULL, NULL);
 
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     snprintf(sid, sizeof sid, "%s",
-             xmpp_stanza_get_attribute(cmd_of(r), "sessionid"));
+             xmpp_stanza_get_attribute(testkit_cmd_of(r), "sessionid"));
 }
 
 /* Continue the session with action and a submitted form. */
@@ -127,43 +105,15 @@ static xmpp_stanza_t *step(const char *from, const char *node,
     return run(from, node, action, sid, payload);
 }
 
-static void expect_error(xmpp_stanza_t *iq, const char *type,
-                         const char *condition, const char *text)
-{
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(iq, "error");
-    xmpp_stanza_t *t;
-    char *s;
-
-    assert_string_equal(xmpp_stanza_get_type(iq), "error");
-    assert_non_null(err);
-    assert_string_equal(xmpp_stanza_get_type(err), type);
-    assert_string_equal(testkit_error(0), condition);
-    t = xmpp_stanza_get_child_by_name_and_ns(err, "text", NS_STANZAS);
-    assert_non_null(t);
-    s = xmpp_stanza_get_text(t);
-    if (!strstr(s, text))
-        fail_msg("error text '%s' lacks '%s'", s, text);
-    xmpp_free(tk.app.ctx, s);
-}
-
 static void expect_bad(xmpp_stanza_t *iq, const char *text)
 {
-    expect_error(iq, "modify", "bad-request", text);
-}
-
-/* The form in a reply (form_free it). */
-static struct form *form_of(xmpp_stanza_t *iq)
-{
-    struct form *f = NULL;
-
-    assert_int_equal(form_parse(cmd_of(iq), &f, NULL, 0), FORM_OK);
-    return f;
+    testkit_expect_error(iq, "modify", "bad-request", text);
 }
 
 /* Value of field var in the reply's form equals want. */
 static void expect_field(xmpp_stanza_t *iq, const char *var, const char *want)
 {
-    struct form *f = form_of(iq);
+    struct form *f = testkit_form_of(iq);
     const char *v = form_get_string(f, var);
 
     if (!v || strcmp(v, want) != 0)
@@ -174,7 +124,7 @@ static void expect_field(xmpp_stanza_t *iq, const char *var, const char *want)
 /* The reply's form offers option value in field var. */
 static int has_option(xmpp_stanza_t *iq, const char *var, const char *value)
 {
-    struct form *f = form_of(iq);
+    struct form *f = testkit_form_of(iq);
     struct form_field *fl = form_field_find(f, var);
     int found = 0;
 
@@ -187,7 +137,8 @@ static int has_option(xmpp_stanza_t *iq, const char *var, const char *value)
 
 static void expect_note(xmpp_stanza_t *iq, const char *text)
 {
-    xmpp_stanza_t *note = xmpp_stanza_get_child_by_name(cmd_of(iq), "note");
+    xmpp_stanza_t *note =
+        xmpp_stanza_get_child_by_name(testkit_cmd_of(iq), "note");
     char *s;
 
     assert_non_null(note);
@@ -216,7 +167,7 @@ static void test_settings_prefilled_and_saved(void **state)
 
     (void)state;
     r = run(ADMIN, "settings", NULL, NULL, NULL);
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     expect_field(r, "chat", "1");
     expect_field(r, "pre_ticket", "1");
     expect_field(r, "timezone", "UTC");
@@ -231,7 +182,7 @@ static void test_settings_prefilled_and_saved(void **state)
                             FIELD("holidays", "2026-12-25")
                                 FIELD("answer_timeout", "90")
                                     FIELD("idle_timeout", "1800")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "Settings saved (7 changed)");
     s = load();
     assert_false(s.chat);
@@ -258,7 +209,7 @@ static void test_settings_left_out_fields_kept(void **state)
     (void)state;
     start(ADMIN, "settings");
     r = step(ADMIN, "settings", NULL, SUBMIT(FIELD("idle_timeout", "120")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "1 changed");
     assert_int_equal(load().idle_timeout, 120);
     assert_true(load().chat);
@@ -302,9 +253,9 @@ static void test_settings_validation(void **state)
     assert_int_equal(settings_is_stored(tk.app.domain->settings, "pre_ticket"),
                      0);
     /* the session stayed open: a corrected submission goes through */
-    expect_status(step(ADMIN, "settings", "complete",
-                       SUBMIT(FIELD("answer_timeout", "86400"))),
-                  "completed");
+    testkit_expect_status(step(ADMIN, "settings", "complete",
+                               SUBMIT(FIELD("answer_timeout", "86400"))),
+                          "completed");
     assert_int_equal(load().answer_timeout, 86400);
 }
 
@@ -315,13 +266,15 @@ static void test_settings_store_failure_rolls_back(void **state)
         "WHEN NEW.key = 'idle_timeout' "
         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
     start(ADMIN, "settings");
-    expect_error(step(ADMIN, "settings", "complete",
-                      SUBMIT(FIELD("chat", "0") FIELD("idle_timeout", "5"))),
-                 "wait", "internal-server-error", "disk on fire");
+    testkit_expect_error(
+        step(ADMIN, "settings", "complete",
+             SUBMIT(FIELD("chat", "0") FIELD("idle_timeout", "5"))),
+        "wait", "internal-server-error", "disk on fire");
     assert_true(load().chat); /* the chat change was rolled back */
     sql("DROP TABLE settings");
-    expect_error(run(ADMIN, "settings", NULL, NULL, NULL), "wait",
-                 "internal-server-error", "Could not read the settings");
+    testkit_expect_error(run(ADMIN, "settings", NULL, NULL, NULL), "wait",
+                         "internal-server-error",
+                         "Could not read the settings");
 }
 
 /* ---- company ------------------------------------------------------------- */
@@ -333,18 +286,18 @@ static void test_company_create_and_edit(void **state)
 
     (void)state;
     r = run(ADMIN, "company", NULL, NULL, NULL);
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_true(has_option(r, "company", "new"));
     assert_true(has_option(r, "company", "Acme"));
     start(ADMIN, "company");
     r = step(ADMIN, "company", "next", SUBMIT(FIELD("company", "new")));
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     expect_field(r, "chat", "inherit");
     assert_true(has_option(r, "pre_ticket", "off"));
     r = step(ADMIN, "company", "complete",
              SUBMIT(FIELD("name", " Globex ") FIELD("chat", "off") FIELD(
                  "pre_ticket", "on") FIELD("callback", "inherit")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "Company \"Globex\" created");
     assert_int_equal(directory_company_find(dir(), "globex", &c), DIR_OK);
     assert_int_equal(c.chat, TRI_OFF);
@@ -359,7 +312,7 @@ static void test_company_create_and_edit(void **state)
     expect_field(r, "callback", "inherit");
     r = step(ADMIN, "company", NULL,
              SUBMIT(FIELD("name", "Globex Corp") FIELD("chat", "inherit")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "updated");
     assert_int_equal(directory_company_find(dir(), "Globex Corp", &c), DIR_OK);
     assert_int_equal(c.chat, TRI_INHERIT);
@@ -376,7 +329,7 @@ static void test_company_errors(void **state)
                "Field 'company': no company named \"Nope\"");
     expect_bad(step(ADMIN, "company", "next", SUBMIT("")),
                "Field 'company' is required");
-    expect_status(
+    testkit_expect_status(
         step(ADMIN, "company", "next", SUBMIT(FIELD("company", "new"))),
         "executing");
     expect_bad(step(ADMIN, "company", "complete", SUBMIT(FIELD("name", " "))),
@@ -391,12 +344,13 @@ static void test_company_errors(void **state)
         "Field 'name': a company named \"acme\" exists");
     /* prev shows the choice again */
     r = step(ADMIN, "company", "prev", NULL);
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_true(has_option(r, "company", "Acme"));
-    expect_status(
+    testkit_expect_status(
         step(ADMIN, "company", "next", SUBMIT(FIELD("company", "acme"))),
         "executing");
-    expect_status(step(ADMIN, "company", "complete", SUBMIT("")), "completed");
+    testkit_expect_status(step(ADMIN, "company", "complete", SUBMIT("")),
+                          "completed");
 }
 
 static void test_company_store_failure(void **state)
@@ -406,8 +360,9 @@ static void test_company_store_failure(void **state)
         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
     start(ADMIN, "company");
     step(ADMIN, "company", "next", SUBMIT(FIELD("company", "new")));
-    expect_error(step(ADMIN, "company", "complete", SUBMIT(FIELD("name", "Z"))),
-                 "wait", "internal-server-error", "disk on fire");
+    testkit_expect_error(
+        step(ADMIN, "company", "complete", SUBMIT(FIELD("name", "Z"))), "wait",
+        "internal-server-error", "disk on fire");
 }
 
 /* ---- contact ------------------------------------------------------------- */
@@ -421,14 +376,14 @@ static void test_contact_create_and_edit(void **state)
     (void)state;
     start(ADMIN, "contact");
     r = step(ADMIN, "contact", "next", SUBMIT(FIELD("jid", "Bob@LocalHost")));
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_true(testkit_contains(0, "New contact bob@localhost"));
     assert_true(has_option(r, "company", "Acme"));
     expect_field(r, "chat", "inherit");
     r = step(ADMIN, "contact", "complete",
              SUBMIT(FIELD("company", "Acme") FIELD("name", "Bob")
                         FIELD("phone", "+1 555 0100") FIELD("chat", "off")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "Contact bob@localhost created");
     assert_int_equal(directory_contact_find(dir(), "bob@localhost", &c),
                      DIR_OK);
@@ -486,7 +441,7 @@ static void test_contact_errors(void **state)
              SUBMIT(FIELD("company", "Acme") FIELD("phone", "%s")), phone);
     expect_bad(step(ADMIN, "contact", "complete", payload),
                "Field 'phone' is too long (at most 63 bytes)");
-    expect_status(
+    testkit_expect_status(
         step(ADMIN, "contact", "complete", SUBMIT(FIELD("company", "Acme"))),
         "completed");
 }
@@ -494,8 +449,9 @@ static void test_contact_errors(void **state)
 static void test_contact_needs_a_company(void **state)
 {
     (void)state;
-    expect_error(run(ADMIN, "contact", NULL, NULL, NULL), "cancel",
-                 "item-not-found", "create one with the 'company' command");
+    testkit_expect_error(run(ADMIN, "contact", NULL, NULL, NULL), "cancel",
+                         "item-not-found",
+                         "create one with the 'company' command");
 }
 
 /* ---- tech -----------------------------------------------------------------
@@ -511,11 +467,11 @@ static void test_tech_create_edit_remove(void **state)
     assert_true(has_option(tk.sent[0], "action", "remove"));
     r = step(ADMIN, "tech", "next",
              SUBMIT(FIELD("jid", "carol@localhost") FIELD("action", "create")));
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_true(testkit_contains(0, "New tech carol@localhost"));
     r = step(ADMIN, "tech", "complete",
              SUBMIT(FIELD("name", "Carol") FIELD("admin", "true")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "Tech carol@localhost created (admin)");
     assert_int_equal(domain_role(tk.app.domain, "carol@localhost"), ROLE_ADMIN);
     /* edit: prefilled; make her a plain tech */
@@ -524,18 +480,19 @@ static void test_tech_create_edit_remove(void **state)
              SUBMIT(FIELD("jid", "carol@localhost") FIELD("action", "edit")));
     expect_field(r, "name", "Carol");
     expect_field(r, "admin", "1");
-    expect_status(step(ADMIN, "tech", "complete", SUBMIT(FIELD("admin", "0"))),
-                  "completed");
+    testkit_expect_status(
+        step(ADMIN, "tech", "complete", SUBMIT(FIELD("admin", "0"))),
+        "completed");
     assert_int_equal(directory_tech_find(dir(), "carol@localhost", &t), DIR_OK);
     assert_string_equal(t.name, "Carol");
     assert_false(t.admin);
     /* the new tech may not run admin commands */
-    expect_error(run("carol@localhost/x", "settings", NULL, NULL, NULL),
-                 "cancel", "forbidden", "admins only");
+    testkit_expect_error(run("carol@localhost/x", "settings", NULL, NULL, NULL),
+                         "cancel", "forbidden", "admins only");
     start(ADMIN, "tech");
     r = step(ADMIN, "tech", "next",
              SUBMIT(FIELD("jid", "carol@localhost") FIELD("action", "remove")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     expect_note(r, "Tech carol@localhost removed");
     assert_int_equal(directory_tech_find(dir(), "carol@localhost", &t),
                      DIR_ERR_NOT_FOUND);
@@ -568,13 +525,13 @@ static void test_tech_errors(void **state)
                     SUBMIT(FIELD("jid", "nobody@localhost")
                                FIELD("action", "remove"))),
                "Field 'jid': nobody@localhost is not a tech");
-    expect_status(
+    testkit_expect_status(
         step(ADMIN, "tech", "next",
              SUBMIT(FIELD("jid", "tech@localhost") FIELD("action", "edit"))),
         "executing");
     expect_bad(step(ADMIN, "tech", "complete", SUBMIT(FIELD("admin", "maybe"))),
                "Field 'admin' must be a boolean");
-    expect_status(step(ADMIN, "tech", "prev", NULL), "executing");
+    testkit_expect_status(step(ADMIN, "tech", "prev", NULL), "executing");
 }
 
 /* ---- who may run them ------------------------------------------------------
@@ -587,12 +544,12 @@ static void test_roles(void **state)
 
     (void)state;
     for (size_t i = 0; i < 4; i++) {
-        expect_error(run(TECH, nodes[i], NULL, NULL, NULL), "cancel",
-                     "forbidden", "admins only");
-        expect_error(run(ALICE, nodes[i], NULL, NULL, NULL), "cancel",
-                     "forbidden", "admins only");
-        expect_error(run("eve@localhost/x", nodes[i], NULL, NULL, NULL), "auth",
-                     "not-authorized", "eve@localhost");
+        testkit_expect_error(run(TECH, nodes[i], NULL, NULL, NULL), "cancel",
+                             "forbidden", "admins only");
+        testkit_expect_error(run(ALICE, nodes[i], NULL, NULL, NULL), "cancel",
+                             "forbidden", "admins only");
+        testkit_expect_error(run("eve@localhost/x", nodes[i], NULL, NULL, NULL),
+                             "auth", "not-authorized", "eve@localhost");
     }
     assert_int_equal(adhoc_session_count(&tk.app), 0);
 }

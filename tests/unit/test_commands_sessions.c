@@ -142,26 +142,11 @@ static xmpp_stanza_t *run(const char *from, const char *node,
     return testkit_command(from, node, action, session, payload);
 }
 
-static xmpp_stanza_t *cmd_of(xmpp_stanza_t *iq)
-{
-    xmpp_stanza_t *c =
-        xmpp_stanza_get_child_by_name_and_ns(iq, "command", NS_COMMANDS);
-    assert_non_null(c);
-    return c;
-}
-
-static void expect_status(xmpp_stanza_t *iq, const char *status)
-{
-    assert_string_equal(xmpp_stanza_get_type(iq), "result");
-    assert_string_equal(xmpp_stanza_get_attribute(cmd_of(iq), "status"),
-                        status);
-}
-
 static const char *sid_of(xmpp_stanza_t *iq)
 {
     static char sid[128];
     snprintf(sid, sizeof sid, "%s",
-             xmpp_stanza_get_attribute(cmd_of(iq), "sessionid"));
+             xmpp_stanza_get_attribute(testkit_cmd_of(iq), "sessionid"));
     return sid;
 }
 
@@ -171,47 +156,9 @@ static xmpp_stanza_t *submit(const char *from, const char *node,
 {
     char sid[128];
     xmpp_stanza_t *r = run(from, node, NULL, NULL, NULL);
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     snprintf(sid, sizeof sid, "%s", sid_of(r));
     return run(from, node, "complete", sid, payload);
-}
-
-static void expect_error(xmpp_stanza_t *iq, const char *condition,
-                         const char *text)
-{
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(iq, "error");
-    assert_string_equal(xmpp_stanza_get_type(iq), "error");
-    assert_non_null(err);
-    assert_string_equal(testkit_error(0), condition);
-    xmpp_stanza_t *t =
-        xmpp_stanza_get_child_by_name_and_ns(err, "text", NS_STANZAS);
-    assert_non_null(t);
-    char *s = xmpp_stanza_get_text(t);
-    if (!strstr(s, text))
-        fail_msg("error text '%s' lacks '%s'", s, text);
-    xmpp_free(tk.app.ctx, s);
-}
-
-static struct form *form_of(xmpp_stanza_t *iq)
-{
-    struct form *f = NULL;
-    char err[FORM_ERR_LEN];
-    if (form_parse(cmd_of(iq), &f, err, sizeof err) != FORM_OK)
-        fail_msg("form: %s", err);
-    return f;
-}
-
-static const char *note_of(xmpp_stanza_t *iq)
-{
-    static char buf[512];
-    xmpp_stanza_t *note = xmpp_stanza_get_child_by_name(cmd_of(iq), "note");
-    buf[0] = '\0';
-    if (note) {
-        char *s = xmpp_stanza_get_text(note);
-        snprintf(buf, sizeof buf, "%s", s ? s : "");
-        xmpp_free(tk.app.ctx, s);
-    }
-    return buf;
 }
 
 /* The value of column var in row i of a result form. */
@@ -242,7 +189,8 @@ static const char *column_ids(const struct form *f)
 static const char *actions_of(xmpp_stanza_t *iq)
 {
     static char buf[64];
-    xmpp_stanza_t *a = xmpp_stanza_get_child_by_name(cmd_of(iq), "actions");
+    xmpp_stanza_t *a =
+        xmpp_stanza_get_child_by_name(testkit_cmd_of(iq), "actions");
     static const char *const names[] = {"prev", "next", "complete"};
     buf[0] = '\0';
     for (size_t i = 0; a && i < 3; i++)
@@ -274,8 +222,8 @@ static void test_sessions_views(void **state)
     char want[64];
 
     xmpp_stanza_t *r = run(TESS, "sessions", NULL, NULL, NULL);
-    expect_status(r, "executing");
-    struct form *f = form_of(r);
+    testkit_expect_status(r, "executing");
+    struct form *f = testkit_form_of(r);
     struct form_field *view = form_field_find(f, "view");
     assert_non_null(view);
     assert_int_equal(view->type, FIELD_LIST_SINGLE);
@@ -284,8 +232,8 @@ static void test_sessions_views(void **state)
     form_free(f);
 
     r = run(TESS, "sessions", "complete", sid_of(r), SUBMIT(""));
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     static const char *const cols[] = {"session", "room",    "ticket",
                                        "company", "contact", "state",
                                        "created", "phone",   "note"};
@@ -315,8 +263,8 @@ static void test_sessions_views(void **state)
                  SUBMIT("<field var='view'><value>%s</value></field>"),
                  views[i].view);
         r = run(TESS, "sessions", NULL, NULL, payload); /* first execute */
-        expect_status(r, "completed");
-        f = form_of(r);
+        testkit_expect_status(r, "completed");
+        f = testkit_form_of(r);
         assert_int_equal(f->n_items, 1);
         snprintf(want, sizeof want, "%lld", (long long)want_ids[i]);
         assert_string_equal(cell(f, 0, "session"), want);
@@ -335,10 +283,10 @@ static void test_sessions_errors_and_roles(void **state)
     (void)state;
     xmpp_stanza_t *r =
         run(TOM, "sessions", NULL, NULL, SUBMIT(FIELD("view", "mine")));
-    expect_status(r, "completed");
-    assert_string_equal(note_of(r), "No session in this list");
+    testkit_expect_status(r, "completed");
+    assert_string_equal(testkit_note_of(r), "No session in this list");
     r = run(TOM, "sessions", NULL, NULL, SUBMIT(FIELD("view", "everything")));
-    expect_error(r, "bad-request", "Field 'view'");
+    testkit_expect_error(r, NULL, "bad-request", "Field 'view'");
     static const char *const nodes[] = {"sessions", "history", "view-session",
                                         "closing-note"};
     for (size_t i = 0; i < 4; i++) {
@@ -362,8 +310,8 @@ static void test_history_filters(void **state)
     mk("alice@localhost", T0 + 3 * DAY, K_ACTIVE, 0); /* live: not history */
 
     xmpp_stanza_t *r = submit(TESS, "history", SUBMIT(""));
-    expect_status(r, "completed"); /* one page: done at once */
-    struct form *f = form_of(r);
+    testkit_expect_status(r, "completed"); /* one page: done at once */
+    struct form *f = testkit_form_of(r);
     assert_int_equal(f->n_reported, 9);
     snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)c, (long long)b,
              (long long)a);
@@ -393,14 +341,14 @@ static void test_history_filters(void **state)
             n += (size_t)snprintf(want + n, sizeof want - n, "%s%lld",
                                   k ? "," : "", (long long)*cases[i].ids[k]);
         r = history(cases[i].fields);
-        expect_status(r, "completed");
-        f = form_of(r);
+        testkit_expect_status(r, "completed");
+        f = testkit_form_of(r);
         if (strcmp(column_ids(f), want))
             fail_msg("case %zu (%s): got %s, want %s", i, cases[i].fields,
                      column_ids(f), want);
         form_free(f);
     }
-    assert_string_equal(note_of(r), "No past session matches");
+    assert_string_equal(testkit_note_of(r), "No past session matches");
 }
 
 static void test_history_errors(void **state)
@@ -423,17 +371,17 @@ static void test_history_errors(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         xmpp_stanza_t *r = history(cases[i].fields);
-        expect_error(r, "bad-request", cases[i].text);
+        testkit_expect_error(r, NULL, "bad-request", cases[i].text);
     }
     /* the session stays open for a corrected submission */
     xmpp_stanza_t *r = run(TESS, "history", NULL, NULL, NULL);
     char sid[128];
     snprintf(sid, sizeof sid, "%s", sid_of(r));
     r = run(TESS, "history", "complete", sid, SUBMIT(FIELD("since", "x")));
-    expect_error(r, "bad-request", "Field 'since'");
+    testkit_expect_error(r, NULL, "bad-request", "Field 'since'");
     r = run(TESS, "history", "complete", sid,
             SUBMIT(FIELD("since", "2026-01-01")));
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
 }
 
 static void test_history_paging(void **state)
@@ -446,54 +394,57 @@ static void test_history_paging(void **state)
     xmpp_stanza_t *r = run(TESS, "history", NULL, NULL, NULL);
     snprintf(sid, sizeof sid, "%s", sid_of(r));
     r = run(TESS, "history", "execute", sid, SUBMIT(""));
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_string_equal(actions_of(r), "next,complete");
     assert_string_equal(
         xmpp_stanza_get_attribute(
-            xmpp_stanza_get_child_by_name(cmd_of(r), "actions"), "execute"),
+            xmpp_stanza_get_child_by_name(testkit_cmd_of(r), "actions"),
+            "execute"),
         "next");
-    assert_non_null(strstr(note_of(r), "Page 1 (sessions 1-50); more match"));
-    struct form *f = form_of(r);
+    assert_non_null(
+        strstr(testkit_note_of(r), "Page 1 (sessions 1-50); more match"));
+    struct form *f = testkit_form_of(r);
     assert_int_equal(f->type, FORM_RESULT);
     assert_int_equal(f->n_items, 50);
     assert_string_equal(cell(f, 0, "session"), "120");
     form_free(f);
 
     r = run(TESS, "history", "next", sid, NULL);
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_string_equal(actions_of(r), "prev,next,complete");
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_string_equal(cell(f, 0, "session"), "70");
     form_free(f);
     r = run(TESS, "history", "execute", sid, NULL); /* default: next */
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_string_equal(actions_of(r), "prev,complete");
-    assert_non_null(strstr(note_of(r), "Page 3 (sessions 101-120); this is "
-                                       "the last page"));
-    f = form_of(r);
+    assert_non_null(strstr(testkit_note_of(r),
+                           "Page 3 (sessions 101-120); this is "
+                           "the last page"));
+    f = testkit_form_of(r);
     assert_int_equal(f->n_items, 20);
     assert_string_equal(cell(f, 19, "session"), "1");
     form_free(f);
     r = run(TESS, "history", "next", sid, NULL);
-    expect_error(r, "bad-request", "not offered");
+    testkit_expect_error(r, NULL, "bad-request", "not offered");
     r = run(TESS, "history", "prev", sid, NULL);
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_string_equal(cell(f, 0, "session"), "70");
     form_free(f);
     r = run(TESS, "history", "complete", sid, NULL);
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     assert_string_equal(cell(f, 0, "session"), "70");
     form_free(f);
     assert_int_equal(adhoc_session_count(&tk.app), 0);
 
     r = history(FIELD("page", "3"));
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_string_equal(actions_of(r), "complete"); /* no screen before */
     r = history(FIELD("page", "4"));
-    assert_non_null(strstr(note_of(r), "past the last page"));
+    assert_non_null(strstr(testkit_note_of(r), "past the last page"));
     r = history(FIELD("contact", "alice@localhost") FIELD("page", "2"));
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_int_equal(f->n_items, 10);
     form_free(f);
 }
@@ -525,8 +476,8 @@ static void test_view_session(void **state)
              SUBMIT("<field var='session'><value>chat-%lld</value></field>"),
              (long long)id);
     xmpp_stanza_t *r = submit(TESS, "view-session", payload);
-    expect_status(r, "completed");
-    struct form *f = form_of(r);
+    testkit_expect_status(r, "completed");
+    struct form *f = testkit_form_of(r);
     snprintf(room, sizeof room, "chat-%lld@helpdesk.localhost", (long long)id);
     assert_string_equal(field_text(f, "room"), room);
     assert_string_equal(field_text(f, "company"), "Acme");
@@ -545,10 +496,10 @@ static void test_view_session(void **state)
     form_free(f);
 
     r = run(TESS, "view-session", NULL, NULL, SUBMIT(FIELD("session", "999")));
-    expect_error(r, "item-not-found", "999");
+    testkit_expect_error(r, NULL, "item-not-found", "999");
     r = run(TESS, "view-session", NULL, NULL,
             SUBMIT(FIELD("session", "chat-x")));
-    expect_error(r, "bad-request", "Field 'session'");
+    testkit_expect_error(r, NULL, "bad-request", "Field 'session'");
 }
 
 static void test_view_long_transcript(void **state)
@@ -560,8 +511,8 @@ static void test_view_long_transcript(void **state)
              SUBMIT("<field var='session'><value>%lld</value></field>"),
              (long long)id);
     xmpp_stanza_t *r = run(TOM, "view-session", NULL, NULL, payload);
-    expect_status(r, "completed");
-    struct form *f = form_of(r);
+    testkit_expect_status(r, "completed");
+    struct form *f = testkit_form_of(r);
     assert_int_equal(form_field_find(f, "transcript")->n_values,
                      FORM_MAX_VALUES);
     struct form_field *more = form_field_find(f, "transcript-2");
@@ -592,20 +543,20 @@ static void test_closing_note_closer_only(void **state)
     int64_t live = mk("bob@localhost", T0, K_ACTIVE, 0);
     xmpp_stanza_t *r = note(
         TESS, id, "<value>Replaced the fuser.</value><value>Done.</value>");
-    expect_status(r, "completed");
-    assert_non_null(strstr(note_of(r), "Closing note saved"));
+    testkit_expect_status(r, "completed");
+    assert_non_null(strstr(testkit_note_of(r), "Closing note saved"));
     assert_int_equal(sessions_get(dom()->sessions, id, &s), SESS_OK);
     assert_string_equal(s.closing_note, "Replaced the fuser.\nDone.");
     sess_info_clear(&s);
     r = note(TOM, id, "<value>Mine now</value>");
-    expect_error(r, "forbidden", "tess@localhost");
+    testkit_expect_error(r, NULL, "forbidden", "tess@localhost");
     r = note(TESS, live, "<value>Too early</value>");
-    expect_error(r, "not-allowed", "in progress");
+    testkit_expect_error(r, NULL, "not-allowed", "in progress");
     r = note(TESS, 999, "<value>x</value>");
-    expect_error(r, "item-not-found", "999");
+    testkit_expect_error(r, NULL, "item-not-found", "999");
     r = note(TESS, id, "<value></value>");
-    expect_status(r, "completed");
-    assert_string_equal(note_of(r), "Closing note removed");
+    testkit_expect_status(r, "completed");
+    assert_string_equal(testkit_note_of(r), "Closing note removed");
     assert_int_equal(sessions_get(dom()->sessions, id, &s), SESS_OK);
     assert_string_equal(s.closing_note, "");
     sess_info_clear(&s);
@@ -622,7 +573,7 @@ static void test_abandoned_follow_up(void **state)
     snprintf(want, sizeof want, "%lld", (long long)id);
     xmpp_stanza_t *r =
         run(TOM, "sessions", NULL, NULL, SUBMIT(FIELD("view", "abandoned")));
-    struct form *f = form_of(r);
+    struct form *f = testkit_form_of(r);
     assert_string_equal(column_ids(f), want);
     form_free(f);
     assert_int_equal(sessions_end_by_tech(dom()->sessions, id, "tom@localhost",
@@ -630,15 +581,15 @@ static void test_abandoned_follow_up(void **state)
                      SESS_OK);
     assert_int_equal(res.after, SESS_CLOSED);
     r = run(TOM, "sessions", NULL, NULL, SUBMIT(FIELD("view", "abandoned")));
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_int_equal(f->n_items, 0);
     form_free(f);
     r = note(TESS, id, "<value>Not mine</value>");
-    expect_error(r, "forbidden", "tom@localhost");
+    testkit_expect_error(r, NULL, "forbidden", "tom@localhost");
     r = note(TOM, id, "<value>Called her back; fixed.</value>");
-    expect_status(r, "completed");
+    testkit_expect_status(r, "completed");
     r = history(FIELD("contact", "alice@localhost"));
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_string_equal(cell(f, 0, "state"), "closed");
     assert_string_equal(cell(f, 0, "note"), "Called her back; fixed.");
     form_free(f);

@@ -84,22 +84,6 @@ static xmpp_stanza_t *run(const char *from, const char *node,
     return testkit_command(from, node, action, session, payload);
 }
 
-static xmpp_stanza_t *cmd_of(xmpp_stanza_t *iq)
-{
-    xmpp_stanza_t *c =
-        xmpp_stanza_get_child_by_name_and_ns(iq, "command", NS_COMMANDS);
-
-    assert_non_null(c);
-    return c;
-}
-
-static void expect_status(xmpp_stanza_t *iq, const char *status)
-{
-    assert_string_equal(xmpp_stanza_get_type(iq), "result");
-    assert_string_equal(xmpp_stanza_get_attribute(cmd_of(iq), "status"),
-                        status);
-}
-
 /* Run node as from in two requests: show the form, then submit payload. */
 static xmpp_stanza_t *submit(const char *from, const char *node,
                              const char *payload)
@@ -107,60 +91,17 @@ static xmpp_stanza_t *submit(const char *from, const char *node,
     char sid[128];
     xmpp_stanza_t *r = run(from, node, NULL, NULL, NULL);
 
-    expect_status(r, "executing");
+    testkit_expect_status(r, "executing");
     assert_non_null(
-        xmpp_stanza_get_child_by_name_and_ns(cmd_of(r), "x", NS_DATA));
+        xmpp_stanza_get_child_by_name_and_ns(testkit_cmd_of(r), "x", NS_DATA));
     snprintf(sid, sizeof sid, "%s",
-             xmpp_stanza_get_attribute(cmd_of(r), "sessionid"));
+             xmpp_stanza_get_attribute(testkit_cmd_of(r), "sessionid"));
     return run(from, node, "complete", sid, payload);
-}
-
-static void expect_error(xmpp_stanza_t *iq, const char *type,
-                         const char *condition, const char *text)
-{
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(iq, "error");
-    xmpp_stanza_t *t;
-    char *s;
-
-    assert_string_equal(xmpp_stanza_get_type(iq), "error");
-    assert_non_null(err);
-    assert_string_equal(xmpp_stanza_get_type(err), type);
-    assert_string_equal(testkit_error(0), condition);
-    t = xmpp_stanza_get_child_by_name_and_ns(err, "text", NS_STANZAS);
-    assert_non_null(t);
-    s = xmpp_stanza_get_text(t);
-    if (!strstr(s, text))
-        fail_msg("error text '%s' lacks '%s'", s, text);
-    xmpp_free(tk.app.ctx, s);
 }
 
 static void expect_bad(xmpp_stanza_t *iq, const char *text)
 {
-    expect_error(iq, "modify", "bad-request", text);
-}
-
-static struct form *form_of(xmpp_stanza_t *iq)
-{
-    struct form *f = NULL;
-
-    assert_int_equal(form_parse(cmd_of(iq), &f, NULL, 0), FORM_OK);
-    return f;
-}
-
-/* The note of a reply, or "" (static buffer). */
-static const char *note_of(xmpp_stanza_t *iq)
-{
-    static char buf[512];
-    xmpp_stanza_t *note = xmpp_stanza_get_child_by_name(cmd_of(iq), "note");
-    char *s;
-
-    buf[0] = '\0';
-    if (!note)
-        return buf;
-    s = xmpp_stanza_get_text(note);
-    snprintf(buf, sizeof buf, "%s", s);
-    xmpp_free(tk.app.ctx, s);
-    return buf;
+    testkit_expect_error(iq, "modify", "bad-request", text);
 }
 
 /* Value of column var in row i of a result form. */
@@ -197,20 +138,21 @@ static void test_create_ticket(void **state)
 
     (void)state;
     r = run(TECH, "create-ticket", NULL, NULL, NULL);
-    expect_status(r, "executing");
-    f = form_of(r);
+    testkit_expect_status(r, "executing");
+    f = testkit_form_of(r);
     assert_int_equal(form_field_find(f, "contact")->type, FIELD_JID_SINGLE);
     assert_true(form_field_find(f, "summary")->required);
     form_free(f);
     r = submit(TECH, "create-ticket",
                SUBMIT(FIELD("contact", "Alice@Localhost")
                           FIELD("summary", " Printer on fire ")));
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     assert_int_equal(f->type, FORM_RESULT);
     assert_string_equal(form_get_string(f, "ticket"), "1");
     form_free(f);
-    assert_string_equal(note_of(r), "Ticket #1 created for alice@localhost");
+    assert_string_equal(testkit_note_of(r),
+                        "Ticket #1 created for alice@localhost");
     memset(&t, 0, sizeof t);
     assert_int_equal(ticket_get(tk.app.domain->tickets, 1, &t), TICKET_OK);
     assert_int_equal(t.contact_id, alice_id);
@@ -221,8 +163,9 @@ static void test_create_ticket(void **state)
     /* admins are techs too */
     r = submit(ADMIN, "create-ticket",
                SUBMIT(FIELD("contact", "bob@localhost") FIELD("summary", "x")));
-    expect_status(r, "completed");
-    assert_string_equal(note_of(r), "Ticket #2 created for bob@localhost");
+    testkit_expect_status(r, "completed");
+    assert_string_equal(testkit_note_of(r),
+                        "Ticket #2 created for bob@localhost");
 }
 
 static void test_create_ticket_errors(void **state)
@@ -273,10 +216,10 @@ static void test_create_ticket_store_failure(void **state)
                                   "'disk on fire'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    expect_error(submit(TECH, "create-ticket",
-                        SUBMIT(FIELD("contact", "alice@localhost")
-                                   FIELD("summary", "x"))),
-                 "wait", "internal-server-error", "disk on fire");
+    testkit_expect_error(submit(TECH, "create-ticket",
+                                SUBMIT(FIELD("contact", "alice@localhost")
+                                           FIELD("summary", "x"))),
+                         "wait", "internal-server-error", "disk on fire");
 }
 
 /* ---- tickets ----------------------------------------------------------------
@@ -303,8 +246,8 @@ static void test_tickets_list_all(void **state)
     (void)state;
     three_tickets();
     r = submit(TECH, "tickets", SUBMIT(""));
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     assert_int_equal(f->type, FORM_RESULT);
     assert_int_equal(f->n_reported, 6);
     for (size_t i = 0; i < 6; i++)
@@ -321,7 +264,7 @@ static void test_tickets_list_all(void **state)
     assert_string_equal(cell(f, 2, "status"), "closed");
     assert_string_equal(cell(f, 2, "created"), "2026-01-01T10:00:00Z");
     form_free(f);
-    assert_string_equal(note_of(r), "");
+    assert_string_equal(testkit_note_of(r), "");
 }
 
 /* Ticket ids listed for a submission, as "3,1". */
@@ -331,8 +274,8 @@ static void expect_ids(const char *payload, const char *want)
     char got[256] = "";
     struct form *f;
 
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     for (size_t i = 0; i < f->n_items; i++) {
         if (i)
             strcat(got, ",");
@@ -379,27 +322,28 @@ static void test_tickets_none_and_limit(void **state)
 
     (void)state;
     r = submit(TECH, "tickets", SUBMIT(""));
-    expect_status(r, "completed");
-    assert_string_equal(note_of(r), "No ticket matches");
+    testkit_expect_status(r, "completed");
+    assert_string_equal(testkit_note_of(r), "No ticket matches");
     for (int i = 1; i <= COMMANDS_TICKETS_MAX_ROWS + 5; i++) {
         snprintf(summary, sizeof summary, "Ticket %d", i);
         new_ticket(i % 2 ? alice_id : bob_id, summary);
         clock_advance(60);
     }
     r = submit(ADMIN, "tickets", SUBMIT(""));
-    expect_status(r, "completed");
-    f = form_of(r);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
     assert_int_equal(f->n_items, COMMANDS_TICKETS_MAX_ROWS);
     assert_string_equal(cell(f, 0, "ticket"), "105");
     assert_string_equal(cell(f, 99, "ticket"), "6");
     form_free(f);
-    assert_non_null(strstr(note_of(r), "Showing the newest 100 tickets"));
+    assert_non_null(
+        strstr(testkit_note_of(r), "Showing the newest 100 tickets"));
     /* under the limit: no note */
     r = submit(TECH, "tickets", SUBMIT(FIELD("contact", "alice@localhost")));
-    f = form_of(r);
+    f = testkit_form_of(r);
     assert_int_equal(f->n_items, 53);
     form_free(f);
-    assert_string_equal(note_of(r), "");
+    assert_string_equal(testkit_note_of(r), "");
 }
 
 static void test_tickets_store_failure(void **state)
@@ -409,8 +353,8 @@ static void test_tickets_store_failure(void **state)
                                   "DROP TABLE ticket_notes; DROP TABLE tickets",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    expect_error(submit(TECH, "tickets", SUBMIT("")), "wait",
-                 "internal-server-error", "Could not list the tickets");
+    testkit_expect_error(submit(TECH, "tickets", SUBMIT("")), "wait",
+                         "internal-server-error", "Could not list the tickets");
 }
 
 /* ---- roles
@@ -419,13 +363,13 @@ static void test_tickets_store_failure(void **state)
 static void test_roles(void **state)
 {
     (void)state;
-    expect_error(run(ALICE, "create-ticket", NULL, NULL, NULL), "cancel",
-                 "forbidden", "techs and admins only");
-    expect_error(run(ALICE, "tickets", NULL, NULL, NULL), "cancel", "forbidden",
-                 "techs and admins only");
-    expect_error(run("eve@localhost/x", "tickets", NULL, NULL, NULL), "auth",
-                 "not-authorized", "eve@localhost");
-    expect_status(run(ADMIN, "tickets", NULL, NULL, NULL), "executing");
+    testkit_expect_error(run(ALICE, "create-ticket", NULL, NULL, NULL),
+                         "cancel", "forbidden", "techs and admins only");
+    testkit_expect_error(run(ALICE, "tickets", NULL, NULL, NULL), "cancel",
+                         "forbidden", "techs and admins only");
+    testkit_expect_error(run("eve@localhost/x", "tickets", NULL, NULL, NULL),
+                         "auth", "not-authorized", "eve@localhost");
+    testkit_expect_status(run(ADMIN, "tickets", NULL, NULL, NULL), "executing");
 }
 
 int main(void)

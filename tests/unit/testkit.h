@@ -11,11 +11,13 @@
 #ifndef CHATDESK_TESTKIT_H
 #define CHATDESK_TESTKIT_H
 
+// clang-format off: cmocka.h needs these first
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <string.h>
 #include <strophe.h>
@@ -137,8 +139,7 @@ static inline void testkit_setup_domain(void)
     assert_non_null(tk.app.domain);
     assert_int_equal(xep0030_register(&tk.app), 0);
     assert_int_equal(xep0050_register(&tk.app), 0);
-    assert_int_equal(adhoc_set_role_fn(&tk.app, modules_adhoc_roles, NULL),
-                     0);
+    assert_int_equal(adhoc_set_role_fn(&tk.app, modules_adhoc_roles, NULL), 0);
 }
 
 static inline void testkit_teardown_domain(void)
@@ -152,8 +153,7 @@ static inline void testkit_teardown_domain(void)
 
 /* Run ad-hoc node as from (action, sessionid and payload may be NULL);
  * expects exactly one answer and returns it (owned by the testkit). */
-static inline xmpp_stanza_t *testkit_command(const char *from,
-                                             const char *node,
+static inline xmpp_stanza_t *testkit_command(const char *from, const char *node,
                                              const char *action,
                                              const char *session,
                                              const char *payload)
@@ -170,6 +170,76 @@ static inline xmpp_stanza_t *testkit_command(const char *from,
     testkit_feed(xml);
     assert_int_equal(tk.n_sent, 1);
     return tk.sent[0];
+}
+
+/* ---- reading command replies ----------------------------------------- */
+#include "xep0004_forms.h"
+
+/* The <command/> of a reply (borrowed); fails the test without one. */
+static inline xmpp_stanza_t *testkit_cmd_of(xmpp_stanza_t *iq)
+{
+    xmpp_stanza_t *c =
+        xmpp_stanza_get_child_by_name_and_ns(iq, "command", NS_COMMANDS);
+    assert_non_null(c);
+    return c;
+}
+
+/* The reply is a result with <command status='status'/>. */
+static inline void testkit_expect_status(xmpp_stanza_t *iq, const char *status)
+{
+    if (strcmp(xmpp_stanza_get_type(iq), "result") != 0) {
+        char *buf;
+        size_t len;
+        xmpp_stanza_to_text(iq, &buf, &len);
+        fail_msg("expected %s, got %s", status, buf);
+    }
+    assert_string_equal(xmpp_stanza_get_attribute(testkit_cmd_of(iq), "status"),
+                        status);
+}
+
+/* The reply (the first sent stanza) is an error of type (NULL: any) and
+ * condition whose <text/> contains text. */
+static inline void testkit_expect_error(xmpp_stanza_t *iq, const char *type,
+                                        const char *condition, const char *text)
+{
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(iq, "error");
+    assert_string_equal(xmpp_stanza_get_type(iq), "error");
+    assert_non_null(err);
+    if (type)
+        assert_string_equal(xmpp_stanza_get_type(err), type);
+    assert_string_equal(testkit_error(0), condition);
+    xmpp_stanza_t *t =
+        xmpp_stanza_get_child_by_name_and_ns(err, "text", NS_STANZAS);
+    assert_non_null(t);
+    char *s = xmpp_stanza_get_text(t);
+    if (!strstr(s, text))
+        fail_msg("error text '%s' lacks '%s'", s, text);
+    xmpp_free(tk.app.ctx, s);
+}
+
+/* The data form of a reply (form_free it). */
+static inline struct form *testkit_form_of(xmpp_stanza_t *iq)
+{
+    struct form *f = NULL;
+    char err[FORM_ERR_LEN];
+    if (form_parse(testkit_cmd_of(iq), &f, err, sizeof err) != FORM_OK)
+        fail_msg("form: %s", err);
+    return f;
+}
+
+/* The first <note/> of a reply, or "" (a static buffer). */
+static inline const char *testkit_note_of(xmpp_stanza_t *iq)
+{
+    static char buf[512];
+    xmpp_stanza_t *note =
+        xmpp_stanza_get_child_by_name(testkit_cmd_of(iq), "note");
+    buf[0] = '\0';
+    if (note) {
+        char *s = xmpp_stanza_get_text(note);
+        snprintf(buf, sizeof buf, "%s", s ? s : "");
+        xmpp_free(tk.app.ctx, s);
+    }
+    return buf;
 }
 
 #endif
