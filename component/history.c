@@ -45,7 +45,16 @@ static const char *const history__clauses[] = {
 #define HISTORY__SEARCH_TAIL                                                   \
     " ORDER BY created DESC, id DESC LIMIT :lim OFFSET :off"
 
-enum history__stmt { H_FWD, H_BACK, H_COUNT, H_FIND, H_COUNT_STMTS };
+enum history__stmt {
+    H_FWD,
+    H_BACK,
+    H_COUNT,
+    H_FIND,
+    H_PENDING,
+    H_INDEX,
+    H_MARK,
+    H_COUNT_STMTS
+};
 
 /* The archive filters: NULL parameters switch a condition off. The
  * session's messages are few enough that the (session_id, id) index is the
@@ -68,6 +77,16 @@ static const char *const history__sql[H_COUNT_STMTS] = {
     [H_COUNT] = ("SELECT count(*)" HISTORY__ARCHIVE_WHERE " AND id < :before"),
     [H_FIND] = ("SELECT id FROM messages WHERE session_id = :sid"
                 " AND stanza_id = :stanza"),
+    /* Batch indexing (schema migration 5): how many of the next :lim
+     * messages above the mark there are and the last one's id; index the
+     * messages above the mark up to that id; move the mark there. */
+    [H_PENDING] = ("SELECT count(*), max(id) FROM (SELECT id FROM messages"
+                   " WHERE id > (SELECT last_indexed FROM fts_state)"
+                   " ORDER BY id LIMIT :lim)"),
+    [H_INDEX] = ("INSERT INTO messages_fts(rowid, body) SELECT id, body"
+                 " FROM messages WHERE id > (SELECT last_indexed FROM"
+                 " fts_state) AND id <= :upto ORDER BY id"),
+    [H_MARK] = "UPDATE fts_state SET last_indexed = :upto",
 };
 
 struct history {
@@ -189,7 +208,7 @@ struct history *history_open(struct store *st, struct domain *d, char *err,
     h->st = st;
     h->db = store_db(st);
     h->d = d;
-    if (store_schema_version(st) < 4) {
+    if (store_schema_version(st) < 5) {
         snprintf(err, errlen, "history: the database schema is too old");
         free(h);
         return NULL;
@@ -307,6 +326,82 @@ int history_session(struct history *h, int64_t id, struct hist_row *out)
     return rc;
 }
 
+/* ---- batch indexing of messages_fts -------------------------------------- */
+
+/* Of the next lim messages above the mark (lim 0: all), how many there
+ * are into *n and the last one's id into *upto. */
+static int history__pending(struct history *h, size_t lim, size_t *n,
+                            int64_t *upto)
+{
+    sqlite3_stmt *st = history__stmt(h, H_PENDING);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_int(
+        st, ":lim", lim == 0 || (uint64_t)lim > INT64_MAX ? -1 : (int64_t)lim);
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    *upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? HIST_OK
+                            : history__store_fail(h, "update the search index");
+}
+
+/* Step a statement that takes :upto and returns no row. */
+static int history__step_upto(struct history *h, enum history__stmt which,
+                              int64_t upto)
+{
+    sqlite3_stmt *st = history__stmt(h, which);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_int(st, ":upto", upto);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE
+               ? HIST_OK
+               : history__store_fail(h, "update the search index");
+}
+
+static int history__exec(struct history *h, const char *sql)
+{
+    if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return HIST_OK;
+    return history__store_fail(h, "update the search index");
+}
+
+int history_index_pending(struct history *h, size_t max_rows, size_t *indexed)
+{
+    size_t n = 0;
+    int64_t upto = 0;
+    if (indexed)
+        *indexed = 0;
+    /* the common case, nothing to do, without taking the write lock */
+    int rc = history__pending(h, 1, &n, &upto);
+    if (rc != HIST_OK || n == 0)
+        return rc;
+    bool own = sqlite3_get_autocommit(h->db) != 0;
+    rc = history__exec(h, own ? "BEGIN IMMEDIATE" : "SAVEPOINT history_index");
+    if (rc != HIST_OK)
+        return rc;
+    rc = history__pending(h, max_rows, &n, &upto);
+    if (rc == HIST_OK && n)
+        rc = history__step_upto(h, H_INDEX, upto);
+    if (rc == HIST_OK && n)
+        rc = history__step_upto(h, H_MARK, upto);
+    if (rc == HIST_OK)
+        rc = history__exec(h, own ? "COMMIT" : "RELEASE history_index");
+    if (rc != HIST_OK) {
+        /* the index and the mark go back together; h->err is kept */
+        sqlite3_exec(h->db,
+                     own ? "ROLLBACK"
+                         : "ROLLBACK TO history_index; RELEASE history_index",
+                     NULL, NULL, NULL);
+        return rc;
+    }
+    if (indexed)
+        *indexed = n;
+    return HIST_OK;
+}
+
 /* ---- search -------------------------------------------------------------- */
 
 /* Which clauses f needs; the FTS5 terms of its text, one a word, go into
@@ -389,6 +484,9 @@ int history_search(struct history *h, const struct hist_filter *f,
         return history__fail(h, HIST_ERR_INVALID,
                              "\"%.200s\" is not a JID like user@example.com.",
                              f->contact);
+    /* index every message stored so far, so none is missing from a match */
+    if (words && (rc = history_index_pending(h, 0, NULL)) != HIST_OK)
+        return rc;
     sqlite3_stmt *st = history__search_stmt(h, mask, words);
     if (!st)
         return HIST_ERR_STORE;

@@ -14,7 +14,10 @@
  *            (schema migration 4; unicode61 tokenizer, case and diacritics
  *            folded). A word ending in '*' is a prefix ("print*"). Quotes
  *            and FTS5 operators have no special meaning: every word is
- *            taken literally (history_fts_query()).
+ *            taken literally (history_fts_query()). Messages are indexed
+ *            in batches (history_index_pending(), schema migration 5); a
+ *            text search first indexes every message not indexed yet, so
+ *            it finds a message stored a moment before.
  *   since    created >= since
  *   until    created <= until
  *
@@ -42,7 +45,9 @@
  * Ownership: struct history borrows the store and the domain (they must
  * outlive it). Rows and pages own their strings; free them with
  * hist_rows_free() / hist_row_clear() / hist_page_free(). Arguments are
- * borrowed for the call. Read-only: nothing here writes.
+ * borrowed for the call. Only the full-text index is written
+ * (history_index_pending(), also run by a text search); nothing here
+ * changes the sessions or their messages.
  */
 #ifndef CHATDESK_HISTORY_H
 #define CHATDESK_HISTORY_H
@@ -94,7 +99,7 @@ struct hist_filter {
     size_t limit;        /* rows to return, 1..HIST_PAGE_MAX */
 };
 
-/* Open on st and d (schema version >= 4). NULL with err on failure. */
+/* Open on st and d (schema version >= 5). NULL with err on failure. */
 struct history *history_open(struct store *st, struct domain *d, char *err,
                              size_t errlen);
 void history_close(struct history *h); /* NULL is fine */
@@ -109,9 +114,30 @@ int history_view(struct history *h, enum sess_view view, const char *tech,
 
 /* Past sessions matching f, newest first: f->limit rows from f->offset. A
  * text filter without any word to search for (only punctuation) is
- * HIST_ERR_INVALID. */
+ * HIST_ERR_INVALID. With a text filter it first runs
+ * history_index_pending(h, 0, NULL); when that fails the search fails with
+ * its HIST_ERR_STORE (never a result missing recent messages). */
 int history_search(struct history *h, const struct hist_filter *f,
                    struct hist_rows *out);
+
+/* Index the messages stored since the last call into messages_fts: the
+ * next max_rows messages (0 = all) above the high-water mark
+ * fts_state.last_indexed, in id order, and move the mark past them, both in
+ * one transaction, so a message is indexed exactly once. *indexed (may be
+ * NULL) gets the number of messages indexed, 0 when none was pending.
+ * Cheap when nothing is pending: one read, no write transaction.
+ *
+ * Transactions: outside a transaction it runs in its own BEGIN IMMEDIATE
+ * ... COMMIT. Inside a caller's transaction (sqlite3_get_autocommit() == 0,
+ * e.g. a held group commit) it joins it under a SAVEPOINT: the work then
+ * commits or rolls back with the caller's transaction. On failure the
+ * index and the mark are both left as they were (ROLLBACK, or ROLLBACK TO
+ * the savepoint; the caller's transaction stays open and usable) and it
+ * returns HIST_ERR_STORE with history_error() set.
+ *
+ * Meant for the once-a-second tick, e.g. history_index_pending(h, 5000,
+ * &n): a burst is spread over ticks in bounded transactions. */
+int history_index_pending(struct history *h, size_t max_rows, size_t *indexed);
 
 /* One session (any state) with its company name. */
 int history_session(struct history *h, int64_t id, struct hist_row *out);

@@ -123,6 +123,50 @@ const char *const chatdesk_migrations[] = {
      * docs/tech-tools.md); with them it reads one page of an index. */
     "CREATE INDEX sessions_created ON sessions(created);"
     "CREATE INDEX sessions_company ON sessions(company_id, created);",
+
+    /* 5: messages_fts off the per-message path. No trigger indexes a new
+     * message inside its own transaction any more; history_index_pending()
+     * indexes them in batches (the 1-second tick, and every text search
+     * first). fts_state.last_indexed is the high-water mark, and the
+     * invariant: the messages with id <= last_indexed are exactly the rows
+     * in messages_fts. Migration 4 indexed every message stored so far.
+     *
+     * Messages are only ever inserted by chatdesk, always above every
+     * existing id (INTEGER PRIMARY KEY hands out MAX(id) + 1). The delete
+     * and update triggers below are for hand edits: an FTS5 'delete' of a
+     * row that is not in the index corrupts it, so they touch only rows at
+     * or below the mark (a row above it is indexed with its body of the
+     * time when its turn comes), and when the highest ids go they lower
+     * the mark to the new MAX(id), so an id handed out again is indexed as
+     * a new row. A row inserted by hand with an id at or below the mark is
+     * not indexed: after such a load run 'rebuild' and set the mark to
+     * MAX(id) (docs/tech-tools.md). */
+    "DROP TRIGGER messages_fts_insert;"
+    "DROP TRIGGER messages_fts_delete;"
+    "DROP TRIGGER messages_fts_update;"
+    "CREATE TABLE fts_state (last_indexed INTEGER NOT NULL);"
+    "INSERT INTO fts_state (last_indexed)"
+    "  SELECT COALESCE(MAX(id), 0) FROM messages;"
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    SELECT 'delete', old.id, old.body FROM fts_state"
+    "    WHERE old.id <= last_indexed;"
+    "  UPDATE fts_state SET last_indexed ="
+    "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
+    "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
+    "END;"
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF id, body ON messages"
+    "  BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    SELECT 'delete', old.id, old.body FROM fts_state"
+    "    WHERE old.id <= last_indexed;"
+    "  INSERT INTO messages_fts(rowid, body)"
+    "    SELECT new.id, new.body FROM fts_state"
+    "    WHERE new.id <= last_indexed;"
+    "  UPDATE fts_state SET last_indexed ="
+    "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
+    "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
+    "END;",
 };
 
 const size_t chatdesk_migrations_count =

@@ -121,8 +121,9 @@ def seed_session(con, i, user, created, state, lines):
 
 
 def seed(env):
-    """Directory through chatdeskctl, sessions through sqlite3 (the
-    triggers of the schema index the messages for full-text search)."""
+    """Directory through chatdeskctl, sessions through sqlite3 (not
+    indexed for search yet: a text search indexes pending messages first,
+    history_index_pending())."""
     write_directory(env)
     con = sqlite3.connect(env.chatdesk.db, timeout=5)
     with con:

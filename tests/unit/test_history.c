@@ -2,7 +2,9 @@
  * clock: time and FTS parsing, the history search (every filter, full text,
  * paging, order), the session lists with company names, archive access and
  * archive pages (RSM forwards, backwards, index, filters, counts), and the
- * FTS migration indexing rows stored before it. */
+ * batch indexing of messages_fts: the catch-up before a text search,
+ * batches, failure and transactions, the triggers for hand edits, and
+ * migration 5 over a database indexed by migration 4. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
 #define DAY 86400
@@ -649,50 +652,351 @@ static void test_archive_errors(void **state)
     hist_page_free(&o);
 }
 
-/* ---- the FTS migration
- * ---------------------------------------------------------- */
+/* ---- batch indexing of messages_fts (schema migration 5) ----------------
+ */
 
-static void test_fts_migration_indexes_old_rows(void **state)
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static int64_t mark_of(sqlite3 *db)
+{
+    return scalar(db, "SELECT last_indexed FROM fts_state");
+}
+
+static int64_t pending_of(sqlite3 *db)
+{
+    return scalar(db, "SELECT count(*) FROM messages WHERE id > "
+                      "(SELECT last_indexed FROM fts_state)");
+}
+
+/* The rowids matching an FTS5 expression, as "1,2". */
+static const char *fts_rowids(sqlite3 *db, const char *match)
+{
+    static char buf[256];
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(rowid) FROM "
+                                        "(SELECT rowid FROM messages_fts "
+                                        "WHERE messages_fts MATCH ?1 "
+                                        "ORDER BY rowid)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(s, 0);
+    snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(s);
+    return buf;
+}
+
+/* The index is internally consistent (FTS5 'integrity-check'). */
+static void fts_intact(sqlite3 *db)
+{
+    exec_ok(db, "INSERT INTO messages_fts(messages_fts) "
+                "VALUES ('integrity-check')");
+}
+
+/* Intact, and it holds exactly the rows of messages with their current
+ * bodies: none missing, none indexed twice ('integrity-check' with rank 1
+ * compares with the external content; the plain one does not notice a row
+ * indexed twice on sqlite 3.40). Only true with nothing pending. */
+static void fts_consistent(sqlite3 *db)
+{
+    fts_intact(db);
+    exec_ok(db, "INSERT INTO messages_fts(messages_fts, rank) "
+                "VALUES ('integrity-check', 1)");
+}
+
+static void test_search_finds_message_stored_after_catch_up(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    static const char *const l1[] = {"c:My printer is on fire", NULL};
+    static const char *const l2[] = {"c:A zebra ate the toner", NULL};
+    char want[32];
+    int64_t a = mk("alice@localhost", T0, K_ENDED, l1);
+    snprintf(want, sizeof want, "%lld", (long long)a);
+    struct hist_filter f = {.text = "printer"};
+    assert_string_equal(ids(&f), want); /* catches up */
+    assert_int_equal(pending_of(db), 0);
+    int64_t b = mk("bob@localhost", T0 + 10, K_ENDED, l2);
+    /* stored after the last catch-up, and no trigger indexed it */
+    assert_true(pending_of(db) > 0);
+    assert_string_equal(fts_rowids(db, "zebra"), "");
+    f.text = "zebra";
+    snprintf(want, sizeof want, "%lld", (long long)b);
+    assert_string_equal(ids(&f), want);
+    assert_int_equal(pending_of(db), 0);
+    fts_consistent(db);
+    /* a search without text neither needs nor does the catch-up */
+    mk("carol@localhost", T0 + 20, K_ENDED, l2);
+    f.text = NULL;
+    assert_int_equal(strlen(ids(&f)) > 0, 1);
+    assert_true(pending_of(db) > 0);
+}
+
+static void test_index_pending_batches(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    static const char *const l[] = {"c:one",  "c:two",  "c:three",
+                                    "c:four", "c:five", NULL};
+    size_t n = 99;
+    assert_int_equal(history_index_pending(hist, 3, &n), HIST_OK);
+    assert_int_equal(n, 0); /* nothing stored yet */
+    mk("alice@localhost", T0, K_ENDED, l);
+    mk("bob@localhost", T0 + 10, K_ENDED, l);
+    int64_t pending = pending_of(db), left = pending;
+    assert_true(pending >= 10);
+    while (left > 0) {
+        int64_t before = mark_of(db);
+        int64_t want_mark =
+            scalar(db, left >= 3 ? "SELECT id FROM messages WHERE id > (SELECT "
+                                   "last_indexed FROM fts_state) ORDER BY id "
+                                   "LIMIT 1 OFFSET 2"
+                                 : "SELECT max(id) FROM messages");
+        assert_int_equal(history_index_pending(hist, 3, &n), HIST_OK);
+        assert_int_equal(n, left >= 3 ? 3 : left);
+        assert_true(mark_of(db) > before);
+        assert_int_equal(mark_of(db), want_mark);
+        left -= (int64_t)n;
+        assert_int_equal(pending_of(db), left);
+    }
+    assert_int_equal(history_index_pending(hist, 3, &n), HIST_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(mark_of(db), scalar(db, "SELECT max(id) FROM messages"));
+    fts_consistent(db);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
+                                "messages_fts MATCH 'three'"),
+                     2);
+    /* max_rows 0: everything pending in one go; indexed may be NULL */
+    mk("carol@localhost", T0 + 20, K_ENDED, l);
+    pending = pending_of(db);
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
+    assert_int_equal(n, pending);
+    mk("carol@localhost", T0 + 30, K_ENDED, l);
+    assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
+    assert_int_equal(pending_of(db), 0);
+    fts_consistent(db);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
+                                "messages_fts MATCH 'three'"),
+                     4);
+}
+
+/* A failing catch-up fails the text search, rolls back whatever it had
+ * indexed (so a later catch-up does not index it twice) and leaves no
+ * transaction open. */
+static void test_index_failure_fails_search(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    static const char *const l[] = {"c:A zebra ate the toner", NULL};
+    struct hist_rows rows;
+    int64_t id = mk("alice@localhost", T0, K_ENDED, l);
+    int64_t mark = mark_of(db);
+    exec_ok(db, "CREATE TEMP TRIGGER fts_state_boom BEFORE UPDATE ON "
+                "main.fts_state BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    struct hist_filter f = {.text = "zebra", .limit = 10};
+    assert_int_equal(history_search(hist, &f, &rows), HIST_ERR_STORE);
+    assert_non_null(strstr(history_error(hist), "search index"));
+    assert_non_null(strstr(history_error(hist), "boom"));
+    assert_int_not_equal(sqlite3_get_autocommit(db), 0);
+    assert_int_equal(mark_of(db), mark);
+    assert_string_equal(fts_rowids(db, "zebra"), ""); /* rolled back */
+    size_t n = 99;
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_ERR_STORE);
+    assert_int_equal(n, 0);
+    f.text = NULL; /* no text: no catch-up, works */
+    assert_int_equal(history_search(hist, &f, &rows), HIST_OK);
+    hist_rows_free(&rows);
+    exec_ok(db, "DROP TRIGGER fts_state_boom");
+    f.text = "zebra";
+    char want[32];
+    snprintf(want, sizeof want, "%lld", (long long)id);
+    assert_string_equal(ids(&f), want);
+    fts_consistent(db);
+}
+
+/* Inside a caller's transaction the work joins it: it commits or rolls
+ * back with it, and a failure leaves the caller's transaction open. */
+static void test_index_pending_inside_transaction(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    int64_t sid = mk("alice@localhost", T0, K_ENDED, NULL);
+    char sql[512];
+    size_t n = 0;
+    assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
+    int64_t mark = mark_of(db);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO messages (stanza_id, session_id, from_jid, nick, "
+             "body, created, kind) VALUES ('w1', %lld, 'alice@localhost', "
+             "'Alice', 'walrus', 1, 'chat')",
+             (long long)sid);
+    exec_ok(db, "BEGIN");
+    exec_ok(db, sql);
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(sqlite3_get_autocommit(db), 0); /* still the caller's */
+    assert_int_equal(mark_of(db), mark + 1);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
+                                "messages_fts MATCH 'walrus'"),
+                     1); /* visible inside the transaction */
+    exec_ok(db, "ROLLBACK");
+    assert_int_equal(mark_of(db), mark);
+    assert_string_equal(fts_rowids(db, "walrus"), "");
+    fts_consistent(db);
+
+    exec_ok(db, "BEGIN");
+    exec_ok(db, sql);
+    exec_ok(db, "CREATE TEMP TRIGGER fts_state_boom BEFORE UPDATE ON "
+                "main.fts_state BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_ERR_STORE);
+    assert_int_equal(sqlite3_get_autocommit(db), 0); /* not ended for us */
+    exec_ok(db, "DROP TRIGGER fts_state_boom");
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
+    assert_int_equal(n, 1);
+    exec_ok(db, "COMMIT");
+    char want[32];
+    snprintf(want, sizeof want, "%lld",
+             (long long)scalar(db, "SELECT id FROM messages WHERE "
+                                   "stanza_id = 'w1'"));
+    assert_string_equal(fts_rowids(db, "walrus"), want);
+    fts_consistent(db);
+}
+
+/* The delete and update triggers touch only indexed rows, and lowering the
+ * mark after the highest rows go keeps a reused id indexable. */
+static void test_fts_triggers_respect_mark(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    static const char *const l1[] = {"c:old ferret", "c:old badger", NULL};
+    static const char *const l2[] = {"c:new ferret", "c:new badger", NULL};
+    mk("alice@localhost", T0, K_ENDED, l1);
+    assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
+    mk("bob@localhost", T0 + 10, K_ENDED, l2); /* pending */
+    assert_true(pending_of(db) > 0);
+    /* indexed rows: the index follows; pending rows: it is not touched */
+    exec_ok(db, "UPDATE messages SET body = 'old ocelot' "
+                "WHERE body = 'old ferret'");
+    exec_ok(db, "DELETE FROM messages WHERE body = 'old badger'");
+    exec_ok(db, "UPDATE messages SET body = 'new lynx' "
+                "WHERE body = 'new ferret'");
+    exec_ok(db, "DELETE FROM messages WHERE body = 'new badger'");
+    fts_intact(db); /* rows are pending: only the plain check holds */
+    assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
+    fts_consistent(db);
+    assert_string_equal(fts_rowids(db, "ferret"), "");
+    assert_string_equal(fts_rowids(db, "badger"), "");
+    assert_int_equal(
+        scalar(db, "SELECT count(*) FROM messages_fts WHERE messages_fts "
+                   "MATCH 'ocelot OR lynx'"),
+        2);
+    /* all indexed; the highest rows go: the mark comes down with them */
+    int64_t top = scalar(db, "SELECT max(id) FROM messages");
+    exec_ok(db, "DELETE FROM messages WHERE id >= (SELECT max(id) - 1 "
+                "FROM messages)");
+    assert_int_equal(mark_of(db), top - 2);
+    static const char *const l3[] = {"c:reused marmot", NULL};
+    mk("carol@localhost", T0 + 20, K_ENDED, l3); /* ids top - 1 ... again */
+    assert_true(pending_of(db) > 0);
+    struct hist_filter f = {.text = "marmot"};
+    assert_int_equal(strlen(ids(&f)) > 0, 1);
+    fts_consistent(db);
+}
+
+/* A new database file at path, at schema version 4: message 1 stored at
+ * version 3 (indexed by migration 4's 'rebuild'), message 2 at version 4
+ * (indexed by its trigger). */
+static void v4_database(char *path)
 {
     char err[256];
     sqlite3 *db;
-    sqlite3_stmt *s;
-    (void)state;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(store_migrate(db, chatdesk_migrations, 3, err, sizeof err),
                      0);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO tickets (summary, created) VALUES ('x', 1);"
-                     "INSERT INTO sessions (ticket_id, contact_jid, state, "
-                     "created, last_activity) VALUES (1, 'a@b', 'ended', 1, "
-                     "1);"
-                     "INSERT INTO messages (stanza_id, session_id, from_jid, "
-                     "nick, body, created, kind) VALUES ('s1', 1, 'a@b', 'A', "
-                     "'kerberos ticket expired', 1, 'chat');",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_equal(store_migrate(db, chatdesk_migrations,
-                                   chatdesk_migrations_count, err, sizeof err),
+    exec_ok(db, "INSERT INTO tickets (summary, created) VALUES ('x', 1);"
+                "INSERT INTO sessions (ticket_id, contact_jid, state, "
+                "created, last_activity) VALUES (1, 'a@b', 'ended', 1, 1);"
+                "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                "nick, body, created, kind) VALUES ('s1', 1, 'a@b', 'A', "
+                "'kerberos ticket expired', 1, 'chat');");
+    assert_int_equal(store_migrate(db, chatdesk_migrations, 4, err, sizeof err),
                      0);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO messages (stanza_id, "
-                     "session_id, from_jid, nick, body, created, "
-                     "kind) VALUES ('s2', 1, 'a@b', 'A', 'Kerberos "
-                     "again', 2, 'chat');",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT group_concat(rowid) FROM "
-                                        "messages_fts WHERE messages_fts "
-                                        "MATCH 'kerberos'",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(s, 0), "1,2");
-    sqlite3_finalize(s);
+    exec_ok(db, "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                "nick, body, created, kind) VALUES ('s2', 1, 'a@b', 'A', "
+                "'Kerberos again', 2, 'chat');");
+    assert_string_equal(fts_rowids(db, "kerberos"), "1,2");
     sqlite3_close(db);
+}
+
+static void unlink_database(const char *path)
+{
+    char side[300];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+/* The database of v4_database() opened by this chatdesk (migration 5): the
+ * messages migration 4 indexed are not indexed again, later ones are. */
+static void test_fts_migration_5_keeps_old_index(void **state)
+{
+    char err[256], path[] = "/tmp/chatdesk-history-XXXXXX";
+    size_t n = 0;
+    (void)state;
+    v4_database(path);
+    config_defaults(&cfg);
+    st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_true(store_schema_version(st) >= 5);
+    sqlite3 *db = store_db(st);
+    assert_int_equal(mark_of(db), 2);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "type = 'trigger' AND sql LIKE "
+                                "'%AFTER INSERT ON messages%'"),
+                     0);
+    fts_consistent(db);
+    exec_ok(db, "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                "nick, body, created, kind) VALUES ('s3', 1, 'a@b', 'A', "
+                "'kerberos three', 3, 'chat');");
+    assert_string_equal(fts_rowids(db, "kerberos"), "1,2");
+    dom = domain_open(st, &cfg, err, sizeof err);
+    assert_non_null(dom);
+    hist = history_open(st, dom, err, sizeof err);
+    assert_non_null(hist);
+    assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
+    assert_int_equal(n, 1); /* s3 only */
+    assert_string_equal(fts_rowids(db, "kerberos"), "1,2,3");
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
+                                "messages_fts MATCH 'kerberos'"),
+                     3);
+    fts_consistent(db);
+    struct hist_filter f = {.text = "kerberos"};
+    assert_string_equal(ids(&f), "1");
+    teardown(NULL);
+    unlink_database(path);
 }
 
 int main(void)
@@ -712,7 +1016,17 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_archive_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_errors, setup, teardown),
-        cmocka_unit_test(test_fts_migration_indexes_old_rows),
+        cmocka_unit_test_setup_teardown(
+            test_search_finds_message_stored_after_catch_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_pending_batches, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_index_failure_fails_search, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_index_pending_inside_transaction,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fts_triggers_respect_mark, setup,
+                                        teardown),
+        cmocka_unit_test(test_fts_migration_5_keeps_old_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
