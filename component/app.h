@@ -15,6 +15,7 @@ struct store;
 struct dispatch;
 struct disco;
 struct conn;
+struct history;
 
 typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
 
@@ -33,9 +34,16 @@ struct app {
     struct adhoc *adhoc;
     struct domain *domain;
     struct chat *chat;
+    /* Long-lived, for indexing new messages for search (modules.c). */
+    struct history *history;
     /* Called after a tech or contact is created or updated at run time
      * (ad-hoc commands), so the chat side can ask for its presence. */
     void (*person_added)(struct app *app, const char *bare_jid);
+    /* Group commit: make durable and send what the chat side holds (see
+     * muc_flush()). Called by dispatch before every stanza that is not a
+     * groupchat message, and by conn after each event-loop pass and before
+     * the tick and a stream close. NULL: nothing is ever held. */
+    void (*flush)(struct app *app);
 };
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "chat_internal.h"
 #include "domain.h"
+#include "history.h"
 #include "log.h"
 #include "tickets.h"
 #include "xep0045_muc.h"
@@ -259,6 +260,11 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
         out->when = chat->prestored->at;
         return 0;
     }
+    /* Group commit: a person's message joins the held transaction (if it
+     * cannot be opened, the message commits on its own below). Notices
+     * never do: they are sent from commands and events, between batches. */
+    if (msg->from_bare)
+        sessions_hold(app->domain->sessions);
     struct sess_info s;
     if (chat__session(app, msg->room, &s) != 0) {
         muc_err_set(err, "cancel", "item-not-found",
@@ -276,7 +282,29 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
     }
     snprintf(out->id, sizeof out->id, "%s", st.stanza_id);
     out->when = st.at;
+    out->held = st.held;
     return 0;
+}
+
+static int chat__commit(struct app *app, struct muc_err *err, void *ud)
+{
+    (void)ud;
+    if (!sessions_held(app->domain->sessions))
+        return 0;
+    /* index the batch for search in the same transaction: no extra fsync;
+     * a failure only leaves them to the next search or tick */
+    if (app->history &&
+        history_index_pending(app->history, 2000, NULL) != HIST_OK)
+        log_warn("chat", "search index: %s", history_error(app->history));
+    int rc = sessions_commit_held(app->domain->sessions);
+    if (rc == SESS_OK)
+        return 0;
+    log_error("chat", "group commit failed: %s",
+              sessions_error(app->domain->sessions));
+    muc_err_set(err, "wait", "internal-server-error",
+                "The message could not be stored; it was not sent. Try "
+                "again.");
+    return -1;
 }
 
 static int chat__history(struct app *app, const char *room, time_t since,
@@ -394,12 +422,19 @@ void chat_revoke_contact_voice(struct app *app, const struct sess_info *s)
                      "The chat has ended.");
 }
 
+static void chat__flush(struct app *app)
+{
+    if (app->chat && app->chat->muc)
+        muc_flush(app->chat->muc);
+}
+
 int chat_register(struct app *app)
 {
     static const struct muc_policy policy = {
         .room = chat__room,
         .admit = chat__admit,
         .store = chat__store,
+        .commit = chat__commit,
         .history = chat__history,
         .event = chat__event,
         .invite = chat__invite,
@@ -411,6 +446,7 @@ int chat_register(struct app *app)
     app->chat->muc = xep0045_new(app, &policy, NULL);
     if (!app->chat->muc)
         return -1;
+    app->flush = chat__flush;
     if (chat_presence_register(app) || chat_commands_register(app))
         return -1;
     return 0;
@@ -426,6 +462,8 @@ void chat_free(struct app *app)
     if (!app->chat)
         return;
     chat_presence_free(app);
+    muc_flush(app->chat->muc); /* keep what is held: commit, then free */
+    app->flush = NULL;
     xep0045_free(app->chat->muc);
     free(app->chat);
     app->chat = NULL;

@@ -157,6 +157,8 @@ static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
     (void)ctx;
     struct app *app = ud;
     struct sess_list l;
+    if (app->flush)
+        app->flush(app);
     if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
         SESS_OK)
         return 0;

@@ -226,6 +226,8 @@ static void conn__shutdown(struct conn *c)
 {
     if (!c->xc || xmpp_conn_is_disconnected(c->xc))
         return;
+    if (c->app->flush)
+        c->app->flush(c->app);
     if (c->state == CONN_ONLINE && c->hooks.stopping)
         c->hooks.stopping(c->app);
     log_info("conn", "closing the stream");
@@ -251,6 +253,10 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
                 c->hooks.tick(c->app);
         }
         xmpp_run_once(c->ctx, 100);
+        /* group commit: one COMMIT for the messages of this pass, then
+         * their reflections (sent by the next pass's write phase) */
+        if (c->app->flush)
+            c->app->flush(c->app);
     }
     if (c->fatal)
         return CONN_EXIT_FATAL;

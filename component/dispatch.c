@@ -236,6 +236,12 @@ static int dispatch__over_limit(struct dispatch *d, struct app *app,
     return 1;
 }
 
+static int dispatch__is_groupchat(xmpp_stanza_t *st, const char *kind)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    return !strcmp(kind, "message") && type && !strcmp(type, "groupchat");
+}
+
 void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
 {
     const char *kind = xmpp_stanza_get_name(stanza);
@@ -245,6 +251,8 @@ void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
          !strcmp(kind, "presence")) &&
         dispatch__over_limit(d, app, stanza, kind))
         return;
+    if (app->flush && !dispatch__is_groupchat(stanza, kind))
+        app->flush(app); /* only groupchat may pass held messages */
     if (!strcmp(kind, "iq")) {
         dispatch__iq(d, app, stanza);
         return;

@@ -7,6 +7,7 @@
 #include "commands_sessions.h"
 #include "commands_tickets.h"
 #include "domain.h"
+#include "history.h"
 #include "log.h"
 #include "xep0030_disco.h"
 #include "xep0050_adhoc.h"
@@ -39,6 +40,11 @@ int modules_register(struct app *app)
         log_error("modules", "cannot open the chat domain: %s", err);
         return -1;
     }
+    app->history = history_open(app->store, app->domain, err, sizeof err);
+    if (!app->history) {
+        log_error("modules", "cannot open the history: %s", err);
+        return -1;
+    }
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
@@ -53,12 +59,27 @@ void modules_free(struct app *app)
 {
     chat_free(app);
     xep0050_free(app);
+    history_close(app->history);
+    app->history = NULL;
     domain_close(app->domain);
     app->domain = NULL;
 }
 
+/* Messages are indexed for search when their batch commits; this catches
+ * up what was stored outside a batch (notices), a bounded slice a second. */
+static void modules__index(struct app *app)
+{
+    if (!app->history)
+        return;
+    if (history_index_pending(app->history, 1000, NULL) != HIST_OK)
+        log_warn("modules", "search index: %s", history_error(app->history));
+}
+
 void modules_tick(struct app *app)
 {
+    if (app->flush)
+        app->flush(app);
+    modules__index(app);
     if (app->adhoc)
         adhoc_reap(app);
 }

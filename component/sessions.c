@@ -98,6 +98,9 @@ struct sessions {
     struct ticket_store *tickets;
     sqlite3_stmt *stmt[S_COUNT];
     char err[512];
+    int held;        /* sessions_hold(): a group-commit transaction is open */
+    int held_failed; /* a write in it failed: sessions_commit_held() rolls back
+                      */
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -1279,6 +1282,73 @@ static int sessions__author(struct sessions *s, int64_t id, const char *from,
     return SESS_OK;
 }
 
+/* ---- group commit ----------------------------------------------------- */
+
+int sessions_hold(struct sessions *s)
+{
+    if (s->held)
+        return SESS_OK;
+    int rc = sessions__begin(s);
+    if (rc == SESS_OK) {
+        s->held = 1;
+        s->held_failed = 0;
+    }
+    return rc;
+}
+
+bool sessions_held(const struct sessions *s)
+{
+    return s->held != 0;
+}
+
+int sessions_commit_held(struct sessions *s)
+{
+    if (!s->held)
+        return SESS_OK;
+    int failed = s->held_failed;
+    s->held = s->held_failed = 0;
+    if (failed) {
+        store_rollback(s->st);
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "A message of this batch could not be stored; "
+                              "none of them was saved.");
+    }
+    return sessions__finish(s, SESS_OK);
+}
+
+/* The write of sessions_add_message(): inside the held transaction when
+ * there is one (a failure dooms it), else in a transaction of its own. */
+static int sessions__write_message(struct sessions *s, int64_t id,
+                                   const char *bare, const char *who,
+                                   const char *body, enum sess_msg_kind kind,
+                                   struct sess_stored *out)
+{
+    if (s->held && s->held_failed)
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "An earlier message of this batch could not be "
+                              "stored.");
+    int rc = s->held ? SESS_OK : sessions__begin(s);
+    if (rc != SESS_OK)
+        return rc;
+    time_t now = clock_now();
+    rc = sessions__insert_message(s, id, bare, who, body, kind, now, out);
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
+        sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sessions__store_fail(s, "update the session");
+        sqlite3_reset(st);
+    }
+    if (s->held) {
+        if (rc != SESS_OK)
+            s->held_failed = 1;
+        out->held = rc == SESS_OK;
+        return rc;
+    }
+    return sessions__finish(s, rc);
+}
+
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
                          enum sess_msg_kind kind, struct sess_stored *out)
@@ -1297,20 +1367,7 @@ int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
     if (rc == SESS_OK && kind == SESS_MSG_CHAT)
         rc = sessions__author(s, id, from_jid, nick, bare, who);
     if (rc == SESS_OK)
-        rc = sessions__begin(s);
-    if (rc != SESS_OK)
-        return sessions__done(&info, &r, rc);
-    time_t now = clock_now();
-    rc = sessions__insert_message(s, id, bare, who, body, kind, now, out);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
-        sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = sessions__store_fail(s, "update the session");
-        sqlite3_reset(st);
-    }
-    rc = sessions__finish(s, rc);
+        rc = sessions__write_message(s, id, bare, who, body, kind, out);
     out->stored = rc == SESS_OK;
     return sessions__done(&info, &r, rc);
 }

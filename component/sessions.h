@@ -200,6 +200,8 @@ struct sess_message_list {
 /* A stored message, committed: what the caller needs to broadcast it. */
 struct sess_stored {
     bool stored; /* false: nothing was stored */
+    bool held;   /* stored inside sessions_hold(): durable only once
+                    sessions_commit_held() returns SESS_OK */
     int64_t id;
     char stanza_id[SESS_STANZA_ID_LEN + 1];
     time_t at;
@@ -278,7 +280,8 @@ int sessions_callback(struct sessions *s, int64_t id, const char *contact,
 int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
                               const char *note);
 
-/* Store a message in a live session and COMMIT it; *out (required) gets its
+/* Store a message in a live session and COMMIT it (or write it into the
+ * held transaction, see sessions_hold()); *out (required) gets its
  * id, stanza id and time. Chat messages need from_jid to be a member; nick
  * NULL or "" uses the member's nick. For system notices from_jid and nick
  * are ignored and stored as "" (they come from the room's bare JID). A chat
@@ -286,6 +289,20 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
                          enum sess_msg_kind kind, struct sess_stored *out);
+
+/* Group commit. sessions_hold() opens one write transaction (BEGIN
+ * IMMEDIATE); until sessions_commit_held(), sessions_add_message() writes
+ * into it (out->held = true) instead of committing each message, so one
+ * COMMIT -- one fsync -- makes a whole batch durable. Nothing written in it
+ * may be shown to anyone before sessions_commit_held() returns SESS_OK; on
+ * any other result every message of the batch is gone (a failed write
+ * dooms the batch: later add_message calls fail, the commit rolls back).
+ * Every other writing call refuses while held (SESS_ERR_STORE, "inside an
+ * open transaction"): commit first. Holding twice is a no-op; committing
+ * without a hold returns SESS_OK. */
+int sessions_hold(struct sessions *s);
+int sessions_commit_held(struct sessions *s);
+bool sessions_held(const struct sessions *s);
 
 /* Getters. */
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);

@@ -13,6 +13,7 @@
 #include "xep0359_stanza_id.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,30 @@ struct muc__room {
     char *name;
     struct muc__occ **occ;
     size_t n_occ;
+    struct muc__room *hnext; /* next in its hash bucket */
+    size_t slot;             /* its index in muc->rooms */
+};
+
+/* A reflection waiting for the group commit (muc_flush()). */
+struct muc__queued {
+    char *room;
+    xmpp_stanza_t *out;  /* what every occupant gets (to= set per resource) */
+    xmpp_stanza_t *orig; /* held message: the sender's stanza, for an error */
 };
 
 struct muc {
     struct app *app;
     struct muc_policy policy;
     void *ud;
-    struct muc__room **rooms;
-    size_t n_rooms;
+    struct muc__room **rooms; /* open rooms, in no particular order */
+    size_t n_rooms, cap_rooms;
+    struct muc__room **buckets; /* hash index by name, chained */
+    size_t n_buckets;           /* a power of two, >= n_rooms */
+    struct muc__queued *queue;  /* in arrival order */
+    size_t n_queue, cap_queue;
+    int holding;       /* the policy holds stored messages for its commit */
+    int commit_failed; /* the last policy->commit failed ... */
+    struct muc_err commit_err; /* ... with this */
 };
 
 /* A stanza addressed to a room or an occupant, taken apart. */
@@ -291,31 +308,78 @@ static int muc__nick_ok(const char *nick)
 
 /* ---- rooms and occupants -------------------------------------------- */
 
+/* FNV-1a of a room name. */
+static size_t muc__hash(const char *name)
+{
+    uint64_t h = 14695981039346656037ULL;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
+}
+
 static struct muc__room *muc__room_find(struct muc *m, const char *name)
 {
+    struct muc__room *r;
+
+    if (!m->n_buckets)
+        return NULL;
+    r = m->buckets[muc__hash(name) & (m->n_buckets - 1)];
+    while (r && strcmp(r->name, name))
+        r = r->hnext;
+    return r;
+}
+
+/* Put r into its bucket. */
+static void muc__bucket_add(struct muc *m, struct muc__room *r)
+{
+    struct muc__room **b = &m->buckets[muc__hash(r->name) & (m->n_buckets - 1)];
+
+    r->hnext = *b;
+    *b = r;
+}
+
+/* Make room for one more room: the array and, rehashed, the buckets. */
+static int muc__rooms_grow(struct muc *m)
+{
+    if (m->n_rooms == m->cap_rooms) {
+        size_t cap = m->cap_rooms ? m->cap_rooms * 2 : 64;
+        struct muc__room **grown = realloc(m->rooms, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        m->rooms = grown;
+        m->cap_rooms = cap;
+    }
+    if (m->n_rooms < m->n_buckets)
+        return 0;
+    size_t n = m->n_buckets ? m->n_buckets * 2 : 64;
+    struct muc__room **b = calloc(n, sizeof *b);
+    if (!b)
+        return -1;
+    free(m->buckets);
+    m->buckets = b;
+    m->n_buckets = n;
     for (size_t i = 0; i < m->n_rooms; i++)
-        if (!strcmp(m->rooms[i]->name, name))
-            return m->rooms[i];
-    return NULL;
+        muc__bucket_add(m, m->rooms[i]);
+    return 0;
 }
 
 static struct muc__room *muc__room_get(struct muc *m, const char *name)
 {
     struct muc__room *r = muc__room_find(m, name);
-    struct muc__room **grown;
 
     if (r)
         return r;
-    grown = realloc(m->rooms, (m->n_rooms + 1) * sizeof *grown);
-    if (!grown)
+    if (muc__rooms_grow(m))
         return NULL;
-    m->rooms = grown;
     r = calloc(1, sizeof *r);
     if (!r || !(r->name = strdup(name))) {
         free(r);
         return NULL;
     }
+    r->slot = m->n_rooms;
     m->rooms[m->n_rooms++] = r;
+    muc__bucket_add(m, r);
     return r;
 }
 
@@ -346,14 +410,17 @@ static void muc__room_free(struct muc__room *r)
 /* Take r out of the engine's list (without freeing it). */
 static void muc__room_detach(struct muc *m, struct muc__room *r)
 {
-    for (size_t i = 0; i < m->n_rooms; i++) {
-        if (m->rooms[i] == r) {
-            memmove(&m->rooms[i], &m->rooms[i + 1],
-                    (m->n_rooms - i - 1) * sizeof *m->rooms);
-            m->n_rooms--;
-            return;
-        }
-    }
+    struct muc__room **p;
+
+    if (r->slot >= m->n_rooms || m->rooms[r->slot] != r)
+        return;
+    p = &m->buckets[muc__hash(r->name) & (m->n_buckets - 1)];
+    while (*p && *p != r)
+        p = &(*p)->hnext;
+    if (*p)
+        *p = r->hnext;
+    m->rooms[r->slot] = m->rooms[--m->n_rooms];
+    m->rooms[r->slot]->slot = r->slot;
 }
 
 static struct muc__occ *muc__occ_by_nick(struct muc__room *r, const char *nick)
@@ -1190,6 +1257,7 @@ static enum dispatch_result muc__on_presence(struct app *app, xmpp_stanza_t *st,
     (void)app;
     if (muc__parse(m, st, &rq))
         return DISPATCH_PASS;
+    muc_flush(m); /* occupants change: what was held goes to the old ones */
     join = !rq.type && xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC);
     if (!muc__known(m, rq.room, &info)) {
         if (!join)
@@ -1230,6 +1298,108 @@ static int muc__is_room_claim(xmpp_stanza_t *c, void *ud)
             (!strcmp(ns, "jabber:x:delay") || !strcmp(ns, NS_MUC_USER)));
 }
 
+/* ---- group commit --------------------------------------------------- */
+
+static int muc__enqueue(struct muc *m, const char *room, xmpp_stanza_t *out,
+                        xmpp_stanza_t *orig)
+{
+    struct muc__queued *q;
+
+    if (m->n_queue == m->cap_queue) {
+        size_t cap = m->cap_queue ? m->cap_queue * 2 : 64;
+        q = realloc(m->queue, cap * sizeof *q);
+        if (!q)
+            return -1;
+        m->queue = q;
+        m->cap_queue = cap;
+    }
+    q = &m->queue[m->n_queue];
+    if (!(q->room = strdup(room)))
+        return -1;
+    q->out = xmpp_stanza_clone(out);
+    q->orig = orig ? xmpp_stanza_clone(orig) : NULL;
+    m->n_queue++;
+    return 0;
+}
+
+/* The commit failed: tell the sender of a held message to send it again. */
+static void muc__held_failed(struct muc *m, xmpp_stanza_t *orig,
+                             const struct muc_err *err)
+{
+    struct muc__req rq;
+
+    if (muc__parse(m, orig, &rq) != 0)
+        return;
+    muc__refuse(m, &rq, err, "wait", "internal-server-error",
+                "The message could not be saved; send it again.", 0);
+}
+
+/* Send out to the room now, or queue it behind what waits for the commit.
+ * orig: out reflects a held message (orig is what its sender sent). */
+static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
+                         xmpp_stanza_t *orig)
+{
+    if (orig || m->n_queue) {
+        if (muc__enqueue(m, room, out, orig) == 0) {
+            m->holding |= orig != NULL;
+            return;
+        }
+        if (orig) /* no memory to wait: make it durable before it is seen */
+            m->holding = 1;
+        muc_flush(m);
+        if (orig && m->commit_failed) {
+            muc__held_failed(m, orig, &m->commit_err);
+            return;
+        }
+    }
+    muc__msg_to_room(m, room, out);
+}
+
+size_t muc_flush(struct muc *muc)
+{
+    struct muc_err err;
+    struct muc__queued *q;
+    size_t n, durable = 0;
+    int rc = 0;
+
+    if (!muc || (!muc->n_queue && !muc->policy.commit))
+        return 0;
+    memset(&err, 0, sizeof err);
+    /* always asked: it closes a transaction store() opened for a message
+     * that was then refused */
+    if (muc->policy.commit)
+        rc = muc->policy.commit(muc->app, &err, muc->ud);
+    else if (muc->holding)
+        rc = -1;
+    muc->commit_failed = rc != 0;
+    muc->commit_err = err;
+    if (!muc->n_queue)
+        return 0;
+    q = muc->queue;
+    n = muc->n_queue;
+    muc->queue = NULL; /* sending may not re-enter, but stay safe */
+    muc->n_queue = muc->cap_queue = 0;
+    muc->holding = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i].orig && rc != 0)
+            muc__held_failed(muc, q[i].orig, &err);
+        else
+            muc__msg_to_room(muc, q[i].room, q[i].out);
+        durable += q[i].orig && rc == 0;
+        xmpp_stanza_release(q[i].out);
+        if (q[i].orig)
+            xmpp_stanza_release(q[i].orig);
+        free(q[i].room);
+    }
+    free(q);
+    return durable;
+}
+
+int muc_holding(const struct muc *muc)
+{
+    return muc && muc->n_queue;
+}
+
 /* Reflect msg from room/nick to every resource with the stored stanza-id
  * (stored NULL: not stored, no stanza-id). Removes any stanza-id the
  * client claimed in the room's name, and its delays and muc#user items. */
@@ -1246,11 +1416,17 @@ static void muc__reflect(struct muc *m, const char *room, const char *nick,
         return;
     xmpp_stanza_set_from(copy, from);
     xmpp_stanza_set_type(copy, "groupchat");
+    /* The server parses this once per occupant: leave out the stream's own
+     * namespace (implied) and the "lang" that libstrophe's parser makes of
+     * xml:lang (it is not xml:lang any more; sending it back says nothing
+     * a client can read). */
+    xmpp_stanza_del_attribute(copy, "xmlns");
+    xmpp_stanza_del_attribute(copy, "lang");
     if (stored && !xmpp_stanza_get_id(copy))
         xmpp_stanza_set_id(copy, stored->id);
     if (stored)
         stanza_id_add(copy, room_jid, stored->id);
-    muc__msg_to_room(m, room, copy);
+    muc__deliver(m, room, copy, stored && stored->held ? st : NULL);
     xmpp_stanza_release(copy);
 }
 
@@ -1404,6 +1580,8 @@ static enum dispatch_result muc__on_message(struct app *app, xmpp_stanza_t *st,
     (void)app;
     if (muc__parse(m, st, &rq) || !muc__known(m, rq.room, NULL))
         return DISPATCH_PASS;
+    if (rq.has_nick || !rq.type || strcmp(rq.type, "groupchat"))
+        muc_flush(m); /* only groupchat messages may pass a held batch */
     if (rq.type && !strcmp(rq.type, "error"))
         muc__ghost(m, &rq);
     else if (rq.has_nick && rq.type && !strcmp(rq.type, "groupchat"))
@@ -1618,9 +1796,17 @@ int muc_send_notice(struct muc *muc, const char *room, const char *body,
         muc_err_set(err, "cancel", "item-not-found", "There is no such room.");
         return -1;
     }
+    muc_flush(muc); /* a notice comes after the messages before it */
     msg = (struct muc_msg){.room = key, .body = body};
     if (muc__store(muc, &msg, &stored, e))
         return -1;
+    if (stored.held && (!muc->policy.commit ||
+                        muc->policy.commit(muc->app, e, muc->ud) != 0)) {
+        if (!e->condition[0])
+            muc_err_set(e, "wait", "internal-server-error",
+                        "The notice could not be saved.");
+        return -1; /* a notice is never held: commit it at once */
+    }
     muc__room_jid(muc, key, room_jid, sizeof room_jid);
     st = muc__groupchat_new(muc, room_jid, stored.id);
     if (!st)
@@ -1657,6 +1843,7 @@ int muc_set_role(struct muc *muc, const char *room, const char *bare_jid,
     if (!muc || muc__key(key, sizeof key, room) ||
         muc__key(bare, sizeof bare, bare_jid))
         return -1;
+    muc_flush(muc);
     r = muc__room_find(muc, key);
     if (!(o = muc__occ_by_bare(r, bare)))
         return -1;
@@ -1691,6 +1878,7 @@ int muc_set_subject(struct muc *muc, const char *room, const char *subject)
 
     if (!muc || muc__key(key, sizeof key, room) || !muc__known(muc, key, NULL))
         return -1;
+    muc_flush(muc); /* after the messages before it */
     muc__room_jid(muc, key, room_jid, sizeof room_jid);
     st = muc__subject_msg(muc, room_jid, subject, 0);
     if (!st)
@@ -1760,8 +1948,10 @@ void muc_destroy(struct muc *muc, const char *room, const char *reason)
     struct muc__pres p;
     struct muc__snap snap;
 
-    if (!muc || muc__key(key, sizeof key, room) ||
-        !(r = muc__room_find(muc, key)))
+    if (!muc || muc__key(key, sizeof key, room))
+        return;
+    muc_flush(muc);
+    if (!(r = muc__room_find(muc, key)))
         return;
     muc__room_detach(muc, r); /* callbacks below no longer see it */
     memset(&p, 0, sizeof p);
@@ -1784,6 +1974,7 @@ void muc_shutdown(struct muc *muc)
 
     if (!muc)
         return;
+    muc_flush(muc);
     memset(&p, 0, sizeof p);
     p.type = "unavailable";
     p.self_codes[0] = 332;
@@ -1792,8 +1983,9 @@ void muc_shutdown(struct muc *muc)
         muc__room_free(muc->rooms[i]);
     }
     free(muc->rooms);
-    muc->rooms = NULL;
-    muc->n_rooms = 0;
+    free(muc->buckets);
+    muc->rooms = muc->buckets = NULL;
+    muc->n_rooms = muc->cap_rooms = muc->n_buckets = 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------ */
@@ -1827,8 +2019,16 @@ void xep0045_free(struct muc *muc)
 {
     if (!muc)
         return;
+    for (size_t i = 0; i < muc->n_queue; i++) {
+        xmpp_stanza_release(muc->queue[i].out);
+        if (muc->queue[i].orig)
+            xmpp_stanza_release(muc->queue[i].orig);
+        free(muc->queue[i].room);
+    }
+    free(muc->queue);
     for (size_t i = 0; i < muc->n_rooms; i++)
         muc__room_free(muc->rooms[i]);
     free(muc->rooms);
+    free(muc->buckets);
     free(muc);
 }

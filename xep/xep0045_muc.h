@@ -29,7 +29,8 @@
  *    BEFORE it is reflected to every resource of every occupant (the sender
  *    too) with <stanza-id by='room@domain'/>; messages without a body (chat
  *    states, markers) are reflected without being stored (a visitor's are
- *    dropped). Any stanza-id claiming by='room@domain' from the client is
+ *    dropped). With group commit (policy->commit, muc_flush()) the
+ *    reflections of stored messages wait for the commit. Any stanza-id claiming by='room@domain' from the client is
  *    removed. A subject change by an occupant is <forbidden/>.
  *  - Private messages to room/nick are refused with <not-acceptable/>
  *    (<bad-request/> for type groupchat).
@@ -134,10 +135,13 @@ struct muc_msg {
     const char *id; /* the client's message id, or NULL */
 };
 
-/* Where a stored message landed: the stanza-id and time to stamp. */
+/* Where a stored message landed: the stanza-id and time to stamp. held:
+ * the policy wrote it into a transaction that only policy->commit makes
+ * durable (group commit); the engine holds its reflection until then. */
 struct muc_stored {
     char id[MUC_ID_MAX];
     time_t when;
+    int held;
 };
 
 /* One message of the history. nick NULL: a system notice (sent from the
@@ -198,6 +202,11 @@ struct muc_policy {
      * empty: internal-server-error). Nothing is broadcast on -1. */
     int (*store)(struct app *app, const struct muc_msg *msg,
                  struct muc_stored *out, struct muc_err *err, void *ud);
+    /* Group commit: make every message stored with out->held since the last
+     * call durable. 0: the engine sends their reflections; -1: none of them
+     * was kept, and each sender gets *err (left empty: wait /
+     * internal-server-error). Required when store() ever sets held. */
+    int (*commit)(struct app *app, struct muc_err *err, void *ud);
     /* Call fn for the room's messages newer than since (0: all), oldest
      * first, as many as the app wants a joiner to see. 0 or -1. */
     int (*history)(struct app *app, const char *room, time_t since,
@@ -232,6 +241,25 @@ struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
 void xep0045_free(struct muc *muc);
 
 /* ---- what the app may do -------------------------------------------- */
+
+/* Group commit. While a stored message is held (struct muc_stored.held),
+ * the engine queues what it would send to occupants -- that message's
+ * reflection and every groupchat reflection after it, so that order is
+ * kept -- instead of sending it. muc_flush() asks policy->commit and then
+ * sends the queue, or, when the commit failed, answers each held message's
+ * sender with the error instead. Only groupchat messages to rooms may be
+ * handled while something is held: the app calls muc_flush() before it
+ * handles any other stanza, before its timers, after each pass of its
+ * event loop and before a stream close. The engine flushes by itself
+ * before a notice, a subject change, a presence, a non-groupchat message, a
+ * role change, a destroy and the shutdown. A notice the policy holds is
+ * committed at once (muc_send_notice() fails when that fails). policy->commit, when set, is called by every
+ * flush, held messages or not. Returns the number of messages made
+ * durable. */
+size_t muc_flush(struct muc *muc);
+
+/* 1 while something waits for muc_flush(). */
+int muc_holding(const struct muc *muc);
 
 /* A system notice: stored through policy->store, then sent as groupchat
  * from the bare room JID to every occupant's resources. 0, or -1 with *err

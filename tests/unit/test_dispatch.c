@@ -1,5 +1,5 @@
 /* test_dispatch.c - the dispatch table and the built-in XEPs (disco,
- * version, ping), stanza by stanza. */
+ * version, ping), stanza by stanza, and the group-commit flush hook. */
 #include "testkit.h"
 
 #include "conn.h"
@@ -141,6 +141,114 @@ static void test_message_handlers_in_order(void **state)
     assert_int_equal(calls[1], 1);
 }
 
+/* ---- group commit: app->flush before everything but groupchat ---------- */
+
+static char trail[32]; /* 'F': app->flush, 'H': a handler, in call order */
+static struct dispatch *saved_dispatch;
+
+static void trail_add(char c)
+{
+    size_t n = strlen(trail);
+    assert_true(n + 1 < sizeof trail);
+    trail[n] = c;
+}
+
+static void flush_hook(struct app *app)
+{
+    assert_ptr_equal(app, &tk.app);
+    trail_add('F');
+}
+
+static enum dispatch_result trail_stanza(struct app *app, xmpp_stanza_t *s,
+                                         void *ud)
+{
+    (void)app, (void)s, (void)ud;
+    trail_add('H');
+    return DISPATCH_HANDLED;
+}
+
+static void trail_iq(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *p,
+                     void *ud)
+{
+    (void)p, (void)ud;
+    trail_add('H');
+    send_error(app, iq, "cancel", "feature-not-implemented", "test");
+}
+
+/* A dispatch table of its own (the group's has handlers that swallow
+ * messages) with recording handlers, and the flush hook. */
+static int flush_setup(void **state)
+{
+    (void)state;
+    saved_dispatch = tk.app.dispatch;
+    tk.app.dispatch = dispatch_new();
+    assert_non_null(tk.app.dispatch);
+    assert_int_equal(dispatch_add_iq(tk.app.dispatch, "get", "q", "urn:x:flush",
+                                     trail_iq, NULL),
+                     0);
+    assert_int_equal(
+        dispatch_add(tk.app.dispatch, "message", trail_stanza, NULL), 0);
+    assert_int_equal(
+        dispatch_add(tk.app.dispatch, "presence", trail_stanza, NULL), 0);
+    tk.app.flush = flush_hook;
+    return 0;
+}
+
+static int flush_teardown(void **state)
+{
+    (void)state;
+    testkit_clear();
+    dispatch_free(tk.app.dispatch);
+    tk.app.dispatch = saved_dispatch;
+    tk.app.flush = NULL;
+    return 0;
+}
+
+/* Feed xml; the trail it left is want. */
+static void expect_trail(const char *xml, const char *want)
+{
+    memset(trail, 0, sizeof trail);
+    testkit_feed(xml);
+    if (strcmp(trail, want))
+        fail_msg("%s: trail '%s', want '%s'", xml, trail, want);
+}
+
+static void test_flush_before_all_but_groupchat(void **state)
+{
+    (void)state;
+    expect_trail("<iq type='get' id='f' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><q xmlns='urn:x:flush'/></iq>",
+                 "FH");
+    expect_trail("<presence from='a@localhost/r' to='room@helpdesk.localhost/"
+                 "A'/>",
+                 "FH");
+    expect_trail("<message type='chat' from='a@localhost/r' "
+                 "to='helpdesk.localhost'><body>hi</body></message>",
+                 "FH");
+    expect_trail("<message from='a@localhost/r' to='helpdesk.localhost'>"
+                 "<body>normal</body></message>",
+                 "FH");
+    expect_trail("<message type='error' from='a@localhost/r' "
+                 "to='room@helpdesk.localhost'/>",
+                 "FH");
+    /* results too: an iq the table does not route still flushes */
+    expect_trail("<iq type='result' id='r' from='a@localhost/r' "
+                 "to='helpdesk.localhost'/>",
+                 "F");
+    /* groupchat may pass what is held: no flush */
+    expect_trail("<message type='groupchat' from='a@localhost/r' "
+                 "to='room@helpdesk.localhost'><body>x</body></message>",
+                 "H");
+    expect_trail("<message type='groupchat' from='a@localhost/r' "
+                 "to='room@helpdesk.localhost'><composing xmlns='http://"
+                 "jabber.org/protocol/chatstates'/></message>",
+                 "H");
+    /* no hook: nothing to call */
+    tk.app.flush = NULL;
+    expect_trail("<presence from='a@localhost/r' to='helpdesk.localhost'/>",
+                 "H");
+}
+
 static void test_backoff_is_capped_exponential(void **state)
 {
     (void)state;
@@ -163,6 +271,8 @@ int main(void)
         cmocka_unit_test(test_disco_info),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_message_handlers_in_order),
+        cmocka_unit_test_setup_teardown(test_flush_before_all_but_groupchat,
+                                        flush_setup, flush_teardown),
         cmocka_unit_test(test_backoff_is_capped_exponential),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

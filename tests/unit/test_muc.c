@@ -2,7 +2,7 @@
  * with a capturing app.send and a fake policy: join order, refusals,
  * multi-resource occupants, reflection with stanza-id, store before
  * broadcast, voice, leaving, chat states, private messages, room disco,
- * self-ping and the app's API. */
+ * self-ping, the app's API and group commit (held reflections, muc_flush). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1174,6 +1174,358 @@ static void test_reentrant_events(void **state)
     assert_int_equal(count_to(TECH), 2);
 }
 
+/* ---- group commit --------------------------------------------------- */
+
+/* A policy whose store holds every message of an occupant (notices commit
+ * on their own, as in chat.c) and whose commit can fail. */
+static struct {
+    int n_commits;
+    int fail_commit;
+    int fill_err;       /* 1: a failing commit names its own error */
+    int sent_at_commit; /* n_sent when commit was last called */
+} gc;
+
+static int held_store(struct app *a, const struct muc_msg *msg,
+                      struct muc_stored *out, struct muc_err *err, void *ud)
+{
+    int rc = fake_store(a, msg, out, err, ud);
+
+    if (rc == 0 && msg->from_bare)
+        out->held = 1;
+    return rc;
+}
+
+static int fake_commit(struct app *a, struct muc_err *err, void *ud)
+{
+    (void)a;
+    (void)ud;
+    gc.n_commits++;
+    gc.sent_at_commit = n_sent;
+    if (!gc.fail_commit)
+        return 0;
+    if (gc.fill_err)
+        muc_err_set(err, "cancel", "resource-constraint", "The disk is full.");
+    return -1;
+}
+
+static int setup_held(void **state)
+{
+    struct muc_policy p = policy;
+
+    p.store = held_store;
+    p.commit = fake_commit;
+    memset(&gc, 0, sizeof gc);
+    return setup_with(state, &p);
+}
+
+/* sent[i] is a reflection from ROOM/nick of body with stanza-id sid. */
+static void expect_reflection(int i, const char *nick, const char *body,
+                              const char *sid)
+{
+    char from[128];
+
+    snprintf(from, sizeof from, ROOM "/%s", nick);
+    assert_string_equal(xmpp_stanza_get_name(sent[i]), "message");
+    assert_string_equal(xmpp_stanza_get_type(sent[i]), "groupchat");
+    assert_string_equal(from_of(i), from);
+    expect_body(i, body);
+    assert_string_equal(sid_of(i), sid);
+}
+
+/* How many of the stanzas sent so far carry a body equal to body. */
+static int count_body(const char *body)
+{
+    int n = 0;
+
+    for (int i = 0; i < n_sent; i++) {
+        char *b = body_of(i);
+        n += b && !strcmp(b, body);
+        if (b)
+            xmpp_free(app.ctx, b);
+    }
+    return n;
+}
+
+static void test_held_reflected_after_flush(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(ALICE2, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0; /* every join flushed */
+    assert_int_equal(say(ALICE, "one"), 0);
+    assert_true(muc_holding(muc));
+    assert_int_equal(say(TECH, "two"), 0);
+    assert_int_equal(say(ALICE2, "three"), 0);
+    assert_int_equal(fake.n_stored, 3); /* stored at once, shown later */
+    assert_int_equal(gc.n_commits, 0);
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 3);
+    assert_int_equal(gc.n_commits, 1);      /* one commit for the batch */
+    assert_int_equal(gc.sent_at_commit, 0); /* before any reflection */
+    assert_int_equal(n_sent, 9); /* 3 messages x 3 resources, in order */
+    for (int i = 0; i < 3; i++) {
+        expect_reflection(i, "Alice", "one", "sid-1");
+        expect_reflection(3 + i, "Tech", "two", "sid-2");
+        expect_reflection(6 + i, "Alice", "three", "sid-3");
+        assert_string_equal(xmpp_stanza_get_id(sent[i]), "m1");
+    }
+    assert_int_equal(count_to(ALICE), 3);
+    assert_int_equal(count_to(ALICE2), 3);
+    assert_int_equal(count_to(TECH), 3);
+    assert_false(muc_holding(muc));
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 0); /* nothing twice */
+    assert_int_equal(n_sent, 0);
+}
+
+/* sent[i]: the room refusing the held message "m1" of to with an error. */
+static void expect_held_error(int i, const char *to, const char *type,
+                              const char *condition, const char *text)
+{
+    expect_error(i, "message", type, condition);
+    expect_text(i, text);
+    assert_string_equal(to_of(i), to);
+    assert_string_equal(from_of(i), ROOM);
+    assert_string_equal(xmpp_stanza_get_id(sent[i]), "m1");
+    assert_null(xmpp_stanza_get_child_by_name(sent[i], "body"));
+}
+
+static void test_held_commit_fails(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0;
+    gc.fail_commit = 1;
+    gc.fill_err = 1;
+    say(ALICE, "lost");
+    say(TECH, "lost too");
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 0);
+    assert_int_equal(gc.n_commits, 1);
+    /* each sender is told, nobody sees a reflection */
+    assert_int_equal(n_sent, 2);
+    expect_held_error(0, ALICE, "cancel", "resource-constraint",
+                      "The disk is full.");
+    expect_held_error(1, TECH, "cancel", "resource-constraint",
+                      "The disk is full.");
+    assert_false(muc_holding(muc));
+    /* the policy left err empty: wait / internal-server-error */
+    gc.fill_err = 0;
+    say(ALICE, "lost again");
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 0);
+    assert_int_equal(n_sent, 1);
+    expect_held_error(0, ALICE, "wait", "internal-server-error",
+                      "send it again");
+    /* the store works again: reflections flow */
+    gc.fail_commit = 0;
+    say(TECH, "back");
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 1);
+    assert_int_equal(n_sent, 2);
+    expect_reflection(0, "Tech", "back", "sid-4");
+}
+
+#define COMPOSING                                                              \
+    "<message from='" TECH "' to='" ROOM "' type='groupchat'><composing "      \
+    "xmlns='http://jabber.org/protocol/chatstates'/></message>"
+
+/* sent[i] is the tech's chat state, reflected without body or stanza-id. */
+static void expect_composing(int i)
+{
+    assert_string_equal(from_of(i), ROOM "/Tech");
+    assert_null(xmpp_stanza_get_child_by_name(sent[i], "body"));
+    assert_non_null(xmpp_stanza_get_child_by_name(sent[i], "composing"));
+    assert_int_equal(count_sids(i, ROOM), 0);
+}
+
+static void test_held_keeps_order(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    /* nothing held: a chat state goes out at once */
+    assert_int_equal(feed(COMPOSING), 2);
+    assert_false(muc_holding(muc));
+    /* held A, then B without a body: B waits behind A */
+    assert_int_equal(say(ALICE, "A"), 0);
+    assert_int_equal(feed(COMPOSING), 0);
+    assert_true(muc_holding(muc));
+    assert_int_equal(fake.n_stored, 1); /* B is not stored */
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 1);
+    assert_int_equal(n_sent, 4);
+    expect_reflection(0, "Alice", "A", "sid-1");
+    expect_reflection(1, "Alice", "A", "sid-1");
+    expect_composing(2);
+    expect_composing(3);
+    /* the commit fails: A is refused, B (never held) still goes out,
+     * after the refusal */
+    gc.fail_commit = 1;
+    say(ALICE, "A2");
+    feed(COMPOSING);
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 0);
+    assert_int_equal(n_sent, 3);
+    expect_error(0, "message", "wait", "internal-server-error");
+    assert_string_equal(to_of(0), ALICE);
+    expect_composing(1);
+    expect_composing(2);
+    assert_int_equal(count_body("A2"), 0);
+}
+
+static void test_presence_flushes_held(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0;
+    say(ALICE, "before you came");
+    /* tech2 joins: what was held goes to the two before, first */
+    assert_int_equal(join("tech2@localhost/x", "T2"), 2 + 9);
+    assert_int_equal(gc.n_commits, 1);
+    expect_reflection(0, "Alice", "before you came", "sid-1");
+    expect_reflection(1, "Alice", "before you came", "sid-1");
+    assert_int_equal(count_to(ALICE), 2);
+    assert_int_equal(count_to(TECH), 2);
+    /* the joiner gets the fake history only, which lacks it */
+    assert_int_equal(count_to("tech2@localhost/x"), 7);
+    assert_int_equal(count_body("before you came"), 2);
+    assert_false(muc_holding(muc));
+    /* an unavailable presence flushes too, before the occupant leaves */
+    say(ALICE, "bye");
+    assert_int_equal(feed("<presence from='" ALICE "' to='" ROOM
+                          "/Alice' type='unavailable'/>"),
+                     3 + 3);
+    for (int i = 0; i < 3; i++)
+        expect_reflection(i, "Alice", "bye", "sid-2");
+    assert_int_equal(count_body("bye"), 3);
+    assert_int_equal(gc.n_commits, 2);
+}
+
+static void test_non_groupchat_message_flushes(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0;
+    say(ALICE, "held");
+    /* a private message: the held reflections first, then the refusal */
+    assert_int_equal(feed("<message from='" TECH "' to='" ROOM
+                          "/Alice' type='chat'><body>psst</body></message>"),
+                     3);
+    expect_reflection(0, "Alice", "held", "sid-1");
+    expect_reflection(1, "Alice", "held", "sid-1");
+    expect_error(2, "message", "cancel", "not-acceptable");
+    assert_int_equal(gc.n_commits, 1);
+    /* a groupchat message to room/nick is not groupchat to the room */
+    say(ALICE, "held 2");
+    assert_int_equal(feed("<message from='" TECH "' to='" ROOM
+                          "/Alice' type='groupchat'><body>x</body></message>"),
+                     3);
+    expect_reflection(0, "Alice", "held 2", "sid-2");
+    expect_error(2, "message", "modify", "bad-request");
+    assert_false(muc_holding(muc));
+}
+
+static void test_notice_after_held(void **state)
+{
+    struct muc_err err;
+
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0;
+    say(ALICE, "first");
+    clear_sent();
+    assert_int_equal(muc_send_notice(muc, "chat-1", "Tech left", &err), 0);
+    assert_int_equal(gc.n_commits, 1);
+    assert_int_equal(fake.sent_at_store, 2); /* stored after the flush */
+    assert_int_equal(n_sent, 4);
+    expect_reflection(0, "Alice", "first", "sid-1");
+    expect_reflection(1, "Alice", "first", "sid-1");
+    for (int i = 2; i < 4; i++) {
+        assert_string_equal(from_of(i), ROOM);
+        expect_body(i, "Tech left");
+        assert_string_equal(sid_of(i), "sid-2");
+    }
+    assert_false(muc_holding(muc));
+}
+
+static void test_role_destroy_shutdown_flush(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    gc.n_commits = 0;
+    say(ALICE, "one");
+    clear_sent();
+    assert_int_equal(
+        muc_set_role(muc, "chat-1", "alice@localhost", MUC_ROLE_VISITOR, NULL),
+        0);
+    assert_int_equal(n_sent, 4); /* 2 reflections, then 2 presences */
+    expect_reflection(1, "Alice", "one", "sid-1");
+    assert_string_equal(xmpp_stanza_get_name(sent[2]), "presence");
+    say(TECH, "two");
+    clear_sent();
+    muc_destroy(muc, "chat-1", NULL);
+    assert_int_equal(n_sent, 4);
+    expect_reflection(0, "Tech", "two", "sid-2");
+    expect_reflection(1, "Tech", "two", "sid-2");
+    assert_string_equal(xmpp_stanza_get_type(sent[3]), "unavailable");
+    join(TECH, "Tech");
+    say(TECH, "three");
+    clear_sent();
+    muc_shutdown(muc);
+    assert_int_equal(n_sent, 2);
+    expect_reflection(0, "Tech", "three", "sid-3");
+    assert_true(has_status(sent[1], "332"));
+    assert_int_equal(gc.n_commits, 4); /* the join flushed too */
+}
+
+static void test_holding_and_empty_flush(void **state)
+{
+    (void)state;
+    assert_int_equal(muc_flush(NULL), 0);
+    assert_false(muc_holding(NULL));
+    assert_false(muc_holding(muc));
+    /* nothing held: commit is still asked (it may close a transaction
+     * store() opened for a message that was then refused) */
+    assert_int_equal(muc_flush(muc), 0);
+    assert_int_equal(gc.n_commits, 1);
+    gc.fail_commit = 1;
+    assert_int_equal(muc_flush(muc), 0);
+    assert_int_equal(gc.n_commits, 2);
+    assert_int_equal(n_sent, 0);
+    gc.fail_commit = 0;
+    join(ALICE, "Alice");
+    say(ALICE, "x");
+    assert_true(muc_holding(muc));
+    assert_int_equal(muc_flush(muc), 1);
+    assert_false(muc_holding(muc));
+}
+
+static void test_free_with_queue(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    say(ALICE, "never sent");
+    feed(COMPOSING);
+    say(TECH, "nor this");
+    assert_true(muc_holding(muc));
+    gc.n_commits = 0;
+    /* freeing sends nothing and commits nothing; the queue is freed
+     * (checked by valgrind / ASan in CI) */
+    clear_sent();
+    xep0045_free(muc);
+    muc = NULL;
+    assert_int_equal(n_sent, 0);
+    assert_int_equal(gc.n_commits, 0);
+}
+
 /* ---- XEP-0203 stamps ------------------------------------------------ */
 
 static void test_delay_stamps(void **state)
@@ -1200,6 +1552,72 @@ static void test_delay_stamps(void **state)
     assert_int_equal(delay_parse(NULL, &t), -1);
 }
 
+/* ---- many rooms ------------------------------------------------------- */
+
+/* Knows every room "r-<n>". */
+static int many_room(struct app *a, const char *room, struct muc_room_info *out,
+                     void *ud)
+{
+    (void)a;
+    (void)ud;
+    if (strncmp(room, "r-", 2) != 0)
+        return 0;
+    snprintf(out->name, sizeof out->name, "%s", room);
+    return 1;
+}
+
+static int setup_many(void **state)
+{
+    struct muc_policy p = policy;
+
+    p.room = many_room;
+    p.event = NULL; /* the recorder holds a few events, not hundreds */
+    return setup_with(state, &p);
+}
+
+static void join_room(int n, const char *from)
+{
+    char xml[512];
+
+    snprintf(xml, sizeof xml,
+             "<presence from='%s' to='r-%d@" DOMAIN "/Tom' id='j'>"
+             "<x xmlns='" NS_MUC "'/></presence>",
+             from, n);
+    feed(xml);
+}
+
+/* Rooms are found by name through the hash index after it grew several
+ * times, and after rooms in the middle were destroyed (swap-remove). */
+static void test_many_rooms(void **state)
+{
+    char room[32];
+    (void)state;
+    for (int i = 0; i < 300; i++)
+        join_room(i, "tech@localhost/desk");
+    for (int i = 0; i < 300; i++) {
+        snprintf(room, sizeof room, "r-%d", i);
+        assert_int_equal(muc_occupants(muc, room, NULL, NULL), 1);
+    }
+    for (int i = 0; i < 300; i += 3) {
+        snprintf(room, sizeof room, "r-%d", i);
+        muc_destroy(muc, room, NULL);
+        clear_sent();
+    }
+    for (int i = 0; i < 300; i++) {
+        snprintf(room, sizeof room, "R-%d", i); /* names are case-folded */
+        assert_int_equal(muc_occupants(muc, room, NULL, NULL), i % 3 ? 1 : 0);
+    }
+    join_room(0, "tech@localhost/desk"); /* a destroyed room comes back */
+    assert_int_equal(muc_occupants(muc, "r-0", NULL, NULL), 1);
+    assert_int_equal(muc_occupants(muc, "r-300", NULL, NULL), 0);
+    /* a message reaches the room it was sent to, and only it */
+    assert_int_equal(
+        feed("<message from='tech@localhost/desk' to='r-298@" DOMAIN
+             "' type='groupchat'><body>hi</body></message>"),
+        1);
+    assert_string_equal(xmpp_stanza_get_from(sent[0]), "r-298@" DOMAIN "/Tom");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1210,6 +1628,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join_created_and_presence_payload,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_rooms, setup_many, teardown),
         cmocka_unit_test_setup_teardown(test_non_member_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_nick_conflict, setup, teardown),
@@ -1244,6 +1663,24 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kick_destroy_shutdown, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reentrant_events, setup_reentrant,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_held_reflected_after_flush,
+                                        setup_held, teardown),
+        cmocka_unit_test_setup_teardown(test_held_commit_fails, setup_held,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_held_keeps_order, setup_held,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_presence_flushes_held, setup_held,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_non_groupchat_message_flushes,
+                                        setup_held, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_after_held, setup_held,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_role_destroy_shutdown_flush,
+                                        setup_held, teardown),
+        cmocka_unit_test_setup_teardown(test_holding_and_empty_flush,
+                                        setup_held, teardown),
+        cmocka_unit_test_setup_teardown(test_free_with_queue, setup_held,
                                         teardown),
         cmocka_unit_test(test_delay_stamps),
     };

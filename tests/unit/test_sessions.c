@@ -1,6 +1,7 @@
 /* test_sessions.c - chat sessions on :memory: with a pinned clock: every
  * transition and refusal, first tech takes, contact end and callback rules,
- * closing notes, message commit and stanza ids, transcripts, lists. */
+ * closing notes, message commit and stanza ids, group commit (hold /
+ * commit_held), transcripts, lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -929,6 +930,237 @@ static void test_message_visible_to_other_connection(void **state)
     unlink(path);
 }
 
+/* ---- group commit -------------------------------------------------------- */
+
+/* How many messages of session id the connection of st sees. */
+static int count_messages(struct store *st, int64_t id)
+{
+    sqlite3_stmt *q = NULL;
+    int n = -1;
+    assert_int_equal(sqlite3_prepare_v2(store_db(st),
+                                        "SELECT count(*) FROM messages WHERE "
+                                        "session_id = ?1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* alice writes body into the held transaction. */
+static void add_held(struct sessions *s, int64_t id, const char *body,
+                     struct sess_stored *m)
+{
+    int rc = sessions_add_message(s, id, "alice@localhost", NULL, body,
+                                  SESS_MSG_CHAT, m);
+    if (rc != SESS_OK)
+        fail_msg("add_message '%s': %d: %s", body, rc, sessions_error(s));
+    assert_true(m->stored);
+    assert_true(m->held);
+    assert_true(is_hex16(m->stanza_id));
+    assert_true(sessions_held(s));
+}
+
+static void expect_error_has(struct fixture *fx, const char *fragment)
+{
+    if (!strstr(sessions_error(fx->s), fragment))
+        fail_msg("error '%s' lacks '%s'", sessions_error(fx->s), fragment);
+}
+
+static void test_group_commit(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *bodies[] = {"one", "two", "three"};
+    struct sess_stored m[3];
+    struct sess_message_list h;
+    int64_t id = session_in(fx, SESS_ACTIVE);
+    int before = count_messages(fx->st, id);
+    assert_false(sessions_held(fx->s));
+    expect_ok(fx, sessions_commit_held(fx->s)); /* nothing held: a no-op */
+    expect_ok(fx, sessions_hold(fx->s));
+    assert_true(sessions_held(fx->s));
+    expect_ok(fx, sessions_hold(fx->s)); /* twice: a no-op too */
+    for (int i = 0; i < 3; i++)
+        add_held(fx->s, id, bodies[i], &m[i]);
+    assert_false(sqlite3_get_autocommit(store_db(fx->st)));
+    expect_ok(fx, sessions_commit_held(fx->s));
+    assert_false(sessions_held(fx->s));
+    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_int_equal(count_messages(fx->st, id), before + 3);
+    assert_int_equal(sessions_history(fx->s, id, 3, &h), SESS_OK);
+    assert_int_equal(h.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(h.items[i].body, bodies[i]);
+        assert_string_equal(h.items[i].stanza_id, m[i].stanza_id);
+        assert_string_equal(h.items[i].nick, "Alice Adams");
+    }
+    sess_message_list_free(&h);
+}
+
+static void test_group_commit_failed_write(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_stored m;
+    int64_t id = session_in(fx, SESS_ACTIVE);
+    int before = count_messages(fx->st, id);
+    assert_int_equal(
+        sqlite3_exec(store_db(fx->st),
+                     "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
+                     "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
+                     "END;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    expect_ok(fx, sessions_hold(fx->s));
+    add_held(fx->s, id, "a", &m);
+    assert_int_equal(sessions_add_message(fx->s, id, "alice@localhost", NULL,
+                                          "boom", SESS_MSG_CHAT, &m),
+                     SESS_ERR_STORE);
+    assert_false(m.stored);
+    assert_false(m.held);
+    /* the batch is doomed: a later message fails too */
+    assert_int_equal(sessions_add_message(fx->s, id, "alice@localhost", NULL,
+                                          "c", SESS_MSG_CHAT, &m),
+                     SESS_ERR_STORE);
+    assert_false(m.stored);
+    expect_error_has(fx, "earlier message");
+    assert_true(sessions_held(fx->s));
+    assert_int_equal(sessions_commit_held(fx->s), SESS_ERR_STORE);
+    expect_error_has(fx, "none of them was saved");
+    assert_false(sessions_held(fx->s));
+    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_int_equal(count_messages(fx->st, id), before); /* not even "a" */
+    /* the store is usable afterwards, on its own and held */
+    expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL,
+                                       "after", SESS_MSG_CHAT, &m));
+    assert_false(m.held);
+    assert_int_equal(count_messages(fx->st, id), before + 1);
+    expect_ok(fx, sessions_hold(fx->s));
+    add_held(fx->s, id, "again", &m);
+    expect_ok(fx, sessions_commit_held(fx->s));
+    assert_int_equal(count_messages(fx->st, id), before + 2);
+}
+
+static void test_group_commit_other_writers_refused(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_stored m;
+    struct sess_result r;
+    int64_t id = session_in(fx, SESS_WAITING);
+    int before = count_messages(fx->st, id);
+    expect_ok(fx, sessions_hold(fx->s));
+    add_held(fx->s, id, "one", &m);
+    assert_int_equal(sessions_tech_join(fx->s, id, "tom@localhost", &r),
+                     SESS_ERR_STORE);
+    expect_error_has(fx, "inside an open transaction");
+    assert_int_equal(sessions_contact_gone(fx->s, id, &r), SESS_ERR_STORE);
+    expect_error_has(fx, "inside an open transaction");
+    /* a refused message (not a member) is no failed write either */
+    assert_int_equal(sessions_add_message(fx->s, id, "bob@localhost", NULL, "x",
+                                          SESS_MSG_CHAT, &m),
+                     SESS_ERR_FORBIDDEN);
+    assert_true(sessions_held(fx->s));
+    add_held(fx->s, id, "two", &m);
+    expect_ok(fx, sessions_commit_held(fx->s));
+    assert_int_equal(count_messages(fx->st, id), before + 2);
+    assert_int_equal(state_of(fx, id), SESS_WAITING);
+    expect_ok(fx, sessions_tech_join(fx->s, id, "tom@localhost", &r));
+    assert_int_equal(state_of(fx, id), SESS_ACTIVE);
+}
+
+static void test_message_without_hold(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_stored m;
+    int64_t id = session_in(fx, SESS_ACTIVE);
+    int before = count_messages(fx->st, id);
+    expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL,
+                                       "alone", SESS_MSG_CHAT, &m));
+    assert_true(m.stored);
+    assert_false(m.held);
+    assert_false(sessions_held(fx->s));
+    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_int_equal(count_messages(fx->st, id), before + 1);
+}
+
+/* A file store with a second connection (b) that sees only what is
+ * committed; s works on a, in a waiting session id of carol's. */
+struct file_fx {
+    char path[40];
+    struct store *a, *b;
+    struct directory *dir;
+    struct ticket_store *ts;
+    struct sessions *s;
+    int64_t id;
+};
+
+static void file_fx_open(struct file_fx *f)
+{
+    char err[256];
+    struct ticket_draft d = {0, 0, "file test"};
+    int64_t t = 0;
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "/tmp/chatdesk-sessions-XXXXXX");
+    int fd = mkstemp(f->path);
+    assert_true(fd >= 0);
+    close(fd);
+    f->a = store_open(f->path, err, sizeof err);
+    f->b = f->a ? store_open(f->path, err, sizeof err) : NULL;
+    assert_non_null(f->b);
+    f->dir = directory_open(f->a, err, sizeof err);
+    f->ts = ticket_store_sqlite_new(f->a, err, sizeof err);
+    f->s = sessions_open(f->a, f->dir, f->ts, err, sizeof err);
+    assert_non_null(f->s);
+    assert_int_equal(ticket_create(f->ts, &d, &t), TICKET_OK);
+    assert_int_equal(
+        sessions_create_waiting(f->s, "carol@localhost", 0, t, "hi", &f->id),
+        SESS_OK);
+}
+
+static void file_fx_close(struct file_fx *f)
+{
+    char wal[64], shm[64];
+    sessions_close(f->s);
+    ticket_store_destroy(f->ts);
+    directory_close(f->dir);
+    store_close(f->b);
+    store_close(f->a);
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(shm, sizeof shm, "%s-shm", f->path);
+    unlink(wal);
+    unlink(shm);
+    unlink(f->path);
+}
+
+/* Nothing of a held batch is visible to another connection before the
+ * commit; all of it is after. */
+static void test_group_commit_visible_after_commit(void **state)
+{
+    struct file_fx f;
+    struct sess_stored m;
+    (void)state;
+    file_fx_open(&f);
+    int before = count_messages(f.b, f.id);
+    assert_int_equal(sessions_hold(f.s), SESS_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sessions_add_message(f.s, f.id, "carol@localhost",
+                                              NULL, "held", SESS_MSG_CHAT, &m),
+                         SESS_OK);
+        assert_true(m.held);
+        assert_int_equal(count_messages(f.b, f.id), before);
+    }
+    assert_int_equal(sessions_commit_held(f.s), SESS_OK);
+    assert_int_equal(count_messages(f.b, f.id), before + 3);
+    /* without a hold: visible at once */
+    assert_int_equal(sessions_add_message(f.s, f.id, "carol@localhost", NULL,
+                                          "alone", SESS_MSG_CHAT, &m),
+                     SESS_OK);
+    assert_false(m.held);
+    assert_int_equal(count_messages(f.b, f.id), before + 4);
+    file_fx_close(&f);
+}
+
 /* ---- transcript ---------------------------------------------------------- */
 
 static void test_transcript_format(void **state)
@@ -1055,6 +1287,11 @@ int main(void)
         T(test_messages),
         T(test_message_committed_before_return),
         cmocka_unit_test(test_message_visible_to_other_connection),
+        T(test_group_commit),
+        T(test_group_commit_failed_write),
+        T(test_group_commit_other_writers_refused),
+        T(test_message_without_hold),
+        cmocka_unit_test(test_group_commit_visible_after_commit),
         T(test_transcript_format),
         T(test_lists),
     };
