@@ -136,11 +136,13 @@ class Proc:
             h.stop_pid(self.proc, signal.SIGTERM, 30)
 
 
-def start_echo(server, nagle=False):
+def start_echo(server, nagle=False, stanza_id=False):
     argv = [ECHO, "--jid", ECHO_DOMAIN, "--secret", server.secret,
             "--port", str(server.component_port)]
     if nagle:
         argv.append("--nagle")
+    if stanza_id:
+        argv.append("--stanza-id")
     logpath = os.path.join(os.path.dirname(server.dir), "echo-%d.log" %
                            time.monotonic_ns())
     p = Proc(argv, logpath, "echo")
@@ -400,7 +402,9 @@ class Perf:
 
 def run_chat(root, a, kind, variant=""):
     """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
-    fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c)."""
+    fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c);
+    variant "sid": the echo component stamping its reflections the way
+    chatdesk does (id, XEP-0359 stanza-id)."""
     nosync = variant == "nosync"
     label = kind + ("-" + variant if variant else "")
     wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)
@@ -412,7 +416,7 @@ def run_chat(root, a, kind, variant=""):
         watch = [("prosody", server.proc)]
         if kind == "echo":
             service = ECHO_DOMAIN
-            procs.append(start_echo(server))
+            procs.append(start_echo(server, stanza_id=variant == "sid"))
             watch.append(("component", procs[-1].proc))
         elif kind == "muc":
             service = MUC_DOMAIN
@@ -551,6 +555,13 @@ def fill_messages(db, n_messages, per_session=50, needle_every=10000):
         cur.executemany("INSERT INTO messages (stanza_id, session_id, "
                         "from_jid, nick, body, created, kind) VALUES "
                         "(?, ?, ?, ?, ?, ?, ?)", rows)
+    # index them for search as chatdesk would have when it stored them
+    # (history_index_pending(); schema migration 5)
+    cur.execute("INSERT INTO messages_fts (rowid, body) SELECT id, body "
+                "FROM messages WHERE id > (SELECT last_indexed FROM "
+                "fts_state) ORDER BY id")
+    cur.execute("UPDATE fts_state SET last_indexed = "
+                "(SELECT COALESCE(MAX(id), 0) FROM messages)")
     con.commit()
     con.close()
     return n_sessions
@@ -729,51 +740,54 @@ def table(results):
     lines = []
     if results.get("nagle"):
         lines += nagle_table(results["nagle"])
-    ch, ec, mu, ns = (results.get("chat_" + k) or [] for k in (
-        "chatdesk", "echo", "muc", "chatdesk_nosync"))
+    ch, ec, mu, ns, es = (results.get("chat_" + k) or [] for k in (
+        "chatdesk", "echo", "muc", "chatdesk_nosync", "echo_sid"))
+    series = (ec, es, mu, ch, ns)
     if ch or ec or mu:
-        lines.append("%-28s %10s %10s %10s %9s %7s %11s" %
-                     ("", "echo limit", "mod_muc", "chatdesk", "cd/limit",
-                      "cd/muc", "cd no-fsync"))
+        lines.append("%-26s %9s %9s %9s %9s %8s %8s %8s %9s" %
+                     ("", "echo", "echo+sid", "mod_muc", "chatdesk",
+                      "cd/echo", "cd/e+sid", "cd/muc", "cd nosync"))
 
-        def row(label, ph, key, fmt="%10.1f"):
-            vals = [(phase(r, ph) or {}).get(key) for r in (ec, mu, ch, ns)]
-            cells = [fmt % v if v is not None else "%10s" % "-"
+        def line(label, cells, ratios):
+            lines.append("%-26s %s %s %s %s %8s %8s %8s %s" % (
+                (label,) + tuple(cells[:4]) + tuple(ratios) + (cells[4],)))
+
+        def row(label, ph, key, fmt="%9.1f"):
+            vals = [(phase(r, ph) or {}).get(key) for r in series]
+            cells = [fmt % v if v is not None else "%9s" % "-"
                      for v in vals]
-            lines.append("%-28s %s %s %s %9s %7s  %s" % (
-                label, cells[0], cells[1], cells[2], ratio(vals[2], vals[0]),
-                ratio(vals[2], vals[1]), cells[3]))
+            line(label, cells, (ratio(vals[3], vals[0]),
+                                ratio(vals[3], vals[1]),
+                                ratio(vals[3], vals[2])))
 
         row("saturate: messages in /s", "saturate", "sent_per_s")
         spread = []
-        for r in (ec, mu, ch, ns):
+        for r in series:
             ph = phase(r, "saturate")
             vals = [x["sent_per_s"] for x in ph["_all"]] if ph else []
-            spread.append("%10s" % ("%.0f-%.0f" % (min(vals), max(vals))
-                                    if vals else "-"))
-        lines.append("%-28s %s %s %s %9s %7s  %s" % (
-            "  (range over repeats)", spread[0], spread[1], spread[2], "", "",
-            spread[3]))
+            spread.append("%9s" % ("%.0f-%.0f" % (min(vals), max(vals))
+                                   if vals else "-"))
+        line("  (range over repeats)", spread, ("", "", ""))
         row("saturate: deliveries /s", "saturate", "delivered_per_s")
-        row("saturate: p50 ms", "saturate", "p50_ms", "%10.2f")
-        row("saturate: p99 ms", "saturate", "p99_ms", "%10.2f")
+        row("saturate: p50 ms", "saturate", "p50_ms", "%9.2f")
+        row("saturate: p99 ms", "saturate", "p99_ms", "%9.2f")
         row("rate: messages in /s", "rate", "sent_per_s")
         row("rate: deliveries /s", "rate", "delivered_per_s")
-        row("rate: p50 ms", "rate", "p50_ms", "%10.2f")
-        row("rate: p99 ms", "rate", "p99_ms", "%10.2f")
-        row("rate: max ms", "rate", "max_ms", "%10.2f")
+        row("rate: p50 ms", "rate", "p50_ms", "%9.2f")
+        row("rate: p99 ms", "rate", "p99_ms", "%9.2f")
+        row("rate: max ms", "rate", "max_ms", "%9.2f")
         for ph in ("saturate", "rate"):
             for who in ("prosody", "component"):
                 vals = [((phase(r, ph) or {}).get("cpu_pct") or {}).get(who)
-                        for r in (ec, mu, ch, ns)]
-                lines.append("%-28s %s" % ("%s: %s CPU %%" % (ph, who), " ".join(
-                    "%10.0f" % v if v is not None else "%10s" % "-"
-                    for v in vals[:3]) + " %9s %7s  %10s" % (
-                        "", "", "%.0f" % vals[3] if vals[3] is not None
-                        else "-")))
-            lines.append("%-28s %s" % ("%s: loadgen CPU %%" % ph, " ".join(
-                "%10.0f" % (phase(r, ph) or {}).get("loadgen_cpu_pct", 0)
-                for r in (ec, mu, ch))))
+                        for r in series]
+                line("%s: %s CPU %%" % (ph, who),
+                     ["%9.0f" % v if v is not None else "%9s" % "-"
+                      for v in vals], ("", "", ""))
+            vals = [(phase(r, ph) or {}).get("loadgen_cpu_pct")
+                    for r in series]
+            line("%s: loadgen CPU %%" % ph,
+                 ["%9.0f" % v if v is not None else "%9s" % "-"
+                  for v in vals], ("", "", ""))
     mem = results.get("memory")
     if mem:
         lines.append("chatdesk RSS: " + ", ".join(
@@ -822,7 +836,8 @@ def main():
                     help="a small run (~1 min): 20 sessions, 5 s phases, "
                          "one repeat, 200/1000 sessions, 100k messages")
     ap.add_argument("--only",
-                    default="nagle,echo,muc,chatdesk,nosync,memory,startup",
+                    default="nagle,echo,echosid,muc,chatdesk,nosync,memory,"
+                            "startup",
                     help="comma-separated parts to run (nosync: chatdesk "
                          "with fsync turned off, an experiment)")
     ap.add_argument("--profile", action="store_true",
@@ -857,9 +872,10 @@ def main():
         # the throughput runs, interleaved so that a noisy minute on a
         # shared machine hits every kind alike; the table shows medians
         for rep in range(a.repeat):
-            for kind, variant in (("echo", ""), ("muc", ""),
-                                  ("chatdesk", ""), ("chatdesk", "nosync")):
-                name = variant or kind
+            for name, kind, variant in (
+                    ("echo", "echo", ""), ("echosid", "echo", "sid"),
+                    ("muc", "muc", ""), ("chatdesk", "chatdesk", ""),
+                    ("nosync", "chatdesk", "nosync")):
                 if name not in parts:
                     continue
                 key = "chat_" + kind + ("_" + variant if variant else "")

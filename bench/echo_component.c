@@ -12,7 +12,9 @@
  *    occupant of room, and gets a self-presence with status 110 (nothing
  *    is checked, nothing is broadcast); unavailable presence removes it;
  *  - a groupchat message to room@domain: reflected to every occupant of
- *    the room as from room@domain/nick (no storage, no stanza-id).
+ *    the room as from room@domain/nick (no storage, no stanza-id; with
+ *    --stanza-id: stamped the way chatdesk stamps its reflections, so that
+ *    the server gets byte for byte the same kind of stanza).
  *
  * It connects like component/conn.c (the same stream-management-state
  * workaround for libstrophe's component mode), with TCP_NODELAY unless
@@ -20,6 +22,7 @@
  * to stderr.
  *
  * Usage: echo_component --jid DOMAIN --secret S --port P [--host H] [--nagle]
+ *        [--stanza-id]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -53,6 +56,8 @@ struct echo {
     xmpp_conn_t *conn;
     const char *jid;
     int nagle;
+    int stanza_id; /* --stanza-id: stamp reflections like chatdesk does */
+    unsigned long seq;
     int online;
     int failed;
     struct echo_room *buckets[ECHO_BUCKETS];
@@ -256,6 +261,28 @@ static int echo__presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* --stanza-id: the reflection chatdesk sends (xep/xep0045_muc.c,
+ * muc__reflect): without the stream's namespace and libstrophe's "lang"
+ * attribute, with an id when the sender gave none and a XEP-0359
+ * <stanza-id/> of 16 hex digits. */
+static void echo__stamp(struct echo *e, xmpp_stanza_t *copy,
+                        const char *room_jid)
+{
+    char id[32];
+    xmpp_stanza_del_attribute(copy, "xmlns");
+    xmpp_stanza_del_attribute(copy, "lang");
+    snprintf(id, sizeof id, "%016lx", 0x5eed000000000000UL + ++e->seq);
+    if (!xmpp_stanza_get_id(copy))
+        xmpp_stanza_set_id(copy, id);
+    xmpp_stanza_t *sid = xmpp_stanza_new(e->ctx);
+    xmpp_stanza_set_name(sid, "stanza-id");
+    xmpp_stanza_set_ns(sid, "urn:xmpp:sid:0");
+    xmpp_stanza_set_attribute(sid, "by", room_jid);
+    xmpp_stanza_set_attribute(sid, "id", id);
+    xmpp_stanza_add_child(copy, sid);
+    xmpp_stanza_release(sid);
+}
+
 static void echo__reflect(struct echo *e, xmpp_stanza_t *st,
                           const char *room_name, const char *room_jid,
                           const char *from)
@@ -272,6 +299,8 @@ static void echo__reflect(struct echo *e, xmpp_stanza_t *st,
     if (!copy)
         return;
     xmpp_stanza_set_from(copy, occ_jid);
+    if (e->stanza_id)
+        echo__stamp(e, copy, room_jid);
     for (size_t k = 0; k < r->n_occ; k++) {
         xmpp_stanza_set_to(copy, r->occ[k].full);
         echo__send(e, copy);
@@ -387,10 +416,12 @@ static int echo__sm_workaround(struct echo *e)
 static void echo__usage(FILE *out)
 {
     fputs("usage: echo_component --jid DOMAIN --secret SECRET --port PORT "
-          "[--host HOST] [--nagle]\n"
+          "[--host HOST] [--nagle] [--stanza-id]\n"
           "A no-op XEP-0114 component for scripts/bench: answers iqs, "
           "echoes messages,\nreflects groupchat to joined full JIDs. "
-          "--nagle leaves TCP_NODELAY off.\n",
+          "--nagle leaves TCP_NODELAY off. --stanza-id reflects groupchat "
+          "the way chatdesk\ndoes (id, XEP-0359 stanza-id) instead of "
+          "as received.\n",
           out);
 }
 
@@ -405,6 +436,8 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--nagle")) {
             e.nagle = 1;
+        } else if (!strcmp(a, "--stanza-id")) {
+            e.stanza_id = 1;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             echo__usage(stdout);
             return 0;
