@@ -404,7 +404,7 @@ def run_chat(root, a, kind, variant=""):
     """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
     fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c);
     variant "sid": the echo component stamping its reflections the way
-    chatdesk does (id, XEP-0359 stanza-id)."""
+    chatdesk does (XEP-0359 stanza-id)."""
     nosync = variant == "nosync"
     label = kind + ("-" + variant if variant else "")
     wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)

@@ -263,8 +263,7 @@ static int echo__presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 /* --stanza-id: the reflection chatdesk sends (xep/xep0045_muc.c,
  * muc__reflect): without the stream's namespace and libstrophe's "lang"
- * attribute, with an id when the sender gave none and a XEP-0359
- * <stanza-id/> of 16 hex digits. */
+ * attribute, with a XEP-0359 <stanza-id/> of 16 hex digits. */
 static void echo__stamp(struct echo *e, xmpp_stanza_t *copy,
                         const char *room_jid)
 {
@@ -272,8 +271,6 @@ static void echo__stamp(struct echo *e, xmpp_stanza_t *copy,
     xmpp_stanza_del_attribute(copy, "xmlns");
     xmpp_stanza_del_attribute(copy, "lang");
     snprintf(id, sizeof id, "%016lx", 0x5eed000000000000UL + ++e->seq);
-    if (!xmpp_stanza_get_id(copy))
-        xmpp_stanza_set_id(copy, id);
     xmpp_stanza_t *sid = xmpp_stanza_new(e->ctx);
     xmpp_stanza_set_name(sid, "stanza-id");
     xmpp_stanza_set_ns(sid, "urn:xmpp:sid:0");
@@ -420,7 +417,7 @@ static void echo__usage(FILE *out)
           "A no-op XEP-0114 component for scripts/bench: answers iqs, "
           "echoes messages,\nreflects groupchat to joined full JIDs. "
           "--nagle leaves TCP_NODELAY off. --stanza-id reflects groupchat "
-          "the way chatdesk\ndoes (id, XEP-0359 stanza-id) instead of "
+          "the way chatdesk\ndoes (XEP-0359 stanza-id) instead of "
           "as received.\n",
           out);
 }

@@ -1422,8 +1422,6 @@ static void muc__reflect(struct muc *m, const char *room, const char *nick,
      * a client can read). */
     xmpp_stanza_del_attribute(copy, "xmlns");
     xmpp_stanza_del_attribute(copy, "lang");
-    if (stored && !xmpp_stanza_get_id(copy))
-        xmpp_stanza_set_id(copy, stored->id);
     if (stored)
         stanza_id_add(copy, room_jid, stored->id);
     muc__deliver(m, room, copy, stored && stored->held ? st : NULL);

@@ -647,6 +647,19 @@ static void test_echo_with_stanza_id(void **state)
     assert_int_equal(count_to(TECH), 1);
     assert_string_equal(fake.last_body, "My printer is on fire");
     assert_string_equal(fake.last_nick, "Alice");
+    /* what the server parses once per occupant stays lean: no id when the
+     * client sent none, no stream namespace, no libstrophe "lang" */
+    assert_int_equal(
+        feed("<message xmlns='jabber:component:accept' from='" ALICE
+             "' to='" ROOM "' type='groupchat' xml:lang='en'>"
+             "<body>Still burning</body></message>"),
+        3);
+    for (int i = 0; i < 3; i++) {
+        assert_null(xmpp_stanza_get_id(sent[i]));
+        assert_null(xmpp_stanza_get_attribute(sent[i], "xmlns"));
+        assert_null(xmpp_stanza_get_attribute(sent[i], "lang"));
+        assert_int_equal(count_sids(i, ROOM), 1);
+    }
 }
 
 static void test_store_before_broadcast(void **state)
