@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "store.h"
 #include "tickets.h"
+#include "testdb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -949,16 +950,6 @@ static void v4_database(char *path)
     sqlite3_close(db);
 }
 
-static void unlink_database(const char *path)
-{
-    char side[300];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
 /* The database of v4_database() opened by this chatdesk (migration 5): the
  * messages migration 4 indexed are not indexed again, later ones are. */
 static void test_fts_migration_5_keeps_old_index(void **state)
@@ -996,7 +987,7 @@ static void test_fts_migration_5_keeps_old_index(void **state)
     struct hist_filter f = {.text = "kerberos"};
     assert_string_equal(ids(&f), "1");
     teardown(NULL);
-    unlink_database(path);
+    testdb_unlink(path);
 }
 
 int main(void)

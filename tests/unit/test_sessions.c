@@ -15,6 +15,7 @@
 #include "settings.h"
 #include "store.h"
 #include "tickets.h"
+#include "testdb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -890,7 +891,7 @@ static void test_message_visible_to_other_connection(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    char err[256], wal[64], shm[64];
+    char err[256];
     struct store *a = store_open(path, err, sizeof err);
     struct store *b = a ? store_open(path, err, sizeof err) : NULL;
     assert_non_null(b);
@@ -923,11 +924,7 @@ static void test_message_visible_to_other_connection(void **state)
     directory_close(dir);
     store_close(b);
     store_close(a);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    snprintf(shm, sizeof shm, "%s-shm", path);
-    unlink(wal);
-    unlink(shm);
-    unlink(path);
+    testdb_unlink(path);
 }
 
 /* ---- group commit -------------------------------------------------------- */
@@ -1120,17 +1117,12 @@ static void file_fx_open(struct file_fx *f)
 
 static void file_fx_close(struct file_fx *f)
 {
-    char wal[64], shm[64];
     sessions_close(f->s);
     ticket_store_destroy(f->ts);
     directory_close(f->dir);
     store_close(f->b);
     store_close(f->a);
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    snprintf(shm, sizeof shm, "%s-shm", f->path);
-    unlink(wal);
-    unlink(shm);
-    unlink(f->path);
+    testdb_unlink(f->path);
 }
 
 /* Nothing of a held batch is visible to another connection before the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "testdb.h"
 
 static int version_of(sqlite3 *db)
 {
@@ -103,12 +104,7 @@ static void test_file_is_wal_and_reopens(void **state)
     assert_int_equal(store_schema_version(st),
                      (int)chatdesk_migrations_count);
     store_close(st);
-    char side[300];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    testdb_unlink(path);
 }
 
 static void test_unopenable_path(void **state)
