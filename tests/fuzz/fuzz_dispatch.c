@@ -20,7 +20,11 @@
  *             reaping, office hours); 7: toggle PRAGMA query_only on the
  *             store, so every write fails until toggled back (the store
  *             failure paths: rollbacks, internal-server-error answers).
- *   bit 6     call modules_tick() after the stanza.
+ *   bit 6     call modules_tick() after the stanza (it also ends a group
+ *             commit: groupchat messages stay held, their reflections
+ *             queued, until a tick, a stanza of another kind or the end
+ *             flushes them -- so batches of several messages, and a store
+ *             turned read-only under a held batch, are reachable).
  *   bit 7     call modules_online() before the stanza (a reconnect).
  *
  * An ad-hoc <command sessionid='$'/> is given the last sessionid the
