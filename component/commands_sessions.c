@@ -58,20 +58,15 @@ static void sess_cmd__sess_fail(struct app *app, struct adhoc_reply *reply,
                        text);
 }
 
-/* A history handle for this request, or NULL after answering. */
+/* The app's history handle (modules.c), or NULL after answering. */
 static struct history *sess_cmd__open(struct adhoc_request *req,
                                       struct adhoc_reply *reply)
 {
-    char err[256], text[SESS_CMD__TEXT];
-    struct history *h =
-        history_open(req->app->store, req->app->domain, err, sizeof err);
-    if (!h) {
-        snprintf(text, sizeof text,
-                 "Could not read the sessions (%s); try "
-                 "again later",
-                 err);
-        adhoc_reply_error(reply, "wait", "internal-server-error", text);
-    }
+    struct history *h = req->app->history;
+    if (!h)
+        adhoc_reply_error(reply, "wait", "internal-server-error",
+                          "Could not read the sessions (the history is not "
+                          "open); try again later");
     return h;
 }
 
@@ -302,7 +297,6 @@ static void sess_cmd__list_step(struct adhoc_request *req,
     struct history *h = view >= 0 ? sess_cmd__open(req, reply) : NULL;
     if (h)
         sess_cmd__list(req, reply, h, view);
-    history_close(h);
 }
 
 /* ---- history: filters ---------------------------------------------------- */
@@ -553,10 +547,8 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
     int rc = history_search(h, &s->f, &rows);
     if (rc != HIST_OK) {
         sess_cmd__fail(reply, rc, history_error(h));
-        history_close(h);
         return;
     }
-    history_close(h);
     bool more = rows.n > COMMANDS_SESSIONS_PAGE;
     size_t shown = more ? COMMANDS_SESSIONS_PAGE : rows.n;
     struct form *res =
@@ -727,7 +719,6 @@ static void sess_cmd__view_step(struct adhoc_request *req,
     struct history *h = sess_cmd__open(req, reply);
     if (h)
         sess_cmd__view_session(req, reply, h, id);
-    history_close(h);
 }
 
 /* ---- closing-note -----------------------------------------------------------

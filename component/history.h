@@ -37,10 +37,10 @@
  * On anything but HIST_OK history_error() holds a sentence for a person,
  * borrowed until the next call.
  *
- * Statements are prepared on first use and kept until history_close(); a
- * handle may live as long as the store, or be opened per request (the
- * commands and the MAM handler do that: the module table has no hook to
- * free a long-lived one before the store closes).
+ * Statements are prepared on first use and kept until history_close(). The
+ * component keeps one handle for as long as the store is open
+ * (app->history, opened and closed in modules.c): the commands, the MAM
+ * handler, the group commit and the tick share it.
  *
  * Ownership: struct history borrows the store and the domain (they must
  * outlive it). Rows and pages own their strings; free them with
@@ -135,8 +135,9 @@ int history_search(struct history *h, const struct hist_filter *f,
  * the savepoint; the caller's transaction stays open and usable) and it
  * returns HIST_ERR_STORE with history_error() set.
  *
- * Meant for the once-a-second tick, e.g. history_index_pending(h, 5000,
- * &n): a burst is spread over ticks in bounded transactions. */
+ * Called inside each group commit of chat messages (chat.c, up to 2000
+ * rows, in the held transaction) and by the once-a-second tick (modules.c,
+ * up to 1000 rows, for what was stored outside a batch). */
 int history_index_pending(struct history *h, size_t max_rows, size_t *indexed);
 
 /* One session (any state) with its company name. */

@@ -107,20 +107,20 @@ static int mam__known_jid(struct app *app, xmpp_stanza_t *iq)
     return -1;
 }
 
-/* Check `to` and the requester; open the history. 0, or -1 after
- * answering (t->h is then NULL). */
+/* Check `to` and the requester; take the app's history handle
+ * (modules.c). 0, or -1 after answering. */
 static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
 {
-    char err[256];
     const char *from = xmpp_stanza_get_from(iq);
     memset(t, 0, sizeof *t);
     if (mam__room(app, iq, t->room, sizeof t->room) != 0 ||
         mam__known_jid(app, iq) != 0)
         return -1;
     snprintf(t->room_jid, sizeof t->room_jid, "%s@%s", t->room, app->jid);
-    t->h = history_open(app->store, app->domain, err, sizeof err);
+    t->h = app->history;
     if (!t->h) {
-        send_error(app, iq, "wait", "internal-server-error", err);
+        send_error(app, iq, "wait", "internal-server-error",
+                   "The archive is not open; try again later.");
         return -1;
     }
     int rc =
@@ -128,8 +128,6 @@ static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
     if (rc == HIST_OK)
         return 0;
     mam__fail(app, iq, rc, history_error(t->h));
-    history_close(t->h);
-    t->h = NULL;
     return -1;
 }
 
@@ -381,7 +379,6 @@ static void mam__query(struct app *app, xmpp_stanza_t *iq,
             hist_page_free(&page);
         }
     }
-    history_close(t.h);
 }
 
 /* ---- the query form and the metadata ----------------------------------------
@@ -394,7 +391,6 @@ static void mam__get_form(struct app *app, xmpp_stanza_t *iq,
     (void)payload, (void)ud;
     if (mam__open(app, iq, &t) != 0)
         return;
-    history_close(t.h);
     struct form *f = form_new(FORM_FORM, NS_MAM2);
     xmpp_stanza_t *x = NULL;
     if (f) {
@@ -444,10 +440,8 @@ static void mam__metadata(struct app *app, xmpp_stanza_t *iq,
         hist_page_free(&first);
     if (rc != HIST_OK) {
         mam__fail(app, iq, rc, history_error(t.h));
-        history_close(t.h);
         return;
     }
-    history_close(t.h);
     xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
     xmpp_stanza_t *meta = stanza_add_child_ns(res, "metadata", NS_MAM2);
     mam__bound(meta, "start", &first);

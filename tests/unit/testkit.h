@@ -117,6 +117,7 @@ static inline int testkit_contains(int i, const char *needle)
  */
 #include "config.h"
 #include "domain.h"
+#include "history.h"
 #include "modules.h"
 #include "store.h"
 #include "xep0030_disco.h"
@@ -137,6 +138,8 @@ static inline void testkit_setup_domain(void)
     assert_non_null(tk.app.store);
     tk.app.domain = domain_open(tk.app.store, &testkit_cfg, err, sizeof err);
     assert_non_null(tk.app.domain);
+    tk.app.history = history_open(tk.app.store, tk.app.domain, err, sizeof err);
+    assert_non_null(tk.app.history);
     assert_int_equal(xep0030_register(&tk.app), 0);
     assert_int_equal(xep0050_register(&tk.app), 0);
     assert_int_equal(adhoc_set_role_fn(&tk.app, modules_adhoc_roles, NULL), 0);
@@ -146,6 +149,7 @@ static inline void testkit_teardown_domain(void)
 {
     testkit_clear();
     xep0050_free(&tk.app);
+    history_close(tk.app.history);
     domain_close(tk.app.domain);
     store_close(tk.app.store);
     testkit_teardown();
