@@ -65,9 +65,6 @@ struct muc {
     size_t n_buckets;           /* a power of two, >= n_rooms */
     struct muc__queued *queue;  /* in arrival order */
     size_t n_queue, cap_queue;
-    int holding;       /* the policy holds stored messages for its commit */
-    int commit_failed; /* the last policy->commit failed ... */
-    struct muc_err commit_err; /* ... with this */
 };
 
 /* A stanza addressed to a room or an occupant, taken apart. */
@@ -1334,21 +1331,65 @@ static void muc__held_failed(struct muc *m, xmpp_stanza_t *orig,
                 "The message could not be saved; send it again.", 0);
 }
 
+/* 1 when the queue holds a stored message waiting for the commit. */
+static int muc__queue_holds(const struct muc *m)
+{
+    for (size_t i = 0; i < m->n_queue; i++)
+        if (m->queue[i].orig)
+            return 1;
+    return 0;
+}
+
+/* muc_flush(): commit, then send the queue or refuse its held messages.
+ * held: a held message outside the queue also waits for this commit.
+ * Returns the commit's result (0 or -1, with *err) and the number of
+ * queued messages made durable in *durable. */
+static int muc__flush(struct muc *m, int held, struct muc_err *err,
+                      size_t *durable)
+{
+    struct muc__queued *q = m->queue;
+    size_t n = m->n_queue;
+    int rc = 0;
+
+    memset(err, 0, sizeof *err);
+    *durable = 0;
+    /* always asked: it closes a transaction store() opened for a message
+     * that was then refused */
+    if (m->policy.commit)
+        rc = m->policy.commit(m->app, err, m->ud);
+    else if (held || muc__queue_holds(m)) /* nothing to make it durable */
+        rc = -1;
+    m->queue = NULL; /* sending may not re-enter, but stay safe */
+    m->n_queue = m->cap_queue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i].orig && rc != 0)
+            muc__held_failed(m, q[i].orig, err);
+        else
+            muc__msg_to_room(m, q[i].room, q[i].out);
+        *durable += q[i].orig && rc == 0;
+        xmpp_stanza_release(q[i].out);
+        if (q[i].orig)
+            xmpp_stanza_release(q[i].orig);
+        free(q[i].room);
+    }
+    free(q);
+    return rc;
+}
+
 /* Send out to the room now, or queue it behind what waits for the commit.
  * orig: out reflects a held message (orig is what its sender sent). */
 static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
                          xmpp_stanza_t *orig)
 {
+    struct muc_err err;
+    size_t durable;
+
     if (orig || m->n_queue) {
-        if (muc__enqueue(m, room, out, orig) == 0) {
-            m->holding |= orig != NULL;
+        if (muc__enqueue(m, room, out, orig) == 0)
             return;
-        }
-        if (orig) /* no memory to wait: make it durable before it is seen */
-            m->holding = 1;
-        muc_flush(m);
-        if (orig && m->commit_failed) {
-            muc__held_failed(m, orig, &m->commit_err);
+        /* no memory to wait: make it durable before it is seen */
+        if (muc__flush(m, orig != NULL, &err, &durable) != 0 && orig) {
+            muc__held_failed(m, orig, &err);
             return;
         }
     }
@@ -1358,40 +1399,11 @@ static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
 size_t muc_flush(struct muc *muc)
 {
     struct muc_err err;
-    struct muc__queued *q;
-    size_t n, durable = 0;
-    int rc = 0;
+    size_t durable;
 
     if (!muc || (!muc->n_queue && !muc->policy.commit))
         return 0;
-    memset(&err, 0, sizeof err);
-    /* always asked: it closes a transaction store() opened for a message
-     * that was then refused */
-    if (muc->policy.commit)
-        rc = muc->policy.commit(muc->app, &err, muc->ud);
-    else if (muc->holding)
-        rc = -1;
-    muc->commit_failed = rc != 0;
-    muc->commit_err = err;
-    if (!muc->n_queue)
-        return 0;
-    q = muc->queue;
-    n = muc->n_queue;
-    muc->queue = NULL; /* sending may not re-enter, but stay safe */
-    muc->n_queue = muc->cap_queue = 0;
-    muc->holding = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (q[i].orig && rc != 0)
-            muc__held_failed(muc, q[i].orig, &err);
-        else
-            muc__msg_to_room(muc, q[i].room, q[i].out);
-        durable += q[i].orig && rc == 0;
-        xmpp_stanza_release(q[i].out);
-        if (q[i].orig)
-            xmpp_stanza_release(q[i].orig);
-        free(q[i].room);
-    }
-    free(q);
+    muc__flush(muc, 0, &err, &durable);
     return durable;
 }
 
