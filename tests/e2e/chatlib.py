@@ -136,21 +136,28 @@ class Mark:
         return self.client.presences[self.p:]
 
 
-async def wait_message(client, pred, since=None, timeout=5, what="message"):
-    """The first message after mark since (a Mark, or the start) for which
-    pred(msg) is true."""
-    start = since.m if since else 0
+async def _wait_first(client, items, start, pred, timeout, what):
+    """The first of items()[start:] (what the client received so far) for
+    which pred is true, waiting up to timeout seconds."""
     found = []
 
     def look():
-        for m in client.messages[start:]:
-            if pred(m):
-                found.append(m)
+        for x in items()[start:]:
+            if pred(x):
+                found.append(x)
                 return True
         return False
     await h.async_wait_until(look, timeout, "%s for %s" % (what,
                                                            client.boundjid))
     return found[0]
+
+
+async def wait_message(client, pred, since=None, timeout=5, what="message"):
+    """The first message after mark since (a Mark, or the start) for which
+    pred(msg) is true."""
+    return await _wait_first(client, lambda: client.messages,
+                             since.m if since else 0,
+                             pred, timeout, what)
 
 
 async def no_message(client, pred, since=None, wait=0.5, what="message"):
@@ -164,18 +171,8 @@ async def no_message(client, pred, since=None, wait=0.5, what="message"):
 
 async def wait_presence_stanza(client, pred, since=None, timeout=5,
                                what="presence"):
-    start = since.p if since else 0
-    found = []
-
-    def look():
-        for p in client.presences[start:]:
-            if pred(p):
-                found.append(p)
-                return True
-        return False
-    await h.async_wait_until(look, timeout, "%s for %s" % (what,
-                                                           client.boundjid))
-    return found[0]
+    return await _wait_first(client, lambda: client.presences,
+                             since.p if since else 0, pred, timeout, what)
 
 
 def invitation(msg):

@@ -127,6 +127,27 @@ def stop_pid(proc, sig=signal.SIGTERM, timeout=10):
     return proc.returncode
 
 
+def render_config(name, server, portal_dir):
+    """config/<name> with its @@PLACEHOLDERS@@ filled from server (a
+    Prosody or an Ejabberd), written to server.config."""
+    with open(os.path.join(SOURCE_DIR, "config", name)) as f:
+        text = f.read()
+    values = {
+        "DIR": server.dir, "LOG_LEVEL": "info",
+        "C2S_PORT": server.c2s_port,
+        "COMPONENT_PORT": server.component_port,
+        "HTTP_PORT": server.http_port,
+        "PORTAL_DIR": portal_dir,
+        "DOMAIN": DOMAIN, "COMPONENT": server.component,
+        "SECRET": server.secret,
+    }
+    for k, v in values.items():
+        text = text.replace("@@%s@@" % k, str(v))
+    check("@@" not in text, "every placeholder in %s filled" % name)
+    with open(server.config, "w") as f:
+        f.write(text)
+
+
 class Prosody:
     """A Prosody of our own, from config/prosody.cfg.lua."""
 
@@ -147,22 +168,8 @@ class Prosody:
         self.render()
 
     def render(self):
-        with open(os.path.join(SOURCE_DIR, "config", "prosody.cfg.lua")) as f:
-            text = f.read()
-        values = {
-            "DIR": self.dir, "LOG_LEVEL": "info",
-            "C2S_PORT": self.c2s_port,
-            "COMPONENT_PORT": self.component_port,
-            "HTTP_PORT": self.http_port,
-            "PORTAL_DIR": os.path.join(SOURCE_DIR, "portal"),
-            "DOMAIN": DOMAIN, "COMPONENT": self.component,
-            "SECRET": self.secret,
-        }
-        for k, v in values.items():
-            text = text.replace("@@%s@@" % k, str(v))
-        check("@@" not in text, "every placeholder in prosody.cfg.lua filled")
-        with open(self.config, "w") as f:
-            f.write(text)
+        render_config("prosody.cfg.lua", self,
+                      os.path.join(SOURCE_DIR, "portal"))
 
     def register(self, user, password=PASSWORD):
         subprocess.run(["prosodyctl", "--config", self.config, "register",
@@ -277,22 +284,7 @@ class Ejabberd:
         self.render()
 
     def render(self):
-        with open(os.path.join(SOURCE_DIR, "config", "ejabberd.yml")) as f:
-            text = f.read()
-        values = {
-            "DIR": self.dir, "LOG_LEVEL": "info",
-            "C2S_PORT": self.c2s_port,
-            "COMPONENT_PORT": self.component_port,
-            "HTTP_PORT": self.http_port,
-            "PORTAL_DIR": self._portal_dir(),
-            "DOMAIN": DOMAIN, "COMPONENT": self.component,
-            "SECRET": self.secret,
-        }
-        for k, v in values.items():
-            text = text.replace("@@%s@@" % k, str(v))
-        check("@@" not in text, "every placeholder in ejabberd.yml filled")
-        with open(self.config, "w") as f:
-            f.write(text)
+        render_config("ejabberd.yml", self, self._portal_dir())
         # ejabberdctl sources this. ERL_DIST_PORT: the node listens there
         # and no epmd is started. The -kernel option is what
         # INET_DIST_INTERFACE=127.0.0.1 turns into, without the extra
