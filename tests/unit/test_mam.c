@@ -106,12 +106,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    testkit_clear();
     chat_free(&tk.app);
-    xep0050_free(&tk.app);
-    domain_close(tk.app.domain);
-    store_close(st);
-    testkit_teardown();
+    testkit_teardown_domain();
     clock_reset();
     return 0;
 }
