@@ -4,15 +4,15 @@
  * refused the component secret, or another instance holds the database),
  * 2 bad command line or configuration.
  */
-#include "app.h"
-#include "config.h"
-#include "conn.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "lock.h"
-#include "log.h"
+#include "runtime/app.h"
+#include "runtime/config.h"
+#include "runtime/conn.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/lock.h"
+#include "runtime/log.h"
 #include "modules.h"
-#include "store.h"
+#include "runtime/store.h"
 
 #include <signal.h>
 #include <stdio.h>

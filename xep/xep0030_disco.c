@@ -1,10 +1,10 @@
 /* xep0030_disco.c - see xep0030_disco.h */
 #include "xep0030_disco.h"
 
-#include "app.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* xep0045_muc.c - XEP-0045 room engine. See xep0045_muc.h. */
 #include "xep0045_muc.h"
 
-#include "app.h"
-#include "clock.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 #include "xep0004_forms.h"
 #include "xep0030_disco.h"
 #include "xep0199_ping.h"

@@ -1,11 +1,11 @@
 /* xep0050_adhoc.c - XEP-0050 ad-hoc commands. See xep0050_adhoc.h. */
 #include "xep0050_adhoc.h"
 
-#include "app.h"
-#include "clock.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 #include "xep0004_forms.h"
 
 #include <stdarg.h>

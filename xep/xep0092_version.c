@@ -1,10 +1,10 @@
 /* xep0092_version.c - see xep0092_version.h */
 #include "xep0092_version.h"
 
-#include "app.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 
 static void xep0092__get(struct app *app, xmpp_stanza_t *iq,
                          xmpp_stanza_t *payload, void *ud)

@@ -1,10 +1,10 @@
 /* xep0199_ping.c - see xep0199_ping.h */
 #include "xep0199_ping.h"
 
-#include "app.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 
 static void xep0199__ping(struct app *app, xmpp_stanza_t *iq,
                           xmpp_stanza_t *payload, void *ud)

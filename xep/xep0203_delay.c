@@ -1,7 +1,7 @@
 /* xep0203_delay.c - see xep0203_delay.h */
 #include "xep0203_delay.h"
 
-#include "stanza.h"
+#include "runtime/stanza.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* xep0249_invite.c - see xep0249_invite.h */
 #include "xep0249_invite.h"
 
-#include "app.h"
-#include "disco.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/stanza.h"
 
 #include <stdio.h>
 

@@ -1,12 +1,12 @@
 /* xep0313_mam.c - see xep0313_mam.h */
 #include "xep0313_mam.h"
 
-#include "app.h"
-#include "directory.h"
-#include "dispatch.h"
-#include "domain.h"
-#include "history.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "domain/directory.h"
+#include "runtime/dispatch.h"
+#include "domain/domain.h"
+#include "domain/history.h"
+#include "runtime/stanza.h"
 #include "xep0004_forms.h"
 #include "xep0045_muc.h"
 #include "xep0203_delay.h"

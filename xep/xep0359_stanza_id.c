@@ -1,7 +1,7 @@
 /* xep0359_stanza_id.c - see xep0359_stanza_id.h */
 #include "xep0359_stanza_id.h"
 
-#include "stanza.h"
+#include "runtime/stanza.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,12 +16,12 @@
  * the rows returned, the median and the slowest run in milliseconds, as a
  * Markdown table for docs/tech-tools.md.
  */
-#include "config.h"
-#include "directory.h"
-#include "domain.h"
-#include "history.h"
-#include "sessions.h"
-#include "store.h"
+#include "runtime/config.h"
+#include "domain/directory.h"
+#include "domain/domain.h"
+#include "domain/history.h"
+#include "domain/sessions.h"
+#include "runtime/store.h"
 
 #include <inttypes.h>
 #include <stdbool.h>

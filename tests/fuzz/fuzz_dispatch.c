@@ -48,17 +48,17 @@
  * The seed corpus (corpus/) is written by make_corpus.py, which documents
  * the same format.
  */
-#include "app.h"
-#include "clock.h"
-#include "config.h"
-#include "directory.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "domain.h"
-#include "log.h"
+#include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/config.h"
+#include "domain/directory.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "domain/domain.h"
+#include "runtime/log.h"
 #include "modules.h"
-#include "store.h"
-#include "tickets.h"
+#include "runtime/store.h"
+#include "domain/tickets.h"
 
 #include <stdint.h>
 #include <stdio.h>

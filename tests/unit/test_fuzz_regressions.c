@@ -5,13 +5,13 @@
  * these crashed, leaked or hit undefined behaviour before its fix. */
 #include "testkit.h"
 
-#include "clock.h"
-#include "config.h"
-#include "directory.h"
-#include "domain.h"
+#include "runtime/clock.h"
+#include "runtime/config.h"
+#include "domain/directory.h"
+#include "domain/domain.h"
 #include "modules.h"
-#include "sessions.h"
-#include "store.h"
+#include "domain/sessions.h"
+#include "runtime/store.h"
 #include "xep0050_adhoc.h"
 
 #define ALICE "alice@localhost/portal"

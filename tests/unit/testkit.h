@@ -22,10 +22,10 @@
 #include <string.h>
 #include <strophe.h>
 
-#include "app.h"
-#include "disco.h"
-#include "dispatch.h"
-#include "stanza.h"
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "runtime/stanza.h"
 
 #define TESTKIT_MAX_SENT 64
 
@@ -115,11 +115,11 @@ static inline int testkit_contains(int i, const char *needle)
  *   testkit_command(TECH, "node", NULL, NULL, NULL);
  *   testkit_teardown_domain();
  */
-#include "config.h"
-#include "domain.h"
-#include "history.h"
+#include "runtime/config.h"
+#include "domain/domain.h"
+#include "domain/history.h"
 #include "modules.h"
-#include "store.h"
+#include "runtime/store.h"
 #include "xep0030_disco.h"
 #include "xep0050_adhoc.h"
 

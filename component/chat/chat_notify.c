@@ -1,0 +1,166 @@
+/* chat_notify.c - who hears about what: chat requests to Online techs
+ * (XEP-0249 with a body), the queue room, take-overs, abandonments. */
+#include "runtime/app.h"
+#include "chat/chat_internal.h"
+#include "domain/domain.h"
+#include "domain/presence.h"
+#include "runtime/stanza.h"
+#include "xep0249_invite.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "Alice Example (Acme Corp)" for a session's contact. */
+static void chat__who(struct app *app, const struct sess_info *s, char *buf,
+                      size_t len)
+{
+    char name[256];
+    struct company co;
+    chat_display_name(app, s->contact_jid, name, sizeof name);
+    if (s->company_id &&
+        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK)
+        snprintf(buf, len, "%s (%s)", name, co.name);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
+static void chat__invite_tech(struct app *app, const struct sess_info *s,
+                              const char *tech)
+{
+    char who[600], room[CHAT_JID_MAX], reason[1200], body[2000];
+    chat__who(app, s, who, sizeof who);
+    chat_room_jid(app, s->id, room, sizeof room);
+    snprintf(reason, sizeof reason, "Chat request from %s: %s", who,
+             s->description ? s->description : "");
+    snprintf(body, sizeof body, "%s\nJoin %s to take it.", reason, room);
+    xep0249_send_invite(app, tech, room, reason, body);
+}
+
+struct chat__invite_all {
+    struct app *app;
+    const struct sess_info *s;
+};
+
+static int chat__invite_one(const char *tech, void *ud)
+{
+    struct chat__invite_all *a = ud;
+    chat__invite_tech(a->app, a->s, tech);
+    return 0;
+}
+
+void chat_notify_request(struct app *app, int64_t session_id)
+{
+    struct sess_info s;
+    if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
+        return;
+    struct chat__invite_all a = {app, &s};
+    presence_each_online_tech(app->domain->presence, chat__invite_one, &a);
+    char who[600], room[CHAT_JID_MAX], line[2000];
+    chat__who(app, &s, who, sizeof who);
+    snprintf(line, sizeof line, "New chat request in %s from %s: %s",
+             chat_room_jid(app, s.id, room, sizeof room), who,
+             s.description ? s.description : "");
+    chat_queue_post(app, line);
+    sess_info_clear(&s);
+}
+
+void chat_notify_tech_online(struct app *app, const char *tech)
+{
+    struct sess_list l;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+        SESS_OK)
+        return;
+    for (size_t i = 0; i < l.n; i++)
+        chat__invite_tech(app, &l.items[i], tech);
+    sess_list_free(&l);
+}
+
+struct chat__taken {
+    struct app *app;
+    const char *taker;
+    const char *text;
+};
+
+static int chat__tell_taken(const char *tech, void *ud)
+{
+    struct chat__taken *t = ud;
+    if (strcmp(tech, t->taker) != 0) {
+        xmpp_stanza_t *msg = xmpp_message_new(t->app->ctx, "chat", tech, NULL);
+        stanza_add_text_child(msg, "body", NULL, t->text);
+        app_send(t->app, msg);
+        xmpp_stanza_release(msg);
+    }
+    return 0;
+}
+
+void chat_notify_taken(struct app *app, int64_t session_id, const char *tech)
+{
+    struct sess_info s;
+    if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
+        return;
+    char name[256], who[600], room[CHAT_JID_MAX], line[1600];
+    chat_display_name(app, tech, name, sizeof name);
+    chat__who(app, &s, who, sizeof who);
+    snprintf(line, sizeof line, "%s took the chat with %s (%s).", name, who,
+             chat_room_jid(app, s.id, room, sizeof room));
+    chat_queue_post(app, line);
+    struct chat__taken t = {app, tech, line};
+    presence_each_online_tech(app->domain->presence, chat__tell_taken, &t);
+    sess_info_clear(&s);
+}
+
+void chat_notify_contact_offline(struct app *app, const char *contact)
+{
+    struct sess_list l;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact, 0,
+                      &l) != SESS_OK)
+        return;
+    for (size_t i = 0; i < l.n; i++) {
+        struct sess_result r;
+        if (l.items[i].state == SESS_WAITING &&
+            sessions_contact_gone(app->domain->sessions, l.items[i].id, &r) ==
+                SESS_OK)
+            chat_after_transition(app, &r);
+    }
+    sess_list_free(&l);
+}
+
+/* The queue line for a transition, or NULL when the queue need not know. */
+static const char *chat__queue_line(struct app *app,
+                                    const struct sess_result *r,
+                                    const struct sess_info *s, char *buf,
+                                    size_t len)
+{
+    char who[600], room[CHAT_JID_MAX];
+    if (r->before == r->after)
+        return NULL;
+    chat__who(app, s, who, sizeof who);
+    chat_room_jid(app, s->id, room, sizeof room);
+    if (r->after == SESS_ABANDONED)
+        snprintf(buf, len, "%s abandoned the chat request in %s.", who, room);
+    else if (r->after == SESS_CALLBACK)
+        snprintf(buf, len, "%s asks for a callback at %s%s%s (%s).", who,
+                 s->callback_phone ? s->callback_phone : "",
+                 s->callback_note && *s->callback_note ? ": " : "",
+                 s->callback_note ? s->callback_note : "", room);
+    else
+        return NULL;
+    return buf;
+}
+
+void chat_after_transition(struct app *app, const struct sess_result *r)
+{
+    struct sess_info s;
+    chat_broadcast_stored(app, r->session_id, &r->notice);
+    if (sessions_get(app->domain->sessions, r->session_id, &s) != SESS_OK)
+        return;
+    char line[2000];
+    const char *q = chat__queue_line(app, r, &s, line, sizeof line);
+    if (q)
+        chat_queue_post(app, q);
+    if (r->before != r->after && r->after != SESS_ACTIVE &&
+        (r->before == SESS_WAITING || r->before == SESS_ACTIVE))
+        chat_revoke_contact_voice(app, &s);
+    sess_info_clear(&s);
+}

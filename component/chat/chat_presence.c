@@ -1,0 +1,187 @@
+/* chat_presence.c - presence stanzas addressed to the component itself
+ * (SPEC §2): subscriptions, directed presence from the portal, probes; and
+ * the reactions to a chatdesk presence change (a tech comes Online, a
+ * contact goes Offline). Presence to room JIDs belongs to the MUC engine. */
+#include "runtime/app.h"
+#include "chat/chat.h"
+#include "chat/chat_internal.h"
+#include "runtime/dispatch.h"
+#include "domain/domain.h"
+#include "runtime/log.h"
+#include "domain/presence.h"
+#include "runtime/stanza.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void chat__presence_to(struct app *app, const char *to, const char *type)
+{
+    xmpp_stanza_t *p = xmpp_presence_new(app->ctx);
+    xmpp_stanza_set_to(p, to);
+    xmpp_stanza_set_from(p, app->jid);
+    if (type)
+        xmpp_stanza_set_type(p, type);
+    app_send(app, p);
+    xmpp_stanza_release(p);
+}
+
+static void chat__react(struct app *app, const char *bare, int is_tech,
+                        const struct presence_change *ch)
+{
+    /* An unavailable that changes nothing still says the contact is
+     * Offline: after a restart of chatdesk the server answers the probe
+     * with it, and sessions that waited meanwhile must not wait forever
+     * (only waiting sessions are touched, so repeats are harmless). */
+    if (!is_tech && !ch->changed && ch->after == CD_OFFLINE)
+        chat_notify_contact_offline(app, bare);
+    if (!ch->changed)
+        return;
+    log_debug("chat", "%s is now %s", bare, presence_name(ch->after));
+    if (is_tech && ch->after == CD_ONLINE)
+        chat_notify_tech_online(app, bare);
+    if (!is_tech && ch->after == CD_OFFLINE)
+        chat_notify_contact_offline(app, bare);
+}
+
+static void chat__update(struct app *app, const char *full, int available,
+                         const char *show_text)
+{
+    char bare[CHAT_JID_MAX];
+    if (directory_jid_bare(full, bare, sizeof bare) != 0)
+        return;
+    enum dir_role role = domain_role(app->domain, bare);
+    if (role == ROLE_NONE)
+        return;
+    int is_tech = role != ROLE_CONTACT;
+    enum presence_show show = PRESENCE_SHOW_NONE;
+    if (show_text && presence_show_parse(show_text, &show) != 0)
+        show = PRESENCE_SHOW_NONE;
+    struct presence_change ch;
+    if (presence_update(app->domain->presence, full, available, show, is_tech,
+                        &ch) == 0)
+        chat__react(app, bare, is_tech, &ch);
+}
+
+void chat_presence_from_queue(struct app *app, const char *full_jid,
+                              bool available, const char *show)
+{
+    /* a resource of its own, so leaving the queue room does not hide the
+     * presence the tech's server sends by subscription */
+    char key[CHAT_JID_MAX + 16];
+    snprintf(key, sizeof key, "%s#queue", full_jid);
+    chat__update(app, key, available, show);
+}
+
+static void chat__subscription(struct app *app, const char *from,
+                               const char *type)
+{
+    char bare[CHAT_JID_MAX];
+    if (directory_jid_bare(from, bare, sizeof bare) != 0)
+        return;
+    int known = domain_role(app->domain, bare) != ROLE_NONE;
+    if (!strcmp(type, "subscribe")) {
+        chat__presence_to(app, bare, known ? "subscribed" : "unsubscribed");
+        if (known) {
+            chat__presence_to(app, bare, "subscribe");
+            chat__presence_to(app, from, NULL);
+        }
+    } else if (!strcmp(type, "probe")) {
+        chat__presence_to(app, from, known ? NULL : "unsubscribed");
+    }
+}
+
+static enum dispatch_result chat__presence(struct app *app,
+                                           xmpp_stanza_t *stanza, void *ud)
+{
+    (void)ud;
+    const char *to = xmpp_stanza_get_to(stanza);
+    const char *from = xmpp_stanza_get_from(stanza);
+    if (!from || (to && strchr(to, '@')))
+        return DISPATCH_PASS; /* rooms: the MUC engine */
+    const char *type = xmpp_stanza_get_type(stanza);
+    if (!type || !strcmp(type, "available")) {
+        char *show = stanza_child_text(stanza, "show", NULL);
+        chat__update(app, from, 1, show);
+        if (show)
+            xmpp_free(app->ctx, show);
+    } else if (!strcmp(type, "unavailable") || !strcmp(type, "error")) {
+        chat__update(app, from, 0, NULL);
+    } else {
+        chat__subscription(app, from, type);
+    }
+    return DISPATCH_HANDLED;
+}
+
+static void chat__person_added(struct app *app, const char *bare_jid);
+
+int chat_presence_register(struct app *app)
+{
+    app->person_added = chat__person_added;
+    return dispatch_add(app->dispatch, "presence", chat__presence, NULL);
+}
+
+/* Probe before subscribe: a server answers a probe from a JID without a
+ * subscription with "unsubscribed" on the user's behalf, and Prosody then
+ * also cancels a subscription request that came just before. */
+static void chat__ask(struct app *app, const char *jid)
+{
+    chat__presence_to(app, jid, "probe");
+    chat__presence_to(app, jid, "subscribe");
+    chat__presence_to(app, jid, NULL);
+}
+
+static void chat__person_added(struct app *app, const char *bare_jid)
+{
+    chat__ask(app, bare_jid);
+}
+
+static int chat__ask_tech(const struct tech *t, void *ud)
+{
+    chat__ask(ud, t->jid);
+    return 0;
+}
+
+static int chat__ask_contact(const struct contact *c, void *ud)
+{
+    chat__ask(ud, c->jid);
+    return 0;
+}
+
+/* Once the grace after a (re)connect is over: the server has answered our
+ * probes for whoever is online, so a contact still Offline left while
+ * chatdesk was away, and its waiting sessions are abandoned. Prosody also
+ * answers a probe with unavailable (see chat__react); ejabberd says nothing
+ * for an offline user, hence this timer. */
+static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
+{
+    (void)ctx;
+    struct app *app = ud;
+    struct sess_list l;
+    if (app->flush)
+        app->flush(app);
+    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+        SESS_OK)
+        return 0;
+    for (size_t i = 0; i < l.n; i++)
+        if (presence_of(app->domain->presence, l.items[i].contact_jid, false) ==
+            CD_OFFLINE)
+            chat_notify_contact_offline(app, l.items[i].contact_jid);
+    sess_list_free(&l);
+    return 0; /* once */
+}
+
+void chat_on_online(struct app *app)
+{
+    presence_clear(app->domain->presence);
+    directory_tech_list(app->domain->dir, chat__ask_tech, app);
+    directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
+    xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
+    xmpp_global_timed_handler_add(app->ctx, chat__grace_over,
+                                  CHAT_PRESENCE_GRACE_MS, app);
+}
+
+void chat_presence_free(struct app *app)
+{
+    if (app->ctx)
+        xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
+}

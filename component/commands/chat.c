@@ -1,0 +1,430 @@
+/* chat_commands.c - the chat ad-hoc commands of SPEC §3: start-chat,
+ * push-chat, end-session, end-chat, callback.
+ *
+ * Each is one form: executing shows it; submitting it acts. A client may
+ * also submit the form with the first execute (the portal does). */
+#include "runtime/app.h"
+#include "chat/chat_internal.h"
+#include "runtime/clock.h"
+#include "domain/domain.h"
+#include "domain/permissions.h"
+#include "domain/presence.h"
+#include "domain/tickets.h"
+#include "xep0004_forms.h"
+#include "xep0045_muc.h"
+#include "xep0050_adhoc.h"
+#include "xep0249_invite.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHAT_CMD_MAX_FIELDS 3
+#define CHAT_CMD_VALUE_MAX 4096
+
+struct chat_field {
+    const char *var, *label;
+    enum form_field_type type;
+    int required;
+};
+
+struct chat_cmd;
+typedef void (*chat_act_fn)(struct adhoc_request *req,
+                            struct adhoc_reply *reply, char **values);
+
+struct chat_cmd {
+    const char *node, *name, *title;
+    unsigned roles;
+    struct chat_field fields[CHAT_CMD_MAX_FIELDS];
+    size_t n_fields;
+    chat_act_fn act;
+};
+
+/* ---- replies ----------------------------------------------------------- */
+
+static void chat__fail(struct adhoc_reply *reply, const char *type,
+                       const char *cond, const char *fmt, const char *a,
+                       const char *b)
+{
+    char text[600];
+    snprintf(text, sizeof text, fmt, a ? a : "", b ? b : "");
+    adhoc_reply_error(reply, type, cond, text);
+}
+
+/* Answer a refused session transition with its condition and text. */
+static void chat__sess_fail(struct app *app, struct adhoc_reply *reply,
+                            int code)
+{
+    static const struct {
+        const char *type, *cond;
+    } map[] = {
+        [SESS_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
+        [SESS_ERR_STATE] = {"cancel", "not-allowed"},
+        [SESS_ERR_FORBIDDEN] = {"auth", "forbidden"},
+        [SESS_ERR_DISABLED] = {"auth", "forbidden"},
+        [SESS_ERR_NOT_YET] = {"cancel", "not-allowed"},
+        [SESS_ERR_NOT_CONTACT] = {"auth", "not-authorized"},
+        [SESS_ERR_INVALID] = {"modify", "bad-request"},
+        [SESS_ERR_STORE] = {"wait", "internal-server-error"},
+    };
+    if (code <= 0 || code > SESS_ERR_STORE)
+        code = SESS_ERR_STORE;
+    adhoc_reply_error(reply, map[code].type, map[code].cond,
+                      sessions_error(app->domain->sessions));
+}
+
+static void chat__result(struct adhoc_reply *reply, const char *room,
+                         int64_t session, int64_t ticket, const char *note)
+{
+    char num[32];
+    struct form *res = form_new(FORM_RESULT, NULL);
+    if (room)
+        form_add_value_field(res, FIELD_JID_SINGLE, "room", "Room", room, 0);
+    snprintf(num, sizeof num, "%" PRId64, session);
+    form_add_value_field(res, FIELD_TEXT_SINGLE, "session", "Session", num, 0);
+    if (ticket) {
+        snprintf(num, sizeof num, "%" PRId64, ticket);
+        form_add_value_field(res, FIELD_TEXT_SINGLE, "ticket", "Ticket", num,
+                             0);
+    }
+    adhoc_reply_completed(reply, res);
+    if (note)
+        adhoc_reply_note(reply, "info", note);
+}
+
+/* ---- fields ------------------------------------------------------------ */
+
+/* "12", "chat-12" or "chat-12@component": the session id, or 0. */
+static int64_t chat__session_id(const char *v)
+{
+    if (!strncmp(v, "chat-", 5))
+        v += 5;
+    if (!isdigit((unsigned char)*v))
+        return 0;
+    char *end;
+    long long id = strtoll(v, &end, 10);
+    if (*end && *end != '@')
+        return 0;
+    return id > 0 ? (int64_t)id : 0;
+}
+
+static int64_t chat__need_session(struct adhoc_reply *reply, const char *v)
+{
+    int64_t id = chat__session_id(v);
+    if (!id)
+        chat__fail(reply, "modify", "bad-request",
+                   "Field 'session' must be a session number like 12 or its "
+                   "room chat-12@...; got '%s'%s",
+                   v, NULL);
+    return id;
+}
+
+static int chat__settings(struct app *app, struct adhoc_reply *reply,
+                          struct settings *out)
+{
+    char err[256];
+    if (domain_settings(app->domain, out, err, sizeof err) == 0)
+        return 0;
+    chat__fail(reply, "wait", "internal-server-error",
+               "Cannot read the settings: %s%s", err, NULL);
+    return -1;
+}
+
+/* ---- start-chat (contact) ---------------------------------------------- */
+
+static int chat__may(struct app *app, struct adhoc_reply *reply,
+                     const char *jid, enum perm_action action)
+{
+    struct settings st;
+    struct perm_decision d;
+    if (chat__settings(app, reply, &st) != 0)
+        return -1;
+    perm_check(app->domain->dir, &st, jid, action, clock_now(), NULL, &d);
+    if (d.allowed)
+        return 0;
+    if (d.verdict == PERM_DENY_NOT_CONTACT)
+        adhoc_reply_error(reply, "auth", "not-authorized", d.reason);
+    else
+        adhoc_reply_error(reply, "auth", "forbidden", d.reason);
+    return -1;
+}
+
+static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
+                        char **v)
+{
+    struct app *app = req->app;
+    struct contact c;
+    if (chat__may(app, reply, req->bare, PERM_PRE_TICKET) != 0)
+        return;
+    if (directory_contact_find(app->domain->dir, req->bare, &c) != DIR_OK) {
+        chat__fail(reply, "auth", "not-authorized",
+                   "%s is not a contact of this helpdesk.%s", req->bare, NULL);
+        return;
+    }
+    struct ticket_draft draft = {c.company_id, c.id, v[0]};
+    int64_t ticket = 0, id = 0;
+    if (ticket_create(app->domain->tickets, &draft, &ticket) != TICKET_OK) {
+        chat__fail(reply, "wait", "internal-server-error",
+                   "Cannot create the ticket: %s%s",
+                   ticket_store_error(app->domain->tickets), NULL);
+        return;
+    }
+    int rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
+                                     ticket, v[0], &id);
+    if (rc != SESS_OK) {
+        chat__sess_fail(app, reply, rc);
+        return;
+    }
+    char room[CHAT_JID_MAX];
+    chat__result(reply, chat_room_jid(app, id, room, sizeof room), id, ticket,
+                 "Your chat request is waiting for a tech. Join the room.");
+    chat_notify_request(app, id);
+}
+
+/* ---- push-chat (tech) ------------------------------------------------- */
+
+/* The contact of an open ticket into c; 0, or -1 after answering. */
+static int chat__ticket_contact(struct app *app, struct adhoc_reply *reply,
+                                int64_t ticket, struct contact *c)
+{
+    struct ticket t;
+    char num[32];
+    snprintf(num, sizeof num, "%" PRId64, ticket);
+    if (ticket <= 0 || ticket_get(app->domain->tickets, ticket, &t) != 0) {
+        chat__fail(reply, "cancel", "item-not-found",
+                   "There is no ticket #%s.%s", num, NULL);
+        return -1;
+    }
+    int open = t.status == TICKET_OPEN;
+    int64_t contact_id = t.contact_id;
+    ticket_clear(&t);
+    if (!open || !contact_id ||
+        directory_contact_get(app->domain->dir, contact_id, c) != DIR_OK) {
+        chat__fail(reply, "cancel", "not-acceptable",
+                   open ? "Ticket #%s has no contact to chat with.%s"
+                        : "Ticket #%s is closed.%s",
+                   num, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
+                       char **v)
+{
+    struct app *app = req->app;
+    struct contact c;
+    char *end;
+    long long ticket = strtoll(v[0], &end, 10);
+    if (*end || ticket <= 0) {
+        chat__fail(reply, "modify", "bad-request",
+                   "Field 'ticket' must be a ticket number; got '%s'%s", v[0],
+                   NULL);
+        return;
+    }
+    if (chat__ticket_contact(app, reply, ticket, &c) != 0 ||
+        chat__may(app, reply, c.jid, PERM_CHAT) != 0)
+        return;
+    enum cd_presence p = presence_of(app->domain->presence, c.jid, false);
+    if (p != CD_ONLINE) {
+        char text[600];
+        snprintf(text, sizeof text,
+                 "%.300s is %s: a push-chat needs the contact Online.",
+                 c.name[0] ? c.name : c.jid, presence_name(p));
+        adhoc_reply_error(reply, "cancel", "not-acceptable", text);
+        return;
+    }
+    int64_t id;
+    int rc = sessions_create_active(app->domain->sessions, ticket, c.jid,
+                                    req->bare, &id);
+    if (rc != SESS_OK) {
+        chat__sess_fail(app, reply, rc);
+        return;
+    }
+    char room[CHAT_JID_MAX], local[64], tech[256], reason[600];
+    chat_room_jid(app, id, room, sizeof room);
+    chat_display_name(app, req->bare, tech, sizeof tech);
+    snprintf(reason, sizeof reason,
+             "%s wants to chat with you about ticket #%lld.", tech, ticket);
+    xep0249_send_invite(app, c.jid, room, reason, NULL);
+    sessions_room_localpart(id, local, sizeof local);
+    muc_invite(app->chat->muc, local, req->from, c.jid, reason);
+    chat__result(reply, room, id, ticket, "The contact was invited.");
+}
+
+/* ---- end-session (tech), end-chat and callback (contact) ---------------- */
+
+static void chat__end_session(struct adhoc_request *req,
+                              struct adhoc_reply *reply, char **v)
+{
+    int64_t id = chat__need_session(reply, v[0]);
+    struct sess_result r;
+    if (!id)
+        return;
+    int rc = sessions_end_by_tech(req->app->domain->sessions, id, req->bare,
+                                  v[1], &r);
+    if (rc != SESS_OK) {
+        chat__sess_fail(req->app, reply, rc);
+        return;
+    }
+    chat_after_transition(req->app, &r);
+    chat__result(reply, NULL, id, 0,
+                 r.after == SESS_CLOSED ? "The session is closed."
+                                        : "The session has ended.");
+}
+
+static void chat__end_chat(struct adhoc_request *req, struct adhoc_reply *reply,
+                           char **v)
+{
+    int64_t id = chat__need_session(reply, v[0]);
+    struct settings st;
+    struct sess_result r;
+    if (!id || chat__settings(req->app, reply, &st) != 0)
+        return;
+    int rc = sessions_end_by_contact(req->app->domain->sessions, id, req->bare,
+                                     &st, clock_now(), &r);
+    if (rc != SESS_OK) {
+        chat__sess_fail(req->app, reply, rc);
+        return;
+    }
+    chat_after_transition(req->app, &r);
+    chat__result(reply, NULL, id, 0, "Your chat has ended.");
+}
+
+static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
+                           char **v)
+{
+    int64_t id = chat__need_session(reply, v[0]);
+    struct settings st;
+    struct sess_result r;
+    if (!id)
+        return;
+    if (sessions_phone_check(v[1]) != 0) {
+        chat__fail(reply, "modify", "bad-request",
+                   "Field 'phone' must be a phone number of 3 to 32 "
+                   "characters (digits, spaces and + - ( ) only); got "
+                   "'%.64s'%s",
+                   v[1], NULL);
+        return;
+    }
+    if (chat__settings(req->app, reply, &st) != 0)
+        return;
+    int rc = sessions_callback(req->app->domain->sessions, id, req->bare, v[1],
+                               v[2], &st, clock_now(), &r);
+    if (rc != SESS_OK) {
+        chat__sess_fail(req->app, reply, rc);
+        return;
+    }
+    chat_after_transition(req->app, &r);
+    chat__result(reply, NULL, id, 0,
+                 "Your callback request was passed on to the techs.");
+}
+
+/* ---- the table and the one step function -------------------------------- */
+
+/* clang-format off */
+static const struct chat_cmd chat__cmds[] = {
+    {"start-chat", "Start a chat", "Chat with support", ADHOC_ROLE_CONTACT,
+     {{"description", "Describe your problem briefly", FIELD_TEXT_SINGLE, 1}},
+     1, chat__start},
+    {"push-chat", "Push a chat to a ticket's contact", "Push a chat",
+     ADHOC_ROLE_TECH,
+     {{"ticket", "Ticket number", FIELD_TEXT_SINGLE, 1}},
+     1, chat__push},
+    {"end-session", "End or close a chat session", "End a session",
+     ADHOC_ROLE_TECH,
+     {{"session", "Session", FIELD_TEXT_SINGLE, 1},
+      {"note", "Closing note", FIELD_TEXT_MULTI, 0}},
+     2, chat__end_session},
+    {"end-chat", "End my chat", "End your chat", ADHOC_ROLE_CONTACT,
+     {{"session", "Session", FIELD_TEXT_SINGLE, 1}},
+     1, chat__end_chat},
+    {"callback", "Ask for a callback", "Call me back", ADHOC_ROLE_CONTACT,
+     {{"session", "Session", FIELD_TEXT_SINGLE, 1},
+      {"phone", "Phone number", FIELD_TEXT_SINGLE, 1},
+      {"note", "Note", FIELD_TEXT_MULTI, 0}},
+     3, chat__callback},
+};
+/* clang-format on */
+
+static struct form *chat__form(const struct chat_cmd *cmd)
+{
+    struct form *f = form_new(FORM_FORM, NULL);
+    if (!f)
+        return NULL;
+    form_set_title(f, cmd->title);
+    for (size_t i = 0; i < cmd->n_fields; i++)
+        form_add_value_field(f, cmd->fields[i].type, cmd->fields[i].var,
+                             cmd->fields[i].label, NULL,
+                             cmd->fields[i].required);
+    return f;
+}
+
+/* Trimmed copies of the submitted values; 0, or -1 after answering. */
+static int chat__values(const struct chat_cmd *cmd, const struct form *form,
+                        struct adhoc_reply *reply, char **v)
+{
+    for (size_t i = 0; i < cmd->n_fields; i++) {
+        const char *var = cmd->fields[i].var;
+        char *s = form_get_joined(form, var);
+        const char *p = s ? s : "";
+        while (isspace((unsigned char)*p))
+            p++;
+        size_t n = strlen(p);
+        while (n && isspace((unsigned char)p[n - 1]))
+            n--;
+        v[i] = strndup(p, n);
+        free(s);
+        if (!v[i] || n > CHAT_CMD_VALUE_MAX ||
+            (cmd->fields[i].required && !n)) {
+            chat__fail(reply, "modify", "bad-request",
+                       n ? "Field '%s' is too long (at most 4096 bytes).%s"
+                         : "Field '%s' is required.%s",
+                       var, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
+{
+    const struct chat_cmd *cmd = req->cmd->ud;
+    if (!req->form) {
+        /* start-chat: say "not for you" before the contact types anything,
+         * so a portal can hide its Chat option */
+        if (cmd->act == chat__start &&
+            chat__may(req->app, reply, req->bare, PERM_PRE_TICKET) != 0)
+            return;
+        struct form *f = chat__form(cmd);
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_error(reply, "wait", "resource-constraint",
+                              "Out of memory; try again.");
+        return;
+    }
+    char *v[CHAT_CMD_MAX_FIELDS] = {0};
+    if (chat__values(cmd, req->form, reply, v) == 0)
+        cmd->act(req, reply, v);
+    for (size_t i = 0; i < CHAT_CMD_MAX_FIELDS; i++)
+        free(v[i]);
+}
+
+int chat_commands_register(struct app *app)
+{
+    for (size_t i = 0; i < sizeof chat__cmds / sizeof chat__cmds[0]; i++) {
+        struct adhoc_command c = {
+            .node = chat__cmds[i].node,
+            .name = chat__cmds[i].name,
+            .roles = chat__cmds[i].roles,
+            .step = chat__step,
+            .ud = (void *)&chat__cmds[i],
+        };
+        if (adhoc_add_command(app, &c) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,808 @@
+/* commands_sessions.c - see commands_sessions.h */
+#include "commands/sessions.h"
+
+#include "runtime/app.h"
+#include "domain/directory.h"
+#include "domain/domain.h"
+#include "domain/history.h"
+#include "domain/sessions.h"
+#include "xep0004_forms.h"
+#include "xep0050_adhoc.h"
+#include "xep0203_delay.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SESS_CMD__TEXT 600
+#define SESS_CMD__PAGE_LIMIT 100000 /* highest page number accepted */
+
+/* ---- replies --------------------------------------------------------------
+ */
+
+/* Answer a failure of the history or sessions module: code is an enum
+ * hist_code, text its sentence. */
+static void sess_cmd__fail(struct adhoc_reply *reply, int code,
+                           const char *text)
+{
+    static const struct {
+        const char *type, *cond;
+    } map[] = {
+        [HIST_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
+        [HIST_ERR_FORBIDDEN] = {"auth", "forbidden"},
+        [HIST_ERR_INVALID] = {"modify", "bad-request"},
+        [HIST_ERR_STORE] = {"wait", "internal-server-error"},
+    };
+    if (code <= 0 || code > HIST_ERR_STORE)
+        code = HIST_ERR_STORE;
+    adhoc_reply_error(reply, map[code].type, map[code].cond, text);
+}
+
+static void sess_cmd__sess_fail(struct app *app, struct adhoc_reply *reply,
+                                int rc)
+{
+    const char *text = sessions_error(app->domain->sessions);
+    if (rc == SESS_ERR_STATE || rc == SESS_ERR_NOT_YET)
+        adhoc_reply_error(reply, "cancel", "not-allowed", text);
+    else
+        sess_cmd__fail(reply,
+                       rc == SESS_ERR_NOT_FOUND   ? HIST_ERR_NOT_FOUND
+                       : rc == SESS_ERR_FORBIDDEN ? HIST_ERR_FORBIDDEN
+                       : rc == SESS_ERR_INVALID   ? HIST_ERR_INVALID
+                                                  : HIST_ERR_STORE,
+                       text);
+}
+
+/* The app's history handle (modules.c), or NULL after answering. */
+static struct history *sess_cmd__open(struct adhoc_request *req,
+                                      struct adhoc_reply *reply)
+{
+    struct history *h = req->app->history;
+    if (!h)
+        adhoc_reply_error(reply, "wait", "internal-server-error",
+                          "Could not read the sessions (the history is not "
+                          "open); try again later");
+    return h;
+}
+
+/* ---- fields -----------------------------------------------------------------
+ */
+
+/* All values of field var joined by newlines, without leading and trailing
+ * blanks, as a new string (free it); "" when absent; NULL when out of
+ * memory. */
+static char *sess_cmd__field(const struct form *form, const char *var)
+{
+    char *v = form ? form_get_joined(form, var) : NULL;
+    const char *p = v ? v : "";
+    p += strspn(p, " \t\r\n");
+    size_t n = strlen(p);
+    while (n && isspace((unsigned char)p[n - 1]))
+        n--;
+    char *out = strndup(p, n);
+    free(v);
+    return out;
+}
+
+/* "12", "chat-12" or "chat-12@component" into *id. 0, or -1 after
+ * answering. */
+static int sess_cmd__session(const struct form *form, struct adhoc_reply *reply,
+                             int64_t *id)
+{
+    const char *v = form_get_string(form, "session");
+    const char *p = v ? v + strspn(v, " ") : "";
+    char *end = NULL;
+    if (!strncasecmp(p, "chat-", 5))
+        p += 5;
+    long long n = isdigit((unsigned char)*p) ? strtoll(p, &end, 10) : 0;
+    if (n > 0 && end && (*end == '\0' || *end == '@' || *end == ' ')) {
+        *id = (int64_t)n;
+        return 0;
+    }
+    if (!*p)
+        adhoc_reply_bad(reply, "Field 'session' is required");
+    else
+        adhoc_reply_bad(reply,
+                        "Field 'session' must be a session number like 12 or "
+                        "its room chat-12@...; got '%.200s'",
+                        v);
+    return -1;
+}
+
+static void sess_cmd__iso(time_t t, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (t > 0)
+        delay_format(t, buf, len);
+}
+
+static struct form *sess_cmd__form(const char *title, const char *how)
+{
+    struct form *f = form_new(FORM_FORM, NULL);
+    if (f) {
+        form_set_title(f, title);
+        if (how)
+            form_set_instructions(f, how);
+    }
+    return f;
+}
+
+/* ---- result tables ------------------------------------------------------ */
+
+static void sess_cmd__columns(struct form *res)
+{
+    static const struct {
+        const char *var, *label;
+        enum form_field_type type;
+    } cols[] = {
+        {"session", "Session", FIELD_TEXT_SINGLE},
+        {"room", "Room", FIELD_JID_SINGLE},
+        {"ticket", "Ticket", FIELD_TEXT_SINGLE},
+        {"company", "Company", FIELD_TEXT_SINGLE},
+        {"contact", "Contact", FIELD_JID_SINGLE},
+        {"state", "State", FIELD_TEXT_SINGLE},
+        {"created", "Created", FIELD_TEXT_SINGLE},
+        {"phone", "Phone", FIELD_TEXT_SINGLE},
+        {"note", "Note", FIELD_TEXT_SINGLE},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        form_add_reported(res, cols[i].type, cols[i].var, cols[i].label);
+}
+
+/* The values of the table's columns for r (strings point into bufs or r). */
+struct sess_cmd__cells {
+    char session[32], room[DIR_JID_MAX], ticket[32], created[32];
+    const char *note;
+};
+
+static void sess_cmd__cells(struct app *app, const struct hist_row *r,
+                            struct sess_cmd__cells *c)
+{
+    char local[64];
+    snprintf(c->session, sizeof c->session, "%" PRId64, r->s.id);
+    snprintf(c->room, sizeof c->room, "%s@%s",
+             sessions_room_localpart(r->s.id, local, sizeof local), app->jid);
+    snprintf(c->ticket, sizeof c->ticket, "%" PRId64, r->s.ticket_id);
+    sess_cmd__iso(r->s.created, c->created, sizeof c->created);
+    c->note = hist_row_note(r);
+}
+
+/* One row per session; first..first+n-1 of rows. NULL when out of memory. */
+static struct form *sess_cmd__table(struct app *app, const char *title,
+                                    const struct hist_rows *rows, size_t n)
+{
+    struct form *res = form_new(FORM_RESULT, NULL);
+    struct sess_cmd__cells c;
+    if (!res)
+        return NULL;
+    form_set_title(res, title);
+    sess_cmd__columns(res);
+    for (size_t i = 0; i < n && i < rows->n; i++) {
+        const struct hist_row *r = &rows->items[i];
+        struct form_item *item = form_add_item(res);
+        if (!item) {
+            form_free(res);
+            return NULL;
+        }
+        sess_cmd__cells(app, r, &c);
+        form_item_set(item, "session", c.session);
+        form_item_set(item, "room", c.room);
+        form_item_set(item, "ticket", c.ticket);
+        form_item_set(item, "company", r->company);
+        form_item_set(item, "contact", r->s.contact_jid);
+        form_item_set(item, "state", sess_state_name(r->s.state));
+        form_item_set(item, "created", c.created);
+        form_item_set(item, "phone", r->s.callback_phone);
+        form_item_set(item, "note", c.note);
+    }
+    return res;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static const struct {
+    const char *name, *label, *title;
+    enum sess_view view;
+} sess_cmd__views[] = {
+    {"mine", "My sessions", "My sessions", SESS_VIEW_MINE},
+    {"waiting", "Waiting", "Waiting chat requests", SESS_VIEW_WAITING},
+    {"abandoned", "Abandoned", "Abandoned sessions", SESS_VIEW_ABANDONED},
+    {"callbacks", "Callbacks", "Callback requests", SESS_VIEW_CALLBACKS},
+};
+#define SESS_CMD__N_VIEWS (sizeof sess_cmd__views / sizeof sess_cmd__views[0])
+
+static struct form *sess_cmd__list_form(void)
+{
+    struct form *f = sess_cmd__form("Chat sessions", NULL);
+    struct form_field *fl;
+    if (!f)
+        return NULL;
+    fl = form_add_value_field(f, FIELD_LIST_SINGLE, "view", "List", "mine", 0);
+    for (size_t i = 0; fl && i < SESS_CMD__N_VIEWS; i++)
+        form_field_add_option(fl, sess_cmd__views[i].label,
+                              sess_cmd__views[i].name);
+    form_field_set_desc(fl, "mine: sessions you took part in (active first); "
+                            "waiting, abandoned, callbacks: oldest first");
+    return f;
+}
+
+/* The view named in the form ("" = mine); its index, or -1 after
+ * answering. */
+static int sess_cmd__view(const struct form *form, struct adhoc_reply *reply)
+{
+    char *v = sess_cmd__field(form, "view");
+    int found = -1;
+    if (!v) {
+        adhoc_reply_no_memory(reply);
+        return -1;
+    }
+    for (size_t i = 0; i < SESS_CMD__N_VIEWS && found < 0; i++)
+        if (!*v || !strcmp(v, sess_cmd__views[i].name))
+            found = (int)i;
+    if (found < 0)
+        adhoc_reply_bad(reply,
+                        "Field 'view' must be mine, waiting, abandoned or "
+                        "callbacks; got '%.100s'",
+                        v);
+    free(v);
+    return found;
+}
+
+static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
+                           struct history *h, int view)
+{
+    struct hist_rows rows = {NULL, 0};
+    char note[256];
+    int rc = history_view(h, sess_cmd__views[view].view, req->bare,
+                          COMMANDS_SESSIONS_MAX_ROWS + 1, &rows);
+    if (rc != HIST_OK) {
+        sess_cmd__fail(reply, rc, history_error(h));
+        return;
+    }
+    struct form *res = sess_cmd__table(req->app, sess_cmd__views[view].title,
+                                       &rows, COMMANDS_SESSIONS_MAX_ROWS);
+    if (!res) {
+        adhoc_reply_no_memory(reply);
+    } else {
+        adhoc_reply_completed(reply, res);
+        if (rows.n > COMMANDS_SESSIONS_MAX_ROWS) {
+            snprintf(note, sizeof note,
+                     "Showing the first %d sessions; more are in this list",
+                     COMMANDS_SESSIONS_MAX_ROWS);
+            adhoc_reply_note(reply, "info", note);
+        } else if (rows.n == 0) {
+            adhoc_reply_note(reply, "info", "No session in this list");
+        }
+    }
+    hist_rows_free(&rows);
+}
+
+static void sess_cmd__list_step(struct adhoc_request *req,
+                                struct adhoc_reply *reply)
+{
+    if (!req->form) {
+        struct form *f = sess_cmd__list_form();
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    int view = sess_cmd__view(req->form, reply);
+    struct history *h = view >= 0 ? sess_cmd__open(req, reply) : NULL;
+    if (h)
+        sess_cmd__list(req, reply, h, view);
+}
+
+/* ---- history: filters ---------------------------------------------------- */
+
+/* The accepted filters of a history session and the page shown. */
+struct sess_cmd__hist {
+    struct hist_filter f;
+    char *contact, *text; /* owned; f points at them */
+    size_t page;
+};
+
+static void sess_cmd__hist_free(void *state)
+{
+    struct sess_cmd__hist *s = state;
+    if (!s)
+        return;
+    free(s->contact);
+    free(s->text);
+    free(s);
+}
+
+static struct form *sess_cmd__hist_form(void)
+{
+    static const struct {
+        const char *var, *label, *desc;
+        enum form_field_type type;
+    } fields[] = {
+        {"company", "Company", "A company name (empty: every company)",
+         FIELD_TEXT_SINGLE},
+        {"contact", "Contact", "A contact's JID (empty: every contact)",
+         FIELD_JID_SINGLE},
+        {"text", "Text",
+         "Words that must all occur in the transcript; "
+         "end a word with * to match its beginning",
+         FIELD_TEXT_SINGLE},
+        {"since", "Since",
+         "YYYY-MM-DD or an ISO 8601 time (UTC unless it "
+         "says otherwise)",
+         FIELD_TEXT_SINGLE},
+        {"until", "Until",
+         "YYYY-MM-DD (the whole day counts) or an ISO 8601 "
+         "time",
+         FIELD_TEXT_SINGLE},
+        {"page", "Page", "Which page of 50 results (1 = the newest)",
+         FIELD_TEXT_SINGLE},
+    };
+    struct form *f = sess_cmd__form("Session history",
+                                    "Every filter is optional; the newest "
+                                    "past sessions come first.");
+    for (size_t i = 0; f && i < sizeof fields / sizeof fields[0]; i++) {
+        struct form_field *fl = form_add_value_field(
+            f, fields[i].type, fields[i].var, fields[i].label,
+            strcmp(fields[i].var, "page") ? NULL : "1", 0);
+        form_field_set_desc(fl, fields[i].desc);
+    }
+    return f;
+}
+
+/* since / until from the field var ("" = none). 0, or -1 after answering. */
+static int sess_cmd__time(const struct form *form, struct adhoc_reply *reply,
+                          const char *var, bool end_of_day, bool *has,
+                          time_t *out)
+{
+    const char *v = form_get_string(form, var);
+    *has = false;
+    if (!v || !v[strspn(v, " \t")])
+        return 0;
+    if (history_parse_time(v, end_of_day, out) == 0) {
+        *has = true;
+        return 0;
+    }
+    adhoc_reply_bad(reply,
+                    "Field '%s' must be a date like 2026-01-31 or a time like "
+                    "2026-01-31T09:30:00Z; got '%.100s'",
+                    var, v);
+    return -1;
+}
+
+/* The company filter by name. 0, or -1 after answering. */
+static int sess_cmd__company(struct app *app, const struct form *form,
+                             struct adhoc_reply *reply, int64_t *id)
+{
+    char *name = sess_cmd__field(form, "company");
+    struct company co;
+    int rc = DIR_OK;
+    *id = 0;
+    if (!name) {
+        adhoc_reply_no_memory(reply);
+        return -1;
+    }
+    if (*name)
+        rc = directory_company_find(app->domain->dir, name, &co);
+    if (*name && rc == DIR_OK)
+        *id = co.id;
+    else if (rc == DIR_ERR_STORE)
+        adhoc_reply_error(reply, "wait", "internal-server-error",
+                          directory_error(app->domain->dir));
+    else if (rc != DIR_OK)
+        adhoc_reply_bad(reply,
+                        "Field 'company': there is no company named "
+                        "\"%.200s\"",
+                        name);
+    free(name);
+    return rc == DIR_OK ? 0 : -1;
+}
+
+/* The contact filter: a known contact's JID, stored bare in s->contact. */
+static int sess_cmd__contact(struct app *app, const struct form *form,
+                             struct adhoc_reply *reply,
+                             struct sess_cmd__hist *s)
+{
+    struct contact c;
+    s->contact = sess_cmd__field(form, "contact");
+    if (!s->contact) {
+        adhoc_reply_no_memory(reply);
+        return -1;
+    }
+    if (!*s->contact)
+        return 0;
+    int rc = strchr(s->contact, '/')
+                 ? DIR_ERR_INVALID
+                 : directory_contact_find(app->domain->dir, s->contact, &c);
+    if (rc == DIR_OK) {
+        free(s->contact);
+        s->contact = strdup(c.jid);
+        s->f.contact = s->contact;
+        if (!s->contact)
+            adhoc_reply_no_memory(reply);
+        return s->contact ? 0 : -1;
+    }
+    if (rc == DIR_ERR_STORE)
+        adhoc_reply_error(reply, "wait", "internal-server-error",
+                          directory_error(app->domain->dir));
+    else
+        adhoc_reply_bad(reply,
+                        "Field 'contact': %.300s is not a known contact's "
+                        "bare JID",
+                        s->contact);
+    return -1;
+}
+
+/* The text filter; 0, or -1 after answering. */
+static int sess_cmd__text(const struct form *form, struct adhoc_reply *reply,
+                          struct sess_cmd__hist *s)
+{
+    char fts[HIST_FTS_MAX];
+    s->text = sess_cmd__field(form, "text");
+    if (!s->text) {
+        adhoc_reply_no_memory(reply);
+        return -1;
+    }
+    if (!*s->text)
+        return 0;
+    int words = history_fts_query(s->text, fts, sizeof fts);
+    if (words > 0) {
+        s->f.text = s->text;
+        return 0;
+    }
+    if (words < 0)
+        adhoc_reply_bad(reply,
+                        "Field 'text' is too long: at most %d words and %d "
+                        "bytes",
+                        HIST_WORDS_MAX, HIST_TEXT_MAX);
+    else
+        adhoc_reply_bad(reply, "Field 'text' has no word to search for");
+    return -1;
+}
+
+static int sess_cmd__page(const struct form *form, struct adhoc_reply *reply,
+                          size_t *page)
+{
+    char err[FORM_ERR_LEN];
+    long v;
+    if (form_get_int(form, "page", 1, SESS_CMD__PAGE_LIMIT, 1, &v, err,
+                     sizeof err) != FORM_OK) {
+        adhoc_reply_error(reply, "modify", "bad-request", err);
+        return -1;
+    }
+    *page = (size_t)v;
+    return 0;
+}
+
+/* Read and check every filter of the submitted form into a new state.
+ * NULL after answering. */
+static struct sess_cmd__hist *sess_cmd__hist_filters(struct adhoc_request *req,
+                                                     struct adhoc_reply *reply)
+{
+    struct sess_cmd__hist *s = calloc(1, sizeof *s);
+    const struct form *form = req->form;
+    if (!s) {
+        adhoc_reply_no_memory(reply);
+        return NULL;
+    }
+    if (sess_cmd__company(req->app, form, reply, &s->f.company_id) != 0 ||
+        sess_cmd__contact(req->app, form, reply, s) != 0 ||
+        sess_cmd__text(form, reply, s) != 0 ||
+        sess_cmd__time(form, reply, "since", false, &s->f.has_since,
+                       &s->f.since) != 0 ||
+        sess_cmd__time(form, reply, "until", true, &s->f.has_until,
+                       &s->f.until) != 0 ||
+        sess_cmd__page(form, reply, &s->page) != 0) {
+        sess_cmd__hist_free(s);
+        return NULL;
+    }
+    if (s->f.has_since && s->f.has_until && s->f.until < s->f.since) {
+        adhoc_reply_bad(reply, "Field 'until' is before field 'since'");
+        sess_cmd__hist_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- history: pages ------------------------------------------------------ */
+
+/* The note of a page: where it is and what comes next. */
+static void sess_cmd__page_note(struct adhoc_reply *reply, size_t page,
+                                size_t shown, bool more)
+{
+    char note[256];
+    size_t first = (page - 1) * COMMANDS_SESSIONS_PAGE + 1;
+    if (shown == 0 && page == 1) {
+        adhoc_reply_note(reply, "info", "No past session matches");
+        return;
+    }
+    if (shown == 0)
+        snprintf(note, sizeof note,
+                 "Page %zu is past the last page: no session there", page);
+    else
+        snprintf(note, sizeof note, "Page %zu (sessions %zu-%zu)%s", page,
+                 first, first + shown - 1,
+                 more       ? "; more match: choose next"
+                 : page > 1 ? "; this is the last page"
+                            : "");
+    adhoc_reply_note(reply, "info", note);
+}
+
+/* Show page s->page; completes when it is the only page or when done. */
+static void sess_cmd__hist_page(struct adhoc_request *req,
+                                struct adhoc_reply *reply,
+                                struct sess_cmd__hist *s, bool done)
+{
+    struct hist_rows rows = {NULL, 0};
+    struct history *h = sess_cmd__open(req, reply);
+    if (!h)
+        return;
+    s->f.offset = (s->page - 1) * COMMANDS_SESSIONS_PAGE;
+    s->f.limit = COMMANDS_SESSIONS_PAGE + 1; /* one more: is there more? */
+    int rc = history_search(h, &s->f, &rows);
+    if (rc != HIST_OK) {
+        sess_cmd__fail(reply, rc, history_error(h));
+        return;
+    }
+    bool more = rows.n > COMMANDS_SESSIONS_PAGE;
+    size_t shown = more ? COMMANDS_SESSIONS_PAGE : rows.n;
+    struct form *res =
+        sess_cmd__table(req->app, "Session history", &rows, shown);
+    hist_rows_free(&rows);
+    if (!res) {
+        adhoc_reply_no_memory(reply);
+        return;
+    }
+    /* prev needs a screen before this one (the framework counts them) */
+    bool prev = s->page > 1 && req->stage >= 1;
+    if (done || (s->page == 1 && !more))
+        adhoc_reply_completed(reply, res);
+    else
+        adhoc_reply_executing(reply, res,
+                              ADHOC_COMPLETE | (more ? ADHOC_NEXT : 0u) |
+                                  (prev ? ADHOC_PREV : 0u),
+                              more ? ADHOC_NEXT : ADHOC_COMPLETE);
+    sess_cmd__page_note(reply, s->page, shown, more);
+}
+
+static void sess_cmd__hist_step(struct adhoc_request *req,
+                                struct adhoc_reply *reply)
+{
+    struct sess_cmd__hist *s = req->state;
+    bool paging = s != NULL; /* a page was shown: the filters are set */
+    if (!s && !req->form) {
+        struct form *f = sess_cmd__hist_form();
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    if (!s) {
+        s = sess_cmd__hist_filters(req, reply);
+        if (!s)
+            return;
+        req->state = s;
+    } else if (req->action == ADHOC_NEXT) {
+        s->page++;
+    } else if (req->action == ADHOC_PREV && s->page > 1) {
+        s->page--;
+    }
+    sess_cmd__hist_page(req, reply, s, paging && req->action == ADHOC_COMPLETE);
+}
+
+/* ---- view-session ---------------------------------------------------------
+ */
+
+/* Append the transcript, one line a value, continuing in transcript-2, ...
+ * past FORM_MAX_VALUES lines. 0 or -1 (out of memory, or too long). */
+static int sess_cmd__transcript(struct form *res, const char *text)
+{
+    struct form_field *f = NULL;
+    int part = 1;
+    for (const char *line = text; line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (!f || f->n_values >= FORM_MAX_VALUES) {
+            char var[32];
+            snprintf(var, sizeof var,
+                     part == 1 ? "transcript" : "transcript-%d", part);
+            f = form_add_field(res, FIELD_TEXT_MULTI, var,
+                               part == 1 ? "Transcript"
+                                         : "Transcript (continued)");
+            part++;
+        }
+        char *copy = strndup(line, len);
+        int rc = f && copy ? form_field_add_value(f, copy) : -1;
+        free(copy);
+        if (rc != 0)
+            return -1;
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The details of r as fields of res. */
+static void sess_cmd__details(struct app *app, struct form *res,
+                              const struct hist_row *r)
+{
+    struct sess_cmd__cells c;
+    char answered[32], ended[32];
+    sess_cmd__cells(app, r, &c);
+    sess_cmd__iso(r->s.answered_at, answered, sizeof answered);
+    sess_cmd__iso(r->s.ended_at, ended, sizeof ended);
+    const struct {
+        enum form_field_type type;
+        const char *var, *label, *value;
+    } fields[] = {
+        {FIELD_TEXT_SINGLE, "session", "Session", c.session},
+        {FIELD_JID_SINGLE, "room", "Room", c.room},
+        {FIELD_TEXT_SINGLE, "ticket", "Ticket", c.ticket},
+        {FIELD_TEXT_SINGLE, "company", "Company", r->company},
+        {FIELD_JID_SINGLE, "contact", "Contact", r->s.contact_jid},
+        {FIELD_TEXT_SINGLE, "state", "State", sess_state_name(r->s.state)},
+        {FIELD_TEXT_SINGLE, "created", "Created", c.created},
+        {FIELD_TEXT_SINGLE, "phone", "Phone", r->s.callback_phone},
+        {FIELD_TEXT_MULTI, "note", "Note", c.note},
+        {FIELD_TEXT_SINGLE, "description", "Description", r->s.description},
+        {FIELD_JID_SINGLE, "answered_by", "Answered by", r->s.answered_by},
+        {FIELD_TEXT_SINGLE, "answered_at", "Answered at", answered},
+        {FIELD_TEXT_SINGLE, "ended_at", "Ended at", ended},
+        {FIELD_JID_SINGLE, "closer", "Closer", r->s.closer_jid},
+        {FIELD_TEXT_MULTI, "closing_note", "Closing note", r->s.closing_note},
+        {FIELD_TEXT_MULTI, "callback_note", "Callback note",
+         r->s.callback_note},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].type == FIELD_TEXT_MULTI)
+            form_add_text_multi(res, fields[i].var, fields[i].label,
+                                fields[i].value);
+        else
+            form_add_value_field(res, fields[i].type, fields[i].var,
+                                 fields[i].label, fields[i].value, 0);
+    }
+}
+
+static void sess_cmd__view_session(struct adhoc_request *req,
+                                   struct adhoc_reply *reply, struct history *h,
+                                   int64_t id)
+{
+    struct hist_row r;
+    char *text = NULL, title[64];
+    int rc = history_session(h, id, &r);
+    if (rc != HIST_OK) {
+        sess_cmd__fail(reply, rc, history_error(h));
+        return;
+    }
+    rc = sessions_transcript(req->app->domain->sessions, id, &text);
+    struct form *res = rc == SESS_OK ? form_new(FORM_RESULT, NULL) : NULL;
+    if (rc != SESS_OK) {
+        sess_cmd__sess_fail(req->app, reply, rc);
+    } else if (!res) {
+        adhoc_reply_no_memory(reply);
+    } else {
+        snprintf(title, sizeof title, "Session %" PRId64, id);
+        form_set_title(res, title);
+        sess_cmd__details(req->app, res, &r);
+        if (sess_cmd__transcript(res, text) != 0)
+            adhoc_reply_note(reply, "warn",
+                             "The transcript is too long to show whole; the "
+                             "ticket and the room archive hold all of it");
+        adhoc_reply_completed(reply, res);
+    }
+    free(text);
+    hist_row_clear(&r);
+}
+
+static void sess_cmd__view_step(struct adhoc_request *req,
+                                struct adhoc_reply *reply)
+{
+    int64_t id;
+    if (!req->form) {
+        struct form *f = sess_cmd__form("View a session", NULL);
+        if (!f || !form_add_value_field(f, FIELD_TEXT_SINGLE, "session",
+                                        "Session", NULL, 1)) {
+            form_free(f);
+            adhoc_reply_no_memory(reply);
+        } else {
+            adhoc_reply_executing(reply, f, 0, 0);
+        }
+        return;
+    }
+    if (sess_cmd__session(req->form, reply, &id) != 0)
+        return;
+    struct history *h = sess_cmd__open(req, reply);
+    if (h)
+        sess_cmd__view_session(req, reply, h, id);
+}
+
+/* ---- closing-note -----------------------------------------------------------
+ */
+
+static struct form *sess_cmd__note_form(void)
+{
+    struct form *f =
+        sess_cmd__form("Closing note", "Only the tech who ended or closed the "
+                                       "session may write its closing note.");
+    struct form_field *fl;
+    if (!f)
+        return NULL;
+    form_add_value_field(f, FIELD_TEXT_SINGLE, "session", "Session", NULL, 1);
+    fl = form_add_field(f, FIELD_TEXT_MULTI, "note", "Closing note");
+    form_field_set_desc(fl, "Empty removes the note");
+    return f;
+}
+
+static void sess_cmd__note(struct adhoc_request *req, struct adhoc_reply *reply,
+                           int64_t id, const char *note)
+{
+    struct sessions *s = req->app->domain->sessions;
+    char num[32];
+    int rc = sessions_set_closing_note(s, id, req->bare, note);
+    if (rc != SESS_OK) {
+        sess_cmd__sess_fail(req->app, reply, rc);
+        return;
+    }
+    struct form *res = form_new(FORM_RESULT, NULL);
+    snprintf(num, sizeof num, "%" PRId64, id);
+    form_add_value_field(res, FIELD_TEXT_SINGLE, "session", "Session", num, 0);
+    form_add_text_multi(res, "note", "Closing note", note);
+    adhoc_reply_completed(reply, res);
+    adhoc_reply_note(reply, "info",
+                     *note ? "Closing note saved; it was added to the ticket"
+                           : "Closing note removed");
+}
+
+static void sess_cmd__note_step(struct adhoc_request *req,
+                                struct adhoc_reply *reply)
+{
+    int64_t id;
+    if (!req->form) {
+        struct form *f = sess_cmd__note_form();
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    if (sess_cmd__session(req->form, reply, &id) != 0)
+        return;
+    char *note = sess_cmd__field(req->form, "note");
+    if (!note)
+        adhoc_reply_no_memory(reply);
+    else if (strlen(note) > SESS_CLOSING_NOTE_MAX)
+        adhoc_reply_bad(reply, "Field 'note' is too long (at most %d bytes)",
+                        SESS_CLOSING_NOTE_MAX);
+    else
+        sess_cmd__note(req, reply, id, note);
+    free(note);
+}
+
+/* ---- registration -----------------------------------------------------------
+ */
+
+static const struct adhoc_command sess_cmd__table_def[] = {
+    {"sessions", "List chat sessions", ADHOC_ROLE_TECH, sess_cmd__list_step,
+     NULL, NULL},
+    {"history", "Search past chat sessions", ADHOC_ROLE_TECH,
+     sess_cmd__hist_step, sess_cmd__hist_free, NULL},
+    {"view-session", "View a chat session and its transcript", ADHOC_ROLE_TECH,
+     sess_cmd__view_step, NULL, NULL},
+    {"closing-note", "Add or edit a closing note", ADHOC_ROLE_TECH,
+     sess_cmd__note_step, NULL, NULL},
+};
+
+int commands_sessions_register(struct app *app)
+{
+    for (size_t i = 0;
+         i < sizeof sess_cmd__table_def / sizeof sess_cmd__table_def[0]; i++) {
+        if (adhoc_add_command(app, &sess_cmd__table_def[i]) != 0)
+            return -1;
+    }
+    return 0;
+}

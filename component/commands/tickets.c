@@ -1,0 +1,405 @@
+/* commands_tickets.c - see commands_tickets.h */
+#include "commands/tickets.h"
+
+#include "runtime/app.h"
+#include "domain/directory.h"
+#include "domain/domain.h"
+#include "domain/tickets.h"
+#include "xep0004_forms.h"
+#include "xep0050_adhoc.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TICKET_CMD__TEXT 512
+
+/* ---- replies and fields ------------------------------------------------- */
+
+static struct directory *ticket_cmd__dir(const struct adhoc_request *req)
+{
+    return req->app->domain->dir;
+}
+
+/* Field var without leading and trailing blanks, as a new string (free
+ * it); "" when absent; NULL when out of memory. */
+static char *ticket_cmd__field(const struct form *form, const char *var)
+{
+    const char *v = form_get_string(form, var);
+    size_t n;
+    char *out;
+
+    if (!v)
+        v = "";
+    while (isspace((unsigned char)*v))
+        v++;
+    n = strlen(v);
+    while (n > 0 && isspace((unsigned char)v[n - 1]))
+        n--;
+    out = malloc(n + 1);
+    if (out) {
+        memcpy(out, v, n);
+        out[n] = '\0';
+    }
+    return out;
+}
+
+/* The contact named by the JID in field var into out. 0, or -1 after
+ * answering (unknown contact, bad JID, store failure). */
+static int ticket_cmd__contact(struct adhoc_request *req,
+                               struct adhoc_reply *reply, const char *var,
+                               const char *jid, struct contact *out)
+{
+    struct directory *dir = ticket_cmd__dir(req);
+    int rc;
+
+    if (strchr(jid, '/')) {
+        adhoc_reply_bad(reply,
+                        "Field '%s' must be a bare JID like user@example.com "
+                        "(without /resource)",
+                        var);
+        return -1;
+    }
+    rc = directory_contact_find(dir, jid, out);
+    if (rc == DIR_OK)
+        return 0;
+    if (rc == DIR_ERR_STORE)
+        adhoc_reply_store_fail(reply, "read the directory",
+                               directory_error(dir));
+    else
+        adhoc_reply_bad(reply, "Field '%s': %.300s is not a known contact", var,
+                        jid);
+    return -1;
+}
+
+/* ---- create-ticket ------------------------------------------------------- */
+
+static struct form *ticket_cmd__create_form(void)
+{
+    struct form *f = form_new(FORM_FORM, NULL);
+    struct form_field *fl;
+
+    if (!f)
+        return NULL;
+    form_set_title(f, "Create a ticket");
+    fl = form_add_value_field(f, FIELD_JID_SINGLE, "contact", "Contact", NULL,
+                              1);
+    form_field_set_desc(fl, "The contact's JID, e.g. alice@example.com");
+    form_add_value_field(f, FIELD_TEXT_SINGLE, "summary", "Summary", NULL, 1);
+    return f;
+}
+
+/* Check the submission; on success create the ticket and complete. */
+static void ticket_cmd__create(struct adhoc_request *req,
+                               struct adhoc_reply *reply, const char *jid,
+                               const char *summary)
+{
+    struct ticket_store *ts = req->app->domain->tickets;
+    struct ticket_draft draft = {0, 0, summary};
+    char text[TICKET_CMD__TEXT], id[32];
+    struct contact c;
+    struct form *res;
+    int64_t ticket = 0;
+    int rc;
+
+    if (!*jid || !*summary) {
+        adhoc_reply_bad(reply, "Field '%s' is required",
+                        *jid ? "summary" : "contact");
+        return;
+    }
+    if (strlen(summary) > TICKET_SUMMARY_MAX) {
+        adhoc_reply_bad(reply, "Field 'summary' is too long (at most %d bytes)",
+                        TICKET_SUMMARY_MAX);
+        return;
+    }
+    if (ticket_cmd__contact(req, reply, "contact", jid, &c) != 0)
+        return;
+    draft.contact_id = c.id;
+    rc = ticket_create(ts, &draft, &ticket);
+    if (rc != TICKET_OK) {
+        if (rc == TICKET_ERR_STORE)
+            adhoc_reply_store_fail(reply, "create the ticket",
+                                   ticket_store_error(ts));
+        else
+            adhoc_reply_bad(reply, "%s", ticket_store_error(ts));
+        return;
+    }
+    snprintf(id, sizeof id, "%" PRId64, ticket);
+    res = form_new(FORM_RESULT, NULL);
+    form_add_value_field(res, FIELD_TEXT_SINGLE, "ticket", "Ticket", id, 0);
+    adhoc_reply_completed(reply, res);
+    snprintf(text, sizeof text, "Ticket #%s created for %.300s", id, c.jid);
+    adhoc_reply_note(reply, "info", text);
+}
+
+static void ticket_cmd__create_step(struct adhoc_request *req,
+                                    struct adhoc_reply *reply)
+{
+    char *jid, *summary;
+
+    if (req->stage == 0) {
+        struct form *f = ticket_cmd__create_form();
+
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    jid = ticket_cmd__field(req->form, "contact");
+    summary = ticket_cmd__field(req->form, "summary");
+    if (jid && summary)
+        ticket_cmd__create(req, reply, jid, summary);
+    else
+        adhoc_reply_no_memory(reply);
+    free(jid);
+    free(summary);
+}
+
+/* ---- tickets ----------------------------------------------------------------
+ */
+
+static struct form *ticket_cmd__list_form(void)
+{
+    struct form *f = form_new(FORM_FORM, NULL);
+    struct form_field *fl;
+
+    if (!f)
+        return NULL;
+    form_set_title(f, "Tickets");
+    form_set_instructions(f, "Every filter is optional; newest tickets come "
+                             "first.");
+    fl = form_add_value_field(f, FIELD_TEXT_SINGLE, "company", "Company", NULL,
+                              0);
+    form_field_set_desc(fl, "A company name (empty: every company)");
+    fl = form_add_value_field(f, FIELD_JID_SINGLE, "contact", "Contact", NULL,
+                              0);
+    form_field_set_desc(fl, "A contact's JID (empty: every contact)");
+    fl = form_add_value_field(f, FIELD_LIST_SINGLE, "status", "Status", "all",
+                              0);
+    form_field_add_option(fl, "Open", "open");
+    form_field_add_option(fl, "Closed", "closed");
+    form_field_add_option(fl, "All", "all");
+    return f;
+}
+
+/* The status filter from its text. 0, or -1 after answering. */
+static int ticket_cmd__status(const char *s, enum ticket_status_filter *out,
+                              struct adhoc_reply *reply)
+{
+    if (!*s || !strcmp(s, "all"))
+        *out = TICKET_FILTER_ANY;
+    else if (!strcmp(s, "open"))
+        *out = TICKET_FILTER_OPEN;
+    else if (!strcmp(s, "closed"))
+        *out = TICKET_FILTER_CLOSED;
+    else {
+        adhoc_reply_bad(reply, "Field 'status' must be open, closed or all");
+        return -1;
+    }
+    return 0;
+}
+
+/* The company filter from a name ("" = any). 0, or -1 after answering. */
+static int ticket_cmd__company(struct adhoc_request *req,
+                               struct adhoc_reply *reply, const char *name,
+                               int64_t *out)
+{
+    struct directory *dir = ticket_cmd__dir(req);
+    struct company co;
+    int rc;
+
+    *out = 0;
+    if (!*name)
+        return 0;
+    rc = directory_company_find(dir, name, &co);
+    if (rc == DIR_OK) {
+        *out = co.id;
+        return 0;
+    }
+    if (rc == DIR_ERR_STORE)
+        adhoc_reply_store_fail(reply, "read the directory",
+                               directory_error(dir));
+    else
+        adhoc_reply_bad(reply,
+                        "Field 'company': there is no company named "
+                        "\"%.200s\"",
+                        name);
+    return -1;
+}
+
+/* Read the three filters of the submission into f. 0, or -1 after
+ * answering. */
+static int ticket_cmd__filter(struct adhoc_request *req,
+                              struct adhoc_reply *reply,
+                              struct ticket_filter *f)
+{
+    char *company = ticket_cmd__field(req->form, "company");
+    char *contact = ticket_cmd__field(req->form, "contact");
+    char *status = ticket_cmd__field(req->form, "status");
+    struct contact c;
+    int rc = -1;
+
+    memset(f, 0, sizeof *f);
+    memset(&c, 0, sizeof c);
+    if (!company || !contact || !status)
+        adhoc_reply_no_memory(reply);
+    else if (ticket_cmd__status(status, &f->status, reply) == 0 &&
+             ticket_cmd__company(req, reply, company, &f->company_id) == 0 &&
+             (!*contact ||
+              ticket_cmd__contact(req, reply, "contact", contact, &c) == 0)) {
+        f->contact_id = *contact ? c.id : 0;
+        rc = 0;
+    }
+    free(company);
+    free(contact);
+    free(status);
+    return rc;
+}
+
+/* Name of directory record id (company or contact JID) into buf; "" for
+ * none. 0, or -1 on a store failure. */
+static int ticket_cmd__name(struct directory *dir, int64_t id, int contact,
+                            char *buf, size_t len)
+{
+    struct company co;
+    struct contact c;
+    int rc;
+
+    buf[0] = '\0';
+    if (!id)
+        return 0;
+    rc = contact ? directory_contact_get(dir, id, &c)
+                 : directory_company_get(dir, id, &co);
+    if (rc == DIR_OK)
+        snprintf(buf, len, "%s", contact ? c.jid : co.name);
+    return rc == DIR_ERR_STORE ? -1 : 0;
+}
+
+static void ticket_cmd__add_columns(struct form *res)
+{
+    static const char *const cols[][2] = {
+        {"ticket", "Ticket"},   {"company", "Company"}, {"contact", "Contact"},
+        {"summary", "Summary"}, {"status", "Status"},   {"created", "Created"},
+    };
+
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        form_add_reported(res, i == 2 ? FIELD_JID_SINGLE : FIELD_TEXT_SINGLE,
+                          cols[i][0], cols[i][1]);
+}
+
+/* Append one row for t. 0, or -1 on a directory store failure. */
+static int ticket_cmd__add_row(struct directory *dir, struct form *res,
+                               const struct ticket *t)
+{
+    char id[32], created[32], company[DIR_NAME_MAX], contact[DIR_JID_MAX];
+    struct form_item *item;
+    struct tm tm;
+
+    if (ticket_cmd__name(dir, t->company_id, 0, company, sizeof company) ||
+        ticket_cmd__name(dir, t->contact_id, 1, contact, sizeof contact))
+        return -1;
+    snprintf(id, sizeof id, "%" PRId64, t->id);
+    created[0] = '\0';
+    if (gmtime_r(&t->created, &tm))
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    item = form_add_item(res);
+    if (!item)
+        return 0;
+    form_item_set(item, "ticket", id);
+    form_item_set(item, "company", company);
+    form_item_set(item, "contact", contact);
+    form_item_set(item, "summary", t->summary);
+    form_item_set(item, "status", ticket_status_name(t->status));
+    form_item_set(item, "created", created);
+    return 0;
+}
+
+/* The result table for the tickets in l (at most the row limit). */
+static void ticket_cmd__list_result(struct adhoc_request *req,
+                                    struct adhoc_reply *reply,
+                                    const struct ticket_list *l)
+{
+    struct directory *dir = ticket_cmd__dir(req);
+    struct form *res = form_new(FORM_RESULT, NULL);
+    size_t n =
+        l->n > COMMANDS_TICKETS_MAX_ROWS ? COMMANDS_TICKETS_MAX_ROWS : l->n;
+    char note[128];
+
+    if (!res) {
+        adhoc_reply_no_memory(reply);
+        return;
+    }
+    form_set_title(res, "Tickets");
+    ticket_cmd__add_columns(res);
+    for (size_t i = 0; i < n; i++) {
+        if (ticket_cmd__add_row(dir, res, &l->items[i]) != 0) {
+            form_free(res);
+            adhoc_reply_store_fail(reply, "read the directory",
+                                   directory_error(dir));
+            return;
+        }
+    }
+    adhoc_reply_completed(reply, res);
+    if (l->n > n) {
+        snprintf(note, sizeof note,
+                 "Showing the newest %d tickets; more match, so narrow the "
+                 "filters to see older ones",
+                 COMMANDS_TICKETS_MAX_ROWS);
+        adhoc_reply_note(reply, "info", note);
+    } else if (n == 0) {
+        adhoc_reply_note(reply, "info", "No ticket matches");
+    }
+}
+
+static void ticket_cmd__list_step(struct adhoc_request *req,
+                                  struct adhoc_reply *reply)
+{
+    struct ticket_store *ts = req->app->domain->tickets;
+    struct ticket_list l = {NULL, 0};
+    struct ticket_filter f;
+
+    if (req->stage == 0) {
+        struct form *form = ticket_cmd__list_form();
+
+        if (form)
+            adhoc_reply_executing(reply, form, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    if (ticket_cmd__filter(req, reply, &f) != 0)
+        return;
+    f.limit = COMMANDS_TICKETS_MAX_ROWS + 1; /* one more: are there more? */
+    if (ticket_list(ts, &f, &l) != TICKET_OK) {
+        adhoc_reply_store_fail(reply, "list the tickets",
+                               ticket_store_error(ts));
+        return;
+    }
+    ticket_cmd__list_result(req, reply, &l);
+    ticket_list_free(&l);
+}
+
+/* ---- registration
+ * ------------------------------------------------------------ */
+
+static const struct adhoc_command ticket_cmd__table[] = {
+    {"create-ticket", "Create a ticket", ADHOC_ROLE_TECH,
+     ticket_cmd__create_step, NULL, NULL},
+    {"tickets", "List tickets", ADHOC_ROLE_TECH, ticket_cmd__list_step, NULL,
+     NULL},
+};
+
+int commands_tickets_register(struct app *app)
+{
+    for (size_t i = 0;
+         i < sizeof ticket_cmd__table / sizeof ticket_cmd__table[0]; i++) {
+        if (adhoc_add_command(app, &ticket_cmd__table[i]) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,1447 @@
+/* sessions.c - see sessions.h */
+#include "domain/sessions.h"
+
+#include "runtime/clock.h"
+#include "domain/directory.h"
+#include "domain/permissions.h"
+#include "domain/settings.h"
+#include "runtime/store.h"
+#include "domain/tickets.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+/* ---- statements ------------------------------------------------------- */
+
+enum sessions__stmt {
+    S_INSERT,
+    S_MEMBER_INSERT,
+    S_GET,
+    S_TAKE,
+    S_MOVE,
+    S_CALLBACK_SET,
+    S_NOTE_SET,
+    S_MEMBER_GET,
+    S_MEMBERS,
+    S_MSG_INSERT,
+    S_TOUCH,
+    S_HISTORY,
+    S_LIST_MINE,
+    S_LIST_STATE,
+    S_LIST_LIVE,
+    S_LIST_CONTACT_LIVE,
+    S_COUNT
+};
+
+#define SESSION_COLS                                                           \
+    "SELECT id, ticket_id, company_id, contact_jid, state, description, "      \
+    "created, answered_at, answered_by, ended_at, closer_jid, "                \
+    "last_activity, callback_phone, callback_note, closing_note, "             \
+    "closing_note_by, closing_note_at FROM sessions"
+
+/* List statements use the named parameters :jid, :state and :lim. */
+static const char *const sessions__sql[S_COUNT] = {
+    [S_INSERT] = "INSERT INTO sessions (ticket_id, company_id, contact_jid, "
+                 "state, description, created, answered_at, answered_by, "
+                 "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
+    [S_MEMBER_INSERT] = "INSERT OR IGNORE INTO session_members (session_id, "
+                        "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
+                        "?5)",
+    [S_GET] = SESSION_COLS " WHERE id = ?1",
+    [S_TAKE] = "UPDATE sessions SET state = 'active', answered_at = ?2, "
+               "answered_by = ?3, last_activity = ?2 "
+               "WHERE id = ?1 AND state = 'waiting'",
+    [S_MOVE] = "UPDATE sessions SET state = ?3, "
+               "ended_at = COALESCE(ended_at, ?4), "
+               "closer_jid = COALESCE(?5, closer_jid) "
+               "WHERE id = ?1 AND state = ?2",
+    [S_CALLBACK_SET] = "UPDATE sessions SET callback_phone = ?2, "
+                       "callback_note = ?3 WHERE id = ?1",
+    [S_NOTE_SET] = "UPDATE sessions SET closing_note = ?2, "
+                   "closing_note_by = ?3, closing_note_at = ?4, "
+                   "closer_jid = COALESCE(closer_jid, ?5) WHERE id = ?1",
+    [S_MEMBER_GET] = "SELECT kind, nick FROM session_members "
+                     "WHERE session_id = ?1 AND jid = ?2",
+    [S_MEMBERS] = "SELECT jid, kind, nick, joined_at FROM session_members "
+                  "WHERE session_id = ?1 ORDER BY rowid",
+    [S_MSG_INSERT] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                     "nick, body, created, kind) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_TOUCH] = "UPDATE sessions SET last_activity = ?2 WHERE id = ?1",
+    [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
+                  "FROM (SELECT * FROM messages WHERE session_id = ?1 "
+                  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
+    [S_LIST_MINE] = SESSION_COLS " WHERE state <> 'closed' AND id IN "
+                                 "(SELECT session_id FROM session_members "
+                                 "WHERE jid = :jid AND kind = 'tech') "
+                                 "ORDER BY state = 'active' DESC, "
+                                 "created DESC, id DESC LIMIT :lim",
+    [S_LIST_STATE] = SESSION_COLS " WHERE state = :state "
+                                  "ORDER BY created, id LIMIT :lim",
+    [S_LIST_LIVE] = SESSION_COLS " WHERE state IN ('waiting', 'active') "
+                                 "ORDER BY id LIMIT :lim",
+    [S_LIST_CONTACT_LIVE] = SESSION_COLS
+    " WHERE contact_jid = :jid AND state IN ('waiting', 'active') "
+    "ORDER BY id LIMIT :lim",
+};
+
+struct sessions {
+    struct store *st;
+    sqlite3 *db;
+    struct directory *dir;
+    struct ticket_store *tickets;
+    sqlite3_stmt *stmt[S_COUNT];
+    char err[512];
+    int held;        /* sessions_hold(): a group-commit transaction is open */
+    int held_failed; /* a write in it failed: sessions_commit_held() rolls back
+                      */
+};
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *const sessions__states[] = {
+    [SESS_WAITING] = "waiting",   [SESS_ACTIVE] = "active",
+    [SESS_ENDED] = "ended",       [SESS_ABANDONED] = "abandoned",
+    [SESS_CALLBACK] = "callback", [SESS_CLOSED] = "closed",
+};
+#define SESSIONS_N_STATES (sizeof sessions__states / sizeof sessions__states[0])
+
+const char *sess_state_name(enum sess_state st)
+{
+    return (size_t)st < SESSIONS_N_STATES ? sessions__states[st] : "closed";
+}
+
+int sess_state_parse(const char *name, enum sess_state *out)
+{
+    for (size_t i = 0; name && i < SESSIONS_N_STATES; i++) {
+        if (!strcmp(name, sessions__states[i])) {
+            *out = (enum sess_state)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *sess_state_text(enum sess_state st)
+{
+    switch (st) {
+    case SESS_WAITING:
+        return "This chat request is still waiting for a technician";
+    case SESS_ACTIVE:
+        return "This chat is in progress";
+    case SESS_ENDED:
+        return "This session has already ended";
+    case SESS_ABANDONED:
+        return "This session was abandoned by the contact";
+    case SESS_CALLBACK:
+        return "This session is waiting for a callback";
+    case SESS_CLOSED:
+    default:
+        return "This session is closed";
+    }
+}
+
+const char *sess_member_kind_name(enum sess_member_kind k)
+{
+    return k == SESS_MEMBER_CONTACT ? "contact"
+           : k == SESS_MEMBER_TECH  ? "tech"
+                                    : "none";
+}
+
+static bool sessions__live(enum sess_state st)
+{
+    return st == SESS_WAITING || st == SESS_ACTIVE;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static int
+sessions__fail(struct sessions *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int sessions__store_fail(struct sessions *s, const char *what)
+{
+    return sessions__fail(s, SESS_ERR_STORE,
+                          "The helpdesk could not %s (%s); try again later.",
+                          what, sqlite3_errmsg(s->db));
+}
+
+static int sessions__ticket_fail(struct sessions *s, const char *what)
+{
+    return sessions__fail(s, SESS_ERR_STORE,
+                          "The helpdesk could not %s (%s); try again later.",
+                          what, ticket_store_error(s->tickets));
+}
+
+static int sessions__state_fail(struct sessions *s, enum sess_state st)
+{
+    return sessions__fail(s, SESS_ERR_STATE, "%s.", sess_state_text(st));
+}
+
+static sqlite3_stmt *sessions__stmt(struct sessions *s,
+                                    enum sessions__stmt which)
+{
+    sqlite3_stmt *st = s->stmt[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Bind text, NULL for a NULL or empty string. */
+static void sessions__bind_opt(sqlite3_stmt *st, int col, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static void sessions__bind_named(sqlite3_stmt *st, const char *name,
+                                 const char *text)
+{
+    int col = sqlite3_bind_parameter_index(st, name);
+    if (col > 0)
+        sqlite3_bind_text(st, col, text ? text : "", -1, SQLITE_STATIC);
+}
+
+static char *sessions__col_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+static bool sessions__blank(const char *text)
+{
+    return !text || !text[strspn(text, " \t\r\n")];
+}
+
+/* Normalise a JID argument; what names it in the message. */
+static int sessions__bare(struct sessions *s, const char *jid, char *out,
+                          const char *what)
+{
+    if (directory_jid_bare(jid, out, DIR_JID_MAX) == 0)
+        return SESS_OK;
+    return sessions__fail(s, SESS_ERR_INVALID,
+                          "The %s JID \"%s\" is not a valid JID like "
+                          "user@example.com.",
+                          what, jid ? jid : "");
+}
+
+/* BEGIN IMMEDIATE, refusing inside a caller's transaction: our COMMIT must
+ * be the one that makes the data durable. */
+static int sessions__begin(struct sessions *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "sessions: called inside an open transaction");
+    if (store_begin(s->st) != 0)
+        return sessions__store_fail(s, "start a transaction");
+    return SESS_OK;
+}
+
+/* COMMIT when rc is SESS_OK, else ROLLBACK; returns the final code. */
+static int sessions__finish(struct sessions *s, int rc)
+{
+    if (rc == SESS_OK && store_commit(s->st) == 0)
+        return SESS_OK;
+    if (rc == SESS_OK)
+        rc = sessions__store_fail(s, "save the change");
+    store_rollback(s->st);
+    return rc;
+}
+
+/* A person's name for notices and nicks: the directory name, else the
+ * JID's localpart. */
+static void sessions__display_name(struct sessions *s, const char *bare,
+                                   char *out, size_t outlen)
+{
+    struct contact c;
+    struct tech t;
+    const char *name = NULL;
+    if (directory_contact_find(s->dir, bare, &c) == DIR_OK && c.name[0])
+        name = c.name;
+    else if (directory_tech_find(s->dir, bare, &t) == DIR_OK && t.name[0])
+        name = t.name;
+    if (name) {
+        snprintf(out, outlen, "%s", name);
+        return;
+    }
+    int len = (int)strcspn(bare, "@");
+    snprintf(out, outlen, "%.*s", len, bare);
+}
+
+/* ---- freeing ---------------------------------------------------------- */
+
+void sess_info_clear(struct sess_info *i)
+{
+    if (!i)
+        return;
+    free(i->contact_jid);
+    free(i->description);
+    free(i->answered_by);
+    free(i->closer_jid);
+    free(i->callback_phone);
+    free(i->callback_note);
+    free(i->closing_note);
+    free(i->closing_note_by);
+    memset(i, 0, sizeof *i);
+}
+
+void sess_list_free(struct sess_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        sess_info_clear(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+void sess_member_list_free(struct sess_member_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].jid);
+        free(l->items[i].nick);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+void sess_message_list_free(struct sess_message_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].from_jid);
+        free(l->items[i].nick);
+        free(l->items[i].body);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+/* Grow an array of elem-sized items to hold one more. 0 or -1. */
+static int sessions__grow(void **items, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*items, ncap * elem);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- reading rows ----------------------------------------------------- */
+
+static int sessions__info_row(sqlite3_stmt *st, struct sess_info *i)
+{
+    memset(i, 0, sizeof *i);
+    i->id = sqlite3_column_int64(st, 0);
+    i->ticket_id = sqlite3_column_int64(st, 1);
+    i->company_id = sqlite3_column_int64(st, 2);
+    i->contact_jid = sessions__col_dup(st, 3);
+    if (sess_state_parse((const char *)sqlite3_column_text(st, 4), &i->state) !=
+        0)
+        i->state = SESS_CLOSED;
+    i->description = sessions__col_dup(st, 5);
+    i->created = (time_t)sqlite3_column_int64(st, 6);
+    i->answered_at = (time_t)sqlite3_column_int64(st, 7);
+    i->answered_by = sessions__col_dup(st, 8);
+    i->ended_at = (time_t)sqlite3_column_int64(st, 9);
+    i->closer_jid = sessions__col_dup(st, 10);
+    i->last_activity = (time_t)sqlite3_column_int64(st, 11);
+    i->callback_phone = sessions__col_dup(st, 12);
+    i->callback_note = sessions__col_dup(st, 13);
+    i->closing_note = sessions__col_dup(st, 14);
+    i->closing_note_by = sessions__col_dup(st, 15);
+    i->closing_note_at = (time_t)sqlite3_column_int64(st, 16);
+    if (i->contact_jid && i->description && i->answered_by && i->closer_jid &&
+        i->callback_phone && i->callback_note && i->closing_note &&
+        i->closing_note_by)
+        return 0;
+    sess_info_clear(i);
+    return -1;
+}
+
+/* Step a prepared list statement and collect its session rows. */
+static int sessions__collect(struct sessions *s, sqlite3_stmt *st,
+                             struct sess_list *out)
+{
+    struct sess_list l = {NULL, 0};
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items) ||
+            sessions__info_row(st, &l.items[l.n]) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        l.n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        sess_list_free(&l);
+        return sessions__store_fail(s, "list sessions");
+    }
+    *out = l;
+    return SESS_OK;
+}
+
+int sessions_get(struct sessions *s, int64_t id, struct sess_info *out)
+{
+    memset(out, 0, sizeof *out); /* cleared on failure: callers clear it */
+    sqlite3_stmt *st = sessions__stmt(s, S_GET);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sessions__info_row(st, out) != 0)
+        rc = SQLITE_NOMEM;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "There is no chat session %" PRId64 ".", id);
+    return rc == SQLITE_ROW ? SESS_OK
+                            : sessions__store_fail(s, "read the session");
+}
+
+int sessions_get_by_room(struct sessions *s, const char *localpart,
+                         struct sess_info *out)
+{
+    bool ok = localpart && !strncasecmp(localpart, "chat-", 5);
+    const char *digits = ok ? localpart + 5 : "";
+    int64_t id = 0;
+    ok = ok && digits[0] >= '1' && digits[0] <= '9' && strlen(digits) <= 18;
+    for (const char *p = digits; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        id = id * 10 + (*p - '0');
+    }
+    if (!ok)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "There is no chat room \"%s\".",
+                              localpart ? localpart : "");
+    return sessions_get(s, id, out);
+}
+
+char *sessions_room_localpart(int64_t id, char *buf, size_t buflen)
+{
+    snprintf(buf, buflen, "chat-%" PRId64, id);
+    return buf;
+}
+
+/* ---- members ---------------------------------------------------------- */
+
+/* The kind (and, if nick is not NULL, the nick) of bare in session id. */
+static int sessions__member(struct sessions *s, int64_t id, const char *bare,
+                            enum sess_member_kind *kind, char *nick,
+                            size_t nicklen)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_MEMBER_GET);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *kind = SESS_MEMBER_NONE;
+    if (rc == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *n = (const char *)sqlite3_column_text(st, 1);
+        *kind =
+            k && !strcmp(k, "tech") ? SESS_MEMBER_TECH : SESS_MEMBER_CONTACT;
+        if (nick)
+            snprintf(nick, nicklen, "%s", n ? n : "");
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sessions__store_fail(s, "read the session's members");
+    return SESS_OK;
+}
+
+static int sessions__add_member(struct sessions *s, int64_t id,
+                                const char *bare, enum sess_member_kind kind,
+                                time_t now)
+{
+    char nick[DIR_NAME_MAX];
+    sessions__display_name(s, bare, nick, sizeof nick);
+    sqlite3_stmt *st = sessions__stmt(s, S_MEMBER_INSERT);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sess_member_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, nick, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SESS_OK
+                             : sessions__store_fail(s, "add a member");
+}
+
+enum sess_member_kind sessions_is_member(struct sessions *s, int64_t id,
+                                         const char *jid)
+{
+    char bare[DIR_JID_MAX];
+    enum sess_member_kind kind = SESS_MEMBER_NONE;
+    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
+        return SESS_MEMBER_NONE;
+    if (sessions__member(s, id, bare, &kind, NULL, 0) != SESS_OK)
+        return SESS_MEMBER_NONE;
+    return kind;
+}
+
+int sessions_members(struct sessions *s, int64_t id,
+                     struct sess_member_list *out)
+{
+    struct sess_member_list l = {NULL, 0};
+    size_t cap = 0;
+    int rc;
+    sqlite3_stmt *st = sessions__stmt(s, S_MEMBERS);
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        struct sess_member *m = &l.items[l.n++];
+        const char *k = (const char *)sqlite3_column_text(st, 1);
+        m->jid = sessions__col_dup(st, 0);
+        m->kind =
+            k && !strcmp(k, "tech") ? SESS_MEMBER_TECH : SESS_MEMBER_CONTACT;
+        m->nick = sessions__col_dup(st, 2);
+        m->joined_at = (time_t)sqlite3_column_int64(st, 3);
+        if (!m->jid || !m->nick) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        sess_member_list_free(&l);
+        return sessions__store_fail(s, "list the session's members");
+    }
+    *out = l;
+    return SESS_OK;
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+/* 16 random hex characters. getrandom() failing (very old kernels) falls
+ * back to time and a counter: still unique thanks to the UNIQUE retry. */
+static void sessions__stanza_id(char out[SESS_STANZA_ID_LEN + 1])
+{
+    static uint64_t counter;
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+        v = ((uint64_t)clock_mono_ms() << 20) ^ (uint64_t)time(NULL) ^
+            (++counter * 0x9e3779b97f4a7c15u);
+    snprintf(out, SESS_STANZA_ID_LEN + 1, "%016" PRIx64, v);
+}
+
+/* Insert a message (inside the caller's transaction). */
+static int sessions__insert_message(struct sessions *s, int64_t id,
+                                    const char *from, const char *nick,
+                                    const char *body, enum sess_msg_kind kind,
+                                    time_t now, struct sess_stored *out)
+{
+    int rc = SQLITE_CONSTRAINT;
+    for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
+        sessions__stanza_id(out->stanza_id);
+        sqlite3_stmt *st = sessions__stmt(s, S_MSG_INSERT);
+        sqlite3_bind_text(st, 1, out->stanza_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, nick, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+        sqlite3_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
+                          -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "store the message");
+    out->id = sqlite3_last_insert_rowid(s->db);
+    out->at = now;
+    return SESS_OK;
+}
+
+static int sessions__message_row(sqlite3_stmt *st, struct sess_message *m)
+{
+    const char *sid = (const char *)sqlite3_column_text(st, 1);
+    const char *kind = (const char *)sqlite3_column_text(st, 6);
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    snprintf(m->stanza_id, sizeof m->stanza_id, "%s", sid ? sid : "");
+    m->from_jid = sessions__col_dup(st, 2);
+    m->nick = sessions__col_dup(st, 3);
+    m->body = sessions__col_dup(st, 4);
+    m->created = (time_t)sqlite3_column_int64(st, 5);
+    m->kind = kind && !strcmp(kind, "system") ? SESS_MSG_SYSTEM : SESS_MSG_CHAT;
+    return m->from_jid && m->nick && m->body ? 0 : -1;
+}
+
+int sessions_history(struct sessions *s, int64_t id, size_t limit,
+                     struct sess_message_list *out)
+{
+    struct sess_message_list l = {NULL, 0};
+    size_t cap = 0;
+    int rc;
+    sqlite3_stmt *st = sessions__stmt(s, S_HISTORY);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if (sessions__message_row(st, &l.items[l.n++]) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        sess_message_list_free(&l);
+        return sessions__store_fail(s, "read the messages");
+    }
+    *out = l;
+    return SESS_OK;
+}
+
+/* ---- transcript ------------------------------------------------------- */
+
+struct sessions__buf {
+    char *p;
+    size_t n;
+    size_t cap;
+    bool oom;
+};
+
+static void sessions__put(struct sessions__buf *b, const char *text, size_t len)
+{
+    if (b->oom)
+        return;
+    if (b->n + len + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap : 256;
+        while (ncap < b->n + len + 1)
+            ncap *= 2;
+        char *p = realloc(b->p, ncap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->n, text, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+
+/* One transcript entry; line breaks in the body continue indented. */
+static void sessions__put_message(struct sessions__buf *b,
+                                  const struct sess_message *m)
+{
+    char stamp[64];
+    struct tm tm;
+    time_t t = m->created;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "[%Y-%m-%d %H:%M:%S UTC] ", &tm);
+    if (b->n)
+        sessions__put(b, "\n", 1);
+    sessions__put(b, stamp, strlen(stamp));
+    if (m->kind == SESS_MSG_SYSTEM) {
+        sessions__put(b, "* ", 2);
+    } else {
+        sessions__put(b, m->nick, strlen(m->nick));
+        sessions__put(b, ": ", 2);
+    }
+    for (const char *p = m->body; *p;) {
+        size_t len = strcspn(p, "\r\n");
+        sessions__put(b, p, len);
+        p += len;
+        if (*p == '\r' && p[1] == '\n')
+            p++;
+        if (*p) {
+            p++;
+            sessions__put(b, "\n    ", 5);
+        }
+    }
+}
+
+int sessions_transcript(struct sessions *s, int64_t id, char **out)
+{
+    struct sess_message_list l;
+    struct sessions__buf b = {NULL, 0, 0, false};
+    int rc = sessions_history(s, id, 0, &l);
+    if (rc != SESS_OK)
+        return rc;
+    sessions__put(&b, "", 0);
+    for (size_t i = 0; i < l.n; i++)
+        sessions__put_message(&b, &l.items[i]);
+    sess_message_list_free(&l);
+    if (b.oom) {
+        free(b.p);
+        return sessions__fail(s, SESS_ERR_STORE, "out of memory");
+    }
+    *out = b.p;
+    return SESS_OK;
+}
+
+/* ---- transitions: building blocks (inside a transaction) -------------- */
+
+/* from -> to, guarded on the state so a concurrent change is refused. */
+static int sessions__move(struct sessions *s, int64_t id, enum sess_state from,
+                          enum sess_state to, time_t now, const char *closer)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_MOVE);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, sess_state_name(from), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sess_state_name(to), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+    sessions__bind_opt(st, 5, closer);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "change the session");
+    if (sqlite3_changes(s->db) != 1)
+        return sessions__fail(s, SESS_ERR_STATE,
+                              "The session changed meanwhile; try again.");
+    return SESS_OK;
+}
+
+static int sessions__write_transcript(struct sessions *s,
+                                      const struct sess_info *info,
+                                      const char *author)
+{
+    char *text = NULL;
+    int rc = sessions_transcript(s, info->id, &text);
+    if (rc != SESS_OK)
+        return rc;
+    rc = ticket_add_note(s->tickets, info->ticket_id, TICKET_NOTE_TRANSCRIPT,
+                         author, text);
+    free(text);
+    return rc == TICKET_OK
+               ? SESS_OK
+               : sessions__ticket_fail(s, "write the transcript to the ticket");
+}
+
+/* Leave the live states: move, store the notice, write the transcript. */
+static int sessions__leave_live(struct sessions *s,
+                                const struct sess_info *info,
+                                enum sess_state to, const char *closer,
+                                const char *author, const char *notice,
+                                time_t now, struct sess_result *r)
+{
+    int rc = sessions__move(s, info->id, info->state, to, now, closer);
+    if (rc == SESS_OK)
+        rc = sessions__insert_message(s, info->id, "", "", notice,
+                                      SESS_MSG_SYSTEM, now, &r->notice);
+    if (rc == SESS_OK)
+        rc = sessions__write_transcript(s, info, author);
+    if (rc == SESS_OK) {
+        /* Reported only if the caller's COMMIT succeeds (else zeroed). */
+        snprintf(r->notice.body, sizeof r->notice.body, "%s", notice);
+        r->notice.stored = true;
+        r->after = to;
+    }
+    return rc;
+}
+
+/* Store the closing note (empty: remove it) and append it to the ticket. */
+static int sessions__write_note(struct sessions *s,
+                                const struct sess_info *info, const char *jid,
+                                const char *note, time_t now)
+{
+    bool has = note && *note;
+    sqlite3_stmt *st = sessions__stmt(s, S_NOTE_SET);
+    sqlite3_bind_int64(st, 1, info->id);
+    sessions__bind_opt(st, 2, note);
+    sessions__bind_opt(st, 3, has ? jid : NULL);
+    if (has)
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_text(st, 5, jid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "save the closing note");
+    if (ticket_add_note(s->tickets, info->ticket_id, TICKET_NOTE_CLOSING, jid,
+                        has ? note : "(closing note removed)") != TICKET_OK)
+        return sessions__ticket_fail(s, "add the closing note to the ticket");
+    return SESS_OK;
+}
+
+/* Load the session for a transition and start the result. */
+static int sessions__load(struct sessions *s, int64_t id,
+                          struct sess_info *info, struct sess_result *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = sessions_get(s, id, info);
+    if (rc != SESS_OK)
+        return rc;
+    r->session_id = id;
+    r->before = r->after = info->state;
+    return SESS_OK;
+}
+
+/* End of every public transition: clear, zero the result on failure. */
+static int sessions__done(struct sess_info *info, struct sess_result *r, int rc)
+{
+    sess_info_clear(info);
+    if (rc != SESS_OK)
+        memset(r, 0, sizeof *r);
+    return rc;
+}
+
+/* ---- creating --------------------------------------------------------- */
+
+static int sessions__insert(struct sessions *s, int64_t ticket, int64_t company,
+                            const char *contact, enum sess_state state,
+                            const char *description, const char *answered_by,
+                            time_t now)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_INSERT);
+    sqlite3_bind_int64(st, 1, ticket);
+    if (company)
+        sqlite3_bind_int64(st, 2, company);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sess_state_name(state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, description, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+    if (answered_by)
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
+    else
+        sqlite3_bind_null(st, 7);
+    sessions__bind_opt(st, 8, answered_by);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SESS_OK
+                             : sessions__store_fail(s, "create the session");
+}
+
+/* Read the ticket: NOT_FOUND, or STATE when it is closed and must be open. */
+static int sessions__ticket(struct sessions *s, int64_t ticket_id,
+                            bool must_be_open, struct ticket *t)
+{
+    int rc = ticket_get(s->tickets, ticket_id, t);
+    if (rc == TICKET_ERR_NOT_FOUND)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "There is no ticket #%" PRId64 ".", ticket_id);
+    if (rc != TICKET_OK)
+        return sessions__ticket_fail(s, "read the ticket");
+    if (must_be_open && t->status != TICKET_OPEN) {
+        ticket_clear(t);
+        return sessions__fail(s, SESS_ERR_STATE,
+                              "Ticket #%" PRId64 " is closed; a chat needs "
+                              "an open ticket.",
+                              ticket_id);
+    }
+    return SESS_OK;
+}
+
+int sessions_create_waiting(struct sessions *s, const char *contact,
+                            int64_t company_id, int64_t ticket_id,
+                            const char *description, int64_t *id_out)
+{
+    char bare[DIR_JID_MAX];
+    struct ticket t;
+    struct contact c;
+    int rc = sessions__bare(s, contact, bare, "contact");
+    if (rc != SESS_OK)
+        return rc;
+    if (sessions__blank(description) ||
+        strlen(description) > TICKET_SUMMARY_MAX)
+        return sessions__fail(s, SESS_ERR_INVALID,
+                              "Describe the problem in a few words (at most "
+                              "%d bytes).",
+                              TICKET_SUMMARY_MAX);
+    rc = sessions__ticket(s, ticket_id, false, &t);
+    if (rc != SESS_OK)
+        return rc;
+    ticket_clear(&t);
+    if (!company_id && directory_contact_find(s->dir, bare, &c) == DIR_OK)
+        company_id = c.company_id;
+    time_t now = clock_now();
+    rc = sessions__begin(s);
+    if (rc != SESS_OK)
+        return rc;
+    rc = sessions__insert(s, ticket_id, company_id, bare, SESS_WAITING,
+                          description, NULL, now);
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    if (rc == SESS_OK)
+        rc = sessions__add_member(s, id, bare, SESS_MEMBER_CONTACT, now);
+    rc = sessions__finish(s, rc);
+    if (rc == SESS_OK && id_out)
+        *id_out = id;
+    return rc;
+}
+
+int sessions_create_active(struct sessions *s, int64_t ticket_id,
+                           const char *contact, const char *tech,
+                           int64_t *id_out)
+{
+    char cbare[DIR_JID_MAX], tbare[DIR_JID_MAX];
+    struct ticket t;
+    int rc = sessions__bare(s, contact, cbare, "contact");
+    if (rc == SESS_OK)
+        rc = sessions__bare(s, tech, tbare, "technician");
+    if (rc != SESS_OK)
+        return rc;
+    if (!strcmp(cbare, tbare))
+        return sessions__fail(s, SESS_ERR_INVALID,
+                              "A technician cannot push a chat to "
+                              "themselves.");
+    rc = sessions__ticket(s, ticket_id, true, &t);
+    if (rc != SESS_OK)
+        return rc;
+    time_t now = clock_now();
+    rc = sessions__begin(s);
+    if (rc == SESS_OK) {
+        rc = sessions__insert(s, ticket_id, t.company_id, cbare, SESS_ACTIVE,
+                              t.summary, tbare, now);
+        int64_t id = sqlite3_last_insert_rowid(s->db);
+        if (rc == SESS_OK)
+            rc = sessions__add_member(s, id, cbare, SESS_MEMBER_CONTACT, now);
+        if (rc == SESS_OK)
+            rc = sessions__add_member(s, id, tbare, SESS_MEMBER_TECH, now);
+        rc = sessions__finish(s, rc);
+        if (rc == SESS_OK && id_out)
+            *id_out = id;
+    }
+    ticket_clear(&t);
+    return rc;
+}
+
+/* ---- transitions ------------------------------------------------------ */
+
+/* Inside the transaction of tech_join. */
+static int sessions__join(struct sessions *s, const struct sess_info *info,
+                          const char *tech, time_t now, struct sess_result *r)
+{
+    if (info->state == SESS_WAITING) {
+        sqlite3_stmt *st = sessions__stmt(s, S_TAKE);
+        sqlite3_bind_int64(st, 1, info->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+        sqlite3_bind_text(st, 3, tech, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return sessions__store_fail(s, "take the session");
+        r->took = sqlite3_changes(s->db) == 1;
+    }
+    r->after = SESS_ACTIVE;
+    return sessions__add_member(s, info->id, tech, SESS_MEMBER_TECH, now);
+}
+
+int sessions_tech_join(struct sessions *s, int64_t id, const char *tech,
+                       struct sess_result *r)
+{
+    char bare[DIR_JID_MAX];
+    struct sess_info info;
+    int rc = sessions__load(s, id, &info, r);
+    if (rc != SESS_OK)
+        return sessions__done(&info, r, rc);
+    rc = sessions__bare(s, tech, bare, "technician");
+    if (rc == SESS_OK && !strcmp(bare, info.contact_jid))
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "You are the contact of this chat, not one of "
+                            "its technicians.");
+    if (rc == SESS_OK && !sessions__live(info.state))
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc =
+            sessions__finish(s, sessions__join(s, &info, bare, clock_now(), r));
+    return sessions__done(&info, r, rc);
+}
+
+int sessions_contact_gone(struct sessions *s, int64_t id, struct sess_result *r)
+{
+    char name[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    struct sess_info info;
+    int rc = sessions__load(s, id, &info, r);
+    if (rc != SESS_OK || info.state != SESS_WAITING)
+        return sessions__done(&info, r, rc);
+    sessions__display_name(s, info.contact_jid, name, sizeof name);
+    snprintf(notice, sizeof notice, "%s left before a technician answered.",
+             name);
+    rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(s, sessions__leave_live(s, &info, SESS_ABANDONED,
+                                                      NULL, info.contact_jid,
+                                                      notice, clock_now(), r));
+    return sessions__done(&info, r, rc);
+}
+
+/* Inside the transaction of end_by_tech. */
+static int sessions__tech_end(struct sessions *s, const struct sess_info *info,
+                              const char *tech, const char *note,
+                              struct sess_result *r)
+{
+    char name[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    time_t now = clock_now();
+    int rc;
+    if (sessions__live(info->state)) {
+        sessions__display_name(s, tech, name, sizeof name);
+        snprintf(notice, sizeof notice, "%s ended the chat.", name);
+        rc = sessions__leave_live(s, info, SESS_ENDED, tech, tech, notice, now,
+                                  r);
+    } else {
+        rc = sessions__move(s, info->id, info->state, SESS_CLOSED, now, tech);
+        r->after = SESS_CLOSED;
+    }
+    if (rc == SESS_OK && note && *note)
+        rc = sessions__write_note(s, info, tech, note, now);
+    return rc;
+}
+
+int sessions_end_by_tech(struct sessions *s, int64_t id, const char *tech,
+                         const char *note, struct sess_result *r)
+{
+    char bare[DIR_JID_MAX];
+    struct sess_info info;
+    int rc = sessions__load(s, id, &info, r);
+    if (rc != SESS_OK)
+        return sessions__done(&info, r, rc);
+    rc = sessions__bare(s, tech, bare, "technician");
+    if (rc == SESS_OK && !strcmp(bare, info.contact_jid))
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "Only a technician can end this session this "
+                            "way; use end-chat.");
+    if (rc == SESS_OK && note && strlen(note) > SESS_CLOSING_NOTE_MAX)
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "The closing note is too long (at most %d "
+                            "bytes).",
+                            SESS_CLOSING_NOTE_MAX);
+    if (rc == SESS_OK &&
+        (info.state == SESS_ENDED || info.state == SESS_CLOSED))
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(s, sessions__tech_end(s, &info, bare, note, r));
+    return sessions__done(&info, r, rc);
+}
+
+/* end_by_contact and callback: is contact this session's contact? */
+static int sessions__is_contact(struct sessions *s,
+                                const struct sess_info *info,
+                                const char *contact)
+{
+    char bare[DIR_JID_MAX];
+    int rc = sessions__bare(s, contact, bare, "contact");
+    if (rc == SESS_OK && strcmp(bare, info->contact_jid) != 0)
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "Only the contact of this chat can do this.");
+    return rc;
+}
+
+/* end_by_contact and callback: does the permission rule allow action for
+ * the session's contact at now? */
+static int sessions__contact_may(struct sessions *s,
+                                 const struct sess_info *info,
+                                 enum perm_action action,
+                                 const struct settings *st, time_t now)
+{
+    struct perm_decision d;
+    const char *bare = info->contact_jid;
+    struct perm_session ps = {
+        .waiting = info->state == SESS_WAITING,
+        .waited = (long)((info->answered_at ? info->answered_at : now) -
+                         info->created),
+        .idle = (long)(now - info->last_activity),
+    };
+    if (perm_check(s->dir, st, bare, action, now, &ps, &d) != 0)
+        return sessions__fail(s, SESS_ERR_STORE, "%s", d.reason);
+    switch (d.verdict) {
+    case PERM_ALLOW:
+        return SESS_OK;
+    case PERM_DENY_NOT_CONTACT:
+        return sessions__fail(s, SESS_ERR_NOT_CONTACT, "%s", d.reason);
+    case PERM_DENY_DISABLED:
+        return sessions__fail(s, SESS_ERR_DISABLED, "%s", d.reason);
+    case PERM_DENY_NOT_YET:
+    default:
+        return sessions__fail(s, SESS_ERR_NOT_YET, "%s", d.reason);
+    }
+}
+
+int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
+                            const struct settings *st, time_t now,
+                            struct sess_result *r)
+{
+    char name[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    struct sess_info info;
+    int rc = sessions__load(s, id, &info, r);
+    if (rc != SESS_OK)
+        return sessions__done(&info, r, rc);
+    rc = sessions__is_contact(s, &info, contact);
+    if (rc == SESS_OK && !sessions__live(info.state))
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK)
+        rc = sessions__contact_may(s, &info, PERM_END_CHAT, st, now);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK) {
+        bool waiting = info.state == SESS_WAITING;
+        sessions__display_name(s, info.contact_jid, name, sizeof name);
+        snprintf(notice, sizeof notice, "%s ended the chat%s.", name,
+                 waiting ? " before a technician answered" : "");
+        rc = sessions__finish(
+            s, sessions__leave_live(s, &info,
+                                    waiting ? SESS_ABANDONED : SESS_ENDED, NULL,
+                                    info.contact_jid, notice, now, r));
+    }
+    return sessions__done(&info, r, rc);
+}
+
+int sessions_phone_check(const char *phone)
+{
+    if (!phone)
+        return -1;
+    phone += strspn(phone, " ");
+    size_t len = strlen(phone);
+    while (len && phone[len - 1] == ' ')
+        len--;
+    size_t digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)phone[i];
+        if (isdigit(c))
+            digits++;
+        else if (!strchr(" +-()", c))
+            return -1;
+    }
+    return len >= SESS_PHONE_MIN && len <= SESS_PHONE_MAX && digits >= 3 ? 0
+                                                                         : -1;
+}
+
+/* Inside the transaction of callback: fields, notice, transcript, note. */
+static int sessions__request_callback(struct sessions *s,
+                                      const struct sess_info *info,
+                                      const char *phone, const char *note,
+                                      time_t now, struct sess_result *r)
+{
+    char name[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    bool has_note = !sessions__blank(note);
+    sessions__display_name(s, info->contact_jid, name, sizeof name);
+    snprintf(notice, sizeof notice, "%s asked to be called back on %s.%s%s",
+             name, phone, has_note ? " Note: " : "", has_note ? note : "");
+    sqlite3_stmt *st = sessions__stmt(s, S_CALLBACK_SET);
+    sqlite3_bind_int64(st, 1, info->id);
+    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
+    sessions__bind_opt(st, 3, has_note ? note : NULL);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "save the callback request");
+    rc = sessions__leave_live(s, info, SESS_CALLBACK, NULL, info->contact_jid,
+                              notice, now, r);
+    if (rc == SESS_OK &&
+        ticket_add_note(s->tickets, info->ticket_id, TICKET_NOTE_CALLBACK,
+                        info->contact_jid, notice) != TICKET_OK)
+        rc = sessions__ticket_fail(s, "add the callback to the ticket");
+    return rc;
+}
+
+/* Validate the callback's phone and note; phone is copied trimmed. */
+static int sessions__callback_args(struct sessions *s, const char *phone,
+                                   const char *note, char *out)
+{
+    if (sessions_phone_check(phone) != 0)
+        return sessions__fail(s, SESS_ERR_INVALID,
+                              "Give a phone number of %d to %d characters: "
+                              "digits, spaces and + - ( ) only.",
+                              SESS_PHONE_MIN, SESS_PHONE_MAX);
+    if (note && strlen(note) > SESS_NOTE_MAX)
+        return sessions__fail(s, SESS_ERR_INVALID,
+                              "The note is too long (at most %d bytes).",
+                              SESS_NOTE_MAX);
+    phone += strspn(phone, " ");
+    size_t len = strlen(phone);
+    while (len && phone[len - 1] == ' ')
+        len--;
+    snprintf(out, SESS_PHONE_MAX + 1, "%.*s", (int)len, phone);
+    return SESS_OK;
+}
+
+int sessions_callback(struct sessions *s, int64_t id, const char *contact,
+                      const char *phone, const char *note,
+                      const struct settings *st, time_t now,
+                      struct sess_result *r)
+{
+    char trimmed[SESS_PHONE_MAX + 1];
+    struct sess_info info;
+    int rc = sessions__load(s, id, &info, r);
+    if (rc != SESS_OK)
+        return sessions__done(&info, r, rc);
+    rc = sessions__is_contact(s, &info, contact);
+    if (rc == SESS_OK && info.state != SESS_WAITING)
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK)
+        rc = sessions__contact_may(s, &info, PERM_CALLBACK, st, now);
+    if (rc == SESS_OK)
+        rc = sessions__callback_args(s, phone, note, trimmed);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(
+            s, sessions__request_callback(s, &info, trimmed, note, now, r));
+    return sessions__done(&info, r, rc);
+}
+
+/* May bare write the closing note of info? */
+static int sessions__may_note(struct sessions *s, const struct sess_info *info,
+                              const char *bare)
+{
+    enum sess_member_kind kind;
+    if (info->state == SESS_ABANDONED || info->state == SESS_CALLBACK)
+        return sessions__fail(s, SESS_ERR_STATE,
+                              "%s; close it with end-session to add a "
+                              "closing note.",
+                              sess_state_text(info->state));
+    if (sessions__live(info->state))
+        return sessions__fail(s, SESS_ERR_STATE,
+                              "%s; a closing note can be added once it has "
+                              "ended.",
+                              sess_state_text(info->state));
+    if (info->closer_jid[0] && strcmp(info->closer_jid, bare) != 0)
+        return sessions__fail(s, SESS_ERR_FORBIDDEN,
+                              "Only %s may edit this closing note.",
+                              info->closer_jid);
+    if (info->closer_jid[0])
+        return SESS_OK;
+    int rc = sessions__member(s, info->id, bare, &kind, NULL, 0);
+    if (rc == SESS_OK && kind != SESS_MEMBER_TECH)
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "Only a technician of this chat may add its "
+                            "closing note.");
+    return rc;
+}
+
+int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
+                              const char *note)
+{
+    char bare[DIR_JID_MAX];
+    struct sess_info info;
+    struct sess_result r;
+    int rc = sessions__load(s, id, &info, &r);
+    if (rc == SESS_OK)
+        rc = sessions__bare(s, jid, bare, "technician");
+    if (rc == SESS_OK)
+        rc = sessions__may_note(s, &info, bare);
+    if (rc == SESS_OK && note && strlen(note) > SESS_CLOSING_NOTE_MAX)
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "The closing note is too long (at most %d "
+                            "bytes).",
+                            SESS_CLOSING_NOTE_MAX);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(
+            s, sessions__write_note(s, &info, bare, note, clock_now()));
+    return sessions__done(&info, &r, rc);
+}
+
+/* ---- messages (public) ------------------------------------------------ */
+
+/* Resolve who writes: members only for chat; nick defaults to theirs. */
+static int sessions__author(struct sessions *s, int64_t id, const char *from,
+                            const char *nick, char *bare, char *nick_out)
+{
+    enum sess_member_kind kind;
+    char member_nick[DIR_NAME_MAX];
+    int rc = sessions__bare(s, from, bare, "sender");
+    if (rc == SESS_OK)
+        rc = sessions__member(s, id, bare, &kind, member_nick,
+                              sizeof member_nick);
+    if (rc != SESS_OK)
+        return rc;
+    if (kind == SESS_MEMBER_NONE)
+        return sessions__fail(s, SESS_ERR_FORBIDDEN,
+                              "Only members of this chat may write in it.");
+    snprintf(nick_out, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
+    return SESS_OK;
+}
+
+/* ---- group commit ----------------------------------------------------- */
+
+int sessions_hold(struct sessions *s)
+{
+    if (s->held)
+        return SESS_OK;
+    int rc = sessions__begin(s);
+    if (rc == SESS_OK) {
+        s->held = 1;
+        s->held_failed = 0;
+    }
+    return rc;
+}
+
+bool sessions_held(const struct sessions *s)
+{
+    return s->held != 0;
+}
+
+int sessions_commit_held(struct sessions *s)
+{
+    if (!s->held)
+        return SESS_OK;
+    int failed = s->held_failed;
+    s->held = s->held_failed = 0;
+    if (failed) {
+        store_rollback(s->st);
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "A message of this batch could not be stored; "
+                              "none of them was saved.");
+    }
+    return sessions__finish(s, SESS_OK);
+}
+
+/* The write of sessions_add_message(): inside the held transaction when
+ * there is one (a failure dooms it), else in a transaction of its own. */
+static int sessions__write_message(struct sessions *s, int64_t id,
+                                   const char *bare, const char *who,
+                                   const char *body, enum sess_msg_kind kind,
+                                   struct sess_stored *out)
+{
+    if (s->held && s->held_failed)
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "An earlier message of this batch could not be "
+                              "stored.");
+    int rc = s->held ? SESS_OK : sessions__begin(s);
+    if (rc != SESS_OK)
+        return rc;
+    time_t now = clock_now();
+    rc = sessions__insert_message(s, id, bare, who, body, kind, now, out);
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
+        sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sessions__store_fail(s, "update the session");
+        sqlite3_reset(st);
+    }
+    if (s->held) {
+        if (rc != SESS_OK)
+            s->held_failed = 1;
+        out->held = rc == SESS_OK;
+        return rc;
+    }
+    return sessions__finish(s, rc);
+}
+
+int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
+                         const char *nick, const char *body,
+                         enum sess_msg_kind kind, struct sess_stored *out)
+{
+    char bare[DIR_JID_MAX] = "", who[DIR_NAME_MAX] = "";
+    struct sess_info info;
+    struct sess_result r;
+    memset(out, 0, sizeof *out);
+    int rc = sessions__load(s, id, &info, &r);
+    if (rc == SESS_OK && !sessions__live(info.state))
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK && (!body || !*body || strlen(body) > SESS_BODY_MAX))
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "A message needs a body of at most %d bytes.",
+                            SESS_BODY_MAX);
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
+        rc = sessions__author(s, id, from_jid, nick, bare, who);
+    if (rc == SESS_OK)
+        rc = sessions__write_message(s, id, bare, who, body, kind, out);
+    out->stored = rc == SESS_OK;
+    return sessions__done(&info, &r, rc);
+}
+
+/* ---- lists ------------------------------------------------------------ */
+
+int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
+                  size_t limit, struct sess_list *out)
+{
+    static const enum sess_state by_state[] = {
+        [SESS_VIEW_WAITING] = SESS_WAITING,
+        [SESS_VIEW_ABANDONED] = SESS_ABANDONED,
+        [SESS_VIEW_CALLBACKS] = SESS_CALLBACK,
+    };
+    char bare[DIR_JID_MAX] = "";
+    enum sessions__stmt which = view == SESS_VIEW_MINE   ? S_LIST_MINE
+                                : view == SESS_VIEW_LIVE ? S_LIST_LIVE
+                                : view == SESS_VIEW_CONTACT_LIVE
+                                    ? S_LIST_CONTACT_LIVE
+                                    : S_LIST_STATE;
+    if (view > SESS_VIEW_CONTACT_LIVE)
+        return sessions__fail(s, SESS_ERR_INVALID, "Unknown session list.");
+    if (view == SESS_VIEW_MINE || view == SESS_VIEW_CONTACT_LIVE) {
+        int rc = sessions__bare(s, jid, bare, "list's");
+        if (rc != SESS_OK)
+            return rc;
+    }
+    sqlite3_stmt *st = sessions__stmt(s, which);
+    sessions__bind_named(st, ":jid", bare);
+    if (which == S_LIST_STATE)
+        sessions__bind_named(st, ":state", sess_state_name(by_state[view]));
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":lim"),
+                       limit ? (sqlite3_int64)limit : -1);
+    return sessions__collect(s, st, out);
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+const char *sessions_error(const struct sessions *s)
+{
+    return s->err;
+}
+
+void sessions_close(struct sessions *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    free(s);
+}
+
+struct sessions *sessions_open(struct store *st, struct directory *dir,
+                               struct ticket_store *tickets, char *err,
+                               size_t errlen)
+{
+    struct sessions *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->st = st;
+    s->db = store_db(st);
+    s->dir = dir;
+    s->tickets = tickets;
+    for (int i = 0; i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sessions__sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "sessions: cannot prepare \"%s\": %s",
+                     sessions__sql[i], sqlite3_errmsg(s->db));
+            sessions_close(s);
+            return NULL;
+        }
+    }
+    return s;
+}

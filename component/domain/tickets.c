@@ -1,0 +1,510 @@
+/* tickets.c - see tickets.h: the wrappers and the sqlite back-end. */
+#include "domain/tickets.h"
+
+#include "runtime/clock.h"
+#include "runtime/store.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the interface ---------------------------------------------------- */
+
+int ticket_create(struct ticket_store *ts, const struct ticket_draft *draft,
+                  int64_t *id_out)
+{
+    return ts->ops->create(ts, draft, id_out);
+}
+
+int ticket_get(struct ticket_store *ts, int64_t id, struct ticket *out)
+{
+    return ts->ops->get(ts, id, out);
+}
+
+int ticket_list(struct ticket_store *ts, const struct ticket_filter *filter,
+                struct ticket_list *out)
+{
+    return ts->ops->list(ts, filter, out);
+}
+
+int ticket_add_note(struct ticket_store *ts, int64_t id,
+                    enum ticket_note_kind kind, const char *author,
+                    const char *text)
+{
+    return ts->ops->add_note(ts, id, kind, author, text);
+}
+
+int ticket_close(struct ticket_store *ts, int64_t id)
+{
+    return ts->ops->close(ts, id);
+}
+
+void ticket_store_destroy(struct ticket_store *ts)
+{
+    if (ts)
+        ts->ops->destroy(ts);
+}
+
+const char *ticket_store_error(const struct ticket_store *ts)
+{
+    return ts->err;
+}
+
+void ticket_clear(struct ticket *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_notes; i++) {
+        free(t->notes[i].author);
+        free(t->notes[i].text);
+    }
+    free(t->notes);
+    free(t->summary);
+    memset(t, 0, sizeof *t);
+}
+
+void ticket_list_free(struct ticket_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        ticket_clear(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static const char *const tickets__kinds[] = {
+    [TICKET_NOTE_TRANSCRIPT] = "transcript",
+    [TICKET_NOTE_CALLBACK] = "callback",
+    [TICKET_NOTE_CLOSING] = "closing_note",
+    [TICKET_NOTE_TEXT] = "text",
+};
+#define TICKETS_N_KINDS (sizeof tickets__kinds / sizeof tickets__kinds[0])
+
+const char *ticket_note_kind_name(enum ticket_note_kind kind)
+{
+    return (size_t)kind < TICKETS_N_KINDS ? tickets__kinds[kind] : "text";
+}
+
+int ticket_note_kind_parse(const char *s, enum ticket_note_kind *out)
+{
+    for (size_t i = 0; s && i < TICKETS_N_KINDS; i++) {
+        if (!strcmp(s, tickets__kinds[i])) {
+            *out = (enum ticket_note_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *ticket_status_name(enum ticket_status status)
+{
+    return status == TICKET_CLOSED ? "closed" : "open";
+}
+
+/* ---- sqlite back-end -------------------------------------------------- */
+
+enum tickets__stmt {
+    T_INSERT,
+    T_GET,
+    T_NOTES,
+    T_LIST,
+    T_NOTE_INSERT,
+    T_STATUS,
+    T_CLOSE,
+    T_CONTACT_COMPANY,
+    T_COMPANY_EXISTS,
+    T_COUNT
+};
+
+#define TICKET_COLS                                                            \
+    "SELECT id, company_id, contact_id, summary, status, created, closed "     \
+    "FROM tickets"
+
+static const char *const tickets__sql[T_COUNT] = {
+    [T_INSERT] = "INSERT INTO tickets (company_id, contact_id, summary, "
+                 "status, created) VALUES (?1, ?2, ?3, 'open', ?4)",
+    [T_GET] = TICKET_COLS " WHERE id = ?1",
+    [T_NOTES] = "SELECT id, kind, author, created, text FROM ticket_notes "
+                "WHERE ticket_id = ?1 ORDER BY id",
+    [T_LIST] = TICKET_COLS " WHERE (?1 = 0 OR company_id = ?1)"
+                           " AND (?2 = 0 OR contact_id = ?2)"
+                           " AND (?3 IS NULL OR status = ?3)"
+                           " ORDER BY created DESC, id DESC"
+                           " LIMIT ?4 OFFSET ?5",
+    [T_NOTE_INSERT] = "INSERT INTO ticket_notes (ticket_id, kind, author, "
+                      "created, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [T_STATUS] = "SELECT status FROM tickets WHERE id = ?1",
+    [T_CLOSE] = "UPDATE tickets SET status = 'closed', closed = ?2 "
+                "WHERE id = ?1 AND status = 'open'",
+    [T_CONTACT_COMPANY] = "SELECT company_id FROM contacts WHERE id = ?1",
+    [T_COMPANY_EXISTS] = "SELECT 1 FROM companies WHERE id = ?1",
+};
+
+struct tickets__sqlite {
+    struct ticket_store base; /* first: the interface */
+    sqlite3 *db;
+    sqlite3_stmt *stmt[T_COUNT];
+};
+
+static struct tickets__sqlite *tickets__self(struct ticket_store *ts)
+{
+    return (struct tickets__sqlite *)ts;
+}
+
+__attribute__((format(printf, 3, 4))) static int
+tickets__fail(struct ticket_store *ts, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ts->err, sizeof ts->err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int tickets__store_fail(struct tickets__sqlite *self, const char *what)
+{
+    return tickets__fail(&self->base, TICKET_ERR_STORE, "%s failed: %s", what,
+                         sqlite3_errmsg(self->db));
+}
+
+static sqlite3_stmt *tickets__stmt(struct tickets__sqlite *self,
+                                   enum tickets__stmt which)
+{
+    sqlite3_stmt *s = self->stmt[which];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+static void tickets__bind_id(sqlite3_stmt *s, int col, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(s, col, id);
+    else
+        sqlite3_bind_null(s, col);
+}
+
+static char *tickets__col_dup(sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* Run a one-row query on id; *found tells whether a row came, *value gets
+ * column 0 as an integer. */
+static int tickets__lookup(struct tickets__sqlite *self,
+                           enum tickets__stmt which, int64_t id, bool *found,
+                           int64_t *value)
+{
+    sqlite3_stmt *s = tickets__stmt(self, which);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    *found = rc == SQLITE_ROW;
+    if (*found && value)
+        *value = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return tickets__store_fail(self, "lookup");
+    return TICKET_OK;
+}
+
+/* Check the draft's company and contact; derive the company if needed. */
+static int tickets__resolve_owner(struct tickets__sqlite *self,
+                                  const struct ticket_draft *d,
+                                  int64_t *company)
+{
+    bool found = false;
+    int64_t contact_company = 0;
+    *company = d->company_id;
+    if (d->contact_id) {
+        int rc = tickets__lookup(self, T_CONTACT_COMPANY, d->contact_id, &found,
+                                 &contact_company);
+        if (rc != TICKET_OK)
+            return rc;
+        if (!found)
+            return tickets__fail(&self->base, TICKET_ERR_NOT_FOUND,
+                                 "no contact with id %lld",
+                                 (long long)d->contact_id);
+        if (*company && *company != contact_company)
+            return tickets__fail(&self->base, TICKET_ERR_INVALID,
+                                 "contact %lld is not in company %lld",
+                                 (long long)d->contact_id, (long long)*company);
+        *company = contact_company;
+        return TICKET_OK;
+    }
+    if (!*company)
+        return TICKET_OK;
+    int rc = tickets__lookup(self, T_COMPANY_EXISTS, *company, &found, NULL);
+    if (rc == TICKET_OK && !found)
+        return tickets__fail(&self->base, TICKET_ERR_NOT_FOUND,
+                             "no company with id %lld", (long long)*company);
+    return rc;
+}
+
+static int tickets__create(struct ticket_store *ts,
+                           const struct ticket_draft *d, int64_t *id_out)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    int64_t company = 0;
+    if (!d || !d->summary || !d->summary[strspn(d->summary, " \t\r\n")])
+        return tickets__fail(ts, TICKET_ERR_INVALID,
+                             "a ticket needs a summary");
+    if (strlen(d->summary) > TICKET_SUMMARY_MAX)
+        return tickets__fail(ts, TICKET_ERR_INVALID,
+                             "the summary is too long (max %d bytes)",
+                             TICKET_SUMMARY_MAX);
+    int rc = tickets__resolve_owner(self, d, &company);
+    if (rc != TICKET_OK)
+        return rc;
+    sqlite3_stmt *s = tickets__stmt(self, T_INSERT);
+    tickets__bind_id(s, 1, company);
+    tickets__bind_id(s, 2, d->contact_id);
+    sqlite3_bind_text(s, 3, d->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "create ticket");
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(self->db);
+    return TICKET_OK;
+}
+
+/* Copy the current row of a TICKET_COLS statement into t (no notes). */
+static int tickets__row(sqlite3_stmt *s, struct ticket *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(s, 0);
+    t->company_id = sqlite3_column_int64(s, 1);
+    t->contact_id = sqlite3_column_int64(s, 2);
+    t->summary = tickets__col_dup(s, 3);
+    const unsigned char *status = sqlite3_column_text(s, 4);
+    t->status = status && !strcmp((const char *)status, "closed")
+                    ? TICKET_CLOSED
+                    : TICKET_OPEN;
+    t->created = (time_t)sqlite3_column_int64(s, 5);
+    t->closed = (time_t)sqlite3_column_int64(s, 6);
+    return t->summary ? 0 : -1;
+}
+
+static int tickets__note_row(sqlite3_stmt *s, struct ticket_note *n)
+{
+    n->id = sqlite3_column_int64(s, 0);
+    const unsigned char *kind = sqlite3_column_text(s, 1);
+    if (ticket_note_kind_parse((const char *)kind, &n->kind) != 0)
+        n->kind = TICKET_NOTE_TEXT;
+    n->author = tickets__col_dup(s, 2);
+    n->created = (time_t)sqlite3_column_int64(s, 3);
+    n->text = tickets__col_dup(s, 4);
+    return n->author && n->text ? 0 : -1;
+}
+
+/* Append the notes of t->id to t. */
+static int tickets__load_notes(struct tickets__sqlite *self, struct ticket *t)
+{
+    sqlite3_stmt *s = tickets__stmt(self, T_NOTES);
+    size_t cap = 0;
+    int rc;
+    sqlite3_bind_int64(s, 1, t->id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (t->n_notes == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct ticket_note *n = realloc(t->notes, ncap * sizeof *n);
+            if (!n) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            t->notes = n;
+            cap = ncap;
+        }
+        struct ticket_note *n = &t->notes[t->n_notes++];
+        memset(n, 0, sizeof *n);
+        if (tickets__note_row(s, n) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "read notes");
+    return TICKET_OK;
+}
+
+static int tickets__get(struct ticket_store *ts, int64_t id, struct ticket *out)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    struct ticket t;
+    sqlite3_stmt *s = tickets__stmt(self, T_GET);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && tickets__row(s, &t) != 0) {
+        ticket_clear(&t);
+        rc = SQLITE_NOMEM;
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
+                             (long long)id);
+    if (rc != SQLITE_ROW)
+        return tickets__store_fail(self, "read ticket");
+    rc = tickets__load_notes(self, &t);
+    if (rc != TICKET_OK) {
+        ticket_clear(&t);
+        return rc;
+    }
+    *out = t;
+    return TICKET_OK;
+}
+
+static void tickets__bind_filter(sqlite3_stmt *s, const struct ticket_filter *f)
+{
+    static const struct ticket_filter any = {0};
+    if (!f)
+        f = &any;
+    sqlite3_bind_int64(s, 1, f->company_id);
+    sqlite3_bind_int64(s, 2, f->contact_id);
+    if (f->status == TICKET_FILTER_OPEN)
+        sqlite3_bind_text(s, 3, "open", -1, SQLITE_STATIC);
+    else if (f->status == TICKET_FILTER_CLOSED)
+        sqlite3_bind_text(s, 3, "closed", -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 3);
+    sqlite3_bind_int64(s, 4, f->limit ? (sqlite3_int64)f->limit : -1);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)f->offset);
+}
+
+static int tickets__list(struct ticket_store *ts,
+                         const struct ticket_filter *filter,
+                         struct ticket_list *out)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    struct ticket_list l = {NULL, 0};
+    size_t cap = 0;
+    int rc;
+    sqlite3_stmt *s = tickets__stmt(self, T_LIST);
+    tickets__bind_filter(s, filter);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (l.n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct ticket *items = realloc(l.items, ncap * sizeof *items);
+            if (!items) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            l.items = items;
+            cap = ncap;
+        }
+        if (tickets__row(s, &l.items[l.n++]) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        ticket_list_free(&l);
+        return tickets__store_fail(self, "list tickets");
+    }
+    *out = l;
+    return TICKET_OK;
+}
+
+static int tickets__add_note(struct ticket_store *ts, int64_t id,
+                             enum ticket_note_kind kind, const char *author,
+                             const char *text)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    if ((size_t)kind >= TICKETS_N_KINDS || !author || !*author || !text)
+        return tickets__fail(ts, TICKET_ERR_INVALID,
+                             "a note needs a kind, an author and a text");
+    sqlite3_stmt *s = tickets__stmt(self, T_STATUS);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    bool closed = rc == SQLITE_ROW &&
+                  !strcmp((const char *)sqlite3_column_text(s, 0), "closed");
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
+                             (long long)id);
+    if (rc != SQLITE_ROW)
+        return tickets__store_fail(self, "read ticket");
+    if (closed && kind == TICKET_NOTE_TEXT)
+        return tickets__fail(ts, TICKET_ERR_CLOSED, "ticket #%lld is closed",
+                             (long long)id);
+    s = tickets__stmt(self, T_NOTE_INSERT);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, tickets__kinds[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, author, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
+    sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? TICKET_OK
+                             : tickets__store_fail(self, "add note");
+}
+
+static int tickets__close(struct ticket_store *ts, int64_t id)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    bool found = false;
+    sqlite3_stmt *s = tickets__stmt(self, T_CLOSE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "close ticket");
+    if (sqlite3_changes(self->db) == 1)
+        return TICKET_OK;
+    rc = tickets__lookup(self, T_STATUS, id, &found, NULL);
+    if (rc != TICKET_OK)
+        return rc;
+    if (found)
+        return tickets__fail(ts, TICKET_ERR_CLOSED,
+                             "ticket #%lld is already closed", (long long)id);
+    return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
+                         (long long)id);
+}
+
+static void tickets__destroy(struct ticket_store *ts)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    for (int i = 0; i < T_COUNT; i++)
+        sqlite3_finalize(self->stmt[i]);
+    free(self);
+}
+
+static const struct ticket_store_ops tickets__sqlite_ops = {
+    .create = tickets__create,
+    .get = tickets__get,
+    .list = tickets__list,
+    .add_note = tickets__add_note,
+    .close = tickets__close,
+    .destroy = tickets__destroy,
+};
+
+struct ticket_store *ticket_store_sqlite_new(struct store *st, char *err,
+                                             size_t errlen)
+{
+    struct tickets__sqlite *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->base.ops = &tickets__sqlite_ops;
+    self->db = store_db(st);
+    for (int i = 0; i < T_COUNT; i++) {
+        if (sqlite3_prepare_v3(self->db, tickets__sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "tickets: cannot prepare \"%s\": %s",
+                     tickets__sql[i], sqlite3_errmsg(self->db));
+            tickets__destroy(&self->base);
+            return NULL;
+        }
+    }
+    return &self->base;
+}

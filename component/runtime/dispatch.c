@@ -1,0 +1,269 @@
+/* dispatch.c - see dispatch.h */
+#include "runtime/dispatch.h"
+
+#include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/ratelimit.h"
+#include "runtime/stanza.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DISPATCH__JID_MAX 3072 /* bytes of a bare JID key, with the NUL */
+
+struct dispatch_iq_entry {
+    char *type, *name, *ns;
+    dispatch_iq_fn fn;
+    void *ud;
+};
+
+struct dispatch_entry {
+    int is_message;
+    dispatch_stanza_fn fn;
+    void *ud;
+};
+
+struct dispatch {
+    struct dispatch_iq_entry *iqs;
+    size_t n_iqs;
+    struct dispatch_entry *others;
+    size_t n_others;
+    struct ratelimit *rl; /* NULL: no limit */
+    int rl_ready;         /* rl was made from the app's config */
+};
+
+struct dispatch *dispatch_new(void)
+{
+    return calloc(1, sizeof(struct dispatch));
+}
+
+void dispatch_free(struct dispatch *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_iqs; i++) {
+        free(d->iqs[i].type);
+        free(d->iqs[i].name);
+        free(d->iqs[i].ns);
+    }
+    free(d->iqs);
+    free(d->others);
+    ratelimit_free(d->rl);
+    free(d);
+}
+
+static struct dispatch_iq_entry *dispatch__find_iq(struct dispatch *d,
+                                                   const char *type,
+                                                   const char *name,
+                                                   const char *ns)
+{
+    for (size_t i = 0; i < d->n_iqs; i++) {
+        struct dispatch_iq_entry *e = &d->iqs[i];
+        if (!strcmp(e->type, type) && !strcmp(e->name, name) &&
+            !strcmp(e->ns, ns))
+            return e;
+    }
+    return NULL;
+}
+
+int dispatch_add_iq(struct dispatch *d, const char *type, const char *name,
+                    const char *ns, dispatch_iq_fn fn, void *ud)
+{
+    struct dispatch_iq_entry *e = dispatch__find_iq(d, type, name, ns);
+    if (e) {
+        e->fn = fn;
+        e->ud = ud;
+        return 0;
+    }
+    struct dispatch_iq_entry *grown =
+        realloc(d->iqs, (d->n_iqs + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    d->iqs = grown;
+    e = &d->iqs[d->n_iqs];
+    e->type = strdup(type);
+    e->name = strdup(name);
+    e->ns = strdup(ns);
+    e->fn = fn;
+    e->ud = ud;
+    if (!e->type || !e->name || !e->ns) {
+        free(e->type);
+        free(e->name);
+        free(e->ns);
+        return -1;
+    }
+    d->n_iqs++;
+    return 0;
+}
+
+int dispatch_add(struct dispatch *d, const char *kind, dispatch_stanza_fn fn,
+                 void *ud)
+{
+    int is_message = !strcmp(kind, "message");
+    if (!is_message && strcmp(kind, "presence"))
+        return -1;
+    struct dispatch_entry *grown =
+        realloc(d->others, (d->n_others + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    d->others = grown;
+    d->others[d->n_others++] =
+        (struct dispatch_entry){.is_message = is_message, .fn = fn, .ud = ud};
+    return 0;
+}
+
+static xmpp_stanza_t *dispatch__first_element(xmpp_stanza_t *stanza)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(stanza); c;
+         c = xmpp_stanza_get_next(c)) {
+        if (xmpp_stanza_is_tag(c))
+            return c;
+    }
+    return NULL;
+}
+
+static void dispatch__iq(struct dispatch *d, struct app *app,
+                         xmpp_stanza_t *iq)
+{
+    const char *type = xmpp_stanza_get_type(iq);
+    if (!type || (strcmp(type, "get") && strcmp(type, "set")))
+        return; /* results and errors belong to id handlers */
+    xmpp_stanza_t *payload = dispatch__first_element(iq);
+    if (!payload) {
+        send_error(app, iq, "modify", "bad-request",
+                   "This iq has no payload element.");
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(payload);
+    const char *ns = xmpp_stanza_get_ns(payload);
+    struct dispatch_iq_entry *e =
+        name && ns ? dispatch__find_iq(d, type, name, ns) : NULL;
+    if (e) {
+        e->fn(app, iq, payload, e->ud);
+        return;
+    }
+    send_error(app, iq, "cancel", "service-unavailable",
+               "chatdesk does not offer this request here.");
+}
+
+/* ---- the rate limit ------------------------------------------------ */
+
+/* The limiter, made on first use from the app's [limits] (none without a
+ * config or with stanzas_per_second = 0). */
+static struct ratelimit *dispatch__limiter(struct dispatch *d, struct app *app)
+{
+    if (d->rl_ready)
+        return d->rl;
+    d->rl_ready = 1;
+    const struct config *cfg = app->cfg;
+    if (!cfg || cfg->limit_rate <= 0)
+        return NULL;
+    d->rl = ratelimit_new((unsigned)cfg->limit_rate, (unsigned)cfg->limit_burst,
+                          RATELIMIT_DEFAULT_MAX_KEYS);
+    if (!d->rl)
+        log_warn("dispatch", "out of memory: stanzas are not rate-limited");
+    return d->rl;
+}
+
+/* The bare JID of a user (a from with a local part), ASCII-lowercased into
+ * buf (cut to fit). 0, or -1 for a domain (the server, a component) or no
+ * from. */
+static int dispatch__user(const char *from, char *buf, size_t len)
+{
+    size_t n = from ? strcspn(from, "/") : 0;
+    const char *at = n ? memchr(from, '@', n) : NULL;
+    if (!at || at == from)
+        return -1;
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)tolower((unsigned char)from[i]);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* What happens to a stanza over its sender's limit: iq requests get an
+ * error, messages at most one error a second, the rest is dropped. */
+static void dispatch__refuse(struct ratelimit *rl, struct app *app,
+                             xmpp_stanza_t *st, const char *kind,
+                             const char *bare, uint64_t now)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    int request = type && (!strcmp(type, "get") || !strcmp(type, "set"));
+    int is_iq = !strcmp(kind, "iq");
+    unsigned long refused = 0;
+    char text[160];
+    if (ratelimit_log_due(rl, bare, now, &refused))
+        log_warn("dispatch",
+                 "%s is over the rate limit (%u stanzas a second, bursts of "
+                 "%u): %lu refused or dropped since the last report",
+                 bare, ratelimit_per_second(rl), ratelimit_burst(rl), refused);
+    if ((is_iq && request) ||
+        (!strcmp(kind, "message") && ratelimit_notice_due(rl, bare, now))) {
+        snprintf(text, sizeof text,
+                 "Too many requests from you; slow down: at most %u per "
+                 "second (bursts of %u). This one was not processed.",
+                 ratelimit_per_second(rl), ratelimit_burst(rl));
+        send_error(app, st, "wait", "resource-constraint", text);
+        return;
+    }
+    log_debug("dispatch", "over the rate limit: dropped a <%s/> from %s", kind,
+              bare);
+}
+
+/* 1 when the stanza is over its sender's limit and was refused or dropped.
+ * Error bounces and unavailable presence count but always pass: they only
+ * clear state (ghost occupants, Online), and are never answered. */
+static int dispatch__over_limit(struct dispatch *d, struct app *app,
+                                xmpp_stanza_t *st, const char *kind)
+{
+    char bare[DISPATCH__JID_MAX];
+    struct ratelimit *rl = dispatch__limiter(d, app);
+    if (!rl || dispatch__user(xmpp_stanza_get_from(st), bare, sizeof bare))
+        return 0;
+    uint64_t now = clock_mono_ms();
+    if (ratelimit_take(rl, bare, now) == RATELIMIT_PASS)
+        return 0;
+    const char *type = xmpp_stanza_get_type(st);
+    if (type && (!strcmp(type, "error") ||
+                 (!strcmp(kind, "presence") && !strcmp(type, "unavailable"))))
+        return 0;
+    dispatch__refuse(rl, app, st, kind, bare, now);
+    return 1;
+}
+
+static int dispatch__is_groupchat(xmpp_stanza_t *st, const char *kind)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    return !strcmp(kind, "message") && type && !strcmp(type, "groupchat");
+}
+
+void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
+{
+    const char *kind = xmpp_stanza_get_name(stanza);
+    if (!kind)
+        return;
+    if ((!strcmp(kind, "iq") || !strcmp(kind, "message") ||
+         !strcmp(kind, "presence")) &&
+        dispatch__over_limit(d, app, stanza, kind))
+        return;
+    if (app->flush && !dispatch__is_groupchat(stanza, kind))
+        app->flush(app); /* only groupchat may pass held messages */
+    if (!strcmp(kind, "iq")) {
+        dispatch__iq(d, app, stanza);
+        return;
+    }
+    int is_message = !strcmp(kind, "message");
+    if (!is_message && strcmp(kind, "presence"))
+        return;
+    for (size_t i = 0; i < d->n_others; i++) {
+        struct dispatch_entry *e = &d->others[i];
+        if (e->is_message == is_message &&
+            e->fn(app, stanza, e->ud) == DISPATCH_HANDLED)
+            return;
+    }
+}

@@ -1,0 +1,173 @@
+/* schema.c - the database schema as numbered migrations.
+ *
+ * Never edit a migration that has shipped: append a new one. Entry i moves
+ * the schema from version i to i+1 (PRAGMA user_version).
+ */
+#include "runtime/store.h"
+
+const char *const chatdesk_migrations[] = {
+    /* 1: bookkeeping only; the chat domain adds its tables after it. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /* 2: the chat domain's directory, global settings and tickets.
+     * Tri-state overrides: NULL = inherit, 1 = on, 0 = off.
+     * JIDs are stored bare and lowercased. Times are epoch seconds. */
+    "CREATE TABLE companies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (name <> ''),"
+    "  chat INTEGER CHECK (chat IN (0, 1)),"
+    "  pre_ticket INTEGER CHECK (pre_ticket IN (0, 1)),"
+    "  callback INTEGER CHECK (callback IN (0, 1)));"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  company_id INTEGER NOT NULL REFERENCES companies(id),"
+    "  jid TEXT NOT NULL UNIQUE CHECK (jid <> ''),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  chat INTEGER CHECK (chat IN (0, 1)));"
+    "CREATE INDEX contacts_company ON contacts(company_id);"
+    "CREATE TABLE techs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  jid TEXT NOT NULL UNIQUE CHECK (jid <> ''),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)));"
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE tickets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  company_id INTEGER REFERENCES companies(id),"
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  summary TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (status IN ('open', 'closed')),"
+    "  created INTEGER NOT NULL,"
+    "  closed INTEGER);"
+    "CREATE INDEX tickets_company ON tickets(company_id);"
+    "CREATE INDEX tickets_contact ON tickets(contact_id);"
+    "CREATE TABLE ticket_notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('transcript', 'callback', 'closing_note', 'text')),"
+    "  author TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+
+    /* 3: chat sessions, their members and their messages (sessions.h).
+     * JIDs are bare and lowercased; times are epoch seconds. A session's
+     * room is chat-<id>. messages.id orders a room's history; stanza_id is
+     * the XEP-0359 id handed to clients. */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  company_id INTEGER REFERENCES companies(id),"
+    "  contact_jid TEXT NOT NULL CHECK (contact_jid <> ''),"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting', 'active', 'ended',"
+    "    'abandoned', 'callback', 'closed')),"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL,"
+    "  answered_at INTEGER,"
+    "  answered_by TEXT,"
+    "  ended_at INTEGER,"
+    "  closer_jid TEXT,"
+    "  last_activity INTEGER NOT NULL,"
+    "  callback_phone TEXT,"
+    "  callback_note TEXT,"
+    "  closing_note TEXT,"
+    "  closing_note_by TEXT,"
+    "  closing_note_at INTEGER);"
+    "CREATE INDEX sessions_state ON sessions(state, created);"
+    "CREATE INDEX sessions_ticket ON sessions(ticket_id);"
+    "CREATE INDEX sessions_contact ON sessions(contact_jid);"
+    "CREATE TABLE session_members ("
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  jid TEXT NOT NULL CHECK (jid <> ''),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('contact', 'tech')),"
+    "  nick TEXT NOT NULL,"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (session_id, jid));"
+    "CREATE INDEX session_members_jid ON session_members(jid);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  stanza_id TEXT NOT NULL UNIQUE,"
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  from_jid TEXT NOT NULL,"
+    "  nick TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('chat', 'system')));"
+    "CREATE INDEX messages_session ON messages(session_id, id);",
+
+    /* 4: the tech tools (history.h). messages_fts indexes the body of every
+     * stored message for the `history` text search; it is an external-
+     * content FTS5 table over messages, kept in sync by the triggers below
+     * (messages are only ever inserted, but an update or delete keeps the
+     * index right too). 'rebuild' indexes the messages stored before. */
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages',"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+    "  INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);"
+    "END;"
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    VALUES ('delete', old.id, old.body);"
+    "END;"
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    VALUES ('delete', old.id, old.body);"
+    "  INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);"
+    "END;"
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');"
+    /* history lists newest first, optionally per company: without these a
+     * page sorts every past session (17 ms at 100,000 sessions, see
+     * docs/tech-tools.md); with them it reads one page of an index. */
+    "CREATE INDEX sessions_created ON sessions(created);"
+    "CREATE INDEX sessions_company ON sessions(company_id, created);",
+
+    /* 5: messages_fts off the per-message path. No trigger indexes a new
+     * message inside its own transaction any more; history_index_pending()
+     * indexes them in batches (in each group commit's transaction, the
+     * 1-second tick, and every text search first). fts_state.last_indexed is the high-water mark, and the
+     * invariant: the messages with id <= last_indexed are exactly the rows
+     * in messages_fts. Migration 4 indexed every message stored so far.
+     *
+     * Messages are only ever inserted by chatdesk, always above every
+     * existing id (INTEGER PRIMARY KEY hands out MAX(id) + 1). The delete
+     * and update triggers below are for hand edits: an FTS5 'delete' of a
+     * row that is not in the index corrupts it, so they touch only rows at
+     * or below the mark (a row above it is indexed with its body of the
+     * time when its turn comes), and when the highest ids go they lower
+     * the mark to the new MAX(id), so an id handed out again is indexed as
+     * a new row. A row inserted by hand with an id at or below the mark is
+     * not indexed: after such a load run 'rebuild' and set the mark to
+     * MAX(id) (docs/tech-tools.md). */
+    "DROP TRIGGER messages_fts_insert;"
+    "DROP TRIGGER messages_fts_delete;"
+    "DROP TRIGGER messages_fts_update;"
+    "CREATE TABLE fts_state (last_indexed INTEGER NOT NULL);"
+    "INSERT INTO fts_state (last_indexed)"
+    "  SELECT COALESCE(MAX(id), 0) FROM messages;"
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    SELECT 'delete', old.id, old.body FROM fts_state"
+    "    WHERE old.id <= last_indexed;"
+    "  UPDATE fts_state SET last_indexed ="
+    "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
+    "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
+    "END;"
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF id, body ON messages"
+    "  BEGIN"
+    "  INSERT INTO messages_fts(messages_fts, rowid, body)"
+    "    SELECT 'delete', old.id, old.body FROM fts_state"
+    "    WHERE old.id <= last_indexed;"
+    "  INSERT INTO messages_fts(rowid, body)"
+    "    SELECT new.id, new.body FROM fts_state"
+    "    WHERE new.id <= last_indexed;"
+    "  UPDATE fts_state SET last_indexed ="
+    "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
+    "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
+    "END;",
+};
+
+const size_t chatdesk_migrations_count =
+    sizeof chatdesk_migrations / sizeof chatdesk_migrations[0];

@@ -1,0 +1,173 @@
+/* test_config.c - the INI configuration: SPEC §7 keys, errors with line and
+ * key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "runtime/config.h"
+
+static const char *const spec_example =
+    "[component]\n"
+    "jid = helpdesk.localhost      ; the component's domain\n"
+    "secret = s3cret               ; the server's component secret\n"
+    "host = 127.0.0.1\n"
+    "port = 5347\n"
+    "\n"
+    "[database]\n"
+    "path = /var/lib/chatdesk/chatdesk.db\n"
+    "\n"
+    "[admins]\n"
+    "jids = admin@localhost, Boss@Example.com ; comma-separated\n"
+    "\n"
+    "[chat]\n"
+    "answer_timeout = 60\n"
+    "idle_timeout = 3600\n"
+    "away_after = 300\n";
+
+static void test_spec_example(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    assert_int_equal(config_load_string(&c, spec_example, "t.ini", err,
+                                        sizeof err),
+                     0);
+    assert_string_equal(c.jid, "helpdesk.localhost");
+    assert_string_equal(c.secret, "s3cret");
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.port, 5347);
+    assert_string_equal(c.db_path, "/var/lib/chatdesk/chatdesk.db");
+    assert_int_equal(c.n_admins, 2);
+    assert_string_equal(c.admins[1], "boss@example.com");
+    assert_true(config_is_admin(&c, "BOSS@example.com"));
+    assert_false(config_is_admin(&c, "tech@localhost"));
+    assert_int_equal(c.answer_timeout, 60);
+    assert_int_equal(c.idle_timeout, 3600);
+    assert_int_equal(c.away_after, 300);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    const char *min = "[component]\njid=h.example\nsecret=x\n"
+                      "[database]\npath=/tmp/x.db\n";
+    assert_int_equal(config_load_string(&c, min, "m.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.port, 5347);
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.answer_timeout, 60);
+    assert_int_equal(c.idle_timeout, 3600);
+    assert_int_equal(c.away_after, 300);
+    assert_int_equal(c.n_admins, 0);
+    assert_int_equal(c.limit_rate, 30);
+    assert_int_equal(c.limit_burst, 150);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    const char *text = "[component]\njid=h.example\nsecret=x\n"
+                       "[database]\npath=/tmp/x.db\n"
+                       "[limits]\nstanzas_per_second = 5\nburst = 12\n";
+    assert_int_equal(config_load_string(&c, text, "l.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.limit_rate, 5);
+    assert_int_equal(c.limit_burst, 12);
+    const char *off = "[component]\njid=h.example\nsecret=x\n"
+                      "[database]\npath=/tmp/x.db\n"
+                      "[limits]\nstanzas_per_second = 0\n";
+    assert_int_equal(config_load_string(&c, off, "o.ini", err, sizeof err), 0);
+    assert_int_equal(c.limit_rate, 0); /* 0 turns the limit off */
+    assert_int_equal(c.limit_burst, 150);
+}
+
+struct bad_case {
+    const char *text;
+    const char *want; /* substring of the error */
+};
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"[component]\njid=h\nsecret=x\ncolour = blue\n",
+         "b.ini:4: unknown key 'colour' in section [component]"},
+        {"[component]\njid=h\nsecret=x\nport = 70000\n[database]\npath=p\n",
+         "b.ini:4: key 'port' must be a whole number from 1 to 65535"},
+        {"[component]\njid=h\nsecret=x\nport = 12ab\n", "b.ini:4: key 'port'"},
+        {"[chat]\nanswer_timeout = -1\n", "b.ini:2: key 'answer_timeout'"},
+        {"[component]\njid=h\n[database]\npath=p\n",
+         "missing key 'secret' in section [component]"},
+        {"[component]\njid=h\nsecret=x\n", "missing key 'path'"},
+        {"[component]\njid = user@h\n", "b.ini:2: key 'jid' must be a bare"},
+        {"[admins]\njids = admin\n", "b.ini:2: key 'jids': 'admin' is not"},
+        {"[nope]\nkey = 1\n", "b.ini:2: unknown key 'key' in section [nope]"},
+        {"[component]\nthis line is wrong\n", "b.ini:2: syntax error"},
+        {"[component]\nsecret =\n", "b.ini:2: key 'secret' must not be empty"},
+        {"[log]\nlevel = loud\n", "b.ini:2: key 'level' must be"},
+        {"[limits]\nstanzas_per_second = -1\n",
+         "b.ini:2: key 'stanzas_per_second' must be a whole number from 0 to "
+         "100000"},
+        {"[limits]\nstanzas_per_second = 100001\n",
+         "b.ini:2: key 'stanzas_per_second'"},
+        {"[limits]\nstanzas_per_second = fast\n",
+         "b.ini:2: key 'stanzas_per_second'"},
+        {"[limits]\nburst = 0\n",
+         "b.ini:2: key 'burst' must be a whole number from 1 to 100000"},
+        {"[limits]\nburst =\n", "b.ini:2: key 'burst'"},
+        {"[limits]\nper_minute = 5\n",
+         "b.ini:2: unknown key 'per_minute' in section [limits]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config c;
+        char err[512] = "";
+        assert_int_equal(config_load_string(&c, cases[i].text, "b.ini", err,
+                                            sizeof err),
+                         -1);
+        if (!strstr(err, cases[i].want))
+            fail_msg("case %zu: '%s' does not contain '%s'", i, err,
+                     cases[i].want);
+    }
+}
+
+static void test_first_error_wins(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    const char *text = "[component]\nbad1 = x\nbad2 = y\n";
+    assert_int_equal(config_load_string(&c, text, "f.ini", err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "f.ini:2: unknown key 'bad1'"));
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[512];
+    assert_int_equal(config_load(&c, "/nonexistent/chatdesk.ini", err,
+                                 sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "/nonexistent/chatdesk.ini: cannot open"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_example),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_first_error_wins),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,128 @@
+/* test_store.c - migrations on PRAGMA user_version, WAL on a file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/store.h"
+#include "testdb.h"
+
+static int version_of(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_open_memory_runs_all_migrations(void **state)
+{
+    (void)state;
+    char err[256];
+    struct store *st = store_open(":memory:", err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(store_schema_version(st),
+                     (int)chatdesk_migrations_count);
+    store_close(st);
+}
+
+static void test_migrations_step_by_step(void **state)
+{
+    (void)state;
+    static const char *const m[] = {
+        "CREATE TABLE a (x INTEGER);",
+        "ALTER TABLE a ADD COLUMN y TEXT;",
+        "CREATE INDEX a_y ON a (y);",
+    };
+    sqlite3 *db;
+    char err[256];
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
+    assert_int_equal(version_of(db), 1);
+    /* re-running is a no-op; later migrations apply on top */
+    assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
+    assert_int_equal(store_migrate(db, m, 3, err, sizeof err), 0);
+    assert_int_equal(version_of(db), 3);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO a (x, y) VALUES (1, 'z')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* a database newer than the program is refused */
+    assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "newer than this chatdesk"));
+    sqlite3_close(db);
+}
+
+static void test_failed_migration_rolls_back(void **state)
+{
+    (void)state;
+    static const char *const m[] = {
+        "CREATE TABLE a (x INTEGER);",
+        "CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER);",
+    };
+    sqlite3 *db;
+    char err[256];
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "migration to schema version 2 failed"));
+    assert_int_equal(version_of(db), 1);
+    /* table b of the failed migration is gone with it */
+    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_file_is_wal_and_reopens(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/chatdesk-store-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    struct store *st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    store_close(st);
+    st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(store_schema_version(st),
+                     (int)chatdesk_migrations_count);
+    store_close(st);
+    testdb_unlink(path);
+}
+
+static void test_unopenable_path(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_null(store_open("/nonexistent-dir/x.db", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_memory_runs_all_migrations),
+        cmocka_unit_test(test_migrations_step_by_step),
+        cmocka_unit_test(test_failed_migration_rolls_back),
+        cmocka_unit_test(test_file_is_wal_and_reopens),
+        cmocka_unit_test(test_unopenable_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
