@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <unicode/ucal.h>
+
 #define OH_DAY_MINUTES 1440
 
 /* Monday-first order for parsing and formatting; values are tm_wday. */
@@ -72,6 +74,35 @@ static bool office_hours__tz_file_ok(const char *name)
     return n == sizeof magic && !memcmp(magic, "TZif", 4);
 }
 
+/* name as UTF-16 in out[OH_TZ_MAX]; its length, or -1 if too long. The
+ * name is ASCII after office_hours__tz_chars_ok(). */
+static int32_t office_hours__uzone(const char *name, UChar *out)
+{
+    int32_t n = 0;
+    for (; name[n]; n++) {
+        if (n == OH_TZ_MAX - 1)
+            return -1;
+        out[n] = (UChar)(unsigned char)name[n];
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* Is name a zone in ICU's tz data? ucal_open() does not refuse an unknown
+ * name: it quietly uses "Etc/Unknown" (GMT). Custom ids like "GMT+5" are
+ * not system ids either. */
+static bool office_hours__icu_knows(const char *name)
+{
+    UChar id[OH_TZ_MAX], canon[OH_TZ_MAX];
+    UBool system = false;
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t n = office_hours__uzone(name, id);
+    if (n < 0)
+        return false;
+    ucal_getCanonicalTimeZoneID(id, n, canon, OH_TZ_MAX, &system, &st);
+    return U_SUCCESS(st) && system;
+}
+
 int office_hours_check_timezone(const char *name, char *err, size_t errlen)
 {
     if (!name || strlen(name) >= OH_TZ_MAX || !office_hours__tz_chars_ok(name))
@@ -79,8 +110,17 @@ int office_hours_check_timezone(const char *name, char *err, size_t errlen)
                                   "bad timezone \"%s\" (use an IANA name "
                                   "like Europe/London)",
                                   name ? name : "");
-    if (!strcmp(name, "UTC") || office_hours__tz_file_ok(name))
-        return 0;
+    if (!strcmp(name, "UTC") || office_hours__tz_file_ok(name)) {
+        if (office_hours__icu_knows(name))
+            return 0;
+        UErrorCode st = U_ZERO_ERROR;
+        const char *ver = ucal_getTZDataVersion(&st);
+        return office_hours__fail(err, errlen,
+                                  "unknown timezone \"%s\" (ICU's tz data "
+                                  "%s does not have it; use an IANA name "
+                                  "like Europe/London)",
+                                  name, U_SUCCESS(st) ? ver : "?");
+    }
     return office_hours__fail(err, errlen,
                               "unknown timezone \"%s\" (use an IANA name "
                               "like Europe/London)",
@@ -126,25 +166,43 @@ static int32_t office_hours__prev_day(int32_t ymd)
 
 /* ---- is_open ---------------------------------------------------------- */
 
-/* localtime_r in zone, with TZ restored afterwards. */
-static int office_hours__local(const char *zone, time_t now, struct tm *tm)
+/* Local wall time at an instant, as is_open needs it. */
+struct office_hours__when {
+    int32_t ymd; /* YYYYMMDD */
+    int wday;    /* 0 = Sunday, like tm_wday */
+    int minute;  /* after local midnight */
+};
+
+/* The local time in zone at now, from ICU's calendar: no process state (TZ,
+ * tzset, localtime) is touched, so this is safe on any thread. */
+static int office_hours__local(const char *zone, time_t now,
+                               struct office_hours__when *w)
 {
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    char tz[OH_TZ_MAX + 1];
-    if (old && !saved)
+    UChar id[OH_TZ_MAX];
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t n = office_hours__uzone(zone, id);
+    if (n < 0 || !office_hours__icu_knows(zone))
         return -1;
-    snprintf(tz, sizeof tz, ":%s", zone);
-    setenv("TZ", tz, 1);
-    tzset();
-    struct tm *ok = localtime_r(&now, tm);
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
-    return ok ? 0 : -1;
+    UCalendar *cal = ucal_open(id, n, "en_US_POSIX", UCAL_GREGORIAN, &st);
+    if (U_FAILURE(st)) {
+        if (cal)
+            ucal_close(cal);
+        return -1;
+    }
+    ucal_setMillis(cal, (UDate)now * 1000.0, &st);
+    int32_t y = ucal_get(cal, UCAL_YEAR, &st);
+    int32_t mon = ucal_get(cal, UCAL_MONTH, &st); /* 0 = January */
+    int32_t d = ucal_get(cal, UCAL_DATE, &st);
+    int32_t dow = ucal_get(cal, UCAL_DAY_OF_WEEK, &st); /* 1 = Sunday */
+    int32_t h = ucal_get(cal, UCAL_HOUR_OF_DAY, &st);
+    int32_t mi = ucal_get(cal, UCAL_MINUTE, &st);
+    ucal_close(cal);
+    if (U_FAILURE(st))
+        return -1;
+    w->ymd = y * 10000 + (mon + 1) * 100 + d;
+    w->wday = dow - UCAL_SUNDAY;
+    w->minute = h * 60 + mi;
+    return 0;
 }
 
 static bool office_hours__holiday(const struct office_hours *oh, int32_t ymd)
@@ -164,14 +222,13 @@ static bool office_hours__holiday(const struct office_hours *oh, int32_t ymd)
 
 bool office_hours_is_open(const struct office_hours *oh, time_t now)
 {
-    struct tm tm;
-    if (office_hours__local(oh->timezone, now, &tm) != 0)
+    struct office_hours__when w;
+    if (office_hours__local(oh->timezone, now, &w) != 0)
         return false;
-    int minute = tm.tm_hour * 60 + tm.tm_min;
-    int wday = tm.tm_wday;
+    int minute = w.minute;
+    int wday = w.wday;
     int yesterday = (wday + 6) % 7;
-    int32_t today =
-        (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    int32_t today = w.ymd;
     if (!office_hours__holiday(oh, today)) {
         for (int i = 0; i < oh->n_ranges[wday]; i++) {
             const struct oh_range *r = &oh->ranges[wday][i];

@@ -23,9 +23,11 @@
  * Parse errors name the bad part, e.g.
  *   bad day "mnn" in "mnn-fri 09:00-17:00" (use mon tue wed thu fri sat sun)
  *
- * The struct is plain data (no pointers): copy it freely. is_open switches
- * the process's TZ for the call and restores it, so it is not thread-safe
- * (chatdesk is single-threaded).
+ * The struct is plain data (no pointers): copy it freely. All functions are
+ * thread-safe: is_open computes local time with ICU's calendar (ucal_*) for
+ * the zone asked about and touches no process state (no TZ, tzset or
+ * localtime). Its zone rules are ICU's own tz data (libicu's version, which
+ * can lag the system's tzdata package), not /usr/share/zoneinfo.
  */
 #ifndef CHATDESK_OFFICE_HOURS_H
 #define CHATDESK_OFFICE_HOURS_H
@@ -61,7 +63,9 @@ struct office_hours {
 void office_hours_init(struct office_hours *oh);
 
 /* 0 if name is an IANA zone present in the tz database (TZDIR or
- * /usr/share/zoneinfo), else -1 with the reason in err. */
+ * /usr/share/zoneinfo) that ICU's tz data also has (so is_open computes in
+ * that zone, never in ICU's "Etc/Unknown" fallback), else -1 with the reason
+ * in err. */
 int office_hours_check_timezone(const char *name, char *err, size_t errlen);
 
 /* Set the zone after office_hours_check_timezone(). Returns 0 or -1 (oh
