@@ -79,8 +79,6 @@ static void modules__index(struct app *app)
 
 void modules_tick(struct app *app)
 {
-    if (app->flush)
-        app->flush(app);
     modules__index(app);
     if (app->adhoc)
         adhoc_reap(app);
