@@ -4,6 +4,7 @@
 #include "runtime/app.h"
 #include "chat/chat.h"
 #include "commands/admin.h"
+#include "commands/chat.h"
 #include "commands/sessions.h"
 #include "commands/tickets.h"
 #include "domain/domain.h"
@@ -50,7 +51,8 @@ int modules_register(struct app *app)
         adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
         commands_admin_register(app) || commands_tickets_register(app) ||
         commands_sessions_register(app) || xep0313_register(app) ||
-        xep0249_register(app) || chat_register(app))
+        xep0249_register(app) || chat_register(app) ||
+        commands_chat_register(app))
         return -1;
     return 0;
 }
@@ -77,8 +79,6 @@ static void modules__index(struct app *app)
 
 void modules_tick(struct app *app)
 {
-    if (app->flush)
-        app->flush(app);
     modules__index(app);
     if (app->adhoc)
         adhoc_reap(app);

@@ -15,8 +15,9 @@ int modules_register(struct app *app);
 /* Release what the modules hung off the app (app->adhoc, ...). */
 void modules_free(struct app *app);
 
-/* Periodic work (reaping stale ad-hoc sessions, timeouts); about once a
- * second. */
+/* Periodic work (search indexing, reaping stale ad-hoc sessions); about
+ * once a second, between event-loop passes (conn.c), so no batch is held
+ * (app->flush). */
 void modules_tick(struct app *app);
 
 /* After each successful handshake (presence subscriptions and probes). */

@@ -1,19 +1,27 @@
 /* chat.h - chat sessions on the wire (SPEC §2-§4): the glue between the
- * session domain (sessions.c, presence.c, permissions.c) and the protocol
- * modules (MUC rooms, ad-hoc commands, invitations, presence stanzas).
+ * session domain (domain/sessions.h, domain/presence.h) and the protocol
+ * modules (MUC rooms, invitations, presence stanzas). The chat ad-hoc
+ * commands live in commands/chat.h, above this module.
  *
  * Rooms: chat-<id>@<component> for each session, queue@<component> for the
  * techs. Everything the rooms know comes from the store, so sessions and
  * their history survive a restart of chatdesk.
+ *
+ * The files of chat/, each depending only on those below it:
+ *   chat.c      this header: register, free, online, stopping
+ *   policy.c    the room policy the MUC engine asks (policy.h)
+ *   presence.c  presence to the component and its reactions (presence.h)
+ *   notices.c   who hears about a request, a take-over, a transition
+ *   rooms.c     struct chat, room JIDs, display names, posting notices
  */
 #ifndef CHATDESK_CHAT_H
 #define CHATDESK_CHAT_H
 
 struct app;
 
-/* Creates app->chat: the MUC engine with chatdesk's room policy, the chat
- * ad-hoc commands and the presence handler. Needs app->domain and the
- * XEP-0050 framework. Returns 0 or -1. */
+/* Creates app->chat: the MUC engine with chatdesk's room policy and the
+ * presence handler; sets app->flush (the group commit). Needs app->domain.
+ * Returns 0 or -1. */
 int chat_register(struct app *app);
 
 /* Releases app->chat. NULL-safe. */

@@ -1,10 +1,9 @@
-/* chat_commands.c - the chat ad-hoc commands of SPEC §3: start-chat,
- * push-chat, end-session, end-chat, callback.
- *
- * Each is one form: executing shows it; submitting it acts. A client may
- * also submit the form with the first execute (the portal does). */
+/* chat.c - see commands/chat.h */
+#include "commands/chat.h"
+
+#include "chat/notices.h"
+#include "chat/rooms.h"
 #include "runtime/app.h"
-#include "chat/chat_internal.h"
 #include "runtime/clock.h"
 #include "domain/domain.h"
 #include "domain/permissions.h"
@@ -413,7 +412,7 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
         free(v[i]);
 }
 
-int chat_commands_register(struct app *app)
+int commands_chat_register(struct app *app)
 {
     for (size_t i = 0; i < sizeof chat__cmds / sizeof chat__cmds[0]; i++) {
         struct adhoc_command c = {

@@ -206,11 +206,6 @@ void conn_free(struct conn *c)
     free(c);
 }
 
-int conn_is_online(const struct conn *c)
-{
-    return c->state == CONN_ONLINE;
-}
-
 void conn_send(void *ud, xmpp_stanza_t *stanza)
 {
     struct conn *c = ud;
@@ -222,12 +217,22 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
     xmpp_send(c->xc, stanza);
 }
 
+/* One event-loop pass, then the group commit (app->flush): one COMMIT for
+ * the messages of this pass, then their reflections (sent by the next
+ * pass's write phase). Every pass of the component connection goes through
+ * here, so nothing is held between two passes: not at the tick, not at a
+ * stream close. */
+static void conn__pass(struct conn *c, unsigned long timeout_ms)
+{
+    xmpp_run_once(c->ctx, timeout_ms);
+    if (c->app->flush)
+        c->app->flush(c->app);
+}
+
 static void conn__shutdown(struct conn *c)
 {
     if (!c->xc || xmpp_conn_is_disconnected(c->xc))
         return;
-    if (c->app->flush)
-        c->app->flush(c->app);
     if (c->state == CONN_ONLINE && c->hooks.stopping)
         c->hooks.stopping(c->app);
     log_info("conn", "closing the stream");
@@ -235,7 +240,7 @@ static void conn__shutdown(struct conn *c)
     xmpp_disconnect(c->xc);
     uint64_t deadline = clock_mono_ms() + 2000;
     while (!xmpp_conn_is_disconnected(c->xc) && clock_mono_ms() < deadline)
-        xmpp_run_once(c->ctx, 50);
+        conn__pass(c, 50);
 }
 
 enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
@@ -247,16 +252,13 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
         uint64_t now = clock_mono_ms();
         if (c->state == CONN_IDLE && now >= c->next_try_ms)
             conn__try_connect(c);
+        /* between passes, after the last one's flush: nothing is held */
         if (now >= c->next_tick_ms) {
             c->next_tick_ms = now + 1000;
             if (c->hooks.tick)
                 c->hooks.tick(c->app);
         }
-        xmpp_run_once(c->ctx, 100);
-        /* group commit: one COMMIT for the messages of this pass, then
-         * their reflections (sent by the next pass's write phase) */
-        if (c->app->flush)
-            c->app->flush(c->app);
+        conn__pass(c, 100);
     }
     if (c->fatal)
         return CONN_EXIT_FATAL;

@@ -18,6 +18,10 @@
  * dropped (logged at debug). Error stanzas and unavailable presence count
  * but are always handled: they only clear state and are never answered.
  * The operator's log says who is over the limit at most every 10 s.
+ *
+ * Group commit: after the rate limit and before any handler, every stanza
+ * but a groupchat message calls app->flush (when set), so only groupchat
+ * messages join a held batch and no handler ever flushes by itself.
  */
 #ifndef CHATDESK_DISPATCH_H
 #define CHATDESK_DISPATCH_H

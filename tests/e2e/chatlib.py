@@ -33,7 +33,7 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
 ANSWER_TIMEOUT = 2
 IDLE_TIMEOUT = 3
-PRESENCE_GRACE = 5  # CHAT_PRESENCE_GRACE_MS in component/chat_internal.h
+PRESENCE_GRACE = 5  # CHAT_PRESENCE_GRACE_MS in component/chat/presence.h
 CHAT_EXTRA = "[chat]\nanswer_timeout = %d\nidle_timeout = %d\n" % (
     ANSWER_TIMEOUT, IDLE_TIMEOUT)
 

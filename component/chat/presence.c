@@ -1,14 +1,13 @@
-/* chat_presence.c - presence stanzas addressed to the component itself
- * (SPEC §2): subscriptions, directed presence from the portal, probes; and
- * the reactions to a chatdesk presence change (a tech comes Online, a
- * contact goes Offline). Presence to room JIDs belongs to the MUC engine. */
-#include "runtime/app.h"
-#include "chat/chat.h"
-#include "chat/chat_internal.h"
-#include "runtime/dispatch.h"
+/* presence.c - see presence.h */
+#include "chat/presence.h"
+
+#include "chat/notices.h"
+#include "chat/rooms.h"
 #include "domain/domain.h"
-#include "runtime/log.h"
 #include "domain/presence.h"
+#include "runtime/app.h"
+#include "runtime/dispatch.h"
+#include "runtime/log.h"
 #include "runtime/stanza.h"
 
 #include <stdio.h>
@@ -157,6 +156,9 @@ static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
     (void)ctx;
     struct app *app = ud;
     struct sess_list l;
+    /* libstrophe fires timed handlers at the end of xmpp_run_once() too,
+     * after the pass's stanzas and before conn.c's flush: a batch may be
+     * held, and the transitions below are refused while one is. */
     if (app->flush)
         app->flush(app);
     if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
@@ -170,7 +172,7 @@ static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
     return 0; /* once */
 }
 
-void chat_on_online(struct app *app)
+void chat_presence_online(struct app *app)
 {
     presence_clear(app->domain->presence);
     directory_tech_list(app->domain->dir, chat__ask_tech, app);

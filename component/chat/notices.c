@@ -1,9 +1,10 @@
-/* chat_notify.c - who hears about what: chat requests to Online techs
- * (XEP-0249 with a body), the queue room, take-overs, abandonments. */
-#include "runtime/app.h"
-#include "chat/chat_internal.h"
+/* notices.c - see notices.h */
+#include "chat/notices.h"
+
+#include "chat/rooms.h"
 #include "domain/domain.h"
 #include "domain/presence.h"
+#include "runtime/app.h"
 #include "runtime/stanza.h"
 #include "xep0249_invite.h"
 

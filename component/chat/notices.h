@@ -1,0 +1,29 @@
+/* notices.h - who hears about what: chat requests to Online techs
+ * (XEP-0249 with a body), the queue room, take-overs, abandonments, and
+ * the notice of a session transition. Depends on rooms.h only. */
+#ifndef CHATDESK_CHAT_NOTICES_H
+#define CHATDESK_CHAT_NOTICES_H
+
+#include <stdint.h>
+
+struct app;
+struct sess_result;
+
+/* A new waiting session: invite every Online tech, post in the queue. */
+void chat_notify_request(struct app *app, int64_t session_id);
+
+/* A tech just became Online: invite it to every waiting session. */
+void chat_notify_tech_online(struct app *app, const char *tech);
+
+/* A tech took a waiting session: tell the queue and the other techs. */
+void chat_notify_taken(struct app *app, int64_t session_id, const char *tech);
+
+/* The contact became Offline: its waiting sessions are abandoned. */
+void chat_notify_contact_offline(struct app *app, const char *contact);
+
+/* A transition happened (joined, ended, abandoned, callback): broadcast its
+ * notice, post it in the queue when the queue cares, and take the
+ * contact's voice when the session stopped being live. */
+void chat_after_transition(struct app *app, const struct sess_result *r);
+
+#endif

@@ -1,0 +1,386 @@
+/* policy.c - the room policy: what the MUC engine asks about chatdesk's
+ * rooms, answered from the session store. See policy.h. */
+#include "chat/policy.h"
+
+#include "chat/notices.h"
+#include "chat/presence.h"
+#include "chat/rooms.h"
+#include "domain/domain.h"
+#include "domain/history.h"
+#include "domain/tickets.h"
+#include "runtime/app.h"
+#include "runtime/log.h"
+#include "xep0045_muc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- nicks: the directory's name, made acceptable to the room -------- */
+
+/* Length of the UTF-8 sequence at s, 0 when malformed. */
+static size_t chat__utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80             ? 1
+               : (s[0] & 0xE0) == 0xC0 ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* name as a nick: control characters (C0, DEL, C1) become spaces,
+ * malformed bytes go, cut on a character boundary to fit len, spaces
+ * trimmed. */
+static void chat__nick_from(const char *name, char *out, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t o = 0, start = 0;
+    while (*s) {
+        size_t n = chat__utf8_len(s);
+        int ctl = n && (s[0] < 0x20 || s[0] == 0x7F ||
+                        (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F));
+        if (n && o + (ctl ? 1 : n) >= len)
+            break;
+        if (ctl) {
+            out[o++] = ' ';
+        } else if (n) {
+            memcpy(out + o, s, n);
+            o += n;
+        }
+        s += n ? n : 1;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    while (out[start] == ' ')
+        start++;
+    memmove(out, out + start, o - start + 1);
+}
+
+struct chat__nick_taken {
+    const char *nick, *bare;
+    int taken;
+};
+
+static void chat__nick_check(const struct muc_occupant_info *info, void *ud)
+{
+    struct chat__nick_taken *t = ud;
+    if (!strcmp(info->nick, t->nick) && strcmp(info->bare_jid, t->bare))
+        t->taken = 1;
+}
+
+/* The nick of bare in room: its display name, else its local part, made
+ * valid; with the local part added when another occupant holds it. */
+static void chat__nick(struct app *app, const char *room, const char *bare,
+                       char *out, size_t len)
+{
+    char name[DIR_NAME_MAX + CHAT_JID_MAX];
+    const char *at = strchr(bare, '@');
+    int local = at ? (int)(at - bare) : (int)strlen(bare);
+    chat_display_name(app, bare, name, sizeof name);
+    chat__nick_from(name, out, len);
+    if (!muc_nick_valid(out)) {
+        snprintf(name, sizeof name, "%.*s", local, bare);
+        chat__nick_from(name, out, len);
+    }
+    struct chat__nick_taken t = {out, bare, 0};
+    muc_occupants(app->chat->muc, room, chat__nick_check, &t);
+    if (t.taken) {
+        snprintf(name, sizeof name, "%s (%.*s)", out, local, bare);
+        chat__nick_from(name, out, len);
+    }
+    if (!muc_nick_valid(out))
+        snprintf(out, len, "%s", "Guest");
+}
+
+/* The session behind a room local part; 0 and *out filled, or -1. */
+static int chat__session(struct app *app, const char *room,
+                         struct sess_info *out)
+{
+    if (strncmp(room, "chat-", 5) != 0)
+        return -1;
+    return sessions_get_by_room(app->domain->sessions, room, out) == SESS_OK
+               ? 0
+               : -1;
+}
+
+static void chat__ticket_summary(struct app *app, int64_t ticket, char *buf,
+                                 size_t len)
+{
+    struct ticket t;
+    buf[0] = '\0';
+    if (ticket_get(app->domain->tickets, ticket, &t) != 0)
+        return;
+    snprintf(buf, len, "%s", t.summary ? t.summary : "");
+    ticket_clear(&t);
+}
+
+static int chat__room(struct app *app, const char *room,
+                      struct muc_room_info *out, void *ud)
+{
+    (void)ud;
+    if (!strcmp(room, CHAT_QUEUE_ROOM)) {
+        snprintf(out->name, sizeof out->name, "chatdesk queue");
+        snprintf(out->description, sizeof out->description,
+                 "Chat requests, take-overs, callbacks and abandonments, as "
+                 "they happen. Techs only.");
+        snprintf(out->subject, sizeof out->subject, "chatdesk queue");
+        return 1;
+    }
+    struct sess_info s;
+    if (chat__session(app, room, &s) != 0)
+        return 0;
+    char who[256];
+    chat_display_name(app, s.contact_jid, who, sizeof who);
+    snprintf(out->name, sizeof out->name, "Chat %" PRId64 " with %.200s", s.id,
+             who);
+    snprintf(out->description, sizeof out->description, "%s",
+             s.description ? s.description : "");
+    chat__ticket_summary(app, s.ticket_id, out->subject, sizeof out->subject);
+    out->subject_when = s.created;
+    sess_info_clear(&s);
+    return 1;
+}
+
+static int chat__admit_queue(struct app *app, const char *bare,
+                             struct muc_admit *out, struct muc_err *err)
+{
+    enum dir_role role = domain_role(app->domain, bare);
+    if (role != ROLE_TECH && role != ROLE_ADMIN) {
+        muc_err_set(err, "auth", "registration-required",
+                    "The queue room is for techs only.");
+        return -1;
+    }
+    out->role = MUC_ROLE_MODERATOR;
+    out->affiliation = role == ROLE_ADMIN ? MUC_AFFIL_ADMIN : MUC_AFFIL_MEMBER;
+    chat__nick(app, CHAT_QUEUE_ROOM, bare, out->nick, sizeof out->nick);
+    return 0;
+}
+
+static int chat__admit(struct app *app, const char *room, const char *bare,
+                       struct muc_admit *out, struct muc_err *err, void *ud)
+{
+    (void)ud;
+    if (!strcmp(room, CHAT_QUEUE_ROOM))
+        return chat__admit_queue(app, bare, out, err);
+    struct sess_info s;
+    if (chat__session(app, room, &s) != 0) {
+        muc_err_set(err, "cancel", "item-not-found",
+                    "There is no such chat session.");
+        return -1;
+    }
+    enum dir_role role = domain_role(app->domain, bare);
+    int rc = 0;
+    if (role == ROLE_TECH || role == ROLE_ADMIN) {
+        out->role = MUC_ROLE_MODERATOR;
+        out->affiliation = MUC_AFFIL_ADMIN;
+    } else if (!strcmp(bare, s.contact_jid)) {
+        int live = s.state == SESS_WAITING || s.state == SESS_ACTIVE;
+        out->role = live ? MUC_ROLE_PARTICIPANT : MUC_ROLE_VISITOR;
+        out->affiliation = MUC_AFFIL_MEMBER;
+    } else {
+        muc_err_set(err, "auth", "registration-required",
+                    "This chat is members-only: its contact and the techs.");
+        rc = -1;
+    }
+    if (rc == 0)
+        chat__nick(app, room, bare, out->nick, sizeof out->nick);
+    sess_info_clear(&s);
+    return rc;
+}
+
+static void chat__store_error(struct app *app, int code, struct muc_err *err)
+{
+    const char *text = sessions_error(app->domain->sessions);
+    switch (code) {
+    case SESS_ERR_STATE:
+    case SESS_ERR_FORBIDDEN:
+        muc_err_set(err, "auth", "forbidden", text);
+        break;
+    case SESS_ERR_INVALID:
+        muc_err_set(err, "modify", "not-acceptable", text);
+        break;
+    case SESS_ERR_NOT_FOUND:
+        muc_err_set(err, "cancel", "item-not-found", text);
+        break;
+    default:
+        log_error("chat", "cannot store a message: %s", text);
+        muc_err_set(err, "wait", "internal-server-error",
+                    "The message could not be stored; it was not sent. "
+                    "Try again.");
+    }
+}
+
+static int chat__store(struct app *app, const struct muc_msg *msg,
+                       struct muc_stored *out, struct muc_err *err, void *ud)
+{
+    (void)ud;
+    struct chat *chat = app->chat;
+    static unsigned long queue_seq;
+    if (!strcmp(msg->room, CHAT_QUEUE_ROOM)) {
+        /* the queue is live only: nothing stored, ids unique per run */
+        snprintf(out->id, sizeof out->id, "queue-%lx-%lu",
+                 (unsigned long)time(NULL), ++queue_seq);
+        out->when = time(NULL);
+        return 0;
+    }
+    if (!msg->from_bare && chat->prestored) {
+        snprintf(out->id, sizeof out->id, "%s", chat->prestored->stanza_id);
+        out->when = chat->prestored->at;
+        return 0;
+    }
+    /* Group commit: a person's message joins the held transaction (if it
+     * cannot be opened, the message commits on its own below). Notices
+     * never do: they are sent from commands and events, between batches. */
+    if (msg->from_bare)
+        sessions_hold(app->domain->sessions);
+    struct sess_info s;
+    if (chat__session(app, msg->room, &s) != 0) {
+        muc_err_set(err, "cancel", "item-not-found",
+                    "There is no such chat session.");
+        return -1;
+    }
+    struct sess_stored st;
+    int rc = sessions_add_message(
+        app->domain->sessions, s.id, msg->from_bare, msg->nick, msg->body,
+        msg->from_bare ? SESS_MSG_CHAT : SESS_MSG_SYSTEM, &st);
+    sess_info_clear(&s);
+    if (rc != SESS_OK) {
+        chat__store_error(app, rc, err);
+        return -1;
+    }
+    snprintf(out->id, sizeof out->id, "%s", st.stanza_id);
+    out->when = st.at;
+    out->held = st.held;
+    return 0;
+}
+
+static int chat__commit(struct app *app, struct muc_err *err, void *ud)
+{
+    (void)ud;
+    if (!sessions_held(app->domain->sessions))
+        return 0;
+    /* index the batch for search in the same transaction: no extra fsync;
+     * a failure only leaves them to the next search or tick */
+    if (app->history &&
+        history_index_pending(app->history, 2000, NULL) != HIST_OK)
+        log_warn("chat", "search index: %s", history_error(app->history));
+    int rc = sessions_commit_held(app->domain->sessions);
+    if (rc == SESS_OK)
+        return 0;
+    log_error("chat", "group commit failed: %s",
+              sessions_error(app->domain->sessions));
+    muc_err_set(err, "wait", "internal-server-error",
+                "The message could not be stored; it was not sent. Try "
+                "again.");
+    return -1;
+}
+
+static int chat__history(struct app *app, const char *room, time_t since,
+                         muc_history_fn fn, void *fn_ud, void *ud)
+{
+    (void)ud;
+    struct sess_info s;
+    if (chat__session(app, room, &s) != 0)
+        return 0;
+    struct sess_message_list l;
+    int rc = sessions_history(app->domain->sessions, s.id, 0, &l);
+    sess_info_clear(&s);
+    if (rc != SESS_OK)
+        return -1;
+    for (size_t i = 0; i < l.n; i++) {
+        const struct sess_message *m = &l.items[i];
+        if (m->created < since)
+            continue;
+        int system = m->kind == SESS_MSG_SYSTEM;
+        struct muc_history_item item = {
+            .nick = system ? NULL : m->nick,
+            .from_bare = system ? NULL : m->from_jid,
+            .body = m->body,
+            .when = m->created,
+            .stanza_id = m->stanza_id,
+        };
+        fn(&item, fn_ud);
+    }
+    sess_message_list_free(&l);
+    return 0;
+}
+
+/* An occupant entered or left a session room. */
+static void chat__session_event(struct app *app, const struct muc_event *ev)
+{
+    struct sess_info s;
+    if (chat__session(app, ev->room, &s) != 0)
+        return;
+    struct sess_result r;
+    enum dir_role role = domain_role(app->domain, ev->bare_jid);
+    int is_tech = role == ROLE_TECH || role == ROLE_ADMIN;
+    if (ev->kind == MUC_EVENT_JOINED && ev->first && is_tech) {
+        int rc = sessions_tech_join(app->domain->sessions, s.id,
+                                    ev->bare_jid, &r);
+        if (rc == SESS_OK) {
+            chat_after_transition(app, &r);
+            if (r.took)
+                chat_notify_taken(app, s.id, ev->bare_jid);
+        } else if (rc == SESS_ERR_STORE) {
+            /* not recorded as a member: it could not write; let it retry */
+            muc_set_role(app->chat->muc, ev->room, ev->bare_jid,
+                         MUC_ROLE_NONE,
+                         "chatdesk could not record your join (storage "
+                         "error); join again in a moment.");
+        }
+    } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
+               ev->reason == MUC_LEAVE_SELF &&
+               !strcmp(ev->bare_jid, s.contact_jid)) {
+        if (sessions_contact_gone(app->domain->sessions, s.id, &r) == SESS_OK)
+            chat_after_transition(app, &r);
+    }
+    sess_info_clear(&s);
+}
+
+static void chat__event(struct app *app, const struct muc_event *ev, void *ud)
+{
+    (void)ud;
+    if (!strcmp(ev->room, CHAT_QUEUE_ROOM)) {
+        if (ev->kind == MUC_EVENT_LEFT)
+            chat_presence_from_queue(app, ev->full_jid, false, NULL);
+        else
+            chat_presence_from_queue(app, ev->full_jid, true, ev->show);
+        return;
+    }
+    chat__session_event(app, ev);
+}
+
+static int chat__invite(struct app *app, const char *room,
+                        const char *from_bare, const char *to_jid,
+                        struct muc_err *err, void *ud)
+{
+    (void)room, (void)to_jid, (void)ud;
+    enum dir_role role = domain_role(app->domain, from_bare);
+    if (role != ROLE_TECH && role != ROLE_ADMIN) {
+        muc_err_set(err, "auth", "forbidden",
+                    "Only techs may invite others to a chat.");
+        return -1;
+    }
+    return 0;
+}
+
+const struct muc_policy *chat_policy(void)
+{
+    static const struct muc_policy policy = {
+        .room = chat__room,
+        .admit = chat__admit,
+        .store = chat__store,
+        .commit = chat__commit,
+        .history = chat__history,
+        .event = chat__event,
+        .invite = chat__invite,
+        .mam = 1,
+    };
+    return &policy;
+}

@@ -1,0 +1,34 @@
+/* presence.h - presence stanzas addressed to the component itself
+ * (SPEC §2): subscriptions, directed presence from the portal, probes; and
+ * the reactions to a chatdesk presence change (a tech comes Online, a
+ * contact goes Offline), through notices.h. Presence to room JIDs belongs
+ * to the MUC engine. */
+#ifndef CHATDESK_CHAT_PRESENCE_H
+#define CHATDESK_CHAT_PRESENCE_H
+
+#include <stdbool.h>
+
+struct app;
+
+/* How long after connecting the server gets to report who is online
+ * before contacts of waiting sessions still Offline count as gone. */
+#define CHAT_PRESENCE_GRACE_MS 5000
+
+/* Adds the presence handler to app->dispatch and sets app->person_added.
+ * Returns 0 or -1. */
+int chat_presence_register(struct app *app);
+
+/* Cancels the grace timer of chat_presence_online(). */
+void chat_presence_free(struct app *app);
+
+/* After each successful handshake: forget presence (the server will tell
+ * again), ask every known tech and contact for presence, and start the
+ * grace timer (CHAT_PRESENCE_GRACE_MS). */
+void chat_presence_online(struct app *app);
+
+/* The presence of an occupant of the queue room counts as the tech's
+ * presence (a resource of its own). */
+void chat_presence_from_queue(struct app *app, const char *full_jid,
+                              bool available, const char *show);
+
+#endif

@@ -1,0 +1,60 @@
+/* rooms.c - see rooms.h */
+#include "chat/rooms.h"
+
+#include "domain/directory.h"
+#include "domain/domain.h"
+#include "runtime/app.h"
+#include "xep0045_muc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *chat_room_jid(struct app *app, int64_t id, char *buf, size_t len)
+{
+    snprintf(buf, len, "chat-%" PRId64 "@%s", id, app->jid);
+    return buf;
+}
+
+void chat_display_name(struct app *app, const char *bare, char *buf, size_t len)
+{
+    struct contact c;
+    struct tech t;
+    struct directory *dir = app->domain->dir;
+    if (directory_contact_find(dir, bare, &c) == DIR_OK && c.name[0]) {
+        snprintf(buf, len, "%s", c.name);
+        return;
+    }
+    if (directory_tech_find(dir, bare, &t) == DIR_OK && t.name[0]) {
+        snprintf(buf, len, "%s", t.name);
+        return;
+    }
+    const char *at = strchr(bare, '@');
+    snprintf(buf, len, "%.*s", at ? (int)(at - bare) : (int)strlen(bare), bare);
+}
+
+void chat_broadcast_stored(struct app *app, int64_t session_id,
+                           const struct sess_stored *notice)
+{
+    if (!notice->stored)
+        return;
+    char room[64];
+    sessions_room_localpart(session_id, room, sizeof room);
+    app->chat->prestored = notice;
+    muc_send_notice(app->chat->muc, room, notice->body, NULL);
+    app->chat->prestored = NULL;
+}
+
+void chat_queue_post(struct app *app, const char *text)
+{
+    muc_send_notice(app->chat->muc, CHAT_QUEUE_ROOM, text, NULL);
+}
+
+void chat_revoke_contact_voice(struct app *app, const struct sess_info *s)
+{
+    char room[64];
+    sessions_room_localpart(s->id, room, sizeof room);
+    if (muc_role_of(app->chat->muc, room, s->contact_jid) != MUC_ROLE_NONE)
+        muc_set_role(app->chat->muc, room, s->contact_jid, MUC_ROLE_VISITOR,
+                     "The chat has ended.");
+}

@@ -1,0 +1,47 @@
+/* rooms.h - the low-level room helpers every chat file uses: the module's
+ * state (struct chat), room JIDs, display names, and the notices the chat
+ * side posts into rooms. Depends on nothing else in chat/; see chat.h for
+ * the module as a whole. */
+#ifndef CHATDESK_CHAT_ROOMS_H
+#define CHATDESK_CHAT_ROOMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/sessions.h"
+
+struct app;
+struct muc;
+
+#define CHAT_QUEUE_ROOM "queue"
+#define CHAT_JID_MAX 512
+
+/* app->chat: created by chat_register(), freed by chat_free(). */
+struct chat {
+    struct muc *muc;
+    /* A notice the session store already committed (inside a transition):
+     * the room policy's store() hands it to the MUC engine instead of
+     * storing again. Set only around chat_broadcast_stored(). */
+    const struct sess_stored *prestored;
+};
+
+/* "chat-<id>@<component>" into buf; returns buf. */
+const char *chat_room_jid(struct app *app, int64_t id, char *buf, size_t len);
+
+/* The display name of a bare JID: the directory's name, else the local
+ * part. */
+void chat_display_name(struct app *app, const char *bare, char *buf,
+                       size_t len);
+
+/* Broadcast a notice the store committed already (no second copy); does
+ * nothing when notice->stored is false. */
+void chat_broadcast_stored(struct app *app, int64_t session_id,
+                           const struct sess_stored *notice);
+
+/* Post a line in the queue room (not stored: the queue is live only). */
+void chat_queue_post(struct app *app, const char *text);
+
+/* After a session ended: the contact keeps the room but loses voice. */
+void chat_revoke_contact_voice(struct app *app, const struct sess_info *s);
+
+#endif

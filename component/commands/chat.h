@@ -1,0 +1,28 @@
+/* commands/chat.h - the chat ad-hoc commands of SPEC §3, on XEP-0050:
+ * start-chat, push-chat, end-session, end-chat, callback.
+ *
+ * Each is one form: executing shows it; submitting it acts. A client may
+ * also submit the form with the first execute (the portal does).
+ *
+ *   start-chat   (contacts) field `description`: opens a ticket and a
+ *                waiting session, invites the Online techs.
+ *   push-chat    (techs) field `ticket`: an active session with the open
+ *                ticket's contact, who must be Online; invites it.
+ *   end-session  (techs) fields `session`, `note`: ends or closes it.
+ *   end-chat     (contacts) field `session`: ends the contact's chat.
+ *   callback     (contacts) fields `session`, `phone`, `note`: turns the
+ *                session into a callback request.
+ *
+ * A transition posts its notice through chat/notices.h; the rooms are
+ * app->chat's, so chat_register() must have run.
+ */
+#ifndef CHATDESK_COMMANDS_CHAT_H
+#define CHATDESK_COMMANDS_CHAT_H
+
+struct app;
+
+/* Add the five nodes to the ad-hoc table (after xep0050_register and
+ * chat_register). Returns 0, or -1 when a node cannot be added. */
+int commands_chat_register(struct app *app);
+
+#endif

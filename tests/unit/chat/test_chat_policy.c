@@ -1,0 +1,210 @@
+/* test_chat_policy.c - chatdesk's room policy (chat/policy.c) as the MUC
+ * engine asks it, driven through dispatch_stanza() with a capturing sender
+ * on a ":memory:" store: who may join a session room and with which role,
+ * what a tech's first join does to a waiting session and who hears about
+ * it, and a contact's message in a session that has ended. */
+#include "testkit.h"
+
+#include "chat/chat.h"
+#include "domain/directory.h"
+#include "domain/domain.h"
+#include "domain/sessions.h"
+#include "domain/tickets.h"
+#include "runtime/clock.h"
+
+#include <stdbool.h>
+
+#define T0 1767261600 /* Thursday 2026-01-01T10:00:00Z */
+#define ROOM "chat-1@helpdesk.localhost"
+#define QUEUE "queue@helpdesk.localhost"
+#define ALICE "alice@localhost/portal"
+#define BOB "bob@localhost/portal"
+#define MALLORY "mallory@localhost/x"
+#define TESS "tess@localhost/dino"
+#define TOM "tom@localhost/gajim"
+
+/* ---- fixture ----------------------------------------------------------- */
+
+static struct domain *dom(void)
+{
+    return tk.app.domain;
+}
+
+static void add_contact(const char *jid, int64_t company, const char *name)
+{
+    struct contact c = {0};
+    c.company_id = company;
+    snprintf(c.jid, sizeof c.jid, "%s", jid);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    assert_int_equal(directory_contact_create(dom()->dir, &c, NULL), DIR_OK);
+}
+
+/* Acme (alice, bob), techs Tess and Tom; session 1: alice's, waiting. */
+static int setup(void **state)
+{
+    struct company co = {0, "Acme", TRI_INHERIT, TRI_INHERIT, TRI_INHERIT};
+    struct tech tess = {0, "tess@localhost", "Tess", false};
+    struct tech tom = {0, "tom@localhost", "Tom", false};
+    int64_t acme, ticket, id;
+    (void)state;
+    testkit_setup_domain();
+    assert_int_equal(chat_register(&tk.app), 0);
+    assert_int_equal(directory_company_create(dom()->dir, &co, &acme), DIR_OK);
+    add_contact("alice@localhost", acme, "Alice");
+    add_contact("bob@localhost", acme, "Bob");
+    assert_int_equal(directory_tech_create(dom()->dir, &tess, NULL), DIR_OK);
+    assert_int_equal(directory_tech_create(dom()->dir, &tom, NULL), DIR_OK);
+    clock_set(T0);
+    struct contact c;
+    assert_int_equal(directory_contact_find(dom()->dir, "alice@localhost", &c),
+                     DIR_OK);
+    struct ticket_draft d = {acme, c.id, "Printer on fire"};
+    assert_int_equal(ticket_create(dom()->tickets, &d, &ticket), TICKET_OK);
+    assert_int_equal(sessions_create_waiting(dom()->sessions, c.jid, acme,
+                                             ticket, "Printer on fire", &id),
+                     SESS_OK);
+    assert_int_equal(id, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    testkit_clear();
+    chat_free(&tk.app);
+    testkit_teardown_domain();
+    clock_reset();
+    return 0;
+}
+
+/* ---- driving the rooms ------------------------------------------------- */
+
+/* from joins room (a bare room JID) asking for nick. */
+static void join(const char *from, const char *room, const char *nick)
+{
+    char xml[512];
+    snprintf(xml, sizeof xml,
+             "<presence from='%s' to='%s/%s'>"
+             "<x xmlns='http://jabber.org/protocol/muc'/></presence>",
+             from, room, nick);
+    testkit_feed(xml);
+}
+
+/* The index of the first stanza sent to `to` that contains needle, or -1. */
+static int sent_to(const char *to, const char *needle)
+{
+    for (int i = 0; i < tk.n_sent; i++) {
+        const char *t = xmpp_stanza_get_to(tk.sent[i]);
+        if (t && !strcmp(t, to) && testkit_contains(i, needle))
+            return i;
+    }
+    return -1;
+}
+
+static enum sess_state state_of(int64_t id)
+{
+    struct sess_info s;
+    assert_int_equal(sessions_get(dom()->sessions, id, &s), SESS_OK);
+    enum sess_state st = s.state;
+    sess_info_clear(&s);
+    return st;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+/* The room is members-only: its contact and the techs. A stranger and
+ * another contact of the same company are refused, and nobody sees them. */
+static void test_join_refused_for_non_members(void **state)
+{
+    (void)state;
+    join(MALLORY, ROOM, "Mallory");
+    int i = sent_to(MALLORY, "type=\"error\"");
+    assert_true(i >= 0);
+    assert_string_equal(testkit_error(i), "registration-required");
+    join(BOB, ROOM, "Bob");
+    i = sent_to(BOB, "type=\"error\"");
+    assert_true(i >= 0);
+    assert_string_equal(testkit_error(i), "registration-required");
+    assert_int_equal(state_of(1), SESS_WAITING);
+}
+
+/* The contact joins its waiting session as a participant (a member), a
+ * tech as a moderator (an admin); the nick is the directory's name. */
+static void test_join_roles(void **state)
+{
+    (void)state;
+    join(ALICE, ROOM, "whatever");
+    int i = sent_to(ALICE, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), ROOM "/Alice");
+    assert_true(testkit_contains(i, "role=\"participant\""));
+    assert_true(testkit_contains(i, "affiliation=\"member\""));
+    join(TESS, ROOM, "t");
+    i = sent_to(TESS, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), ROOM "/Tess");
+    assert_true(testkit_contains(i, "role=\"moderator\""));
+    assert_true(testkit_contains(i, "affiliation=\"admin\""));
+}
+
+/* A tech's first join takes the waiting session: it becomes active, the
+ * queue room hears who took it, and the other Online techs are told. */
+static void test_first_tech_join_takes_session(void **state)
+{
+    (void)state;
+    join(TESS, QUEUE, "Tess");
+    join(TOM, QUEUE, "Tom");
+    join(ALICE, ROOM, "Alice");
+    assert_int_equal(state_of(1), SESS_WAITING);
+    join(TESS, ROOM, "Tess");
+    assert_int_equal(state_of(1), SESS_ACTIVE);
+    const char *line = "Tess took the chat with Alice (Acme) (" ROOM ").";
+    int i = sent_to(TOM, line);
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), QUEUE);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "groupchat");
+    i = sent_to("tom@localhost", line);
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "chat");
+    assert_int_equal(sent_to("tess@localhost", line), -1); /* the taker */
+}
+
+/* Once the session has ended, the contact's message is refused (an error
+ * back, no reflection) and nothing is stored. */
+static void test_ended_session_refuses_contact_message(void **state)
+{
+    struct sess_result r;
+    struct sess_message_list l;
+    (void)state;
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    assert_int_equal(
+        sessions_end_by_tech(dom()->sessions, 1, "tess@localhost", NULL, &r),
+        SESS_OK);
+    testkit_feed("<message from='" ALICE "' to='" ROOM "' type='groupchat' "
+                 "id='m1'><body>still there?</body></message>");
+    int i = sent_to(ALICE, "id=\"m1\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "error");
+    testkit_feed("<iq type='get' id='p1' from='" TESS "' "
+                 "to='helpdesk.localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+    assert_int_equal(sent_to(TESS, "still there?"), -1);
+    assert_int_equal(sessions_history(dom()->sessions, 1, 0, &l), SESS_OK);
+    for (size_t k = 0; k < l.n; k++)
+        assert_string_not_equal(l.items[k].body, "still there?");
+    sess_message_list_free(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_tech_join_takes_session,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ended_session_refuses_contact_message, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
