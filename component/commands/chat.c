@@ -5,6 +5,7 @@
  * also submit the form with the first execute (the portal does). */
 #include "runtime/app.h"
 #include "chat/chat_internal.h"
+#include "chat/errors.h"
 #include "runtime/clock.h"
 #include "domain/domain.h"
 #include "domain/permissions.h"
@@ -57,21 +58,8 @@ static void chat__fail(struct adhoc_reply *reply, const char *type,
 static void chat__sess_fail(struct app *app, struct adhoc_reply *reply,
                             int code)
 {
-    static const struct {
-        const char *type, *cond;
-    } map[] = {
-        [SESS_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
-        [SESS_ERR_STATE] = {"cancel", "not-allowed"},
-        [SESS_ERR_FORBIDDEN] = {"auth", "forbidden"},
-        [SESS_ERR_DISABLED] = {"auth", "forbidden"},
-        [SESS_ERR_NOT_YET] = {"cancel", "not-allowed"},
-        [SESS_ERR_NOT_CONTACT] = {"auth", "not-authorized"},
-        [SESS_ERR_INVALID] = {"modify", "bad-request"},
-        [SESS_ERR_STORE] = {"wait", "internal-server-error"},
-    };
-    if (code <= 0 || code > SESS_ERR_STORE)
-        code = SESS_ERR_STORE;
-    adhoc_reply_error(reply, map[code].type, map[code].cond,
+    const struct xmpp_cond *c = errors_sess(code, ERRORS_COMMAND);
+    adhoc_reply_error(reply, c->type, c->cond,
                       sessions_error(app->domain->sessions));
 }
 
@@ -165,14 +153,15 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
     }
     struct ticket_draft draft = {c.company_id, c.id, v[0]};
     int64_t ticket = 0, id = 0;
-    if (ticket_create(app->domain->tickets, &draft, &ticket) != TICKET_OK) {
-        chat__fail(reply, "wait", "internal-server-error",
-                   "Cannot create the ticket: %s%s",
+    int rc = ticket_create(app->domain->tickets, &draft, &ticket);
+    if (rc != TICKET_OK) {
+        const struct xmpp_cond *e = errors_ticket(rc);
+        chat__fail(reply, e->type, e->cond, "Cannot create the ticket: %s%s",
                    ticket_store_error(app->domain->tickets), NULL);
         return;
     }
-    int rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
-                                     ticket, v[0], &id);
+    rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
+                                 ticket, v[0], &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;

@@ -1,6 +1,7 @@
 /* commands_sessions.c - see commands_sessions.h */
 #include "commands/sessions.h"
 
+#include "chat/errors.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -25,37 +26,22 @@
 /* ---- replies --------------------------------------------------------------
  */
 
-/* Answer a failure of the history or sessions module: code is an enum
- * hist_code, text its sentence. */
+/* Answer a failure of the history module: code is an enum hist_code, text
+ * its sentence. */
 static void sess_cmd__fail(struct adhoc_reply *reply, int code,
                            const char *text)
 {
-    static const struct {
-        const char *type, *cond;
-    } map[] = {
-        [HIST_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
-        [HIST_ERR_FORBIDDEN] = {"auth", "forbidden"},
-        [HIST_ERR_INVALID] = {"modify", "bad-request"},
-        [HIST_ERR_STORE] = {"wait", "internal-server-error"},
-    };
-    if (code <= 0 || code > HIST_ERR_STORE)
-        code = HIST_ERR_STORE;
-    adhoc_reply_error(reply, map[code].type, map[code].cond, text);
+    const struct xmpp_cond *c = errors_hist(code);
+    adhoc_reply_error(reply, c->type, c->cond, text);
 }
 
+/* Answer a refusal of the sessions module (an enum sess_code). */
 static void sess_cmd__sess_fail(struct app *app, struct adhoc_reply *reply,
                                 int rc)
 {
-    const char *text = sessions_error(app->domain->sessions);
-    if (rc == SESS_ERR_STATE || rc == SESS_ERR_NOT_YET)
-        adhoc_reply_error(reply, "cancel", "not-allowed", text);
-    else
-        sess_cmd__fail(reply,
-                       rc == SESS_ERR_NOT_FOUND   ? HIST_ERR_NOT_FOUND
-                       : rc == SESS_ERR_FORBIDDEN ? HIST_ERR_FORBIDDEN
-                       : rc == SESS_ERR_INVALID   ? HIST_ERR_INVALID
-                                                  : HIST_ERR_STORE,
-                       text);
+    const struct xmpp_cond *c = errors_sess(rc, ERRORS_COMMAND);
+    adhoc_reply_error(reply, c->type, c->cond,
+                      sessions_error(app->domain->sessions));
 }
 
 /* The app's history handle (modules.c), or NULL after answering. */

@@ -1,6 +1,7 @@
 /* commands_tickets.c - see commands_tickets.h */
 #include "commands/tickets.h"
 
+#include "chat/errors.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -121,11 +122,12 @@ static void ticket_cmd__create(struct adhoc_request *req,
     draft.contact_id = c.id;
     rc = ticket_create(ts, &draft, &ticket);
     if (rc != TICKET_OK) {
-        if (rc == TICKET_ERR_STORE)
+        const struct xmpp_cond *e = errors_ticket(rc);
+        if (errors_internal(e))
             adhoc_reply_store_fail(reply, "create the ticket",
                                    ticket_store_error(ts));
         else
-            adhoc_reply_bad(reply, "%s", ticket_store_error(ts));
+            adhoc_reply_error(reply, e->type, e->cond, ticket_store_error(ts));
         return;
     }
     snprintf(id, sizeof id, "%" PRId64, ticket);
