@@ -1,9 +1,9 @@
 /* directory.c - see directory.h */
 #include "domain/directory.h"
 
+#include "runtime/jid.h"
 #include "runtime/store.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,18 +133,15 @@ int directory_jid_bare(const char *jid, char *out, size_t outlen)
     if (!at || at == jid || (size_t)(at - jid) + 1 >= len)
         return -1;
     size_t node_len = (size_t)(at - jid);
-    if (node_len > 1023 || len - node_len - 1 > 1023 || len >= outlen)
+    if (node_len > 1023 || len - node_len - 1 > 1023 ||
+        jid_bare_lower(jid, out, outlen) != 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)jid[i];
-        if (i == node_len)
-            continue;
-        if (!directory__node_char_ok(c) && !(i > node_len && c == ':'))
+        unsigned char c = (unsigned char)out[i];
+        if (i != node_len && !directory__node_char_ok(c) &&
+            !(i > node_len && c == ':'))
             return -1;
-        out[i] = (char)tolower(c);
     }
-    out[node_len] = '@';
-    out[len] = '\0';
     return 0;
 }
 
