@@ -2,6 +2,7 @@
 #include "commands/sessions.h"
 
 #include "chat/errors.h"
+#include "commands/fields.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -11,14 +12,11 @@
 #include "xep0050_adhoc.h"
 #include "xep0203_delay.h"
 
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SESS_CMD__TEXT 600
 #define SESS_CMD__PAGE_LIMIT 100000 /* highest page number accepted */
@@ -56,49 +54,7 @@ static struct history *sess_cmd__open(struct adhoc_request *req,
     return h;
 }
 
-/* ---- fields -----------------------------------------------------------------
- */
-
-/* All values of field var joined by newlines, without leading and trailing
- * blanks, as a new string (free it); "" when absent; NULL when out of
- * memory. */
-static char *sess_cmd__field(const struct form *form, const char *var)
-{
-    char *v = form ? form_get_joined(form, var) : NULL;
-    const char *p = v ? v : "";
-    p += strspn(p, " \t\r\n");
-    size_t n = strlen(p);
-    while (n && isspace((unsigned char)p[n - 1]))
-        n--;
-    char *out = strndup(p, n);
-    free(v);
-    return out;
-}
-
-/* "12", "chat-12" or "chat-12@component" into *id. 0, or -1 after
- * answering. */
-static int sess_cmd__session(const struct form *form, struct adhoc_reply *reply,
-                             int64_t *id)
-{
-    const char *v = form_get_string(form, "session");
-    const char *p = v ? v + strspn(v, " ") : "";
-    char *end = NULL;
-    if (!strncasecmp(p, "chat-", 5))
-        p += 5;
-    long long n = isdigit((unsigned char)*p) ? strtoll(p, &end, 10) : 0;
-    if (n > 0 && end && (*end == '\0' || *end == '@' || *end == ' ')) {
-        *id = (int64_t)n;
-        return 0;
-    }
-    if (!*p)
-        adhoc_reply_bad(reply, "Field 'session' is required");
-    else
-        adhoc_reply_bad(reply,
-                        "Field 'session' must be a session number like 12 or "
-                        "its room chat-12@...; got '%.200s'",
-                        v);
-    return -1;
-}
+/* ---- forms ------------------------------------------------------------- */
 
 static void sess_cmd__iso(time_t t, char *buf, size_t len)
 {
@@ -221,7 +177,7 @@ static struct form *sess_cmd__list_form(void)
  * answering. */
 static int sess_cmd__view(const struct form *form, struct adhoc_reply *reply)
 {
-    char *v = sess_cmd__field(form, "view");
+    char *v = fields_text(form, "view");
     int found = -1;
     if (!v) {
         adhoc_reply_no_memory(reply);
@@ -365,7 +321,7 @@ static int sess_cmd__time(const struct form *form, struct adhoc_reply *reply,
 static int sess_cmd__company(struct app *app, const struct form *form,
                              struct adhoc_reply *reply, int64_t *id)
 {
-    char *name = sess_cmd__field(form, "company");
+    char *name = fields_text(form, "company");
     struct company co;
     int rc = DIR_OK;
     *id = 0;
@@ -395,7 +351,7 @@ static int sess_cmd__contact(struct app *app, const struct form *form,
                              struct sess_cmd__hist *s)
 {
     struct contact c;
-    s->contact = sess_cmd__field(form, "contact");
+    s->contact = fields_text(form, "contact");
     if (!s->contact) {
         adhoc_reply_no_memory(reply);
         return -1;
@@ -429,7 +385,7 @@ static int sess_cmd__text(const struct form *form, struct adhoc_reply *reply,
                           struct sess_cmd__hist *s)
 {
     char fts[HIST_FTS_MAX];
-    s->text = sess_cmd__field(form, "text");
+    s->text = fields_text(form, "text");
     if (!s->text) {
         adhoc_reply_no_memory(reply);
         return -1;
@@ -700,7 +656,7 @@ static void sess_cmd__view_step(struct adhoc_request *req,
         }
         return;
     }
-    if (sess_cmd__session(req->form, reply, &id) != 0)
+    if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
         return;
     struct history *h = sess_cmd__open(req, reply);
     if (h)
@@ -756,9 +712,9 @@ static void sess_cmd__note_step(struct adhoc_request *req,
             adhoc_reply_no_memory(reply);
         return;
     }
-    if (sess_cmd__session(req->form, reply, &id) != 0)
+    if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
         return;
-    char *note = sess_cmd__field(req->form, "note");
+    char *note = fields_text(req->form, "note");
     if (!note)
         adhoc_reply_no_memory(reply);
     else if (strlen(note) > SESS_CLOSING_NOTE_MAX)
