@@ -206,11 +206,6 @@ void conn_free(struct conn *c)
     free(c);
 }
 
-int conn_is_online(const struct conn *c)
-{
-    return c->state == CONN_ONLINE;
-}
-
 void conn_send(void *ud, xmpp_stanza_t *stanza)
 {
     struct conn *c = ud;

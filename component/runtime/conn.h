@@ -37,9 +37,6 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop);
  * not. ud is the struct conn. */
 void conn_send(void *ud, xmpp_stanza_t *stanza);
 
-/* 1 while the handshake has succeeded and the stream is up. */
-int conn_is_online(const struct conn *c);
-
 /* The back-off delay in ms before reconnect attempt number attempt (0-based),
  * capped at cap_ms. Exposed for unit tests. */
 unsigned long conn_backoff_ms(unsigned attempt, unsigned long cap_ms);
