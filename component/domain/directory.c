@@ -215,6 +215,21 @@ static int directory__write(struct directory *dir, sqlite3_stmt *s,
     return directory__store_fail(dir, what);
 }
 
+/* Step the bound UPDATE s of the record id of kind what ("company",
+ * "contact", "tech") like directory__write; DIR_ERR_NOT_FOUND when no
+ * record has that id. */
+static int directory__update(struct directory *dir, sqlite3_stmt *s,
+                             const char *what, int64_t id)
+{
+    char op[32];
+    snprintf(op, sizeof op, "update %s", what);
+    int rc = directory__write(dir, s, op);
+    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
+        return directory__fail(dir, DIR_ERR_NOT_FOUND, "no %s with id %lld",
+                               what, (long long)id);
+    return rc;
+}
+
 /* Run a read statement expected to give at most one row; row() copies it. */
 static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
                                void (*row)(sqlite3_stmt *, void *), void *out,
@@ -327,13 +342,10 @@ int directory_company_update(struct directory *dir, const struct company *c)
     sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_UPDATE);
     sqlite3_bind_int64(s, 1, c->id);
     directory__company_bind(s, 2, c);
-    rc = directory__write(dir, s, "update company");
+    rc = directory__update(dir, s, "company", c->id);
     if (rc == DIR_ERR_EXISTS)
         return directory__fail(dir, rc, "a company named \"%s\" exists",
                                c->name);
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "no company with id %lld", (long long)c->id);
     return rc;
 }
 
@@ -491,11 +503,7 @@ int directory_contact_update(struct directory *dir, const struct contact *c)
     sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_UPDATE);
     sqlite3_bind_int64(s, 1, c->id);
     directory__contact_bind(s, 2, c, jid);
-    rc = directory__write(dir, s, "update contact");
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "no contact with id %lld", (long long)c->id);
-    return rc;
+    return directory__update(dir, s, "contact", c->id);
 }
 
 int directory_contact_get(struct directory *dir, int64_t id,
@@ -574,11 +582,7 @@ int directory_tech_update(struct directory *dir, const struct tech *t)
     sqlite3_bind_text(s, 2, jid, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, t->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, t->admin ? 1 : 0);
-    rc = directory__write(dir, s, "update tech");
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND, "no tech with id %lld",
-                               (long long)t->id);
-    return rc;
+    return directory__update(dir, s, "tech", t->id);
 }
 
 int directory_tech_get(struct directory *dir, int64_t id, struct tech *out)
