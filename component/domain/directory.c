@@ -246,6 +246,26 @@ static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
     return directory__store_fail(dir, what);
 }
 
+/* Read with statement which the one record of kind what ("contact",
+ * "tech") whose bare JID is that of jid; DIR_ERR_NOT_FOUND with a sentence
+ * when jid is no JID or no such record exists. */
+static int directory__find_jid(struct directory *dir,
+                               enum directory__stmt which, const char *jid,
+                               void (*row)(sqlite3_stmt *, void *), void *out,
+                               const char *what)
+{
+    char bare[DIR_JID_MAX];
+    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
+        return directory__fail(dir, DIR_ERR_NOT_FOUND,
+                               "\"%s\" is not a valid JID", jid);
+    sqlite3_stmt *s = directory__stmt(dir, which);
+    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    int rc = directory__read_one(dir, s, row, out, what);
+    if (rc == DIR_ERR_NOT_FOUND)
+        directory__fail(dir, rc, "%s is not a %s", bare, what);
+    return rc;
+}
+
 /* ---- open / close ----------------------------------------------------- */
 
 struct directory *directory_open(struct store *st, char *err, size_t errlen)
@@ -256,15 +276,10 @@ struct directory *directory_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     dir->db = store_db(st);
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(dir->db, directory__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &dir->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "directory: cannot prepare \"%s\": %s",
-                     directory__sql[i], sqlite3_errmsg(dir->db));
-            directory_close(dir);
-            return NULL;
-        }
+    if (store_prepare_all(dir->db, directory__sql, dir->stmt, S_COUNT,
+                          "directory", err, errlen)) {
+        directory_close(dir);
+        return NULL;
     }
     return dir;
 }
@@ -273,8 +288,7 @@ void directory_close(struct directory *dir)
 {
     if (!dir)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(dir->stmt[i]);
+    store_finalize_all(dir->stmt, S_COUNT);
     free(dir);
 }
 
@@ -517,17 +531,8 @@ int directory_contact_get(struct directory *dir, int64_t id,
 int directory_contact_find(struct directory *dir, const char *jid,
                            struct contact *out)
 {
-    char bare[DIR_JID_MAX];
-    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_FIND);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
-    int rc =
-        directory__read_one(dir, s, directory__contact_row, out, "contact");
-    if (rc == DIR_ERR_NOT_FOUND)
-        directory__fail(dir, rc, "%s is not a contact", bare);
-    return rc;
+    return directory__find_jid(dir, S_CONTACT_FIND, jid, directory__contact_row,
+                               out, "contact");
 }
 
 /* ---- techs ------------------------------------------------------------ */
@@ -595,16 +600,8 @@ int directory_tech_get(struct directory *dir, int64_t id, struct tech *out)
 int directory_tech_find(struct directory *dir, const char *jid,
                         struct tech *out)
 {
-    char bare[DIR_JID_MAX];
-    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_FIND);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
-    int rc = directory__read_one(dir, s, directory__tech_row, out, "tech");
-    if (rc == DIR_ERR_NOT_FOUND)
-        directory__fail(dir, rc, "%s is not a tech", bare);
-    return rc;
+    return directory__find_jid(dir, S_TECH_FIND, jid, directory__tech_row, out,
+                               "tech");
 }
 
 int directory_tech_remove(struct directory *dir, const char *jid)

@@ -1421,8 +1421,7 @@ void sessions_close(struct sessions *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
+    store_finalize_all(s->stmt, S_COUNT);
     free(s);
 }
 
@@ -1439,15 +1438,10 @@ struct sessions *sessions_open(struct store *st, struct directory *dir,
     s->db = store_db(st);
     s->dir = dir;
     s->tickets = tickets;
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sessions__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "sessions: cannot prepare \"%s\": %s",
-                     sessions__sql[i], sqlite3_errmsg(s->db));
-            sessions_close(s);
-            return NULL;
-        }
+    if (store_prepare_all(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
+                          err, errlen)) {
+        sessions_close(s);
+        return NULL;
     }
     return s;
 }
