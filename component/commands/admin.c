@@ -114,8 +114,7 @@ static int admin_cmd__tri(const struct form *form, const char *var,
     *out = dflt;
     if (!v)
         return 0;
-    if (fields_trim(v, buf, sizeof buf) == 0 &&
-        tristate_parse(buf, out) == 0)
+    if (fields_trim(v, buf, sizeof buf) == 0 && tristate_parse(buf, out) == 0)
         return 0;
     adhoc_reply_bad(reply, "Field '%s' must be inherit, on or off", var);
     return -1;

@@ -954,10 +954,9 @@ static int sessions__join(struct sessions *s, const struct sess_info *info,
 /* Load session id for a transition by tech, whose bare JID goes into bare
  * (DIR_JID_MAX bytes): SESS_ERR_FORBIDDEN with the sentence why when tech
  * is the session's own contact. Finish with sessions__done() either way. */
-static int sessions__load_tech(struct sessions *s, int64_t id,
-                               const char *tech, char *bare,
-                               struct sess_info *info, struct sess_result *r,
-                               const char *why)
+static int sessions__load_tech(struct sessions *s, int64_t id, const char *tech,
+                               char *bare, struct sess_info *info,
+                               struct sess_result *r, const char *why)
 {
     int rc = sessions__load(s, id, info, r);
     if (rc == SESS_OK)

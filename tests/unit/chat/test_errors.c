@@ -7,7 +7,6 @@
 #include "domain/sessions.h"
 #include "domain/tickets.h"
 
-
 struct expect {
     int code;
     const char *type, *cond;
