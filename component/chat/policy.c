@@ -2,6 +2,7 @@
  * rooms, answered from the session store. See policy.h. */
 #include "chat/policy.h"
 
+#include "chat/errors.h"
 #include "chat/notices.h"
 #include "chat/presence.h"
 #include "chat/rooms.h"
@@ -197,23 +198,12 @@ static int chat__admit(struct app *app, const char *room, const char *bare,
 static void chat__store_error(struct app *app, int code, struct muc_err *err)
 {
     const char *text = sessions_error(app->domain->sessions);
-    switch (code) {
-    case SESS_ERR_STATE:
-    case SESS_ERR_FORBIDDEN:
-        muc_err_set(err, "auth", "forbidden", text);
-        break;
-    case SESS_ERR_INVALID:
-        muc_err_set(err, "modify", "not-acceptable", text);
-        break;
-    case SESS_ERR_NOT_FOUND:
-        muc_err_set(err, "cancel", "item-not-found", text);
-        break;
-    default:
+    const struct xmpp_cond *c = errors_sess(code, ERRORS_ROOM);
+    if (errors_internal(c)) {
         log_error("chat", "cannot store a message: %s", text);
-        muc_err_set(err, "wait", "internal-server-error",
-                    "The message could not be stored; it was not sent. "
-                    "Try again.");
+        text = "The message could not be stored; it was not sent. Try again.";
     }
+    muc_err_set(err, c->type, c->cond, text);
 }
 
 static int chat__store(struct app *app, const struct muc_msg *msg,

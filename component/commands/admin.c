@@ -1,6 +1,7 @@
 /* commands_admin.c - see commands_admin.h */
 #include "commands/admin.h"
 
+#include "commands/fields.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -10,8 +11,6 @@
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,23 +46,6 @@ static struct directory *admin_cmd__dir(const struct adhoc_request *req)
 
 /* ---- reading submitted fields ------------------------------------------ */
 
-/* s without leading and trailing blanks into out. 0, or -1 when too long. */
-static int admin_cmd__trim(const char *s, char *out, size_t outlen)
-{
-    size_t n;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    if (n >= outlen)
-        return -1;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return 0;
-}
-
 /* Field var, trimmed, into out; an absent field gives dflt (NULL: "").
  * -1 after answering when the value is too long. */
 static int admin_cmd__text(const struct form *form, const char *var,
@@ -76,7 +58,7 @@ static int admin_cmd__text(const struct form *form, const char *var,
         snprintf(out, outlen, "%s", dflt ? dflt : "");
         return 0;
     }
-    if (admin_cmd__trim(v, out, outlen) == 0)
+    if (fields_trim(v, out, outlen) == 0)
         return 0;
     adhoc_reply_bad(reply, "Field '%s' is too long (at most %zu bytes)", var,
                     outlen - 1);
@@ -132,8 +114,7 @@ static int admin_cmd__tri(const struct form *form, const char *var,
     *out = dflt;
     if (!v)
         return 0;
-    if (admin_cmd__trim(v, buf, sizeof buf) == 0 &&
-        tristate_parse(buf, out) == 0)
+    if (fields_trim(v, buf, sizeof buf) == 0 && tristate_parse(buf, out) == 0)
         return 0;
     adhoc_reply_bad(reply, "Field '%s' must be inherit, on or off", var);
     return -1;
@@ -278,18 +259,15 @@ static struct form *admin_cmd__settings_form(const struct settings *s)
 static int admin_cmd__seconds(const char *key, const char *v, long *out,
                               char *err, size_t errlen)
 {
-    char *end = NULL;
-    long n;
+    int64_t n;
 
-    errno = 0;
-    n = isdigit((unsigned char)*v) ? strtol(v, &end, 10) : -1;
-    if (n < 1 || errno || !end || *end || n > COMMANDS_ADMIN_TIMEOUT_MAX) {
+    if (fields_number(v, &n) != 0 || n > COMMANDS_ADMIN_TIMEOUT_MAX) {
         snprintf(err, errlen,
                  "Field '%s' must be a whole number of seconds from 1 to %d",
                  key, COMMANDS_ADMIN_TIMEOUT_MAX);
         return -1;
     }
-    *out = n;
+    *out = (long)n;
     return 0;
 }
 
@@ -348,7 +326,7 @@ static int admin_cmd__read_setting(const struct form *form,
         snprintf(err, errlen, "Out of memory reading field '%s'", e->key);
         return -1;
     }
-    admin_cmd__trim(raw, v, strlen(raw) + 1);
+    fields_trim(raw, v, strlen(raw) + 1);
     rc = admin_cmd__parse_setting(e, v, next, err, errlen);
     free(v);
     return rc;

@@ -4,6 +4,8 @@
 #include "chat/notices.h"
 #include "chat/rooms.h"
 #include "runtime/app.h"
+#include "chat/errors.h"
+#include "commands/fields.h"
 #include "runtime/clock.h"
 #include "domain/domain.h"
 #include "domain/permissions.h"
@@ -14,7 +16,6 @@
 #include "xep0050_adhoc.h"
 #include "xep0249_invite.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,21 +57,8 @@ static void chat__fail(struct adhoc_reply *reply, const char *type,
 static void chat__sess_fail(struct app *app, struct adhoc_reply *reply,
                             int code)
 {
-    static const struct {
-        const char *type, *cond;
-    } map[] = {
-        [SESS_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
-        [SESS_ERR_STATE] = {"cancel", "not-allowed"},
-        [SESS_ERR_FORBIDDEN] = {"auth", "forbidden"},
-        [SESS_ERR_DISABLED] = {"auth", "forbidden"},
-        [SESS_ERR_NOT_YET] = {"cancel", "not-allowed"},
-        [SESS_ERR_NOT_CONTACT] = {"auth", "not-authorized"},
-        [SESS_ERR_INVALID] = {"modify", "bad-request"},
-        [SESS_ERR_STORE] = {"wait", "internal-server-error"},
-    };
-    if (code <= 0 || code > SESS_ERR_STORE)
-        code = SESS_ERR_STORE;
-    adhoc_reply_error(reply, map[code].type, map[code].cond,
+    const struct xmpp_cond *c = errors_sess(code, ERRORS_COMMAND);
+    adhoc_reply_error(reply, c->type, c->cond,
                       sessions_error(app->domain->sessions));
 }
 
@@ -94,31 +82,6 @@ static void chat__result(struct adhoc_reply *reply, const char *room,
 }
 
 /* ---- fields ------------------------------------------------------------ */
-
-/* "12", "chat-12" or "chat-12@component": the session id, or 0. */
-static int64_t chat__session_id(const char *v)
-{
-    if (!strncmp(v, "chat-", 5))
-        v += 5;
-    if (!isdigit((unsigned char)*v))
-        return 0;
-    char *end;
-    long long id = strtoll(v, &end, 10);
-    if (*end && *end != '@')
-        return 0;
-    return id > 0 ? (int64_t)id : 0;
-}
-
-static int64_t chat__need_session(struct adhoc_reply *reply, const char *v)
-{
-    int64_t id = chat__session_id(v);
-    if (!id)
-        chat__fail(reply, "modify", "bad-request",
-                   "Field 'session' must be a session number like 12 or its "
-                   "room chat-12@...; got '%s'%s",
-                   v, NULL);
-    return id;
-}
 
 static int chat__settings(struct app *app, struct adhoc_reply *reply,
                           struct settings *out)
@@ -164,14 +127,15 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
     }
     struct ticket_draft draft = {c.company_id, c.id, v[0]};
     int64_t ticket = 0, id = 0;
-    if (ticket_create(app->domain->tickets, &draft, &ticket) != TICKET_OK) {
-        chat__fail(reply, "wait", "internal-server-error",
-                   "Cannot create the ticket: %s%s",
+    int rc = ticket_create(app->domain->tickets, &draft, &ticket);
+    if (rc != TICKET_OK) {
+        const struct xmpp_cond *e = errors_ticket(rc);
+        chat__fail(reply, e->type, e->cond, "Cannot create the ticket: %s%s",
                    ticket_store_error(app->domain->tickets), NULL);
         return;
     }
-    int rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
-                                     ticket, v[0], &id);
+    rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
+                                 ticket, v[0], &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;
@@ -215,14 +179,9 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
 {
     struct app *app = req->app;
     struct contact c;
-    char *end;
-    long long ticket = strtoll(v[0], &end, 10);
-    if (*end || ticket <= 0) {
-        chat__fail(reply, "modify", "bad-request",
-                   "Field 'ticket' must be a ticket number; got '%s'%s", v[0],
-                   NULL);
+    int64_t ticket;
+    if (fields_id(reply, FIELDS_TICKET, v[0], &ticket) != 0)
         return;
-    }
     if (chat__ticket_contact(app, reply, ticket, &c) != 0 ||
         chat__may(app, reply, c.jid, PERM_CHAT) != 0)
         return;
@@ -246,7 +205,8 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
     chat_room_jid(app, id, room, sizeof room);
     chat_display_name(app, req->bare, tech, sizeof tech);
     snprintf(reason, sizeof reason,
-             "%s wants to chat with you about ticket #%lld.", tech, ticket);
+             "%s wants to chat with you about ticket #%" PRId64 ".", tech,
+             ticket);
     xep0249_send_invite(app, c.jid, room, reason, NULL);
     sessions_room_localpart(id, local, sizeof local);
     muc_invite(app->chat->muc, local, req->from, c.jid, reason);
@@ -258,9 +218,9 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
 static void chat__end_session(struct adhoc_request *req,
                               struct adhoc_reply *reply, char **v)
 {
-    int64_t id = chat__need_session(reply, v[0]);
+    int64_t id;
     struct sess_result r;
-    if (!id)
+    if (fields_id(reply, FIELDS_SESSION, v[0], &id) != 0)
         return;
     int rc = sessions_end_by_tech(req->app->domain->sessions, id, req->bare,
                                   v[1], &r);
@@ -277,10 +237,11 @@ static void chat__end_session(struct adhoc_request *req,
 static void chat__end_chat(struct adhoc_request *req, struct adhoc_reply *reply,
                            char **v)
 {
-    int64_t id = chat__need_session(reply, v[0]);
+    int64_t id;
     struct settings st;
     struct sess_result r;
-    if (!id || chat__settings(req->app, reply, &st) != 0)
+    if (fields_id(reply, FIELDS_SESSION, v[0], &id) != 0 ||
+        chat__settings(req->app, reply, &st) != 0)
         return;
     int rc = sessions_end_by_contact(req->app->domain->sessions, id, req->bare,
                                      &st, clock_now(), &r);
@@ -295,10 +256,10 @@ static void chat__end_chat(struct adhoc_request *req, struct adhoc_reply *reply,
 static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
                            char **v)
 {
-    int64_t id = chat__need_session(reply, v[0]);
+    int64_t id;
     struct settings st;
     struct sess_result r;
-    if (!id)
+    if (fields_id(reply, FIELDS_SESSION, v[0], &id) != 0)
         return;
     if (sessions_phone_check(v[1]) != 0) {
         chat__fail(reply, "modify", "bad-request",
@@ -367,15 +328,8 @@ static int chat__values(const struct chat_cmd *cmd, const struct form *form,
 {
     for (size_t i = 0; i < cmd->n_fields; i++) {
         const char *var = cmd->fields[i].var;
-        char *s = form_get_joined(form, var);
-        const char *p = s ? s : "";
-        while (isspace((unsigned char)*p))
-            p++;
-        size_t n = strlen(p);
-        while (n && isspace((unsigned char)p[n - 1]))
-            n--;
-        v[i] = strndup(p, n);
-        free(s);
+        v[i] = fields_text(form, var);
+        size_t n = v[i] ? strlen(v[i]) : 0;
         if (!v[i] || n > CHAT_CMD_VALUE_MAX ||
             (cmd->fields[i].required && !n)) {
             chat__fail(reply, "modify", "bad-request",

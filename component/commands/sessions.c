@@ -1,6 +1,8 @@
 /* commands_sessions.c - see commands_sessions.h */
 #include "commands/sessions.h"
 
+#include "chat/errors.h"
+#include "commands/fields.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -10,14 +12,11 @@
 #include "xep0050_adhoc.h"
 #include "xep0203_delay.h"
 
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SESS_CMD__TEXT 600
 #define SESS_CMD__PAGE_LIMIT 100000 /* highest page number accepted */
@@ -25,37 +24,22 @@
 /* ---- replies --------------------------------------------------------------
  */
 
-/* Answer a failure of the history or sessions module: code is an enum
- * hist_code, text its sentence. */
+/* Answer a failure of the history module: code is an enum hist_code, text
+ * its sentence. */
 static void sess_cmd__fail(struct adhoc_reply *reply, int code,
                            const char *text)
 {
-    static const struct {
-        const char *type, *cond;
-    } map[] = {
-        [HIST_ERR_NOT_FOUND] = {"cancel", "item-not-found"},
-        [HIST_ERR_FORBIDDEN] = {"auth", "forbidden"},
-        [HIST_ERR_INVALID] = {"modify", "bad-request"},
-        [HIST_ERR_STORE] = {"wait", "internal-server-error"},
-    };
-    if (code <= 0 || code > HIST_ERR_STORE)
-        code = HIST_ERR_STORE;
-    adhoc_reply_error(reply, map[code].type, map[code].cond, text);
+    const struct xmpp_cond *c = errors_hist(code);
+    adhoc_reply_error(reply, c->type, c->cond, text);
 }
 
+/* Answer a refusal of the sessions module (an enum sess_code). */
 static void sess_cmd__sess_fail(struct app *app, struct adhoc_reply *reply,
                                 int rc)
 {
-    const char *text = sessions_error(app->domain->sessions);
-    if (rc == SESS_ERR_STATE || rc == SESS_ERR_NOT_YET)
-        adhoc_reply_error(reply, "cancel", "not-allowed", text);
-    else
-        sess_cmd__fail(reply,
-                       rc == SESS_ERR_NOT_FOUND   ? HIST_ERR_NOT_FOUND
-                       : rc == SESS_ERR_FORBIDDEN ? HIST_ERR_FORBIDDEN
-                       : rc == SESS_ERR_INVALID   ? HIST_ERR_INVALID
-                                                  : HIST_ERR_STORE,
-                       text);
+    const struct xmpp_cond *c = errors_sess(rc, ERRORS_COMMAND);
+    adhoc_reply_error(reply, c->type, c->cond,
+                      sessions_error(app->domain->sessions));
 }
 
 /* The app's history handle (modules.c), or NULL after answering. */
@@ -70,49 +54,7 @@ static struct history *sess_cmd__open(struct adhoc_request *req,
     return h;
 }
 
-/* ---- fields -----------------------------------------------------------------
- */
-
-/* All values of field var joined by newlines, without leading and trailing
- * blanks, as a new string (free it); "" when absent; NULL when out of
- * memory. */
-static char *sess_cmd__field(const struct form *form, const char *var)
-{
-    char *v = form ? form_get_joined(form, var) : NULL;
-    const char *p = v ? v : "";
-    p += strspn(p, " \t\r\n");
-    size_t n = strlen(p);
-    while (n && isspace((unsigned char)p[n - 1]))
-        n--;
-    char *out = strndup(p, n);
-    free(v);
-    return out;
-}
-
-/* "12", "chat-12" or "chat-12@component" into *id. 0, or -1 after
- * answering. */
-static int sess_cmd__session(const struct form *form, struct adhoc_reply *reply,
-                             int64_t *id)
-{
-    const char *v = form_get_string(form, "session");
-    const char *p = v ? v + strspn(v, " ") : "";
-    char *end = NULL;
-    if (!strncasecmp(p, "chat-", 5))
-        p += 5;
-    long long n = isdigit((unsigned char)*p) ? strtoll(p, &end, 10) : 0;
-    if (n > 0 && end && (*end == '\0' || *end == '@' || *end == ' ')) {
-        *id = (int64_t)n;
-        return 0;
-    }
-    if (!*p)
-        adhoc_reply_bad(reply, "Field 'session' is required");
-    else
-        adhoc_reply_bad(reply,
-                        "Field 'session' must be a session number like 12 or "
-                        "its room chat-12@...; got '%.200s'",
-                        v);
-    return -1;
-}
+/* ---- forms ------------------------------------------------------------- */
 
 static void sess_cmd__iso(time_t t, char *buf, size_t len)
 {
@@ -235,7 +177,7 @@ static struct form *sess_cmd__list_form(void)
  * answering. */
 static int sess_cmd__view(const struct form *form, struct adhoc_reply *reply)
 {
-    char *v = sess_cmd__field(form, "view");
+    char *v = fields_text(form, "view");
     int found = -1;
     if (!v) {
         adhoc_reply_no_memory(reply);
@@ -379,7 +321,7 @@ static int sess_cmd__time(const struct form *form, struct adhoc_reply *reply,
 static int sess_cmd__company(struct app *app, const struct form *form,
                              struct adhoc_reply *reply, int64_t *id)
 {
-    char *name = sess_cmd__field(form, "company");
+    char *name = fields_text(form, "company");
     struct company co;
     int rc = DIR_OK;
     *id = 0;
@@ -409,7 +351,7 @@ static int sess_cmd__contact(struct app *app, const struct form *form,
                              struct sess_cmd__hist *s)
 {
     struct contact c;
-    s->contact = sess_cmd__field(form, "contact");
+    s->contact = fields_text(form, "contact");
     if (!s->contact) {
         adhoc_reply_no_memory(reply);
         return -1;
@@ -443,7 +385,7 @@ static int sess_cmd__text(const struct form *form, struct adhoc_reply *reply,
                           struct sess_cmd__hist *s)
 {
     char fts[HIST_FTS_MAX];
-    s->text = sess_cmd__field(form, "text");
+    s->text = fields_text(form, "text");
     if (!s->text) {
         adhoc_reply_no_memory(reply);
         return -1;
@@ -714,7 +656,7 @@ static void sess_cmd__view_step(struct adhoc_request *req,
         }
         return;
     }
-    if (sess_cmd__session(req->form, reply, &id) != 0)
+    if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
         return;
     struct history *h = sess_cmd__open(req, reply);
     if (h)
@@ -770,9 +712,9 @@ static void sess_cmd__note_step(struct adhoc_request *req,
             adhoc_reply_no_memory(reply);
         return;
     }
-    if (sess_cmd__session(req->form, reply, &id) != 0)
+    if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
         return;
-    char *note = sess_cmd__field(req->form, "note");
+    char *note = fields_text(req->form, "note");
     if (!note)
         adhoc_reply_no_memory(reply);
     else if (strlen(note) > SESS_CLOSING_NOTE_MAX)

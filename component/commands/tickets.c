@@ -1,6 +1,8 @@
 /* commands_tickets.c - see commands_tickets.h */
 #include "commands/tickets.h"
 
+#include "chat/errors.h"
+#include "commands/fields.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -8,7 +10,6 @@
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,29 +24,6 @@
 static struct directory *ticket_cmd__dir(const struct adhoc_request *req)
 {
     return req->app->domain->dir;
-}
-
-/* Field var without leading and trailing blanks, as a new string (free
- * it); "" when absent; NULL when out of memory. */
-static char *ticket_cmd__field(const struct form *form, const char *var)
-{
-    const char *v = form_get_string(form, var);
-    size_t n;
-    char *out;
-
-    if (!v)
-        v = "";
-    while (isspace((unsigned char)*v))
-        v++;
-    n = strlen(v);
-    while (n > 0 && isspace((unsigned char)v[n - 1]))
-        n--;
-    out = malloc(n + 1);
-    if (out) {
-        memcpy(out, v, n);
-        out[n] = '\0';
-    }
-    return out;
 }
 
 /* The contact named by the JID in field var into out. 0, or -1 after
@@ -121,11 +99,12 @@ static void ticket_cmd__create(struct adhoc_request *req,
     draft.contact_id = c.id;
     rc = ticket_create(ts, &draft, &ticket);
     if (rc != TICKET_OK) {
-        if (rc == TICKET_ERR_STORE)
+        const struct xmpp_cond *e = errors_ticket(rc);
+        if (errors_internal(e))
             adhoc_reply_store_fail(reply, "create the ticket",
                                    ticket_store_error(ts));
         else
-            adhoc_reply_bad(reply, "%s", ticket_store_error(ts));
+            adhoc_reply_error(reply, e->type, e->cond, ticket_store_error(ts));
         return;
     }
     snprintf(id, sizeof id, "%" PRId64, ticket);
@@ -150,8 +129,8 @@ static void ticket_cmd__create_step(struct adhoc_request *req,
             adhoc_reply_no_memory(reply);
         return;
     }
-    jid = ticket_cmd__field(req->form, "contact");
-    summary = ticket_cmd__field(req->form, "summary");
+    jid = fields_text(req->form, "contact");
+    summary = fields_text(req->form, "summary");
     if (jid && summary)
         ticket_cmd__create(req, reply, jid, summary);
     else
@@ -238,9 +217,9 @@ static int ticket_cmd__filter(struct adhoc_request *req,
                               struct adhoc_reply *reply,
                               struct ticket_filter *f)
 {
-    char *company = ticket_cmd__field(req->form, "company");
-    char *contact = ticket_cmd__field(req->form, "contact");
-    char *status = ticket_cmd__field(req->form, "status");
+    char *company = fields_text(req->form, "company");
+    char *contact = fields_text(req->form, "contact");
+    char *status = fields_text(req->form, "status");
     struct contact c;
     int rc = -1;
 

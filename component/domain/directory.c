@@ -1,9 +1,9 @@
 /* directory.c - see directory.h */
 #include "domain/directory.h"
 
+#include "runtime/jid.h"
 #include "runtime/store.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,18 +133,15 @@ int directory_jid_bare(const char *jid, char *out, size_t outlen)
     if (!at || at == jid || (size_t)(at - jid) + 1 >= len)
         return -1;
     size_t node_len = (size_t)(at - jid);
-    if (node_len > 1023 || len - node_len - 1 > 1023 || len >= outlen)
+    if (node_len > 1023 || len - node_len - 1 > 1023 ||
+        jid_bare_lower(jid, out, outlen) != 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)jid[i];
-        if (i == node_len)
-            continue;
-        if (!directory__node_char_ok(c) && !(i > node_len && c == ':'))
+        unsigned char c = (unsigned char)out[i];
+        if (i != node_len && !directory__node_char_ok(c) &&
+            !(i > node_len && c == ':'))
             return -1;
-        out[i] = (char)tolower(c);
     }
-    out[node_len] = '@';
-    out[len] = '\0';
     return 0;
 }
 
@@ -218,6 +215,21 @@ static int directory__write(struct directory *dir, sqlite3_stmt *s,
     return directory__store_fail(dir, what);
 }
 
+/* Step the bound UPDATE s of the record id of kind what ("company",
+ * "contact", "tech") like directory__write; DIR_ERR_NOT_FOUND when no
+ * record has that id. */
+static int directory__update(struct directory *dir, sqlite3_stmt *s,
+                             const char *what, int64_t id)
+{
+    char op[32];
+    snprintf(op, sizeof op, "update %s", what);
+    int rc = directory__write(dir, s, op);
+    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
+        return directory__fail(dir, DIR_ERR_NOT_FOUND, "no %s with id %lld",
+                               what, (long long)id);
+    return rc;
+}
+
 /* Run a read statement expected to give at most one row; row() copies it. */
 static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
                                void (*row)(sqlite3_stmt *, void *), void *out,
@@ -234,6 +246,26 @@ static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
     return directory__store_fail(dir, what);
 }
 
+/* Read with statement which the one record of kind what ("contact",
+ * "tech") whose bare JID is that of jid; DIR_ERR_NOT_FOUND with a sentence
+ * when jid is no JID or no such record exists. */
+static int directory__find_jid(struct directory *dir,
+                               enum directory__stmt which, const char *jid,
+                               void (*row)(sqlite3_stmt *, void *), void *out,
+                               const char *what)
+{
+    char bare[DIR_JID_MAX];
+    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
+        return directory__fail(dir, DIR_ERR_NOT_FOUND,
+                               "\"%s\" is not a valid JID", jid);
+    sqlite3_stmt *s = directory__stmt(dir, which);
+    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    int rc = directory__read_one(dir, s, row, out, what);
+    if (rc == DIR_ERR_NOT_FOUND)
+        directory__fail(dir, rc, "%s is not a %s", bare, what);
+    return rc;
+}
+
 /* ---- open / close ----------------------------------------------------- */
 
 struct directory *directory_open(struct store *st, char *err, size_t errlen)
@@ -244,15 +276,10 @@ struct directory *directory_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     dir->db = store_db(st);
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(dir->db, directory__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &dir->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "directory: cannot prepare \"%s\": %s",
-                     directory__sql[i], sqlite3_errmsg(dir->db));
-            directory_close(dir);
-            return NULL;
-        }
+    if (store_prepare_all(dir->db, directory__sql, dir->stmt, S_COUNT,
+                          "directory", err, errlen)) {
+        directory_close(dir);
+        return NULL;
     }
     return dir;
 }
@@ -261,8 +288,7 @@ void directory_close(struct directory *dir)
 {
     if (!dir)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(dir->stmt[i]);
+    store_finalize_all(dir->stmt, S_COUNT);
     free(dir);
 }
 
@@ -330,13 +356,10 @@ int directory_company_update(struct directory *dir, const struct company *c)
     sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_UPDATE);
     sqlite3_bind_int64(s, 1, c->id);
     directory__company_bind(s, 2, c);
-    rc = directory__write(dir, s, "update company");
+    rc = directory__update(dir, s, "company", c->id);
     if (rc == DIR_ERR_EXISTS)
         return directory__fail(dir, rc, "a company named \"%s\" exists",
                                c->name);
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "no company with id %lld", (long long)c->id);
     return rc;
 }
 
@@ -494,11 +517,7 @@ int directory_contact_update(struct directory *dir, const struct contact *c)
     sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_UPDATE);
     sqlite3_bind_int64(s, 1, c->id);
     directory__contact_bind(s, 2, c, jid);
-    rc = directory__write(dir, s, "update contact");
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "no contact with id %lld", (long long)c->id);
-    return rc;
+    return directory__update(dir, s, "contact", c->id);
 }
 
 int directory_contact_get(struct directory *dir, int64_t id,
@@ -512,17 +531,8 @@ int directory_contact_get(struct directory *dir, int64_t id,
 int directory_contact_find(struct directory *dir, const char *jid,
                            struct contact *out)
 {
-    char bare[DIR_JID_MAX];
-    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_FIND);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
-    int rc =
-        directory__read_one(dir, s, directory__contact_row, out, "contact");
-    if (rc == DIR_ERR_NOT_FOUND)
-        directory__fail(dir, rc, "%s is not a contact", bare);
-    return rc;
+    return directory__find_jid(dir, S_CONTACT_FIND, jid, directory__contact_row,
+                               out, "contact");
 }
 
 /* ---- techs ------------------------------------------------------------ */
@@ -577,11 +587,7 @@ int directory_tech_update(struct directory *dir, const struct tech *t)
     sqlite3_bind_text(s, 2, jid, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, t->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, t->admin ? 1 : 0);
-    rc = directory__write(dir, s, "update tech");
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND, "no tech with id %lld",
-                               (long long)t->id);
-    return rc;
+    return directory__update(dir, s, "tech", t->id);
 }
 
 int directory_tech_get(struct directory *dir, int64_t id, struct tech *out)
@@ -594,16 +600,8 @@ int directory_tech_get(struct directory *dir, int64_t id, struct tech *out)
 int directory_tech_find(struct directory *dir, const char *jid,
                         struct tech *out)
 {
-    char bare[DIR_JID_MAX];
-    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
-        return directory__fail(dir, DIR_ERR_NOT_FOUND,
-                               "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_FIND);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
-    int rc = directory__read_one(dir, s, directory__tech_row, out, "tech");
-    if (rc == DIR_ERR_NOT_FOUND)
-        directory__fail(dir, rc, "%s is not a tech", bare);
-    return rc;
+    return directory__find_jid(dir, S_TECH_FIND, jid, directory__tech_row, out,
+                               "tech");
 }
 
 int directory_tech_remove(struct directory *dir, const char *jid)

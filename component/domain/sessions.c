@@ -951,19 +951,29 @@ static int sessions__join(struct sessions *s, const struct sess_info *info,
     return sessions__add_member(s, info->id, tech, SESS_MEMBER_TECH, now);
 }
 
+/* Load session id for a transition by tech, whose bare JID goes into bare
+ * (DIR_JID_MAX bytes): SESS_ERR_FORBIDDEN with the sentence why when tech
+ * is the session's own contact. Finish with sessions__done() either way. */
+static int sessions__load_tech(struct sessions *s, int64_t id, const char *tech,
+                               char *bare, struct sess_info *info,
+                               struct sess_result *r, const char *why)
+{
+    int rc = sessions__load(s, id, info, r);
+    if (rc == SESS_OK)
+        rc = sessions__bare(s, tech, bare, "technician");
+    if (rc == SESS_OK && !strcmp(bare, info->contact_jid))
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN, "%s", why);
+    return rc;
+}
+
 int sessions_tech_join(struct sessions *s, int64_t id, const char *tech,
                        struct sess_result *r)
 {
     char bare[DIR_JID_MAX];
     struct sess_info info;
-    int rc = sessions__load(s, id, &info, r);
-    if (rc != SESS_OK)
-        return sessions__done(&info, r, rc);
-    rc = sessions__bare(s, tech, bare, "technician");
-    if (rc == SESS_OK && !strcmp(bare, info.contact_jid))
-        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
-                            "You are the contact of this chat, not one of "
-                            "its technicians.");
+    int rc = sessions__load_tech(s, id, tech, bare, &info, r,
+                                 "You are the contact of this chat, not one "
+                                 "of its technicians.");
     if (rc == SESS_OK && !sessions__live(info.state))
         rc = sessions__state_fail(s, info.state);
     if (rc == SESS_OK)
@@ -1019,14 +1029,9 @@ int sessions_end_by_tech(struct sessions *s, int64_t id, const char *tech,
 {
     char bare[DIR_JID_MAX];
     struct sess_info info;
-    int rc = sessions__load(s, id, &info, r);
-    if (rc != SESS_OK)
-        return sessions__done(&info, r, rc);
-    rc = sessions__bare(s, tech, bare, "technician");
-    if (rc == SESS_OK && !strcmp(bare, info.contact_jid))
-        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
-                            "Only a technician can end this session this "
-                            "way; use end-chat.");
+    int rc = sessions__load_tech(s, id, tech, bare, &info, r,
+                                 "Only a technician can end this session "
+                                 "this way; use end-chat.");
     if (rc == SESS_OK && note && strlen(note) > SESS_CLOSING_NOTE_MAX)
         rc = sessions__fail(s, SESS_ERR_INVALID,
                             "The closing note is too long (at most %d "
@@ -1415,8 +1420,7 @@ void sessions_close(struct sessions *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
+    store_finalize_all(s->stmt, S_COUNT);
     free(s);
 }
 
@@ -1433,15 +1437,10 @@ struct sessions *sessions_open(struct store *st, struct directory *dir,
     s->db = store_db(st);
     s->dir = dir;
     s->tickets = tickets;
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sessions__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "sessions: cannot prepare \"%s\": %s",
-                     sessions__sql[i], sqlite3_errmsg(s->db));
-            sessions_close(s);
-            return NULL;
-        }
+    if (store_prepare_all(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
+                          err, errlen)) {
+        sessions_close(s);
+        return NULL;
     }
     return s;
 }

@@ -58,16 +58,16 @@
  * session may not act as its tech, only the session's contact may end it as
  * contact or ask for a callback, chat messages come from members.
  *
- * Result codes and their XMPP conditions:
+ * Result codes (chat/errors.c gives each its XMPP condition):
  *   SESS_OK
- *   SESS_ERR_NOT_FOUND   no such session           <item-not-found/>
- *   SESS_ERR_STATE       not from this state       <not-allowed/>
- *   SESS_ERR_FORBIDDEN   not this session's role   <forbidden/>
- *   SESS_ERR_DISABLED    callbacks switched off    <forbidden/>
- *   SESS_ERR_NOT_YET     a timing rule refuses     <not-allowed/>
- *   SESS_ERR_NOT_CONTACT not a contact (directory) <not-authorized/>
- *   SESS_ERR_INVALID     bad argument              <bad-request/>
- *   SESS_ERR_STORE       database / ticket store   <internal-server-error/>
+ *   SESS_ERR_NOT_FOUND   no such session
+ *   SESS_ERR_STATE       not from this state
+ *   SESS_ERR_FORBIDDEN   not this session's role
+ *   SESS_ERR_DISABLED    callbacks switched off
+ *   SESS_ERR_NOT_YET     a timing rule refuses
+ *   SESS_ERR_NOT_CONTACT not a contact (directory)
+ *   SESS_ERR_INVALID     bad argument
+ *   SESS_ERR_STORE       database / ticket store
  * On anything but SESS_OK sessions_error() holds a sentence for the XMPP
  * <text/>, borrowed until the next call.
  *

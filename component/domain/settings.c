@@ -180,15 +180,10 @@ struct settings_store *settings_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     ss->db = store_db(st);
-    for (int i = 0; i < S_COUNT; i++) {
-        if (sqlite3_prepare_v3(ss->db, settings__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &ss->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "settings: cannot prepare \"%s\": %s",
-                     settings__sql[i], sqlite3_errmsg(ss->db));
-            settings_close(ss);
-            return NULL;
-        }
+    if (store_prepare_all(ss->db, settings__sql, ss->stmt, S_COUNT, "settings",
+                          err, errlen)) {
+        settings_close(ss);
+        return NULL;
     }
     return ss;
 }
@@ -197,8 +192,7 @@ void settings_close(struct settings_store *ss)
 {
     if (!ss)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(ss->stmt[i]);
+    store_finalize_all(ss->stmt, S_COUNT);
     free(ss);
 }
 

@@ -472,8 +472,7 @@ static int tickets__close(struct ticket_store *ts, int64_t id)
 static void tickets__destroy(struct ticket_store *ts)
 {
     struct tickets__sqlite *self = tickets__self(ts);
-    for (int i = 0; i < T_COUNT; i++)
-        sqlite3_finalize(self->stmt[i]);
+    store_finalize_all(self->stmt, T_COUNT);
     free(self);
 }
 
@@ -496,15 +495,10 @@ struct ticket_store *ticket_store_sqlite_new(struct store *st, char *err,
     }
     self->base.ops = &tickets__sqlite_ops;
     self->db = store_db(st);
-    for (int i = 0; i < T_COUNT; i++) {
-        if (sqlite3_prepare_v3(self->db, tickets__sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "tickets: cannot prepare \"%s\": %s",
-                     tickets__sql[i], sqlite3_errmsg(self->db));
-            tickets__destroy(&self->base);
-            return NULL;
-        }
+    if (store_prepare_all(self->db, tickets__sql, self->stmt, T_COUNT,
+                          "tickets", err, errlen)) {
+        tickets__destroy(&self->base);
+        return NULL;
     }
     return &self->base;
 }

@@ -1,7 +1,8 @@
 /* config.c - see config.h */
 #include "runtime/config.h"
 
-#include <ctype.h>
+#include "runtime/jid.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -63,12 +64,6 @@ static int config__int(struct config__parse *p, int *dst, const char *key,
     return 1;
 }
 
-static void config__lower(char *s)
-{
-    for (; *s; s++)
-        *s = (char)tolower((unsigned char)*s);
-}
-
 static int config__admins(struct config__parse *p, const char *value)
 {
     char buf[4096];
@@ -85,9 +80,8 @@ static int config__admins(struct config__parse *p, const char *value)
         if (!strchr(tok, '@') || strchr(tok, '/') || strlen(tok) >= 256)
             return config__fail(p, "key 'jids': '%s' is not a bare JID%s",
                                 tok, " like admin@example.com");
-        char *dst = p->cfg->admins[p->cfg->n_admins++];
-        strcpy(dst, tok);
-        config__lower(dst);
+        jid_bare_lower(tok, p->cfg->admins[p->cfg->n_admins++],
+                       sizeof p->cfg->admins[0]);
     }
     return 1;
 }
@@ -116,7 +110,7 @@ static int config__component(struct config__parse *p, const char *key,
                                 value, "");
         if (!config__copy(p, c->jid, sizeof c->jid, key, value))
             return 0;
-        config__lower(c->jid);
+        jid_bare_lower(c->jid, c->jid, sizeof c->jid);
         return 1;
     }
     if (!strcmp(key, "secret"))

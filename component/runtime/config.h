@@ -21,7 +21,10 @@ struct config {
     size_t n_admins;
     int answer_timeout; /* [chat] seconds */
     int idle_timeout;   /* [chat] seconds */
-    int away_after;     /* [chat] seconds (read by the portal) */
+    /* [chat] away_after, seconds: checked (1..86400) but used by nothing in
+     * chatdesk; the portal does not read this file, it takes its own
+     * ?away_after= or data-away-after (docs/portal.md) */
+    int away_after;
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */

@@ -4,11 +4,11 @@
 #include "runtime/app.h"
 #include "runtime/clock.h"
 #include "runtime/config.h"
+#include "runtime/jid.h"
 #include "runtime/log.h"
 #include "runtime/ratelimit.h"
 #include "runtime/stanza.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,12 +178,7 @@ static int dispatch__user(const char *from, char *buf, size_t len)
     const char *at = n ? memchr(from, '@', n) : NULL;
     if (!at || at == from)
         return -1;
-    if (n >= len)
-        n = len - 1;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (char)tolower((unsigned char)from[i]);
-    buf[n] = '\0';
-    return 0;
+    return jid_lower(from, n < len ? n : len - 1, buf, len);
 }
 
 /* What happens to a stanza over its sender's limit: iq requests get an

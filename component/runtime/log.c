@@ -12,11 +12,6 @@ void log_set_level(int level)
     log__level = level;
 }
 
-int log_get_level(void)
-{
-    return log__level;
-}
-
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};

@@ -145,3 +145,23 @@ int store_rollback(struct store *st)
                ? 0
                : -1;
 }
+
+int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmt,
+                      int n, const char *module, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &stmt[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", module,
+                     sql[i], sqlite3_errmsg(db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void store_finalize_all(sqlite3_stmt **stmt, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_finalize(stmt[i]);
+}

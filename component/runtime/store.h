@@ -38,6 +38,16 @@ int store_schema_version(struct store *st);
 int store_migrate(sqlite3 *db, const char *const *migrations, size_t count,
                   char *err, size_t errlen);
 
+/* Prepare sql[0..n-1] on db, persistent, into stmt[0..n-1] (zeroed by the
+ * caller). 0, or -1 with "MODULE: cannot prepare \"SQL\": why" in err; the
+ * statements prepared before the failure stay in stmt for
+ * store_finalize_all(). */
+int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmt,
+                      int n, const char *module, char *err, size_t errlen);
+
+/* Finalize stmt[0..n-1]; NULL entries are skipped. */
+void store_finalize_all(sqlite3_stmt **stmt, int n);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or -1. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
