@@ -89,9 +89,3 @@ void send_iq_result(struct app *app, xmpp_stanza_t *iq)
     app_send(app, res);
     xmpp_stanza_release(res);
 }
-
-char *stanza_bare_from(xmpp_ctx_t *ctx, xmpp_stanza_t *stanza)
-{
-    const char *from = xmpp_stanza_get_from(stanza);
-    return from ? xmpp_jid_bare(ctx, from) : NULL;
-}

@@ -38,7 +38,4 @@ void send_error(struct app *app, xmpp_stanza_t *request, const char *type,
 /* Send an empty iq result for iq. */
 void send_iq_result(struct app *app, xmpp_stanza_t *iq);
 
-/* Copy of the bare part of a JID (xmpp_free it), or NULL. */
-char *stanza_bare_from(xmpp_ctx_t *ctx, xmpp_stanza_t *stanza);
-
 #endif
