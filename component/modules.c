@@ -2,6 +2,7 @@
 #include "modules.h"
 
 #include "runtime/app.h"
+#include "chat/archive.h"
 #include "chat/chat.h"
 #include "commands/admin.h"
 #include "commands/chat.h"
@@ -15,7 +16,6 @@
 #include "xep0092_version.h"
 #include "xep0199_ping.h"
 #include "xep0249_invite.h"
-#include "xep0313_mam.h"
 
 unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
                              void *ud)
@@ -50,7 +50,7 @@ int modules_register(struct app *app)
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
         commands_admin_register(app) || commands_tickets_register(app) ||
-        commands_sessions_register(app) || xep0313_register(app) ||
+        commands_sessions_register(app) || chat_archive_register(app) ||
         xep0249_register(app) || chat_register(app) ||
         commands_chat_register(app))
         return -1;

@@ -2,10 +2,7 @@
 #include "xep0313_mam.h"
 
 #include "runtime/app.h"
-#include "domain/directory.h"
 #include "runtime/dispatch.h"
-#include "domain/domain.h"
-#include "domain/history.h"
 #include "runtime/stanza.h"
 #include "xep0004_forms.h"
 #include "xep0045_muc.h"
@@ -20,22 +17,38 @@
 
 #define MAM__ID_MAX 128    /* bytes of an archive id or queryid, with NUL */
 #define MAM__ROOM_MAX 1024 /* bytes of a room local part, with NUL */
-#define MAM__TEXT 512
 
 /* The archive a request addresses, once the checks passed. */
 struct mam__target {
-    struct history *h;
-    int64_t session;
+    const struct mam_archive *a;
+    int64_t archive;
     char room[MAM__ROOM_MAX];   /* local part, lowercased */
-    char room_jid[DIR_JID_MAX]; /* room@component */
+    char room_jid[MAM_JID_MAX]; /* room@component */
 };
 
 /* A parsed query. */
 struct mam__query {
-    struct hist_archive_query q;
+    struct mam_query q;
     char queryid[MAM__ID_MAX];
-    char with[DIR_JID_MAX];
+    char with[MAM_JID_MAX];
     char after[MAM__ID_MAX], before[MAM__ID_MAX];
+};
+
+/* A page of query results on its way to the requester. */
+struct mam__results {
+    struct app *app;
+    const struct mam__target *t;
+    const char *to;
+    const char *queryid;
+    size_t sent;
+    char first[MAM__ID_MAX], last[MAM__ID_MAX]; /* archive ids sent */
+};
+
+/* The one message of a metadata page (<start/> or <end/>). */
+struct mam__bound {
+    bool found;
+    char id[MAM__ID_MAX];
+    time_t when;
 };
 
 /* ---- the target --------------------------------------------------------- */
@@ -71,63 +84,29 @@ static int mam__room(struct app *app, xmpp_stanza_t *iq, char *room, size_t len)
     return 0;
 }
 
-/* Answer a failure of the history module. */
-static void mam__fail(struct app *app, xmpp_stanza_t *iq, int code,
-                      const char *text)
+/* Answer a refusal of the archive. */
+static void mam__fail(struct app *app, xmpp_stanza_t *iq,
+                      const struct mam_err *err)
 {
-    switch (code) {
-    case HIST_ERR_NOT_FOUND:
-        send_error(app, iq, "cancel", "item-not-found", text);
-        break;
-    case HIST_ERR_FORBIDDEN:
-        send_error(app, iq, "auth", "forbidden", text);
-        break;
-    case HIST_ERR_INVALID:
-        send_error(app, iq, "modify", "bad-request", text);
-        break;
-    default:
-        send_error(app, iq, "wait", "internal-server-error", text);
-    }
+    send_error(app, iq, err->type, err->condition, err->text);
 }
 
-/* A requester who is neither contact nor tech (SPEC §1): -1 after
- * answering <not-authorized/>, before saying anything about the room. */
-static int mam__known_jid(struct app *app, xmpp_stanza_t *iq)
+/* Check `to`, then ask the archive about the requester. 0, or -1 after
+ * answering. */
+static int mam__open(struct app *app, xmpp_stanza_t *iq,
+                     const struct mam_archive *a, struct mam__target *t)
 {
-    char bare[DIR_JID_MAX], text[512];
-    const char *from = xmpp_stanza_get_from(iq);
-    int parsed = from && directory_jid_bare(from, bare, sizeof bare) == 0;
-    if (parsed && domain_role(app->domain, bare) != ROLE_NONE)
-        return 0;
-    snprintf(text, sizeof text,
-             "%.300s is not a contact or tech of this helpdesk; ask your "
-             "provider to add you before reading chat archives",
-             parsed ? bare : "This JID");
-    send_error(app, iq, "auth", "not-authorized", text);
-    return -1;
-}
-
-/* Check `to` and the requester; take the app's history handle
- * (modules.c). 0, or -1 after answering. */
-static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
-{
-    const char *from = xmpp_stanza_get_from(iq);
+    struct mam_err err;
     memset(t, 0, sizeof *t);
-    if (mam__room(app, iq, t->room, sizeof t->room) != 0 ||
-        mam__known_jid(app, iq) != 0)
+    if (mam__room(app, iq, t->room, sizeof t->room) != 0)
         return -1;
     snprintf(t->room_jid, sizeof t->room_jid, "%s@%s", t->room, app->jid);
-    t->h = app->history;
-    if (!t->h) {
-        send_error(app, iq, "wait", "internal-server-error",
-                   "The archive is not open; try again later.");
-        return -1;
-    }
-    int rc =
-        history_archive_access(t->h, t->room, from ? from : "", &t->session);
-    if (rc == HIST_OK)
+    t->a = a;
+    memset(&err, 0, sizeof err);
+    if (a->open(app, t->room, xmpp_stanza_get_from(iq), &t->archive, &err,
+                a->ud) == 0)
         return 0;
-    mam__fail(app, iq, rc, history_error(t->h));
+    mam__fail(app, iq, &err);
     return -1;
 }
 
@@ -138,9 +117,9 @@ static int mam__open(struct app *app, xmpp_stanza_t *iq, struct mam__target *t)
 static int mam__with(const struct mam__target *t, const char *v,
                      struct mam__query *mq, char *err, size_t errlen)
 {
-    char bare[DIR_JID_MAX];
+    char bare[MAM_JID_MAX];
     const char *slash = strchr(v, '/');
-    if (directory_jid_bare(v, bare, sizeof bare) != 0) {
+    if (t->a->jid_bare(v, bare, sizeof bare, t->a->ud) != 0) {
         snprintf(err, errlen,
                  "Field 'with' must be a JID like user@example.com; got "
                  "'%.100s'",
@@ -149,12 +128,12 @@ static int mam__with(const struct mam__target *t, const char *v,
     }
     if (strcmp(bare, t->room_jid) != 0) {
         snprintf(mq->with, sizeof mq->with, "%s", bare);
-        mq->q.with = HIST_WITH_JID;
+        mq->q.with = MAM_WITH_JID;
     } else if (slash && slash[1]) {
         snprintf(mq->with, sizeof mq->with, "%s", slash + 1);
-        mq->q.with = HIST_WITH_NICK;
+        mq->q.with = MAM_WITH_NICK;
     } else {
-        mq->q.with = HIST_WITH_ROOM;
+        mq->q.with = MAM_WITH_ROOM;
     }
     mq->q.with_value = mq->with;
     return 0;
@@ -205,7 +184,7 @@ static int mam__field(const struct mam__target *t, const struct form_field *f,
 static int mam__form(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *query,
                      const struct mam__target *t, struct mam__query *mq)
 {
-    char err[MAM__TEXT];
+    char err[MAM_ERR_TEXT];
     struct form *form = NULL;
     int rc = form_parse(query, &form, err, sizeof err);
     if (rc == FORM_ENOFORM)
@@ -292,28 +271,29 @@ static int mam__rsm(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *query,
 /* ---- answering a query ------------------------------------------------------
  */
 
-/* <message><result><forwarded> for one archived message, sent. */
-static void mam__send_result(struct app *app, const struct mam__target *t,
-                             const char *to, const char *queryid,
-                             const struct sess_message *m)
+/* mam_item_fn of a query: <message><result><forwarded> for one archived
+ * message, sent; its id kept for the <fin/>. */
+static void mam__send_result(const struct mam_item *m, void *fn_ud)
 {
-    char from[DIR_JID_MAX + MUC_NICK_MAX + 2], id[MAM__ID_MAX];
+    struct mam__results *r = fn_ud;
+    struct app *app = r->app;
+    char from[MAM_JID_MAX + MUC_NICK_MAX + 2], id[MAM__ID_MAX];
     xmpp_stanza_t *msg = xmpp_stanza_new(app->ctx);
     snprintf(id, sizeof id, "mam-%s", m->stanza_id);
     xmpp_stanza_set_name(msg, "message");
     xmpp_stanza_set_id(msg, id);
-    xmpp_stanza_set_to(msg, to);
-    xmpp_stanza_set_from(msg, t->room_jid);
+    xmpp_stanza_set_to(msg, r->to);
+    xmpp_stanza_set_from(msg, r->t->room_jid);
     xmpp_stanza_t *res = stanza_add_child_ns(msg, "result", NS_MAM2);
-    if (*queryid)
-        xmpp_stanza_set_attribute(res, "queryid", queryid);
+    if (*r->queryid)
+        xmpp_stanza_set_attribute(res, "queryid", r->queryid);
     xmpp_stanza_set_attribute(res, "id", m->stanza_id);
     xmpp_stanza_t *fwd = stanza_add_child_ns(res, "forwarded", NS_FORWARD);
-    delay_add(fwd, NULL, m->created);
+    delay_add(fwd, NULL, m->when);
     xmpp_stanza_t *inner = stanza_add_child_ns(fwd, "message", "jabber:client");
     xmpp_stanza_set_type(inner, "groupchat");
-    bool notice = m->kind == SESS_MSG_SYSTEM;
-    snprintf(from, sizeof from, "%s%s%s", t->room_jid, notice ? "" : "/",
+    bool notice = !m->nick;
+    snprintf(from, sizeof from, "%s%s%s", r->t->room_jid, notice ? "" : "/",
              notice ? "" : m->nick);
     xmpp_stanza_set_from(inner, from);
     stanza_add_text_child(inner, "body", NULL, m->body);
@@ -324,11 +304,15 @@ static void mam__send_result(struct app *app, const struct mam__target *t,
     }
     app_send(app, msg);
     xmpp_stanza_release(msg);
+    if (r->sent++ == 0)
+        snprintf(r->first, sizeof r->first, "%s", m->stanza_id);
+    snprintf(r->last, sizeof r->last, "%s", m->stanza_id);
 }
 
-/* The iq result with <fin/> for page p. */
+/* The iq result with <fin/> for page p, whose messages r sent. */
 static void mam__send_fin(struct app *app, xmpp_stanza_t *iq,
-                          const struct hist_archive_page *p)
+                          const struct mam_page *p,
+                          const struct mam__results *r)
 {
     char num[32];
     xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
@@ -336,13 +320,12 @@ static void mam__send_fin(struct app *app, xmpp_stanza_t *iq,
     if (p->complete)
         xmpp_stanza_set_attribute(fin, "complete", "true");
     xmpp_stanza_t *set = stanza_add_child_ns(fin, "set", NS_RSM);
-    if (p->items.n) {
-        xmpp_stanza_t *first = stanza_add_text_child(
-            set, "first", NULL, p->items.items[0].stanza_id);
+    if (p->n) {
+        xmpp_stanza_t *first =
+            stanza_add_text_child(set, "first", NULL, r->first);
         snprintf(num, sizeof num, "%zu", p->first_index);
         xmpp_stanza_set_attribute(first, "index", num);
-        stanza_add_text_child(set, "last", NULL,
-                              p->items.items[p->items.n - 1].stanza_id);
+        stanza_add_text_child(set, "last", NULL, r->last);
     }
     snprintf(num, sizeof num, "%zu", p->count);
     stanza_add_text_child(set, "count", NULL, num);
@@ -350,35 +333,43 @@ static void mam__send_fin(struct app *app, xmpp_stanza_t *iq,
     xmpp_stanza_release(res);
 }
 
+/* The page the query asks for: its results, then the <fin/>. */
+static void mam__answer(struct app *app, xmpp_stanza_t *iq,
+                        const struct mam__target *t,
+                        const struct mam__query *mq)
+{
+    struct mam__results r = {.app = app,
+                             .t = t,
+                             .to = xmpp_stanza_get_from(iq),
+                             .queryid = mq->queryid};
+    struct mam_page page;
+    struct mam_err err;
+    memset(&page, 0, sizeof page);
+    memset(&err, 0, sizeof err);
+    if (t->a->page(app, t->archive, &mq->q, mam__send_result, &r, &page, &err,
+                   t->a->ud) != 0)
+        mam__fail(app, iq, &err);
+    else
+        mam__send_fin(app, iq, &page, &r);
+}
+
 static void mam__query(struct app *app, xmpp_stanza_t *iq,
                        xmpp_stanza_t *payload, void *ud)
 {
     struct mam__target t;
     struct mam__query mq;
-    struct hist_archive_page page;
     const char *qid = xmpp_stanza_get_attribute(payload, "queryid");
-    (void)ud;
     memset(&mq, 0, sizeof mq);
     snprintf(mq.queryid, sizeof mq.queryid, "%s", qid ? qid : "");
-    if (mam__open(app, iq, &t) != 0)
+    if (mam__open(app, iq, ud, &t) != 0)
         return;
     if (xmpp_stanza_get_child_by_name(payload, "flip-page"))
         send_error(app, iq, "cancel", "feature-not-implemented",
                    "This archive does not flip pages (no "
                    "urn:xmpp:mam:2#extended).");
     else if (mam__form(app, iq, payload, &t, &mq) == 0 &&
-             mam__rsm(app, iq, payload, &mq) == 0) {
-        int rc = history_archive_query(t.h, t.session, &mq.q, &page);
-        if (rc != HIST_OK) {
-            mam__fail(app, iq, rc, history_error(t.h));
-        } else {
-            const char *to = xmpp_stanza_get_from(iq);
-            for (size_t i = 0; i < page.items.n; i++)
-                mam__send_result(app, &t, to, mq.queryid, &page.items.items[i]);
-            mam__send_fin(app, iq, &page);
-            hist_page_free(&page);
-        }
-    }
+             mam__rsm(app, iq, payload, &mq) == 0)
+        mam__answer(app, iq, &t, &mq);
 }
 
 /* ---- the query form and the metadata ----------------------------------------
@@ -388,8 +379,8 @@ static void mam__get_form(struct app *app, xmpp_stanza_t *iq,
                           xmpp_stanza_t *payload, void *ud)
 {
     struct mam__target t;
-    (void)payload, (void)ud;
-    if (mam__open(app, iq, &t) != 0)
+    (void)payload;
+    if (mam__open(app, iq, ud, &t) != 0)
         return;
     struct form *f = form_new(FORM_FORM, NS_MAM2);
     xmpp_stanza_t *x = NULL;
@@ -411,16 +402,25 @@ static void mam__get_form(struct app *app, xmpp_stanza_t *iq,
     xmpp_stanza_release(res);
 }
 
-/* <start/> or <end/> of the metadata from the one message of p. */
+/* mam_item_fn of the metadata: keep the page's one message. */
+static void mam__keep_bound(const struct mam_item *m, void *fn_ud)
+{
+    struct mam__bound *b = fn_ud;
+    b->found = true;
+    snprintf(b->id, sizeof b->id, "%s", m->stanza_id);
+    b->when = m->when;
+}
+
+/* <start/> or <end/> of the metadata from the message b kept. */
 static void mam__bound(xmpp_stanza_t *meta, const char *name,
-                       const struct hist_archive_page *p)
+                       const struct mam__bound *b)
 {
     char stamp[DELAY_STAMP_LEN];
-    if (!p->items.n)
+    if (!b->found)
         return;
     xmpp_stanza_t *el = stanza_add_child_ns(meta, name, NULL);
-    xmpp_stanza_set_attribute(el, "id", p->items.items[0].stanza_id);
-    if (delay_format(p->items.items[0].created, stamp, sizeof stamp) == 0)
+    xmpp_stanza_set_attribute(el, "id", b->id);
+    if (delay_format(b->when, stamp, sizeof stamp) == 0)
         xmpp_stanza_set_attribute(el, "timestamp", stamp);
 }
 
@@ -428,18 +428,22 @@ static void mam__metadata(struct app *app, xmpp_stanza_t *iq,
                           xmpp_stanza_t *payload, void *ud)
 {
     struct mam__target t;
-    struct hist_archive_page first, last;
-    struct hist_archive_query q = {.max = 1};
-    (void)payload, (void)ud;
-    if (mam__open(app, iq, &t) != 0)
+    struct mam__bound first = {0}, last = {0};
+    struct mam_query q = {.max = 1};
+    struct mam_page page;
+    struct mam_err err;
+    (void)payload;
+    if (mam__open(app, iq, ud, &t) != 0)
         return;
-    int rc = history_archive_query(t.h, t.session, &q, &first);
+    memset(&err, 0, sizeof err);
+    int rc = t.a->page(app, t.archive, &q, mam__keep_bound, &first, &page, &err,
+                       t.a->ud);
     q.before = "";
-    if (rc == HIST_OK &&
-        (rc = history_archive_query(t.h, t.session, &q, &last)) != HIST_OK)
-        hist_page_free(&first);
-    if (rc != HIST_OK) {
-        mam__fail(app, iq, rc, history_error(t.h));
+    if (rc == 0)
+        rc = t.a->page(app, t.archive, &q, mam__keep_bound, &last, &page, &err,
+                       t.a->ud);
+    if (rc != 0) {
+        mam__fail(app, iq, &err);
         return;
     }
     xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
@@ -448,20 +452,19 @@ static void mam__metadata(struct app *app, xmpp_stanza_t *iq,
     mam__bound(meta, "end", &last);
     app_send(app, res);
     xmpp_stanza_release(res);
-    hist_page_free(&first);
-    hist_page_free(&last);
 }
 
-int xep0313_register(struct app *app)
+int xep0313_register(struct app *app, const struct mam_archive *archive)
 {
-    if (!app->store || !app->domain)
+    void *ud = (void *)archive; /* the handlers only read it */
+    if (!archive || !archive->jid_bare || !archive->open || !archive->page)
         return -1;
     if (dispatch_add_iq(app->dispatch, "set", "query", NS_MAM2, mam__query,
-                        NULL) ||
+                        ud) ||
         dispatch_add_iq(app->dispatch, "get", "query", NS_MAM2, mam__get_form,
-                        NULL) ||
+                        ud) ||
         dispatch_add_iq(app->dispatch, "get", "metadata", NS_MAM2,
-                        mam__metadata, NULL))
+                        mam__metadata, ud))
         return -1;
     return 0;
 }

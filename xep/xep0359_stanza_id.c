@@ -54,11 +54,6 @@ static xmpp_stanza_t *stanza_id__shell(xmpp_stanza_t *stanza)
     return out;
 }
 
-xmpp_stanza_t *stanza_id_copy_without(xmpp_stanza_t *stanza, const char *by)
-{
-    return stanza_id_copy_filtered(stanza, by, NULL, NULL);
-}
-
 xmpp_stanza_t *stanza_id_copy_filtered(xmpp_stanza_t *stanza, const char *by,
                                        stanza_id_drop_fn drop, void *ud)
 {

@@ -6,6 +6,7 @@
  * bad requests, the query form, the metadata, and the room disco feature. */
 #include "testkit.h"
 
+#include "chat/archive.h"
 #include "chat/chat.h"
 #include "runtime/clock.h"
 #include "runtime/config.h"
@@ -88,7 +89,7 @@ static int setup(void **state)
     testkit_setup_domain();
     st = tk.app.store;
     assert_int_equal(chat_register(&tk.app), 0);
-    assert_int_equal(xep0313_register(&tk.app), 0);
+    assert_int_equal(chat_archive_register(&tk.app), 0);
     assert_int_equal(directory_company_create(dom()->dir, &co, &c.company_id),
                      DIR_OK);
     snprintf(c.jid, sizeof c.jid, "alice@localhost");

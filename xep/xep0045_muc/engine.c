@@ -1,0 +1,113 @@
+/* engine.c - the XEP-0045 engine's lifecycle and its presence and message
+ * handlers, which route each stanza to the file that handles it. See
+ * xep0045_muc.h and muc_internal.h. */
+#include "muc_internal.h"
+
+#include "runtime/app.h"
+#include "runtime/disco.h"
+#include "runtime/dispatch.h"
+#include "xep0199_ping.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static enum dispatch_result muc__on_presence(struct app *app, xmpp_stanza_t *st,
+                                             void *ud)
+{
+    struct muc *m = ud;
+    struct muc__req rq;
+    struct muc_room_info info;
+    int join;
+
+    (void)app;
+    if (muc__parse(m, st, &rq))
+        return DISPATCH_PASS;
+    muc_flush(m); /* occupants change: what was held goes to the old ones */
+    join = !rq.type && xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC);
+    if (!muc__known(m, rq.room, &info)) {
+        if (!join)
+            return DISPATCH_PASS;
+        muc__error(m, &rq, "cancel", "item-not-found",
+                   "There is no such room on this service.", 1);
+        return DISPATCH_HANDLED;
+    }
+    if (rq.type && !strcmp(rq.type, "error")) {
+        muc__ghost(m, &rq);
+    } else if (rq.type && !strcmp(rq.type, "unavailable")) {
+        struct muc__leave lv = {.reason = MUC_LEAVE_SELF, .payload = st};
+        muc__remove_req(m, &rq, &lv);
+    } else if (!rq.type && !rq.has_nick) {
+        if (join)
+            muc__error(m, &rq, "modify", "jid-malformed",
+                       "Join as room@service/nickname.", 1);
+    } else if (!rq.type) {
+        muc__available(m, &rq, &info, join);
+    }
+    return DISPATCH_HANDLED;
+}
+
+static enum dispatch_result muc__on_message(struct app *app, xmpp_stanza_t *st,
+                                            void *ud)
+{
+    struct muc *m = ud;
+    struct muc__req rq;
+
+    (void)app;
+    if (muc__parse(m, st, &rq) || !muc__known(m, rq.room, NULL))
+        return DISPATCH_PASS;
+    if (rq.has_nick || !rq.type || strcmp(rq.type, "groupchat"))
+        muc_flush(m); /* only groupchat messages may pass a held batch */
+    if (rq.type && !strcmp(rq.type, "error"))
+        muc__ghost(m, &rq);
+    else if (rq.has_nick && rq.type && !strcmp(rq.type, "groupchat"))
+        muc__error(m, &rq, "modify", "bad-request",
+                   "Send groupchat messages to the room, not to an occupant.",
+                   0);
+    else if (rq.has_nick)
+        muc__error(m, &rq, "cancel", "not-acceptable",
+                   "Private messages are not available in this room; write "
+                   "to the room instead.",
+                   0);
+    else if (rq.type && !strcmp(rq.type, "groupchat"))
+        muc__groupchat(m, &rq);
+    else
+        muc__direct(m, &rq);
+    return DISPATCH_HANDLED;
+}
+
+struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
+                        void *ud)
+{
+    struct muc *m;
+
+    if (!app || !policy || !policy->room || !policy->admit || !policy->store)
+        return NULL;
+    if (!(m = calloc(1, sizeof *m)))
+        return NULL;
+    m->app = app;
+    m->policy = *policy;
+    m->ud = ud;
+    if (disco_add_identity(app->disco, "conference", "text",
+                           "chatdesk rooms") ||
+        disco_add_feature(app->disco, NS_MUC) ||
+        dispatch_add(app->dispatch, "presence", muc__on_presence, m) ||
+        dispatch_add(app->dispatch, "message", muc__on_message, m) ||
+        dispatch_add_iq(app->dispatch, "get", "ping", NS_PING, muc__ping, m)) {
+        free(m);
+        return NULL;
+    }
+    disco_set_entity_info(app->disco, muc__disco, m);
+    return m;
+}
+
+void xep0045_free(struct muc *muc)
+{
+    if (!muc)
+        return;
+    muc__queue_free(muc);
+    for (size_t i = 0; i < muc->n_rooms; i++)
+        muc__room_free(muc->rooms[i]);
+    free(muc->rooms);
+    free(muc->buckets);
+    free(muc);
+}

@@ -1,0 +1,582 @@
+/* messages.c - groupchat messages, the group commit, the history and
+ * subject a joiner gets, invitations and notices. See muc_internal.h. */
+#include "muc_internal.h"
+
+#include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/stanza.h"
+#include "xep0203_delay.h"
+#include "xep0359_stanza_id.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- sending to the room ------------------------------------------------ */
+
+/* Send msg (its to set for each) to every resource of every occupant. */
+static void muc__msg_to_room(struct muc *m, const char *room,
+                             xmpp_stanza_t *msg)
+{
+    struct muc__room *r = muc__room_find(m, room);
+
+    for (size_t i = 0; r && i < r->n_occ; i++) {
+        for (size_t k = 0; k < r->occ[i]->n_res; k++) {
+            xmpp_stanza_set_to(msg, r->occ[i]->res[k]);
+            app_send(m->app, msg);
+        }
+    }
+}
+
+/* A new <message type='groupchat'/> from from with an id (may be NULL). */
+static xmpp_stanza_t *muc__groupchat_new(struct muc *m, const char *from,
+                                         const char *id)
+{
+    xmpp_stanza_t *msg = xmpp_message_new(m->app->ctx, "groupchat", NULL, id);
+
+    if (msg)
+        xmpp_stanza_set_from(msg, from);
+    return msg;
+}
+
+/* ---- history and subject ------------------------------------------------ */
+
+struct muc__hist {
+    struct muc *m;
+    const char *room;
+    const char *room_jid;
+    const char *to;
+    xmpp_stanza_t **items;
+    size_t n, cap;
+};
+
+/* History limits asked for in the join's <history/> (-1: none). */
+struct muc__hist_limits {
+    long maxchars;
+    long maxstanzas;
+    time_t since;
+};
+
+static long muc__attr_long(xmpp_stanza_t *el, const char *name)
+{
+    const char *v = xmpp_stanza_get_attribute(el, name);
+    char *end;
+    long n;
+
+    if (!v || !*v)
+        return -1;
+    n = strtol(v, &end, 10);
+    return *end || n < 0 ? -1 : n;
+}
+
+static void muc__hist_limits(xmpp_stanza_t *join, struct muc__hist_limits *l)
+{
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(join, "x", NS_MUC);
+    xmpp_stanza_t *h = x ? xmpp_stanza_get_child_by_name(x, "history") : NULL;
+    const char *since;
+    long seconds;
+    time_t t;
+
+    l->maxchars = l->maxstanzas = -1;
+    l->since = 0;
+    if (!h)
+        return;
+    l->maxchars = muc__attr_long(h, "maxchars");
+    l->maxstanzas = muc__attr_long(h, "maxstanzas");
+    seconds = muc__attr_long(h, "seconds");
+    if (seconds >= 0)
+        l->since = clock_now() - seconds;
+    since = xmpp_stanza_get_attribute(h, "since");
+    if (since && delay_parse(since, &t) == 0 && t > l->since)
+        l->since = t;
+}
+
+/* policy->history callback: build the message for the joiner. */
+static void muc__hist_item(const struct muc_history_item *item, void *fn_ud)
+{
+    struct muc__hist *h = fn_ud;
+    char from[MUC__JID_MAX];
+    xmpp_stanza_t *msg;
+
+    if (!item || !item->body)
+        return;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 16;
+        xmpp_stanza_t **grown = realloc(h->items, cap * sizeof *grown);
+        if (!grown)
+            return;
+        h->items = grown;
+        h->cap = cap;
+    }
+    if (item->nick)
+        muc__occ_jid(h->m, h->room, item->nick, from, sizeof from);
+    else
+        snprintf(from, sizeof from, "%s", h->room_jid);
+    msg = muc__groupchat_new(h->m, from, item->stanza_id);
+    if (!msg)
+        return;
+    xmpp_stanza_set_to(msg, h->to);
+    stanza_add_text_child(msg, "body", NULL, item->body);
+    delay_add(msg, h->room_jid, item->when);
+    if (item->stanza_id && *item->stanza_id)
+        stanza_id_add(msg, h->room_jid, item->stanza_id);
+    h->items[h->n++] = msg;
+}
+
+/* Index of the first item to send so that the tail fits the limits. */
+static size_t muc__hist_start(struct muc__hist *h,
+                              const struct muc__hist_limits *l)
+{
+    size_t start = h->n;
+    long chars = 0;
+
+    while (start > 0) {
+        if (l->maxstanzas >= 0 && (long)(h->n - start) >= l->maxstanzas)
+            break;
+        if (l->maxchars >= 0) {
+            char *text = NULL;
+            size_t len = 0;
+            xmpp_stanza_to_text(h->items[start - 1], &text, &len);
+            if (text)
+                xmpp_free(h->m->app->ctx, text);
+            if (chars + (long)len > l->maxchars)
+                break;
+            chars += (long)len;
+        }
+        start--;
+    }
+    return start;
+}
+
+void muc__send_history(struct muc *m, const struct muc__req *rq)
+{
+    struct muc__hist h = {
+        .m = m, .room = rq->room, .room_jid = rq->room_jid, .to = rq->from};
+    struct muc__hist_limits l;
+
+    if (!m->policy.history)
+        return;
+    muc__hist_limits(rq->st, &l);
+    if (l.maxchars == 0 || l.maxstanzas == 0)
+        return;
+    m->policy.history(m->app, rq->room, l.since, muc__hist_item, &h, m->ud);
+    for (size_t i = muc__hist_start(&h, &l); i < h.n; i++)
+        app_send(m->app, h.items[i]);
+    for (size_t i = 0; i < h.n; i++)
+        xmpp_stanza_release(h.items[i]);
+    free(h.items);
+}
+
+/* The subject message from the bare room JID; to may be NULL. */
+static xmpp_stanza_t *muc__subject_msg(struct muc *m, const char *room_jid,
+                                       const char *subject, time_t when)
+{
+    char id[64];
+    xmpp_stanza_t *msg;
+
+    muc__uuid(m, id, sizeof id);
+    msg = muc__groupchat_new(m, room_jid, *id ? id : NULL);
+    if (!msg)
+        return NULL;
+    stanza_add_text_child(msg, "subject", NULL, subject ? subject : "");
+    if (when)
+        delay_add(msg, room_jid, when);
+    return msg;
+}
+
+void muc__send_subject(struct muc *m, const struct muc__req *rq,
+                       const struct muc_room_info *info)
+{
+    xmpp_stanza_t *msg =
+        muc__subject_msg(m, rq->room_jid, info->subject, info->subject_when);
+
+    if (!msg)
+        return;
+    xmpp_stanza_set_to(msg, rq->from);
+    app_send(m->app, msg);
+    xmpp_stanza_release(msg);
+}
+
+/* ---- group commit ------------------------------------------------------- */
+
+static int muc__enqueue(struct muc *m, const char *room, xmpp_stanza_t *out,
+                        xmpp_stanza_t *orig)
+{
+    struct muc__queued *q;
+
+    if (m->n_queue == m->cap_queue) {
+        size_t cap = m->cap_queue ? m->cap_queue * 2 : 64;
+        q = realloc(m->queue, cap * sizeof *q);
+        if (!q)
+            return -1;
+        m->queue = q;
+        m->cap_queue = cap;
+    }
+    q = &m->queue[m->n_queue];
+    if (!(q->room = strdup(room)))
+        return -1;
+    q->out = xmpp_stanza_clone(out);
+    q->orig = orig ? xmpp_stanza_clone(orig) : NULL;
+    m->n_queue++;
+    return 0;
+}
+
+/* The commit failed: tell the sender of a held message to send it again. */
+static void muc__held_failed(struct muc *m, xmpp_stanza_t *orig,
+                             const struct muc_err *err)
+{
+    struct muc__req rq;
+
+    if (muc__parse(m, orig, &rq) != 0)
+        return;
+    muc__refuse(m, &rq, err, "wait", "internal-server-error",
+                "The message could not be saved; send it again.", 0);
+}
+
+/* 1 when the queue holds a stored message waiting for the commit. */
+static int muc__queue_holds(const struct muc *m)
+{
+    for (size_t i = 0; i < m->n_queue; i++)
+        if (m->queue[i].orig)
+            return 1;
+    return 0;
+}
+
+/* muc_flush(): commit, then send the queue or refuse its held messages.
+ * held: a held message outside the queue also waits for this commit.
+ * Returns the commit's result (0 or -1, with *err) and the number of
+ * queued messages made durable in *durable. */
+static int muc__flush(struct muc *m, int held, struct muc_err *err,
+                      size_t *durable)
+{
+    struct muc__queued *q = m->queue;
+    size_t n = m->n_queue;
+    int rc = 0;
+
+    memset(err, 0, sizeof *err);
+    *durable = 0;
+    /* always asked: it closes a transaction store() opened for a message
+     * that was then refused */
+    if (m->policy.commit)
+        rc = m->policy.commit(m->app, err, m->ud);
+    else if (held || muc__queue_holds(m)) /* nothing to make it durable */
+        rc = -1;
+    m->queue = NULL; /* sending may not re-enter, but stay safe */
+    m->n_queue = m->cap_queue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i].orig && rc != 0)
+            muc__held_failed(m, q[i].orig, err);
+        else
+            muc__msg_to_room(m, q[i].room, q[i].out);
+        *durable += q[i].orig && rc == 0;
+        xmpp_stanza_release(q[i].out);
+        if (q[i].orig)
+            xmpp_stanza_release(q[i].orig);
+        free(q[i].room);
+    }
+    free(q);
+    return rc;
+}
+
+/* Send out to the room now, or queue it behind what waits for the commit.
+ * orig: out reflects a held message (orig is what its sender sent). */
+static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
+                         xmpp_stanza_t *orig)
+{
+    struct muc_err err;
+    size_t durable;
+
+    if (orig || m->n_queue) {
+        if (muc__enqueue(m, room, out, orig) == 0)
+            return;
+        /* no memory to wait: make it durable before it is seen */
+        if (muc__flush(m, orig != NULL, &err, &durable) != 0 && orig) {
+            muc__held_failed(m, orig, &err);
+            return;
+        }
+    }
+    muc__msg_to_room(m, room, out);
+}
+
+size_t muc_flush(struct muc *muc)
+{
+    struct muc_err err;
+    size_t durable;
+
+    if (!muc || (!muc->n_queue && !muc->policy.commit))
+        return 0;
+    muc__flush(muc, 0, &err, &durable);
+    return durable;
+}
+
+int muc_holding(const struct muc *muc)
+{
+    return muc && muc->n_queue;
+}
+
+void muc__queue_free(struct muc *m)
+{
+    for (size_t i = 0; i < m->n_queue; i++) {
+        xmpp_stanza_release(m->queue[i].out);
+        if (m->queue[i].orig)
+            xmpp_stanza_release(m->queue[i].orig);
+        free(m->queue[i].room);
+    }
+    free(m->queue);
+}
+
+/* ---- groupchat messages ------------------------------------------------- */
+
+/* 1 for what only the room may say about a message: a XEP-0203 (or legacy
+ * jabber:x:delay) delay, and muc#user elements (items, status codes). */
+static int muc__is_room_claim(xmpp_stanza_t *c, void *ud)
+{
+    const char *name = xmpp_stanza_get_name(c);
+    const char *ns = xmpp_stanza_get_ns(c);
+
+    (void)ud;
+    if (!xmpp_stanza_is_tag(c) || !name || !ns)
+        return 0;
+    return (!strcmp(name, "delay") && !strcmp(ns, NS_DELAY)) ||
+           (!strcmp(name, "x") &&
+            (!strcmp(ns, "jabber:x:delay") || !strcmp(ns, NS_MUC_USER)));
+}
+
+/* Reflect msg from room/nick to every resource with the stored stanza-id
+ * (stored NULL: not stored, no stanza-id). Removes any stanza-id the
+ * client claimed in the room's name, and its delays and muc#user items. */
+static void muc__reflect(struct muc *m, const char *room, const char *nick,
+                         xmpp_stanza_t *st, const struct muc_stored *stored)
+{
+    char room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
+    xmpp_stanza_t *copy;
+
+    muc__room_jid(m, room, room_jid, sizeof room_jid);
+    muc__occ_jid(m, room, nick, from, sizeof from);
+    copy = stanza_id_copy_filtered(st, room_jid, muc__is_room_claim, NULL);
+    if (!copy)
+        return;
+    xmpp_stanza_set_from(copy, from);
+    xmpp_stanza_set_type(copy, "groupchat");
+    /* The server parses this once per occupant: leave out the stream's own
+     * namespace (implied) and the "lang" that libstrophe's parser makes of
+     * xml:lang (it is not xml:lang any more; sending it back says nothing
+     * a client can read). */
+    xmpp_stanza_del_attribute(copy, "xmlns");
+    xmpp_stanza_del_attribute(copy, "lang");
+    if (stored)
+        stanza_id_add(copy, room_jid, stored->id);
+    muc__deliver(m, room, copy, stored && stored->held ? st : NULL);
+    xmpp_stanza_release(copy);
+}
+
+/* Store msg through the policy; refuse on failure. 0 when stored. */
+static int muc__store(struct muc *m, const struct muc_msg *msg,
+                      struct muc_stored *out, struct muc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    if (m->policy.store(m->app, msg, out, err, m->ud) != 0 || !out->id[0]) {
+        if (!err->condition[0])
+            muc_err_set(err, "wait", "internal-server-error",
+                        "The message could not be saved; send it again.");
+        return -1;
+    }
+    out->id[sizeof out->id - 1] = '\0';
+    if (!out->when)
+        out->when = clock_now();
+    return 0;
+}
+
+/* 1 when st is a subject change: a <subject/> without body or thread. */
+static int muc__is_subject_change(xmpp_stanza_t *st)
+{
+    return xmpp_stanza_get_child_by_name(st, "subject") &&
+           !xmpp_stanza_get_child_by_name(st, "body") &&
+           !xmpp_stanza_get_child_by_name(st, "thread");
+}
+
+void muc__groupchat(struct muc *m, const struct muc__req *rq)
+{
+    struct muc__occ *o =
+        muc__occ_by_full(muc__room_find(m, rq->room), rq->from, NULL);
+    char nick[MUC__NICK_BUF];
+    char *body;
+    struct muc_msg msg;
+    struct muc_stored stored;
+    struct muc_err err;
+
+    if (!o) {
+        muc__error(m, rq, "cancel", "not-acceptable",
+                   "You are not in this room; join it first.", 0);
+        return;
+    }
+    if (muc__is_subject_change(rq->st)) {
+        muc__error(m, rq, "auth", "forbidden",
+                   "The subject of this room cannot be changed.", 0);
+        return;
+    }
+    body = stanza_child_text(rq->st, "body", NULL);
+    if (o->role < MUC_ROLE_PARTICIPANT) {
+        if (body && *body)
+            muc__error(m, rq, "auth", "forbidden",
+                       "You have no voice in this room: the chat has ended", 0);
+    } else if (!body || !*body) {
+        muc__reflect(m, rq->room, o->nick, rq->st, NULL);
+    } else {
+        snprintf(nick, sizeof nick, "%s", o->nick);
+        msg = (struct muc_msg){.room = rq->room,
+                               .from_bare = rq->bare,
+                               .from_full = rq->from,
+                               .nick = nick,
+                               .body = body,
+                               .id = xmpp_stanza_get_id(rq->st)};
+        if (muc__store(m, &msg, &stored, &err))
+            muc__error(m, rq, err.type, err.condition, err.text, 0);
+        else
+            muc__reflect(m, rq->room, nick, rq->st, &stored);
+    }
+    if (body)
+        xmpp_free(m->app->ctx, body);
+}
+
+/* ---- invitations and other messages ------------------------------------- */
+
+/* Build and send a mediated invitation. */
+static void muc__send_invite(struct muc *m, const char *room_jid,
+                             const char *from_jid, const char *to_jid,
+                             const char *reason)
+{
+    char id[64];
+    xmpp_stanza_t *msg, *x, *inv;
+
+    muc__uuid(m, id, sizeof id);
+    msg = xmpp_message_new(m->app->ctx, NULL, to_jid, *id ? id : NULL);
+    if (!msg)
+        return;
+    xmpp_stanza_set_from(msg, room_jid);
+    x = stanza_add_child_ns(msg, "x", NS_MUC_USER);
+    inv = stanza_add_child_ns(x, "invite", NULL);
+    if (from_jid)
+        xmpp_stanza_set_attribute(inv, "from", from_jid);
+    if (reason && *reason)
+        stanza_add_text_child(inv, "reason", NULL, reason);
+    app_send(m->app, msg);
+    xmpp_stanza_release(msg);
+}
+
+/* An occupant asks the room to invite someone. */
+static void muc__client_invite(struct muc *m, const struct muc__req *rq,
+                               xmpp_stanza_t *inv)
+{
+    const char *to = xmpp_stanza_get_attribute(inv, "to");
+    char *reason;
+    struct muc_err err;
+
+    memset(&err, 0, sizeof err);
+    if (!muc__occ_by_full(muc__room_find(m, rq->room), rq->from, NULL)) {
+        muc__error(m, rq, "cancel", "not-acceptable",
+                   "You are not in this room; join it first.", 0);
+        return;
+    }
+    if (!to || !*to) {
+        muc__error(m, rq, "modify", "bad-request",
+                   "The invitation has no 'to' address.", 0);
+        return;
+    }
+    if (!m->policy.invite ||
+        m->policy.invite(m->app, rq->room, rq->bare, to, &err, m->ud) != 0) {
+        muc__refuse(m, rq, &err, "auth", "forbidden",
+                    "Only the helpdesk invites people to this room.", 0);
+        return;
+    }
+    reason = stanza_child_text(inv, "reason", NULL);
+    muc__send_invite(m, rq->room_jid, rq->bare, to, reason);
+    if (reason)
+        xmpp_free(m->app->ctx, reason);
+}
+
+void muc__direct(struct muc *m, const struct muc__req *rq)
+{
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(rq->st, "x", NS_MUC_USER);
+    xmpp_stanza_t *inv = x ? xmpp_stanza_get_child_by_name(x, "invite") : NULL;
+
+    if (inv)
+        muc__client_invite(m, rq, inv);
+    else if ((x && xmpp_stanza_get_child_by_name(x, "decline")) ||
+             (rq->type && !strcmp(rq->type, "headline")))
+        return; /* declines and headlines are dropped */
+    else
+        muc__error(m, rq, "modify", "bad-request",
+                   "Send messages to the room as type 'groupchat'.", 0);
+}
+
+/* ---- the app's API ------------------------------------------------------ */
+
+int muc_send_notice(struct muc *muc, const char *room, const char *body,
+                    struct muc_err *err)
+{
+    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX];
+    struct muc_err tmp;
+    struct muc_err *e = err ? err : &tmp;
+    struct muc_stored stored;
+    struct muc_msg msg;
+    xmpp_stanza_t *st;
+
+    if (!muc || !body || muc__key(key, sizeof key, room) ||
+        !muc__known(muc, key, NULL)) {
+        muc_err_set(err, "cancel", "item-not-found", "There is no such room.");
+        return -1;
+    }
+    muc_flush(muc); /* a notice comes after the messages before it */
+    msg = (struct muc_msg){.room = key, .body = body};
+    if (muc__store(muc, &msg, &stored, e))
+        return -1;
+    if (stored.held && (!muc->policy.commit ||
+                        muc->policy.commit(muc->app, e, muc->ud) != 0)) {
+        if (!e->condition[0])
+            muc_err_set(e, "wait", "internal-server-error",
+                        "The notice could not be saved.");
+        return -1; /* a notice is never held: commit it at once */
+    }
+    muc__room_jid(muc, key, room_jid, sizeof room_jid);
+    st = muc__groupchat_new(muc, room_jid, stored.id);
+    if (!st)
+        return 0; /* stored: it reaches everyone through the history */
+    stanza_add_text_child(st, "body", NULL, body);
+    stanza_id_add(st, room_jid, stored.id);
+    muc__msg_to_room(muc, key, st);
+    xmpp_stanza_release(st);
+    return 0;
+}
+
+int muc_invite(struct muc *muc, const char *room, const char *from_jid,
+               const char *to_jid, const char *reason)
+{
+    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX];
+
+    if (!muc || !to_jid || muc__key(key, sizeof key, room) ||
+        !muc__known(muc, key, NULL))
+        return -1;
+    muc__room_jid(muc, key, room_jid, sizeof room_jid);
+    muc__send_invite(muc, room_jid, from_jid, to_jid, reason);
+    return 0;
+}
+
+int muc_set_subject(struct muc *muc, const char *room, const char *subject)
+{
+    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX];
+    xmpp_stanza_t *st;
+
+    if (!muc || muc__key(key, sizeof key, room) || !muc__known(muc, key, NULL))
+        return -1;
+    muc_flush(muc); /* after the messages before it */
+    muc__room_jid(muc, key, room_jid, sizeof room_jid);
+    st = muc__subject_msg(muc, room_jid, subject, 0);
+    if (!st)
+        return -1;
+    muc__msg_to_room(muc, key, st);
+    xmpp_stanza_release(st);
+    return 0;
+}
