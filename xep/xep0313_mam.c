@@ -3,6 +3,7 @@
 
 #include "runtime/app.h"
 #include "runtime/dispatch.h"
+#include "runtime/jid.h"
 #include "runtime/stanza.h"
 #include "xep0004_forms.h"
 #include "xep0045_muc.h"
@@ -78,10 +79,7 @@ static int mam__room(struct app *app, xmpp_stanza_t *iq, char *room, size_t len)
                    "There is no archive at that address.");
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        room[i] = (char)tolower((unsigned char)to[i]);
-    room[n] = '\0';
-    return 0;
+    return jid_lower(to, n, room, len);
 }
 
 /* Answer a refusal of the archive. */

@@ -1,6 +1,8 @@
 /* archive.c - see archive.h */
 #include "chat/archive.h"
 
+#include "chat/errors.h"
+
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/history.h"
@@ -21,20 +23,8 @@ static void archive__err(struct mam_err *err, const char *type,
 /* A failure of the history module, with its sentence. */
 static void archive__fail(struct app *app, int code, struct mam_err *err)
 {
-    const char *text = history_error(app->history);
-    switch (code) {
-    case HIST_ERR_NOT_FOUND:
-        archive__err(err, "cancel", "item-not-found", text);
-        break;
-    case HIST_ERR_FORBIDDEN:
-        archive__err(err, "auth", "forbidden", text);
-        break;
-    case HIST_ERR_INVALID:
-        archive__err(err, "modify", "bad-request", text);
-        break;
-    default:
-        archive__err(err, "wait", "internal-server-error", text);
-    }
+    const struct xmpp_cond *c = errors_hist(code);
+    archive__err(err, c->type, c->cond, history_error(app->history));
 }
 
 static int archive__jid_bare(const char *jid, char *out, size_t len, void *ud)

@@ -3,9 +3,9 @@
 #include "muc_internal.h"
 
 #include "runtime/app.h"
+#include "runtime/jid.h"
 #include "runtime/stanza.h"
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,23 +53,6 @@ void muc_err_set(struct muc_err *err, const char *type, const char *condition,
     snprintf(err->text, sizeof err->text, "%s", text ? text : "");
 }
 
-/* Copy src into dst (size len), lowercasing ASCII up to the first '/'.
- * Returns 0, or -1 when it does not fit. */
-static int muc__norm(char *dst, size_t len, const char *src, size_t n)
-{
-    int in_bare = 1;
-
-    if (n >= len)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (src[i] == '/')
-            in_bare = 0;
-        dst[i] = in_bare ? (char)tolower((unsigned char)src[i]) : src[i];
-    }
-    dst[n] = '\0';
-    return 0;
-}
-
 void muc__room_jid(struct muc *m, const char *room, char *buf, size_t len)
 {
     snprintf(buf, len, "%s@%s", room, m->app->jid);
@@ -109,11 +92,11 @@ int muc__parse(struct muc *m, xmpp_stanza_t *st, struct muc__req *rq)
     if (dom_len != strlen(m->app->jid) ||
         strncasecmp(at + 1, m->app->jid, dom_len) != 0)
         return -1;
-    if (muc__norm(rq->room, sizeof rq->room, to, (size_t)(at - to)))
+    if (jid_lower(to, (size_t)(at - to), rq->room, sizeof rq->room))
         return -1;
     flen = strcspn(from, "/");
-    if (muc__norm(rq->from, sizeof rq->from, from, strlen(from)) ||
-        muc__norm(rq->bare, sizeof rq->bare, from, flen))
+    if (jid_lower(from, strlen(from), rq->from, sizeof rq->from) ||
+        jid_lower(from, flen, rq->bare, sizeof rq->bare))
         return -1;
     if (slash) {
         rq->has_nick = 1;
@@ -138,7 +121,7 @@ int muc__known(struct muc *m, const char *room, struct muc_room_info *info)
 
 int muc__key(char *buf, size_t len, const char *name)
 {
-    return name ? muc__norm(buf, len, name, strlen(name)) : -1;
+    return name ? jid_lower(name, strlen(name), buf, len) : -1;
 }
 
 /* ---- rooms and occupants ------------------------------------------------ */
