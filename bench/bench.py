@@ -505,7 +505,7 @@ def run_memory(root, a):
 
 def fill_messages(db, n_messages, per_session=50, needle_every=10000):
     """Past sessions with n_messages stored messages (python sqlite3, the
-    tables of component/schema.c, created by chatdeskctl first). Every
+    tables of component/runtime/schema.c, created by chatdeskctl first). Every
     needle_every-th message mentions 'zebraprinter'."""
     con = sqlite3.connect(db)
     con.execute("PRAGMA synchronous = OFF")

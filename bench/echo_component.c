@@ -16,7 +16,7 @@
  *    --stanza-id: stamped the way chatdesk stamps its reflections, so that
  *    the server gets byte for byte the same kind of stanza).
  *
- * It connects like component/conn.c (the same stream-management-state
+ * It connects like component/runtime/conn.c (the same stream-management-state
  * workaround for libstrophe's component mode), with TCP_NODELAY unless
  * --nagle is given. SIGTERM/SIGINT stop it; it then prints its counters
  * to stderr.
@@ -261,7 +261,7 @@ static int echo__presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-/* --stanza-id: the reflection chatdesk sends (xep/xep0045_muc.c,
+/* --stanza-id: the reflection chatdesk sends (xep/xep0045_muc/messages.c,
  * muc__reflect): without the stream's namespace and libstrophe's "lang"
  * attribute, with a XEP-0359 <stanza-id/> of 16 hex digits. */
 static void echo__stamp(struct echo *e, xmpp_stanza_t *copy,
@@ -373,7 +373,7 @@ static void echo__ignore(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 /* libstrophe 0.12 allocates the stream-management state only in
  * xmpp_connect_client() but uses it on every component stanza: take the
  * state of a client connection to a closed loopback port (see
- * component/conn.c and ENGINEERING.md). */
+ * component/runtime/conn.c and ENGINEERING.md). */
 static int echo__sm_workaround(struct echo *e)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -1,4 +1,4 @@
-/* commands_admin.c - see commands_admin.h */
+/* admin.c - see commands/admin.h */
 #include "commands/admin.h"
 
 #include "commands/fields.h"

@@ -1,4 +1,4 @@
-/* commands_admin.h - the admins' ad-hoc commands (SPEC §5), on XEP-0050.
+/* admin.h - the admins' ad-hoc commands (SPEC §5), on XEP-0050.
  *
  * Nodes (ADHOC_ROLE_ADMIN only; techs and contacts get <forbidden/>):
  *

@@ -1,4 +1,4 @@
-/* commands_sessions.c - see commands_sessions.h */
+/* sessions.c - see commands/sessions.h */
 #include "commands/sessions.h"
 
 #include "chat/errors.h"

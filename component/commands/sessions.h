@@ -1,4 +1,4 @@
-/* commands_sessions.h - the techs' session tools (SPEC §4), on XEP-0050.
+/* sessions.h - the techs' session tools (SPEC §4), on XEP-0050.
  *
  * Nodes (ADHOC_ROLE_TECH, so admins too; contacts get <forbidden/>). Each
  * shows its form on execute; a client may also submit the form with the

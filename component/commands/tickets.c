@@ -1,4 +1,4 @@
-/* commands_tickets.c - see commands_tickets.h */
+/* tickets.c - see commands/tickets.h */
 #include "commands/tickets.h"
 
 #include "chat/errors.h"

@@ -1,4 +1,4 @@
-/* commands_tickets.h - the techs' ticket commands (SPEC §6), on XEP-0050.
+/* tickets.h - the techs' ticket commands (SPEC §6), on XEP-0050.
  *
  * Nodes (ADHOC_ROLE_TECH, so admins too; contacts get <forbidden/>):
  *

@@ -1,4 +1,4 @@
-/* ctl_main.c - chatdeskctl: bulk import and scripted set-up on the same
+/* main.c - chatdeskctl: bulk import and scripted set-up on the same
  * database as the component (SPEC §5).
  *
  *   chatdeskctl -d DBPATH import companies|contacts|techs FILE.csv

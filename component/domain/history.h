@@ -1,7 +1,7 @@
 /* history.h - the queries behind the tech tools (SPEC §4): the session
  * lists with company names, the search over past sessions (filters,
  * full text over transcripts, paging) and a session room's message archive
- * as XEP-0313 pages it. Plain C; commands_sessions.c and xep0313_mam.c turn
+ * as XEP-0313 pages it. Plain C; commands/sessions.c and chat/archive.c turn
  * stanzas into these calls.
  *
  * Past sessions are those no longer live: ended, abandoned, callback and

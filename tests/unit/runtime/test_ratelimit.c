@@ -1,4 +1,4 @@
-/* test_ratelimit.c - the per-JID token buckets (component/ratelimit.c) with
+/* test_ratelimit.c - the per-JID token buckets (component/runtime/ratelimit.c) with
  * explicit time, and the hook in dispatch that applies them to stanzas. */
 #include "testkit.h"
 
