@@ -2,7 +2,8 @@
  *
  * Exit codes: 0 stopped cleanly, 1 fatal runtime error (e.g. the server
  * refused the component secret, or another instance holds the database),
- * 2 bad command line or configuration.
+ * 2 bad command line or configuration. With --check-config it only reads
+ * the configuration: 0 good, 1 bad (one "FILE:LINE: key: ..." line each).
  */
 #include "runtime/app.h"
 #include "runtime/config.h"
@@ -29,6 +30,7 @@ static void main__on_signal(int sig)
 static void main__usage(FILE *out)
 {
     fputs("Usage: chatdesk -c FILE\n"
+          "       chatdesk --check-config -c FILE\n"
           "       chatdesk --help | --version\n"
           "\n"
           "Runs the chatdesk helpdesk chat component (XEP-0114) in the\n"
@@ -37,18 +39,24 @@ static void main__usage(FILE *out)
           "SIGINT stop it cleanly.\n"
           "\n"
           "  -c, --config FILE   the configuration file\n"
+          "      --check-config  check FILE and exit: 0 good, 1 bad\n"
           "  -h, --help          show this help\n"
           "  -V, --version       show the version\n",
           out);
 }
 
-/* Returns the config path, or NULL after printing (exit code in *code). */
-static const char *main__args(int argc, char **argv, int *code)
+/* Returns the config path, or NULL after printing (exit code in *code);
+ * *check is set to 1 by --check-config. */
+static const char *main__args(int argc, char **argv, int *check, int *code)
 {
     const char *path = NULL;
     *code = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--check-config")) {
+            *check = 1;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             main__usage(stdout);
             return NULL;
@@ -128,18 +136,34 @@ out:
     return code;
 }
 
+/* Load path into cfg, printing every error. -1 when it is good and
+ * chatdesk should start; else the exit code (check: only checking). */
+static int main__config(const char *path, int check, struct config *cfg)
+{
+    char err[8192];
+    if (config_load(cfg, path, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        if (!check)
+            fprintf(stderr, "chatdesk: bad configuration, not started\n");
+        return check ? 1 : 2;
+    }
+    if (!check)
+        return -1;
+    printf("%s: configuration OK\n", path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int code;
-    const char *path = main__args(argc, argv, &code);
+    int code, check = 0;
+    const char *path = main__args(argc, argv, &check, &code);
     if (!path)
         return code;
     static struct config cfg;
+    code = main__config(path, check, &cfg);
+    if (code >= 0)
+        return code;
     char err[1024];
-    if (config_load(&cfg, path, err, sizeof err) != 0) {
-        fprintf(stderr, "chatdesk: %s\n", err);
-        return 2;
-    }
     log_set_level(cfg.log_level);
     int lock = lock_acquire(cfg.db_path, err, sizeof err);
     if (lock < 0) {

@@ -1,15 +1,70 @@
-/* config.c - see config.h */
+/* config.c - see config.h
+ *
+ * Every key is one row of config__keys: its section, its name, the parser
+ * that checks it and where it goes in struct config. A new key, or a new
+ * section, is a new row (and a field in struct config); the unknown-key,
+ * unknown-section and missing-key checks follow from the table.
+ */
 #include "runtime/config.h"
 
 #include "runtime/jid.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+struct config__parse;
+struct config__key;
+
+/* A parser checks value and stores it; on a bad value it reports one error
+ * through config__fail. */
+typedef void config__parser(struct config__parse *p,
+                            const struct config__key *k, const char *value);
+
+struct config__key {
+    const char *section, *key;
+    config__parser *parse;
+    size_t off;    /* where the value goes in struct config */
+    size_t size;   /* strings: the size of the field */
+    long min, max; /* numbers: the range */
+    int required;
+};
+
+static config__parser config__string, config__number, config__domain,
+    config__admins, config__level;
+
+#define CONFIG__AT(field) offsetof(struct config, field)
+#define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
+
+static const struct config__key config__keys[] = {
+    {"component", "jid", config__domain, CONFIG__STR(jid), 0, 0, 1},
+    {"component", "secret", config__string, CONFIG__STR(secret), 0, 0, 1},
+    {"component", "host", config__string, CONFIG__STR(host), 0, 0, 0},
+    {"component", "port", config__number, CONFIG__AT(port), 0, 1, 65535, 0},
+    {"component", "reconnect_max", config__number, CONFIG__AT(reconnect_max),
+     0, 1, 3600, 0},
+    {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 1},
+    {"admins", "jids", config__admins, 0, 0, 0, 0, 0},
+    {"chat", "answer_timeout", config__number, CONFIG__AT(answer_timeout), 0,
+     1, 86400, 0},
+    {"chat", "idle_timeout", config__number, CONFIG__AT(idle_timeout), 0, 1,
+     7 * 86400, 0},
+    {"chat", "away_after", config__number, CONFIG__AT(away_after), 0, 1,
+     86400, 0},
+    {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
+    {"limits", "stanzas_per_second", config__number, CONFIG__AT(limit_rate),
+     0, 0, 100000, 0},
+    {"limits", "burst", config__number, CONFIG__AT(limit_burst), 0, 1, 100000,
+     0},
+};
+
+enum { CONFIG__NKEYS = sizeof config__keys / sizeof config__keys[0] };
+enum { CONFIG__MAX_SECTIONS = 32 };
 
 /* Parse state: libinih calls the handler right after reading each line, so
  * the reader's line count is the line of the key being handled. */
@@ -17,141 +72,185 @@ struct config__parse {
     struct config *cfg;
     const char *name;
     int line;
-    int failed;
+    int failed; /* errors reported */
     char *err;
     size_t errlen;
+    unsigned char seen[CONFIG__NKEYS];
+    struct {
+        char name[64];
+        int line;
+    } sections[CONFIG__MAX_SECTIONS]; /* each [section] header's line */
+    size_t n_sections;
     /* source: a FILE or a string cursor */
     FILE *file;
     const char *cursor;
 };
 
-static int config__fail(struct config__parse *p, const char *fmt,
-                        const char *a, const char *b)
+/* Append "NAME:LINE: KEY: message" to the error text, one line each. */
+static void config__fail(struct config__parse *p, int line, const char *key,
+                         const char *fmt, ...)
 {
-    if (!p->failed) {
-        char msg[512];
-        snprintf(msg, sizeof msg, fmt, a, b);
-        snprintf(p->err, p->errlen, "%s:%d: %s", p->name, p->line, msg);
-        p->failed = 1;
-    }
-    return 0;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t used = strlen(p->err);
+    if (used + 1 < p->errlen)
+        snprintf(p->err + used, p->errlen - used, "%s%s:%d: %s: %s",
+                 used ? "\n" : "", p->name, line, key, msg);
+    p->failed++;
 }
 
-static int config__copy(struct config__parse *p, char *dst, size_t size,
-                        const char *key, const char *value)
+static void *config__field(struct config__parse *p,
+                           const struct config__key *k)
+{
+    return (char *)p->cfg + k->off;
+}
+
+static void config__string(struct config__parse *p,
+                           const struct config__key *k, const char *value)
 {
     if (!*value)
-        return config__fail(p, "key '%s' must not be empty%s", key, "");
-    if (strlen(value) >= size)
-        return config__fail(p, "value of key '%s' is too long%s", key, "");
-    memcpy(dst, value, strlen(value) + 1);
-    return 1;
+        config__fail(p, p->line, k->key, "must not be empty");
+    else if (strlen(value) >= k->size)
+        config__fail(p, p->line, k->key, "is too long (at most %zu bytes)",
+                     k->size - 1);
+    else
+        memcpy(config__field(p, k), value, strlen(value) + 1);
 }
 
-static int config__int(struct config__parse *p, int *dst, const char *key,
-                       const char *value, long min, long max)
+static void config__number(struct config__parse *p,
+                           const struct config__key *k, const char *value)
 {
     char *end = NULL;
     errno = 0;
     long v = strtol(value, &end, 10);
-    if (!*value || *end || errno || v < min || v > max) {
-        char range[64];
-        snprintf(range, sizeof range, "a whole number from %ld to %ld", min,
-                 max);
-        return config__fail(p, "key '%s' must be %s", key, range);
-    }
-    *dst = (int)v;
+    if (!*value || *end || errno || v < k->min || v > k->max)
+        config__fail(p, p->line, k->key,
+                     "must be a whole number from %ld to %ld, not '%s'",
+                     k->min, k->max, value);
+    else
+        *(int *)config__field(p, k) = (int)v;
+}
+
+/* 1 if s is a plausible DNS domain: not empty, no spaces, no '@', '/' or
+ * characters XML or a JID forbids. */
+static int config__is_domain(const char *s, const char *end)
+{
+    if (s == end)
+        return 0;
+    for (; s < end; s++)
+        if (isspace((unsigned char)*s) || strchr("@/\"&'<>:", *s))
+            return 0;
     return 1;
 }
 
-static int config__admins(struct config__parse *p, const char *value)
+static void config__domain(struct config__parse *p,
+                           const struct config__key *k, const char *value)
+{
+    if (!config__is_domain(value, value + strlen(value))) {
+        config__fail(p, p->line, k->key,
+                     "'%s' is not a bare domain like helpdesk.example.com",
+                     value);
+        return;
+    }
+    config__string(p, k, value);
+    char *dst = config__field(p, k);
+    jid_bare_lower(dst, dst, k->size);
+}
+
+/* 1 if tok is a bare JID local@domain (both parts present, no resource). */
+static int config__is_bare_jid(const char *tok)
+{
+    const char *at = strchr(tok, '@');
+    return at && at > tok && !strchr(at + 1, '@') && strlen(tok) < 256 &&
+           config__is_domain(at + 1, tok + strlen(tok));
+}
+
+static void config__admins(struct config__parse *p,
+                           const struct config__key *k, const char *value)
 {
     char buf[4096];
-    if (strlen(value) >= sizeof buf)
-        return config__fail(p, "value of key '%s' is too long%s", "jids", "");
+    if (strlen(value) >= sizeof buf) {
+        config__fail(p, p->line, k->key, "is too long");
+        return;
+    }
     strcpy(buf, value);
-    p->cfg->n_admins = 0;
+    struct config *c = p->cfg;
+    c->n_admins = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ", \t", &save); tok;
          tok = strtok_r(NULL, ", \t", &save)) {
-        if (p->cfg->n_admins == CONFIG_MAX_ADMINS)
-            return config__fail(p, "key '%s': more than 64 admins%s", "jids",
-                                "");
-        if (!strchr(tok, '@') || strchr(tok, '/') || strlen(tok) >= 256)
-            return config__fail(p, "key 'jids': '%s' is not a bare JID%s",
-                                tok, " like admin@example.com");
-        jid_bare_lower(tok, p->cfg->admins[p->cfg->n_admins++],
-                       sizeof p->cfg->admins[0]);
+        if (c->n_admins == CONFIG_MAX_ADMINS) {
+            config__fail(p, p->line, k->key, "more than %d admins",
+                         CONFIG_MAX_ADMINS);
+            return;
+        }
+        if (!config__is_bare_jid(tok)) {
+            config__fail(p, p->line, k->key,
+                         "'%s' is not a bare JID like admin@example.com", tok);
+            return;
+        }
+        jid_bare_lower(tok, c->admins[c->n_admins++], sizeof c->admins[0]);
     }
-    return 1;
 }
 
-static int config__level(struct config__parse *p, const char *value)
+static void config__level(struct config__parse *p,
+                          const struct config__key *k, const char *value)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
     for (int i = 0; i < 4; i++) {
         if (!strcasecmp(value, names[i])) {
-            p->cfg->log_level = i;
-            return 1;
+            *(int *)config__field(p, k) = i;
+            return;
         }
     }
-    return config__fail(p, "key 'level' must be error, warn, info or debug%s",
-                        "", "");
+    config__fail(p, p->line, k->key,
+                 "must be error, warn, info or debug, not '%s'", value);
 }
 
-static int config__component(struct config__parse *p, const char *key,
-                             const char *value)
+static int config__known_section(const char *section)
 {
-    struct config *c = p->cfg;
-    if (!strcmp(key, "jid")) {
-        if (strchr(value, '@') || strchr(value, '/'))
-            return config__fail(p, "key 'jid' must be a bare domain like "
-                                   "helpdesk.example.com, not '%s'%s",
-                                value, "");
-        if (!config__copy(p, c->jid, sizeof c->jid, key, value))
-            return 0;
-        jid_bare_lower(c->jid, c->jid, sizeof c->jid);
-        return 1;
-    }
-    if (!strcmp(key, "secret"))
-        return config__copy(p, c->secret, sizeof c->secret, key, value);
-    if (!strcmp(key, "host"))
-        return config__copy(p, c->host, sizeof c->host, key, value);
-    if (!strcmp(key, "port"))
-        return config__int(p, &c->port, key, value, 1, 65535);
-    if (!strcmp(key, "reconnect_max"))
-        return config__int(p, &c->reconnect_max, key, value, 1, 3600);
-    return -1;
+    for (size_t i = 0; i < CONFIG__NKEYS; i++)
+        if (!strcmp(config__keys[i].section, section))
+            return 1;
+    return 0;
 }
 
 static int config__handler(void *user, const char *section, const char *key,
                            const char *value)
 {
     struct config__parse *p = user;
-    struct config *c = p->cfg;
-    int r = -1;
-    if (!strcmp(section, "component"))
-        r = config__component(p, key, value);
-    else if (!strcmp(section, "database") && !strcmp(key, "path"))
-        r = config__copy(p, c->db_path, sizeof c->db_path, key, value);
-    else if (!strcmp(section, "admins") && !strcmp(key, "jids"))
-        r = config__admins(p, value);
-    else if (!strcmp(section, "chat") && !strcmp(key, "answer_timeout"))
-        r = config__int(p, &c->answer_timeout, key, value, 1, 86400);
-    else if (!strcmp(section, "chat") && !strcmp(key, "idle_timeout"))
-        r = config__int(p, &c->idle_timeout, key, value, 1, 7 * 86400);
-    else if (!strcmp(section, "chat") && !strcmp(key, "away_after"))
-        r = config__int(p, &c->away_after, key, value, 1, 86400);
-    else if (!strcmp(section, "log") && !strcmp(key, "level"))
-        r = config__level(p, value);
-    else if (!strcmp(section, "limits") && !strcmp(key, "stanzas_per_second"))
-        r = config__int(p, &c->limit_rate, key, value, 0, 100000);
-    else if (!strcmp(section, "limits") && !strcmp(key, "burst"))
-        r = config__int(p, &c->limit_burst, key, value, 1, 100000);
-    if (r < 0)
-        return config__fail(p, "unknown key '%s' in section [%s]", key,
-                            section);
-    return r;
+    for (size_t i = 0; i < CONFIG__NKEYS; i++) {
+        const struct config__key *k = &config__keys[i];
+        if (!strcmp(k->section, section) && !strcmp(k->key, key)) {
+            p->seen[i] = 1;
+            k->parse(p, k, value);
+            return 1;
+        }
+    }
+    if (config__known_section(section))
+        config__fail(p, p->line, key, "unknown key in section [%s]", section);
+    else
+        config__fail(p, p->line, key, "unknown section [%s]", section);
+    return 1;
+}
+
+/* Note the line of a "[section]" header, for the missing-key errors. */
+static void config__note_section(struct config__parse *p, const char *line)
+{
+    while (isspace((unsigned char)*line))
+        line++;
+    const char *close = strchr(line, ']');
+    if (*line != '[' || !close || p->n_sections == CONFIG__MAX_SECTIONS)
+        return;
+    size_t len = (size_t)(close - line - 1);
+    if (len >= sizeof p->sections[0].name)
+        return;
+    memcpy(p->sections[p->n_sections].name, line + 1, len);
+    p->sections[p->n_sections].name[len] = '\0';
+    p->sections[p->n_sections++].line = p->line;
 }
 
 static char *config__reader(char *str, int num, void *stream)
@@ -170,48 +269,52 @@ static char *config__reader(char *str, int num, void *stream)
         p->cursor += len;
         got = str;
     }
-    if (got)
+    if (got) {
         p->line++;
+        config__note_section(p, got);
+    }
     return got;
 }
 
-static int config__check(struct config__parse *p)
+/* The line of section's first header, or 0 when the file has none. */
+static int config__section_line(const struct config__parse *p,
+                                 const char *section)
 {
-    static const struct {
-        const char *section, *key;
-        size_t off;
-    } required[] = {
-        {"component", "jid", offsetof(struct config, jid)},
-        {"component", "secret", offsetof(struct config, secret)},
-        {"database", "path", offsetof(struct config, db_path)},
-    };
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
-        const char *v = (const char *)p->cfg + required[i].off;
-        if (!*v) {
-            snprintf(p->err, p->errlen, "%s: missing key '%s' in section [%s]",
-                     p->name, required[i].key, required[i].section);
-            return -1;
-        }
-    }
+    for (size_t i = 0; i < p->n_sections; i++)
+        if (!strcmp(p->sections[i].name, section))
+            return p->sections[i].line;
     return 0;
+}
+
+static void config__check_required(struct config__parse *p)
+{
+    for (size_t i = 0; i < CONFIG__NKEYS; i++) {
+        const struct config__key *k = &config__keys[i];
+        if (!k->required || p->seen[i])
+            continue;
+        int line = config__section_line(p, k->section);
+        if (line)
+            config__fail(p, line, k->key,
+                         "missing: section [%s] must set this key",
+                         k->section);
+        else
+            config__fail(p, 0, k->key,
+                         "missing: the file has no section [%s]", k->section);
+    }
 }
 
 static int config__run(struct config__parse *p)
 {
     config_defaults(p->cfg);
+    p->err[0] = '\0';
     int rc = ini_parse_stream(config__reader, p, config__handler, p);
-    if (rc > 0 && !p->failed) {
-        snprintf(p->err, p->errlen,
-                 "%s:%d: syntax error (expected [section] or key = value)",
-                 p->name, rc);
-        return -1;
-    }
-    if (rc != 0 || p->failed) {
-        if (!p->failed)
-            snprintf(p->err, p->errlen, "%s: cannot parse", p->name);
-        return -1;
-    }
-    return config__check(p);
+    if (rc > 0)
+        config__fail(p, rc, "syntax",
+                     "expected [section] or key = value (first bad line)");
+    else if (rc != 0)
+        config__fail(p, 0, "file", "cannot be read");
+    config__check_required(p);
+    return p->failed ? -1 : 0;
 }
 
 int config_load(struct config *cfg, const char *path, char *err,

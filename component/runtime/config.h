@@ -1,7 +1,9 @@
-/* config.h - the INI configuration (SPEC §7), read with libinih.
+/* config.h - the INI configuration (SPEC §7, §10), read with libinih.
  *
- * Unknown sections or keys and bad values are errors that name the file,
- * line and key; nothing is half-applied.
+ * Every unknown section or key, bad value and missing required key is an
+ * error line "FILE:LINE: key: what is wrong" (LINE is the key's line; for a
+ * missing key the line of its section's header, or 0 when the file has no
+ * such section). All of them are reported, not only the first.
  */
 #ifndef CHATDESK_CONFIG_H
 #define CHATDESK_CONFIG_H
@@ -34,8 +36,9 @@ struct config {
 void config_defaults(struct config *cfg);
 
 /* Parse the INI text in file path into cfg (defaults first). Returns 0, or
- * -1 with "PATH:LINE: message" in err. Required keys: [component] jid and
- * secret, [database] path. */
+ * -1 with the error lines (above) in err, joined by '\n' and cut at errlen;
+ * a file that cannot be opened is "PATH: cannot open: reason". Required
+ * keys: [component] jid and secret, [database] path. */
 int config_load(struct config *cfg, const char *path, char *err,
                 size_t errlen);
 

@@ -1,6 +1,7 @@
 # servers: prosody
 """The chatdesk command line: --help, --version, bad configs (exit 2, file,
-line and key named), and a clean stop on SIGTERM/SIGINT while no server
+line and key named), --check-config (exit 0 good, 1 with every bad key
+named; the shipped example passes), and a clean stop on SIGTERM/SIGINT while no server
 answers (the reconnect loop must not block signals)."""
 
 import os
@@ -58,12 +59,12 @@ def test_bad_config_names_key_and_line():
     with tempfile.TemporaryDirectory() as tmp:
         cases = [
             ("[component]\njid = h.localhost\nsecret = x\nprot = 5347\n",
-             ":4: unknown key 'prot' in section [component]"),
+             ":4: prot: unknown key in section [component]"),
             ("[component]\njid = h.localhost\nsecret = x\n[database]\n"
              "path = %s/db\n[chat]\nidle_timeout = soon\n" % tmp,
-             ":7: key 'idle_timeout' must be a whole number"),
+             ":7: idle_timeout: must be a whole number"),
             ("[component]\njid = h.localhost\n",
-             ": missing key 'secret' in section [component]"),
+             ":1: secret: missing: section [component] must set this key"),
         ]
         for text, want in cases:
             path = write(tmp, "bad.ini", text)
@@ -75,6 +76,37 @@ def test_bad_config_names_key_and_line():
         r = run("-c", os.path.join(tmp, "missing.ini"))
         h.check(r.returncode == 2 and "cannot open" in r.stderr,
                 "a missing file exits 2 with 'cannot open'")
+
+
+def test_check_config():
+    example = os.path.join(h.SOURCE_DIR, "config", "chatdesk.ini.example")
+    r = run("--check-config", "-c", example)
+    h.check(r.returncode == 0, "the shipped example is good: %s" % r.stderr)
+    h.check("configuration OK" in r.stdout, "it says so: %r" % r.stdout)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(tmp, "bad.ini",
+                     "[component]\njid = a@b\nsecret = x\nport = 0\n"
+                     "[admins]\njids = nobody\n[metrix]\nlisten = x\n")
+        r = run("--check-config", "-c", path)
+        h.check(r.returncode == 1, "exit 1 for a bad file, got %d" %
+                r.returncode)
+        for want in (":2: jid: 'a@b' is not a bare domain",
+                     ":4: port: must be a whole number from 1 to 65535",
+                     ":6: jids: 'nobody' is not a bare JID",
+                     ":8: listen: unknown section [metrix]",
+                     ":0: path: missing: the file has no section [database]"):
+            h.check(path + want in r.stderr, "stderr %r names %r" %
+                    (r.stderr, path + want))
+        good = write(tmp, "good.ini",
+                     "[component]\njid = h.localhost\nsecret = x\n"
+                     "[database]\npath = %s/db\n" % tmp)
+        r = run("--check-config", "-c", good)
+        h.check(r.returncode == 0, "a good file exits 0: %s" % r.stderr)
+        h.check(not os.path.exists(os.path.join(tmp, "db")),
+                "checking opens no database")
+        r = run("--check-config", "-c", os.path.join(tmp, "missing.ini"))
+        h.check(r.returncode == 1 and "cannot open" in r.stderr,
+                "a missing file exits 1 with 'cannot open'")
 
 
 def test_stops_cleanly_while_reconnecting():
@@ -98,7 +130,7 @@ def test_stops_cleanly_while_reconnecting():
 
 
 for t in (test_help_and_version, test_bad_arguments_exit_2,
-          test_bad_config_names_key_and_line,
+          test_bad_config_names_key_and_line, test_check_config,
           test_stops_cleanly_while_reconnecting):
     case(t)
 print("%d passed, %d failed" % (results.count(True), results.count(False)))

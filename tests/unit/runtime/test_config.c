@@ -98,32 +98,42 @@ static void test_bad_input(void **state)
     (void)state;
     static const struct bad_case cases[] = {
         {"[component]\njid=h\nsecret=x\ncolour = blue\n",
-         "b.ini:4: unknown key 'colour' in section [component]"},
+         "b.ini:4: colour: unknown key in section [component]"},
         {"[component]\njid=h\nsecret=x\nport = 70000\n[database]\npath=p\n",
-         "b.ini:4: key 'port' must be a whole number from 1 to 65535"},
-        {"[component]\njid=h\nsecret=x\nport = 12ab\n", "b.ini:4: key 'port'"},
-        {"[chat]\nanswer_timeout = -1\n", "b.ini:2: key 'answer_timeout'"},
+         "b.ini:4: port: must be a whole number from 1 to 65535, not '70000'"},
+        {"[component]\njid=h\nsecret=x\nport = 12ab\n", "b.ini:4: port: "},
+        {"[chat]\nanswer_timeout = -1\n", "b.ini:2: answer_timeout: must be"},
         {"[component]\njid=h\n[database]\npath=p\n",
-         "missing key 'secret' in section [component]"},
-        {"[component]\njid=h\nsecret=x\n", "missing key 'path'"},
-        {"[component]\njid = user@h\n", "b.ini:2: key 'jid' must be a bare"},
-        {"[admins]\njids = admin\n", "b.ini:2: key 'jids': 'admin' is not"},
-        {"[nope]\nkey = 1\n", "b.ini:2: unknown key 'key' in section [nope]"},
-        {"[component]\nthis line is wrong\n", "b.ini:2: syntax error"},
-        {"[component]\nsecret =\n", "b.ini:2: key 'secret' must not be empty"},
-        {"[log]\nlevel = loud\n", "b.ini:2: key 'level' must be"},
+         "b.ini:1: secret: missing: section [component] must set this key"},
+        {"[component]\njid=h\nsecret=x\n",
+         "b.ini:0: path: missing: the file has no section [database]"},
+        {"[component]\njid = user@h\n",
+         "b.ini:2: jid: 'user@h' is not a bare domain"},
+        {"[component]\njid = h/r\n", "b.ini:2: jid: 'h/r' is not a bare"},
+        {"[component]\njid =\n", "b.ini:2: jid: '' is not a bare domain"},
+        {"[admins]\njids = admin\n",
+         "b.ini:2: jids: 'admin' is not a bare JID"},
+        {"[admins]\njids = a@b, @b\n", "b.ini:2: jids: '@b' is not a bare"},
+        {"[admins]\njids = a@\n", "b.ini:2: jids: 'a@' is not a bare JID"},
+        {"[admins]\njids = a@b/r\n", "b.ini:2: jids: 'a@b/r' is not"},
+        {"[nope]\nkey = 1\n", "b.ini:2: key: unknown section [nope]"},
+        {"[component]\nthis line is wrong\n",
+         "b.ini:2: syntax: expected [section] or key = value"},
+        {"[component]\nsecret =\n", "b.ini:2: secret: must not be empty"},
+        {"[log]\nlevel = loud\n",
+         "b.ini:2: level: must be error, warn, info or debug, not 'loud'"},
         {"[limits]\nstanzas_per_second = -1\n",
-         "b.ini:2: key 'stanzas_per_second' must be a whole number from 0 to "
+         "b.ini:2: stanzas_per_second: must be a whole number from 0 to "
          "100000"},
         {"[limits]\nstanzas_per_second = 100001\n",
-         "b.ini:2: key 'stanzas_per_second'"},
+         "b.ini:2: stanzas_per_second: "},
         {"[limits]\nstanzas_per_second = fast\n",
-         "b.ini:2: key 'stanzas_per_second'"},
+         "b.ini:2: stanzas_per_second: "},
         {"[limits]\nburst = 0\n",
-         "b.ini:2: key 'burst' must be a whole number from 1 to 100000"},
-        {"[limits]\nburst =\n", "b.ini:2: key 'burst'"},
+         "b.ini:2: burst: must be a whole number from 1 to 100000"},
+        {"[limits]\nburst =\n", "b.ini:2: burst: "},
         {"[limits]\nper_minute = 5\n",
-         "b.ini:2: unknown key 'per_minute' in section [limits]"},
+         "b.ini:2: per_minute: unknown key in section [limits]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config c;
@@ -137,15 +147,41 @@ static void test_bad_input(void **state)
     }
 }
 
-static void test_first_error_wins(void **state)
+/* Every bad key is reported, one line each, in the order of the file, then
+ * the missing required keys. */
+static void test_every_error_reported(void **state)
 {
     (void)state;
     struct config c;
-    char err[512];
+    char err[1024];
+    const char *text = "[component]\nbad1 = x\nport = 0\njid = h\n"
+                       "[chat]\nidle_timeout = soon\n[extra]\nk = v\n";
+    assert_int_equal(config_load_string(&c, text, "f.ini", err, sizeof err),
+                     -1);
+    assert_string_equal(
+        err, "f.ini:2: bad1: unknown key in section [component]\n"
+             "f.ini:3: port: must be a whole number from 1 to 65535, not "
+             "'0'\n"
+             "f.ini:6: idle_timeout: must be a whole number from 1 to 604800, "
+             "not 'soon'\n"
+             "f.ini:8: k: unknown section [extra]\n"
+             "f.ini:1: secret: missing: section [component] must set this "
+             "key\n"
+             "f.ini:0: path: missing: the file has no section [database]");
+}
+
+/* A full error buffer is cut: a terminated string that starts with the
+ * first error. */
+static void test_small_error_buffer(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[40];
     const char *text = "[component]\nbad1 = x\nbad2 = y\n";
     assert_int_equal(config_load_string(&c, text, "f.ini", err, sizeof err),
                      -1);
-    assert_non_null(strstr(err, "f.ini:2: unknown key 'bad1'"));
+    assert_true(strlen(err) < sizeof err);
+    assert_non_null(strstr(err, "f.ini:2: bad1"));
 }
 
 static void test_missing_file(void **state)
@@ -166,7 +202,8 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_first_error_wins),
+        cmocka_unit_test(test_every_error_reported),
+        cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
