@@ -12,6 +12,7 @@
 #include "runtime/dispatch.h"
 #include "runtime/lock.h"
 #include "runtime/log.h"
+#include "runtime/notify.h"
 #include "modules.h"
 #include "runtime/store.h"
 
@@ -102,6 +103,25 @@ static void main__signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* The connection's hooks: the modules' work, and what systemd is told. */
+static void main__online(struct app *app)
+{
+    modules_online(app);
+    notify_ready(app->cfg->jid, app->cfg->host, app->cfg->port);
+}
+
+static void main__tick(struct app *app)
+{
+    modules_tick(app);
+    notify_watchdog();
+}
+
+static void main__stopping(struct app *app)
+{
+    notify_stopping();
+    modules_stopping(app);
+}
+
 static int main__run(const struct config *cfg, struct store *store)
 {
     xmpp_log_t logger = {main__strophe_log, NULL};
@@ -109,9 +129,9 @@ static int main__run(const struct config *cfg, struct store *store)
     struct app app = {.ctx = ctx, .cfg = cfg, .store = store,
                       .dispatch = dispatch_new(), .disco = disco_new(),
                       .jid = cfg->jid};
-    static const struct conn_hooks hooks = {.on_online = modules_online,
-                                            .tick = modules_tick,
-                                            .stopping = modules_stopping};
+    static const struct conn_hooks hooks = {.on_online = main__online,
+                                            .tick = main__tick,
+                                            .stopping = main__stopping};
     struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
     int code = 1;
     if (!ctx || !app.dispatch || !app.disco || !conn) {
@@ -125,6 +145,7 @@ static int main__run(const struct config *cfg, struct store *store)
         goto out;
     }
     code = conn_run(conn, &main__stop) == CONN_EXIT_STOPPED ? 0 : 1;
+    notify_stopping();
     log_info("main", code ? "stopped on a fatal error" : "stopped");
 out:
     modules_free(&app);
