@@ -7,7 +7,8 @@ CHATDESK_BUILD_PACKAGES=(
     libcmocka-dev libicu-dev libsystemd-dev libmicrohttpd-dev
 )
 CHATDESK_RUNTIME_PACKAGES=(prosody ejabberd)
-CHATDESK_TEST_PACKAGES=(python3 python3-slixmpp valgrind clang libclang-rt-14-dev)
+CHATDESK_TEST_PACKAGES=(python3 python3-slixmpp valgrind clang libclang-rt-14-dev
+    dpkg-dev file systemd man-db)
 
 # install_missing PKG...: apt-get install what dpkg does not have yet.
 install_missing() {
