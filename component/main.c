@@ -12,7 +12,10 @@
 #include "runtime/dispatch.h"
 #include "runtime/lock.h"
 #include "runtime/log.h"
+#include "runtime/metrics.h"
 #include "runtime/notify.h"
+#include "domain/domain.h"
+#include "domain/sessions.h"
 #include "modules.h"
 #include "runtime/store.h"
 
@@ -110,9 +113,23 @@ static void main__online(struct app *app)
     notify_ready(app->cfg->jid, app->cfg->host, app->cfg->port);
 }
 
+/* The store's side of the metrics, once a tick when they are served. */
+static void main__metrics(struct app *app)
+{
+    struct sess_stats st;
+    if (!app->cfg->metrics_port || !app->domain ||
+        sessions_stats(app->domain->sessions, &st) != SESS_OK)
+        return;
+    const char *names[SESS_CLOSED + 1];
+    for (int i = 0; i <= SESS_CLOSED; i++)
+        names[i] = sess_state_name((enum sess_state)i);
+    metrics_set_store(names, st.by_state, SESS_CLOSED + 1, st.messages);
+}
+
 static void main__tick(struct app *app)
 {
     modules_tick(app);
+    main__metrics(app);
     notify_watchdog();
 }
 
@@ -197,10 +214,18 @@ int main(int argc, char **argv)
         lock_release(lock);
         return 1;
     }
+    if (cfg.metrics_port &&
+        metrics_start(cfg.metrics_host, cfg.metrics_port, err, sizeof err)) {
+        log_error("main", "%s", err);
+        store_close(store);
+        lock_release(lock);
+        return 1;
+    }
     main__signals();
     xmpp_initialize();
     code = main__run(&cfg, store);
     xmpp_shutdown();
+    metrics_stop();
     store_close(store);
     lock_release(lock);
     return code;

@@ -36,6 +36,8 @@ enum sessions__stmt {
     S_LIST_STATE,
     S_LIST_LIVE,
     S_LIST_CONTACT_LIVE,
+    S_STATE_COUNTS,
+    S_MSG_STORED,
     S_COUNT
 };
 
@@ -89,6 +91,9 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_LIST_CONTACT_LIVE] = SESSION_COLS
     " WHERE contact_jid = :jid AND state IN ('waiting', 'active') "
     "ORDER BY id LIMIT :lim",
+    [S_STATE_COUNTS] = "SELECT state, COUNT(*) FROM sessions GROUP BY state",
+    /* messages are never deleted: the highest id is how many were stored */
+    [S_MSG_STORED] = "SELECT COALESCE(MAX(id), 0) FROM messages",
 };
 
 struct sessions {
@@ -1304,6 +1309,30 @@ int sessions_hold(struct sessions *s)
 bool sessions_held(const struct sessions *s)
 {
     return s->held != 0;
+}
+
+int sessions_stats(struct sessions *s, struct sess_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = s->stmt[S_STATE_COUNTS];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        enum sess_state state;
+        if (sess_state_parse((const char *)sqlite3_column_text(st, 0),
+                             &state) == 0)
+            out->by_state[state] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "count the sessions");
+    st = s->stmt[S_MSG_STORED];
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out->messages = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return sessions__store_fail(s, "count the messages");
+    return SESS_OK;
 }
 
 int sessions_commit_held(struct sessions *s)

@@ -340,6 +340,16 @@ int sess_state_parse(const char *name, enum sess_state *out);
 const char *sess_state_text(enum sess_state st);
 const char *sess_member_kind_name(enum sess_member_kind k);
 
+/* What the metrics show of the store: sessions by state and the number of
+ * messages stored. */
+struct sess_stats {
+    long by_state[SESS_CLOSED + 1];
+    long messages;
+};
+
+/* Fill *out (read only; outside a held batch). SESS_OK or SESS_ERR_STORE. */
+int sessions_stats(struct sessions *s, struct sess_stats *out);
+
 /* 0 if phone is acceptable for a callback (rules above), else -1. */
 int sessions_phone_check(const char *phone);
 

@@ -27,4 +27,7 @@ void clock_reset(void);
 /* Milliseconds of a monotonic clock. */
 uint64_t clock_mono_ms(void);
 
+/* Microseconds of the same clock (latency measurements). */
+uint64_t clock_mono_us(void);
+
 #endif

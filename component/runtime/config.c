@@ -9,6 +9,7 @@
 
 #include "runtime/jid.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -36,7 +37,7 @@ struct config__key {
 };
 
 static config__parser config__string, config__number, config__domain,
-    config__admins, config__level;
+    config__admins, config__level, config__listen;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -61,6 +62,7 @@ static const struct config__key config__keys[] = {
      0, 0, 100000, 0},
     {"limits", "burst", config__number, CONFIG__AT(limit_burst), 0, 1, 100000,
      0},
+    {"metrics", "listen", config__listen, 0, 0, 0, 0, 0},
 };
 
 enum { CONFIG__NKEYS = sizeof config__keys / sizeof config__keys[0] };
@@ -208,6 +210,40 @@ static void config__level(struct config__parse *p,
     }
     config__fail(p, p->line, k->key,
                  "must be error, warn, info or debug, not '%s'", value);
+}
+
+/* HOST:PORT with a numeric IPv4 host, or [IPv6]:PORT. */
+static void config__listen(struct config__parse *p,
+                           const struct config__key *k, const char *value)
+{
+    struct config *c = p->cfg;
+    const char *colon = strrchr(value, ':');
+    const char *host = value;
+    size_t len = colon ? (size_t)(colon - value) : 0;
+    if (len >= 2 && value[0] == '[' && value[len - 1] == ']')
+        host++, len -= 2;
+    char addr[sizeof c->metrics_host];
+    unsigned char bin[16];
+    if (!colon || !len || len >= sizeof addr) {
+        config__fail(p, p->line, k->key,
+                     "must be HOST:PORT like 127.0.0.1:9643, not '%s'", value);
+        return;
+    }
+    memcpy(addr, host, len);
+    addr[len] = '\0';
+    int family = host == value ? AF_INET : AF_INET6;
+    if (inet_pton(family, addr, bin) != 1) {
+        config__fail(p, p->line, k->key,
+                     "'%s' is not an IP address (IPv6 goes in brackets)",
+                     addr);
+        return;
+    }
+    struct config__key port = {k->section, k->key, config__number,
+                               CONFIG__AT(metrics_port), 0, 1, 65535, 0};
+    int failed = p->failed;
+    config__number(p, &port, colon + 1);
+    if (p->failed == failed)
+        memcpy(c->metrics_host, addr, len + 1);
 }
 
 static int config__known_section(const char *section)

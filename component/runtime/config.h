@@ -30,6 +30,10 @@ struct config {
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */
+    /* [metrics] listen = HOST:PORT (numeric IPv4, or IPv6 in brackets);
+     * metrics_port 0: no metrics server */
+    char metrics_host[64];
+    int metrics_port;
 };
 
 /* Fill cfg with the defaults. */

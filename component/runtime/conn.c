@@ -6,6 +6,7 @@
 #include "runtime/config.h"
 #include "runtime/dispatch.h"
 #include "runtime/log.h"
+#include "runtime/metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -55,6 +56,7 @@ static int conn__stanza(xmpp_conn_t *xc, xmpp_stanza_t *stanza, void *ud)
 {
     struct conn *c = ud;
     (void)xc;
+    metrics_stanza_in(metrics_kind_of(xmpp_stanza_get_name(stanza)));
     dispatch_stanza(c->app->dispatch, c->app, stanza);
     return 1;
 }
@@ -65,6 +67,7 @@ static void conn__schedule_retry(struct conn *c)
         conn_backoff_ms(c->attempt, (unsigned long)c->cfg->reconnect_max *
                                         1000UL);
     c->attempt++;
+    metrics_reconnect();
     c->next_try_ms = clock_mono_ms() + delay;
     c->state = CONN_IDLE;
     log_info("conn", "reconnecting to %s:%d in %lu ms", c->cfg->host,
@@ -214,6 +217,7 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
                  xmpp_stanza_get_name(stanza));
         return;
     }
+    metrics_stanza_out(metrics_kind_of(xmpp_stanza_get_name(stanza)));
     xmpp_send(c->xc, stanza);
 }
 

@@ -1,6 +1,9 @@
 /* store.c - see store.h */
 #include "runtime/store.h"
 
+#include "runtime/clock.h"
+#include "runtime/metrics.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -135,8 +138,12 @@ int store_begin(struct store *st)
 
 int store_commit(struct store *st)
 {
-    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
-                                                                         : -1;
+    uint64_t t0 = clock_mono_us();
+    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
+                 ? 0
+                 : -1;
+    metrics_commit(clock_mono_us() - t0);
+    return rc;
 }
 
 int store_rollback(struct store *st)

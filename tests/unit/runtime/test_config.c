@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/config.h"
@@ -66,6 +67,30 @@ static void test_defaults(void **state)
     assert_int_equal(c.n_admins, 0);
     assert_int_equal(c.limit_rate, 30);
     assert_int_equal(c.limit_burst, 150);
+}
+
+static void test_metrics_listen(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    const char *base = "[component]\njid=h.example\nsecret=x\n"
+                       "[database]\npath=/tmp/x.db\n";
+    assert_int_equal(config_load_string(&c, base, "m.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.metrics_port, 0);
+    char text[512];
+    snprintf(text, sizeof text, "%s[metrics]\nlisten = 127.0.0.1:9643\n",
+             base);
+    assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.metrics_host, "127.0.0.1");
+    assert_int_equal(c.metrics_port, 9643);
+    snprintf(text, sizeof text, "%s[metrics]\nlisten = [::1]:19643\n", base);
+    assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.metrics_host, "::1");
+    assert_int_equal(c.metrics_port, 19643);
 }
 
 static void test_limits(void **state)
@@ -134,6 +159,14 @@ static void test_bad_input(void **state)
         {"[limits]\nburst =\n", "b.ini:2: burst: "},
         {"[limits]\nper_minute = 5\n",
          "b.ini:2: per_minute: unknown key in section [limits]"},
+        {"[metrics]\nlisten = 9643\n",
+         "b.ini:2: listen: must be HOST:PORT like 127.0.0.1:9643, not '9643'"},
+        {"[metrics]\nlisten = localhost:9643\n",
+         "b.ini:2: listen: 'localhost' is not an IP address"},
+        {"[metrics]\nlisten = ::1:9643\n", "b.ini:2: listen: '::1' is not"},
+        {"[metrics]\nlisten = 127.0.0.1:0\n",
+         "b.ini:2: listen: must be a whole number from 1 to 65535, not '0'"},
+        {"[metrics]\nlisten = 127.0.0.1:\n", "b.ini:2: listen: must be"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config c;
@@ -201,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_spec_example),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_every_error_reported),
         cmocka_unit_test(test_small_error_buffer),
