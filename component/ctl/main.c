@@ -61,6 +61,8 @@ static const char ctl__usage[] =
     "  unset SETTING                      back to the default\n"
     "  remove tech JID\n"
     "  show settings\n"
+    "  backup FILE                        a consistent copy of the database\n"
+    "      in FILE (sqlite online backup), also while chatdesk runs\n"
     "\n"
     "exit status: 0 ok, 2 usage or bad input, 1 other failure\n";
 
@@ -805,6 +807,12 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
             return CTL_OK;
         ctl__err("%s", err);
         return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;
+    }
+    if (!strcmp(cmd, "backup") && argc == 2) {
+        if (store_backup(c->st, argv[1], err, sizeof err) == 0)
+            return CTL_OK;
+        ctl__err("%s", err);
+        return CTL_FAIL;
     }
     if (!strcmp(cmd, "remove") && argc == 3 && !strcmp(argv[1], "tech")) {
         int rc = directory_tech_remove(c->dir, argv[2]);

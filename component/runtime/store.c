@@ -4,8 +4,11 @@
 #include "runtime/clock.h"
 #include "runtime/metrics.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 struct store {
     sqlite3 *db;
@@ -171,4 +174,52 @@ void store_finalize_all(sqlite3_stmt **stmt, int n)
 {
     for (int i = 0; i < n; i++)
         sqlite3_finalize(stmt[i]);
+}
+
+/* The whole of src into the (new) database file at path, in one step: a
+ * single read transaction, so the copy is one consistent snapshot (WAL
+ * lets chatdesk go on writing meanwhile). */
+static int store__copy(sqlite3 *src, const char *path, char *err,
+                       size_t errlen)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open(path, &dst);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(dst, 5000);
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+        if (b) {
+            while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+                   rc == SQLITE_LOCKED)
+                sqlite3_sleep(50);
+            sqlite3_backup_finish(b);
+        }
+        rc = b && rc == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(dst);
+    }
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "backup to %s failed: %s", path,
+                 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+    sqlite3_close(dst);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int store_backup(struct store *st, const char *dest, char *err,
+                 size_t errlen)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", dest) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "backup: the file name is too long");
+        return -1;
+    }
+    unlink(tmp);
+    if (store__copy(st->db, tmp, err, errlen) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, dest) != 0) {
+        snprintf(err, errlen, "backup: cannot rename %s to %s: %s", tmp, dest,
+                 strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }

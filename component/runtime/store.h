@@ -48,6 +48,13 @@ int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmt,
 /* Finalize stmt[0..n-1]; NULL entries are skipped. */
 void store_finalize_all(sqlite3_stmt **stmt, int n);
 
+/* Copy the whole database to the file dest with sqlite's online backup,
+ * safe while chatdesk writes (one consistent snapshot). The copy is
+ * written to "dest.tmp" and renamed over dest only when complete, so a
+ * failed backup leaves an older dest as it was. 0, or -1 with err. */
+int store_backup(struct store *st, const char *dest, char *err,
+                 size_t errlen);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or -1. Each COMMIT's
  * time goes to the metrics' latency histogram (runtime/metrics). */
 int store_begin(struct store *st);

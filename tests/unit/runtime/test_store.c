@@ -1,4 +1,5 @@
-/* test_store.c - migrations on PRAGMA user_version, WAL on a file. */
+/* test_store.c - migrations on PRAGMA user_version, WAL on a file, the
+ * online backup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +108,54 @@ static void test_file_is_wal_and_reopens(void **state)
     testdb_unlink(path);
 }
 
+/* The backup is a complete database (schema version and rows) and leaves
+ * no temporary file; a backup that cannot be written says where. */
+static void test_backup(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/chatdesk-store-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[512], copy[64];
+    snprintf(copy, sizeof copy, "%s.bak", path);
+    struct store *st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    sqlite3 *db = store_db(st);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t "
+                                      "VALUES (1), (2)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_backup(st, copy, err, sizeof err), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO t VALUES (3)", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(store_backup(st, "/nonexistent-dir/x.bak", err,
+                                  sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/x.bak"));
+    assert_int_equal(store_rollback(st), 0);
+    store_close(st);
+
+    st = store_open(copy, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(store_schema_version(st),
+                     (int)chatdesk_migrations_count);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT SUM(x) FROM t",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 3);
+    sqlite3_finalize(q);
+    store_close(st);
+    assert_int_equal(access(strcat(copy, ".tmp"), F_OK), -1);
+    copy[strlen(copy) - 4] = '\0';
+    testdb_unlink(copy);
+    testdb_unlink(path);
+}
+
 static void test_unopenable_path(void **state)
 {
     (void)state;
@@ -122,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_migrations_step_by_step),
         cmocka_unit_test(test_failed_migration_rolls_back),
         cmocka_unit_test(test_file_is_wal_and_reopens),
+        cmocka_unit_test(test_backup),
         cmocka_unit_test(test_unopenable_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
