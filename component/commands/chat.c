@@ -155,17 +155,9 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
                    "%s is not a contact of this helpdesk.%s", req->bare, NULL);
         return;
     }
-    struct ticket_draft draft = {c.company_id, c.id, v[0]};
     int64_t ticket = 0, id = 0;
-    int rc = ticket_create(app->domain->tickets, &draft, &ticket);
-    if (rc != TICKET_OK) {
-        const struct xmpp_cond *e = errors_ticket(rc);
-        chat__fail(reply, e->type, e->cond, "Cannot create the ticket: %s%s",
-                   ticket_store_error(app->domain->tickets), NULL);
-        return;
-    }
-    rc = sessions_create_waiting(app->domain->sessions, c.jid, c.company_id,
-                                 ticket, v[0], &id);
+    int rc = sessions_start_chat(app->domain->sessions, c.jid, c.id, v[0],
+                                 &ticket, &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;

@@ -868,12 +868,13 @@ static int sessions__ticket(struct sessions *s, int64_t ticket_id,
     return SESS_OK;
 }
 
-int sessions_create_waiting(struct sessions *s, const char *contact,
-                            int64_t company_id, int64_t ticket_id,
-                            const char *description, int64_t *id_out)
+/* The checks of a new waiting session: the contact's bare JID into bare,
+ * a description of 1..TICKET_SUMMARY_MAX bytes, and *company_id (0) filled
+ * in from the directory. */
+static int sessions__waiting_args(struct sessions *s, const char *contact,
+                                  const char *description, char *bare,
+                                  int64_t *company_id)
 {
-    char bare[DIR_JID_MAX];
-    struct ticket t;
     struct contact c;
     int rc = sessions__bare(s, contact, bare, "contact");
     if (rc != SESS_OK)
@@ -884,24 +885,74 @@ int sessions_create_waiting(struct sessions *s, const char *contact,
                               "Describe the problem in a few words (at most "
                               "%d bytes).",
                               TICKET_SUMMARY_MAX);
+    if (!*company_id && directory_contact_find(s->dir, bare, &c) == DIR_OK)
+        *company_id = c.company_id;
+    return SESS_OK;
+}
+
+/* Inside a transaction: the waiting session row and its contact member. */
+static int sessions__insert_waiting(struct sessions *s, const char *bare,
+                                    int64_t company_id, int64_t ticket_id,
+                                    const char *description, int64_t *id)
+{
+    time_t now = clock_now();
+    int rc = sessions__insert(s, ticket_id, company_id, bare, SESS_WAITING,
+                              description, NULL, now);
+    *id = sqlite3_last_insert_rowid(s->db);
+    if (rc == SESS_OK)
+        rc = sessions__add_member(s, *id, bare, SESS_MEMBER_CONTACT, now);
+    return rc;
+}
+
+int sessions_create_waiting(struct sessions *s, const char *contact,
+                            int64_t company_id, int64_t ticket_id,
+                            const char *description, int64_t *id_out)
+{
+    char bare[DIR_JID_MAX];
+    struct ticket t;
+    int64_t id = 0;
+    int rc = sessions__waiting_args(s, contact, description, bare,
+                                    &company_id);
+    if (rc != SESS_OK)
+        return rc;
     rc = sessions__ticket(s, ticket_id, false, &t);
     if (rc != SESS_OK)
         return rc;
     ticket_clear(&t);
-    if (!company_id && directory_contact_find(s->dir, bare, &c) == DIR_OK)
-        company_id = c.company_id;
-    time_t now = clock_now();
     rc = sessions__begin(s);
     if (rc != SESS_OK)
         return rc;
-    rc = sessions__insert(s, ticket_id, company_id, bare, SESS_WAITING,
-                          description, NULL, now);
-    int64_t id = sqlite3_last_insert_rowid(s->db);
-    if (rc == SESS_OK)
-        rc = sessions__add_member(s, id, bare, SESS_MEMBER_CONTACT, now);
-    rc = sessions__finish(s, rc);
+    rc = sessions__finish(s, sessions__insert_waiting(s, bare, company_id,
+                                                      ticket_id, description,
+                                                      &id));
     if (rc == SESS_OK && id_out)
         *id_out = id;
+    return rc;
+}
+
+int sessions_start_chat(struct sessions *s, const char *contact,
+                        int64_t contact_id, const char *description,
+                        int64_t *ticket_out, int64_t *id_out)
+{
+    char bare[DIR_JID_MAX];
+    int64_t company_id = 0, ticket = 0, id = 0;
+    int rc = sessions__waiting_args(s, contact, description, bare,
+                                    &company_id);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc != SESS_OK)
+        return rc;
+    struct ticket_draft draft = {company_id, contact_id, description};
+    if (ticket_create(s->tickets, &draft, &ticket) != TICKET_OK)
+        rc = sessions__ticket_fail(s, "create the ticket");
+    else
+        rc = sessions__insert_waiting(s, bare, company_id, ticket,
+                                      description, &id);
+    rc = sessions__finish(s, rc);
+    if (rc == SESS_OK) {
+        *ticket_out = ticket;
+        *id_out = id;
+    }
     return rc;
 }
 

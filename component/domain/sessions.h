@@ -236,6 +236,14 @@ int sessions_create_waiting(struct sessions *s, const char *contact,
                             int64_t company_id, int64_t ticket_id,
                             const char *description, int64_t *id_out);
 
+/* Pre-ticket chat in one transaction (SPEC §3): the ticket (company and
+ * contact_id as in struct ticket_draft, summary = description) and its
+ * waiting session with the contact as first member are committed together,
+ * or neither is. *ticket_out and *id_out get their ids on SESS_OK. */
+int sessions_start_chat(struct sessions *s, const char *contact,
+                        int64_t contact_id, const char *description,
+                        int64_t *ticket_out, int64_t *id_out);
+
 /* Push-chat: an active session for ticket_id (which must exist and be
  * open), answered by tech, with both as members. The company and the
  * description come from the ticket. The contact must not be the tech. */

@@ -1285,6 +1285,57 @@ static void test_queue_position(void **state)
                      SESS_ERR_NOT_FOUND);
 }
 
+static int64_t count_rows(struct fixture *fx, const char *table)
+{
+    char sql[128];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+    assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* start-chat writes the ticket and the session in one transaction: a
+ * failure after the ticket's insert leaves no ticket behind. */
+static void test_start_chat_one_transaction(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t ticket = 0, id = 0;
+    expect_ok(fx, sessions_start_chat(fx->s, "Alice@localhost/web",
+                                      fx->alice_id, "VPN down", &ticket, &id));
+    assert_int_equal(state_of(fx, id), SESS_WAITING);
+    struct sess_info i;
+    expect_ok(fx, sessions_get(fx->s, id, &i));
+    assert_int_equal(i.ticket_id, ticket);
+    assert_int_equal(i.company_id, fx->acme);
+    assert_string_equal(i.description, "VPN down");
+    sess_info_clear(&i);
+    assert_int_equal(sessions_is_member(fx->s, id, "alice@localhost"),
+                     SESS_MEMBER_CONTACT);
+    /* the member insert fails: the ticket goes with it */
+    assert_int_equal(sqlite3_exec(store_db(fx->st),
+                                  "CREATE TRIGGER crash BEFORE INSERT ON "
+                                  "session_members BEGIN SELECT RAISE(ABORT, "
+                                  "'crash'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    int64_t tickets = count_rows(fx, "tickets");
+    int64_t sessions = count_rows(fx, "sessions");
+    assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
+                                         fx->alice_id, "VPN down again",
+                                         &ticket, &id),
+                     SESS_ERR_STORE);
+    assert_int_equal(count_rows(fx, "tickets"), tickets);
+    assert_int_equal(count_rows(fx, "sessions"), sessions);
+    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
+                                         fx->alice_id, "  ", &ticket, &id),
+                     SESS_ERR_INVALID);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1315,6 +1366,7 @@ int main(void)
         T(test_transcript_format),
         T(test_lists),
         T(test_queue_position),
+        T(test_start_chat_one_transaction),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
