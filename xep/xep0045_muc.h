@@ -133,6 +133,7 @@ struct muc_msg {
     const char *nick;      /* sender's nick; NULL for a system notice */
     const char *body;
     const char *id; /* the client's message id, or NULL */
+    const char *origin_id; /* its XEP-0359 <origin-id/>, or NULL */
 };
 
 /* Where a stored message landed: the stanza-id and time to stamp. held:
@@ -142,6 +143,11 @@ struct muc_stored {
     char id[MUC_ID_MAX];
     time_t when;
     int held;
+    /* 1: the policy had stored this message before (the same origin-id
+     * from the same sender, re-sent after a reconnect); id is the stored
+     * copy's. The engine flushes, then reflects it to the sending resource
+     * only, and to nobody else. */
+    int duplicate;
 };
 
 /* One message of the history. nick NULL: a system notice (sent from the
@@ -198,8 +204,9 @@ struct muc_policy {
     int (*admit)(struct app *app, const char *room, const char *bare_jid,
                  struct muc_admit *out, struct muc_err *err, void *ud);
     /* Persist msg BEFORE it is broadcast. 0 with *out filled (a non-empty
-     * unique id; when 0 means clock_now()), or -1 with *err filled (left
-     * empty: internal-server-error). Nothing is broadcast on -1. */
+     * unique id; when 0 means clock_now(); duplicate, see above), or -1
+     * with *err filled (left empty: internal-server-error). Nothing is
+     * broadcast on -1. */
     int (*store)(struct app *app, const struct muc_msg *msg,
                  struct muc_stored *out, struct muc_err *err, void *ud);
     /* Group commit: make every message stored with out->held since the last

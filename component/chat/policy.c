@@ -236,9 +236,9 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
         return -1;
     }
     struct sess_stored st;
-    int rc = sessions_add_message(
+    int rc = sessions_add_message_once(
         app->domain->sessions, s.id, msg->from_bare, msg->nick, msg->body,
-        msg->from_bare ? SESS_MSG_CHAT : SESS_MSG_SYSTEM, &st);
+        msg->from_bare ? SESS_MSG_CHAT : SESS_MSG_SYSTEM, msg->origin_id, &st);
     sess_info_clear(&s);
     if (rc != SESS_OK) {
         chat__store_error(app, rc, err);
@@ -247,6 +247,7 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
     snprintf(out->id, sizeof out->id, "%s", st.stanza_id);
     out->when = st.at;
     out->held = st.held;
+    out->duplicate = st.duplicate;
     return 0;
 }
 

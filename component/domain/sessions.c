@@ -30,6 +30,7 @@ enum sessions__stmt {
     S_MEMBER_GET,
     S_MEMBERS,
     S_MSG_INSERT,
+    S_MSG_ORIGIN,
     S_TOUCH,
     S_HISTORY,
     S_LIST_MINE,
@@ -74,8 +75,11 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_MEMBERS] = "SELECT jid, kind, nick, joined_at FROM session_members "
                   "WHERE session_id = ?1 ORDER BY rowid",
     [S_MSG_INSERT] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
-                     "nick, body, created, kind) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     "nick, body, created, kind, origin_id) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_MSG_ORIGIN] = "SELECT id, stanza_id, created FROM messages "
+                     "WHERE session_id = ?1 AND from_jid = ?2 AND "
+                     "origin_id = ?3",
     [S_TOUCH] = "UPDATE sessions SET last_activity = ?2 WHERE id = ?1",
     [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
                   "FROM (SELECT * FROM messages WHERE session_id = ?1 "
@@ -566,7 +570,8 @@ static void sessions__stanza_id(char out[SESS_STANZA_ID_LEN + 1])
 static int sessions__insert_message(struct sessions *s, int64_t id,
                                     const char *from, const char *nick,
                                     const char *body, enum sess_msg_kind kind,
-                                    time_t now, struct sess_stored *out)
+                                    const char *origin, time_t now,
+                                    struct sess_stored *out)
 {
     int rc = SQLITE_CONSTRAINT;
     for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
@@ -580,6 +585,7 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
         sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
         sqlite3_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
                           -1, SQLITE_STATIC);
+        sessions__bind_opt(st, 8, origin);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
@@ -761,7 +767,7 @@ static int sessions__leave_live(struct sessions *s,
     int rc = sessions__move(s, info->id, info->state, to, now, closer);
     if (rc == SESS_OK)
         rc = sessions__insert_message(s, info->id, "", "", notice,
-                                      SESS_MSG_SYSTEM, now, &r->notice);
+                                      SESS_MSG_SYSTEM, NULL, now, &r->notice);
     if (rc == SESS_OK)
         rc = sessions__write_transcript(s, info, author);
     if (rc == SESS_OK) {
@@ -1412,7 +1418,7 @@ int sessions_commit_held(struct sessions *s)
 static int sessions__write_message(struct sessions *s, int64_t id,
                                    const char *bare, const char *who,
                                    const char *body, enum sess_msg_kind kind,
-                                   struct sess_stored *out)
+                                   const char *origin, struct sess_stored *out)
 {
     if (s->held && s->held_failed)
         return sessions__fail(s, SESS_ERR_STORE,
@@ -1422,7 +1428,8 @@ static int sessions__write_message(struct sessions *s, int64_t id,
     if (rc != SESS_OK)
         return rc;
     time_t now = clock_now();
-    rc = sessions__insert_message(s, id, bare, who, body, kind, now, out);
+    rc = sessions__insert_message(s, id, bare, who, body, kind, origin, now,
+                                  out);
     if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
         sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
         sqlite3_bind_int64(st, 1, id);
@@ -1440,11 +1447,47 @@ static int sessions__write_message(struct sessions *s, int64_t id,
     return sessions__finish(s, rc);
 }
 
+/* The chat message from bare with origin-id origin already stored in
+ * session id into out (out->duplicate): 1; 0 when there is none. Reads
+ * inside the held transaction too, so a resend in the same batch is
+ * found. */
+static int sessions__find_origin(struct sessions *s, int64_t id,
+                                 const char *bare, const char *origin,
+                                 struct sess_stored *out)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_MSG_ORIGIN);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        const char *sid = (const char *)sqlite3_column_text(st, 1);
+        out->id = sqlite3_column_int64(st, 0);
+        snprintf(out->stanza_id, sizeof out->stanza_id, "%s", sid ? sid : "");
+        out->at = (time_t)sqlite3_column_int64(st, 2);
+        out->duplicate = true;
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
                          enum sess_msg_kind kind, struct sess_stored *out)
 {
+    return sessions_add_message_once(s, id, from_jid, nick, body, kind, NULL,
+                                     out);
+}
+
+int sessions_add_message_once(struct sessions *s, int64_t id,
+                              const char *from_jid, const char *nick,
+                              const char *body, enum sess_msg_kind kind,
+                              const char *origin_id, struct sess_stored *out)
+{
     char bare[DIR_JID_MAX] = "", who[DIR_NAME_MAX] = "";
+    if (kind != SESS_MSG_CHAT || !origin_id || !*origin_id ||
+        strlen(origin_id) > SESS_ORIGIN_ID_MAX)
+        origin_id = NULL;
     struct sess_info info;
     struct sess_result r;
     memset(out, 0, sizeof *out);
@@ -1457,8 +1500,12 @@ int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                             SESS_BODY_MAX);
     if (rc == SESS_OK && kind == SESS_MSG_CHAT)
         rc = sessions__author(s, id, from_jid, nick, bare, who);
+    if (rc == SESS_OK && origin_id &&
+        sessions__find_origin(s, id, bare, origin_id, out))
+        return sessions__done(&info, &r, SESS_OK);
     if (rc == SESS_OK)
-        rc = sessions__write_message(s, id, bare, who, body, kind, out);
+        rc = sessions__write_message(s, id, bare, who, body, kind, origin_id,
+                                     out);
     out->stored = rc == SESS_OK;
     return sessions__done(&info, &r, rc);
 }

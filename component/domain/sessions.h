@@ -104,6 +104,7 @@ struct settings;
 #define SESS_PHONE_MIN 3
 #define SESS_PHONE_MAX 32
 #define SESS_NOTICE_MAX 1600 /* a system notice body, incl. NUL */
+#define SESS_ORIGIN_ID_MAX 128 /* longest XEP-0359 origin-id kept, bytes */
 
 enum sess_code {
     SESS_OK = 0,
@@ -202,6 +203,8 @@ struct sess_stored {
     bool stored; /* false: nothing was stored */
     bool held;   /* stored inside sessions_hold(): durable only once
                     sessions_commit_held() returns SESS_OK */
+    bool duplicate; /* sessions_add_message_once(): not stored again; id,
+                       stanza_id and at are the earlier copy's */
     int64_t id;
     char stanza_id[SESS_STANZA_ID_LEN + 1];
     time_t at;
@@ -297,6 +300,19 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
                          enum sess_msg_kind kind, struct sess_stored *out);
+
+/* sessions_add_message() for a message that carries its sender's XEP-0359
+ * origin-id (NULL or "": none; chat messages only; one longer than
+ * SESS_ORIGIN_ID_MAX bytes is ignored). A client that reconnects re-sends
+ * what it has not seen reflected: when the session already holds a chat
+ * message from the same bare JID with the same origin-id, nothing is
+ * stored and SESS_OK comes with out->duplicate set (out->stored false) and
+ * out->id, stanza_id and at of the stored copy. The copy found may be in
+ * the held batch (sessions_hold()): it is durable once that commits. */
+int sessions_add_message_once(struct sessions *s, int64_t id,
+                              const char *from_jid, const char *nick,
+                              const char *body, enum sess_msg_kind kind,
+                              const char *origin_id, struct sess_stored *out);
 
 /* Group commit. sessions_hold() opens one write transaction (BEGIN
  * IMMEDIATE); until sessions_commit_held(), sessions_add_message() writes

@@ -167,6 +167,33 @@ const char *const chatdesk_migrations[] = {
     "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
     "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
     "END;",
+
+    /* 6, 7: stand-ins for the PSA branch's migrations 6 (tickets.external_id
+     * and note kind 'rating') and 7 (the outbox); its 6 replaces the first
+     * one here and its 7 the second when the branches merge. The first lets
+     * ticket_notes take kind 'rating' the same way (sqlite cannot change a
+     * CHECK, so the table is copied, ids kept). */
+    "CREATE TABLE ticket_notes_6 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('transcript', 'callback',"
+    "    'closing_note', 'rating', 'text')),"
+    "  author TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "INSERT INTO ticket_notes_6 (id, ticket_id, kind, author, created, text)"
+    "  SELECT id, ticket_id, kind, author, created, text FROM ticket_notes;"
+    "DROP TABLE ticket_notes;"
+    "ALTER TABLE ticket_notes_6 RENAME TO ticket_notes;"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+    "SELECT 1;",
+
+    /* 8: a message re-sent after a reconnect is stored once (sessions.h,
+     * sessions_add_message_once): the sender's XEP-0359 origin-id, unique
+     * per session and sender where there is one. */
+    "ALTER TABLE messages ADD COLUMN origin_id TEXT;"
+    "CREATE UNIQUE INDEX messages_origin ON messages(session_id, from_jid,"
+    "  origin_id) WHERE origin_id IS NOT NULL;",
 };
 
 const size_t chatdesk_migrations_count =

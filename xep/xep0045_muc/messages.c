@@ -370,6 +370,42 @@ static void muc__reflect(struct muc *m, const char *room, const char *nick,
     xmpp_stanza_release(copy);
 }
 
+/* A message stored before (struct muc_stored.duplicate): after what waits
+ * for the commit, its reflection again to the sending resource only, with
+ * the stored copy's stanza-id, so the client sees it delivered once. */
+static void muc__reflect_again(struct muc *m, const struct muc__req *rq,
+                               const char *nick,
+                               const struct muc_stored *stored)
+{
+    char room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
+    xmpp_stanza_t *copy;
+
+    muc_flush(m);
+    muc__room_jid(m, rq->room, room_jid, sizeof room_jid);
+    muc__occ_jid(m, rq->room, nick, from, sizeof from);
+    copy = stanza_id_copy_filtered(rq->st, room_jid, muc__is_room_claim, NULL);
+    if (!copy)
+        return;
+    xmpp_stanza_set_from(copy, from);
+    xmpp_stanza_set_to(copy, rq->from);
+    xmpp_stanza_set_type(copy, "groupchat");
+    xmpp_stanza_del_attribute(copy, "xmlns");
+    xmpp_stanza_del_attribute(copy, "lang");
+    stanza_id_add(copy, room_jid, stored->id);
+    app_send(m->app, copy);
+    xmpp_stanza_release(copy);
+}
+
+/* The id of st's XEP-0359 <origin-id/>, borrowed from st; NULL if none. */
+static const char *muc__origin_id(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *o =
+        xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", NS_SID);
+    const char *id = o ? xmpp_stanza_get_attribute(o, "id") : NULL;
+
+    return id && *id ? id : NULL;
+}
+
 /* Store msg through the policy; refuse on failure. 0 when stored. */
 static int muc__store(struct muc *m, const struct muc_msg *msg,
                       struct muc_stored *out, struct muc_err *err)
@@ -430,9 +466,12 @@ void muc__groupchat(struct muc *m, const struct muc__req *rq)
                                .from_full = rq->from,
                                .nick = nick,
                                .body = body,
-                               .id = xmpp_stanza_get_id(rq->st)};
+                               .id = xmpp_stanza_get_id(rq->st),
+                               .origin_id = muc__origin_id(rq->st)};
         if (muc__store(m, &msg, &stored, &err))
             muc__error(m, rq, err.type, err.condition, err.text, 0);
+        else if (stored.duplicate)
+            muc__reflect_again(m, rq, nick, &stored);
         else
             muc__reflect(m, rq->room, nick, rq->st, &stored);
     }

@@ -1336,6 +1336,53 @@ static void test_start_chat_one_transaction(void **state)
                      SESS_ERR_INVALID);
 }
 
+/* A chat message re-sent with the same origin-id by the same sender is
+ * stored once; the answer names the stored copy. */
+static void test_origin_id_stored_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_stored a, b, c, d;
+    int64_t id = new_waiting(fx);
+    int64_t before = count_rows(fx, "messages");
+    expect_ok(fx, sessions_add_message_once(fx->s, id, "alice@localhost/web",
+                                            NULL, "Hello", SESS_MSG_CHAT,
+                                            "o-1", &a));
+    assert_true(a.stored);
+    assert_false(a.duplicate);
+    clock_advance(30);
+    expect_ok(fx, sessions_add_message_once(fx->s, id, "Alice@localhost/phone",
+                                            NULL, "Hello", SESS_MSG_CHAT,
+                                            "o-1", &b));
+    assert_false(b.stored);
+    assert_true(b.duplicate);
+    assert_int_equal(b.id, a.id);
+    assert_string_equal(b.stanza_id, a.stanza_id);
+    assert_int_equal(b.at, a.at);
+    assert_int_equal(count_rows(fx, "messages"), before + 1);
+    /* another sender, or no origin-id, is a new message */
+    expect_ok(fx, sessions_tech_join(fx->s, id, "tom@localhost",
+                                     &(struct sess_result){0}));
+    expect_ok(fx, sessions_add_message_once(fx->s, id, "tom@localhost", NULL,
+                                            "Hello", SESS_MSG_CHAT, "o-1",
+                                            &c));
+    assert_true(c.stored);
+    expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL,
+                                       "Hello", SESS_MSG_CHAT, &d));
+    assert_true(d.stored);
+    /* inside a held batch the copy in the batch is found */
+    expect_ok(fx, sessions_hold(fx->s));
+    expect_ok(fx, sessions_add_message_once(fx->s, id, "alice@localhost",
+                                            NULL, "Held", SESS_MSG_CHAT,
+                                            "o-2", &a));
+    expect_ok(fx, sessions_add_message_once(fx->s, id, "alice@localhost",
+                                            NULL, "Held", SESS_MSG_CHAT,
+                                            "o-2", &b));
+    assert_true(b.duplicate);
+    assert_string_equal(b.stanza_id, a.stanza_id);
+    expect_ok(fx, sessions_commit_held(fx->s));
+    assert_int_equal(count_rows(fx, "messages"), before + 4);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1367,6 +1414,7 @@ int main(void)
         T(test_lists),
         T(test_queue_position),
         T(test_start_chat_one_transaction),
+        T(test_origin_id_stored_once),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

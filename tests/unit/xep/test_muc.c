@@ -56,6 +56,7 @@ static struct {
     int sent_at_store; /* n_sent when store was last called */
     char last_body[256];
     char last_nick[64];
+    char last_origin[64]; /* origin-id of the last store, "" for none */
     int from_notice; /* 1 when the last store was a system notice */
     struct fake_event events[MAX_EVENTS];
     int n_events;
@@ -113,6 +114,14 @@ static int fake_store(struct app *a, const struct muc_msg *msg,
         muc_err_set(err, "wait", "internal-server-error",
                     "The database is busy.");
         return -1;
+    }
+    snprintf(fake.last_origin, sizeof fake.last_origin, "%s",
+             msg->origin_id ? msg->origin_id : "");
+    if (msg->origin_id && !strcmp(msg->origin_id, "o-seen")) {
+        /* stored before this run's first message */
+        snprintf(out->id, sizeof out->id, "sid-seen");
+        out->duplicate = 1;
+        return 0;
     }
     fake.n_stored++;
     snprintf(fake.last_body, sizeof fake.last_body, "%s", msg->body);
@@ -660,6 +669,42 @@ static void test_echo_with_stanza_id(void **state)
         assert_null(xmpp_stanza_get_attribute(sent[i], "lang"));
         assert_int_equal(count_sids(i, ROOM), 1);
     }
+}
+
+/* A message the policy had stored before (same origin-id re-sent after a
+ * reconnect) is reflected again to the sending resource only, with the
+ * stored copy's stanza-id; nobody else gets a second copy. */
+static void test_duplicate_reflected_to_sender_only(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(ALICE2, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(
+        feed("<message from='" ALICE "' to='" ROOM "' type='groupchat' "
+             "id='r-1'><body>Hello again</body>"
+             "<origin-id xmlns='" NS_SID "' id='o-seen'/></message>"),
+        1);
+    assert_string_equal(fake.last_origin, "o-seen");
+    assert_int_equal(fake.n_stored, 0);
+    assert_string_equal(to_of(0), ALICE);
+    assert_string_equal(from_of(0), ROOM "/Alice");
+    assert_string_equal(xmpp_stanza_get_type(sent[0]), "groupchat");
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "r-1");
+    assert_int_equal(count_sids(0, ROOM), 1);
+    assert_string_equal(sid_of(0), "sid-seen");
+    expect_body(0, "Hello again");
+    /* a new origin-id is stored and reflected to everyone */
+    assert_int_equal(
+        feed("<message from='" ALICE "' to='" ROOM "' type='groupchat'>"
+             "<body>New</body><origin-id xmlns='" NS_SID "' id='o-2'/>"
+             "</message>"),
+        3);
+    assert_string_equal(fake.last_origin, "o-2");
+    assert_int_equal(fake.n_stored, 1);
+    /* no origin-id: the policy gets NULL */
+    assert_int_equal(say(TECH, "Hi"), 3);
+    assert_string_equal(fake.last_origin, "");
 }
 
 static void test_store_before_broadcast(void **state)
@@ -1652,6 +1697,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_before_broadcast, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_duplicate_reflected_to_sender_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visitor_forbidden_after_set_role,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_occupant_message, setup,

@@ -1,0 +1,102 @@
+"""What helpdesk chat users ask for beyond the seed (SPEC §9, issue 19),
+through a real server, chatdesk and slixmpp clients: a message re-sent
+with the same origin-id is stored once, the disco#info form a portal
+reads, the queue position, the taken notice, transfer, canned replies,
+rating and the report, leave a message, the audit trail.
+Prints one line per test and "N passed, M failed" last; exits non-zero on
+any failure.
+"""
+
+from slixmpp.xmlstream import ET
+
+from e2e import harness as h
+from e2e import chatlib as cl
+from e2e.chatlib import jid
+
+QUEUE = "queue@%s" % h.COMPONENT
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_DATA = "jabber:x:data"
+
+
+def notice(room, text):
+    """A room notice containing text: from the room's Helpdesk occupant
+    (SPEC §3) or, before that lands, from the bare room JID."""
+    def pred(m):
+        return (m["type"] == "groupchat" and m["from"].bare == room and
+                m["from"].resource in ("", "Helpdesk") and
+                text in cl.body(m))
+    return pred
+
+
+def say_with_origin(client, room, text, mid, origin):
+    msg = client.make_message(mto=room, mbody=text, mtype="groupchat")
+    msg["id"] = mid
+    ET.SubElement(msg.xml, "{%s}origin-id" % cl.NS_SID, {"id": origin})
+    msg.send()
+
+
+async def waiting_room(env, contact, description):
+    """contact starts a chat and joins its room: (fields, room, nick)."""
+    f = await cl.start_chat(contact, description)
+    room = f["room"]
+    pres, _, _, _ = await cl.join(contact, room, "contact")
+    return f, room, pres["from"].resource
+
+
+async def test_origin_id_stored_once(env):
+    tom = await cl.login(env, "tom")
+    alice = await cl.login(env, "alice")
+    f, room, anick = await waiting_room(env, alice, "Resend test")
+    await cl.join(tom, room, "tom")
+    await cl.wait_state(env, f["session"], "active")
+    ma, mt = cl.Mark(alice), cl.Mark(tom)
+    say_with_origin(alice, room, "Only once please", "r1", "orig-1")
+    first = await cl.wait_message(alice, lambda m: m["id"] == "r1", ma,
+                                  what="the first reflection")
+    sid = cl.stanza_id(first, room)
+    await cl.wait_message(tom, cl.groupchat_from(room, anick, "Only once"),
+                          mt, what="the tech's copy")
+    # the client reconnected and sends what it did not see reflected again
+    ma = cl.Mark(alice)
+    say_with_origin(alice, room, "Only once please", "r2", "orig-1")
+    again = await cl.wait_message(alice, lambda m: m["id"] == "r2", ma,
+                                  what="the reflection of the resend")
+    h.check(cl.stanza_id(again, room) == sid,
+            "the resend is reflected with the stored stanza-id: %s vs %s" %
+            (cl.stanza_id(again, room), sid))
+    await cl.no_message(tom, cl.groupchat_from(room, anick, "Only once"),
+                        cl.Mark(tom), wait=0.5, what="a second copy")
+    copies = [m for m in tom.messages[mt.m:]
+              if cl.groupchat_from(room, anick, "Only once")(m)]
+    h.check(len(copies) == 1, "the tech got one copy: %d" % len(copies))
+    rows = cl.db_rows(env, "SELECT count(*) FROM messages WHERE session_id = "
+                      "? AND body = 'Only once please'", (int(f["session"]),))
+    h.check(rows[0][0] == 1, "stored once: %r" % rows)
+    # another origin-id with the same text is a new message
+    say_with_origin(alice, room, "Only once please", "r3", "orig-2")
+    await cl.wait_message(tom, lambda m: m["id"] == "r3", mt,
+                          what="a new origin-id is a new message")
+    await tom.command("end-session", {"session": f["session"]})
+
+
+async def test_portal_form_in_disco(env):
+    alice = await cl.login(env, "alice")
+    info = await alice["xep_0030"].get_info(jid=h.COMPONENT)
+    forms = info.xml.findall("{%s}query/{%s}x" % (NS_DISCO_INFO, NS_DATA))
+    values = {}
+    for x in forms:
+        for fl in x.findall("{%s}field" % NS_DATA):
+            v = fl.find("{%s}value" % NS_DATA)
+            values[fl.get("var")] = v.text if v is not None else None
+    h.check(values.get("FORM_TYPE") == "urn:chatdesk:portal",
+            "a urn:chatdesk:portal form: %r" % values)
+    h.check(values.get("answer_timeout") == str(cl.ANSWER_TIMEOUT) and
+            values.get("idle_timeout") == str(cl.IDLE_TIMEOUT) and
+            values.get("away_after") == "240",
+            "the timeouts and [chat] away_after: %r" % values)
+
+
+TESTS = [test_origin_id_stored_once, test_portal_form_in_disco]
+
+if __name__ == "__main__":
+    cl.main(None, TESTS, extra=cl.CHAT_EXTRA + "away_after = 240\n")
