@@ -7,6 +7,7 @@
 #include "domain/domain.h"
 #include "domain/office_hours.h"
 #include "domain/settings.h"
+#include "runtime/config.h"
 #include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
@@ -256,19 +257,16 @@ static struct form *admin_cmd__settings_form(const struct settings *s)
     return f;
 }
 
+/* A timeout under config_timeout_parse()'s one rule. */
 static int admin_cmd__seconds(const char *key, const char *v, long *out,
                               char *err, size_t errlen)
 {
-    int64_t n;
+    char why[300];
 
-    if (fields_number(v, &n) != 0 || n > COMMANDS_ADMIN_TIMEOUT_MAX) {
-        snprintf(err, errlen,
-                 "Field '%s' must be a whole number of seconds from 1 to %d",
-                 key, COMMANDS_ADMIN_TIMEOUT_MAX);
-        return -1;
-    }
-    *out = (long)n;
-    return 0;
+    if (config_timeout_parse(v, out, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "Field '%s' %s", key, why);
+    return -1;
 }
 
 /* Parse the trimmed text value v of a text setting into next. */

@@ -41,9 +41,6 @@
 
 struct app;
 
-/* Longest timeout the settings command accepts, in seconds. */
-#define COMMANDS_ADMIN_TIMEOUT_MAX 86400
-
 /* Add the four admin nodes to the ad-hoc table (after xep0050_register).
  * Returns 0, or -1 when a node cannot be added. */
 int commands_admin_register(struct app *app);

@@ -2,14 +2,13 @@
 #include "domain/settings.h"
 
 #include "domain/directory.h"
+#include "runtime/config.h"
 #include "runtime/store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SETTINGS_TIMEOUT_MAX 31536000L /* one year */
 
 enum settings__stmt { S_GET, S_PUT, S_DEL, S_ALL, S_COUNT };
 
@@ -87,21 +86,15 @@ static int settings__flag(bool *dst, const char *key, const char *value,
     return 0;
 }
 
+/* A timeout under config_timeout_parse()'s one rule. */
 static int settings__seconds(long *dst, const char *key, const char *value,
                              char *err, size_t errlen)
 {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < 0 || v > SETTINGS_TIMEOUT_MAX) {
-        snprintf(err, errlen,
-                 "%s: \"%s\" is not a number of seconds from 0 "
-                 "to %ld",
-                 key, value, SETTINGS_TIMEOUT_MAX);
-        return -1;
-    }
-    *dst = v;
-    return 0;
+    char why[512];
+    if (config_timeout_parse(value, dst, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", key, why);
+    return -1;
 }
 
 /* Parse value for key k into s (s unchanged on error). */

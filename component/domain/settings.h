@@ -7,8 +7,8 @@
  *   timezone        IANA zone name for office hours        (default UTC)
  *   office_hours    week text, see office_hours.h          (default always)
  *   holidays        dates text, see office_hours.h         (default none)
- *   answer_timeout  seconds, 0..31536000     (default: config [chat] value)
- *   idle_timeout    seconds, 0..31536000     (default: config [chat] value)
+ *   answer_timeout  seconds, config_timeout_parse() (default: [chat] value)
+ *   idle_timeout    seconds, config_timeout_parse() (default: [chat] value)
  * on/off also accept yes/no, true/false, 1/0 (XEP-0004 booleans). A stored
  * value wins over the default; unsetting a key returns it to the default.
  * Values are validated before they are stored and stored in canonical form.

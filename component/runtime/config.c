@@ -36,8 +36,8 @@ struct config__key {
     int required;
 };
 
-static config__parser config__string, config__number, config__domain,
-    config__admins, config__level, config__listen;
+static config__parser config__string, config__number, config__timeout,
+    config__domain, config__admins, config__level, config__listen;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -51,10 +51,10 @@ static const struct config__key config__keys[] = {
      0, 1, 3600, 0},
     {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 1},
     {"admins", "jids", config__admins, 0, 0, 0, 0, 0},
-    {"chat", "answer_timeout", config__number, CONFIG__AT(answer_timeout), 0,
-     1, 86400, 0},
-    {"chat", "idle_timeout", config__number, CONFIG__AT(idle_timeout), 0, 1,
-     7 * 86400, 0},
+    {"chat", "answer_timeout", config__timeout, CONFIG__AT(answer_timeout), 0,
+     CONFIG_TIMEOUT_MIN, CONFIG_TIMEOUT_MAX, 0},
+    {"chat", "idle_timeout", config__timeout, CONFIG__AT(idle_timeout), 0,
+     CONFIG_TIMEOUT_MIN, CONFIG_TIMEOUT_MAX, 0},
     {"chat", "away_after", config__number, CONFIG__AT(away_after), 0, 1,
      86400, 0},
     {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
@@ -132,6 +132,39 @@ static void config__number(struct config__parse *p,
         config__fail(p, p->line, k->key,
                      "must be a whole number from %ld to %ld, not '%s'",
                      k->min, k->max, value);
+    else
+        *(int *)config__field(p, k) = (int)v;
+}
+
+int config_timeout_parse(const char *value, long *out, char *err,
+                         size_t errlen)
+{
+    char *end = NULL;
+    long v = -1;
+    if (value && *value && strspn(value, "0123456789") == strlen(value)) {
+        errno = 0;
+        v = strtol(value, &end, 10);
+        if (errno)
+            v = -1;
+    }
+    if (v < CONFIG_TIMEOUT_MIN || v > CONFIG_TIMEOUT_MAX) {
+        snprintf(err, errlen,
+                 "must be a whole number of seconds from %d to %d, not "
+                 "\"%s\"",
+                 CONFIG_TIMEOUT_MIN, CONFIG_TIMEOUT_MAX, value ? value : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void config__timeout(struct config__parse *p,
+                            const struct config__key *k, const char *value)
+{
+    char why[512];
+    long v;
+    if (config_timeout_parse(value, &v, why, sizeof why) != 0)
+        config__fail(p, p->line, k->key, "%s", why);
     else
         *(int *)config__field(p, k) = (int)v;
 }

@@ -23,9 +23,8 @@ struct config {
     size_t n_admins;
     int answer_timeout; /* [chat] seconds */
     int idle_timeout;   /* [chat] seconds */
-    /* [chat] away_after, seconds: checked (1..86400) but used by nothing in
-     * chatdesk; the portal does not read this file, it takes its own
-     * ?away_after= or data-away-after (docs/portal.md) */
+    /* [chat] away_after, seconds (1..86400): chatdesk does not use it, it
+     * publishes it to portals in its disco#info (urn:chatdesk:portal) */
     int away_after;
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
@@ -35,6 +34,21 @@ struct config {
     char metrics_host[64];
     int metrics_port;
 };
+
+/* The one rule for the chat timeouts (answer_timeout, idle_timeout) in
+ * every place that sets them: this file's [chat] keys, the admin
+ * `settings` command and `chatdeskctl set` (domain/settings): a whole
+ * number of seconds in decimal digits, from CONFIG_TIMEOUT_MIN to
+ * CONFIG_TIMEOUT_MAX. */
+#define CONFIG_TIMEOUT_MIN 1
+#define CONFIG_TIMEOUT_MAX 604800 /* one week */
+
+/* value (as given: no blanks, no sign) under that rule into *out: 0; or -1
+ * with "must be a whole number of seconds from 1 to 604800, not \"VALUE\""
+ * (the whole value quoted) in err, for the caller to put after the key's
+ * name. */
+int config_timeout_parse(const char *value, long *out, char *err,
+                         size_t errlen);
 
 /* Fill cfg with the defaults. */
 void config_defaults(struct config *cfg);

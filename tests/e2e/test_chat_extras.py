@@ -7,6 +7,10 @@ Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 
+import os
+import re
+import subprocess
+
 from slixmpp.xmlstream import ET
 
 from e2e import harness as h
@@ -96,7 +100,37 @@ async def test_portal_form_in_disco(env):
             "the timeouts and [chat] away_after: %r" % values)
 
 
-TESTS = [test_origin_id_stored_once, test_portal_form_in_disco]
+TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
+                "not \"%s\"")
+
+
+async def test_timeouts_one_rule(env):
+    """The settings command, chatdeskctl and the config file take the
+    same range and say the same."""
+    admin = await env.client("admin")
+    for bad in ("0", "604801"):
+        await h.expect_error(
+            admin.command("settings", {"answer_timeout": bad}),
+            "bad-request", re.escape("Field 'answer_timeout' " +
+                                     TIMEOUT_RULE % bad))
+        r = env.ctl("set", "answer-timeout", bad, check_rc=False)
+        h.check(r.returncode != 0 and TIMEOUT_RULE % bad in r.stderr,
+                "chatdeskctl refuses %s with the rule: %r" % (bad, r.stderr))
+        path = os.path.join(env.workdir, "bad-timeout.ini")
+        with open(path, "w") as f:
+            f.write(open(env.chatdesk.config).read() +
+                    "\n[chat]\nidle_timeout = %s\n" % bad)
+        r = subprocess.run([h.CHATDESK_BIN, "-c", path, "--check-config"],
+                           capture_output=True, text=True, timeout=30)
+        h.check(r.returncode != 0 and TIMEOUT_RULE % bad in r.stderr +
+                r.stdout, "--check-config says the rule: %r" % r.stderr)
+    env.ctl("set", "answer-timeout", "604800")
+    env.ctl("unset", "answer-timeout")
+
+
+TESTS = [test_origin_id_stored_once, test_portal_form_in_disco,
+         test_timeouts_one_rule]
 
 if __name__ == "__main__":
-    cl.main(None, TESTS, extra=cl.CHAT_EXTRA + "away_after = 240\n")
+    cl.main(None, TESTS, users=cl.USERS + ["admin"],
+            extra=cl.CHAT_EXTRA + "away_after = 240\n")

@@ -74,7 +74,7 @@ static void test_round_trip(void **state)
          "mon-fri 09:00-17:00; sat 10:00-12:00"},
         {"holidays", "2026-12-26 2026-12-25", "2026-12-25,2026-12-26"},
         {"answer_timeout", "90", "90"},
-        {"idle-timeout", "0", "0"},
+        {"idle-timeout", "604800", "604800"},
     };
     char err[256], buf[256];
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
@@ -124,6 +124,13 @@ static void test_validation(void **state)
     expect_set_error(fx->ss, "answer_timeout", "-1", "answer_timeout:");
     expect_set_error(fx->ss, "idle_timeout", "10s", "idle_timeout:");
     expect_set_error(fx->ss, "idle_timeout", "", "idle_timeout:");
+    /* the one rule of config_timeout_parse(), as in the config file and
+     * the settings command */
+    expect_set_error(fx->ss, "answer_timeout", "0",
+                     "answer_timeout: must be a whole number of seconds "
+                     "from 1 to 604800, not \"0\"");
+    expect_set_error(fx->ss, "idle_timeout", "604801",
+                     "not \"604801\"");
     /* Nothing was stored by the failures. */
     for (size_t i = 0; settings_keys[i]; i++)
         assert_int_equal(settings_is_stored(fx->ss, settings_keys[i]), 0);

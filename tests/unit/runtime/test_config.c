@@ -128,6 +128,9 @@ static void test_bad_input(void **state)
          "b.ini:4: port: must be a whole number from 1 to 65535, not '70000'"},
         {"[component]\njid=h\nsecret=x\nport = 12ab\n", "b.ini:4: port: "},
         {"[chat]\nanswer_timeout = -1\n", "b.ini:2: answer_timeout: must be"},
+        {"[chat]\nanswer_timeout = 604801\n",
+         "b.ini:2: answer_timeout: must be a whole number of seconds from 1 "
+         "to 604800, not \"604801\""},
         {"[component]\njid=h\n[database]\npath=p\n",
          "b.ini:1: secret: missing: section [component] must set this key"},
         {"[component]\njid=h\nsecret=x\n",
@@ -195,8 +198,8 @@ static void test_every_error_reported(void **state)
         err, "f.ini:2: bad1: unknown key in section [component]\n"
              "f.ini:3: port: must be a whole number from 1 to 65535, not "
              "'0'\n"
-             "f.ini:6: idle_timeout: must be a whole number from 1 to 604800, "
-             "not 'soon'\n"
+             "f.ini:6: idle_timeout: must be a whole number of seconds from "
+             "1 to 604800, not \"soon\"\n"
              "f.ini:8: k: unknown section [extra]\n"
              "f.ini:1: secret: missing: section [component] must set this "
              "key\n"
