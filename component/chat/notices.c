@@ -6,6 +6,7 @@
 #include "domain/presence.h"
 #include "runtime/app.h"
 #include "runtime/stanza.h"
+#include "xep0045_muc.h"
 #include "xep0249_invite.h"
 
 #include <inttypes.h>
@@ -106,6 +107,10 @@ void chat_notify_taken(struct app *app, int64_t session_id, const char *tech)
     snprintf(line, sizeof line, "%s took the chat with %s (%s).", name, who,
              chat_room_jid(app, s.id, room, sizeof room));
     chat_queue_post(app, line);
+    char room_local[64], notice[400];
+    sessions_room_localpart(s.id, room_local, sizeof room_local);
+    snprintf(notice, sizeof notice, "%s has joined and will help you.", name);
+    muc_send_notice(app->chat->muc, room_local, notice, NULL);
     struct chat__taken t = {app, tech, line};
     presence_each_online_tech(app->domain->presence, chat__tell_taken, &t);
     sess_info_clear(&s);
@@ -124,6 +129,42 @@ void chat_notify_contact_offline(struct app *app, const char *contact)
                 SESS_OK)
             chat_after_transition(app, &r);
     }
+    sess_list_free(&l);
+}
+
+void chat_notify_position(struct app *app, int64_t session_id)
+{
+    struct sess_info s;
+    char room[64], text[128];
+    int pos = 0;
+    if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
+        return;
+    sessions_room_localpart(session_id, room, sizeof room);
+    if (muc_role_of(app->chat->muc, room, s.contact_jid) != MUC_ROLE_NONE &&
+        sessions_queue_position(app->domain->sessions, session_id, &pos) ==
+            SESS_OK) {
+        snprintf(text, sizeof text, "You are number %d in line.", pos);
+        muc_send_notice(app->chat->muc, room, text, NULL);
+    }
+    sess_info_clear(&s);
+}
+
+/* 1 when waiting session w is behind m in queue order (created, id). */
+static int chat__behind(const struct sess_info *w, const struct sess_info *m)
+{
+    return w->created > m->created ||
+           (w->created == m->created && w->id > m->id);
+}
+
+void chat_notify_queue_moved(struct app *app, const struct sess_info *moved)
+{
+    struct sess_list l;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+        SESS_OK)
+        return;
+    for (size_t i = 0; i < l.n; i++)
+        if (l.items[i].id != moved->id && chat__behind(&l.items[i], moved))
+            chat_notify_position(app, l.items[i].id);
     sess_list_free(&l);
 }
 
@@ -163,5 +204,7 @@ void chat_after_transition(struct app *app, const struct sess_result *r)
     if (r->before != r->after && r->after != SESS_ACTIVE &&
         (r->before == SESS_WAITING || r->before == SESS_ACTIVE))
         chat_revoke_contact_voice(app, &s);
+    if (r->before != r->after && r->before == SESS_WAITING)
+        chat_notify_queue_moved(app, &s);
     sess_info_clear(&s);
 }

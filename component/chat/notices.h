@@ -8,6 +8,7 @@
 
 struct app;
 struct sess_result;
+struct sess_info;
 
 /* A new waiting session: invite every Online tech, post in the queue. */
 void chat_notify_request(struct app *app, int64_t session_id);
@@ -15,15 +16,26 @@ void chat_notify_request(struct app *app, int64_t session_id);
 /* A tech just became Online: invite it to every waiting session. */
 void chat_notify_tech_online(struct app *app, const char *tech);
 
-/* A tech took a waiting session: tell the queue and the other techs. */
+/* A tech took a waiting session: tell the queue, the room ("Tom Tech has
+ * joined and will help you.", SPEC §9) and the other techs. */
 void chat_notify_taken(struct app *app, int64_t session_id, const char *tech);
 
 /* The contact became Offline: its waiting sessions are abandoned. */
 void chat_notify_contact_offline(struct app *app, const char *contact);
 
+/* "You are number N in line." in the room of waiting session id (SPEC §9),
+ * when its contact is in the room; nothing for a session not waiting. */
+void chat_notify_position(struct app *app, int64_t session_id);
+
+/* The queue changed around session `moved` (it left the queue, or came
+ * back to it): every waiting session behind it, in queue order, is told
+ * its new place (chat_notify_position). */
+void chat_notify_queue_moved(struct app *app, const struct sess_info *moved);
+
 /* A transition happened (joined, ended, abandoned, callback): broadcast its
- * notice, post it in the queue when the queue cares, and take the
- * contact's voice when the session stopped being live. */
+ * notice, post it in the queue when the queue cares, take the contact's
+ * voice when the session stopped being live, and tell the sessions behind
+ * it their new place when it left the queue. */
 void chat_after_transition(struct app *app, const struct sess_result *r);
 
 #endif

@@ -325,6 +325,9 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
                          "chatdesk could not record your join (storage "
                          "error); join again in a moment.");
         }
+    } else if (ev->kind == MUC_EVENT_JOINED && ev->first &&
+               !strcmp(ev->bare_jid, s.contact_jid)) {
+        chat_notify_position(app, s.id);
     } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
                ev->reason == MUC_LEAVE_SELF &&
                !strcmp(ev->bare_jid, s.contact_jid)) {

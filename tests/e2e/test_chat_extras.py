@@ -100,6 +100,33 @@ async def test_portal_form_in_disco(env):
             "the timeouts and [chat] away_after: %r" % values)
 
 
+async def test_queue_position_and_taken(env):
+    tom = await cl.login(env, "tom")
+    alice = await cl.login(env, "alice")
+    bob = await cl.login(env, "bob")
+    fa = await cl.start_chat(alice, "First in line")
+    fb = await cl.start_chat(bob, "Second in line")
+    h.check(fa.get("position") == "1" and fb.get("position") == "2",
+            "start-chat results carry the position: %r %r" % (fa, fb))
+    ma, mb = cl.Mark(alice), cl.Mark(bob)
+    await cl.join(bob, fb["room"], "bob")
+    await cl.wait_message(bob, notice(fb["room"], "You are number 2 in line"),
+                          mb, what="bob's place on joining")
+    await cl.join(alice, fa["room"], "alice")
+    await cl.wait_message(alice, notice(fa["room"],
+                                        "You are number 1 in line"),
+                          ma, what="alice's place on joining")
+    mb = cl.Mark(bob)
+    await cl.join(tom, fa["room"], "tom")
+    await cl.wait_message(alice, notice(
+        fa["room"], "Tom Tech has joined and will help you."), ma,
+        what="the taken notice naming the tech")
+    await cl.wait_message(bob, notice(fb["room"], "You are number 1 in line"),
+                          mb, what="bob moved up when alice was taken")
+    for f in (fa, fb):
+        await tom.command("end-session", {"session": f["session"]})
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -129,7 +156,7 @@ async def test_timeouts_one_rule(env):
 
 
 TESTS = [test_origin_id_stored_once, test_portal_form_in_disco,
-         test_timeouts_one_rule]
+         test_timeouts_one_rule, test_queue_position_and_taken]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],

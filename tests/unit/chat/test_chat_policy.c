@@ -6,6 +6,7 @@
 #include "testkit.h"
 
 #include "chat/chat.h"
+#include "chat/notices.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/sessions.h"
@@ -195,6 +196,41 @@ static void test_ended_session_refuses_contact_message(void **state)
     sess_message_list_free(&l);
 }
 
+/* SPEC §9: the contact hears its place in the queue when it joins and
+ * whenever a session ahead leaves the queue; the first tech's join tells
+ * the room who will help. */
+static void test_queue_position_and_taken_notices(void **state)
+{
+    struct contact c;
+    struct sess_result r;
+    int64_t ticket, id2;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "bob@localhost", &c),
+                     DIR_OK);
+    clock_set(T0 + 10);
+    assert_int_equal(sessions_start_chat(dom()->sessions, c.jid, c.id,
+                                         "Mouse broken", &ticket, &id2),
+                     SESS_OK);
+    join(ALICE, ROOM, "Alice");
+    int i = sent_to(ALICE, "You are number 1 in line.");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "groupchat");
+    join(BOB, "chat-2@helpdesk.localhost", "Bob");
+    assert_true(sent_to(BOB, "You are number 2 in line.") >= 0);
+    /* alice's session is taken: bob moves up, alice hears who helps */
+    join(TESS, ROOM, "Tess");
+    assert_true(sent_to(BOB, "You are number 1 in line.") >= 0);
+    assert_true(sent_to(ALICE, "Tess has joined and will help you.") >= 0);
+    assert_int_equal(sent_to(ALICE, "in line"), -1);
+    /* a session behind nobody: no notice to anyone else */
+    assert_int_equal(sessions_end_by_tech(dom()->sessions, id2,
+                                          "tess@localhost", NULL, &r),
+                     SESS_OK);
+    testkit_clear();
+    chat_after_transition(&tk.app, &r);
+    assert_int_equal(sent_to(ALICE, "in line"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +241,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_ended_session_refuses_contact_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_queue_position_and_taken_notices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
