@@ -8,6 +8,7 @@
 #include "commands/chat.h"
 #include "commands/sessions.h"
 #include "commands/tickets.h"
+#include "commands/transfer.h"
 #include "domain/domain.h"
 #include "domain/history.h"
 #include "runtime/log.h"
@@ -52,7 +53,7 @@ int modules_register(struct app *app)
         commands_admin_register(app) || commands_tickets_register(app) ||
         commands_sessions_register(app) || chat_archive_register(app) ||
         xep0249_register(app) || chat_register(app) ||
-        commands_chat_register(app))
+        commands_chat_register(app) || commands_transfer_register(app))
         return -1;
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "xep0249_invite.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -201,10 +202,13 @@ void chat_after_transition(struct app *app, const struct sess_result *r)
     const char *q = chat__queue_line(app, r, &s, line, sizeof line);
     if (q)
         chat_queue_post(app, q);
-    if (r->before != r->after && r->after != SESS_ACTIVE &&
-        (r->before == SESS_WAITING || r->before == SESS_ACTIVE))
+    bool live_before = r->before == SESS_WAITING || r->before == SESS_ACTIVE;
+    bool live_after = r->after == SESS_WAITING || r->after == SESS_ACTIVE;
+    if (r->before != r->after && live_before && !live_after)
         chat_revoke_contact_voice(app, &s);
-    if (r->before != r->after && r->before == SESS_WAITING)
+    /* left the queue, or came back to it (a transfer) */
+    if (r->before != r->after &&
+        (r->before == SESS_WAITING || r->after == SESS_WAITING))
         chat_notify_queue_moved(app, &s);
     sess_info_clear(&s);
 }

@@ -114,9 +114,44 @@ static void sess_cmd__cells(struct app *app, const struct hist_row *r,
     c->note = hist_row_note(r);
 }
 
-/* One row per session; first..first+n-1 of rows. NULL when out of memory. */
+/* Who handed session id over to whom, "tom@x -> tina@x; tina@x -> queue"
+ * (oldest first) into buf; "" for none. */
+static void sess_cmd__transfers(struct app *app, int64_t id, char *buf,
+                                size_t len)
+{
+    struct sess_transfer_list l;
+    size_t used = 0;
+    buf[0] = '\0';
+    if (sessions_transfers(app->domain->sessions, id, &l) != SESS_OK)
+        return;
+    for (size_t i = 0; i < l.n && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s -> %s", i ? "; " : "",
+                         l.items[i].from_jid,
+                         *l.items[i].to_jid ? l.items[i].to_jid : "queue");
+        used += n > 0 ? (size_t)n : 0;
+    }
+    sess_transfer_list_free(&l);
+}
+
+/* history's columns beyond the list's (SPEC §9): transfers. */
+static void sess_cmd__past_cells(struct app *app, struct form *res,
+                                 struct form_item *item,
+                                 const struct hist_row *r)
+{
+    char transfers[1024];
+    if (!item) {
+        form_add_reported(res, FIELD_TEXT_SINGLE, "transfers", "Transfers");
+        return;
+    }
+    sess_cmd__transfers(app, r->s.id, transfers, sizeof transfers);
+    form_item_set(item, "transfers", transfers);
+}
+
+/* One row per session; first..first+n-1 of rows; past: history's columns
+ * too. NULL when out of memory. */
 static struct form *sess_cmd__table(struct app *app, const char *title,
-                                    const struct hist_rows *rows, size_t n)
+                                    const struct hist_rows *rows, size_t n,
+                                    bool past)
 {
     struct form *res = form_new(FORM_RESULT, NULL);
     struct sess_cmd__cells c;
@@ -124,6 +159,8 @@ static struct form *sess_cmd__table(struct app *app, const char *title,
         return NULL;
     form_set_title(res, title);
     sess_cmd__columns(res);
+    if (past)
+        sess_cmd__past_cells(app, res, NULL, NULL);
     for (size_t i = 0; i < n && i < rows->n; i++) {
         const struct hist_row *r = &rows->items[i];
         struct form_item *item = form_add_item(res);
@@ -141,6 +178,8 @@ static struct form *sess_cmd__table(struct app *app, const char *title,
         form_item_set(item, "created", c.created);
         form_item_set(item, "phone", r->s.callback_phone);
         form_item_set(item, "note", c.note);
+        if (past)
+            sess_cmd__past_cells(app, res, item, r);
     }
     return res;
 }
@@ -207,7 +246,7 @@ static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     }
     struct form *res = sess_cmd__table(req->app, sess_cmd__views[view].title,
-                                       &rows, COMMANDS_SESSIONS_MAX_ROWS);
+                                       &rows, COMMANDS_SESSIONS_MAX_ROWS, false);
     if (!res) {
         adhoc_reply_no_memory(reply);
     } else {
@@ -494,7 +533,7 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
     bool more = rows.n > COMMANDS_SESSIONS_PAGE;
     size_t shown = more ? COMMANDS_SESSIONS_PAGE : rows.n;
     struct form *res =
-        sess_cmd__table(req->app, "Session history", &rows, shown);
+        sess_cmd__table(req->app, "Session history", &rows, shown, true);
     hist_rows_free(&rows);
     if (!res) {
         adhoc_reply_no_memory(reply);
@@ -615,7 +654,7 @@ static void sess_cmd__view_session(struct adhoc_request *req,
                                    int64_t id)
 {
     struct hist_row r;
-    char *text = NULL, title[64];
+    char *text = NULL, title[64], transfers[1024];
     int rc = history_session(h, id, &r);
     if (rc != HIST_OK) {
         sess_cmd__fail(reply, rc, history_error(h));
@@ -631,6 +670,8 @@ static void sess_cmd__view_session(struct adhoc_request *req,
         snprintf(title, sizeof title, "Session %" PRId64, id);
         form_set_title(res, title);
         sess_cmd__details(req->app, res, &r);
+        sess_cmd__transfers(req->app, id, transfers, sizeof transfers);
+        form_add_text_multi(res, "transfers", "Transfers", transfers);
         if (sess_cmd__transcript(res, text) != 0)
             adhoc_reply_note(reply, "warn",
                              "The transcript is too long to show whole; the "

@@ -31,6 +31,8 @@ enum sessions__stmt {
     S_MEMBERS,
     S_MSG_INSERT,
     S_MSG_ORIGIN,
+    S_TRANSFER_ADD,
+    S_TRANSFERS,
     S_TOUCH,
     S_HISTORY,
     S_LIST_MINE,
@@ -58,7 +60,9 @@ static const char *const sessions__sql[S_COUNT] = {
                         "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
                         "?5)",
     [S_GET] = SESSION_COLS " WHERE id = ?1",
-    [S_TAKE] = "UPDATE sessions SET state = 'active', answered_at = ?2, "
+    /* answered_at stays the first answer after a transfer to the queue */
+    [S_TAKE] = "UPDATE sessions SET state = 'active', "
+               "answered_at = COALESCE(answered_at, ?2), "
                "answered_by = ?3, last_activity = ?2 "
                "WHERE id = ?1 AND state = 'waiting'",
     [S_MOVE] = "UPDATE sessions SET state = ?3, "
@@ -77,6 +81,10 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_MSG_INSERT] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
                      "nick, body, created, kind, origin_id) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_TRANSFER_ADD] = "INSERT INTO transfers (session_id, from_jid, to_jid, "
+                       "created) VALUES (?1, ?2, ?3, ?4)",
+    [S_TRANSFERS] = "SELECT from_jid, COALESCE(to_jid, ''), created "
+                    "FROM transfers WHERE session_id = ?1 ORDER BY id",
     [S_MSG_ORIGIN] = "SELECT id, stanza_id, created FROM messages "
                      "WHERE session_id = ?1 AND from_jid = ?2 AND "
                      "origin_id = ?3",
@@ -332,6 +340,19 @@ void sess_member_list_free(struct sess_member_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->items[i].jid);
         free(l->items[i].nick);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+void sess_transfer_list_free(struct sess_transfer_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].from_jid);
+        free(l->items[i].to_jid);
     }
     free(l->items);
     l->items = NULL;
@@ -1113,6 +1134,103 @@ int sessions_end_by_tech(struct sessions *s, int64_t id, const char *tech,
     if (rc == SESS_OK)
         rc = sessions__finish(s, sessions__tech_end(s, &info, bare, note, r));
     return sessions__done(&info, r, rc);
+}
+
+/* ---- transfer --------------------------------------------------------- */
+
+/* Inside the transaction of sessions_transfer(): the move (to the queue),
+ * the transfers row and the room's notice. to "" = the queue. */
+static int sessions__hand_over(struct sessions *s, const struct sess_info *info,
+                               const char *from, const char *to, time_t now,
+                               struct sess_result *r)
+{
+    char who[DIR_NAME_MAX], whom[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    int rc = *to ? SESS_OK
+                 : sessions__move(s, info->id, SESS_ACTIVE, SESS_WAITING, now,
+                                  NULL);
+    sqlite3_stmt *st = sessions__stmt(s, S_TRANSFER_ADD);
+    sqlite3_bind_int64(st, 1, info->id);
+    sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+    sessions__bind_opt(st, 3, *to ? to : NULL);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+    if (rc == SESS_OK && sqlite3_step(st) != SQLITE_DONE)
+        rc = sessions__store_fail(s, "record the transfer");
+    sqlite3_reset(st);
+    sessions__display_name(s, from, who, sizeof who);
+    if (*to) {
+        sessions__display_name(s, to, whom, sizeof whom);
+        snprintf(notice, sizeof notice,
+                 "%s handed this chat over to %s, who will join shortly.", who,
+                 whom);
+    } else {
+        snprintf(notice, sizeof notice,
+                 "%s put this chat back in the queue; the next available "
+                 "technician will help you.",
+                 who);
+    }
+    if (rc == SESS_OK)
+        rc = sessions__insert_message(s, info->id, "", "", notice,
+                                      SESS_MSG_SYSTEM, NULL, now, &r->notice);
+    if (rc == SESS_OK) {
+        snprintf(r->notice.body, sizeof r->notice.body, "%s", notice);
+        r->notice.stored = true;
+        r->after = *to ? SESS_ACTIVE : SESS_WAITING;
+    }
+    return rc;
+}
+
+int sessions_transfer(struct sessions *s, int64_t id, const char *from_tech,
+                      const char *to_tech, struct sess_result *r)
+{
+    char from[DIR_JID_MAX], to[DIR_JID_MAX] = "";
+    struct sess_info info;
+    int rc = sessions__load_tech(s, id, from_tech, from, &info, r,
+                                 "You are the contact of this chat, not one "
+                                 "of its technicians.");
+    if (rc == SESS_OK && to_tech && *to_tech)
+        rc = sessions__bare(s, to_tech, to, "target technician");
+    if (rc == SESS_OK && info.state != SESS_ACTIVE)
+        rc = sessions__fail(s, SESS_ERR_STATE,
+                            "Only an active chat can be transferred; this "
+                            "one is %s.",
+                            sess_state_name(info.state));
+    if (rc == SESS_OK && (!strcmp(to, from) || !strcmp(to, info.contact_jid)))
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "A chat is transferred to another technician "
+                            "(\"%s\" is %s).",
+                            to, !strcmp(to, from) ? "you" : "its contact");
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(
+            s, sessions__hand_over(s, &info, from, to, clock_now(), r));
+    return sessions__done(&info, r, rc);
+}
+
+int sessions_transfers(struct sessions *s, int64_t id,
+                       struct sess_transfer_list *out)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_TRANSFERS);
+    int rc;
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sess_transfer *grown =
+            realloc(out->items, (out->n + 1) * sizeof *grown);
+        if (!grown)
+            break;
+        out->items = grown;
+        struct sess_transfer *t = &out->items[out->n++];
+        t->from_jid = sessions__col_dup(st, 0);
+        t->to_jid = sessions__col_dup(st, 1);
+        t->at = (time_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        sess_transfer_list_free(out);
+        return sessions__store_fail(s, "read the transfers");
+    }
+    return SESS_OK;
 }
 
 /* end_by_contact and callback: is contact this session's contact? */

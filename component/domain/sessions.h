@@ -328,6 +328,37 @@ int sessions_hold(struct sessions *s);
 int sessions_commit_held(struct sessions *s);
 bool sessions_held(const struct sessions *s);
 
+/* A tech hands an active session over (SPEC §9) to another tech to_tech
+ * (the session stays active; the target becomes a member when it joins),
+ * or back to the queue (to_tech NULL or "": active -> waiting; answered_at
+ * keeps the first answer). In one transaction: the state, a row of table
+ * transfers (from, to, when; migration 9) and the room's notice
+ * (r->notice: "Tom Tech handed this chat over to Tina Tech, who will join
+ * shortly." or "... put this chat back in the queue; ..."). Refusals:
+ * SESS_ERR_STATE unless active; SESS_ERR_FORBIDDEN for the session's own
+ * contact as from_tech; SESS_ERR_INVALID when to_tech is from_tech, the
+ * contact or not a JID. Whether to_tech is a tech and Online is the
+ * caller's to check. */
+int sessions_transfer(struct sessions *s, int64_t id, const char *from_tech,
+                      const char *to_tech, struct sess_result *r);
+
+/* Who handed the session over to whom, oldest first. to_jid "" = back to
+ * the queue. Strings are heap copies owned by the list. */
+struct sess_transfer {
+    char *from_jid;
+    char *to_jid;
+    time_t at;
+};
+
+struct sess_transfer_list {
+    struct sess_transfer *items;
+    size_t n;
+};
+
+int sessions_transfers(struct sessions *s, int64_t id,
+                       struct sess_transfer_list *out);
+void sess_transfer_list_free(struct sess_transfer_list *l); /* NULL is fine */
+
 /* Getters. */
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
 /* localpart "chat-<id>" (case-insensitive, decimal, no sign or leading

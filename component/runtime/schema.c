@@ -194,6 +194,16 @@ const char *const chatdesk_migrations[] = {
     "ALTER TABLE messages ADD COLUMN origin_id TEXT;"
     "CREATE UNIQUE INDEX messages_origin ON messages(session_id, from_jid,"
     "  origin_id) WHERE origin_id IS NOT NULL;",
+
+    /* 9: transfers (sessions_transfer): who handed a session over to whom;
+     * to_jid NULL = back to the queue. */
+    "CREATE TABLE transfers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    "  from_jid TEXT NOT NULL,"
+    "  to_jid TEXT,"
+    "  created INTEGER NOT NULL);"
+    "CREATE INDEX transfers_session ON transfers(session_id, id);",
 };
 
 const size_t chatdesk_migrations_count =

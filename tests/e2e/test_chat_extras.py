@@ -127,6 +127,55 @@ async def test_queue_position_and_taken(env):
         await tom.command("end-session", {"session": f["session"]})
 
 
+async def test_transfer(env):
+    tom = await cl.login(env, "tom")
+    tina = await cl.login(env, "tina")
+    await cl.login(env, "amy", show="away")
+    alice = await cl.login(env, "alice")
+    f, room, _ = await waiting_room(env, alice, "Transfer me")
+    session = f["session"]
+    await cl.join(tom, room, "tom")
+    await cl.wait_state(env, session, "active")
+    cond, text = await cl.error_of(tom.command(
+        "transfer", {"session": session, "to": jid("amy")}))
+    h.check(cond == "not-acceptable" and "Away" in text,
+            "an Away target: not-acceptable naming Away: %s %r" %
+            (cond, text))
+    cond, text = await cl.error_of(tom.command(
+        "transfer", {"session": session, "to": "nobody@localhost"}))
+    h.check(cond == "bad-request" and '"nobody@localhost"' in text,
+            "not a tech: bad-request quoting it: %s %r" % (cond, text))
+    ma, mt = cl.Mark(alice), cl.Mark(tina)
+    r = await tom.command("transfer", {"session": session, "to": jid("tina")})
+    h.check(r.status == "completed" and r.fields.get("to") == jid("tina"),
+            "transfer completed: %r" % r.fields)
+    await cl.wait_message(tina, cl.is_invite_to(room), mt,
+                          what="the target's invitation")
+    await cl.wait_message(alice, notice(room, "handed this chat over to "
+                                        "Tina Tech"), ma,
+                          what="the room is told")
+    await cl.join(tina, room, "tina")
+    ma, mt = cl.Mark(alice), cl.Mark(tom)
+    r = await tina.command("transfer", {"session": session, "to": ""})
+    h.check(r.status == "completed", "back to the queue completed")
+    await cl.wait_state(env, session, "waiting")
+    await cl.wait_message(alice, notice(room, "back in the queue"), ma,
+                          what="the room is told it waits again")
+    await cl.wait_message(alice, notice(room, "You are number 1 in line"),
+                          ma, what="the contact's place")
+    await cl.wait_message(tom, cl.is_invite_to(room), mt,
+                          what="Online techs are invited again")
+    v = await tom.command("view-session", {"session": session})
+    want = "%s -> %s; %s -> queue" % (jid("tom"), jid("tina"), jid("tina"))
+    h.check(v.fields.get("transfers") == want,
+            "view-session shows the transfers: %r" % v.fields.get("transfers"))
+    rows = cl.db_rows(env, "SELECT from_jid, to_jid FROM transfers WHERE "
+                      "session_id = ? ORDER BY id", (int(session),))
+    h.check(rows == [(jid("tom"), jid("tina")), (jid("tina"), None)],
+            "the transfers table: %r" % rows)
+    await tom.command("end-session", {"session": session})
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -156,7 +205,8 @@ async def test_timeouts_one_rule(env):
 
 
 TESTS = [test_origin_id_stored_once, test_portal_form_in_disco,
-         test_timeouts_one_rule, test_queue_position_and_taken]
+         test_timeouts_one_rule, test_queue_position_and_taken,
+         test_transfer]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],

@@ -312,7 +312,7 @@ static void test_history_filters(void **state)
     xmpp_stanza_t *r = submit(TESS, "history", SUBMIT(""));
     testkit_expect_status(r, "completed"); /* one page: done at once */
     struct form *f = testkit_form_of(r);
-    assert_int_equal(f->n_reported, 9);
+    assert_int_equal(f->n_reported, 10); /* SPEC §4's nine and transfers */
     snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)c, (long long)b,
              (long long)a);
     assert_string_equal(column_ids(f), want);
@@ -502,6 +502,40 @@ static void test_view_session(void **state)
     testkit_expect_error(r, NULL, "bad-request", "Field 'session'");
 }
 
+/* view-session and history show who handed a session over to whom. */
+static void test_transfers_shown(void **state)
+{
+    (void)state;
+    struct sess_result r;
+    int64_t id = mk("alice@localhost", T0, K_ACTIVE, 0);
+    assert_int_equal(sessions_transfer(dom()->sessions, id, "tess@localhost",
+                                       "tom@localhost", &r),
+                     SESS_OK);
+    assert_int_equal(sessions_tech_join(dom()->sessions, id, "tom@localhost",
+                                        &r),
+                     SESS_OK);
+    assert_int_equal(
+        sessions_transfer(dom()->sessions, id, "tom@localhost", NULL, &r),
+        SESS_OK);
+    assert_int_equal(sessions_tech_join(dom()->sessions, id,
+                                        "tess@localhost", &r),
+                     SESS_OK);
+    assert_int_equal(sessions_end_by_tech(dom()->sessions, id,
+                                          "tess@localhost", NULL, &r),
+                     SESS_OK);
+    const char *want = "tess@localhost -> tom@localhost; tom@localhost -> "
+                       "queue";
+    xmpp_stanza_t *x = run(TESS, "view-session", NULL, NULL,
+                           SUBMIT(FIELD("session", "1")));
+    struct form *f = testkit_form_of(x);
+    assert_string_equal(field_text(f, "transfers"), want);
+    form_free(f);
+    f = testkit_form_of(submit(TESS, "history", SUBMIT("")));
+    assert_int_equal(f->n_items, 1);
+    assert_string_equal(cell(f, 0, "transfers"), want);
+    form_free(f);
+}
+
 static void test_view_long_transcript(void **state)
 {
     (void)state;
@@ -605,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transfers_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_long_transcript, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_closing_note_closer_only, setup,

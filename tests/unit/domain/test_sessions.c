@@ -1383,6 +1383,61 @@ static void test_origin_id_stored_once(void **state)
     assert_int_equal(count_rows(fx, "messages"), before + 4);
 }
 
+/* Transfer (SPEC §9): to a tech keeps the session active, back to the
+ * queue makes it wait again; each is recorded with a notice; refusals. */
+static void test_transfer(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r;
+    struct sess_transfer_list l;
+    int64_t id = new_waiting(fx);
+    assert_int_equal(sessions_transfer(fx->s, id, "tom@localhost",
+                                       "tina@localhost", &r),
+                     SESS_ERR_STATE); /* waiting: nobody to hand over */
+    expect_ok(fx, sessions_tech_join(fx->s, id, "tom@localhost", &r));
+    clock_advance(60);
+    expect_ok(fx, sessions_transfer(fx->s, id, "tom@localhost/gajim",
+                                    "Tina@localhost", &r));
+    assert_int_equal(r.before, SESS_ACTIVE);
+    assert_int_equal(r.after, SESS_ACTIVE);
+    assert_true(r.notice.stored);
+    assert_non_null(strstr(r.notice.body, "Tom Tech handed this chat over "
+                                          "to"));
+    clock_advance(60);
+    expect_ok(fx, sessions_transfer(fx->s, id, "tina@localhost", "", &r));
+    assert_int_equal(r.after, SESS_WAITING);
+    assert_non_null(strstr(r.notice.body, "back in the queue"));
+    assert_int_equal(state_of(fx, id), SESS_WAITING);
+    int pos = 0;
+    expect_ok(fx, sessions_queue_position(fx->s, id, &pos));
+    assert_int_equal(pos, 1);
+    /* taken again: the first answer's time stays */
+    clock_advance(60);
+    expect_ok(fx, sessions_tech_join(fx->s, id, "tom@localhost", &r));
+    struct sess_info i;
+    expect_ok(fx, sessions_get(fx->s, id, &i));
+    assert_int_equal(i.answered_at, T0);
+    sess_info_clear(&i);
+    expect_ok(fx, sessions_transfers(fx->s, id, &l));
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].from_jid, "tom@localhost");
+    assert_string_equal(l.items[0].to_jid, "tina@localhost");
+    assert_int_equal(l.items[0].at, T0 + 60);
+    assert_string_equal(l.items[1].from_jid, "tina@localhost");
+    assert_string_equal(l.items[1].to_jid, "");
+    sess_transfer_list_free(&l);
+    /* to oneself, to the contact, by the contact */
+    assert_int_equal(sessions_transfer(fx->s, id, "tom@localhost",
+                                       "tom@localhost", &r),
+                     SESS_ERR_INVALID);
+    assert_int_equal(sessions_transfer(fx->s, id, "tom@localhost",
+                                       "alice@localhost", &r),
+                     SESS_ERR_INVALID);
+    assert_int_equal(sessions_transfer(fx->s, id, "alice@localhost",
+                                       "tom@localhost", &r),
+                     SESS_ERR_FORBIDDEN);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1415,6 +1470,7 @@ int main(void)
         T(test_queue_position),
         T(test_start_chat_one_transaction),
         T(test_origin_id_stored_once),
+        T(test_transfer),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
