@@ -91,6 +91,26 @@ static void chat__result(struct adhoc_reply *reply, const char *room,
         adhoc_reply_note(reply, "info", note);
 }
 
+static int chat__count_tech(const char *tech, void *ud)
+{
+    (void)tech, (void)ud;
+    return 0;
+}
+
+/* Leave a message (SPEC §9): the number of Online techs as field
+ * techs_online of res (may be NULL); returns it. */
+static int chat__techs_online(struct app *app, struct form *res)
+{
+    char num[32];
+    size_t n = presence_each_online_tech(app->domain->presence,
+                                         chat__count_tech, NULL);
+    snprintf(num, sizeof num, "%zu", n);
+    if (res)
+        form_add_value_field(res, FIELD_TEXT_SINGLE, "techs_online",
+                             "Technicians online", num, 0);
+    return (int)n;
+}
+
 /* start-chat's result: the common fields and the place in the queue
  * (SPEC §9: position, 1 = next). */
 static void chat__start_result(struct app *app, struct adhoc_reply *reply,
@@ -106,9 +126,14 @@ static void chat__start_result(struct app *app, struct adhoc_reply *reply,
         form_add_value_field(res, FIELD_TEXT_SINGLE, "position",
                              "Place in the queue", num, 0);
     }
+    int online = chat__techs_online(app, res);
     adhoc_reply_completed(reply, res);
     adhoc_reply_note(reply, "info",
                      "Your chat request is waiting for a tech. Join the room.");
+    if (!online)
+        adhoc_reply_note(reply, "warn",
+                         "No technician is available right now. Your ticket "
+                         "was created; you may wait, or ask for a callback.");
 }
 
 /* ---- fields ------------------------------------------------------------ */

@@ -47,6 +47,26 @@ async def waiting_room(env, contact, description):
     return f, room, pres["from"].resource
 
 
+async def test_leave_a_message(env):
+    """No tech Online (the first test: nobody logged in yet)."""
+    alice = await cl.login(env, "alice")
+    r = await alice.command("start-chat", {"description": "Anybody?"})
+    h.check(r.status == "completed" and r.fields.get("techs_online") == "0",
+            "techs_online 0: %r" % r.fields)
+    h.check(any(t == "warn" and "No technician is available" in x
+                for t, x in r.notes), "a note saying so: %r" % r.notes)
+    rows = cl.db_rows(env, "SELECT summary FROM tickets WHERE id = ?",
+                      (int(r.fields["ticket"]),))
+    h.check(rows == [("Anybody?",)], "the ticket was created: %r" % rows)
+    tom = await cl.login(env, "tom")
+    r2 = await alice.command("start-chat", {"description": "Now?"})
+    h.check(r2.fields.get("techs_online") == "1" and
+            not any("No technician" in x for _, x in r2.notes),
+            "one tech Online, no note: %r %r" % (r2.fields, r2.notes))
+    for f in (r.fields, r2.fields):
+        await tom.command("end-session", {"session": f["session"]})
+
+
 async def test_origin_id_stored_once(env):
     tom = await cl.login(env, "tom")
     alice = await cl.login(env, "alice")
@@ -204,7 +224,7 @@ async def test_timeouts_one_rule(env):
     env.ctl("unset", "answer-timeout")
 
 
-TESTS = [test_origin_id_stored_once, test_portal_form_in_disco,
+TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
          test_transfer]
 
