@@ -5,6 +5,7 @@
 #include "chat/archive.h"
 #include "chat/chat.h"
 #include "commands/admin.h"
+#include "commands/canned.h"
 #include "commands/chat.h"
 #include "commands/sessions.h"
 #include "commands/tickets.h"
@@ -53,7 +54,8 @@ int modules_register(struct app *app)
         commands_admin_register(app) || commands_tickets_register(app) ||
         commands_sessions_register(app) || chat_archive_register(app) ||
         xep0249_register(app) || chat_register(app) ||
-        commands_chat_register(app) || commands_transfer_register(app))
+        commands_chat_register(app) || commands_transfer_register(app) ||
+        commands_canned_register(app))
         return -1;
     return 0;
 }

@@ -148,6 +148,10 @@ struct muc_stored {
      * copy's. The engine flushes, then reflects it to the sending resource
      * only, and to nobody else. */
     int duplicate;
+    /* Non-NULL: the policy stored this body instead of the one sent (e.g.
+     * a canned reply, SPEC §9); the reflection carries it. malloc()ed by
+     * the policy on success only; the engine frees it. */
+    char *body;
 };
 
 /* One message of the history. nick NULL: a system notice (sent from the

@@ -1,6 +1,7 @@
 /* errors.c - see errors.h */
 #include "chat/errors.h"
 
+#include "domain/canned.h"
 #include "domain/history.h"
 #include "domain/sessions.h"
 #include "domain/tickets.h"
@@ -41,7 +42,20 @@ static const struct xmpp_cond errors__ticket[] = {
     [TICKET_ERR_INVALID] =   ERRORS__BAD_REQUEST,
     [TICKET_ERR_STORE] =     ERRORS__INTERNAL,
 };
+static const struct xmpp_cond errors__canned[] = {
+    [CANNED_ERR_NOT_FOUND] = ERRORS__NOT_FOUND,
+    [CANNED_ERR_EXISTS] =    {"cancel", "conflict"},
+    [CANNED_ERR_INVALID] =   ERRORS__BAD_REQUEST,
+    [CANNED_ERR_STORE] =     ERRORS__INTERNAL,
+};
 /* clang-format on */
+
+const struct xmpp_cond *errors_canned(int code)
+{
+    if (code <= CANNED_OK || code > CANNED_ERR_STORE)
+        code = CANNED_ERR_STORE;
+    return &errors__canned[code];
+}
 
 const struct xmpp_cond *errors_sess(int code, enum errors_where where)
 {

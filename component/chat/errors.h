@@ -31,6 +31,10 @@ const struct xmpp_cond *errors_hist(int code);
  * gives the store failure's. */
 const struct xmpp_cond *errors_ticket(int code);
 
+/* The error of an enum canned_code refusal (CANNED_ERR_*); any other code
+ * gives the store failure's. */
+const struct xmpp_cond *errors_canned(int code);
+
 /* Whether c is the store failure (wait, <internal-server-error/>): the
  * refusals whose text should say what failed and to try again later. */
 bool errors_internal(const struct xmpp_cond *c);

@@ -7,6 +7,7 @@
 #include "chat/presence.h"
 #include "chat/rooms.h"
 #include "domain/domain.h"
+#include "domain/canned.h"
 #include "domain/history.h"
 #include "domain/tickets.h"
 #include "runtime/app.h"
@@ -15,6 +16,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -206,6 +208,38 @@ static void chat__store_error(struct app *app, int code, struct muc_err *err)
     muc_err_set(err, c->type, c->cond, text);
 }
 
+/* A tech's message whose whole body is "!name" (SPEC §9): the canned
+ * reply's text with {contact} and {tech} filled in (display names) into
+ * *out (heap) and 0. Any other message: 0 with *out NULL. An unknown name:
+ * -1 with *err, which the engine answers to the tech alone. */
+static int chat__canned(struct app *app, const struct muc_msg *msg,
+                        const struct sess_info *s, char **out,
+                        struct muc_err *err)
+{
+    char name[CANNED_NAME_MAX + 2], contact[256], tech[256];
+    char *text = NULL;
+    *out = NULL;
+    enum dir_role role = domain_role(app->domain, msg->from_bare);
+    if ((role != ROLE_TECH && role != ROLE_ADMIN) ||
+        !canned_call(msg->body, name, sizeof name))
+        return 0;
+    int rc = canned_get(app->domain->canned, name, &text);
+    if (rc != CANNED_OK) {
+        const struct xmpp_cond *c = errors_canned(rc);
+        muc_err_set(err, c->type, c->cond, canned_error(app->domain->canned));
+        return -1;
+    }
+    chat_display_name(app, s->contact_jid, contact, sizeof contact);
+    chat_display_name(app, msg->from_bare, tech, sizeof tech);
+    *out = canned_expand(text, contact, tech);
+    free(text);
+    if (*out)
+        return 0;
+    muc_err_set(err, "wait", "resource-constraint",
+                "Out of memory; send the message again.");
+    return -1;
+}
+
 static int chat__store(struct app *app, const struct muc_msg *msg,
                        struct muc_stored *out, struct muc_err *err, void *ud)
 {
@@ -236,14 +270,22 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
         return -1;
     }
     struct sess_stored st;
+    char *canned = NULL;
+    if (msg->from_bare && chat__canned(app, msg, &s, &canned, err) != 0) {
+        sess_info_clear(&s);
+        return -1;
+    }
     int rc = sessions_add_message_once(
-        app->domain->sessions, s.id, msg->from_bare, msg->nick, msg->body,
+        app->domain->sessions, s.id, msg->from_bare, msg->nick,
+        canned ? canned : msg->body,
         msg->from_bare ? SESS_MSG_CHAT : SESS_MSG_SYSTEM, msg->origin_id, &st);
     sess_info_clear(&s);
     if (rc != SESS_OK) {
+        free(canned);
         chat__store_error(app, rc, err);
         return -1;
     }
+    out->body = canned;
     snprintf(out->id, sizeof out->id, "%s", st.stanza_id);
     out->when = st.at;
     out->held = st.held;

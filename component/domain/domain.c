@@ -2,6 +2,7 @@
 #include "domain/domain.h"
 
 #include "runtime/config.h"
+#include "domain/canned.h"
 #include "domain/presence.h"
 #include "domain/sessions.h"
 #include "domain/tickets.h"
@@ -27,7 +28,9 @@ struct domain *domain_open(struct store *st, const struct config *cfg,
         d->sessions = sessions_open(st, d->dir, d->tickets, err, errlen);
     if (d->sessions && !(d->presence = presence_new()))
         snprintf(err, errlen, "out of memory");
-    if (!d->presence) {
+    if (d->presence)
+        d->canned = canned_open(st, err, errlen);
+    if (!d->canned) {
         domain_close(d);
         return NULL;
     }
@@ -38,6 +41,7 @@ void domain_close(struct domain *d)
 {
     if (!d)
         return;
+    canned_close(d->canned);
     presence_free(d->presence);
     sessions_close(d->sessions);
     ticket_store_destroy(d->tickets);

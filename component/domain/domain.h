@@ -13,6 +13,7 @@ struct config;
 struct ticket_store;
 struct sessions;
 struct presence_tracker;
+struct canned;
 
 struct domain {
     struct directory *dir;
@@ -20,6 +21,7 @@ struct domain {
     struct ticket_store *tickets;
     struct sessions *sessions;
     struct presence_tracker *presence; /* in memory only */
+    struct canned *canned;
     const struct config *cfg;
     const char *admins[64]; /* pointers into cfg->admins */
     size_t n_admins;

@@ -204,6 +204,11 @@ const char *const chatdesk_migrations[] = {
     "  to_jid TEXT,"
     "  created INTEGER NOT NULL);"
     "CREATE INDEX transfers_session ON transfers(session_id, id);",
+
+    /* 10: canned replies (domain/canned.h); names are stored lowercase. */
+    "CREATE TABLE canned ("
+    "  name TEXT PRIMARY KEY CHECK (name <> ''),"
+    "  text TEXT NOT NULL CHECK (text <> ''));",
 };
 
 const size_t chatdesk_migrations_count =

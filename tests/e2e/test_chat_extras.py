@@ -196,6 +196,54 @@ async def test_transfer(env):
     await tom.command("end-session", {"session": session})
 
 
+async def test_canned_replies(env):
+    admin = await env.client("admin")
+    r = await admin.command("canned", {"action": "add", "name": "hi",
+                                       "text": "Hello {contact}, {tech} "
+                                               "here."})
+    h.check(r.status == "completed", "canned add completed")
+    await h.expect_error(admin.command("canned", {"action": "add",
+                                                  "name": "hi",
+                                                  "text": "x"}),
+                         "conflict", '"!hi"')
+    await h.expect_error(admin.command("canned", {"action": "add",
+                                                  "name": "two words",
+                                                  "text": "x"}),
+                         "bad-request", '"two words"')
+    tom = await cl.login(env, "tom")
+    await h.expect_error(tom.command("canned"), "forbidden")
+    alice = await cl.login(env, "alice")
+    f, room, _ = await waiting_room(env, alice, "Canned test")
+    pres, _, _, _ = await cl.join(tom, room, "tom")
+    tnick = pres["from"].resource
+    ma, mt = cl.Mark(alice), cl.Mark(tom)
+    cl.say(tom, room, "!hi", mid="k1")
+    got = await cl.wait_message(alice, cl.groupchat_from(room, tnick,
+                                                         "Hello"), ma,
+                                what="the expanded reply")
+    h.check(cl.body(got) == "Hello Alice Liddell, Tom Tech here.",
+            "placeholders filled: %r" % cl.body(got))
+    cl.say(tom, room, "!nope", mid="k2")
+    err = await cl.wait_message(tom, lambda m: m["id"] == "k2" and
+                                m["type"] == "error", mt,
+                                what="an error to the tech")
+    h.check(err["error"]["condition"] == "item-not-found" and
+            "!nope" in (err["error"]["text"] or ""),
+            "unknown name: item-not-found naming it: %s" % err)
+    await cl.no_message(alice, cl.groupchat_from(room, tnick, "nope"), ma,
+                        what="the unknown name broadcast")
+    rows = cl.db_rows(env, "SELECT body FROM messages WHERE session_id = ? "
+                      "AND kind = 'chat'", (int(f["session"]),))
+    h.check(rows == [("Hello Alice Liddell, Tom Tech here.",)],
+            "the expansion stored, not the call: %r" % rows)
+    r = await admin.command("canned", {"action": "remove", "name": "hi"})
+    h.check(r.status == "completed", "canned remove completed")
+    await h.expect_error(admin.command("canned", {"action": "remove",
+                                                  "name": "hi"}),
+                         "item-not-found", '"!hi"')
+    await tom.command("end-session", {"session": f["session"]})
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -226,7 +274,7 @@ async def test_timeouts_one_rule(env):
 
 TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
-         test_transfer]
+         test_transfer, test_canned_replies]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],

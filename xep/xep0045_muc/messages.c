@@ -342,32 +342,15 @@ static int muc__is_room_claim(xmpp_stanza_t *c, void *ud)
             (!strcmp(ns, "jabber:x:delay") || !strcmp(ns, NS_MUC_USER)));
 }
 
-/* Reflect msg from room/nick to every resource with the stored stanza-id
- * (stored NULL: not stored, no stanza-id). Removes any stanza-id the
- * client claimed in the room's name, and its delays and muc#user items. */
-static void muc__reflect(struct muc *m, const char *room, const char *nick,
-                         xmpp_stanza_t *st, const struct muc_stored *stored)
+/* muc__is_room_claim(), and the <body/> when ud is not NULL (a body the
+ * policy replaced). */
+static int muc__is_claim_or_body(xmpp_stanza_t *c, void *ud)
 {
-    char room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
-    xmpp_stanza_t *copy;
+    const char *name = xmpp_stanza_get_name(c);
 
-    muc__room_jid(m, room, room_jid, sizeof room_jid);
-    muc__occ_jid(m, room, nick, from, sizeof from);
-    copy = stanza_id_copy_filtered(st, room_jid, muc__is_room_claim, NULL);
-    if (!copy)
-        return;
-    xmpp_stanza_set_from(copy, from);
-    xmpp_stanza_set_type(copy, "groupchat");
-    /* The server parses this once per occupant: leave out the stream's own
-     * namespace (implied) and the "lang" that libstrophe's parser makes of
-     * xml:lang (it is not xml:lang any more; sending it back says nothing
-     * a client can read). */
-    xmpp_stanza_del_attribute(copy, "xmlns");
-    xmpp_stanza_del_attribute(copy, "lang");
-    if (stored)
-        stanza_id_add(copy, room_jid, stored->id);
-    muc__deliver(m, room, copy, stored && stored->held ? st : NULL);
-    xmpp_stanza_release(copy);
+    if (ud && xmpp_stanza_is_tag(c) && name && !strcmp(name, "body"))
+        return 1;
+    return muc__is_room_claim(c, NULL);
 }
 
 /* A message stored before (struct muc_stored.duplicate): after what waits
@@ -383,9 +366,12 @@ static void muc__reflect_again(struct muc *m, const struct muc__req *rq,
     muc_flush(m);
     muc__room_jid(m, rq->room, room_jid, sizeof room_jid);
     muc__occ_jid(m, rq->room, nick, from, sizeof from);
-    copy = stanza_id_copy_filtered(rq->st, room_jid, muc__is_room_claim, NULL);
+    copy = stanza_id_copy_filtered(rq->st, room_jid, muc__is_claim_or_body,
+                                   stored->body);
     if (!copy)
         return;
+    if (stored->body)
+        stanza_add_text_child(copy, "body", NULL, stored->body);
     xmpp_stanza_set_from(copy, from);
     xmpp_stanza_set_to(copy, rq->from);
     xmpp_stanza_set_type(copy, "groupchat");
@@ -393,6 +379,39 @@ static void muc__reflect_again(struct muc *m, const struct muc__req *rq,
     xmpp_stanza_del_attribute(copy, "lang");
     stanza_id_add(copy, room_jid, stored->id);
     app_send(m->app, copy);
+    xmpp_stanza_release(copy);
+}
+
+/* Reflect msg from room/nick to every resource with the stored stanza-id
+ * (stored NULL: not stored, no stanza-id) and the body it stored, if it
+ * replaced the one sent. Removes any stanza-id the client claimed in the
+ * room's name, and its delays and muc#user items. */
+static void muc__reflect(struct muc *m, const char *room, const char *nick,
+                         xmpp_stanza_t *st, const struct muc_stored *stored)
+{
+    char room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
+    const char *body = stored ? stored->body : NULL;
+    xmpp_stanza_t *copy;
+
+    muc__room_jid(m, room, room_jid, sizeof room_jid);
+    muc__occ_jid(m, room, nick, from, sizeof from);
+    copy = stanza_id_copy_filtered(st, room_jid, muc__is_claim_or_body,
+                                   (void *)body);
+    if (!copy)
+        return;
+    if (body)
+        stanza_add_text_child(copy, "body", NULL, body);
+    xmpp_stanza_set_from(copy, from);
+    xmpp_stanza_set_type(copy, "groupchat");
+    /* The server parses this once per occupant: leave out the stream's own
+     * namespace (implied) and the "lang" that libstrophe's parser makes of
+     * xml:lang (it is not xml:lang any more; sending it back says nothing
+     * a client can read). */
+    xmpp_stanza_del_attribute(copy, "xmlns");
+    xmpp_stanza_del_attribute(copy, "lang");
+    if (stored)
+        stanza_id_add(copy, room_jid, stored->id);
+    muc__deliver(m, room, copy, stored && stored->held ? st : NULL);
     xmpp_stanza_release(copy);
 }
 
@@ -413,6 +432,8 @@ static int muc__store(struct muc *m, const struct muc_msg *msg,
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
     if (m->policy.store(m->app, msg, out, err, m->ud) != 0 || !out->id[0]) {
+        free(out->body);
+        out->body = NULL;
         if (!err->condition[0])
             muc_err_set(err, "wait", "internal-server-error",
                         "The message could not be saved; send it again.");
@@ -474,6 +495,7 @@ void muc__groupchat(struct muc *m, const struct muc__req *rq)
             muc__reflect_again(m, rq, nick, &stored);
         else
             muc__reflect(m, rq->room, nick, rq->st, &stored);
+        free(stored.body);
     }
     if (body)
         xmpp_free(m->app->ctx, body);

@@ -7,6 +7,9 @@
 
 #include "chat/chat.h"
 #include "chat/notices.h"
+#include "domain/canned.h"
+#include "chat/rooms.h"
+#include "xep0045_muc.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/sessions.h"
@@ -231,6 +234,49 @@ static void test_queue_position_and_taken_notices(void **state)
     assert_int_equal(sent_to(ALICE, "in line"), -1);
 }
 
+/* Canned replies (SPEC §9): a tech's "!name" is replaced before it is
+ * stored and reflected; an unknown name is an error to that tech only;
+ * a contact's "!name" is an ordinary message. */
+static void test_canned_reply(void **state)
+{
+    struct sess_message_list l;
+    (void)state;
+    assert_int_equal(canned_add(dom()->canned, "hi",
+                                "Hello {contact}, {tech} here."),
+                     CANNED_OK);
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    testkit_feed("<message from='" TESS "' to='" ROOM "' type='groupchat' "
+                 "id='c1'><body>!HI</body></message>");
+    muc_flush(tk.app.chat->muc); /* the group commit */
+    int i = sent_to(ALICE, "Hello Alice, Tess here.");
+    assert_true(i >= 0);
+    assert_int_equal(testkit_contains(i, "!HI"), 0);
+    assert_true(sent_to(TESS, "Hello Alice, Tess here.") >= 0);
+    testkit_feed("<message from='" TESS "' to='" ROOM "' type='groupchat' "
+                 "id='c2'><body>!nope</body></message>");
+    muc_flush(tk.app.chat->muc);
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(xmpp_stanza_get_to(tk.sent[0]), TESS);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "error");
+    assert_string_equal(testkit_error(0), "item-not-found");
+    assert_true(testkit_contains(0, "!nope"));
+    testkit_feed("<message from='" ALICE "' to='" ROOM "' type='groupchat' "
+                 "id='c3'><body>!hi</body></message>");
+    muc_flush(tk.app.chat->muc);
+    assert_true(sent_to(TESS, ">!hi<") >= 0);
+    assert_int_equal(sessions_history(dom()->sessions, 1, 0, &l), SESS_OK);
+    int expanded = 0, raw = 0;
+    for (size_t k = 0; k < l.n; k++) {
+        expanded += !strcmp(l.items[k].body, "Hello Alice, Tess here.");
+        raw += !strcmp(l.items[k].body, "!nope") +
+               !strcmp(l.items[k].body, "!HI");
+    }
+    sess_message_list_free(&l);
+    assert_int_equal(expanded, 1);
+    assert_int_equal(raw, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +289,7 @@ int main(void)
             test_ended_session_refuses_contact_message, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_queue_position_and_taken_notices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_canned_reply, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
