@@ -133,18 +133,25 @@ static void sess_cmd__transfers(struct app *app, int64_t id, char *buf,
     sess_transfer_list_free(&l);
 }
 
-/* history's columns beyond the list's (SPEC §9): transfers. */
+/* history's columns beyond the list's (SPEC §9): transfers and rating
+ * (the score 1..5, "" when not rated). item NULL: add the columns. */
 static void sess_cmd__past_cells(struct app *app, struct form *res,
                                  struct form_item *item,
                                  const struct hist_row *r)
 {
-    char transfers[1024];
+    char transfers[1024], rating[8] = "";
+    int score;
     if (!item) {
         form_add_reported(res, FIELD_TEXT_SINGLE, "transfers", "Transfers");
+        form_add_reported(res, FIELD_TEXT_SINGLE, "rating", "Rating");
         return;
     }
     sess_cmd__transfers(app, r->s.id, transfers, sizeof transfers);
     form_item_set(item, "transfers", transfers);
+    if (sessions_rating(app->domain->sessions, r->s.id, &score, NULL) ==
+        SESS_OK)
+        snprintf(rating, sizeof rating, "%d", score);
+    form_item_set(item, "rating", rating);
 }
 
 /* One row per session; first..first+n-1 of rows; past: history's columns

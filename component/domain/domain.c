@@ -4,6 +4,7 @@
 #include "runtime/config.h"
 #include "domain/canned.h"
 #include "domain/presence.h"
+#include "domain/report.h"
 #include "domain/sessions.h"
 #include "domain/tickets.h"
 
@@ -30,7 +31,9 @@ struct domain *domain_open(struct store *st, const struct config *cfg,
         snprintf(err, errlen, "out of memory");
     if (d->presence)
         d->canned = canned_open(st, err, errlen);
-    if (!d->canned) {
+    if (d->canned)
+        d->reports = reports_open(st, err, errlen);
+    if (!d->reports) {
         domain_close(d);
         return NULL;
     }
@@ -41,6 +44,7 @@ void domain_close(struct domain *d)
 {
     if (!d)
         return;
+    reports_close(d->reports);
     canned_close(d->canned);
     presence_free(d->presence);
     sessions_close(d->sessions);

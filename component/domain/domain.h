@@ -14,6 +14,7 @@ struct ticket_store;
 struct sessions;
 struct presence_tracker;
 struct canned;
+struct reports;
 
 struct domain {
     struct directory *dir;
@@ -22,6 +23,7 @@ struct domain {
     struct sessions *sessions;
     struct presence_tracker *presence; /* in memory only */
     struct canned *canned;
+    struct reports *reports;
     const struct config *cfg;
     const char *admins[64]; /* pointers into cfg->admins */
     size_t n_admins;

@@ -32,6 +32,8 @@ enum sessions__stmt {
     S_MSG_INSERT,
     S_MSG_ORIGIN,
     S_TRANSFER_ADD,
+    S_RATE,
+    S_RATING,
     S_TRANSFERS,
     S_TOUCH,
     S_HISTORY,
@@ -85,6 +87,9 @@ static const char *const sessions__sql[S_COUNT] = {
                        "created) VALUES (?1, ?2, ?3, ?4)",
     [S_TRANSFERS] = "SELECT from_jid, COALESCE(to_jid, ''), created "
                     "FROM transfers WHERE session_id = ?1 ORDER BY id",
+    [S_RATE] = "INSERT INTO ratings (session_id, score, comment, "
+               "contact_jid, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_RATING] = "SELECT score, comment FROM ratings WHERE session_id = ?1",
     [S_MSG_ORIGIN] = "SELECT id, stanza_id, created FROM messages "
                      "WHERE session_id = ?1 AND from_jid = ?2 AND "
                      "origin_id = ?3",
@@ -1244,6 +1249,86 @@ static int sessions__is_contact(struct sessions *s,
         rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
                             "Only the contact of this chat can do this.");
     return rc;
+}
+
+/* ---- rating ------------------------------------------------------------ */
+
+/* Inside the transaction of sessions_rate(): the row and the ticket note. */
+static int sessions__rate(struct sessions *s, const struct sess_info *info,
+                          int score, const char *comment)
+{
+    char note[SESS_NOTE_MAX + 64];
+    sqlite3_stmt *st = sessions__stmt(s, S_RATE);
+    sqlite3_bind_int64(st, 1, info->id);
+    sqlite3_bind_int(st, 2, score);
+    sqlite3_bind_text(st, 3, comment, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, info->contact_jid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)clock_now());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return sessions__fail(s, SESS_ERR_STATE,
+                              "This chat has been rated already; a chat is "
+                              "rated once.");
+    if (rc != SQLITE_DONE)
+        return sessions__store_fail(s, "save the rating");
+    snprintf(note, sizeof note, "Rating of chat session %" PRId64 ": %d/5%s%s",
+             info->id, score, *comment ? "\n" : "", comment);
+    if (ticket_add_note(s->tickets, info->ticket_id, TICKET_NOTE_RATING,
+                        info->contact_jid, note) != TICKET_OK)
+        return sessions__ticket_fail(s, "add the rating to the ticket");
+    return SESS_OK;
+}
+
+int sessions_rate(struct sessions *s, int64_t id, const char *contact,
+                  int score, const char *comment)
+{
+    struct sess_info info;
+    struct sess_result r;
+    if (!comment)
+        comment = "";
+    int rc = sessions__load(s, id, &info, &r);
+    if (rc == SESS_OK)
+        rc = sessions__is_contact(s, &info, contact);
+    if (rc == SESS_OK && info.state != SESS_ENDED)
+        rc = sessions__fail(s, SESS_ERR_STATE,
+                            "Only an ended chat can be rated; this one is "
+                            "%s.",
+                            sess_state_name(info.state));
+    if (rc == SESS_OK && (score < 1 || score > 5))
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "A rating is a score from 1 to 5.");
+    if (rc == SESS_OK && strlen(comment) > SESS_NOTE_MAX)
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "The comment is too long (at most %d bytes).",
+                            SESS_NOTE_MAX);
+    if (rc == SESS_OK)
+        rc = sessions__begin(s);
+    if (rc == SESS_OK)
+        rc = sessions__finish(s, sessions__rate(s, &info, score, comment));
+    return sessions__done(&info, &r, rc);
+}
+
+int sessions_rating(struct sessions *s, int64_t id, int *score,
+                    char **comment)
+{
+    sqlite3_stmt *st = sessions__stmt(s, S_RATING);
+    *score = 0;
+    if (comment)
+        *comment = NULL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *score = sqlite3_column_int(st, 0);
+        if (comment)
+            *comment = sessions__col_dup(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "Chat session %" PRId64 " has no rating.", id);
+    return rc == SQLITE_ROW ? SESS_OK
+                            : sessions__store_fail(s, "read the rating");
 }
 
 /* end_by_contact and callback: does the permission rule allow action for

@@ -359,6 +359,20 @@ int sessions_transfers(struct sessions *s, int64_t id,
                        struct sess_transfer_list *out);
 void sess_transfer_list_free(struct sess_transfer_list *l); /* NULL is fine */
 
+/* The session's contact rates an ended session once (SPEC §9): score
+ * 1..5, comment NULL or "" or at most SESS_NOTE_MAX bytes. In one
+ * transaction: a row of table ratings (migration 11) and a ticket note of
+ * kind rating ("Rating of chat session 12: 4/5" and the comment on the
+ * next line), authored by the contact. Refusals: SESS_ERR_FORBIDDEN for
+ * another JID, SESS_ERR_STATE unless ended or when rated already,
+ * SESS_ERR_INVALID for the score or comment. */
+int sessions_rate(struct sessions *s, int64_t id, const char *contact,
+                  int score, const char *comment);
+/* The rating of session id: *score 1..5 and *comment (heap; may be NULL
+ * to skip). SESS_ERR_NOT_FOUND (score 0) when it has none. */
+int sessions_rating(struct sessions *s, int64_t id, int *score,
+                    char **comment);
+
 /* Getters. */
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
 /* localpart "chat-<id>" (case-insensitive, decimal, no sign or leading

@@ -80,6 +80,7 @@ static const char *const tickets__kinds[] = {
     [TICKET_NOTE_TRANSCRIPT] = "transcript",
     [TICKET_NOTE_CALLBACK] = "callback",
     [TICKET_NOTE_CLOSING] = "closing_note",
+    [TICKET_NOTE_RATING] = "rating",
     [TICKET_NOTE_TEXT] = "text",
 };
 #define TICKETS_N_KINDS (sizeof tickets__kinds / sizeof tickets__kinds[0])

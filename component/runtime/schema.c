@@ -209,6 +209,15 @@ const char *const chatdesk_migrations[] = {
     "CREATE TABLE canned ("
     "  name TEXT PRIMARY KEY CHECK (name <> ''),"
     "  text TEXT NOT NULL CHECK (text <> ''));",
+
+    /* 11: ratings (sessions_rate): one per ended session, by its contact;
+     * the same goes to the ticket as a note of kind 'rating'. */
+    "CREATE TABLE ratings ("
+    "  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),"
+    "  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),"
+    "  comment TEXT NOT NULL DEFAULT '',"
+    "  contact_jid TEXT NOT NULL,"
+    "  created INTEGER NOT NULL);",
 };
 
 const size_t chatdesk_migrations_count =

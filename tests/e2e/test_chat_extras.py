@@ -244,6 +244,51 @@ async def test_canned_replies(env):
     await tom.command("end-session", {"session": f["session"]})
 
 
+async def test_rating_and_report(env):
+    tom = await cl.login(env, "tom")
+    alice = await cl.login(env, "alice")
+    bob = await cl.login(env, "bob")
+    f, room, _ = await waiting_room(env, alice, "Rate me")
+    session = f["session"]
+    await cl.join(tom, room, "tom")
+    await cl.wait_state(env, session, "active")
+    await h.expect_error(alice.command("rate", {"session": session,
+                                                "score": "5"}),
+                         "not-allowed", "ended")
+    await tom.command("end-session", {"session": session})
+    await h.expect_error(alice.command("rate", {"session": session,
+                                                "score": "9"}),
+                         "bad-request", '"9"')
+    await h.expect_error(bob.command("rate", {"session": session,
+                                              "score": "5"}),
+                         "forbidden")
+    r = await alice.command("rate", {"session": session, "score": "4",
+                                     "comment": "Quick, thanks"})
+    h.check(r.status == "completed", "rate completed")
+    await h.expect_error(alice.command("rate", {"session": session,
+                                                "score": "5"}),
+                         "not-allowed", "rated already")
+    notes = cl.ticket_notes(env, f["ticket"], "rating")
+    h.check(len(notes) == 1 and "4/5" in notes[0][2] and
+            "Quick, thanks" in notes[0][2] and notes[0][1] == jid("alice"),
+            "a rating note on the ticket: %r" % notes)
+    hist = await tom.command("history", {"contact": jid("alice")})
+    rated = [row for row in hist.items if row.get("session") == session]
+    h.check(rated and rated[0].get("rating") == "4",
+            "history's rating column: %r" % rated)
+    admin = await env.client("admin")
+    rep = await admin.command("report", {})
+    rows = {(row["by"], row["name"]): row for row in rep.items}
+    t = rows.get(("tech", "Tom Tech"))
+    h.check(t and int(t["sessions"]) >= 1 and t["avg_rating"] == "4.0",
+            "the report credits Tom Tech with the rating: %r" % rep.items)
+    h.check(("company", "Acme") in rows, "a row per company: %r" %
+            list(rows))
+    await h.expect_error(admin.command("report", {"since": "2026-13-01"}),
+                         "bad-request", '"2026-13-01"')
+    await h.expect_error(tom.command("report"), "forbidden")
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -274,7 +319,7 @@ async def test_timeouts_one_rule(env):
 
 TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
-         test_transfer, test_canned_replies]
+         test_transfer, test_canned_replies, test_rating_and_report]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],

@@ -312,7 +312,8 @@ static void test_history_filters(void **state)
     xmpp_stanza_t *r = submit(TESS, "history", SUBMIT(""));
     testkit_expect_status(r, "completed"); /* one page: done at once */
     struct form *f = testkit_form_of(r);
-    assert_int_equal(f->n_reported, 10); /* SPEC §4's nine and transfers */
+    /* SPEC §4's nine, transfers and rating */
+    assert_int_equal(f->n_reported, 11);
     snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)c, (long long)b,
              (long long)a);
     assert_string_equal(column_ids(f), want);
@@ -502,7 +503,8 @@ static void test_view_session(void **state)
     testkit_expect_error(r, NULL, "bad-request", "Field 'session'");
 }
 
-/* view-session and history show who handed a session over to whom. */
+/* view-session and history show who handed a session over to whom, and
+ * history its rating. */
 static void test_transfers_shown(void **state)
 {
     (void)state;
@@ -533,6 +535,14 @@ static void test_transfers_shown(void **state)
     f = testkit_form_of(submit(TESS, "history", SUBMIT("")));
     assert_int_equal(f->n_items, 1);
     assert_string_equal(cell(f, 0, "transfers"), want);
+    assert_string_equal(cell(f, 0, "rating"), "");
+    form_free(f);
+    /* and the rating column */
+    assert_int_equal(sessions_rate(dom()->sessions, id, "alice@localhost", 4,
+                                   NULL),
+                     SESS_OK);
+    f = testkit_form_of(submit(TESS, "history", SUBMIT("")));
+    assert_string_equal(cell(f, 0, "rating"), "4");
     form_free(f);
 }
 

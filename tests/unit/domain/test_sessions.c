@@ -1438,6 +1438,48 @@ static void test_transfer(void **state)
                      SESS_ERR_FORBIDDEN);
 }
 
+/* Rating (SPEC §9): once per ended session, by its contact, with a
+ * ticket note of kind rating. */
+static void test_rate(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r;
+    struct ticket t;
+    int score = 0;
+    char *comment = NULL;
+    int64_t id = new_waiting(fx);
+    expect_ok(fx, sessions_tech_join(fx->s, id, "tom@localhost", &r));
+    assert_int_equal(sessions_rate(fx->s, id, "alice@localhost", 5, NULL),
+                     SESS_ERR_STATE); /* still active */
+    expect_ok(fx, sessions_end_by_tech(fx->s, id, "tom@localhost", NULL, &r));
+    assert_int_equal(sessions_rating(fx->s, id, &score, NULL),
+                     SESS_ERR_NOT_FOUND);
+    assert_int_equal(sessions_rate(fx->s, id, "bob@localhost", 5, NULL),
+                     SESS_ERR_FORBIDDEN);
+    assert_int_equal(sessions_rate(fx->s, id, "alice@localhost", 6, NULL),
+                     SESS_ERR_INVALID);
+    assert_int_equal(sessions_rate(fx->s, id, "alice@localhost", 0, ""),
+                     SESS_ERR_INVALID);
+    expect_ok(fx, sessions_rate(fx->s, id, "Alice@localhost/web", 4,
+                                "Quick and kind"));
+    assert_int_equal(sessions_rate(fx->s, id, "alice@localhost", 5, NULL),
+                     SESS_ERR_STATE); /* once */
+    assert_non_null(strstr(sessions_error(fx->s), "rated already"));
+    expect_ok(fx, sessions_rating(fx->s, id, &score, &comment));
+    assert_int_equal(score, 4);
+    assert_string_equal(comment, "Quick and kind");
+    free(comment);
+    struct sess_info i;
+    expect_ok(fx, sessions_get(fx->s, id, &i));
+    assert_int_equal(ticket_get(fx->inner, i.ticket_id, &t), TICKET_OK);
+    sess_info_clear(&i);
+    const struct ticket_note *last = &t.notes[t.n_notes - 1];
+    assert_int_equal(last->kind, TICKET_NOTE_RATING);
+    assert_string_equal(last->author, "alice@localhost");
+    assert_non_null(strstr(last->text, ": 4/5\nQuick and kind"));
+    ticket_clear(&t);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1471,6 +1513,7 @@ int main(void)
         T(test_start_chat_one_transaction),
         T(test_origin_id_stored_once),
         T(test_transfer),
+        T(test_rate),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
