@@ -13,6 +13,9 @@
 #include "commands/transfer.h"
 #include "domain/domain.h"
 #include "domain/history.h"
+#include "domain/sessions.h"
+#include "runtime/clock.h"
+#include "runtime/config.h"
 #include "runtime/log.h"
 #include "xep0030_disco.h"
 #include "xep0050_adhoc.h"
@@ -81,9 +84,26 @@ static void modules__index(struct app *app)
         log_warn("modules", "search index: %s", history_error(app->history));
 }
 
+/* [retention] messages_days: a batch of old room messages a tick, so the
+ * write lock is short (SPEC §9). */
+static void modules__retention(struct app *app)
+{
+    size_t n = 0;
+    if (!app->domain || !app->cfg || app->cfg->retention_days <= 0)
+        return;
+    time_t before = clock_now() - (time_t)app->cfg->retention_days * 86400;
+    if (sessions_purge(app->domain->sessions, before,
+                       MODULES_PURGE_BATCH, &n) != SESS_OK)
+        log_warn("modules", "retention: %s",
+                 sessions_error(app->domain->sessions));
+    else if (n)
+        log_debug("modules", "retention: purged %zu old messages", n);
+}
+
 void modules_tick(struct app *app)
 {
     modules__index(app);
+    modules__retention(app);
     if (app->adhoc)
         adhoc_reap(app);
 }

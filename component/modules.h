@@ -15,7 +15,11 @@ int modules_register(struct app *app);
 /* Release what the modules hung off the app (app->adhoc, ...). */
 void modules_free(struct app *app);
 
-/* Periodic work (search indexing, reaping stale ad-hoc sessions); about
+/* Old room messages purged a tick at most ([retention] messages_days). */
+#define MODULES_PURGE_BATCH 500
+
+/* Periodic work (search indexing, retention, reaping stale ad-hoc
+ * sessions); about
  * once a second, between event-loop passes (conn.c), so no batch is held
  * (app->flush). */
 void modules_tick(struct app *app);

@@ -32,6 +32,7 @@ enum sessions__stmt {
     S_MSG_INSERT,
     S_MSG_ORIGIN,
     S_TRANSFER_ADD,
+    S_PURGE,
     S_RATE,
     S_RATING,
     S_TRANSFERS,
@@ -87,6 +88,11 @@ static const char *const sessions__sql[S_COUNT] = {
                        "created) VALUES (?1, ?2, ?3, ?4)",
     [S_TRANSFERS] = "SELECT from_jid, COALESCE(to_jid, ''), created "
                     "FROM transfers WHERE session_id = ?1 ORDER BY id",
+    /* the oldest first, a batch at a time; live sessions keep theirs */
+    [S_PURGE] = "DELETE FROM messages WHERE id IN (SELECT m.id FROM "
+                "messages m JOIN sessions s ON s.id = m.session_id "
+                "WHERE m.created < ?1 AND s.state NOT IN ('waiting', "
+                "'active') ORDER BY m.id LIMIT ?2)",
     [S_RATE] = "INSERT INTO ratings (session_id, score, comment, "
                "contact_jid, created) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_RATING] = "SELECT score, comment FROM ratings WHERE session_id = ?1",
@@ -1711,6 +1717,27 @@ int sessions_add_message_once(struct sessions *s, int64_t id,
                                      out);
     out->stored = rc == SESS_OK;
     return sessions__done(&info, &r, rc);
+}
+
+/* ---- retention --------------------------------------------------------- */
+
+int sessions_purge(struct sessions *s, time_t before, size_t limit,
+                   size_t *purged)
+{
+    if (purged)
+        *purged = 0;
+    int rc = sessions__begin(s);
+    if (rc != SESS_OK)
+        return rc;
+    sqlite3_stmt *st = sessions__stmt(s, S_PURGE);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = sessions__store_fail(s, "purge old messages");
+    else if (purged)
+        *purged = (size_t)sqlite3_changes(s->db);
+    sqlite3_reset(st);
+    return sessions__finish(s, rc);
 }
 
 /* ---- lists ------------------------------------------------------------ */

@@ -373,6 +373,16 @@ int sessions_rate(struct sessions *s, int64_t id, const char *contact,
 int sessions_rating(struct sessions *s, int64_t id, int *score,
                     char **comment);
 
+/* Retention ([retention] messages_days): delete up to limit room
+ * messages created before `before`, oldest first, of sessions that are no
+ * longer live (waiting and active sessions keep theirs, their transcript
+ * is still to be written); the ticket notes stay. One short transaction a
+ * call, so the caller purges in batches (the tick). The search index
+ * follows through migration 5's delete trigger. *purged (may be NULL)
+ * gets the count. */
+int sessions_purge(struct sessions *s, time_t before, size_t limit,
+                   size_t *purged);
+
 /* Getters. */
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
 /* localpart "chat-<id>" (case-insensitive, decimal, no sign or leading

@@ -58,6 +58,8 @@ static const struct config__key config__keys[] = {
     {"chat", "away_after", config__number, CONFIG__AT(away_after), 0, 1,
      86400, 0},
     {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
+    {"retention", "messages_days", config__number,
+     CONFIG__AT(retention_days), 0, 0, 36500, 0},
     {"limits", "stanzas_per_second", config__number, CONFIG__AT(limit_rate),
      0, 0, 100000, 0},
     {"limits", "burst", config__number, CONFIG__AT(limit_burst), 0, 1, 100000,

@@ -26,6 +26,9 @@ struct config {
     /* [chat] away_after, seconds (1..86400): chatdesk does not use it, it
      * publishes it to portals in its disco#info (urn:chatdesk:portal) */
     int away_after;
+    /* [retention] messages_days: room messages of finished sessions older
+     * than this many days are purged (0 = kept forever; 0..36500) */
+    int retention_days;
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */

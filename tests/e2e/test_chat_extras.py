@@ -9,6 +9,7 @@ any failure.
 
 import os
 import re
+import sqlite3
 import subprocess
 
 from slixmpp.xmlstream import ET
@@ -289,6 +290,37 @@ async def test_rating_and_report(env):
     await h.expect_error(tom.command("report"), "forbidden")
 
 
+async def test_retention(env):
+    """[retention] messages_days = 1 (this file's config): messages of a
+    finished session made two days old are purged by the tick; the ticket's
+    transcript stays."""
+    tom = await cl.login(env, "tom")
+    alice = await cl.login(env, "alice")
+    f, room, _ = await waiting_room(env, alice, "Retention test")
+    await cl.join(tom, room, "tom")
+    cl.say(alice, room, "an old aardvark", mid="old1")
+    await cl.wait_message(tom, lambda m: m["id"] == "old1", cl.Mark(tom))
+    await tom.command("end-session", {"session": f["session"]})
+    await cl.wait_state(env, f["session"], "ended")
+    sid = int(f["session"])
+    con = sqlite3.connect(env.chatdesk.db, timeout=10)
+    with con:
+        con.execute("UPDATE messages SET created = created - 2 * 86400 "
+                    "WHERE session_id = ?", (sid,))
+    con.close()
+
+    def left():
+        return cl.db_rows(env, "SELECT count(*) FROM messages WHERE "
+                          "session_id = ?", (sid,))[0][0]
+    await h.async_wait_until(lambda: left() == 0, 10,
+                             "the old messages purged")
+    tr = cl.ticket_notes(env, f["ticket"], "transcript")
+    h.check(len(tr) == 1 and "an old aardvark" in tr[0][2],
+            "the transcript note stays: %r" % tr)
+    hits = await tom.command("history", {"text": "aardvark"})
+    h.check(hits.items == [], "the search index follows: %r" % hits.items)
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -319,8 +351,10 @@ async def test_timeouts_one_rule(env):
 
 TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
-         test_transfer, test_canned_replies, test_rating_and_report]
+         test_transfer, test_canned_replies, test_rating_and_report,
+         test_retention]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],
-            extra=cl.CHAT_EXTRA + "away_after = 240\n")
+            extra=cl.CHAT_EXTRA + "away_after = 240\n"
+            "[retention]\nmessages_days = 1\n")

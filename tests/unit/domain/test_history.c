@@ -922,6 +922,51 @@ static void test_fts_triggers_respect_mark(void **state)
     fts_consistent(db);
 }
 
+/* Retention: old messages of finished sessions go in batches, the oldest
+ * first; a live session keeps its own; the ticket's transcript stays; the
+ * search index follows. */
+static void test_retention_purge(void **state)
+{
+    (void)state;
+    sqlite3 *db = store_db(st);
+    size_t n = 0;
+    static const char *const old[] = {"c:ancient wombat", "t:ancient quokka",
+                                      "c:ancient numbat", NULL};
+    static const char *const recent[] = {"c:recent wombat", NULL};
+    mk("alice@localhost", T0, K_ENDED, old);
+    int64_t live = mk("carol@localhost", T0 + 1, K_ACTIVE, old);
+    mk("bob@localhost", T0 + 40 * 86400, K_ENDED, recent);
+    assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
+    int64_t before = scalar(db, "SELECT count(*) FROM messages");
+    int64_t notes = scalar(db, "SELECT count(*) FROM ticket_notes");
+    clock_set(T0 + 41 * 86400);
+    time_t cutoff = clock_now() - 30 * 86400;
+    assert_int_equal(sessions_purge(dom->sessions, cutoff, 2, &n), SESS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages"), before - 2);
+    fts_consistent(db);
+    while (n)
+        assert_int_equal(sessions_purge(dom->sessions, cutoff, 2, &n),
+                         SESS_OK);
+    /* alice's ended session: its 3 messages and the end notice are gone */
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages"), before - 4);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages m JOIN "
+                                "sessions s ON s.id = m.session_id WHERE "
+                                "s.contact_jid = 'alice@localhost'"),
+                     0);
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM messages WHERE session_id = %lld",
+             (long long)live);
+    assert_true(scalar(db, sql) >= 2); /* live: untouched */
+    assert_int_equal(scalar(db, "SELECT count(*) FROM ticket_notes"), notes);
+    fts_consistent(db);
+    struct hist_filter f = {.text = "numbat"};
+    assert_string_equal(ids(&f), ""); /* only the live one's, not past */
+    f.text = "recent";
+    assert_true(strlen(ids(&f)) > 0);
+}
+
 /* A new database file at path, at schema version 4: message 1 stored at
  * version 3 (indexed by migration 4's 'rebuild'), message 2 at version 4
  * (indexed by its trigger). */
@@ -1015,6 +1060,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_index_pending_inside_transaction,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_triggers_respect_mark, setup,
                                         teardown),
         cmocka_unit_test(test_fts_migration_5_keeps_old_index),

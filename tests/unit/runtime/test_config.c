@@ -65,6 +65,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.idle_timeout, 3600);
     assert_int_equal(c.away_after, 300);
     assert_int_equal(c.n_admins, 0);
+    assert_int_equal(c.retention_days, 0); /* keep forever */
     assert_int_equal(c.limit_rate, 30);
     assert_int_equal(c.limit_burst, 150);
 }
@@ -128,6 +129,9 @@ static void test_bad_input(void **state)
          "b.ini:4: port: must be a whole number from 1 to 65535, not '70000'"},
         {"[component]\njid=h\nsecret=x\nport = 12ab\n", "b.ini:4: port: "},
         {"[chat]\nanswer_timeout = -1\n", "b.ini:2: answer_timeout: must be"},
+        {"[retention]\nmessages_days = -1\n",
+         "b.ini:2: messages_days: must be a whole number from 0 to 36500, "
+         "not '-1'"},
         {"[chat]\nanswer_timeout = 604801\n",
          "b.ini:2: answer_timeout: must be a whole number of seconds from 1 "
          "to 604800, not \"604801\""},
