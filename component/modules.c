@@ -5,6 +5,7 @@
 #include "chat/archive.h"
 #include "chat/chat.h"
 #include "commands/admin.h"
+#include "commands/audit.h"
 #include "commands/canned.h"
 #include "commands/rating.h"
 #include "commands/chat.h"
@@ -59,7 +60,8 @@ int modules_register(struct app *app)
         commands_sessions_register(app) || chat_archive_register(app) ||
         xep0249_register(app) || chat_register(app) ||
         commands_chat_register(app) || commands_transfer_register(app) ||
-        commands_canned_register(app) || commands_rating_register(app))
+        commands_canned_register(app) || commands_rating_register(app) ||
+        commands_audit_register(app))
         return -1;
     return 0;
 }

@@ -3,11 +3,13 @@
 
 #include "commands/fields.h"
 #include "runtime/app.h"
+#include "domain/audit.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/office_hours.h"
 #include "domain/settings.h"
 #include "runtime/config.h"
+#include "runtime/log.h"
 #include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
@@ -21,6 +23,62 @@
 #include <strings.h>
 
 #define ADMIN_CMD__TEXT 512
+
+/* ---- the audit trail (SPEC §9) ------------------------------------------ */
+
+/* Record one change of object by the requester (nothing when old equals
+ * new). A failure is logged: the change it describes is already made. */
+static void admin_cmd__audit(const struct adhoc_request *req,
+                             const char *object, const char *key,
+                             const char *old, const char *new)
+{
+    struct audit *a = req->app->domain->audit;
+    if (audit_record(a, req->bare, object, key, old, new) != AUDIT_OK)
+        log_warn("admin", "audit of %s %s: %s", object, key, audit_error(a));
+}
+
+static void admin_cmd__audit_company(const struct adhoc_request *req,
+                                     const struct company *o,
+                                     const struct company *n)
+{
+    char object[DIR_NAME_MAX + 16];
+    snprintf(object, sizeof object, "company:%s", n->name);
+    admin_cmd__audit(req, object, "name", o->name, n->name);
+    admin_cmd__audit(req, object, "chat", tristate_name(o->chat),
+                     tristate_name(n->chat));
+    admin_cmd__audit(req, object, "pre_ticket", tristate_name(o->pre_ticket),
+                     tristate_name(n->pre_ticket));
+    admin_cmd__audit(req, object, "callback", tristate_name(o->callback),
+                     tristate_name(n->callback));
+}
+
+static void admin_cmd__audit_contact(const struct adhoc_request *req,
+                                     const struct contact *o,
+                                     const struct contact *n)
+{
+    char object[DIR_JID_MAX + 16], a[32] = "", b[32];
+    snprintf(object, sizeof object, "contact:%s", n->jid);
+    if (o->company_id)
+        snprintf(a, sizeof a, "%lld", (long long)o->company_id);
+    snprintf(b, sizeof b, "%lld", (long long)n->company_id);
+    admin_cmd__audit(req, object, "company_id", a, b);
+    admin_cmd__audit(req, object, "name", o->name, n->name);
+    admin_cmd__audit(req, object, "phone", o->phone, n->phone);
+    admin_cmd__audit(req, object, "chat", o->id ? tristate_name(o->chat) : "",
+                     tristate_name(n->chat));
+}
+
+static void admin_cmd__audit_tech(const struct adhoc_request *req,
+                                  const struct tech *o, const struct tech *n)
+{
+    char object[DIR_JID_MAX + 16];
+    snprintf(object, sizeof object, "tech:%s", n->jid);
+    admin_cmd__audit(req, object, "*", o->id ? "tech" : "", "tech");
+    admin_cmd__audit(req, object, "name", o->name, n->name);
+    admin_cmd__audit(req, object, "admin",
+                     o->id ? (o->admin ? "yes" : "no") : "",
+                     n->admin ? "yes" : "no");
+}
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -331,12 +389,14 @@ static int admin_cmd__read_setting(const struct form *form,
 }
 
 /* Store every setting whose canonical value differs between cur and next,
- * in one transaction. 0 with *changed counted, or -1 with err. */
-static int admin_cmd__settings_store(struct app *app,
+ * each with its audit entry, in one transaction. 0 with *changed counted,
+ * or -1 with err. */
+static int admin_cmd__settings_store(const struct adhoc_request *req,
                                      const struct settings *cur,
                                      const struct settings *next,
                                      size_t *changed, char *err, size_t errlen)
 {
+    struct app *app = req->app;
     char *a = malloc(SETTINGS_VALUE_MAX), *b = malloc(SETTINGS_VALUE_MAX);
     int rc = -1;
 
@@ -355,6 +415,12 @@ static int admin_cmd__settings_store(struct app *app,
             continue;
         if (settings_set(app->domain->settings, key, b, err, errlen) != 0)
             goto rollback;
+        /* in the transaction: no change without its audit entry */
+        if (audit_record(app->domain->audit, req->bare, "settings", key, a,
+                         b) != AUDIT_OK) {
+            snprintf(err, errlen, "%s", audit_error(app->domain->audit));
+            goto rollback;
+        }
         (*changed)++;
     }
     snprintf(err, errlen, "cannot commit the transaction");
@@ -389,7 +455,7 @@ static void admin_cmd__settings_save(struct adhoc_request *req,
             return;
         }
     }
-    if (admin_cmd__settings_store(req->app, &cur, &next, &changed, err,
+    if (admin_cmd__settings_store(req, &cur, &next, &changed, err,
                                   sizeof err) != 0) {
         adhoc_reply_store_fail(reply, "save the settings", err);
         return;
@@ -527,6 +593,7 @@ static void admin_cmd__company_save(struct adhoc_request *req,
         adhoc_reply_bad(reply, "Field 'name' is required");
         return;
     }
+    struct company before = c;
     memcpy(c.name, name, sizeof name);
     for (size_t i = 0; i < 3; i++) {
         enum tristate *t = admin_cmd__company_tri(&c, i);
@@ -541,6 +608,7 @@ static void admin_cmd__company_save(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, dir, rc, "name");
         return;
     }
+    admin_cmd__audit_company(req, &before, &c);
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Company \"%.300s\" %s", c.name,
              st->id ? "updated" : "created");
@@ -721,6 +789,7 @@ static void admin_cmd__contact_save(struct adhoc_request *req,
         return;
     }
     snprintf(c.jid, sizeof c.jid, "%s", st->jid);
+    struct contact before = c;
     if (admin_cmd__contact_company(req, reply, &c) ||
         admin_cmd__text(req->form, "name", c.name, name, sizeof name, reply) ||
         admin_cmd__text(req->form, "phone", c.phone, phone, sizeof phone,
@@ -735,6 +804,7 @@ static void admin_cmd__contact_save(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
+    admin_cmd__audit_contact(req, &before, &c);
     if (req->app->person_added)
         req->app->person_added(req->app, c.jid);
     adhoc_reply_completed(reply, NULL);
@@ -806,6 +876,8 @@ static void admin_cmd__tech_remove(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, admin_cmd__dir(req), rc, "jid");
         return;
     }
+    snprintf(note, sizeof note, "tech:%s", jid);
+    admin_cmd__audit(req, note, "*", "tech", "");
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Tech %.300s removed", jid);
     adhoc_reply_note(reply, "info", note);
@@ -870,6 +942,7 @@ static void admin_cmd__tech_save(struct adhoc_request *req,
         return;
     }
     snprintf(t.jid, sizeof t.jid, "%s", st->jid);
+    struct tech before = t;
     if (admin_cmd__text(req->form, "name", t.name, name, sizeof name, reply) ||
         admin_cmd__bool(req->form, "admin", t.admin, &t.admin, reply))
         return;
@@ -880,6 +953,7 @@ static void admin_cmd__tech_save(struct adhoc_request *req,
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
+    admin_cmd__audit_tech(req, &before, &t);
     if (req->app->person_added)
         req->app->person_added(req->app, t.jid);
     adhoc_reply_completed(reply, NULL);

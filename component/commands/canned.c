@@ -3,12 +3,15 @@
 
 #include "chat/errors.h"
 #include "commands/fields.h"
+#include "domain/audit.h"
 #include "domain/canned.h"
 #include "domain/domain.h"
 #include "runtime/app.h"
+#include "runtime/log.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,16 +43,31 @@ static struct form *canned_cmd__form(struct app *app)
     return f;
 }
 
-/* Do action on name with text; the canned_code. */
-static int canned_cmd__apply(struct app *app, const char *action,
-                             const char *name, const char *text)
+/* Do action on name with text and record it in the audit trail (SPEC
+ * §9; a failure to record is logged); the canned_code. */
+static int canned_cmd__apply(const struct adhoc_request *req,
+                             const char *action, const char *name,
+                             const char *text)
 {
-    struct canned *c = app->domain->canned;
+    struct canned *c = req->app->domain->canned;
+    struct audit *a = req->app->domain->audit;
+    char *old = NULL, object[CANNED_NAME_MAX + 16];
+    int rc, remove = !strcmp(action, "remove");
     if (!strcmp(action, "add"))
-        return canned_add(c, name, text);
-    if (!strcmp(action, "edit"))
-        return canned_edit(c, name, text, NULL);
-    return canned_remove(c, name, NULL);
+        rc = canned_add(c, name, text);
+    else if (!remove)
+        rc = canned_edit(c, name, text, &old);
+    else
+        rc = canned_remove(c, name, &old);
+    snprintf(object, sizeof object, "canned:%s", name);
+    for (char *p = object; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (rc == CANNED_OK &&
+        audit_record(a, req->bare, object, "text", old,
+                     remove ? "" : text) != AUDIT_OK)
+        log_warn("canned", "audit of %s: %s", object, audit_error(a));
+    free(old);
+    return rc;
 }
 
 static void canned_cmd__do(struct adhoc_request *req,
@@ -65,7 +83,7 @@ static void canned_cmd__do(struct adhoc_request *req,
                         action);
         return;
     }
-    int rc = canned_cmd__apply(req->app, action, name, text);
+    int rc = canned_cmd__apply(req, action, name, text);
     if (rc != CANNED_OK) {
         const struct xmpp_cond *c = errors_canned(rc);
         adhoc_reply_error(reply, c->type, c->cond,

@@ -12,13 +12,17 @@
  *   chatdeskctl -d DBPATH unset SETTING
  *   chatdeskctl -d DBPATH remove tech JID
  *   chatdeskctl -d DBPATH show settings
+ *   chatdeskctl -d DBPATH audit [PAGE]
  *
+ * Changes of settings and removals of techs are recorded in the audit
+ * trail (domain/audit.h) with who "chatdeskctl", like the admin commands'.
  * Import is all or nothing: every row is checked inside one transaction and
  * any bad row (reported as FILE:LINE: reason) rolls the whole file back.
  * Rows are upserts keyed by company name / JID; a column missing from the
  * header leaves that field of an existing record unchanged.
  * Exit codes: 0 ok, 2 usage or bad input, 1 any other failure.
  */
+#include "domain/audit.h"
 #include "domain/directory.h"
 #include "domain/settings.h"
 #include "runtime/store.h"
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define CTL_OK 0
 #define CTL_FAIL 1
@@ -61,6 +66,9 @@ static const char ctl__usage[] =
     "  unset SETTING                      back to the default\n"
     "  remove tech JID\n"
     "  show settings\n"
+    "  audit [PAGE]                       the audit trail of admin changes,\n"
+    "      newest first, 50 a page (tab-separated: when, who, object,\n"
+    "      key, old, new)\n"
     "  backup FILE                        a consistent copy of the database\n"
     "      in FILE (sqlite online backup), also while chatdesk runs\n"
     "\n"
@@ -70,7 +78,11 @@ struct ctl {
     struct store *st;
     struct directory *dir;
     struct settings_store *ss;
+    struct audit *audit;
 };
+
+#define CTL_WHO "chatdeskctl"
+#define CTL_AUDIT_PAGE 50
 
 __attribute__((format(printf, 1, 2))) static void ctl__err(const char *fmt, ...)
 {
@@ -98,8 +110,11 @@ static int ctl__open(struct ctl *c, const char *path)
     if (c->dir)
         c->ss = settings_open(c->st, err, sizeof err);
     if (c->ss)
+        c->audit = audit_open(c->st, err, sizeof err);
+    if (c->audit)
         return 0;
     ctl__err("%s", err);
+    settings_close(c->ss);
     directory_close(c->dir);
     store_close(c->st);
     return -1;
@@ -107,6 +122,7 @@ static int ctl__open(struct ctl *c, const char *path)
 
 static void ctl__close(struct ctl *c)
 {
+    audit_close(c->audit);
     settings_close(c->ss);
     directory_close(c->dir);
     store_close(c->st);
@@ -716,13 +732,76 @@ static int ctl__set_contact(struct ctl *c, enum tristate value, const char *jid)
     return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
 }
 
+/* key's current canonical value (stored or default) into buf; "" when it
+ * cannot be read. */
+static void ctl__setting_value(struct ctl *c, const char *key, char *buf,
+                               size_t len)
+{
+    struct settings s;
+    char err[600];
+    buf[0] = '\0';
+    if (settings_load(c->ss, NULL, &s, err, sizeof err) != 0 ||
+        settings_value(&s, key, buf, len) != 0)
+        buf[0] = '\0';
+}
+
+/* Record the change of setting key from before to its value now. */
+static void ctl__audit_setting(struct ctl *c, const char *key,
+                               const char *before)
+{
+    static char after[SETTINGS_VALUE_MAX];
+    char name[64];
+    size_t i = 0;
+    for (; key[i] && i + 1 < sizeof name; i++)
+        name[i] = key[i] == '-' ? '_' : key[i];
+    name[i] = '\0';
+    ctl__setting_value(c, key, after, sizeof after);
+    if (audit_record(c->audit, CTL_WHO, "settings", name, before, after) !=
+        AUDIT_OK)
+        ctl__err("audit: %s", audit_error(c->audit));
+}
+
+/* set or (value NULL) unset the setting key, with its audit entry. */
 static int ctl__set_setting(struct ctl *c, const char *key, const char *value)
 {
+    static char before[SETTINGS_VALUE_MAX];
     char err[600];
-    if (settings_set(c->ss, key, value, err, sizeof err) == 0)
+    ctl__setting_value(c, key, before, sizeof before);
+    int rc = value ? settings_set(c->ss, key, value, err, sizeof err)
+                   : settings_unset(c->ss, key, err, sizeof err);
+    if (rc == 0) {
+        ctl__audit_setting(c, key, before);
         return CTL_OK;
+    }
     ctl__err("%s", err);
+    if (!value)
+        return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;
     return strstr(err, "cannot write") ? CTL_FAIL : CTL_USAGE;
+}
+
+/* audit [PAGE]: the trail, newest first, tab-separated. */
+static int ctl__audit(struct ctl *c, const char *page_arg)
+{
+    struct audit_list l;
+    char at[32], *end = NULL;
+    long page = page_arg ? strtol(page_arg, &end, 10) : 1;
+    if ((page_arg && (*end || end == page_arg)) || page < 1)
+        return ctl__usage_error("audit PAGE must be a number from 1");
+    if (audit_list(c->audit, (size_t)(page - 1) * CTL_AUDIT_PAGE,
+                   CTL_AUDIT_PAGE, &l) != AUDIT_OK) {
+        ctl__err("%s", audit_error(c->audit));
+        return CTL_FAIL;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        const struct audit_entry *e = &l.items[i];
+        struct tm tm;
+        time_t t = e->at;
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        printf("%s\t%s\t%s\t%s\t%s\t%s\n", at, e->who, e->object, e->key,
+               e->old_value, e->new_value);
+    }
+    audit_list_free(&l);
+    return CTL_OK;
 }
 
 /* set FLAG VALUE [--company NAME | --contact JID] */
@@ -802,12 +881,10 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
         return ctl__set(c, argc - 1, argv + 1);
     if (!strcmp(cmd, "show") && argc == 2 && !strcmp(argv[1], "settings"))
         return ctl__show_settings(c);
-    if (!strcmp(cmd, "unset") && argc == 2) {
-        if (settings_unset(c->ss, argv[1], err, sizeof err) == 0)
-            return CTL_OK;
-        ctl__err("%s", err);
-        return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;
-    }
+    if (!strcmp(cmd, "unset") && argc == 2)
+        return ctl__set_setting(c, argv[1], NULL);
+    if (!strcmp(cmd, "audit") && argc <= 2)
+        return ctl__audit(c, argc == 2 ? argv[1] : NULL);
     if (!strcmp(cmd, "backup") && argc == 2) {
         if (store_backup(c->st, argv[1], err, sizeof err) == 0)
             return CTL_OK;
@@ -816,6 +893,12 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
     }
     if (!strcmp(cmd, "remove") && argc == 3 && !strcmp(argv[1], "tech")) {
         int rc = directory_tech_remove(c->dir, argv[2]);
+        char object[DIR_JID_MAX + 8];
+        snprintf(object, sizeof object, "tech:%s", argv[2]);
+        if (rc == DIR_OK &&
+            audit_record(c->audit, CTL_WHO, object, "*", "tech", "") !=
+                AUDIT_OK)
+            ctl__err("audit: %s", audit_error(c->audit));
         if (rc == DIR_OK)
             return CTL_OK;
         ctl__err("%s", directory_error(c->dir));

@@ -2,6 +2,7 @@
 #include "domain/domain.h"
 
 #include "runtime/config.h"
+#include "domain/audit.h"
 #include "domain/canned.h"
 #include "domain/presence.h"
 #include "domain/report.h"
@@ -33,7 +34,9 @@ struct domain *domain_open(struct store *st, const struct config *cfg,
         d->canned = canned_open(st, err, errlen);
     if (d->canned)
         d->reports = reports_open(st, err, errlen);
-    if (!d->reports) {
+    if (d->reports)
+        d->audit = audit_open(st, err, errlen);
+    if (!d->audit) {
         domain_close(d);
         return NULL;
     }
@@ -44,6 +47,7 @@ void domain_close(struct domain *d)
 {
     if (!d)
         return;
+    audit_close(d->audit);
     reports_close(d->reports);
     canned_close(d->canned);
     presence_free(d->presence);

@@ -15,6 +15,7 @@ struct sessions;
 struct presence_tracker;
 struct canned;
 struct reports;
+struct audit;
 
 struct domain {
     struct directory *dir;
@@ -24,6 +25,7 @@ struct domain {
     struct presence_tracker *presence; /* in memory only */
     struct canned *canned;
     struct reports *reports;
+    struct audit *audit;
     const struct config *cfg;
     const char *admins[64]; /* pointers into cfg->admins */
     size_t n_admins;

@@ -218,6 +218,16 @@ const char *const chatdesk_migrations[] = {
     "  comment TEXT NOT NULL DEFAULT '',"
     "  contact_jid TEXT NOT NULL,"
     "  created INTEGER NOT NULL);",
+
+    /* 12: the audit trail of admin changes (domain/audit.h); id orders it. */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  old_value TEXT NOT NULL,"
+    "  new_value TEXT NOT NULL);",
 };
 
 const size_t chatdesk_migrations_count =

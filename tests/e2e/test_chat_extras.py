@@ -321,6 +321,36 @@ async def test_retention(env):
     h.check(hits.items == [], "the search index follows: %r" % hits.items)
 
 
+async def test_audit(env):
+    admin = await env.client("admin")
+    r = await admin.command("settings", {"idle_timeout": "7200"})
+    h.check(r.status == "completed", "settings saved")
+    env.ctl("set", "callback", "off")
+    env.ctl("unset", "callback")
+    r = await admin.command("audit", {})
+    h.check(r.status == "completed" and r.items,
+            "audit lists the changes: %r" % r.items)
+    first = r.items[0]
+    h.check(first["who"] == "chatdeskctl" and first["key"] == "callback" and
+            first["old"] == "off" and first["new"] == "on",
+            "newest first, the CLI's unset: %r" % first)
+    ours = [i for i in r.items if i["who"] == jid("admin") and
+            i["key"] == "idle_timeout"]
+    h.check(ours and ours[0]["old"] == str(cl.IDLE_TIMEOUT) and
+            ours[0]["new"] == "7200" and ours[0]["object"] == "settings" and
+            ours[0]["at"].endswith("Z"),
+            "the admin's change with who, when, old and new: %r" % ours)
+    out = env.ctl("audit").stdout.splitlines()
+    h.check(out and out[0].split("\t")[1:] ==
+            ["chatdeskctl", "settings", "callback", "off", "on"],
+            "chatdeskctl audit prints the trail: %r" % out[:3])
+    await h.expect_error(admin.command("audit", {"page": "x"}),
+                         "bad-request")
+    tom = await cl.login(env, "tom")
+    await h.expect_error(tom.command("audit"), "forbidden")
+    env.ctl("unset", "idle-timeout")
+
+
 TIMEOUT_RULE = ("must be a whole number of seconds from 1 to 604800, "
                 "not \"%s\"")
 
@@ -352,7 +382,7 @@ async def test_timeouts_one_rule(env):
 TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
          test_transfer, test_canned_replies, test_rating_and_report,
-         test_retention]
+         test_retention, test_audit]
 
 if __name__ == "__main__":
     cl.main(None, TESTS, users=cl.USERS + ["admin"],

@@ -4,6 +4,10 @@
  * failures, and who may run them. */
 #include "testkit.h"
 
+#include "commands/audit.h"
+#include "commands/canned.h"
+#include "domain/audit.h"
+
 #include "runtime/clock.h"
 #include "commands/admin.h"
 #include "runtime/config.h"
@@ -556,6 +560,73 @@ static void test_roles(void **state)
     assert_int_equal(adhoc_session_count(&tk.app), 0);
 }
 
+/* Every admin change is in the audit trail (SPEC §9): settings, company,
+ * tech (edit, remove), canned; the audit command lists it newest first,
+ * paged like history. */
+static void test_audit_trail(void **state)
+{
+    struct audit_list l;
+    xmpp_stanza_t *r;
+    (void)state;
+    assert_int_equal(commands_audit_register(&tk.app), 0);
+    assert_int_equal(commands_canned_register(&tk.app), 0);
+    start(ADMIN, "settings");
+    testkit_expect_status(step(ADMIN, "settings", "complete",
+                               SUBMIT(FIELD("answer_timeout", "90"))),
+                          "completed");
+    start(ADMIN, "company");
+    step(ADMIN, "company", "next", SUBMIT(FIELD("company", "Acme")));
+    step(ADMIN, "company", "complete",
+         SUBMIT(FIELD("name", "Acme") FIELD("chat", "off")));
+    testkit_expect_status(run(ADMIN, "canned", NULL, NULL,
+                              SUBMIT(FIELD("action", "add") FIELD("name", "Hi")
+                                         FIELD("text", "Hello"))),
+                          "completed");
+    assert_int_equal(audit_list(tk.app.domain->audit, 0, 10, &l), AUDIT_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.items[0].object, "canned:hi");
+    assert_string_equal(l.items[0].new_value, "Hello");
+    assert_string_equal(l.items[1].object, "company:Acme");
+    assert_string_equal(l.items[1].key, "chat");
+    assert_string_equal(l.items[1].old_value, "inherit");
+    assert_string_equal(l.items[1].new_value, "off");
+    assert_string_equal(l.items[2].who, "admin@localhost");
+    assert_string_equal(l.items[2].object, "settings");
+    assert_string_equal(l.items[2].key, "answer_timeout");
+    assert_string_equal(l.items[2].old_value, "60");
+    assert_string_equal(l.items[2].new_value, "90");
+    audit_list_free(&l);
+    /* the form, then one page: completed at once, newest first */
+    start(ADMIN, "audit");
+    r = step(ADMIN, "audit", NULL, SUBMIT(""));
+    testkit_expect_status(r, "completed");
+    struct form *f = testkit_form_of(r);
+    assert_int_equal(f->n_items, 3);
+    assert_int_equal(f->n_reported, 6);
+    form_free(f);
+    assert_true(strstr(testkit_note_of(r), "Page 1 (changes 1-3)") != NULL);
+    /* more than a page: next, then the last page */
+    for (int i = 0; i < COMMANDS_AUDIT_PAGE; i++)
+        assert_int_equal(audit_record(tk.app.domain->audit, "x", "o", "k", "",
+                                      "v"),
+                         AUDIT_OK);
+    r = run(ADMIN, "audit", NULL, NULL, SUBMIT(""));
+    testkit_expect_status(r, "executing");
+    assert_true(strstr(testkit_note_of(r), "choose next") != NULL);
+    snprintf(sid, sizeof sid, "%s",
+             xmpp_stanza_get_attribute(testkit_cmd_of(r), "sessionid"));
+    r = step(ADMIN, "audit", "next", NULL);
+    testkit_expect_status(r, "executing");
+    f = testkit_form_of(r);
+    assert_int_equal(f->n_items, 3);
+    form_free(f);
+    assert_true(strstr(testkit_note_of(r), "last page") != NULL);
+    testkit_expect_error(run(TECH, "audit", NULL, NULL, NULL), NULL,
+                         "forbidden", "");
+    expect_bad(run(ADMIN, "audit", NULL, NULL, SUBMIT(FIELD("page", "0"))),
+               "page");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +652,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tech_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,145 @@
+/* audit.c - see audit.h */
+#include "domain/audit.h"
+
+#include "runtime/clock.h"
+#include "runtime/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum audit__stmt { A_INSERT, A_LIST, A_COUNT };
+
+static const char *const audit__sql[A_COUNT] = {
+    [A_INSERT] = "INSERT INTO audit (at, who, object, key, old_value, "
+                 "new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [A_LIST] = "SELECT id, at, who, object, key, old_value, new_value "
+               "FROM audit ORDER BY id DESC LIMIT ?2 OFFSET ?1",
+};
+
+struct audit {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[A_COUNT];
+    char err[300];
+};
+
+struct audit *audit_open(struct store *st, char *err, size_t errlen)
+{
+    struct audit *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "audit: out of memory");
+        return NULL;
+    }
+    a->db = store_db(st);
+    if (store_prepare_all(a->db, audit__sql, a->stmt, A_COUNT, "audit", err,
+                          errlen) != 0) {
+        audit_close(a);
+        return NULL;
+    }
+    return a;
+}
+
+void audit_close(struct audit *a)
+{
+    if (!a)
+        return;
+    store_finalize_all(a->stmt, A_COUNT);
+    free(a);
+}
+
+const char *audit_error(const struct audit *a)
+{
+    return a->err;
+}
+
+static int audit__fail(struct audit *a, const char *what)
+{
+    snprintf(a->err, sizeof a->err, "Could not %s (%s); try again later.",
+             what, sqlite3_errmsg(a->db));
+    return AUDIT_ERR_STORE;
+}
+
+int audit_record(struct audit *a, const char *who, const char *object,
+                 const char *key, const char *old_value,
+                 const char *new_value)
+{
+    const char *o = old_value ? old_value : "";
+    const char *n = new_value ? new_value : "";
+    if (!strcmp(o, n))
+        return AUDIT_OK;
+    sqlite3_stmt *st = a->stmt[A_INSERT];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)clock_now());
+    sqlite3_bind_text(st, 2, who ? who : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, object ? object : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, key ? key : "*", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, n, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? AUDIT_OK : audit__fail(a, "record the change");
+}
+
+void audit_list_free(struct audit_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        struct audit_entry *e = &l->items[i];
+        free(e->who);
+        free(e->object);
+        free(e->key);
+        free(e->old_value);
+        free(e->new_value);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static char *audit__col(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* The current row into a new entry of out. 0 or -1 (memory). */
+static int audit__row(sqlite3_stmt *st, struct audit_list *out)
+{
+    struct audit_entry *grown =
+        realloc(out->items, (out->n + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    out->items = grown;
+    struct audit_entry *e = &out->items[out->n++];
+    e->id = sqlite3_column_int64(st, 0);
+    e->at = (time_t)sqlite3_column_int64(st, 1);
+    e->who = audit__col(st, 2);
+    e->object = audit__col(st, 3);
+    e->key = audit__col(st, 4);
+    e->old_value = audit__col(st, 5);
+    e->new_value = audit__col(st, 6);
+    return e->who && e->object && e->key && e->old_value && e->new_value
+               ? 0
+               : -1;
+}
+
+int audit_list(struct audit *a, size_t offset, size_t limit,
+               struct audit_list *out)
+{
+    sqlite3_stmt *st = a->stmt[A_LIST];
+    int rc, failed = 0;
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)offset);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        failed = audit__row(st, out) != 0;
+    sqlite3_reset(st);
+    if (!failed && rc == SQLITE_DONE)
+        return AUDIT_OK;
+    audit_list_free(out);
+    if (failed) {
+        snprintf(a->err, sizeof a->err, "Out of memory reading the audit.");
+        return AUDIT_ERR_STORE;
+    }
+    return audit__fail(a, "read the audit");
+}

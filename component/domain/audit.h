@@ -1,0 +1,54 @@
+/* audit.h - the audit trail of admin changes (SPEC §9): who changed which
+ * object's key from what to what, and when. Table audit (migration 12).
+ * Plain C.
+ *
+ * Objects are named "settings", "company:NAME", "contact:JID",
+ * "tech:JID", "canned:NAME"; key is the field ("*" for the object as a
+ * whole: created or removed); old and new are the values as text ("" for
+ * none). who is the admin's bare JID, or "chatdeskctl" for the CLI.
+ *
+ * audit_record() is one INSERT and opens no transaction: inside a caller's
+ * transaction it commits with the change it records. It records nothing
+ * (AUDIT_OK) when old equals new.
+ *
+ * Ownership: struct audit borrows the store and owns its statements; an
+ * audit_list owns its strings (audit_list_free()).
+ */
+#ifndef CHATDESK_AUDIT_H
+#define CHATDESK_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct audit;
+
+enum audit_code { AUDIT_OK = 0, AUDIT_ERR_STORE };
+
+struct audit_entry {
+    int64_t id;
+    time_t at;
+    char *who, *object, *key, *old_value, *new_value;
+};
+
+struct audit_list {
+    struct audit_entry *items;
+    size_t n;
+};
+
+struct audit *audit_open(struct store *st, char *err, size_t errlen);
+void audit_close(struct audit *a); /* NULL is fine */
+const char *audit_error(const struct audit *a);
+
+/* Record one change at clock_now() (NULL values count as ""). */
+int audit_record(struct audit *a, const char *who, const char *object,
+                 const char *key, const char *old_value,
+                 const char *new_value);
+
+/* Newest first: entries offset..offset+limit-1 into *out. */
+int audit_list(struct audit *a, size_t offset, size_t limit,
+               struct audit_list *out);
+void audit_list_free(struct audit_list *l); /* NULL is fine */
+
+#endif
