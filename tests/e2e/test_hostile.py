@@ -242,17 +242,22 @@ TECH_COMMANDS = {
     "closing-note": {"session": "1", "note": "forged"},
     "create-ticket": {"contact": "bob@localhost", "summary": "forged"},
     "tickets": {"status": "all"},
+    "transfer": {"session": "1", "to": ""},
 }
 ADMIN_COMMANDS = {
     "settings": {"chat": "0"},
     "company": {"company": "new"},
     "contact": {"jid": "mallory@localhost"},
     "tech": {"jid": "mallory@localhost", "action": "create"},
+    "canned": {"action": "add", "name": "forged", "text": "forged"},
+    "report": {"since": "2026-01-01"},
+    "audit": {"page": "1"},
 }
 CONTACT_COMMANDS = {
     "start-chat": {"description": "forged"},
     "end-chat": {"session": "1"},
     "callback": {"session": "1", "phone": "+1 555 0199"},
+    "rate": {"session": "1", "score": "1"},
 }
 
 
