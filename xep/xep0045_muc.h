@@ -288,10 +288,6 @@ int muc_invite(struct muc *muc, const char *room, const char *from_jid,
  * policy->room returns first. 0, or -1 when the room is unknown. */
 int muc_set_subject(struct muc *muc, const char *room, const char *subject);
 
-/* 1 when the engine accepts nick: 1..MUC_NICK_MAX bytes of UTF-8 without
- * control characters, with a visible character. */
-int muc_nick_valid(const char *nick);
-
 /* The role of bare_jid in room, MUC_ROLE_NONE when not an occupant. */
 enum muc_role muc_role_of(struct muc *muc, const char *room,
                           const char *bare_jid);
