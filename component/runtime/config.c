@@ -148,6 +148,8 @@ static int config__handler(void *user, const char *section, const char *key,
         r = config__int(p, &c->limit_rate, key, value, 0, 100000);
     else if (!strcmp(section, "limits") && !strcmp(key, "burst"))
         r = config__int(p, &c->limit_burst, key, value, 1, 100000);
+    else if (!strcmp(section, "limits") && !strcmp(key, "max_stanza_bytes"))
+        r = config__int(p, &c->max_stanza_bytes, key, value, 16384, 4194304);
     if (r < 0)
         return config__fail(p, "unknown key '%s' in section [%s]", key,
                             section);
@@ -249,6 +251,7 @@ void config_defaults(struct config *cfg)
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;
+    cfg->max_stanza_bytes = CONFIG_MAX_STANZA_BYTES;
 }
 
 int config_is_admin(const struct config *cfg, const char *bare_jid)

@@ -28,7 +28,12 @@ struct config {
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */
+    /* [limits] max_stanza_bytes: no stanza chatdesk sends is larger
+     * (16384..4194304); keep it under the server's own limit */
+    int max_stanza_bytes;
 };
+
+#define CONFIG_MAX_STANZA_BYTES 262144 /* [limits] max_stanza_bytes default */
 
 /* Fill cfg with the defaults. */
 void config_defaults(struct config *cfg);
