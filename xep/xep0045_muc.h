@@ -44,7 +44,9 @@
  *    remote-server-*) removes that resource as a ghost (status 333).
  *  - disco#info / disco#items on a room (through disco_set_entity_info),
  *    the reserved-nick node x-roomuser-item, and XEP-0410 self-ping (with
- *    the muc#self-ping-optimization feature).
+ *    the muc#self-ping-optimization feature). Only an occupant or a JID the
+ *    policy admits gets the room's name, description, subject and occupant
+ *    count (muc#roominfo); anyone else gets the features alone.
  *
  * Stanzas to a JID without a local part, to another domain or to a room the
  * policy does not know are passed on (DISPATCH_PASS), except a MUC join to
@@ -194,7 +196,7 @@ struct muc_policy {
      * -1 with *err filled: registration-required (auth) for non-members,
      * item-not-found (cancel) for no such room, forbidden... When err is
      * left empty, registration-required is sent. Also asked, without
-     * consequence, for the reserved-nick disco node. */
+     * consequence, for the reserved-nick disco node and room disco#info. */
     int (*admit)(struct app *app, const char *room, const char *bare_jid,
                  struct muc_admit *out, struct muc_err *err, void *ud);
     /* Persist msg BEFORE it is broadcast. 0 with *out filled (a non-empty
@@ -285,10 +287,6 @@ int muc_invite(struct muc *muc, const char *room, const char *from_jid,
  * JID with <subject/>). The app keeps the subject: update what
  * policy->room returns first. 0, or -1 when the room is unknown. */
 int muc_set_subject(struct muc *muc, const char *room, const char *subject);
-
-/* 1 when the engine accepts nick: 1..MUC_NICK_MAX bytes of UTF-8 without
- * control characters, with a visible character. */
-int muc_nick_valid(const char *nick);
 
 /* The role of bare_jid in room, MUC_ROLE_NONE when not an occupant. */
 enum muc_role muc_role_of(struct muc *muc, const char *room,

@@ -5,6 +5,7 @@
 #include "domain/domain.h"
 #include "domain/presence.h"
 #include "runtime/app.h"
+#include "runtime/nick.h"
 #include "runtime/stanza.h"
 #include "xep0249_invite.h"
 
@@ -16,12 +17,13 @@
 static void chat__who(struct app *app, const struct sess_info *s, char *buf,
                       size_t len)
 {
-    char name[256];
+    char name[256], company[DIR_NAME_MAX];
     struct company co;
     chat_display_name(app, s->contact_jid, name, sizeof name);
     if (s->company_id &&
-        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK)
-        snprintf(buf, len, "%s (%s)", name, co.name);
+        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK &&
+        nick_clean_text(co.name, company, sizeof company))
+        snprintf(buf, len, "%s (%s)", name, company);
     else
         snprintf(buf, len, "%s", name);
 }

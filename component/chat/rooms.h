@@ -28,8 +28,8 @@ struct chat {
 /* "chat-<id>@<component>" into buf; returns buf. */
 const char *chat_room_jid(struct app *app, int64_t id, char *buf, size_t len);
 
-/* The display name of a bare JID: the directory's name, else the local
- * part. */
+/* The display name of a bare JID: the directory's name made safe to show
+ * (runtime/nick's nick_clean_text()), else the local part. */
 void chat_display_name(struct app *app, const char *bare, char *buf,
                        size_t len);
 

@@ -187,10 +187,11 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     enum cd_presence p = presence_of(app->domain->presence, c.jid, false);
     if (p != CD_ONLINE) {
-        char text[600];
+        char text[600], name[DIR_NAME_MAX];
+        chat_display_name(app, c.jid, name, sizeof name);
         snprintf(text, sizeof text,
-                 "%.300s is %s: a push-chat needs the contact Online.",
-                 c.name[0] ? c.name : c.jid, presence_name(p));
+                 "%.300s is %s: a push-chat needs the contact Online.", name,
+                 presence_name(p));
         adhoc_reply_error(reply, "cancel", "not-acceptable", text);
         return;
     }

@@ -2,6 +2,7 @@
 #include "domain/sessions.h"
 
 #include "runtime/clock.h"
+#include "runtime/nick.h"
 #include "domain/directory.h"
 #include "domain/permissions.h"
 #include "domain/settings.h"
@@ -267,22 +268,20 @@ static int sessions__finish(struct sessions *s, int rc)
     return rc;
 }
 
-/* A person's name for notices and nicks: the directory name, else the
- * JID's localpart. */
+/* A person's name for notices: the directory name made safe to show
+ * (runtime/nick), else the JID's localpart. */
 static void sessions__display_name(struct sessions *s, const char *bare,
                                    char *out, size_t outlen)
 {
     struct contact c;
     struct tech t;
     const char *name = NULL;
-    if (directory_contact_find(s->dir, bare, &c) == DIR_OK && c.name[0])
+    if (directory_contact_find(s->dir, bare, &c) == DIR_OK)
         name = c.name;
-    else if (directory_tech_find(s->dir, bare, &t) == DIR_OK && t.name[0])
+    else if (directory_tech_find(s->dir, bare, &t) == DIR_OK)
         name = t.name;
-    if (name) {
-        snprintf(out, outlen, "%s", name);
+    if (name && nick_clean_text(name, out, outlen))
         return;
-    }
     int len = (int)strcspn(bare, "@");
     snprintf(out, outlen, "%.*s", len, bare);
 }

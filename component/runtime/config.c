@@ -62,6 +62,8 @@ static const struct config__key config__keys[] = {
      0, 0, 100000, 0},
     {"limits", "burst", config__number, CONFIG__AT(limit_burst), 0, 1, 100000,
      0},
+    {"limits", "max_stanza_bytes", config__number,
+     CONFIG__AT(max_stanza_bytes), 0, 16384, 4194304, 0},
     {"metrics", "listen", config__listen, 0, 0, 0, 0, 0},
 };
 
@@ -388,6 +390,7 @@ void config_defaults(struct config *cfg)
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;
+    cfg->max_stanza_bytes = CONFIG_MAX_STANZA_BYTES;
 }
 
 int config_is_admin(const struct config *cfg, const char *bare_jid)

@@ -34,7 +34,12 @@ struct config {
      * metrics_port 0: no metrics server */
     char metrics_host[64];
     int metrics_port;
+    /* [limits] max_stanza_bytes: no stanza chatdesk sends is larger
+     * (16384..4194304); keep it under the server's own limit */
+    int max_stanza_bytes;
 };
+
+#define CONFIG_MAX_STANZA_BYTES 262144 /* [limits] max_stanza_bytes default */
 
 /* Fill cfg with the defaults. */
 void config_defaults(struct config *cfg);

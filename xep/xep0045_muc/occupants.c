@@ -77,11 +77,6 @@ static int muc__nick_ok(const char *nick)
     return visible;
 }
 
-int muc_nick_valid(const char *nick)
-{
-    return nick && muc__nick_ok(nick);
-}
-
 /* ---- occupant state and policy events ----------------------------------- */
 
 static void muc__set_pres(struct muc *m, struct muc__occ *o, xmpp_stanza_t *st,

@@ -147,6 +147,45 @@ static void test_join_roles(void **state)
     assert_true(testkit_contains(i, "affiliation=\"admin\""));
 }
 
+/* A display name with bidi overrides and controls gives a clean nick and
+ * clean notices; one with nothing usable falls back to the local part. */
+static void test_nicks_from_hostile_names(void **state)
+{
+    struct contact c;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "alice@localhost", &c),
+                     DIR_OK);
+    snprintf(c.name, sizeof c.name,
+             "\xe2\x80\xae"
+             "Al\tice\xe2\x81\xa6 "
+             " L\xe2\x80\x8fiddell");
+    assert_int_equal(directory_contact_update(dom()->dir, &c), DIR_OK);
+    join(TESS, QUEUE, "Tess");
+    join(ALICE, ROOM, "whatever");
+    int i = sent_to(ALICE, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        ROOM "/Al ice Liddell");
+    join(TESS, ROOM, "Tess");
+    assert_true(
+        sent_to(TESS, "Tess took the chat with Al ice Liddell (Acme)") >= 0);
+}
+
+/* A display name with nothing usable in it: the nick is the local part. */
+static void test_nick_fallback(void **state)
+{
+    struct contact c;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "alice@localhost", &c),
+                     DIR_OK);
+    snprintf(c.name, sizeof c.name, " \xe2\x80\xae\t\xe2\x80\x8b ");
+    assert_int_equal(directory_contact_update(dom()->dir, &c), DIR_OK);
+    join(ALICE, ROOM, "whatever");
+    int i = sent_to(ALICE, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), ROOM "/alice");
+}
+
 /* A tech's first join takes the waiting session: it becomes active, the
  * queue room hears who took it, and the other Online techs are told. */
 static void test_first_tech_join_takes_session(void **state)
@@ -201,6 +240,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nicks_from_hostile_names, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_nick_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_tech_join_takes_session,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

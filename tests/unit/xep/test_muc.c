@@ -988,6 +988,24 @@ static void test_room_disco_mam(void **state)
     room_disco_checks(1);
 }
 
+/* A non-member learns the features and nothing about the room's people. */
+static void test_room_disco_stranger(void **state)
+{
+    xmpp_stanza_t *iq, *q, *id;
+
+    (void)state;
+    join(ALICE, "Alice");
+    iq = disco("mallory@localhost/m", ROOM, NS_DISCO_INFO, NULL);
+    assert_string_equal(xmpp_stanza_get_type(iq), "result");
+    q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", NS_DISCO_INFO);
+    id = xmpp_stanza_get_child_by_name(q, "identity");
+    assert_string_equal(xmpp_stanza_get_attribute(id, "category"),
+                        "conference");
+    assert_null(xmpp_stanza_get_attribute(id, "name"));
+    assert_true(has_feature(q, "muc_membersonly"));
+    assert_null(xmpp_stanza_get_child_by_name(q, "x"));
+}
+
 static void test_self_ping(void **state)
 {
     (void)state;
@@ -1668,6 +1686,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ghost_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_disco, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_disco_mam, setup_mam,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_room_disco_stranger, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_self_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_subject_invite, setup,
