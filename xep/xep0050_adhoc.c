@@ -280,6 +280,8 @@ int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
     }
     adhoc__reply_set_form(reply, form);
     actions &= ADHOC__STEP_ACTIONS;
+    if (!actions)
+        actions = ADHOC_COMPLETE;
     if (!(dflt & actions) || dflt == ADHOC_PREV)
         dflt = (actions & ADHOC_NEXT) ? ADHOC_NEXT : ADHOC_COMPLETE;
     reply->executing = 1;
@@ -732,16 +734,13 @@ static enum adhoc_action adhoc__resolve(struct adhoc__call *c,
 {
     enum adhoc_action action = c->action;
 
-    if (s->actions == 0) {
-        /* single screen: execute, next and complete all mean complete */
-        if (action != ADHOC_PREV)
-            return ADHOC_COMPLETE;
-    } else {
-        if (action == ADHOC_EXECUTE)
-            action = s->dflt;
-        if ((action & s->actions) && !(action == ADHOC_PREV && s->stage < 2))
-            return action;
-    }
+    if (action == ADHOC_EXECUTE)
+        action = s->dflt;
+    /* the last stage: next means complete (poezio always sends next) */
+    if (action == ADHOC_NEXT && !(s->actions & ADHOC_NEXT))
+        action = ADHOC_COMPLETE;
+    if ((action & s->actions) && !(action == ADHOC_PREV && s->stage < 2))
+        return action;
     adhoc__send_error(c->app, c->iq, "modify", "bad-request", "bad-action",
                       "That action is not offered at this step of the "
                       "command");

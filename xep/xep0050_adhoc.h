@@ -148,9 +148,12 @@ size_t adhoc_session_count(struct app *app);
 
 /* Show form (ownership passes to the reply, also on error; NULL allowed)
  * and keep the session open. actions: the allowed ADHOC_NEXT, ADHOC_PREV,
- * ADHOC_COMPLETE bits; 0 means a single-screen form (no <actions/>, and
- * "execute" then means complete). dflt: what "execute" means (0 picks next
- * when allowed, else complete). 0 or -1. */
+ * ADHOC_COMPLETE bits; 0 means a single-screen form (ADHOC_COMPLETE alone).
+ * The reply always carries them as <actions execute='...'/> (XEP-0050 §3.4;
+ * Converse.js draws no submit button without it). dflt: what "execute"
+ * means (0 picks next when allowed, else complete). A request with action
+ * next on a stage that offers no next but complete is taken as complete
+ * (poezio sends next on every stage). 0 or -1. */
 int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
                           unsigned actions, enum adhoc_action dflt);
 

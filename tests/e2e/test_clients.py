@@ -1,0 +1,92 @@
+"""What standard clients do, through a real server (SPEC §8).
+
+Converse.js draws a submit button only for a stage with <actions/>; poezio
+sends action="next" on every stage, the last one included. Here an admin
+runs every command as those clients do: each first stage that asks for
+input carries <actions/>, and company, contact and tech creation complete
+with nothing but "next".
+Prints one line per test and "N passed, M failed" last; exits non-zero on
+any failure.
+"""
+
+from e2e import harness as h
+
+ADMIN = "admin"
+ONE_STAGE = ("settings", "sessions", "history", "view-session",
+             "end-session", "push-chat", "closing-note", "create-ticket",
+             "tickets")
+
+
+async def step(client, node, action, sessionid=None, fields=None):
+    """One <command/> request with an explicit action → CommandReply."""
+    return h.CommandReply(await client._command_iq(
+        h.COMPONENT, node, action, sessionid, fields))
+
+
+def actions_of(reply):
+    """(execute attribute, [offered actions]) of a reply's <actions/>."""
+    el = reply.cmd.find("{%s}actions" % h.NS_COMMANDS)
+    h.check(el is not None, "<actions/> in the %s stage" %
+            reply.cmd.get("node"))
+    return el.get("execute"), [c.tag.split("}")[1] for c in el]
+
+
+async def poezio(client, node, *stages):
+    """Run node sending action="next" on every stage; the last reply."""
+    reply = await step(client, node, "next")
+    for fields in stages:
+        h.check(reply.status == "executing", "%s asks for input" % node)
+        reply = await step(client, node, "next", reply.sessionid, fields)
+    return reply
+
+
+async def test_one_stage_commands_offer_complete(env):
+    admin = await env.client(ADMIN)
+    for node in ONE_STAGE:
+        first = await admin.command(node)
+        h.check(first.status == "executing", "%s shows a form" % node)
+        execute, offered = actions_of(first)
+        h.check(execute == "complete" and offered == ["complete"],
+                "%s offers complete: %s %r" % (node, execute, offered))
+        await step(admin, node, "cancel", first.sessionid)
+
+
+async def test_multi_stage_commands_offer_actions(env):
+    admin = await env.client(ADMIN)
+    first = await admin.command("company")
+    h.check(actions_of(first) == ("next", ["next"]),
+            "company's first stage offers next: %r" % (actions_of(first),))
+    second = await step(admin, "company", "next", first.sessionid,
+                        {"company": "new"})
+    h.check(actions_of(second) == ("complete", ["prev", "complete"]),
+            "company's last stage offers prev and complete: %r" %
+            (actions_of(second),))
+    await step(admin, "company", "cancel", second.sessionid)
+
+
+async def test_poezio_next_completes(env):
+    admin = await env.client(ADMIN)
+    done = await poezio(admin, "company", {"company": "new"},
+                        {"name": "Acme", "chat": "on", "pre_ticket": "on",
+                         "callback": "on"})
+    h.check(done.status == "completed", "company completed with next")
+    done = await poezio(admin, "contact", {"jid": "alice@localhost"},
+                        {"company": "Acme", "name": "Alice", "chat": "on"})
+    h.check(done.status == "completed", "contact completed with next")
+    done = await poezio(admin, "tech",
+                        {"jid": "carol@localhost", "action": "create"},
+                        {"name": "Carol", "admin": "0"})
+    h.check(done.status == "completed", "tech completed with next")
+    done = await poezio(admin, "settings", {"answer_timeout": "75"})
+    h.check(done.status == "completed", "settings completed with next")
+    listed = {r.split(",")[0] for r in
+              env.ctl("list", "techs").stdout.splitlines()[1:]}
+    h.check("carol@localhost" in listed, "carol stored: %r" % listed)
+    listed = env.ctl("list", "contacts").stdout
+    h.check("alice@localhost,Acme" in listed, "alice stored: %r" % listed)
+
+
+if __name__ == "__main__":
+    h.main([test_one_stage_commands_offer_complete,
+            test_multi_stage_commands_offer_actions,
+            test_poezio_next_completes], users=[ADMIN])
