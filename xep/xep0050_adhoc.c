@@ -407,17 +407,26 @@ static void adhoc__add_actions(xmpp_stanza_t *command,
         stanza_add_child_ns(actions, "complete", NULL);
 }
 
+static void adhoc__add_note(xmpp_stanza_t *command, const char *type,
+                            const char *text)
+{
+    xmpp_stanza_t *note = stanza_add_text_child(command, "note", NULL, text);
+
+    xmpp_stanza_set_attribute(note, "type", type);
+}
+
 static void adhoc__add_payload(struct app *app, xmpp_stanza_t *command,
                                const struct adhoc_reply *reply)
 {
+    char *rows = form_items_text(reply->form);
     size_t i;
 
     adhoc__add_actions(command, reply);
-    for (i = 0; i < reply->n_notes; i++) {
-        xmpp_stanza_t *note =
-            stanza_add_text_child(command, "note", NULL, reply->notes[i].text);
-        xmpp_stanza_set_attribute(note, "type", reply->notes[i].type);
-    }
+    for (i = 0; i < reply->n_notes; i++)
+        adhoc__add_note(command, reply->notes[i].type, reply->notes[i].text);
+    if (rows) /* the table once more as text (SPEC §8) */
+        adhoc__add_note(command, "info", rows);
+    free(rows);
     if (reply->form) {
         xmpp_stanza_t *x = form_to_stanza(reply->form, app->ctx);
 

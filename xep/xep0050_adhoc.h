@@ -10,6 +10,9 @@
  * reads the request (action, submitted form, its own state) and fills the
  * reply: a form to show next with the allowed actions (status executing),
  * or a final result form and/or notes (status completed), or an error.
+ * A form with result rows (<reported/> + <item/>s) is followed by one more
+ * <note type='info'/> holding the same rows as text (form_items_text()),
+ * after the step's own notes, for clients that draw no tables.
  *
  * Roles: a bitmask. The app installs a function that tells the roles of a
  * bare JID (adhoc_set_role_fn); until then nobody has a role. An admin may

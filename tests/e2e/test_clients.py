@@ -4,11 +4,12 @@ Converse.js draws a submit button only for a stage with <actions/>; poezio
 sends action="next" on every stage, the last one included. Here an admin
 runs every command as those clients do: each first stage that asks for
 input carries <actions/>, and company, contact and tech creation complete
-with nothing but "next".
+with nothing but "next"; result tables come as text too.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 
+from e2e import chatlib as cl
 from e2e import harness as h
 
 ADMIN = "admin"
@@ -86,7 +87,34 @@ async def test_poezio_next_completes(env):
     h.check("alice@localhost,Acme" in listed, "alice stored: %r" % listed)
 
 
+
+async def test_tables_come_as_text(env):
+    """sessions, history and tickets: the rows also in a text note, for
+    clients that draw no XEP-0004 tables (profanity, poezio)."""
+    alice = await env.client("alice")
+    old = await alice.command("start-chat", {"description": "Keyboard"})
+    carol = await env.client("carol")
+    await cl.join(carol, old.fields["room"], "Carol")
+    await carol.command("end-session", {"session": old.fields["session"]})
+    chat = await alice.command("start-chat", {"description": "Mouse is dead"})
+    h.check(chat.status == "completed", "alice's chat waits")
+    for node, fields, row in (
+            ("sessions", {"view": "waiting"}, chat.fields),
+            ("history", {"contact": "alice@localhost"}, old.fields),
+            ("tickets", {"contact": "alice@localhost"}, chat.fields)):
+        done = await carol.command(node, fields)
+        h.check(done.items, "%s has rows" % node)
+        texts = [t for _, t in done.notes]
+        h.check(any("Contact: alice@localhost" in t and
+                    "Ticket: %s;" % row["ticket"] in t for t in texts),
+                "%s rows as text: %r" % (node, texts))
+        if node != "tickets":
+            h.check(any("Session: %s;" % row["session"] in t
+                        for t in texts), "%s names the session" % node)
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
-            test_poezio_next_completes], users=[ADMIN])
+            test_poezio_next_completes, test_tables_come_as_text],
+           users=[ADMIN, "alice", "carol"])

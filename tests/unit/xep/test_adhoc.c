@@ -569,6 +569,44 @@ static void test_next_completes_last_stage(void **state)
     assert_int_equal(adhoc_session_count(&app), 0);
 }
 
+/* A result table with a note of its own. */
+static void table_step(struct adhoc_request *req, struct adhoc_reply *reply)
+{
+    struct form *f = form_new(FORM_RESULT, NULL);
+
+    (void)req;
+    form_add_reported(f, FIELD_TEXT_SINGLE, "session", "Session");
+    form_add_reported(f, FIELD_TEXT_SINGLE, "state", "State");
+    form_item_set(form_add_item(f), "session", "7");
+    form_item_set(form_add_item(f), "state", "waiting");
+    adhoc_reply_completed(reply, f);
+    adhoc_reply_note(reply, "warn", "Showing the first 2");
+}
+
+/* The rows come once more as a text note, after the step's own notes. */
+static void test_table_as_text(void **state)
+{
+    static const struct adhoc_command table_cmd = {
+        "table", "Table", ADHOC_ROLE_TECH, table_step, NULL, NULL};
+    xmpp_stanza_t *c, *note;
+    char *text;
+
+    (void)state;
+    assert_int_equal(adhoc_add_command(&app, &table_cmd), 0);
+    c = cmd_child(command(TECH, "table", NULL, NULL, NULL));
+    note = xmpp_stanza_get_child_by_name(c, "note");
+    assert_string_equal(xmpp_stanza_get_attribute(note, "type"), "warn");
+    note = xmpp_stanza_get_next(note);
+    assert_string_equal(xmpp_stanza_get_name(note), "note");
+    assert_string_equal(xmpp_stanza_get_attribute(note, "type"), "info");
+    text = xmpp_stanza_get_text(note);
+    assert_string_equal(text, "Session: 7\nState: waiting");
+    xmpp_free(app.ctx, text);
+    /* a form without rows gets no such note */
+    c = cmd_child(command(TECH, "wizard", NULL, NULL, NULL));
+    assert_null(xmpp_stanza_get_child_by_name(c, "note"));
+}
+
 static void test_session_limit(void **state)
 {
     int i;
@@ -660,6 +698,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_screen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_completes_last_stage, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_table_as_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disco_items_by_role, setup,
