@@ -24,6 +24,10 @@
  *    subject (always, even empty). The others get the new occupant's
  *    presence unless it is an extra resource of an occupant already there.
  *    A join from a full JID already in the room resends all of that.
+ *  - The room's own occupant (policy->notice_nick, a moderator without
+ *    resources): every joiner gets its presence before its own; notices and
+ *    the history's notices come from room/notice_nick; nobody else may take
+ *    that nick (compared without regard to ASCII case: <conflict/>).
  *  - Groupchat messages: non-occupants get <not-acceptable/>, visitors
  *    <forbidden/>; a message with a <body/> is stored through the policy
  *    BEFORE it is reflected to every resource of every occupant (the sender
@@ -144,8 +148,8 @@ struct muc_stored {
     int held;
 };
 
-/* One message of the history. nick NULL: a system notice (sent from the
- * bare room JID). */
+/* One message of the history. nick NULL: a system notice (sent from
+ * room/notice_nick). */
 struct muc_history_item {
     const char *nick;
     const char *from_bare; /* may be NULL */
@@ -185,8 +189,13 @@ struct muc_event {
 };
 
 /* The app's side. Callbacks get the app and the ud given to xep0045_new().
- * room, admit and store are required; the others may be NULL. */
+ * notice_nick, room, admit and store are required; the others may be
+ * NULL. */
 struct muc_policy {
+    /* The nick of the room's own occupant, present in every room as a
+     * moderator; notices come from it. A string that outlives the engine
+     * (a literal). */
+    const char *notice_nick;
     /* 1 when room is a room of the app, with *out filled; 0 when unknown. */
     int (*room)(struct app *app, const char *room, struct muc_room_info *out,
                 void *ud);
@@ -262,7 +271,7 @@ size_t muc_flush(struct muc *muc);
 int muc_holding(const struct muc *muc);
 
 /* A system notice: stored through policy->store, then sent as groupchat
- * from the bare room JID to every occupant's resources. 0, or -1 with *err
+ * from room/notice_nick to every occupant's resources. 0, or -1 with *err
  * (may be NULL) filled when the room is unknown or the store refused. */
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err);

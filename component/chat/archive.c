@@ -2,6 +2,7 @@
 #include "chat/archive.h"
 
 #include "chat/errors.h"
+#include "chat/rooms.h"
 
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -108,8 +109,8 @@ static int archive__page(struct app *app, int64_t archive,
         bool notice = m->kind == SESS_MSG_SYSTEM;
         struct mam_item item = {.stanza_id = m->stanza_id,
                                 .when = m->created,
-                                .nick = notice ? NULL : m->nick,
-                                .from_jid = m->from_jid,
+                                .nick = notice ? CHAT_NOTICE_NICK : m->nick,
+                                .from_jid = notice ? NULL : m->from_jid,
                                 .body = m->body};
         fn(&item, fn_ud);
     }

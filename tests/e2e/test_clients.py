@@ -113,8 +113,39 @@ async def test_tables_come_as_text(env):
                         for t in texts), "%s names the session" % node)
 
 
+
+async def test_notices_from_helpdesk_occupant(env):
+    """Converse.js hides messages from a bare room JID: the room's own
+    occupant Helpdesk, a moderator every joiner sees, posts the notices."""
+    queue = "queue@%s" % h.COMPONENT
+    carol = await cl.login(env, "carol")
+    _, _, occupants, _ = await cl.join(carol, queue, "Carol")
+    helpdesk = [p for p in occupants
+                if p["from"].resource == cl.NOTICE_NICK]
+    h.check(helpdesk, "Helpdesk's presence in the queue room: %r" %
+            (occupants,))
+    h.check(cl.muc_items(helpdesk[0])[0] == "moderator",
+            "Helpdesk is a moderator: %r" % (cl.muc_items(helpdesk[0]),))
+    mark = cl.Mark(carol)
+    alice = await env.client("alice")
+    chat = await alice.command("start-chat", {"description": "Screen dark"})
+    await cl.wait_message(carol, cl.groupchat_from(queue, None,
+                                                   chat.fields["room"]),
+                          mark, what="the queue line from Helpdesk")
+    # rooms give members their directory name: a contact named so is
+    # refused the nick too
+    admin = await env.client(ADMIN)
+    await admin.command("contact", {"jid": "alice@localhost"},
+                        {"company": "Acme", "name": "HelpDesk"})
+    condition, text = await cl.join_error(alice, chat.fields["room"],
+                                          "alice")
+    h.check(condition == "conflict" and "Helpdesk" in text,
+            "the nick Helpdesk is the room's: %s %s" % (condition, text))
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
-            test_poezio_next_completes, test_tables_come_as_text],
+            test_poezio_next_completes, test_tables_come_as_text,
+            test_notices_from_helpdesk_occupant],
            users=[ADMIN, "alice", "carol"])

@@ -80,7 +80,8 @@ struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
 {
     struct muc *m;
 
-    if (!app || !policy || !policy->room || !policy->admit || !policy->store)
+    if (!app || !policy || !policy->notice_nick || !policy->room ||
+        !policy->admit || !policy->store)
         return NULL;
     if (!(m = calloc(1, sizeof *m)))
         return NULL;

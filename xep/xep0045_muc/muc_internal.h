@@ -119,6 +119,9 @@ void muc__room_jid(struct muc *m, const char *room, char *buf, size_t len);
 void muc__occ_jid(struct muc *m, const char *room, const char *nick, char *buf,
                   size_t len);
 
+/* room@domain/<the notice occupant's nick> into buf. */
+void muc__notice_jid(struct muc *m, const char *room, char *buf, size_t len);
+
 /* A new id from libstrophe's UUID generator copied into buf ("" when it
  * fails). */
 void muc__uuid(struct muc *m, char *buf, size_t len);
@@ -196,6 +199,10 @@ void muc__pres_send(struct muc *m, const char *from, const char *to,
 
 /* The current presence of occupant o, as everyone sees it. */
 void muc__pres_of(const struct muc__occ *o, struct muc__pres *p);
+
+/* The presence of the room's own occupant (policy->notice_nick: a
+ * moderator and owner, its JID the component's) to the resource to. */
+void muc__pres_notice_send(struct muc *m, const char *room, const char *to);
 
 /* Send o's presence p to every resource in the room except skip (may be
  * NULL); o's own resources get it as self-presence (110). */
