@@ -46,6 +46,10 @@
  *    refused with <not-acceptable/>. An error bounced by an occupant's
  *    resource (gone, item-not-found, recipient-unavailable, redirect,
  *    remote-server-*) removes that resource as a ghost (status 333).
+ *  - muc#admin: a moderator's get of an affiliation list gets the
+ *    occupants with that affiliation; anyone else's get, and every set,
+ *    <forbidden/>. muc#owner (configuration) get and set: <forbidden/>.
+ *    Both with a text, and never for the bare service JID.
  *  - disco#info / disco#items on a room (through disco_set_entity_info),
  *    the reserved-nick node x-roomuser-item, and XEP-0410 self-ping (with
  *    the muc#self-ping-optimization feature).
@@ -72,6 +76,8 @@ struct muc;
 
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_MUC_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
 #define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
 
@@ -235,8 +241,8 @@ struct muc_policy {
 
 /* A new engine on app, with a copy of *policy and ud for its callbacks.
  * Adds the message and presence handlers, the disco entity provider
- * (disco_set_entity_info), the iq ping handler, and the service's
- * conference identity and muc feature. Call it after xep0030_register()
+ * (disco_set_entity_info), the iq ping, muc#admin and muc#owner handlers,
+ * and the service's conference identity and muc feature. Call it after xep0030_register()
  * and xep0199_register(): it takes over urn:xmpp:ping iqs and still answers
  * those to the component itself. NULL on failure (missing required
  * callback, out of memory); the dispatch table may then hold some of the

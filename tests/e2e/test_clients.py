@@ -9,10 +9,15 @@ Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 
+from slixmpp.xmlstream import ET
+
 from e2e import chatlib as cl
 from e2e import harness as h
 
 ADMIN = "admin"
+NS_MAM = "urn:xmpp:mam:2"
+NS_ADMIN = "http://jabber.org/protocol/muc#admin"
+NS_OWNER = "http://jabber.org/protocol/muc#owner"
 ONE_STAGE = ("settings", "sessions", "history", "view-session",
              "end-session", "push-chat", "closing-note", "create-ticket",
              "tickets")
@@ -141,11 +146,51 @@ async def test_notices_from_helpdesk_occupant(env):
                                           "alice")
     h.check(condition == "conflict" and "Helpdesk" in text,
             "the nick Helpdesk is the room's: %s %s" % (condition, text))
+    await admin.command("contact", {"jid": "alice@localhost"},
+                        {"company": "Acme", "name": "Alice"})
+
+
+
+async def query(client, to, itype, ns, payload=""):
+    """An iq with <query xmlns=ns>payload</query>; the reply (or the error
+    as an IqError)."""
+    iq = client.make_iq(ito=to, itype=itype)
+    iq.append(ET.fromstring("<query xmlns='%s'>%s</query>" % (ns, payload)))
+    return await iq.send(timeout=10)
+
+
+async def test_rooms_answer_join_queries(env):
+    """What clients ask on join: MAM on every room that advertises it (the
+    queue room too), muc#admin lists, the muc#owner form: a result or
+    forbidden, never service-unavailable."""
+    queue = "queue@%s" % h.COMPONENT
+    carol = await env.client("carol", "queries")
+    info = await carol["xep_0030"].get_info(jid=queue, timeout=10)
+    h.check(NS_MAM in info["disco_info"]["features"], "queue advertises MAM")
+    fin = await query(carol, queue, "set", NS_MAM)
+    h.check(fin.xml.find("{%s}fin" % NS_MAM) is not None,
+            "the queue room answers MAM: %s" % fin)
+    alice = await env.client("alice", "queries")
+    chat = await alice.command("start-chat", {"description": "Fan noise"})
+    room = chat.fields["room"]
+    await cl.join(alice, room, "alice")
+    await cl.join(carol, room, "carol")
+    got = await query(carol, room, "get", NS_ADMIN,
+                      "<item affiliation='member'/>")
+    jids = [i.get("jid") for i in got.xml.iter("{%s}item" % NS_ADMIN)]
+    h.check("alice@localhost" in jids, "the members: %r" % jids)
+    await h.expect_error(query(alice, room, "get", NS_ADMIN,
+                               "<item affiliation='member'/>"),
+                         "forbidden", "moderators")
+    for itype in ("get", "set"):
+        await h.expect_error(query(carol, room, itype, NS_OWNER), "forbidden",
+                             "configuration is fixed")
 
 
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
             test_poezio_next_completes, test_tables_come_as_text,
-            test_notices_from_helpdesk_occupant],
+            test_notices_from_helpdesk_occupant,
+            test_rooms_answer_join_queries],
            users=[ADMIN, "alice", "carol"])

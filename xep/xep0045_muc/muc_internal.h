@@ -20,6 +20,7 @@
  *                muc_shutdown() (uses presence.c and messages.c)
  *   queries.c    disco#info / disco#items of rooms, the reserved-nick node
  *                and XEP-0410 self-ping (uses rooms.c only)
+ *   admin.c      the muc#admin and muc#owner queries (uses rooms.c only)
  *   engine.c     xep0045_new(), xep0045_free() and the presence and
  *                message handlers that route each stanza to the above
  */
@@ -254,5 +255,20 @@ int muc__disco(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
  * self-ping to an occupant JID. */
 void muc__ping(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
                void *ud);
+
+/* ---- admin.c: muc#admin and muc#owner ---------------------------------- */
+
+/* iq get muc#admin: a moderator gets the occupants of the affiliation its
+ * <item/> names; others get <forbidden/>. */
+void muc__admin_get(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                    void *ud);
+
+/* iq set muc#admin: <forbidden/> (membership follows the policy). */
+void muc__admin_set(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                    void *ud);
+
+/* iq get or set muc#owner: <forbidden/> (the configuration is fixed). */
+void muc__owner(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                void *ud);
 
 #endif

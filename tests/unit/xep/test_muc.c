@@ -608,6 +608,60 @@ static void test_notice_occupant(void **state)
     assert_int_equal(muc_occupants(muc, "chat-1", NULL, NULL), 2);
 }
 
+/* One muc#admin / muc#owner iq (ns, type, payload inside <query/>). */
+static int admin_iq(const char *from, const char *to, const char *ns,
+                    const char *type, const char *payload)
+{
+    char xml[1024];
+
+    snprintf(xml, sizeof xml,
+             "<iq from='%s' to='%s' type='%s' id='a1'><query xmlns='%s'>%s"
+             "</query></iq>",
+             from, to, type, ns, payload);
+    return feed(xml);
+}
+
+/* Clients ask these on join: a result or forbidden, never
+ * service-unavailable. */
+static void test_admin_and_owner_queries(void **state)
+{
+    const char *member = "<item affiliation='member'/>";
+    xmpp_stanza_t *q, *item;
+
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", member), 1);
+    assert_string_equal(xmpp_stanza_get_type(sent[0]), "result");
+    q = xmpp_stanza_get_child_by_name_and_ns(sent[0], "query", NS_MUC_ADMIN);
+    assert_non_null(q);
+    item = xmpp_stanza_get_child_by_name(q, "item");
+    assert_non_null(item);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "jid"),
+                        "alice@localhost");
+    assert_string_equal(xmpp_stanza_get_attribute(item, "affiliation"),
+                        "member");
+    assert_null(xmpp_stanza_get_next(item));
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item affiliation='owner'/>");
+    q = xmpp_stanza_get_child_by_name_and_ns(sent[0], "query", NS_MUC_ADMIN);
+    assert_null(xmpp_stanza_get_children(q));
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item role='moderator'/>");
+    expect_error(0, "iq", "modify", "bad-request");
+    admin_iq(ALICE, ROOM, NS_MUC_ADMIN, "get", member);
+    expect_error(0, "iq", "auth", "forbidden");
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "set",
+             "<item affiliation='member' jid='eve@localhost'/>");
+    expect_error(0, "iq", "auth", "forbidden");
+    expect_text(0, "directory");
+    admin_iq(TECH, ROOM, NS_MUC_OWNER, "get", "");
+    expect_error(0, "iq", "auth", "forbidden");
+    expect_text(0, "configuration is fixed");
+    admin_iq(TECH, ROOM, NS_MUC_OWNER, "set", "");
+    expect_error(0, "iq", "auth", "forbidden");
+    admin_iq(TECH, "nope@" DOMAIN, NS_MUC_ADMIN, "get", member);
+    expect_error(0, "iq", "cancel", "item-not-found");
+}
+
 static void test_bad_nick(void **state)
 {
     char nick[80];
@@ -1697,6 +1751,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_nick_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_occupant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_and_owner_queries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_nick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_resources_one_nick, setup,
                                         teardown),
