@@ -187,10 +187,19 @@ async def test_rooms_answer_join_queries(env):
                              "configuration is fixed")
 
 
+
+async def test_form_error_quotes_whole_value(env):
+    admin = await env.client(ADMIN, "errors")
+    await h.expect_error(admin.command("settings",
+                                       {"holidays": "Dec 32 2026"}),
+                         "bad-request", r'"Dec 32 2026"')
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
             test_poezio_next_completes, test_tables_come_as_text,
             test_notices_from_helpdesk_occupant,
-            test_rooms_answer_join_queries],
+            test_rooms_answer_join_queries,
+            test_form_error_quotes_whole_value],
            users=[ADMIN, "alice", "carol"])
