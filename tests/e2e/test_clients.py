@@ -195,11 +195,48 @@ async def test_form_error_quotes_whole_value(env):
                          "bad-request", r'"Dec 32 2026"')
 
 
+def reply_from_component(mtype, *texts):
+    """A message of mtype from the bare component JID containing texts."""
+    def pred(m):
+        return (m["from"].full == h.COMPONENT and m["type"] == mtype and
+                all(t in cl.body(m) for t in texts))
+    return pred
+
+
+async def test_component_jid_answers_with_help(env):
+    """A chat (or normal) message to the bare component JID gets a help
+    text for the sender's role, never silence; chat states get nothing."""
+    queue = "queue@%s" % h.COMPONENT
+    admin = await cl.login(env, ADMIN, resource="help", known=False)
+    mark = cl.Mark(admin)
+    admin.send_message(mto=h.COMPONENT, mbody="help?", mtype="chat")
+    await cl.wait_message(admin, reply_from_component(
+        "chat", "chatdesk", queue, "/ad-hoc %s" % h.COMPONENT,
+        "/cmd list %s" % h.COMPONENT, "Commands tab"), mark,
+        what="the help for a tech")
+    admin.send_message(mto=h.COMPONENT, mbody="hello", mtype="normal")
+    await cl.wait_message(admin, reply_from_component("normal", queue),
+                          mark, what="the help as a normal message")
+    mark = cl.Mark(admin)
+    state = admin.make_message(mto=h.COMPONENT, mtype="chat")
+    state.append(ET.fromstring(
+        "<composing xmlns='http://jabber.org/protocol/chatstates'/>"))
+    state.send()
+    await cl.no_message(admin, reply_from_component("chat"), mark, wait=1,
+                        what="an answer to a chat state")
+    alice = await cl.login(env, "alice", resource="help", known=False)
+    mark = cl.Mark(alice)
+    alice.send_message(mto=h.COMPONENT, mbody="hi", mtype="chat")
+    await cl.wait_message(alice, reply_from_component("chat", "start-chat"),
+                          mark, what="the help for a contact")
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
             test_poezio_next_completes, test_tables_come_as_text,
             test_notices_from_helpdesk_occupant,
             test_rooms_answer_join_queries,
-            test_form_error_quotes_whole_value],
+            test_form_error_quotes_whole_value,
+            test_component_jid_answers_with_help],
            users=[ADMIN, "alice", "carol"])
