@@ -231,6 +231,25 @@ async def test_component_jid_answers_with_help(env):
                           mark, what="the help for a contact")
 
 
+async def test_push_chat_invites_the_tech(env):
+    """Push-chat invites the pushing tech too (XEP-0249, to the client that
+    ran it), so nobody has to find and join the room by hand."""
+    carol = await cl.login(env, "carol", resource="push")
+    await cl.login(env, "alice", resource="push")
+    made = await carol.command("create-ticket", {
+        "contact": "alice@localhost", "summary": "Printer jams"})
+    mark = cl.Mark(carol)
+    pushed = await carol.command("push-chat",
+                                 {"ticket": made.fields["ticket"]})
+    room = pushed.fields["room"]
+    got = await cl.wait_message(carol, cl.is_invite_to(room), mark,
+                                what="the tech's invitation")
+    h.check(got["to"].full == str(carol.boundjid) and
+            "Alice" in cl.invitation(got).get("reason", ""),
+            "the invitation goes to the tech's client and names the "
+            "contact: %s" % got)
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
@@ -238,5 +257,6 @@ if __name__ == "__main__":
             test_notices_from_helpdesk_occupant,
             test_rooms_answer_join_queries,
             test_form_error_quotes_whole_value,
-            test_component_jid_answers_with_help],
+            test_component_jid_answers_with_help,
+            test_push_chat_invites_the_tech],
            users=[ADMIN, "alice", "carol"])
