@@ -106,6 +106,10 @@ function timeElement(date) {
 // ---- chats -------------------------------------------------------------------
 
 const LIVE = new Set(["joining", "waiting", "active"]);
+// Every room's own occupant: its messages are the room's notices, shown as
+// system lines; it is not a person in the chat (SPEC §3). Nobody else may
+// take this nick.
+const NOTICE_NICK = "Helpdesk";
 
 class Chat {
   constructor({ room, session, ticket, subject, origin }) {
@@ -418,7 +422,7 @@ function onMessage(st) {
   if (key && chat.seen.has(key)) return;
   if (key) chat.seen.add(key);
   chat.typing.delete(nick);
-  if (!nick) {
+  if (!nick || nick === NOTICE_NICK) {
     chat.add("notice", { body, date, delayed: Boolean(delay) });
   } else if (nick === chat.nick) {
     chat.pending.delete(st.getAttribute("id"));
@@ -440,6 +444,7 @@ function onPresence(st) {
   const item = child(x, "item");
   const codes = children(x, "status").map((s) => s.getAttribute("code"));
   const self = codes.includes("110") || (nick && nick === chat.nick);
+  if (nick === NOTICE_NICK && !self) return; // the room itself, not a tech
 
   if (type === "error") {
     const e = errorOf(st);

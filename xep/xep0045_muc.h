@@ -24,6 +24,10 @@
  *    subject (always, even empty). The others get the new occupant's
  *    presence unless it is an extra resource of an occupant already there.
  *    A join from a full JID already in the room resends all of that.
+ *  - The room's own occupant (policy->notice_nick, a moderator without
+ *    resources): every joiner gets its presence before its own; notices and
+ *    the history's notices come from room/notice_nick; nobody else may take
+ *    that nick (compared without regard to ASCII case: <conflict/>).
  *  - Groupchat messages: non-occupants get <not-acceptable/>, visitors
  *    <forbidden/>; a message with a <body/> is stored through the policy
  *    BEFORE it is reflected to every resource of every occupant (the sender
@@ -42,6 +46,10 @@
  *    refused with <not-acceptable/>. An error bounced by an occupant's
  *    resource (gone, item-not-found, recipient-unavailable, redirect,
  *    remote-server-*) removes that resource as a ghost (status 333).
+ *  - muc#admin: a moderator's get of an affiliation list gets the
+ *    occupants with that affiliation; anyone else's get, and every set,
+ *    <forbidden/>. muc#owner (configuration) get and set: <forbidden/>.
+ *    Both with a text, and never for the bare service JID.
  *  - disco#info / disco#items on a room (through disco_set_entity_info),
  *    the reserved-nick node x-roomuser-item, and XEP-0410 self-ping (with
  *    the muc#self-ping-optimization feature). Only an occupant or a JID the
@@ -70,6 +78,8 @@ struct muc;
 
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_MUC_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
 #define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
 
@@ -146,8 +156,8 @@ struct muc_stored {
     int held;
 };
 
-/* One message of the history. nick NULL: a system notice (sent from the
- * bare room JID). */
+/* One message of the history. nick NULL: a system notice (sent from
+ * room/notice_nick). */
 struct muc_history_item {
     const char *nick;
     const char *from_bare; /* may be NULL */
@@ -187,8 +197,13 @@ struct muc_event {
 };
 
 /* The app's side. Callbacks get the app and the ud given to xep0045_new().
- * room, admit and store are required; the others may be NULL. */
+ * notice_nick, room, admit and store are required; the others may be
+ * NULL. */
 struct muc_policy {
+    /* The nick of the room's own occupant, present in every room as a
+     * moderator; notices come from it. A string that outlives the engine
+     * (a literal). */
+    const char *notice_nick;
     /* 1 when room is a room of the app, with *out filled; 0 when unknown. */
     int (*room)(struct app *app, const char *room, struct muc_room_info *out,
                 void *ud);
@@ -228,8 +243,8 @@ struct muc_policy {
 
 /* A new engine on app, with a copy of *policy and ud for its callbacks.
  * Adds the message and presence handlers, the disco entity provider
- * (disco_set_entity_info), the iq ping handler, and the service's
- * conference identity and muc feature. Call it after xep0030_register()
+ * (disco_set_entity_info), the iq ping, muc#admin and muc#owner handlers,
+ * and the service's conference identity and muc feature. Call it after xep0030_register()
  * and xep0199_register(): it takes over urn:xmpp:ping iqs and still answers
  * those to the component itself. NULL on failure (missing required
  * callback, out of memory); the dispatch table may then hold some of the
@@ -264,7 +279,7 @@ size_t muc_flush(struct muc *muc);
 int muc_holding(const struct muc *muc);
 
 /* A system notice: stored through policy->store, then sent as groupchat
- * from the bare room JID to every occupant's resources. 0, or -1 with *err
+ * from room/notice_nick to every occupant's resources. 0, or -1 with *err
  * (may be NULL) filled when the room is unknown or the store refused. */
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err);

@@ -3,6 +3,7 @@
  * the runtime calls. See chat.h. */
 #include "chat/chat.h"
 
+#include "chat/help.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
 #include "chat/rooms.h"
@@ -26,7 +27,7 @@ int chat_register(struct app *app)
     if (!app->chat->muc)
         return -1;
     app->flush = chat__flush;
-    return chat_presence_register(app);
+    return chat_presence_register(app) || chat_help_register(app);
 }
 
 void chat_on_online(struct app *app)

@@ -322,6 +322,7 @@ static int chat__invite(struct app *app, const char *room,
 const struct muc_policy *chat_policy(void)
 {
     static const struct muc_policy policy = {
+        .notice_nick = CHAT_NOTICE_NICK,
         .room = chat__room,
         .admit = chat__admit,
         .store = chat__store,

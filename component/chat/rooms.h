@@ -14,6 +14,9 @@ struct app;
 struct muc;
 
 #define CHAT_QUEUE_ROOM "queue"
+/* The nick of every room's own occupant, the moderator that posts the
+ * notices (SPEC §3). */
+#define CHAT_NOTICE_NICK "Helpdesk"
 #define CHAT_JID_MAX 512
 
 /* app->chat: created by chat_register(), freed by chat_free(). */

@@ -211,6 +211,10 @@ static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
     xep0249_send_invite(app, c.jid, room, reason, NULL);
     sessions_room_localpart(id, local, sizeof local);
     muc_invite(app->chat->muc, local, req->from, c.jid, reason);
+    snprintf(reason, sizeof reason,
+             "Your chat with %.300s about ticket #%" PRId64 ".",
+             c.name[0] ? c.name : c.jid, ticket);
+    xep0249_send_invite(app, req->from, room, reason, NULL); /* SPEC §8 */
     chat__result(reply, room, id, ticket, "The contact was invited.");
 }
 

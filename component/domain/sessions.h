@@ -185,7 +185,7 @@ struct sess_member_list {
 struct sess_message {
     int64_t id;
     char stanza_id[SESS_STANZA_ID_LEN + 1];
-    char *from_jid; /* "" for system notices (they come from the room) */
+    char *from_jid; /* "" for system notices (the room's own occupant) */
     char *nick;     /* "" for system notices */
     char *body;
     time_t created;
@@ -284,7 +284,7 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
  * held transaction, see sessions_hold()); *out (required) gets its
  * id, stanza id and time. Chat messages need from_jid to be a member; nick
  * NULL or "" uses the member's nick. For system notices from_jid and nick
- * are ignored and stored as "" (they come from the room's bare JID). A chat
+ * are ignored and stored as "" (the room's own occupant posts them). A chat
  * message updates last_activity. */
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,

@@ -487,6 +487,11 @@ async def test_pre_ticket_chat(env):
     await tech.command("end-session", {"session": chat["session"],
                                        "note": "Mailbox session reset."})
     await b.wait_text("li[data-kind=notice]", "ended the chat")
+    # notices come from the room's occupant Helpdesk (SPEC §3): system
+    # lines, never a person's message
+    h.check(not await b.eval("document.querySelectorAll("
+                             "'li[data-nick=Helpdesk]').length"),
+            "no message shown as from a person named Helpdesk")
     await b.wait_fn("document.querySelector('#chat-dialog').dataset.state "
                     "=== 'ended'", 10000, "the chat ended (voice revoked)")
     await b.wait("[data-testid=leave]")

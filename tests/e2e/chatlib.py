@@ -31,6 +31,7 @@ NS_SID = "urn:xmpp:sid:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
+NOTICE_NICK = "Helpdesk"  # every room's own occupant (SPEC §3)
 ANSWER_TIMEOUT = 2
 IDLE_TIMEOUT = 3
 PRESENCE_GRACE = 5  # CHAT_PRESENCE_GRACE_MS in component/chat/presence.h
@@ -209,14 +210,12 @@ def delay_stamp(msg):
 
 
 def groupchat_from(room, nick=None, text=None):
-    """A groupchat message in room (from nick; None: from the room bare
-    JID, a system notice) whose body contains text."""
+    """A groupchat message in room (from nick; None: a system notice, from
+    the room's own occupant NOTICE_NICK) whose body contains text."""
     def pred(m):
         if m["type"] != "groupchat" or m["from"].bare != room:
             return False
-        if nick is None and m["from"].resource:
-            return False
-        if nick is not None and m["from"].resource != nick:
+        if m["from"].resource != (NOTICE_NICK if nick is None else nick):
             return False
         return text is None or text in body(m)
     return pred

@@ -200,7 +200,7 @@ static void test_first_tech_join_takes_session(void **state)
     const char *line = "Tess took the chat with Alice (Acme) (" ROOM ").";
     int i = sent_to(TOM, line);
     assert_true(i >= 0);
-    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), QUEUE);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), QUEUE "/Helpdesk");
     assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "groupchat");
     i = sent_to("tom@localhost", line);
     assert_true(i >= 0);
