@@ -7,6 +7,8 @@
 #include "chat/errors.h"
 #include "commands/fields.h"
 #include "runtime/clock.h"
+#include "runtime/config.h"
+#include "runtime/disco.h"
 #include "domain/domain.h"
 #include "domain/permissions.h"
 #include "domain/presence.h"
@@ -62,11 +64,13 @@ static void chat__sess_fail(struct app *app, struct adhoc_reply *reply,
                       sessions_error(app->domain->sessions));
 }
 
-static void chat__result(struct adhoc_reply *reply, const char *room,
-                         int64_t session, int64_t ticket, const char *note)
+static struct form *chat__result_form(const char *room, int64_t session,
+                                      int64_t ticket)
 {
     char num[32];
     struct form *res = form_new(FORM_RESULT, NULL);
+    if (!res)
+        return NULL;
     if (room)
         form_add_value_field(res, FIELD_JID_SINGLE, "room", "Room", room, 0);
     snprintf(num, sizeof num, "%" PRId64, session);
@@ -76,9 +80,35 @@ static void chat__result(struct adhoc_reply *reply, const char *room,
         form_add_value_field(res, FIELD_TEXT_SINGLE, "ticket", "Ticket", num,
                              0);
     }
-    adhoc_reply_completed(reply, res);
+    return res;
+}
+
+static void chat__result(struct adhoc_reply *reply, const char *room,
+                         int64_t session, int64_t ticket, const char *note)
+{
+    adhoc_reply_completed(reply, chat__result_form(room, session, ticket));
     if (note)
         adhoc_reply_note(reply, "info", note);
+}
+
+/* start-chat's result: the common fields and the place in the queue
+ * (SPEC §9: position, 1 = next). */
+static void chat__start_result(struct app *app, struct adhoc_reply *reply,
+                               int64_t id, int64_t ticket)
+{
+    char room[CHAT_JID_MAX], num[32];
+    int pos = 0;
+    struct form *res =
+        chat__result_form(chat_room_jid(app, id, room, sizeof room), id, ticket);
+    if (res &&
+        sessions_queue_position(app->domain->sessions, id, &pos) == SESS_OK) {
+        snprintf(num, sizeof num, "%d", pos);
+        form_add_value_field(res, FIELD_TEXT_SINGLE, "position",
+                             "Place in the queue", num, 0);
+    }
+    adhoc_reply_completed(reply, res);
+    adhoc_reply_note(reply, "info",
+                     "Your chat request is waiting for a tech. Join the room.");
 }
 
 /* ---- fields ------------------------------------------------------------ */
@@ -140,9 +170,7 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
         chat__sess_fail(app, reply, rc);
         return;
     }
-    char room[CHAT_JID_MAX];
-    chat__result(reply, chat_room_jid(app, id, room, sizeof room), id, ticket,
-                 "Your chat request is waiting for a tech. Join the room.");
+    chat__start_result(app, reply, id, ticket);
     chat_notify_request(app, id);
 }
 
@@ -366,8 +394,53 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
         free(v[i]);
 }
 
+/* ---- what a portal needs to know (XEP-0128, docs/protocol.md) ---------- */
+
+static void chat__portal_number(struct form *f, const char *var,
+                                const char *label, long value)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%ld", value);
+    form_add_value_field(f, FIELD_TEXT_SINGLE, var, label, num, 0);
+}
+
+/* The timing rules a contact's portal shows: answer_timeout, idle_timeout,
+ * away_after (seconds) and whether the office is open now. */
+static void chat__portal_info(struct app *app, xmpp_stanza_t *query, void *ud)
+{
+    (void)ud;
+    struct settings st;
+    char err[256];
+    if (domain_settings(app->domain, &st, err, sizeof err) != 0)
+        return; /* no extension rather than a wrong one */
+    struct form *f = form_new(FORM_RESULT, CHAT_PORTAL_FORM_TYPE);
+    if (!f)
+        return;
+    chat__portal_number(f, "answer_timeout", "Seconds before a waiting "
+                        "contact may end or ask for a callback",
+                        st.answer_timeout);
+    chat__portal_number(f, "idle_timeout", "Seconds without messages "
+                        "before a contact may end an active chat",
+                        st.idle_timeout);
+    chat__portal_number(f, "away_after", "Seconds without activity before "
+                        "a portal reports away",
+                        app->cfg ? app->cfg->away_after : 300);
+    form_add_value_field(f, FIELD_BOOLEAN, "office_hours_open",
+                         "Inside office hours now",
+                         office_hours_is_open(&st.hours, clock_now()) ? "1"
+                                                                       : "0",
+                         0);
+    xmpp_stanza_t *x = form_to_stanza(f, app->ctx);
+    if (x) {
+        xmpp_stanza_add_child(query, x);
+        xmpp_stanza_release(x);
+    }
+    form_free(f);
+}
+
 int commands_chat_register(struct app *app)
 {
+    disco_set_info_ext(app->disco, chat__portal_info, NULL);
     for (size_t i = 0; i < sizeof chat__cmds / sizeof chat__cmds[0]; i++) {
         struct adhoc_command c = {
             .node = chat__cmds[i].node,

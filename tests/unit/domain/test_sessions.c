@@ -1257,6 +1257,34 @@ static void test_lists(void **state)
                      SESS_ERR_INVALID);
 }
 
+static void test_queue_position(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r;
+    int pos = -1;
+    int64_t a = new_waiting(fx);
+    clock_advance(5);
+    int64_t b = new_waiting(fx);
+    int64_t c = new_waiting(fx); /* same second as b: ties go by id */
+    expect_ok(fx, sessions_queue_position(fx->s, a, &pos));
+    assert_int_equal(pos, 1);
+    expect_ok(fx, sessions_queue_position(fx->s, b, &pos));
+    assert_int_equal(pos, 2);
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 3);
+    /* a is taken: everyone moves up; a has no place any more */
+    expect_ok(fx, sessions_tech_join(fx->s, a, "tom@localhost", &r));
+    assert_int_equal(sessions_queue_position(fx->s, a, &pos), SESS_ERR_STATE);
+    assert_int_equal(pos, 0);
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 2);
+    expect_ok(fx, sessions_contact_gone(fx->s, b, &r));
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 1);
+    assert_int_equal(sessions_queue_position(fx->s, 9999, &pos),
+                     SESS_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1286,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_visible_after_commit),
         T(test_transcript_format),
         T(test_lists),
+        T(test_queue_position),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
