@@ -291,10 +291,10 @@ static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     if (sessions_phone_check(v[1]) != 0) {
         chat__fail(reply, "modify", "bad-request",
-                   "Field 'phone' must be a phone number of 3 to 32 "
-                   "characters (digits, spaces and + - ( ) only); got "
-                   "'%.64s'%s",
-                   v[1], NULL);
+                   "Please enter a phone number we can call, for example "
+                   "+1 555 0100: digits, with spaces, + - ( ) if you like "
+                   "(3 to 32 characters).%s%s",
+                   NULL, NULL);
         return;
     }
     if (chat__settings(req->app, reply, &st) != 0)
