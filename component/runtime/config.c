@@ -142,6 +142,8 @@ static int config__handler(void *user, const char *section, const char *key,
         r = config__int(p, &c->idle_timeout, key, value, 1, 7 * 86400);
     else if (!strcmp(section, "chat") && !strcmp(key, "away_after"))
         r = config__int(p, &c->away_after, key, value, 1, 86400);
+    else if (!strcmp(section, "chat") && !strcmp(key, "rejoin_grace"))
+        r = config__int(p, &c->rejoin_grace, key, value, 0, 600);
     else if (!strcmp(section, "log") && !strcmp(key, "level"))
         r = config__level(p, value);
     else if (!strcmp(section, "limits") && !strcmp(key, "stanzas_per_second"))
@@ -246,6 +248,7 @@ void config_defaults(struct config *cfg)
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;
+    cfg->rejoin_grace = 30;
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;
