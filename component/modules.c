@@ -80,6 +80,8 @@ static void modules__index(struct app *app)
 void modules_tick(struct app *app)
 {
     modules__index(app);
+    if (app->chat)
+        chat_tick(app);
     if (app->adhoc)
         adhoc_reap(app);
 }

@@ -42,6 +42,7 @@ static void xep0030__info(struct app *app, xmpp_stanza_t *iq,
     xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
     xmpp_stanza_t *q = stanza_add_child_ns(res, "query", NS_DISCO_INFO);
     disco_fill_info(app->disco, q);
+    disco_fill_info_ext(app->disco, app, q);
     app_send(app, res);
     xmpp_stanza_release(res);
 }

@@ -36,6 +36,10 @@ void chat_free(struct app *app);
  * again), ask every known tech and contact for presence. */
 void chat_on_online(struct app *app);
 
+/* Once a second (the runtime's tick): a waiting session whose contact
+ * left and did not come back within [chat] rejoin_grace is abandoned. */
+void chat_tick(struct app *app);
+
 /* A clean stop: every occupant is told the rooms go away (332). */
 void chat_stopping(struct app *app);
 

@@ -21,6 +21,17 @@ void chat_notify_taken(struct app *app, int64_t session_id, const char *tech);
 /* The contact became Offline: its waiting sessions are abandoned. */
 void chat_notify_contact_offline(struct app *app, const char *contact);
 
+/* The contact of waiting session id left its room or went Offline: it is
+ * abandoned after app->chat->rejoin_grace seconds unless the contact is
+ * back in the room by then (a portal reload); at once without a grace. */
+void chat_contact_gone_later(struct app *app, int64_t session_id);
+
+/* Each waiting session of contact, through chat_contact_gone_later(). */
+void chat_contact_offline_later(struct app *app, const char *contact);
+
+/* Once a second: abandon the sessions whose grace is over. */
+void chat_gone_tick(struct app *app);
+
 /* A transition happened (joined, ended, abandoned, callback): broadcast its
  * notice, post it in the queue when the queue cares, and take the
  * contact's voice when the session stopped being live. */

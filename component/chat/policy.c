@@ -286,8 +286,7 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
     } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
                ev->reason == MUC_LEAVE_SELF &&
                !strcmp(ev->bare_jid, s.contact_jid)) {
-        if (sessions_contact_gone(app->domain->sessions, s.id, &r) == SESS_OK)
-            chat_after_transition(app, &r);
+        chat_contact_gone_later(app, s.id);
     }
     sess_info_clear(&s);
 }

@@ -39,7 +39,7 @@ static void chat__react(struct app *app, const char *bare, int is_tech,
     if (is_tech && ch->after == CD_ONLINE)
         chat_notify_tech_online(app, bare);
     if (!is_tech && ch->after == CD_OFFLINE)
-        chat_notify_contact_offline(app, bare);
+        chat_contact_offline_later(app, bare); /* a reload comes back */
 }
 
 static void chat__update(struct app *app, const char *full, int available,

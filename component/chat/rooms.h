@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "domain/sessions.h"
 
@@ -19,8 +20,19 @@ struct muc;
 #define CHAT_NOTICE_NICK "Helpdesk"
 #define CHAT_JID_MAX 512
 
+#define CHAT_GONE_MAX 256 /* waiting sessions whose contact may come back */
+
+/* A waiting session whose contact left: abandoned at due unless back. */
+struct chat_gone {
+    int64_t session;
+    time_t due;
+};
+
 /* app->chat: created by chat_register(), freed by chat_free(). */
 struct chat {
+    struct chat_gone gone[CHAT_GONE_MAX];
+    size_t n_gone;
+    long rejoin_grace; /* seconds; 0 = abandon at once */
     struct muc *muc;
     /* A notice the session store already committed (inside a transition):
      * the room policy's store() hands it to the MUC engine instead of

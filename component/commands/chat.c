@@ -7,6 +7,8 @@
 #include "chat/errors.h"
 #include "commands/fields.h"
 #include "runtime/clock.h"
+#include "runtime/config.h"
+#include "runtime/disco.h"
 #include "domain/domain.h"
 #include "domain/permissions.h"
 #include "domain/presence.h"
@@ -62,11 +64,13 @@ static void chat__sess_fail(struct app *app, struct adhoc_reply *reply,
                       sessions_error(app->domain->sessions));
 }
 
-static void chat__result(struct adhoc_reply *reply, const char *room,
-                         int64_t session, int64_t ticket, const char *note)
+static struct form *chat__result_form(const char *room, int64_t session,
+                                      int64_t ticket)
 {
     char num[32];
     struct form *res = form_new(FORM_RESULT, NULL);
+    if (!res)
+        return NULL;
     if (room)
         form_add_value_field(res, FIELD_JID_SINGLE, "room", "Room", room, 0);
     snprintf(num, sizeof num, "%" PRId64, session);
@@ -76,9 +80,35 @@ static void chat__result(struct adhoc_reply *reply, const char *room,
         form_add_value_field(res, FIELD_TEXT_SINGLE, "ticket", "Ticket", num,
                              0);
     }
-    adhoc_reply_completed(reply, res);
+    return res;
+}
+
+static void chat__result(struct adhoc_reply *reply, const char *room,
+                         int64_t session, int64_t ticket, const char *note)
+{
+    adhoc_reply_completed(reply, chat__result_form(room, session, ticket));
     if (note)
         adhoc_reply_note(reply, "info", note);
+}
+
+/* start-chat's result: the common fields and the place in the queue
+ * (SPEC §9: position, 1 = next). */
+static void chat__start_result(struct app *app, struct adhoc_reply *reply,
+                               int64_t id, int64_t ticket)
+{
+    char room[CHAT_JID_MAX], num[32];
+    int pos = 0;
+    struct form *res =
+        chat__result_form(chat_room_jid(app, id, room, sizeof room), id, ticket);
+    if (res &&
+        sessions_queue_position(app->domain->sessions, id, &pos) == SESS_OK) {
+        snprintf(num, sizeof num, "%d", pos);
+        form_add_value_field(res, FIELD_TEXT_SINGLE, "position",
+                             "Place in the queue", num, 0);
+    }
+    adhoc_reply_completed(reply, res);
+    adhoc_reply_note(reply, "info",
+                     "Your chat request is waiting for a tech. Join the room.");
 }
 
 /* ---- fields ------------------------------------------------------------ */
@@ -140,9 +170,7 @@ static void chat__start(struct adhoc_request *req, struct adhoc_reply *reply,
         chat__sess_fail(app, reply, rc);
         return;
     }
-    char room[CHAT_JID_MAX];
-    chat__result(reply, chat_room_jid(app, id, room, sizeof room), id, ticket,
-                 "Your chat request is waiting for a tech. Join the room.");
+    chat__start_result(app, reply, id, ticket);
     chat_notify_request(app, id);
 }
 
@@ -174,47 +202,90 @@ static int chat__ticket_contact(struct app *app, struct adhoc_reply *reply,
     return 0;
 }
 
+/* Invite the contact c to session id's room (XEP-0249 and mediated). */
+static void chat__push_invite(struct adhoc_request *req,
+                              const struct contact *c, int64_t id,
+                              int64_t ticket, char *room, size_t roomlen)
+{
+    struct app *app = req->app;
+    char local[64], tech[256], name[DIR_NAME_MAX], reason[600];
+    chat_room_jid(app, id, room, roomlen);
+    chat_display_name(app, req->bare, tech, sizeof tech);
+    snprintf(reason, sizeof reason,
+             "%s wants to chat with you about ticket #%" PRId64 ".", tech,
+             ticket);
+    xep0249_send_invite(app, c->jid, room, reason, NULL);
+    sessions_room_localpart(id, local, sizeof local);
+    muc_invite(app->chat->muc, local, req->from, c->jid, reason);
+    chat_display_name(app, c->jid, name, sizeof name);
+    snprintf(reason, sizeof reason,
+             "Your chat with %.300s about ticket #%" PRId64 ".", name, ticket);
+    xep0249_send_invite(app, req->from, room, reason, NULL); /* SPEC §8 */
+}
+
+/* The open (waiting or active) session of ticket with contact, or 0. */
+static int64_t chat__open_session(struct app *app, const char *contact,
+                                  int64_t ticket)
+{
+    struct sess_list l;
+    int64_t id = 0;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact,
+                      0, &l) != SESS_OK)
+        return 0;
+    for (size_t i = 0; i < l.n && !id; i++)
+        if (l.items[i].ticket_id == ticket)
+            id = l.items[i].id;
+    sess_list_free(&l);
+    return id;
+}
+
+/* 0 when the contact c is Online, else -1 after answering. */
+static int chat__push_online(struct app *app, struct adhoc_reply *reply,
+                             const struct contact *c)
+{
+    enum cd_presence p = presence_of(app->domain->presence, c->jid, false);
+    if (p == CD_ONLINE)
+        return 0;
+    char text[600], name[DIR_NAME_MAX];
+    chat_display_name(app, c->jid, name, sizeof name);
+    snprintf(text, sizeof text,
+             "%.300s is %s: a push-chat needs the contact Online.", name,
+             presence_name(p));
+    adhoc_reply_error(reply, "cancel", "not-acceptable", text);
+    return -1;
+}
+
 static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
                        char **v)
 {
     struct app *app = req->app;
     struct contact c;
-    int64_t ticket;
+    int64_t ticket, id;
+    char room[CHAT_JID_MAX], note[300];
     if (fields_id(reply, FIELDS_TICKET, v[0], &ticket) != 0)
         return;
     if (chat__ticket_contact(app, reply, ticket, &c) != 0 ||
-        chat__may(app, reply, c.jid, PERM_CHAT) != 0)
+        chat__may(app, reply, c.jid, PERM_CHAT) != 0 ||
+        chat__push_online(app, reply, &c) != 0)
         return;
-    enum cd_presence p = presence_of(app->domain->presence, c.jid, false);
-    if (p != CD_ONLINE) {
-        char text[600], name[DIR_NAME_MAX];
-        chat_display_name(app, c.jid, name, sizeof name);
-        snprintf(text, sizeof text,
-                 "%.300s is %s: a push-chat needs the contact Online.", name,
-                 presence_name(p));
-        adhoc_reply_error(reply, "cancel", "not-acceptable", text);
+    /* One open chat per ticket: a push on a ticket that has one invites
+     * the contact to it again (docs/protocol.md). */
+    if ((id = chat__open_session(app, c.jid, ticket)) != 0) {
+        chat__push_invite(req, &c, id, ticket, room, sizeof room);
+        snprintf(note, sizeof note,
+                 "Ticket #%" PRId64 " already has an open chat (session "
+                 "%" PRId64 "): the contact was invited to it again.",
+                 ticket, id);
+        chat__result(reply, room, id, ticket, note);
         return;
     }
-    int64_t id;
     int rc = sessions_create_active(app->domain->sessions, ticket, c.jid,
                                     req->bare, &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;
     }
-    char room[CHAT_JID_MAX], local[64], tech[256], reason[600];
-    chat_room_jid(app, id, room, sizeof room);
-    chat_display_name(app, req->bare, tech, sizeof tech);
-    snprintf(reason, sizeof reason,
-             "%s wants to chat with you about ticket #%" PRId64 ".", tech,
-             ticket);
-    xep0249_send_invite(app, c.jid, room, reason, NULL);
-    sessions_room_localpart(id, local, sizeof local);
-    muc_invite(app->chat->muc, local, req->from, c.jid, reason);
-    snprintf(reason, sizeof reason,
-             "Your chat with %.300s about ticket #%" PRId64 ".",
-             c.name[0] ? c.name : c.jid, ticket);
-    xep0249_send_invite(app, req->from, room, reason, NULL); /* SPEC §8 */
+    chat__push_invite(req, &c, id, ticket, room, sizeof room);
     chat__result(reply, room, id, ticket, "The contact was invited.");
 }
 
@@ -268,10 +339,10 @@ static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     if (sessions_phone_check(v[1]) != 0) {
         chat__fail(reply, "modify", "bad-request",
-                   "Field 'phone' must be a phone number of 3 to 32 "
-                   "characters (digits, spaces and + - ( ) only); got "
-                   "'%.64s'%s",
-                   v[1], NULL);
+                   "Please enter a phone number we can call, for example "
+                   "+1 555 0100: digits, with spaces, + - ( ) if you like "
+                   "(3 to 32 characters).%s%s",
+                   NULL, NULL);
         return;
     }
     if (chat__settings(req->app, reply, &st) != 0)
@@ -327,6 +398,18 @@ static struct form *chat__form(const struct chat_cmd *cmd)
     return f;
 }
 
+/* The callback form's phone starts as the contact's directory phone. */
+static void chat__phone_default(struct app *app, const char *jid,
+                                struct form *f)
+{
+    struct contact c;
+    struct form_field *phone = form_field_find(f, "phone");
+    if (phone &&
+        directory_contact_find(app->domain->dir, jid, &c) == DIR_OK &&
+        c.phone[0])
+        form_field_add_value(phone, c.phone);
+}
+
 /* Trimmed copies of the submitted values; 0, or -1 after answering. */
 static int chat__values(const struct chat_cmd *cmd, const struct form *form,
                         struct adhoc_reply *reply, char **v)
@@ -357,6 +440,8 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
             chat__may(req->app, reply, req->bare, PERM_PRE_TICKET) != 0)
             return;
         struct form *f = chat__form(cmd);
+        if (f && cmd->act == chat__callback)
+            chat__phone_default(req->app, req->bare, f);
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
@@ -371,8 +456,53 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
         free(v[i]);
 }
 
+/* ---- what a portal needs to know (XEP-0128, docs/protocol.md) ---------- */
+
+static void chat__portal_number(struct form *f, const char *var,
+                                const char *label, long value)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%ld", value);
+    form_add_value_field(f, FIELD_TEXT_SINGLE, var, label, num, 0);
+}
+
+/* The timing rules a contact's portal shows: answer_timeout, idle_timeout,
+ * away_after (seconds) and whether the office is open now. */
+static void chat__portal_info(struct app *app, xmpp_stanza_t *query, void *ud)
+{
+    (void)ud;
+    struct settings st;
+    char err[256];
+    if (domain_settings(app->domain, &st, err, sizeof err) != 0)
+        return; /* no extension rather than a wrong one */
+    struct form *f = form_new(FORM_RESULT, CHAT_PORTAL_FORM_TYPE);
+    if (!f)
+        return;
+    chat__portal_number(f, "answer_timeout", "Seconds before a waiting "
+                        "contact may end or ask for a callback",
+                        st.answer_timeout);
+    chat__portal_number(f, "idle_timeout", "Seconds without messages "
+                        "before a contact may end an active chat",
+                        st.idle_timeout);
+    chat__portal_number(f, "away_after", "Seconds without activity before "
+                        "a portal reports away",
+                        app->cfg ? app->cfg->away_after : 300);
+    form_add_value_field(f, FIELD_BOOLEAN, "office_hours_open",
+                         "Inside office hours now",
+                         office_hours_is_open(&st.hours, clock_now()) ? "1"
+                                                                       : "0",
+                         0);
+    xmpp_stanza_t *x = form_to_stanza(f, app->ctx);
+    if (x) {
+        xmpp_stanza_add_child(query, x);
+        xmpp_stanza_release(x);
+    }
+    form_free(f);
+}
+
 int commands_chat_register(struct app *app)
 {
+    disco_set_info_ext(app->disco, chat__portal_info, NULL);
     for (size_t i = 0; i < sizeof chat__cmds / sizeof chat__cmds[0]; i++) {
         struct adhoc_command c = {
             .node = chat__cmds[i].node,

@@ -13,6 +13,12 @@
  *   callback     (contacts) fields `session`, `phone`, `note`: turns the
  *                session into a callback request.
  *
+ * start-chat's result also carries `position` (1 = next in the queue).
+ *
+ * The component's disco#info carries a XEP-0128 form of FORM_TYPE
+ * CHAT_PORTAL_FORM_TYPE with what a portal shows a contact: answer_timeout,
+ * idle_timeout, away_after (seconds) and office_hours_open (boolean, now).
+ *
  * A transition posts its notice through chat/notices.h; the rooms are
  * app->chat's, so chat_register() must have run.
  */
@@ -20,6 +26,8 @@
 #define CHATDESK_COMMANDS_CHAT_H
 
 struct app;
+
+#define CHAT_PORTAL_FORM_TYPE "urn:chatdesk:portal"
 
 /* Add the five nodes to the ad-hoc table (after xep0050_register and
  * chat_register). Returns 0, or -1 when a node cannot be added. */

@@ -39,6 +39,7 @@ enum sessions__stmt {
     S_LIST_CONTACT_LIVE,
     S_STATE_COUNTS,
     S_MSG_STORED,
+    S_QUEUE_AHEAD,
     S_COUNT
 };
 
@@ -95,6 +96,11 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_STATE_COUNTS] = "SELECT state, COUNT(*) FROM sessions GROUP BY state",
     /* messages are never deleted: the highest id is how many were stored */
     [S_MSG_STORED] = "SELECT COALESCE(MAX(id), 0) FROM messages",
+    /* waiting sessions ahead of ?1 in queue order (created, id) */
+    [S_QUEUE_AHEAD] = "SELECT COUNT(*) FROM sessions a, sessions b "
+                      "WHERE b.id = ?1 AND a.state = 'waiting' AND "
+                      "(a.created < b.created OR "
+                      "(a.created = b.created AND a.id < b.id))",
 };
 
 struct sessions {
@@ -1435,6 +1441,27 @@ int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":lim"),
                        limit ? (sqlite3_int64)limit : -1);
     return sessions__collect(s, st, out);
+}
+
+int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
+{
+    struct sess_info i;
+    *pos = 0;
+    int rc = sessions_get(s, id, &i);
+    enum sess_state state = i.state;
+    sess_info_clear(&i);
+    if (rc != SESS_OK)
+        return rc;
+    if (state != SESS_WAITING)
+        return sessions__state_fail(s, state);
+    sqlite3_stmt *st = sessions__stmt(s, S_QUEUE_AHEAD);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *pos = 1 + sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? SESS_OK
+                            : sessions__store_fail(s, "count the queue");
 }
 
 /* ---- open / close ----------------------------------------------------- */

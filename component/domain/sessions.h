@@ -321,6 +321,10 @@ enum sess_member_kind sessions_is_member(struct sessions *s, int64_t id,
  * limit 0 = no limit. */
 int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
                   size_t limit, struct sess_list *out);
+/* The place of waiting session id in the queue (SPEC §9): 1 + the waiting
+ * sessions created before it (ties by id), so 1 = next. SESS_ERR_STATE
+ * when it is not waiting. */
+int sessions_queue_position(struct sessions *s, int64_t id, int *pos);
 /* The last `limit` messages (0 = all), oldest first. */
 int sessions_history(struct sessions *s, int64_t id, size_t limit,
                      struct sess_message_list *out);

@@ -57,6 +57,8 @@ static const struct config__key config__keys[] = {
      7 * 86400, 0},
     {"chat", "away_after", config__number, CONFIG__AT(away_after), 0, 1,
      86400, 0},
+    {"chat", "rejoin_grace", config__number, CONFIG__AT(rejoin_grace), 0, 0,
+     600, 0},
     {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
     {"limits", "stanzas_per_second", config__number, CONFIG__AT(limit_rate),
      0, 0, 100000, 0},
@@ -387,6 +389,7 @@ void config_defaults(struct config *cfg)
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;
+    cfg->rejoin_grace = 30;
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;

@@ -23,10 +23,13 @@ struct config {
     size_t n_admins;
     int answer_timeout; /* [chat] seconds */
     int idle_timeout;   /* [chat] seconds */
-    /* [chat] away_after, seconds: checked (1..86400) but used by nothing in
-     * chatdesk; the portal does not read this file, it takes its own
-     * ?away_after= or data-away-after (docs/portal.md) */
+    /* [chat] away_after, seconds (1..86400): the portal's idle time before
+     * away; chatdesk only publishes it (disco#info, docs/protocol.md) */
     int away_after;
+    /* [chat] rejoin_grace, seconds (0..600, default 30): a waiting
+     * session's contact who leaves or goes Offline has this long to come
+     * back into the room (a portal reload) before it is abandoned */
+    int rejoin_grace;
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */

@@ -27,6 +27,8 @@ struct disco {
     size_t n_nodes;
     disco_entity_fn entity_fn;
     void *entity_ud;
+    disco_info_ext_fn ext_fn;
+    void *ext_ud;
 };
 
 struct disco *disco_new(void)
@@ -133,6 +135,19 @@ void disco_fill_info(struct disco *d, xmpp_stanza_t *query)
         xmpp_stanza_t *f = stanza_add_child_ns(query, "feature", NULL);
         xmpp_stanza_set_attribute(f, "var", d->features[i]);
     }
+}
+
+void disco_set_info_ext(struct disco *d, disco_info_ext_fn fn, void *ud)
+{
+    d->ext_fn = fn;
+    d->ext_ud = ud;
+}
+
+void disco_fill_info_ext(struct disco *d, struct app *app,
+                         xmpp_stanza_t *query)
+{
+    if (d->ext_fn)
+        d->ext_fn(app, query, d->ext_ud);
 }
 
 int disco_fill_items(struct disco *d, struct app *app, const char *node,

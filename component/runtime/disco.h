@@ -26,6 +26,11 @@ typedef void (*disco_items_fn)(struct app *app, const char *from,
 typedef int (*disco_entity_fn)(struct app *app, xmpp_stanza_t *iq,
                                xmpp_stanza_t *payload, void *ud);
 
+/* Adds XEP-0128 extended information (a result form) to the component's
+ * own disco#info <query/>, computed for each request. */
+typedef void (*disco_info_ext_fn)(struct app *app, xmpp_stanza_t *query,
+                                  void *ud);
+
 struct disco *disco_new(void);
 void disco_free(struct disco *d);
 
@@ -38,6 +43,12 @@ int disco_add_items_node(struct disco *d, const char *node, disco_items_fn fn,
 
 /* Fill a disco#info <query/> with identities and features, sorted. */
 void disco_fill_info(struct disco *d, xmpp_stanza_t *query);
+
+/* Install the one extended-information provider (fn NULL removes it), and
+ * run it on query (nothing when none is installed). */
+void disco_set_info_ext(struct disco *d, disco_info_ext_fn fn, void *ud);
+void disco_fill_info_ext(struct disco *d, struct app *app,
+                         xmpp_stanza_t *query);
 
 /* Run the provider of node on query. Returns 0, or -1 if no such node. */
 int disco_fill_items(struct disco *d, struct app *app, const char *node,

@@ -554,7 +554,7 @@ static void test_contact_end_waiting(void **state)
     int rc = sessions_end_by_contact(fx->s, id, "alice@localhost", &fx->open,
                                      T0 + 59, &r);
     assert_int_equal(rc, SESS_ERR_NOT_YET);
-    assert_non_null(strstr(sessions_error(fx->s), "60 seconds"));
+    assert_non_null(strstr(sessions_error(fx->s), "waited 1 minute"));
     assert_int_equal(state_of(fx, id), SESS_WAITING);
     assert_int_equal(sessions_end_by_contact(fx->s, id, "bob@localhost",
                                              &fx->open, T0 + 60, &r),
@@ -587,7 +587,7 @@ static void test_contact_end_office_hours(void **state)
     assert_int_equal(
         sessions_end_by_contact(fx->s, a, "alice@localhost", &fx->open, T0, &r),
         SESS_ERR_NOT_YET);
-    assert_non_null(strstr(sessions_error(fx->s), "3600 seconds"));
+    assert_non_null(strstr(sessions_error(fx->s), "written for 1 hour"));
     expect_ok(fx, sessions_end_by_contact(fx->s, a, "alice@localhost",
                                           &fx->closed, T0, &r));
     assert_int_equal(r.after, SESS_ENDED);
@@ -615,7 +615,7 @@ static void test_contact_end_idle(void **state)
     assert_int_equal(sessions_end_by_contact(fx->s, id, "alice@localhost",
                                              &fx->open, last + 3599, &r),
                      SESS_ERR_NOT_YET);
-    assert_non_null(strstr(sessions_error(fx->s), "3599 seconds ago"));
+    assert_non_null(strstr(sessions_error(fx->s), "was 59 minutes ago"));
     expect_ok(fx, sessions_end_by_contact(fx->s, id, "alice@localhost",
                                           &fx->open, last + 3600, &r));
     assert_int_equal(r.after, SESS_ENDED);
@@ -651,7 +651,7 @@ static void test_callback_rules(void **state)
     assert_int_equal(sessions_callback(fx->s, id, "alice@localhost", "12345",
                                        NULL, &fx->open, T0 + 59, &r),
                      SESS_ERR_NOT_YET);
-    assert_non_null(strstr(sessions_error(fx->s), "waited 59"));
+    assert_non_null(strstr(sessions_error(fx->s), "waited 59 seconds so far"));
     /* Disabled globally, then enabled for the company. */
     struct settings off = fx->closed;
     off.callback = false;
@@ -1257,6 +1257,34 @@ static void test_lists(void **state)
                      SESS_ERR_INVALID);
 }
 
+static void test_queue_position(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r;
+    int pos = -1;
+    int64_t a = new_waiting(fx);
+    clock_advance(5);
+    int64_t b = new_waiting(fx);
+    int64_t c = new_waiting(fx); /* same second as b: ties go by id */
+    expect_ok(fx, sessions_queue_position(fx->s, a, &pos));
+    assert_int_equal(pos, 1);
+    expect_ok(fx, sessions_queue_position(fx->s, b, &pos));
+    assert_int_equal(pos, 2);
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 3);
+    /* a is taken: everyone moves up; a has no place any more */
+    expect_ok(fx, sessions_tech_join(fx->s, a, "tom@localhost", &r));
+    assert_int_equal(sessions_queue_position(fx->s, a, &pos), SESS_ERR_STATE);
+    assert_int_equal(pos, 0);
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 2);
+    expect_ok(fx, sessions_contact_gone(fx->s, b, &r));
+    expect_ok(fx, sessions_queue_position(fx->s, c, &pos));
+    assert_int_equal(pos, 1);
+    assert_int_equal(sessions_queue_position(fx->s, 9999, &pos),
+                     SESS_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1286,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_visible_after_commit),
         T(test_transcript_format),
         T(test_lists),
+        T(test_queue_position),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

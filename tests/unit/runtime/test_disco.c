@@ -188,6 +188,40 @@ static void test_answers_built_from_the_registry(void **state)
     assert_string_equal(testkit_error(0), "item-not-found");
 }
 
+static void add_ext(struct app *app, xmpp_stanza_t *query, void *ud)
+{
+    xmpp_stanza_t *x = xmpp_stanza_new(app->ctx);
+    xmpp_stanza_set_name(x, "x");
+    xmpp_stanza_set_ns(x, "jabber:x:data");
+    xmpp_stanza_set_attribute(x, "type", (const char *)ud);
+    xmpp_stanza_add_child(query, x);
+    xmpp_stanza_release(x);
+}
+
+/* XEP-0128: the extension provider adds its form after the features, on
+ * every disco#info answer of the service; removed, nothing is added. */
+static void test_info_extension(void **state)
+{
+    (void)state;
+    assert_int_equal(xep0030_register(&tk.app), 0);
+    disco_set_info_ext(tk.app.disco, add_ext, "result");
+    const char *ask = "<iq type='get' id='i' from='a@localhost/r' "
+                      "to='helpdesk.localhost'><query xmlns='" NS_DISCO_INFO
+                      "'/></iq>";
+    testkit_feed(ask);
+    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(tk.sent[0], "query",
+                                                            NS_DISCO_INFO);
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(q, "x", "jabber:x:data");
+    assert_non_null(x);
+    assert_string_equal(xmpp_stanza_get_attribute(x, "type"), "result");
+    disco_set_info_ext(tk.app.disco, NULL, NULL);
+    testkit_feed(ask);
+    q = xmpp_stanza_get_child_by_name_and_ns(tk.sent[0], "query",
+                                             NS_DISCO_INFO);
+    assert_null(xmpp_stanza_get_child_by_name_and_ns(q, "x", "jabber:x:data"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_entity_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answers_built_from_the_registry,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_info_extension, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
