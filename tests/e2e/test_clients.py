@@ -250,6 +250,35 @@ async def test_push_chat_invites_the_tech(env):
             "contact: %s" % got)
 
 
+def presence_hint(m):
+    return (m["from"].full == h.COMPONENT and m["type"] == "chat" and
+            "queue@%s" % h.COMPONENT in cl.body(m) and
+            "approve the presence subscription" in cl.body(m))
+
+
+async def test_unseen_tech_told_once(env):
+    """A new tech chatdesk cannot see (here he refuses its subscription
+    request) gets ONE chat message saying how to fix it: approve the
+    request, or bookmark the queue room with auto-join. The store remembers
+    it: learning of him again sends nothing."""
+    dave = await cl.login(env, "dave", resource="hint", known=False,
+                          authorize=False)
+    admin = await env.client(ADMIN, "hint")
+    done = await poezio(admin, "tech",
+                        {"jid": "dave@localhost", "action": "create"},
+                        {"name": "Dave", "admin": "0"})
+    h.check(done.status == "completed", "dave created")
+    await cl.wait_message(dave, presence_hint, timeout=10,
+                          what="the presence hint")
+    h.check(cl.db_rows(env, "SELECT 1 FROM techs WHERE jid = "
+                       "'dave@localhost' AND presence_hint = 1"),
+            "the hint is remembered in the store")
+    mark = cl.Mark(dave)
+    await poezio(admin, "tech", {"jid": "dave@localhost", "action": "edit"},
+                 {"name": "Dave D", "admin": "0"})
+    await cl.no_message(dave, presence_hint, mark, wait=6,
+                        what="a second hint")
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
@@ -258,5 +287,6 @@ if __name__ == "__main__":
             test_rooms_answer_join_queries,
             test_form_error_quotes_whole_value,
             test_component_jid_answers_with_help,
-            test_push_chat_invites_the_tech],
-           users=[ADMIN, "alice", "carol"])
+            test_push_chat_invites_the_tech,
+            test_unseen_tech_told_once],
+           users=[ADMIN, "alice", "carol", "dave"])
