@@ -9,6 +9,10 @@ Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 
+import asyncio
+import os
+import sys
+
 from slixmpp.xmlstream import ET
 
 from e2e import chatlib as cl
@@ -279,6 +283,23 @@ async def test_unseen_tech_told_once(env):
     await cl.no_message(dave, presence_hint, mark, wait=6,
                         what="a second hint")
 
+async def test_demo_pre_approval(env):
+    """scripts/demo's pre-approval (scripts/lib/approve.py) logs a tech in
+    once and approves chatdesk's request: from then on chatdesk sees him
+    though his own client approves nothing."""
+    admin = await env.client(ADMIN, "approve")
+    await poezio(admin, "tech", {"jid": "erin@localhost", "action": "create"},
+                 {"name": "Erin", "admin": "0"})
+    script = os.path.join(h.SOURCE_DIR, "scripts", "lib", "approve.py")
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, script, str(env.server.c2s_port), h.COMPONENT,
+        h.PASSWORD, "erin@localhost", stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(run.communicate(), 60)
+    h.check(run.returncode == 0 and b"approved" in out,
+            "approve.py: %d %s" % (run.returncode, out))
+    await cl.login(env, "erin", resource="desk", authorize=False)
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
@@ -288,5 +309,5 @@ if __name__ == "__main__":
             test_form_error_quotes_whole_value,
             test_component_jid_answers_with_help,
             test_push_chat_invites_the_tech,
-            test_unseen_tech_told_once],
-           users=[ADMIN, "alice", "carol", "dave"])
+            test_unseen_tech_told_once, test_demo_pre_approval],
+           users=[ADMIN, "alice", "carol", "dave", "erin"])
