@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- nicks: the directory's name, made acceptable to the room -------- */
@@ -76,7 +77,8 @@ static void chat__nick_check(const struct muc_occupant_info *info, void *ud)
 }
 
 /* The nick of bare in room: its display name, else its local part, made
- * valid; with the local part added when another occupant holds it. */
+ * valid; with the local part added when another occupant holds it or it is
+ * the notice occupant's (any case). */
 static void chat__nick(struct app *app, const char *room, const char *bare,
                        char *out, size_t len)
 {
@@ -89,7 +91,7 @@ static void chat__nick(struct app *app, const char *room, const char *bare,
         snprintf(name, sizeof name, "%.*s", local, bare);
         chat__nick_from(name, out, len);
     }
-    struct chat__nick_taken t = {out, bare, 0};
+    struct chat__nick_taken t = {out, bare, !strcasecmp(out, CHAT_NOTICE_NICK)};
     muc_occupants(app->chat->muc, room, chat__nick_check, &t);
     if (t.taken) {
         snprintf(name, sizeof name, "%s (%.*s)", out, local, bare);

@@ -141,15 +141,15 @@ async def test_notices_from_helpdesk_occupant(env):
     await cl.wait_message(carol, cl.groupchat_from(queue, None,
                                                    chat.fields["room"]),
                           mark, what="the queue line from Helpdesk")
-    # rooms give members their directory name: a contact named so is
-    # refused the nick too
+    # rooms give members their directory name: a contact named so is not
+    # locked out, the nick gets the local part as a taken one does
     admin = await env.client(ADMIN)
     await admin.command("contact", {"jid": "alice@localhost"},
                         {"company": "Acme", "name": "HelpDesk"})
-    condition, text = await cl.join_error(alice, chat.fields["room"],
-                                          "alice")
-    h.check(condition == "conflict" and "Helpdesk" in text,
-            "the nick Helpdesk is the room's: %s %s" % (condition, text))
+    pres, _, _, _ = await cl.join(alice, chat.fields["room"], "alice")
+    h.check(pres["from"].resource == "HelpDesk (alice)",
+            "the contact named HelpDesk joins as %r" %
+            pres["from"].resource)
     await admin.command("contact", {"jid": "alice@localhost"},
                         {"company": "Acme", "name": "Alice"})
 
@@ -300,6 +300,29 @@ async def test_demo_pre_approval(env):
     await cl.login(env, "erin", resource="desk", authorize=False)
 
 
+async def test_mam_with_helpdesk_finds_notices(env):
+    """A MAM query filtered on room/Helpdesk (the notices' occupant) finds
+    the notices, as a client filtering on a sender expects."""
+    alice = await env.client("alice", "mam")
+    chat = await alice.command("start-chat", {"description": "Old laptop"})
+    room = chat.fields["room"]
+    carol = await cl.login(env, "carol", resource="mam")
+    await cl.join(carol, room, "Carol")
+    await carol.command("end-session", {"session": chat.fields["session"]})
+    mark = cl.Mark(carol)
+    form = ("<x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+            "<field var='with'><value>%s/helpdesk</value></field></x>"
+            % (NS_MAM, room))
+    await query(carol, room, "set", NS_MAM, form)
+    bodies = [m.xml.findtext(".//{jabber:client}message/{jabber:client}body")
+              for m in mark.messages()
+              if m.xml.find("{%s}result" % NS_MAM) is not None]
+    h.check(bodies and all(b and "Old laptop" not in b for b in bodies) and
+            any("ended the chat" in b for b in bodies),
+            "the notices only: %r" % bodies)
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
@@ -309,5 +332,6 @@ if __name__ == "__main__":
             test_form_error_quotes_whole_value,
             test_component_jid_answers_with_help,
             test_push_chat_invites_the_tech,
-            test_unseen_tech_told_once, test_demo_pre_approval],
+            test_unseen_tech_told_once, test_demo_pre_approval,
+            test_mam_with_helpdesk_finds_notices],
            users=[ADMIN, "alice", "carol", "dave", "erin"])

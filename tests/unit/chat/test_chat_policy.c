@@ -148,6 +148,20 @@ static void test_join_roles(void **state)
     assert_true(testkit_contains(i, "affiliation=\"admin\""));
 }
 
+/* A member whose directory name is the notice occupant's (any case) is
+ * not locked out: the nick gets the local part, like a taken one. */
+static void test_reserved_name_gets_suffix(void **state)
+{
+    struct tech hd = {0, "hd@localhost", "HelpDesk", false};
+    (void)state;
+    assert_int_equal(directory_tech_create(dom()->dir, &hd, NULL), DIR_OK);
+    join("hd@localhost/x", ROOM, "HelpDesk");
+    int i = sent_to("hd@localhost/x", "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        ROOM "/HelpDesk (hd)");
+}
+
 /* A tech's first join takes the waiting session: it becomes active, the
  * queue room hears who took it, and the other Online techs are told. */
 static void test_first_tech_join_takes_session(void **state)
@@ -219,6 +233,8 @@ static void test_unsubscribed_tech_gets_one_hint(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribed_tech_gets_one_hint,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,

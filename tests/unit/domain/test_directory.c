@@ -321,8 +321,7 @@ static void test_tech_hint_once(void **state)
     assert_int_equal(directory_tech_create(fx->dir, &t, NULL), DIR_OK);
     assert_int_equal(directory_tech_hint_once(fx->dir, "Tess@LOCALHOST"), 1);
     assert_int_equal(directory_tech_hint_once(fx->dir, "tess@localhost"), 0);
-    assert_int_equal(directory_tech_hint_once(fx->dir, "nobody@localhost"),
-                     0);
+    assert_int_equal(directory_tech_hint_once(fx->dir, "nobody@localhost"), 0);
     assert_int_equal(directory_tech_hint_once(fx->dir, "not a jid"), 0);
 }
 
