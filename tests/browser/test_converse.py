@@ -122,6 +122,9 @@ async def test_tech_takes_answers_and_ends_in_converse(env):
                       timeout=20000)
     await cl.wait_state(env, session, "active", timeout=10)
     await b.shot("converse-02-joined-on-invitation")
+    shown = await b.text(box + " converse-message-history")
+    h.check("no longer an owner" not in shown,
+            "the owner list names Helpdesk as its presence does: %r" % shown)
 
     mark_a = cl.Mark(alice)
     await b.fill(box + " textarea.chat-textarea", "Unplug it, please")
@@ -147,6 +150,10 @@ async def test_tech_takes_answers_and_ends_in_converse(env):
     await b.wait("converse-adhoc-commands", state="hidden")
     await b.wait_text(box + " converse-message-history",
                       "%s ended the chat." % TECH_NAME)
+    shown = await b.text(box)
+    h.check("no longer a moderator" not in shown and
+            "no longer moderators" not in shown,
+            "the member lists leave the roles alone: %r" % shown)
     await b.shot("converse-04-ended")
 
 
