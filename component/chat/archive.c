@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void archive__err(struct mam_err *err, const char *type,
                          const char *condition, const char *text)
@@ -93,7 +94,8 @@ static int archive__open(struct app *app, const char *room, const char *from,
     return -1;
 }
 
-/* The history's form of a query. */
+/* The history's form of a query. room/Helpdesk is the notices' occupant:
+ * filtering on it means the notices (any case, like the nick). */
 static void archive__query(const struct mam_query *q,
                            struct hist_archive_query *hq)
 {
@@ -112,6 +114,9 @@ static void archive__query(const struct mam_query *q,
                                       .has_index = q->has_index,
                                       .index = q->index,
                                       .max = q->max};
+    if (q->with == MAM_WITH_NICK &&
+        !strcasecmp(q->with_value, CHAT_NOTICE_NICK))
+        hq->with = HIST_WITH_ROOM;
 }
 
 static int archive__page(struct app *app, int64_t archive,

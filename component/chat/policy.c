@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- nicks: the directory's name, made acceptable to the room -------- */
@@ -35,7 +36,8 @@ static void chat__nick_check(const struct muc_occupant_info *info, void *ud)
 
 /* The nick of bare in room: its display name, else its local part, as a
  * valid resourcepart (runtime/nick); with the local part added when another
- * occupant holds it; "Guest" when nothing else is usable. */
+ * occupant holds it or it is the notice occupant's (any case); "Guest" when
+ * nothing else is usable. */
 static void chat__nick(struct app *app, const char *room, const char *bare,
                        char *out, size_t len)
 {
@@ -48,7 +50,7 @@ static void chat__nick(struct app *app, const char *room, const char *bare,
         if (nick_from_name(name, out, len) != 0)
             snprintf(out, len, "%s", "Guest");
     }
-    struct chat__nick_taken t = {out, bare, 0};
+    struct chat__nick_taken t = {out, bare, !strcasecmp(out, CHAT_NOTICE_NICK)};
     muc_occupants(app->chat->muc, room, chat__nick_check, &t);
     if (t.taken) {
         snprintf(name, sizeof name, "%.*s (%.*s)", NICK_MAX / 2, out, local,

@@ -167,6 +167,12 @@ const char *const chatdesk_migrations[] = {
     "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
     "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
     "END;",
+
+    /* 6: the one-time hint to a tech whose presence chatdesk cannot see
+     * (chat/presence.c): 1 once it was sent, so a restart does not send
+     * it again. */
+    "ALTER TABLE techs ADD COLUMN presence_hint INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (presence_hint IN (0, 1));",
 };
 
 const size_t chatdesk_migrations_count =

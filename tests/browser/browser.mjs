@@ -72,7 +72,9 @@ function page(name = "main") {
 }
 
 const ops = {
-  async open({ page: name = "main", url }) {
+  // ready: "visible" (the portal) or "attached" (a page whose body has no
+  // box of its own, like Converse's fullscreen view).
+  async open({ page: name = "main", url, ready = "visible" }) {
     let p = pages.get(name);
     if (!p) {
       p = await context.newPage();
@@ -84,7 +86,7 @@ const ops = {
       });
     }
     await p.goto(url);
-    await p.waitForSelector("body[data-ready=true]");
+    await p.waitForSelector("body[data-ready=true]", { state: ready });
     return p.url();
   },
   async close({ page: name = "main", unload = true }) {

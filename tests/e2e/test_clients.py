@@ -9,6 +9,10 @@ Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 
+import asyncio
+import os
+import sys
+
 from slixmpp.xmlstream import ET
 
 from e2e import chatlib as cl
@@ -137,15 +141,15 @@ async def test_notices_from_helpdesk_occupant(env):
     await cl.wait_message(carol, cl.groupchat_from(queue, None,
                                                    chat.fields["room"]),
                           mark, what="the queue line from Helpdesk")
-    # rooms give members their directory name: a contact named so is
-    # refused the nick too
+    # rooms give members their directory name: a contact named so is not
+    # locked out, the nick gets the local part as a taken one does
     admin = await env.client(ADMIN)
     await admin.command("contact", {"jid": "alice@localhost"},
                         {"company": "Acme", "name": "HelpDesk"})
-    condition, text = await cl.join_error(alice, chat.fields["room"],
-                                          "alice")
-    h.check(condition == "conflict" and "Helpdesk" in text,
-            "the nick Helpdesk is the room's: %s %s" % (condition, text))
+    pres, _, _, _ = await cl.join(alice, chat.fields["room"], "alice")
+    h.check(pres["from"].resource == "HelpDesk (alice)",
+            "the contact named HelpDesk joins as %r" %
+            pres["from"].resource)
     await admin.command("contact", {"jid": "alice@localhost"},
                         {"company": "Acme", "name": "Alice"})
 
@@ -250,6 +254,75 @@ async def test_push_chat_invites_the_tech(env):
             "contact: %s" % got)
 
 
+def presence_hint(m):
+    return (m["from"].full == h.COMPONENT and m["type"] == "chat" and
+            "queue@%s" % h.COMPONENT in cl.body(m) and
+            "approve the presence subscription" in cl.body(m))
+
+
+async def test_unseen_tech_told_once(env):
+    """A new tech chatdesk cannot see (here he refuses its subscription
+    request) gets ONE chat message saying how to fix it: approve the
+    request, or bookmark the queue room with auto-join. The store remembers
+    it: learning of him again sends nothing."""
+    dave = await cl.login(env, "dave", resource="hint", known=False,
+                          authorize=False)
+    admin = await env.client(ADMIN, "hint")
+    done = await poezio(admin, "tech",
+                        {"jid": "dave@localhost", "action": "create"},
+                        {"name": "Dave", "admin": "0"})
+    h.check(done.status == "completed", "dave created")
+    await cl.wait_message(dave, presence_hint, timeout=10,
+                          what="the presence hint")
+    h.check(cl.db_rows(env, "SELECT 1 FROM techs WHERE jid = "
+                       "'dave@localhost' AND presence_hint = 1"),
+            "the hint is remembered in the store")
+    mark = cl.Mark(dave)
+    await poezio(admin, "tech", {"jid": "dave@localhost", "action": "edit"},
+                 {"name": "Dave D", "admin": "0"})
+    await cl.no_message(dave, presence_hint, mark, wait=6,
+                        what="a second hint")
+
+async def test_demo_pre_approval(env):
+    """scripts/demo's pre-approval (scripts/lib/approve.py) logs a tech in
+    once and approves chatdesk's request: from then on chatdesk sees him
+    though his own client approves nothing."""
+    admin = await env.client(ADMIN, "approve")
+    await poezio(admin, "tech", {"jid": "erin@localhost", "action": "create"},
+                 {"name": "Erin", "admin": "0"})
+    script = os.path.join(h.SOURCE_DIR, "scripts", "lib", "approve.py")
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, script, str(env.server.c2s_port), h.COMPONENT,
+        h.PASSWORD, "erin@localhost", stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(run.communicate(), 60)
+    h.check(run.returncode == 0 and b"approved" in out,
+            "approve.py: %d %s" % (run.returncode, out))
+    await cl.login(env, "erin", resource="desk", authorize=False)
+
+
+async def test_mam_with_helpdesk_finds_notices(env):
+    """A MAM query filtered on room/Helpdesk (the notices' occupant) finds
+    the notices, as a client filtering on a sender expects."""
+    alice = await env.client("alice", "mam")
+    chat = await alice.command("start-chat", {"description": "Old laptop"})
+    room = chat.fields["room"]
+    carol = await cl.login(env, "carol", resource="mam")
+    await cl.join(carol, room, "Carol")
+    await carol.command("end-session", {"session": chat.fields["session"]})
+    mark = cl.Mark(carol)
+    form = ("<x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+            "<field var='with'><value>%s/helpdesk</value></field></x>"
+            % (NS_MAM, room))
+    await query(carol, room, "set", NS_MAM, form)
+    bodies = [m.xml.findtext(".//{jabber:client}message/{jabber:client}body")
+              for m in mark.messages()
+              if m.xml.find("{%s}result" % NS_MAM) is not None]
+    h.check(bodies and all(b and "Old laptop" not in b for b in bodies) and
+            any("ended the chat" in b for b in bodies),
+            "the notices only: %r" % bodies)
+
+
 if __name__ == "__main__":
     h.main([test_one_stage_commands_offer_complete,
             test_multi_stage_commands_offer_actions,
@@ -258,5 +331,7 @@ if __name__ == "__main__":
             test_rooms_answer_join_queries,
             test_form_error_quotes_whole_value,
             test_component_jid_answers_with_help,
-            test_push_chat_invites_the_tech],
-           users=[ADMIN, "alice", "carol"])
+            test_push_chat_invites_the_tech,
+            test_unseen_tech_told_once, test_demo_pre_approval,
+            test_mam_with_helpdesk_finds_notices],
+           users=[ADMIN, "alice", "carol", "dave", "erin"])

@@ -23,25 +23,37 @@ static int muc__asked_affiliation(xmpp_stanza_t *query)
     return -1;
 }
 
-/* The result: every occupant with affiliation aff, as <item/>s. */
+/* One <item/> of a list result into q: affiliation, jid, nick. No role
+ * (optional in XEP-0045 lists): Converse.js 14 reads an item's role as
+ * its nick and then tells the user moderators are "no longer
+ * moderators". */
+static void muc__list_item(xmpp_stanza_t *q, enum muc_affiliation aff,
+                           const char *jid, const char *nick)
+{
+    xmpp_stanza_t *item = stanza_add_child_ns(q, "item", NULL);
+
+    xmpp_stanza_set_attribute(item, "affiliation", muc_affiliation_name(aff));
+    xmpp_stanza_set_attribute(item, "jid", jid);
+    xmpp_stanza_set_attribute(item, "nick", nick);
+}
+
+/* The result: every occupant with affiliation aff, as <item/>s; the owner
+ * list names the notice occupant, as its presence does (a client that
+ * syncs affiliations from the lists, like Converse.js, would otherwise
+ * say it is "no longer an owner"). */
 static void muc__send_list(struct muc *m, xmpp_stanza_t *iq,
                            struct muc__room *r, enum muc_affiliation aff)
 {
     xmpp_stanza_t *res = stanza_iq_result(m->app->ctx, iq);
     xmpp_stanza_t *q = stanza_add_child_ns(res, "query", NS_MUC_ADMIN);
 
+    if (aff == MUC_AFFIL_OWNER)
+        muc__list_item(q, aff, m->app->jid, m->policy.notice_nick);
     for (size_t i = 0; r && i < r->n_occ; i++) {
         const struct muc__occ *o = r->occ[i];
-        xmpp_stanza_t *item;
 
-        if (o->aff != aff)
-            continue;
-        item = stanza_add_child_ns(q, "item", NULL);
-        xmpp_stanza_set_attribute(item, "affiliation",
-                                  muc_affiliation_name(aff));
-        xmpp_stanza_set_attribute(item, "jid", o->bare);
-        xmpp_stanza_set_attribute(item, "nick", o->nick);
-        xmpp_stanza_set_attribute(item, "role", muc_role_name(o->role));
+        if (o->aff == aff)
+            muc__list_item(q, aff, o->bare, o->nick);
     }
     app_send(m->app, res);
     xmpp_stanza_release(res);

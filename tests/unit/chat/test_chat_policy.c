@@ -2,7 +2,8 @@
  * engine asks it, driven through dispatch_stanza() with a capturing sender
  * on a ":memory:" store: who may join a session room and with which role,
  * what a tech's first join does to a waiting session and who hears about
- * it, and a contact's message in a session that has ended. */
+ * it, a contact's message in a session that has ended, and the presence
+ * hint to a tech who has not approved chatdesk's subscription. */
 #include "testkit.h"
 
 #include "chat/chat.h"
@@ -186,6 +187,20 @@ static void test_nick_fallback(void **state)
     assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), ROOM "/alice");
 }
 
+/* A member whose directory name is the notice occupant's (any case) is
+ * not locked out: the nick gets the local part, like a taken one. */
+static void test_reserved_name_gets_suffix(void **state)
+{
+    struct tech hd = {0, "hd@localhost", "HelpDesk", false};
+    (void)state;
+    assert_int_equal(directory_tech_create(dom()->dir, &hd, NULL), DIR_OK);
+    join("hd@localhost/x", ROOM, "HelpDesk");
+    int i = sent_to("hd@localhost/x", "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        ROOM "/HelpDesk (hd)");
+}
+
 /* A tech's first join takes the waiting session: it becomes active, the
  * queue room hears who took it, and the other Online techs are told. */
 static void test_first_tech_join_takes_session(void **state)
@@ -234,9 +249,33 @@ static void test_ended_session_refuses_contact_message(void **state)
     sess_message_list_free(&l);
 }
 
+/* A tech whose server says "unsubscribed" (he has not approved chatdesk's
+ * request) is told once how chatdesk can see him; a contact is not. */
+static void test_unsubscribed_tech_gets_one_hint(void **state)
+{
+    (void)state;
+    const char *unsub = "<presence type='unsubscribed' from='tess@localhost' "
+                        "to='helpdesk.localhost'/>";
+    testkit_feed(unsub);
+    int i = sent_to("tess@localhost", QUEUE);
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "chat");
+    assert_true(testkit_contains(i, "approve the presence subscription"));
+    testkit_clear();
+    testkit_feed(unsub);
+    assert_int_equal(sent_to("tess@localhost", QUEUE), -1);
+    testkit_feed("<presence type='unsubscribed' from='alice@localhost' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(sent_to("alice@localhost", QUEUE), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribed_tech_gets_one_hint,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_roles, setup, teardown),

@@ -641,10 +641,15 @@ static void test_admin_and_owner_queries(void **state)
                         "alice@localhost");
     assert_string_equal(xmpp_stanza_get_attribute(item, "affiliation"),
                         "member");
+    assert_null(xmpp_stanza_get_attribute(item, "role")); /* see admin.c */
     assert_null(xmpp_stanza_get_next(item));
     admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item affiliation='owner'/>");
     q = xmpp_stanza_get_child_by_name_and_ns(sent[0], "query", NS_MUC_ADMIN);
-    assert_null(xmpp_stanza_get_children(q));
+    item = xmpp_stanza_get_child_by_name(q, "item"); /* the notice occupant */
+    assert_non_null(item);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "jid"), DOMAIN);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "nick"), "Helpdesk");
+    assert_null(xmpp_stanza_get_next(item));
     admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item role='moderator'/>");
     expect_error(0, "iq", "modify", "bad-request");
     admin_iq(ALICE, ROOM, NS_MUC_ADMIN, "get", member);
