@@ -167,6 +167,25 @@ const char *const chatdesk_migrations[] = {
     "    (SELECT COALESCE(MAX(id), 0) FROM messages)"
     "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
     "END;",
+
+    /* 6: tickets meet the PSA (SPEC §6). external_id is the PSA's own
+     * ticket number, NULL until its answer to ticket.created names it.
+     * ticket_notes takes the kind 'rating' too: sqlite cannot change a
+     * CHECK, so the table is copied (ids kept) into one that allows it. */
+    "ALTER TABLE tickets ADD COLUMN external_id TEXT;"
+    "CREATE TABLE ticket_notes_6 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('transcript', 'callback',"
+    "    'closing_note', 'rating', 'text')),"
+    "  author TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "INSERT INTO ticket_notes_6 (id, ticket_id, kind, author, created, text)"
+    "  SELECT id, ticket_id, kind, author, created, text FROM ticket_notes;"
+    "DROP TABLE ticket_notes;"
+    "ALTER TABLE ticket_notes_6 RENAME TO ticket_notes;"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
 };
 
 const size_t chatdesk_migrations_count =

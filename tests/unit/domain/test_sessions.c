@@ -65,9 +65,10 @@ static int flaky_add_note(struct ticket_store *ts, int64_t id,
     return ticket_add_note(flaky_inner(ts), id, kind, author, text);
 }
 
-static int flaky_close(struct ticket_store *ts, int64_t id)
+static int flaky_close(struct ticket_store *ts, int64_t id,
+                       const char *author, const char *note)
 {
-    return ticket_close(flaky_inner(ts), id);
+    return ticket_close(flaky_inner(ts), id, author, note);
 }
 
 static void flaky_destroy(struct ticket_store *ts)
@@ -328,7 +329,7 @@ static void test_create_active(void **state)
     assert_int_equal(sessions_create_active(fx->s, t, "tom@localhost",
                                             "tom@localhost", NULL),
                      SESS_ERR_INVALID);
-    assert_int_equal(ticket_close(fx->inner, t), TICKET_OK);
+    assert_int_equal(ticket_close(fx->inner, t, NULL, NULL), TICKET_OK);
     assert_int_equal(sessions_create_active(fx->s, t, "bob@localhost",
                                             "tom@localhost", NULL),
                      SESS_ERR_STATE);
