@@ -1,6 +1,7 @@
 /* tickets.c - see tickets.h: the wrappers and the sqlite back-end. */
 #include "domain/tickets.h"
 
+#include "domain/outbox.h"
 #include "runtime/clock.h"
 #include "runtime/store.h"
 
@@ -157,6 +158,7 @@ struct tickets__sqlite {
     struct ticket_store base; /* first: the interface */
     sqlite3 *db;
     sqlite3_stmt *stmt[T_COUNT];
+    struct outbox *outbox; /* every change records its PSA event here */
 };
 
 static struct tickets__sqlite *tickets__self(struct ticket_store *ts)
@@ -254,6 +256,47 @@ static int tickets__resolve_owner(struct tickets__sqlite *self,
     return rc;
 }
 
+/* Step statement which (no result rows); TICKET_OK or a store failure. */
+static int tickets__exec(struct tickets__sqlite *self, enum tickets__stmt which,
+                         const char *what)
+{
+    sqlite3_stmt *s = tickets__stmt(self, which);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? TICKET_OK : tickets__store_fail(self, what);
+}
+
+/* A change is one savepoint: its own transaction outside one, a part of the
+ * caller's inside one (a session's transition). */
+static int tickets__begin(struct tickets__sqlite *self)
+{
+    return tickets__exec(self, T_SAVEPOINT, "begin the ticket change");
+}
+
+/* Release the savepoint when rc is TICKET_OK, else roll back to it (the
+ * message of the failure stays). Returns rc, or a store failure. */
+static int tickets__end(struct tickets__sqlite *self, int rc)
+{
+    if (rc == TICKET_OK)
+        return tickets__exec(self, T_RELEASE, "commit the ticket change");
+    char keep[sizeof self->base.err];
+    memcpy(keep, self->base.err, sizeof keep);
+    tickets__exec(self, T_ROLLBACK_TO, "roll back the ticket change");
+    tickets__exec(self, T_RELEASE, "roll back the ticket change");
+    memcpy(self->base.err, keep, sizeof keep);
+    return rc;
+}
+
+/* Record the PSA event of a change (inside its savepoint). */
+static int tickets__event(struct tickets__sqlite *self, int64_t id,
+                          enum outbox_type type, int64_t note_id)
+{
+    if (outbox_add(self->outbox, id, type, note_id, NULL) == 0)
+        return TICKET_OK;
+    return tickets__fail(&self->base, TICKET_ERR_STORE, "%s",
+                         outbox_error(self->outbox));
+}
+
 static int tickets__create(struct ticket_store *ts,
                            const struct ticket_draft *d, int64_t *id_out)
 {
@@ -267,6 +310,8 @@ static int tickets__create(struct ticket_store *ts,
                              "the summary is too long (max %d bytes)",
                              TICKET_SUMMARY_MAX);
     int rc = tickets__resolve_owner(self, d, &company);
+    if (rc == TICKET_OK)
+        rc = tickets__begin(self);
     if (rc != TICKET_OK)
         return rc;
     sqlite3_stmt *s = tickets__stmt(self, T_INSERT);
@@ -276,11 +321,13 @@ static int tickets__create(struct ticket_store *ts,
     sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
     rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return tickets__store_fail(self, "create ticket");
-    if (id_out)
-        *id_out = sqlite3_last_insert_rowid(self->db);
-    return TICKET_OK;
+    int64_t id = sqlite3_last_insert_rowid(self->db);
+    rc = rc == SQLITE_DONE ? tickets__event(self, id, OUTBOX_TICKET_CREATED, 0)
+                           : tickets__store_fail(self, "create ticket");
+    rc = tickets__end(self, rc);
+    if (rc == TICKET_OK && id_out)
+        *id_out = id;
+    return rc;
 }
 
 /* Copy the current row of a TICKET_COLS statement into t (no notes). */
@@ -424,37 +471,6 @@ static int tickets__list(struct ticket_store *ts,
     return TICKET_OK;
 }
 
-/* Step statement which (no result rows); TICKET_OK or a store failure. */
-static int tickets__exec(struct tickets__sqlite *self, enum tickets__stmt which,
-                         const char *what)
-{
-    sqlite3_stmt *s = tickets__stmt(self, which);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? TICKET_OK : tickets__store_fail(self, what);
-}
-
-/* A change is one savepoint: its own transaction outside one, a part of the
- * caller's inside one (a session's transition). */
-static int tickets__begin(struct tickets__sqlite *self)
-{
-    return tickets__exec(self, T_SAVEPOINT, "begin the ticket change");
-}
-
-/* Release the savepoint when rc is TICKET_OK, else roll back to it (the
- * message of the failure stays). Returns rc, or a store failure. */
-static int tickets__end(struct tickets__sqlite *self, int rc)
-{
-    if (rc == TICKET_OK)
-        return tickets__exec(self, T_RELEASE, "commit the ticket change");
-    char keep[sizeof self->base.err];
-    memcpy(keep, self->base.err, sizeof keep);
-    tickets__exec(self, T_ROLLBACK_TO, "roll back the ticket change");
-    tickets__exec(self, T_RELEASE, "roll back the ticket change");
-    memcpy(self->base.err, keep, sizeof keep);
-    return rc;
-}
-
 /* The status of ticket id into *closed; TICKET_ERR_NOT_FOUND when none. */
 static int tickets__status(struct tickets__sqlite *self, int64_t id,
                            bool *closed)
@@ -485,8 +501,10 @@ static int tickets__insert_note(struct tickets__sqlite *self, int64_t id,
     sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? TICKET_OK
-                             : tickets__store_fail(self, "add note");
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "add note");
+    return tickets__event(self, id, OUTBOX_NOTE_ADDED,
+                          sqlite3_last_insert_rowid(self->db));
 }
 
 static int tickets__add_note(struct ticket_store *ts, int64_t id,
@@ -530,7 +548,7 @@ static int tickets__close_in(struct tickets__sqlite *self, int64_t id,
     if (sqlite3_changes(self->db) != 1) /* closed by another process */
         return tickets__fail(&self->base, TICKET_ERR_CLOSED,
                              "ticket #%lld is already closed", (long long)id);
-    return TICKET_OK;
+    return tickets__event(self, id, OUTBOX_TICKET_CLOSED, 0);
 }
 
 static int tickets__close(struct ticket_store *ts, int64_t id,
@@ -559,6 +577,7 @@ static void tickets__destroy(struct ticket_store *ts)
 {
     struct tickets__sqlite *self = tickets__self(ts);
     store_finalize_all(self->stmt, T_COUNT);
+    outbox_close(self->outbox);
     free(self);
 }
 
@@ -581,8 +600,9 @@ struct ticket_store *ticket_store_sqlite_new(struct store *st, char *err,
     }
     self->base.ops = &tickets__sqlite_ops;
     self->db = store_db(st);
-    if (store_prepare_all(self->db, tickets__sql, self->stmt, T_COUNT,
-                          "tickets", err, errlen)) {
+    self->outbox = outbox_open(st, err, errlen);
+    if (!self->outbox || store_prepare_all(self->db, tickets__sql, self->stmt,
+                                           T_COUNT, "tickets", err, errlen)) {
         tickets__destroy(&self->base);
         return NULL;
     }

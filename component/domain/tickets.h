@@ -17,6 +17,12 @@
  *   - close of a closed ticket gives TICKET_ERR_CLOSED (nothing changes).
  *     A close with a note adds it as its own closing_note note, in the same
  *     transaction: both happen or neither.
+ *   - every change records its PSA event (domain/outbox.h) in the same
+ *     transaction: create -> ticket.created, each note ->
+ *     ticket.note_added, close -> ticket.closed (after the closing note's
+ *     ticket.note_added). A change runs under a savepoint, so inside a
+ *     caller's transaction it commits or rolls back with it; when the
+ *     event cannot be written the change does not happen (TICKET_ERR_STORE).
  *   - a closed ticket refuses TICKET_NOTE_TEXT notes (TICKET_ERR_CLOSED) but
  *     still takes transcript, callback, closing-note and rating notes, so a
  *     chat that ends after its ticket was closed never loses its
@@ -25,7 +31,8 @@
  * Ownership: strings in a struct ticket / ticket_list are owned by it; free
  * with ticket_clear() / ticket_list_free(). Drafts and arguments are
  * borrowed for the call. ticket_store_destroy() frees the store; the
- * sqlite back-end borrows the struct store, which must outlive it.
+ * sqlite back-end borrows the struct store, which must outlive it, and owns
+ * the outbox handle it writes events with.
  */
 #ifndef CHATDESK_TICKETS_H
 #define CHATDESK_TICKETS_H

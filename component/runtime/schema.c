@@ -186,6 +186,24 @@ const char *const chatdesk_migrations[] = {
     "DROP TABLE ticket_notes;"
     "ALTER TABLE ticket_notes_6 RENAME TO ticket_notes;"
     "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+
+    /* 7: the outbox of PSA events (domain/outbox.h), one row per ticket
+     * change, written in the change's transaction. id orders them; the
+     * sender takes a ticket's oldest pending event (outbox_pending). */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL UNIQUE,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  type TEXT NOT NULL CHECK (type IN ('ticket.created',"
+    "    'ticket.note_added', 'ticket.closed')),"
+    "  note_id INTEGER REFERENCES ticket_notes(id),"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending', 'sent', 'dead')),"
+    "  last_answer TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_pending ON outbox(status, ticket_id, id);",
 };
 
 const size_t chatdesk_migrations_count =
