@@ -27,4 +27,8 @@ __attribute__((format(printf, 1, 2))) void ctl_err(const char *fmt, ...);
  * argv[0] is "ticket". Returns an exit code. */
 int ctl_ticket(struct ctl *c, int argc, char **argv);
 
+/* outbox list: every PSA event, oldest first, one line each: event id,
+ * ticket, type, status, attempts, last answer. argv[0] is "outbox". */
+int ctl_outbox(struct ctl *c, int argc, char **argv);
+
 #endif

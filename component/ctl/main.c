@@ -14,6 +14,7 @@
  *   chatdeskctl -d DBPATH show settings
  *   chatdeskctl -d DBPATH ticket list [open|closed] | show ID |
  *                             close ID [NOTE]
+ *   chatdeskctl -d DBPATH outbox list
  *
  * -c FILE instead of -d takes the database path from chatdesk's config
  * file ([database] path), so both programs are started the same way.
@@ -70,6 +71,8 @@ static const char ctl__usage[] =
     "  ticket list [open|closed]          id, status, created, summary\n"
     "  ticket show ID                     the ticket and every note\n"
     "  ticket close ID [NOTE]             close it (NOTE: a closing note)\n"
+    "  outbox list                        the PSA events: event id, ticket,\n"
+    "                                     type, status, attempts, last answer\n"
     "\n"
     "exit status: 0 ok, 2 usage or bad input, 1 other failure\n";
 
@@ -807,6 +810,8 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
         return ctl__set(c, argc - 1, argv + 1);
     if (!strcmp(cmd, "ticket"))
         return ctl_ticket(c, argc, argv);
+    if (!strcmp(cmd, "outbox"))
+        return ctl_outbox(c, argc, argv);
     if (!strcmp(cmd, "show") && argc == 2 && !strcmp(argv[1], "settings"))
         return ctl__show_settings(c);
     if (!strcmp(cmd, "unset") && argc == 2) {

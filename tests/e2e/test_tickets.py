@@ -3,7 +3,8 @@ and slixmpp: a chat's transcript lands on its ticket, `view-ticket` shows
 every field and every note (kind, author, time, full text) oldest first,
 `close-ticket` closes with an optional closing note of its own and refuses
 a closed ticket with a text, `tickets` filters by status, and the same from
-the shell with `chatdeskctl -c FILE ticket list|show|close`.
+the shell with `chatdeskctl -c FILE ticket list|show|close`; every change
+is listed by `chatdeskctl outbox list` as a pending PSA event.
 """
 # servers: prosody
 
@@ -107,6 +108,18 @@ async def test_ctl_tickets(env):
     h.check(v.fields["status"] == "closed" and
             v.fields["note-2"] == "Fixed the MX record",
             "chatdesk sees what chatdeskctl wrote: %r" % v.fields)
+
+    # every change recorded its PSA event, in order, with a UUID each
+    r = ctl(env, "outbox", "list")
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    mine = [row[2] for row in rows if row[1] == ticket]
+    h.check(r.returncode == 0 and mine == [
+        "ticket.created", "ticket.note_added", "ticket.note_added",
+        "ticket.closed"], "the ticket's events: %r" % rows)
+    h.check(all(re.fullmatch(r"[0-9a-f-]{36}", row[0]) and
+                row[3] == "pending" for row in rows) and
+            len({row[0] for row in rows}) == len(rows),
+            "pending events with distinct UUIDs: %r" % rows)
 
 
 if __name__ == "__main__":
