@@ -124,6 +124,32 @@ static int config__component(struct config__parse *p, const char *key,
     return -1;
 }
 
+static int config__psa(struct config__parse *p, const char *key,
+                       const char *value)
+{
+    struct config *c = p->cfg;
+    if (!strcmp(key, "webhook_url")) {
+        size_t scheme = !strncasecmp(value, "http://", 7)    ? 7
+                        : !strncasecmp(value, "https://", 8) ? 8
+                                                             : 0;
+        if (!scheme || !value[scheme])
+            return config__fail(p, "key 'webhook_url' must be an http:// or "
+                                   "https:// URL, not '%s'%s", value, "");
+        return config__copy(p, c->psa_url, sizeof c->psa_url, key, value);
+    }
+    if (!strcmp(key, "webhook_secret"))
+        return config__copy(p, c->psa_secret, sizeof c->psa_secret, key,
+                            value);
+    if (!strcmp(key, "timeout"))
+        return config__int(p, &c->psa_timeout, key, value, 1, 300);
+    if (!strcmp(key, "retry_max"))
+        return config__int(p, &c->psa_retry_max, key, value, 1, 86400);
+    if (!strcmp(key, "ca_file"))
+        return config__copy(p, c->psa_ca_file, sizeof c->psa_ca_file, key,
+                            value);
+    return -1;
+}
+
 static int config__handler(void *user, const char *section, const char *key,
                            const char *value)
 {
@@ -148,6 +174,8 @@ static int config__handler(void *user, const char *section, const char *key,
         r = config__int(p, &c->limit_rate, key, value, 0, 100000);
     else if (!strcmp(section, "limits") && !strcmp(key, "burst"))
         r = config__int(p, &c->limit_burst, key, value, 1, 100000);
+    else if (!strcmp(section, "psa"))
+        r = config__psa(p, key, value);
     if (r < 0)
         return config__fail(p, "unknown key '%s' in section [%s]", key,
                             section);
@@ -192,6 +220,11 @@ static int config__check(struct config__parse *p)
                      p->name, required[i].key, required[i].section);
             return -1;
         }
+    }
+    if (*p->cfg->psa_url && !*p->cfg->psa_secret) {
+        snprintf(p->err, p->errlen, "%s: missing key 'webhook_secret' in "
+                 "section [psa] (required when webhook_url is set)", p->name);
+        return -1;
     }
     return 0;
 }
@@ -249,6 +282,8 @@ void config_defaults(struct config *cfg)
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;
+    cfg->psa_timeout = 10;
+    cfg->psa_retry_max = 300;
 }
 
 int config_is_admin(const struct config *cfg, const char *bare_jid)

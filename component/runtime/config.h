@@ -28,6 +28,11 @@ struct config {
     int log_level;      /* [log] level: 0 error, 1 warn, 2 info, 3 debug */
     int limit_rate;     /* [limits] stanzas_per_second per bare JID; 0: off */
     int limit_burst;    /* [limits] burst: stanzas at once before the rate */
+    char psa_url[1024];     /* [psa] webhook_url: http(s) URL, "" = none */
+    char psa_secret[256];   /* [psa] webhook_secret: needed with a URL */
+    int psa_timeout;        /* [psa] timeout: seconds per request */
+    int psa_retry_max;      /* [psa] retry_max: longest back-off, seconds */
+    char psa_ca_file[1024]; /* [psa] ca_file: a CA added to the system's */
 };
 
 /* Fill cfg with the defaults. */
@@ -35,7 +40,7 @@ void config_defaults(struct config *cfg);
 
 /* Parse the INI text in file path into cfg (defaults first). Returns 0, or
  * -1 with "PATH:LINE: message" in err. Required keys: [component] jid and
- * secret, [database] path. */
+ * secret, [database] path; [psa] webhook_secret when webhook_url is set. */
 int config_load(struct config *cfg, const char *path, char *err,
                 size_t errlen);
 
