@@ -10,14 +10,25 @@
 #include <string.h>
 #include <sys/random.h>
 
-enum outbox__stmt { O_INSERT, O_LIST, O_COUNT };
+enum outbox__stmt { O_INSERT, O_LIST, O_DUE, O_SETTLE, O_REQUEUE, O_COUNT };
+
+#define OUTBOX_COLS                                                            \
+    "SELECT id, event_id, ticket_id, type, note_id, created, attempts, "       \
+    "next_at, status, last_answer FROM outbox o"
+
 
 static const char *const outbox__sql[O_COUNT] = {
     [O_INSERT] = "INSERT INTO outbox (event_id, ticket_id, type, note_id, "
                  "created, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    [O_LIST] = "SELECT id, event_id, ticket_id, type, note_id, created, "
-               "attempts, next_at, status, last_answer FROM outbox "
-               "ORDER BY id LIMIT ?1",
+    [O_LIST] = OUTBOX_COLS " ORDER BY id LIMIT ?1",
+    [O_DUE] = OUTBOX_COLS " WHERE status = 'pending' AND id = "
+                          "(SELECT MIN(p.id) FROM outbox p WHERE "
+                          "p.status = 'pending' AND p.ticket_id = o.ticket_id)"
+                          " AND next_at <= ?2 ORDER BY id LIMIT ?1",
+    [O_SETTLE] = "UPDATE outbox SET attempts = attempts + 1, status = ?2, "
+                 "next_at = ?3, last_answer = ?4 WHERE id = ?1",
+    [O_REQUEUE] = "UPDATE outbox SET status = 'pending', attempts = 0, "
+                  "next_at = ?2 WHERE event_id = ?1 AND status = 'dead'",
 };
 
 static const char *const outbox__types[] = {
@@ -164,12 +175,13 @@ static void outbox__row(sqlite3_stmt *s, struct outbox_event *e)
     snprintf(e->answer, sizeof e->answer, "%s", t ? (const char *)t : "");
 }
 
-int outbox_list(struct outbox *ob, size_t limit, struct outbox_list *out)
+/* Read every row of s (bound, limit in ?1) into *out. 0 or -1. */
+static int outbox__rows(struct outbox *ob, sqlite3_stmt *s, size_t limit,
+                        struct outbox_list *out)
 {
     struct outbox_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    sqlite3_stmt *s = outbox__stmt(ob, O_LIST);
     sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (l.n == cap) {
@@ -191,6 +203,54 @@ int outbox_list(struct outbox *ob, size_t limit, struct outbox_list *out)
     }
     *out = l;
     return 0;
+}
+
+int outbox_list(struct outbox *ob, size_t limit, struct outbox_list *out)
+{
+    return outbox__rows(ob, outbox__stmt(ob, O_LIST), limit, out);
+}
+
+int outbox_due(struct outbox *ob, size_t limit, struct outbox_list *out)
+{
+    sqlite3_stmt *s = outbox__stmt(ob, O_DUE);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    return outbox__rows(ob, s, limit, out);
+}
+
+/* Step s (an UPDATE); the number of rows it changed, or -1. */
+static int outbox__update(struct outbox *ob, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return outbox__fail(ob, "%s: %s", what, sqlite3_errmsg(ob->db));
+    return sqlite3_changes(ob->db);
+}
+
+int outbox_settle(struct outbox *ob, int64_t id, enum outbox_status status,
+                  time_t next_at, const char *answer)
+{
+    size_t len = answer ? strlen(answer) : 0;
+    if (len > OUTBOX_ANSWER_MAX) { /* cut at a UTF-8 character boundary */
+        len = OUTBOX_ANSWER_MAX;
+        while (len > 0 && ((unsigned char)answer[len] & 0xC0) == 0x80)
+            len--;
+    }
+    sqlite3_stmt *s = outbox__stmt(ob, O_SETTLE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, outbox_status_name(status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)next_at);
+    sqlite3_bind_text(s, 4, answer ? answer : "", (int)len, SQLITE_STATIC);
+    return outbox__update(ob, s, "record the PSA attempt") < 0 ? -1 : 0;
+}
+
+int outbox_requeue(struct outbox *ob, const char *event_id)
+{
+    sqlite3_stmt *s = outbox__stmt(ob, O_REQUEUE);
+    sqlite3_bind_text(s, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    int n = outbox__update(ob, s, "retry the PSA event");
+    return n < 0 ? -1 : n == 0 ? 1 : 0;
 }
 
 void outbox_list_free(struct outbox_list *l)

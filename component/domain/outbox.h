@@ -75,6 +75,23 @@ int outbox_add(struct outbox *ob, int64_t ticket_id, enum outbox_type type,
 int outbox_list(struct outbox *ob, size_t limit, struct outbox_list *out);
 void outbox_list_free(struct outbox_list *l);
 
+/* The events to send now: each ticket's oldest pending event (sent events
+ * and dead letters do not count, so a dead letter holds nothing back), when
+ * it is due (next_at <= clock_now()). A ticket whose oldest pending event
+ * is backing off has none: its later events wait. Oldest first, at most
+ * limit (0 = all). 0 or -1. */
+int outbox_due(struct outbox *ob, size_t limit, struct outbox_list *out);
+
+/* Record an attempt at event id (the row id): attempts + 1, the new status,
+ * next_at and the answer (cut to OUTBOX_ANSWER_MAX bytes). 0 or -1. */
+int outbox_settle(struct outbox *ob, int64_t id, enum outbox_status status,
+                  time_t next_at, const char *answer);
+
+/* Put the dead letter event_id back: pending, due now, attempts 0 (its last
+ * answer stays until the next attempt). 0, 1 when no dead letter has that
+ * event id, or -1. */
+int outbox_requeue(struct outbox *ob, const char *event_id);
+
 /* "ticket.created", "ticket.note_added", "ticket.closed". */
 const char *outbox_type_name(enum outbox_type type);
 /* "pending", "sent", "dead". */

@@ -43,6 +43,12 @@ int ticket_close(struct ticket_store *ts, int64_t id, const char *author,
     return ts->ops->close(ts, id, author, note);
 }
 
+int ticket_set_external_id(struct ticket_store *ts, int64_t id,
+                           const char *external_id)
+{
+    return ts->ops->set_external_id(ts, id, external_id);
+}
+
 void ticket_store_destroy(struct ticket_store *ts)
 {
     if (ts)
@@ -121,6 +127,7 @@ enum tickets__stmt {
     T_CLOSE,
     T_CONTACT_COMPANY,
     T_COMPANY_EXISTS,
+    T_EXTERNAL_ID,
     T_SAVEPOINT,
     T_RELEASE,
     T_ROLLBACK_TO,
@@ -149,6 +156,7 @@ static const char *const tickets__sql[T_COUNT] = {
                 "WHERE id = ?1 AND status = 'open'",
     [T_CONTACT_COMPANY] = "SELECT company_id FROM contacts WHERE id = ?1",
     [T_COMPANY_EXISTS] = "SELECT 1 FROM companies WHERE id = ?1",
+    [T_EXTERNAL_ID] = "UPDATE tickets SET external_id = ?2 WHERE id = ?1",
     [T_SAVEPOINT] = "SAVEPOINT ticket_change",
     [T_RELEASE] = "RELEASE ticket_change",
     [T_ROLLBACK_TO] = "ROLLBACK TO ticket_change",
@@ -573,6 +581,25 @@ static int tickets__close(struct ticket_store *ts, int64_t id,
     return tickets__end(self, rc);
 }
 
+static int tickets__set_external_id(struct ticket_store *ts, int64_t id,
+                                    const char *external_id)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    if (!external_id || !*external_id)
+        return tickets__fail(ts, TICKET_ERR_INVALID, "an empty external id");
+    sqlite3_stmt *s = tickets__stmt(self, T_EXTERNAL_ID);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "store the external id");
+    if (sqlite3_changes(self->db) != 1)
+        return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
+                             (long long)id);
+    return TICKET_OK;
+}
+
 static void tickets__destroy(struct ticket_store *ts)
 {
     struct tickets__sqlite *self = tickets__self(ts);
@@ -587,6 +614,7 @@ static const struct ticket_store_ops tickets__sqlite_ops = {
     .list = tickets__list,
     .add_note = tickets__add_note,
     .close = tickets__close,
+    .set_external_id = tickets__set_external_id,
     .destroy = tickets__destroy,
 };
 

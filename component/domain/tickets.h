@@ -125,6 +125,8 @@ struct ticket_store_ops {
                     const char *text);
     int (*close)(struct ticket_store *ts, int64_t id, const char *author,
                  const char *note);
+    int (*set_external_id)(struct ticket_store *ts, int64_t id,
+                           const char *external_id);
     void (*destroy)(struct ticket_store *ts);
 };
 
@@ -151,6 +153,10 @@ int ticket_add_note(struct ticket_store *ts, int64_t id,
  * TICKET_NOTE_CLOSING note by author (then required), in one transaction. */
 int ticket_close(struct ticket_store *ts, int64_t id, const char *author,
                  const char *note);
+/* Store the PSA's own number for ticket id (its answer to ticket.created);
+ * not a ticket change: no event is recorded. A non-empty external_id. */
+int ticket_set_external_id(struct ticket_store *ts, int64_t id,
+                           const char *external_id);
 void ticket_store_destroy(struct ticket_store *ts); /* NULL is fine */
 
 /* The message for the last failure, borrowed. */

@@ -77,8 +77,8 @@ static void flaky_destroy(struct ticket_store *ts)
 }
 
 static const struct ticket_store_ops flaky_ops = {
-    flaky_create,   flaky_get,   flaky_list,
-    flaky_add_note, flaky_close, flaky_destroy,
+    .create = flaky_create,     .get = flaky_get,     .list = flaky_list,
+    .add_note = flaky_add_note, .close = flaky_close, .destroy = flaky_destroy,
 };
 
 struct fixture {
