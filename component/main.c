@@ -14,8 +14,10 @@
 #include "modules.h"
 #include "runtime/store.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static volatile sig_atomic_t main__stop;
@@ -103,7 +105,8 @@ static int main__run(const struct config *cfg, struct store *store)
                       .jid = cfg->jid};
     static const struct conn_hooks hooks = {.on_online = modules_online,
                                             .tick = modules_tick,
-                                            .stopping = modules_stopping};
+                                            .stopping = modules_stopping,
+                                            .pass = modules_pass};
     struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
     int code = 1;
     if (!ctx || !app.dispatch || !app.disco || !conn) {
@@ -130,6 +133,12 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* before anything else: libcurl's global set-up is not thread-safe */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "chatdesk: cannot initialise libcurl\n");
+        return 1;
+    }
+    atexit(curl_global_cleanup);
     int code;
     const char *path = main__args(argc, argv, &code);
     if (!path)

@@ -28,7 +28,9 @@ __attribute__((format(printf, 1, 2))) void ctl_err(const char *fmt, ...);
 int ctl_ticket(struct ctl *c, int argc, char **argv);
 
 /* outbox list: every PSA event, oldest first, one line each: event id,
- * ticket, type, status, attempts, last answer. argv[0] is "outbox". */
+ * ticket, type, status, attempts, last answer. outbox retry EVENT-ID: the
+ * dead letter back to pending, due now (exit 2 when there is no such dead
+ * letter). argv[0] is "outbox". */
 int ctl_outbox(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -14,7 +14,7 @@
  *   chatdeskctl -d DBPATH show settings
  *   chatdeskctl -d DBPATH ticket list [open|closed] | show ID |
  *                             close ID [NOTE]
- *   chatdeskctl -d DBPATH outbox list
+ *   chatdeskctl -d DBPATH outbox list | retry EVENT-ID
  *
  * -c FILE instead of -d takes the database path from chatdesk's config
  * file ([database] path), so both programs are started the same way.
@@ -73,6 +73,7 @@ static const char ctl__usage[] =
     "  ticket close ID [NOTE]             close it (NOTE: a closing note)\n"
     "  outbox list                        the PSA events: event id, ticket,\n"
     "                                     type, status, attempts, last answer\n"
+    "  outbox retry EVENT-ID              send a dead letter again\n"
     "\n"
     "exit status: 0 ok, 2 usage or bad input, 1 other failure\n";
 
