@@ -10,7 +10,9 @@ ticket's events arrived in order, and the external_id is carried by every
 later event. While a request hangs a groupchat message is still broadcast
 within a second (the HTTP timeout is 5 s). A 400 makes a dead letter that
 `chatdeskctl outbox list` shows, the ticket's later events still go, and
-`chatdeskctl outbox retry` sends it again.
+`chatdeskctl outbox retry` sends it again. An https receiver with a
+self-signed certificate is refused (the certificate is verified) until
+chatdesk is given it as [psa] ca_file.
 """
 # servers: prosody
 
@@ -20,6 +22,7 @@ import hmac
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -253,6 +256,90 @@ async def test_dead_letter_and_retry(env):
     rx.stop()
 
 
+def tls_setup(d):
+    """A self-signed certificate for 127.0.0.1 (its own CA) in d."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1"], capture_output=True,
+                       text=True, timeout=60)
+    h.check(r.returncode == 0, "openssl req: %s" % r.stderr)
+    return cert, key
+
+
+def offline_chatdesk(d, port, ca_file=None):
+    """chatdesk on its own database, its server unreachable (port 1): only
+    its once-a-second PSA work runs."""
+    db = os.path.join(d, "tls.db")
+    ini = os.path.join(d, "tls-%s.ini" % ("ca" if ca_file else "plain"))
+    with open(ini, "w") as f:
+        f.write("[component]\njid = tls.localhost\nsecret = x\nport = 1\n"
+                "[database]\npath = %s\n[psa]\nwebhook_url = "
+                "https://127.0.0.1:%d/hooks\nwebhook_secret = %s\n%s" %
+                (db, port, SECRET, "ca_file = %s\n" % ca_file if ca_file
+                 else ""))
+    log = open(os.path.join(d, "tls-chatdesk.log"), "ab")
+    p = subprocess.Popen([h.CHATDESK_BIN, "-c", ini], stdout=log,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    log.close()
+    return p, db
+
+
+def tls_outbox(db):
+    r = subprocess.run([h.CHATDESKCTL_BIN, "-d", db, "outbox", "list"],
+                       capture_output=True, text=True, timeout=60)
+    return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+async def test_https_verified_and_ca_file(env):
+    d = os.path.join(env.workdir, "tls")
+    os.makedirs(d)
+    cert, key = tls_setup(d)
+    port = h.free_port()
+    out = open(os.path.join(d, "psa.out"), "ab")
+    rx = subprocess.Popen([sys.executable, RECEIVER, "--port", str(port),
+                           "--secret", SECRET, "--tls-cert", cert,
+                           "--tls-key", key], stdout=out,
+                          stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    procs = [rx]
+    try:
+        h.wait_until(lambda: h.port_open(port), 10, "https receiver")
+        p, db = offline_chatdesk(d, port)
+        procs.append(p)
+        h.wait_until(lambda: os.path.exists(db), 10, "the database")
+        await asyncio.sleep(0.5)  # migrated
+        con = sqlite3.connect(db, timeout=5)
+        con.execute("INSERT INTO tickets (summary, status, created) "
+                    "VALUES ('TLS', 'open', 0)")
+        con.commit()
+        con.close()
+        r = subprocess.run([h.CHATDESKCTL_BIN, "-d", db, "ticket", "close",
+                            "1"], capture_output=True, text=True, timeout=60)
+        h.check(r.returncode == 0, "ticket close: %r" % r.stderr)
+        await h.async_wait_until(
+            lambda: int(tls_outbox(db)[0][4]) >= 1, 10, "an attempt")
+        row = tls_outbox(db)[0]
+        h.check(row[3] == "pending" and "certificate" in row[5].lower(),
+                "an unknown CA is refused and retried: %r" % row)
+        h.check(h.stop_pid(p) == 0, "chatdesk stops cleanly")
+        p, _ = offline_chatdesk(d, port, ca_file=cert)
+        procs.append(p)
+        await h.async_wait_until(lambda: tls_outbox(db)[0][3] == "sent", 10,
+                                 "delivered with ca_file")
+        h.check(h.stop_pid(p) == 0, "chatdesk stops cleanly")
+        with open(os.path.join(d, "tls-chatdesk.log")) as f:
+            text = f.read()
+        h.check("Sanitizer" not in text and "runtime error" not in text,
+                "no sanitizer report: %s" % text[-2000:])
+    finally:
+        for proc in procs:
+            h.stop_pid(proc)
+
+
 if __name__ == "__main__":
     cl.main(None, [test_bad_config_stops_start_up, test_outages_lose_nothing,
-                   test_dead_letter_and_retry], extra=PSA_EXTRA)
+                   test_dead_letter_and_retry,
+                   test_https_verified_and_ca_file], extra=PSA_EXTRA)
