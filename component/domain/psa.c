@@ -212,7 +212,7 @@ long psa_backoff(int attempt, long retry_max, double jitter)
 
 /* Room for an answer before outbox_settle() cuts it to OUTBOX_ANSWER_MAX
  * bytes at a character boundary. */
-#define PSA_ANSWER_BUF (OUTBOX_ANSWER_MAX + 8)
+#define PSA_ANSWER_BUF (OUTBOX_ANSWER_MAX + 32)
 
 /* "HTTP 400: <body>" (control characters as spaces), or the error. */
 static void psa__answer(long status, const char *what, const char *body,
@@ -222,10 +222,13 @@ static void psa__answer(long status, const char *what, const char *body,
         snprintf(out, PSA_ANSWER_BUF, "%s", what ? what : "no answer");
         return;
     }
-    int n = snprintf(out, PSA_ANSWER_BUF, "HTTP %ld", status);
-    if (psa_classify(status) != PSA_SENT && body && *body)
-        snprintf(out + n, (size_t)(PSA_ANSWER_BUF - n), ": %.*s",
-                 OUTBOX_ANSWER_MAX, body);
+    size_t n = (size_t)snprintf(out, PSA_ANSWER_BUF, "HTTP %ld", status);
+    if (psa_classify(status) != PSA_SENT && body && *body) {
+        size_t len = strnlen(body, OUTBOX_ANSWER_MAX); /* n + 2 + len < buf */
+        memcpy(out + n, ": ", 2);
+        memcpy(out + n + 2, body, len);
+        out[n + 2 + len] = '\0';
+    }
     for (char *c = out; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = ' ';
