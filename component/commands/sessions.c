@@ -170,7 +170,8 @@ static struct form *sess_cmd__list_form(void)
     for (size_t i = 0; fl && i < SESS_CMD__N_VIEWS; i++)
         form_field_add_option(fl, sess_cmd__views[i].label,
                               sess_cmd__views[i].name);
-    form_field_set_desc(fl, "mine: sessions you took part in (active first); "
+    form_field_set_desc(fl, "mine: your open sessions (waiting, active, "
+                            "callback; active first); "
                             "waiting, abandoned, callbacks: oldest first");
     return f;
 }

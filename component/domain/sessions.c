@@ -81,7 +81,8 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
                   "FROM (SELECT * FROM messages WHERE session_id = ?1 "
                   "ORDER BY id DESC LIMIT ?2) ORDER BY id",
-    [S_LIST_MINE] = SESSION_COLS " WHERE state <> 'closed' AND id IN "
+    [S_LIST_MINE] = SESSION_COLS " WHERE state IN ('waiting', 'active', "
+                                 "'callback') AND id IN "
                                  "(SELECT session_id FROM session_members "
                                  "WHERE jid = :jid AND kind = 'tech') "
                                  "ORDER BY state = 'active' DESC, "

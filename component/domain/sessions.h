@@ -136,8 +136,10 @@ enum sess_msg_kind { SESS_MSG_CHAT = 0, SESS_MSG_SYSTEM };
 
 /* The lists of the ad-hoc `sessions` command, and two for the component. */
 enum sess_view {
-    SESS_VIEW_MINE = 0,    /* non-closed sessions the tech is a member of
-                              (active, ended): active first, then newest */
+    SESS_VIEW_MINE = 0,    /* open work: the sessions the tech is a member
+                              of in waiting, active or callback state
+                              (ended and closed leave it): active first,
+                              then newest */
     SESS_VIEW_WAITING,     /* waiting, oldest first (queue order) */
     SESS_VIEW_ABANDONED,   /* abandoned, oldest first (to follow up) */
     SESS_VIEW_CALLBACKS,   /* callback, oldest first (to call back) */

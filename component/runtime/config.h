@@ -40,6 +40,11 @@ struct config {
     /* [limits] max_stanza_bytes: no stanza chatdesk sends is larger
      * (16384..4194304); keep it under the server's own limit */
     int max_stanza_bytes;
+    char psa_url[1024];     /* [psa] webhook_url: http(s) URL, "" = none */
+    char psa_secret[256];   /* [psa] webhook_secret: needed with a URL */
+    int psa_timeout;        /* [psa] timeout: seconds per request */
+    int psa_retry_max;      /* [psa] retry_max: longest back-off, seconds */
+    char psa_ca_file[1024]; /* [psa] ca_file: a CA added to the system's */
 };
 
 #define CONFIG_MAX_STANZA_BYTES 262144 /* [limits] max_stanza_bytes default */
@@ -50,7 +55,8 @@ void config_defaults(struct config *cfg);
 /* Parse the INI text in file path into cfg (defaults first). Returns 0, or
  * -1 with the error lines (above) in err, joined by '\n' and cut at errlen;
  * a file that cannot be opened is "PATH: cannot open: reason". Required
- * keys: [component] jid and secret, [database] path. */
+ * keys: [component] jid and secret, [database] path; [psa] webhook_secret
+ * when webhook_url is set. */
 int config_load(struct config *cfg, const char *path, char *err,
                 size_t errlen);
 

@@ -173,6 +173,43 @@ const char *const chatdesk_migrations[] = {
      * it again. */
     "ALTER TABLE techs ADD COLUMN presence_hint INTEGER NOT NULL DEFAULT 0"
     "  CHECK (presence_hint IN (0, 1));",
+
+    /* 7: tickets meet the PSA (SPEC §6). external_id is the PSA's own
+     * ticket number, NULL until its answer to ticket.created names it.
+     * ticket_notes takes the kind 'rating' too: sqlite cannot change a
+     * CHECK, so the table is copied (ids kept) into one that allows it. */
+    "ALTER TABLE tickets ADD COLUMN external_id TEXT;"
+    "CREATE TABLE ticket_notes_7 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('transcript', 'callback',"
+    "    'closing_note', 'rating', 'text')),"
+    "  author TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "INSERT INTO ticket_notes_7 (id, ticket_id, kind, author, created, text)"
+    "  SELECT id, ticket_id, kind, author, created, text FROM ticket_notes;"
+    "DROP TABLE ticket_notes;"
+    "ALTER TABLE ticket_notes_7 RENAME TO ticket_notes;"
+    "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
+
+    /* 8: the outbox of PSA events (domain/outbox.h), one row per ticket
+     * change, written in the change's transaction. id orders them; the
+     * sender takes a ticket's oldest pending event (outbox_pending). */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL UNIQUE,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  type TEXT NOT NULL CHECK (type IN ('ticket.created',"
+    "    'ticket.note_added', 'ticket.closed')),"
+    "  note_id INTEGER REFERENCES ticket_notes(id),"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending', 'sent', 'dead')),"
+    "  last_answer TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_pending ON outbox(status, ticket_id, id);",
 };
 
 const size_t chatdesk_migrations_count =

@@ -240,7 +240,9 @@ static void test_sessions_views(void **state)
     assert_int_equal(f->n_reported, 9);
     for (size_t i = 0; i < 9; i++)
         assert_string_equal(f->reported[i]->var, cols[i]);
-    snprintf(want, sizeof want, "%lld,%lld", (long long)act, (long long)end);
+    /* mine is open work: the ended session has left it */
+    (void)end;
+    snprintf(want, sizeof want, "%lld", (long long)act);
     assert_string_equal(column_ids(f), want);
     snprintf(want, sizeof want, "chat-%lld@helpdesk.localhost", (long long)act);
     assert_string_equal(cell(f, 0, "room"), want);
@@ -248,7 +250,6 @@ static void test_sessions_views(void **state)
     assert_string_equal(cell(f, 0, "contact"), "alice@localhost");
     assert_string_equal(cell(f, 0, "state"), "active");
     assert_string_equal(cell(f, 0, "created"), "2026-01-01T00:00:30Z");
-    assert_string_equal(cell(f, 1, "state"), "ended");
     form_free(f);
 
     static const struct {
