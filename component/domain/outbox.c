@@ -10,7 +10,15 @@
 #include <string.h>
 #include <sys/random.h>
 
-enum outbox__stmt { O_INSERT, O_LIST, O_DUE, O_SETTLE, O_REQUEUE, O_COUNT };
+enum outbox__stmt {
+    O_INSERT,
+    O_LIST,
+    O_DUE,
+    O_SETTLE,
+    O_REQUEUE,
+    O_PENDING,
+    O_COUNT
+};
 
 #define OUTBOX_COLS                                                            \
     "SELECT id, event_id, ticket_id, type, note_id, created, attempts, "       \
@@ -29,6 +37,7 @@ static const char *const outbox__sql[O_COUNT] = {
                  "next_at = ?3, last_answer = ?4 WHERE id = ?1",
     [O_REQUEUE] = "UPDATE outbox SET status = 'pending', attempts = 0, "
                   "next_at = ?2 WHERE event_id = ?1 AND status = 'dead'",
+    [O_PENDING] = "SELECT COUNT(*) FROM outbox WHERE status = 'pending'",
 };
 
 static const char *const outbox__types[] = {
@@ -215,6 +224,18 @@ int outbox_due(struct outbox *ob, size_t limit, struct outbox_list *out)
     sqlite3_stmt *s = outbox__stmt(ob, O_DUE);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
     return outbox__rows(ob, s, limit, out);
+}
+
+long outbox_pending(struct outbox *ob)
+{
+    sqlite3_stmt *s = outbox__stmt(ob, O_PENDING);
+    long n = -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(s, 0);
+    else
+        outbox__fail(ob, "counting pending events: %s", sqlite3_errmsg(ob->db));
+    sqlite3_reset(s);
+    return n;
 }
 
 /* Step s (an UPDATE); the number of rows it changed, or -1. */

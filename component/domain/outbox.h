@@ -82,6 +82,10 @@ void outbox_list_free(struct outbox_list *l);
  * limit (0 = all). 0 or -1. */
 int outbox_due(struct outbox *ob, size_t limit, struct outbox_list *out);
 
+/* How many events wait to be delivered (pending, due or not); -1 on a
+ * store error. */
+long outbox_pending(struct outbox *ob);
+
 /* Record an attempt at event id (the row id): attempts + 1, the new status,
  * next_at and the answer (cut to OUTBOX_ANSWER_MAX bytes). 0 or -1. */
 int outbox_settle(struct outbox *ob, int64_t id, enum outbox_status status,

@@ -72,6 +72,11 @@ int psa_due(struct psa *p, size_t limit, struct outbox_list *out)
     return psa__fail(p, "%s", outbox_error(p->ob));
 }
 
+long psa_pending(struct psa *p)
+{
+    return outbox_pending(p->ob);
+}
+
 void psa_time(time_t t, char out[21])
 {
     struct tm tm;

@@ -46,6 +46,9 @@ const char *psa_error(const struct psa *p);
 /* The events to send now (outbox_due()). 0 or -1. */
 int psa_due(struct psa *p, size_t limit, struct outbox_list *out);
 
+/* outbox_pending() of the outbox behind p: the metrics' outbox depth. */
+long psa_pending(struct psa *p);
+
 /* The JSON body of e into *body (malloc'd, NUL-terminated; the caller
  * frees it). 0, or -1 when the ticket (or its note) cannot be read. */
 int psa_render(struct psa *p, const struct outbox_event *e, char **body);

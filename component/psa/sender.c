@@ -6,6 +6,7 @@
 #include "runtime/config.h"
 #include "runtime/http.h"
 #include "runtime/log.h"
+#include "runtime/metrics.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -83,6 +84,8 @@ static void psa_sender__settle(struct psa_sender *s,
         log_error("psa", "event %s: %s", e->event_id, psa_error(s->psa));
         return;
     }
+    if (out != PSA_SENT)
+        metrics_outbox_failure();
     if (out == PSA_SENT)
         log_info("psa", "%s %s of ticket #%lld delivered (HTTP %ld)", type,
                  e->event_id, (long long)e->ticket_id, status);
@@ -156,6 +159,9 @@ void psa_sender_tick(struct psa_sender *s)
 {
     struct outbox_list due;
     s->rescan = 0;
+    long depth = psa_pending(s->psa);
+    if (depth >= 0)
+        metrics_set_outbox_depth(depth);
     if (http_in_flight(s->http) >= PSA_SENDER_MAX)
         return;
     if (psa_due(s->psa, PSA_SENDER_SCAN, &due) != 0) {

@@ -17,6 +17,7 @@ import io
 import os
 import re
 import sqlite3
+import urllib.request
 
 from slixmpp.exceptions import IqError, PresenceError
 from slixmpp.xmlstream import ET
@@ -357,3 +358,18 @@ def main(setup, tests, users=USERS, extra=CHAT_EXTRA):
         h.check(env.chatdesk.proc.poll() is None, "chatdesk running")
     h.main([start_with_directory] + list(tests), users=users,
            chatdesk_extra=extra, start_chatdesk=False)
+
+
+METRIC_SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", re.M)
+
+
+def scrape_metrics(port):
+    """chatdesk's /metrics on 127.0.0.1:port ([metrics] listen) as a dict
+    of sample name (with its labels) -> value."""
+    url = "http://127.0.0.1:%d/metrics" % port
+    with urllib.request.urlopen(url, timeout=10) as r:
+        h.check(r.status == 200, "/metrics answers 200")
+        h.check(r.headers["Content-Type"].startswith("text/plain"),
+                "Prometheus text: %s" % r.headers["Content-Type"])
+        text = r.read().decode()
+    return {k: float(v) for k, v in METRIC_SAMPLE.findall(text)}

@@ -31,12 +31,14 @@ from e2e import chatlib as cl
 from e2e import harness as h
 
 PORT = h.free_port()
+METRICS_PORT = h.free_port()
 SECRET = "psa-test-secret"
 TIMEOUT = 5
 PSA_EXTRA = cl.CHAT_EXTRA + (
     "\n[psa]\nwebhook_url = http://127.0.0.1:%d/hooks/chatdesk\n"
     "webhook_secret = %s\ntimeout = %d\nretry_max = 2\n" % (PORT, SECRET,
-                                                          TIMEOUT))
+                                                          TIMEOUT) +
+    "[metrics]\nlisten = 127.0.0.1:%d\n" % METRICS_PORT)
 RECEIVER = os.path.join(h.SOURCE_DIR, "scripts", "psa-receiver")
 
 
@@ -186,6 +188,12 @@ async def test_outages_lose_nothing(env):
             int(evs[0]["attempts"]) >= 2 and evs[1]["attempts"] == "0"
     await h.async_wait_until(tried_in_order, 10,
                              "attempts on a receiver that is down")
+    def metrics_show_it():  # the operator sees it too
+        m = cl.scrape_metrics(METRICS_PORT)
+        return m["chatdesk_outbox_depth"] == 2 and \
+            m["chatdesk_outbox_failures_total"] >= 2
+    await h.async_wait_until(metrics_show_it, 5,
+                             "outbox depth 2 and failures in /metrics")
     # 503 while another chat starts
     rx.start("503")
     s2, bob, tina = await active_chat(env, "bob", "tina", "Mail bounces")
@@ -212,6 +220,9 @@ async def test_outages_lose_nothing(env):
     await h.async_wait_until(
         lambda: all(ev["status"] == "sent" for ev in outbox(env)),
         3 * TIMEOUT + 10, "every event sent")
+    await h.async_wait_until(
+        lambda: cl.scrape_metrics(METRICS_PORT)["chatdesk_outbox_depth"] == 0,
+        5, "outbox depth back to 0")
     events = outbox(env)
     h.check([(ev["ticket"], ev["type"]) for ev in events] == [
         (s1["ticket"], "ticket.created"), (s1["ticket"], "ticket.note_added"),
