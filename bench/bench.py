@@ -177,6 +177,7 @@ def write_directory(workdir, db, contacts, techs):
 # saturation phase and the bulk start-chat go far above that on purpose, so
 # the bench sets a limit it never reaches (the limiter still runs).
 LIMITS = "\n[limits]\nstanzas_per_second = 100000\nburst = 100000\n"
+PSA = {"extra": ""}  # --psa: the [psa] section pointing at psa-receiver
 
 
 def supports_limits():
@@ -191,12 +192,26 @@ def start_chatdesk(workdir, server, db, level="info", nosync=False):
     with open(cfg, "w") as f:
         f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
                 "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
-                "[log]\nlevel = %s\n%s" %
+                "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port, db,
-                 level, LIMITS if supports_limits() else ""))
+                 level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=NOSYNC) if nosync else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
              "chatdesk", env=env)
+    return p
+
+
+def start_psa_receiver(root):
+    """scripts/psa-receiver on a free port, and the [psa] section every
+    chatdesk of this run gets."""
+    port = h.free_port()
+    p = Proc([sys.executable, os.path.join(SOURCE_DIR, "scripts",
+                                           "psa-receiver"),
+              "--port", str(port), "--secret", "bench", "--external-id",
+              "B-"], os.path.join(root, "psa-receiver.log"), "psa-receiver")
+    p.wait_for("listening")
+    PSA["extra"] = ("\n[psa]\nwebhook_url = http://127.0.0.1:%d/hooks\n"
+                    "webhook_secret = bench\n" % port)
     return p
 
 
@@ -847,6 +862,9 @@ def main():
                     help="strace -c chatdesk in its runs instead; counts in "
                          "build-bench/bench-syscalls-*.txt")
     ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--psa", action="store_true",
+                    help="attach scripts/psa-receiver as chatdesk's PSA "
+                         "webhook (every ticket event is POSTed to it)")
     a = ap.parse_args()
     if a.quick:
         a.sessions, a.techs, a.duration, a.sat_duration = 20, 10, 5, 5
@@ -861,6 +879,7 @@ def main():
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     root = tempfile.mkdtemp(prefix="bench-", dir=BUILD)
     results = {"machine": machine(), "args": vars(a)}
+    receiver = start_psa_receiver(root) if a.psa else None
     t_start = time.monotonic()
     ok = False
     try:
@@ -890,6 +909,8 @@ def main():
             results["startup"] = run_startup(root, a)
         ok = True
     finally:
+        if receiver:
+            receiver.stop()
         results["seconds"] = time.monotonic() - t_start
         out = a.json or os.path.join(BUILD, "bench-results.json")
         with open(out, "w") as f:

@@ -19,8 +19,10 @@
 #include "modules.h"
 #include "runtime/store.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static volatile sig_atomic_t main__stop;
@@ -148,7 +150,8 @@ static int main__run(const struct config *cfg, struct store *store)
                       .jid = cfg->jid};
     static const struct conn_hooks hooks = {.on_online = main__online,
                                             .tick = main__tick,
-                                            .stopping = main__stopping};
+                                            .stopping = main__stopping,
+                                            .pass = modules_pass};
     struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
     int code = 1;
     if (!ctx || !app.dispatch || !app.disco || !conn) {
@@ -193,6 +196,12 @@ static int main__config(const char *path, int check, struct config *cfg)
 
 int main(int argc, char **argv)
 {
+    /* before anything else: libcurl's global set-up is not thread-safe */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "chatdesk: cannot initialise libcurl\n");
+        return 1;
+    }
+    atexit(curl_global_cleanup);
     int code, check = 0;
     const char *path = main__args(argc, argv, &check, &code);
     if (!path)

@@ -16,6 +16,7 @@
 #include "domain/history.h"
 #include "domain/sessions.h"
 #include "runtime/clock.h"
+#include "psa/sender.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "xep0030_disco.h"
@@ -53,6 +54,13 @@ int modules_register(struct app *app)
         log_error("modules", "cannot open the history: %s", err);
         return -1;
     }
+    if (*app->cfg->psa_url &&
+        !(app->psa = psa_sender_new(app->store, app->domain->dir,
+                                    app->domain->tickets, app->cfg, err,
+                                    sizeof err))) {
+        log_error("modules", "cannot start the PSA webhook: %s", err);
+        return -1;
+    }
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
@@ -68,6 +76,8 @@ int modules_register(struct app *app)
 
 void modules_free(struct app *app)
 {
+    psa_sender_free(app->psa);
+    app->psa = NULL;
     chat_free(app);
     xep0050_free(app);
     history_close(app->history);
@@ -105,9 +115,19 @@ static void modules__retention(struct app *app)
 void modules_tick(struct app *app)
 {
     modules__index(app);
+    if (app->chat)
+        chat_tick(app);
     modules__retention(app);
     if (app->adhoc)
         adhoc_reap(app);
+    if (app->psa)
+        psa_sender_tick(app->psa);
+}
+
+void modules_pass(struct app *app)
+{
+    if (app->psa)
+        psa_sender_pass(app->psa);
 }
 
 void modules_online(struct app *app)

@@ -24,6 +24,10 @@ void modules_free(struct app *app);
  * (app->flush). */
 void modules_tick(struct app *app);
 
+/* After every event-loop pass (conn.c): the PSA sender's requests move on
+ * without waiting. */
+void modules_pass(struct app *app);
+
 /* After each successful handshake (presence subscriptions and probes). */
 void modules_online(struct app *app);
 

@@ -2,7 +2,8 @@
 //
 // Configuration (URL query parameters, all optional; see docs/portal.md):
 //   away_after  seconds without mouse/keyboard activity before the portal
-//               reports itself away (default 300, the SPEC's 5 minutes)
+//               reports itself away (default: the component's away_after,
+//               else 300, the SPEC's 5 minutes)
 //   ws          the XMPP WebSocket URL (default: ws[s]://<this host>/xmpp-websocket)
 //   component   the helpdesk component's JID (default: helpdesk.<your domain>)
 //   jid         prefills the address field
@@ -19,12 +20,18 @@ function positiveNumber(value, fallback) {
 }
 
 const config = {
+  awayFromUrl: params.has("away_after"),
   awayAfter: positiveNumber(params.get("away_after") ?? document.documentElement.dataset.awayAfter, 300),
   ws: params.get("ws") || `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/xmpp-websocket`,
   component: params.get("component") || "",
 };
 
 const PAUSED_AFTER = 5000; // ms of no typing before we say "paused"
+const HELPDESK = "Helpdesk"; // the occupant that posts the room's notices (SPEC §3)
+const RESUME_KEY = "chatdesk.resume"; // sessionStorage: the open chats of this tab
+
+// What the component tells portals (disco#info, urn:chatdesk:portal).
+const server = { known: false, answerTimeout: 60, idleTimeout: 3600, officeOpen: true };
 const $ = (id) => document.getElementById(id);
 
 const ui = {
@@ -47,6 +54,10 @@ const ui = {
   callbackPhone: $("callback-phone"), callbackNote: $("callback-note"),
   callbackError: $("callback-error"), callbackSubmit: $("callback-submit"),
   callbackCancel: $("callback-cancel"),
+  brandName: $("brand-name"), brandLogo: $("brand-logo"), startError: $("start-error"),
+  waitInfo: $("wait-info"), hint: $("chat-hint"), minimise: $("chat-minimise"), close: $("chat-close"),
+  saveTranscript: $("save-transcript"), leaveConfirm: $("leave-confirm"), leaveSave: $("leave-save"),
+  leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"),
 };
 
 let client = null;
@@ -56,6 +67,10 @@ const chats = new Map(); // room JID -> Chat
 let current = null; // the Chat shown in the dialog
 let presence = "online"; // what we last told the server: online | away
 let lastActivity = Date.now();
+let panelClosed = false; // the contact closed the chat panel (the chat goes on)
+let unread = 0; // messages that arrived while the tab was hidden
+let audio = null; // AudioContext for the chime, made on a click
+let lastTranscript = "";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -103,6 +118,54 @@ function timeElement(date) {
   return t;
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** A time already spent, for a contact: "less than a minute", "3 minutes". */
+function spentText(secs) {
+  if (secs < 60) return "less than a minute";
+  if (secs < 7200) return plural(Math.floor(secs / 60), "minute");
+  return plural(Math.floor(secs / 3600), "hour");
+}
+
+/** A limit, for a contact: "30 seconds", "1 minute", "1 hour". */
+function limitText(secs) {
+  if (secs < 60) return plural(secs, "second");
+  if (secs >= 3600 && secs % 3600 === 0) return plural(secs / 3600, "hour");
+  return plural(Math.round(secs / 60), "minute");
+}
+
+/** One short tone when a technician joins (WebAudio; silent if blocked). */
+function chime() {
+  chimes += 1;
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    audio = audio || new Ctx();
+    const t = audio.currentTime;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = "sine";
+    osc.frequency.setValueAtTime(880, t);
+    osc.frequency.setValueAtTime(1320, t + 0.12);
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.15, t + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.4);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t);
+    osc.stop(t + 0.45);
+  } catch (e) {
+    console.warn("chatdesk: no chime:", e.message);
+  }
+}
+let chimes = 0;
+
+/** Count a message in the tab title while the tab is hidden. */
+function countUnread() {
+  if (!document.hidden) return;
+  unread += 1;
+  document.title = `(${unread}) ${baseTitle}`;
+}
+
 // ---- chats -------------------------------------------------------------------
 
 const LIVE = new Set(["joining", "waiting", "active"]);
@@ -123,6 +186,14 @@ class Chat {
     this.pending = new Map(); // our message id -> body, until reflected
     this.retriedNick = false;
     this.noCallback = false; // callback refused as disabled
+    this.startedAt = Date.now(); // when the contact asked (or was invited)
+    this.lastMessageAt = 0; // the last chat message (not notices), ms
+    this.position = 0; // place in the queue while waiting (0 = unknown)
+    this.lastState = ""; // the state saved for a reload
+    this.resumed = false; // rejoined after a reload of the page
+    this.allowed = false; // ending (waiting: and callback) allowed now
+    this.saved = false; // the transcript was saved
+    this.announced = new Set(); // techs whose joining we showed
     this.list = document.createElement("ol");
     this.list.className = "messages";
     this.error = "";
@@ -130,7 +201,8 @@ class Chat {
 
   get techs() {
     return [...this.occupants.entries()]
-      .filter(([, o]) => o.role === "moderator" || o.affiliation === "owner" || o.affiliation === "admin")
+      .filter(([nick, o]) => nick !== HELPDESK &&
+              (o.role === "moderator" || o.affiliation === "owner" || o.affiliation === "admin"))
       .map(([nick]) => nick);
   }
 
@@ -149,6 +221,7 @@ class Chat {
       span.className = "text";
       span.append(linkified(body));
       li.append(span, " ", timeElement(date));
+      li.dataset.text = body;
     } else {
       li.dataset.nick = nick;
       const meta = document.createElement("div");
@@ -161,7 +234,11 @@ class Chat {
       text.className = "body";
       text.append(linkified(body));
       li.append(meta, text);
+      li.dataset.text = body;
+      if (date.getTime() > this.lastMessageAt) this.lastMessageAt = date.getTime();
     }
+    li.dataset.time = date.toISOString();
+    li.dataset.who = kind === "mine" ? "You" : kind === "theirs" ? nick : "";
     this.list.append(li);
     if (this === current) this.list.lastElementChild.scrollIntoView({ block: "end" });
   }
@@ -184,10 +261,16 @@ async function openChat(info) {
     if (info.session) chat.session = info.session;
     if (info.ticket) chat.ticket = info.ticket;
   }
+  if (info.position) chat.position = Number(info.position) || 0;
+  if (info.startedAt) chat.startedAt = info.startedAt;
+  if (info.lastState) chat.lastState = info.lastState;
+  if (info.resumed) chat.resumed = true;
+  panelClosed = false;
   setCurrent(chat);
   chat.nick = chat.nick || (await client.reservedNick(chat.room)) || localOf(client.jid) || "contact";
   client.joinRoom(chat.room, chat.nick, presence === "away" ? "away" : "");
   render();
+  saveResume();
   return chat;
 }
 
@@ -195,7 +278,7 @@ function setCurrent(chat) {
   current = chat;
   if (chat) {
     ui.log.replaceChildren(chat.list);
-    show(ui.dialog, true);
+    show(ui.dialog, !panelClosed);
     requestAnimationFrame(() => chat.list.lastElementChild?.scrollIntoView({ block: "end" }));
   } else {
     ui.log.replaceChildren();
@@ -206,14 +289,74 @@ function setCurrent(chat) {
 
 function setChatState(chat, state) {
   if (chat.state === state) return;
+  const wasLive = LIVE.has(chat.state);
   chat.state = state;
+  if (LIVE.has(state)) chat.lastState = state;
   if (!LIVE.has(state)) chat.typing.clear();
   render();
+  saveResume();
+  if (wasLive && !LIVE.has(state) && chat === current && !panelClosed) {
+    // The end: focus what the contact can do now.
+    requestAnimationFrame(() => ui.leave.focus());
+  }
 }
 
 function chatError(chat, text) {
   chat.error = text;
   render();
+}
+
+/** May the contact end the chat (and, waiting, ask for a callback) now?
+ *  {allowed, at (ms, when it becomes allowed), known}. The rules are the
+ *  component's (SPEC §3) with the timeouts it publishes; without them the
+ *  portal offers both and shows the refusal if there is one. */
+function rulesNow(c) {
+  if (!server.known) return { allowed: true, at: 0, known: false };
+  if (!server.officeOpen) return { allowed: true, at: 0, known: true };
+  const now = Date.now();
+  if (c.state === "waiting") {
+    const at = c.startedAt + server.answerTimeout * 1000;
+    return { allowed: now >= at, at, known: true };
+  }
+  if (c.state === "active") {
+    const at = (c.lastMessageAt || c.startedAt) + server.idleTimeout * 1000;
+    return { allowed: now >= at, at, known: true };
+  }
+  return { allowed: false, at: 0, known: true };
+}
+
+/** The parts of the dialog that change with the clock: time waited, the
+ *  actions allowed now and what to expect. */
+function renderTimers() {
+  const c = current;
+  if (!c) return;
+  const rules = rulesNow(c);
+  if (rules.allowed && !c.allowed && c.error && rules.known) c.error = ""; // an old refusal
+  c.allowed = rules.allowed;
+  const callbackOffered = nodes.has("callback") && !c.noCallback;
+  const waiting = c.state === "waiting";
+  show(ui.endChat, LIVE.has(c.state) && c.state !== "joining" && nodes.has("end-chat") && rules.allowed);
+  show(ui.callbackOpen, waiting && callbackOffered && rules.allowed);
+  ui.endChat.textContent = waiting ? "Cancel my request" : "End chat";
+  if (waiting) {
+    const waited = Math.max(0, Math.floor((Date.now() - c.startedAt) / 1000));
+    const place = c.position ? `You are number ${c.position} in line. ` : "";
+    ui.waitInfo.textContent = `${place}You have waited ${spentText(waited)}.`;
+  }
+  show(ui.waitInfo, waiting);
+  let hint = "";
+  const also = callbackOffered ? "ask us to call you back or cancel your request" : "cancel your request";
+  if (waiting && !rules.allowed) {
+    hint = `A technician will be with you soon. If nobody answers within ${limitText(server.answerTimeout)}, you can ${also}.`;
+  } else if (waiting) {
+    hint = `Nobody has answered yet. You can keep waiting, or ${also}.`;
+  } else if (c.state === "active" && !rules.allowed) {
+    hint = `Your technician will end the chat when your problem is solved. If nobody writes for ${limitText(server.idleTimeout)}, you can end it yourself.`;
+  }
+  ui.hint.textContent = hint;
+  show(ui.hint, Boolean(hint) && (rules.known || waiting));
+  show(ui.chatError, Boolean(c.error));
+  ui.chatError.textContent = c.error;
 }
 
 /** Draw the dialog for the current chat. */
@@ -228,17 +371,20 @@ function render() {
   let title;
   let status;
   switch (c.state) {
-    case "joining": title = "Connecting to your chat…"; status = "Joining"; break;
-    case "waiting": title = "Waiting for a technician…"; status = "Waiting"; break;
-    case "active": title = techs.length ? `Chat with ${techs.join(", ")}` : "Chat with support"; status = "Connected"; break;
+    case "joining": title = "Connecting to your chat…"; status = "Connecting"; break;
+    case "waiting": title = "Your chat request"; status = "Waiting for a technician"; break;
+    case "active":
+      title = techs.length ? `Chat with ${techs.join(", ")}` : "Chat with support";
+      status = techs.length ? "Connected" : "Waiting for a technician";
+      break;
     case "callback": title = "Call back requested"; status = "Call back"; break;
     case "failed": title = "Chat unavailable"; status = "Error"; break;
     default: title = "Chat ended"; status = "Ended";
   }
   ui.chatTitle.textContent = title;
   ui.chatStatus.textContent = status;
-  ui.chatStatus.dataset.state = c.state;
-  const ticket = c.ticket ? `Ticket #${c.ticket}` : c.session ? `Session ${c.session}` : "";
+  ui.chatStatus.dataset.state = c.state === "active" && !techs.length ? "waiting" : c.state;
+  const ticket = c.ticket ? `Ticket #${c.ticket}` : c.session ? `Chat ${c.session}` : "";
   ui.chatSubject.textContent = [ticket, c.subject].filter(Boolean).join(" · ");
 
   const typers = [...c.typing];
@@ -246,19 +392,16 @@ function render() {
   ui.typing.textContent = typers.length === 1 ? `${typers[0]} is typing…`
     : typers.length > 1 ? `${typers.join(", ")} are typing…` : "";
 
-  show(ui.chatError, Boolean(c.error));
-  ui.chatError.textContent = c.error;
-
   const live = c.state === "waiting" || c.state === "active";
-  show(ui.endChat, live && nodes.has("end-chat"));
-  show(ui.callbackOpen, c.state === "waiting" && nodes.has("callback") && !c.noCallback);
+  renderTimers();
   show(ui.composer, live || c.state === "joining");
   ui.input.disabled = ui.send.disabled = !live;
   const over = !live && c.state !== "joining";
-  show(ui.endedBar, over);
+  show(ui.endedBar, over && ui.leaveConfirm.hidden);
+  if (!over) show(ui.leaveConfirm, false);
   ui.endedText.textContent = c.state === "callback"
     ? "A technician will call you back. You can leave this chat now."
-    : c.state === "failed" ? "This chat could not be opened." : "This chat has ended.";
+    : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
   updateChatOption();
 }
 
@@ -309,15 +452,19 @@ async function refreshChatOption() {
 
 function updateChatOption() {
   const live = liveChat();
-  ui.chatOpen.textContent = live ? "Open your chat" : "Chat with us";
+  const open = live && !panelClosed && !ui.dialog.classList.contains("minimised");
+  ui.chatOpen.textContent = !live ? "Chat with us" : open ? "Go to your chat" : "Open your chat";
 }
 
 async function startChat(event) {
   event.preventDefault();
   clearError();
   const description = ui.description.value.trim();
+  ui.startError.textContent = "";
+  ui.description.removeAttribute("aria-invalid");
   if (!description) {
-    showError("Please describe your problem in a few words.");
+    ui.startError.textContent = "Please describe your problem in a few words.";
+    ui.description.setAttribute("aria-invalid", "true");
     ui.description.focus();
     return;
   }
@@ -326,14 +473,18 @@ async function startChat(event) {
   try {
     const reply = await client.command("start-chat", { description });
     const room = reply.fields.room;
-    if (!room) throw new XmppError("bad-request", "The helpdesk did not say which chat room to join.");
+    if (!room) {
+      console.warn("chatdesk: start-chat result without a room", reply.fields);
+      throw new XmppError("bad-request", "Your chat could not be opened. Please try again in a moment.");
+    }
     show(ui.startForm, false);
     ui.description.value = "";
-    const chat = await openChat({ room, session: reply.fields.session, ticket: reply.fields.ticket, subject: description, origin: "start" });
+    const chat = await openChat({ room, session: reply.fields.session, ticket: reply.fields.ticket,
+                                  subject: description, origin: "start", position: reply.fields.position });
     chat.add("local", {
       body: `Your request${chat.ticket ? ` (ticket #${chat.ticket})` : ""} was sent. A technician will join you shortly.`,
     });
-    ui.input.focus();
+    ui.chatTitle.focus(); // the field is enabled only once the room answers
   } catch (e) {
     showError(e.message);
     if (e instanceof XmppError && (e.condition === "forbidden" || e.condition === "not-authorized")) {
@@ -356,11 +507,11 @@ function onInvite(room, reason) {
   openChat({ room, origin: "invite" }).then((chat) => {
     chat.add("local", { body: reason ? `A technician started a chat with you: ${reason}` : "A technician started a chat with you." });
   });
+  countUnread();
   notify("Chat request from support", reason || "A technician wants to chat with you.", room);
 }
 
 function notify(title, body, tag) {
-  document.title = `(1) ${baseTitle}`;
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   try {
     const n = new Notification(title, { body, tag });
@@ -418,13 +569,21 @@ function onMessage(st) {
   if (key && chat.seen.has(key)) return;
   if (key) chat.seen.add(key);
   chat.typing.delete(nick);
-  if (!nick) {
+  if (!nick || nick === HELPDESK) {
+    // The room's notices come from its Helpdesk occupant (older servers:
+    // from the bare room JID).
+    const place = body.match(/\bnumber (\d+) in line\b/i);
+    if (place) chat.position = Number(place[1]);
+    const joined = body.match(/^(.+) has joined and will help you/);
+    if (joined && chat.announced.has(joined[1]) && !delay) { render(); return; } // shown already
     chat.add("notice", { body, date, delayed: Boolean(delay) });
+    if (!delay) countUnread();
   } else if (nick === chat.nick) {
     chat.pending.delete(st.getAttribute("id"));
     chat.add("mine", { nick, body, date, delayed: Boolean(delay) });
   } else {
     chat.add("theirs", { nick, body, date, delayed: Boolean(delay) });
+    if (!delay) countUnread();
     if (document.hidden) notify(`Message from ${nick}`, body, chat.room);
   }
   render();
@@ -440,6 +599,7 @@ function onPresence(st) {
   const item = child(x, "item");
   const codes = children(x, "status").map((s) => s.getAttribute("code"));
   const self = codes.includes("110") || (nick && nick === chat.nick);
+  if (nick === HELPDESK && !self) return; // the room itself, not a tech
 
   if (type === "error") {
     const e = errorOf(st);
@@ -465,6 +625,7 @@ function onPresence(st) {
       if (LIVE.has(chat.state)) {
         const why = codes.includes("307") ? "You were removed from this chat."
           : child(x, "destroy") ? "This chat was closed." : "You are no longer in this chat.";
+        if (codes.includes("332")) console.warn("chatdesk: the helpdesk is restarting", chat.room);
         chat.add("local", { body: why });
         setChatState(chat, "ended");
       }
@@ -486,16 +647,32 @@ function onPresence(st) {
       if (chat.state !== "callback") setChatState(chat, "ended");
     } else if (chat.state === "joining") {
       // A pushed chat is active from the start (SPEC §3); one we asked
-      // for waits until a tech joins.
-      setChatState(chat, chat.techs.length || chat.origin === "invite" ? "active" : "waiting");
+      // for waits until a tech joins; a resumed one is as it was.
+      const active = chat.techs.length || chat.origin === "invite" || chat.lastState === "active";
+      setChatState(chat, active ? "active" : "waiting");
+      if (chat.resumed) {
+        chat.resumed = false;
+        chat.add("local", { body: "Reconnected. You are back in your chat." });
+      }
     }
   } else {
     const wasTech = chat.techs.includes(nick);
     chat.occupants.set(nick, occupant);
     const isTech = chat.techs.includes(nick);
-    if (isTech && !wasTech && chat.joined && chat.state === "waiting") setChatState(chat, "active");
+    if (isTech && !wasTech && chat.joined && LIVE.has(chat.state)) techJoined(chat, nick);
   }
   render();
+}
+
+/** A technician came into a chat we are in: say so, chime once. */
+function techJoined(chat, nick) {
+  if (chat.state === "waiting") setChatState(chat, "active");
+  if (chat.announced.has(nick)) return;
+  chat.announced.add(nick);
+  chat.add("local", { body: `${nick} has joined and will help you.` });
+  countUnread();
+  chime();
+  if (document.hidden) notify("A technician joined your chat", `${nick} has joined and will help you.`, chat.room);
 }
 
 // ---- chat dialog actions -------------------------------------------------------------
@@ -523,7 +700,7 @@ function sendMessage(event) {
   const body = ui.input.value.trim();
   if (!chat || !body) return;
   if (!chat.joined) {
-    chatError(chat, "Not connected to the chat yet; please wait a moment.");
+    chatError(chat, "Still connecting to your chat. Please wait a moment and send again.");
     return;
   }
   chat.error = "";
@@ -550,21 +727,71 @@ async function endChat() {
   }
 }
 
+/** The conversation as plain text, oldest first. */
+function transcriptOf(chat) {
+  const head = [`${baseTitle}: ${chat.ticket ? `ticket #${chat.ticket}` : `chat ${chat.session}`}`];
+  if (chat.subject) head.push(chat.subject);
+  const lines = [...chat.list.children].map((li) => {
+    const when = dateTimeFormat.format(new Date(li.dataset.time));
+    return li.dataset.who ? `[${when}] ${li.dataset.who}: ${li.dataset.text}` : `[${when}] * ${li.dataset.text}`;
+  });
+  return `${head.join("\n")}\n\n${lines.join("\n")}\n`;
+}
+
+/** Offer the transcript as a text file download. */
+function saveTranscript(chat) {
+  const text = transcriptOf(chat);
+  lastTranscript = text;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+  a.download = `chat-${chat.ticket ? `ticket-${chat.ticket}` : chat.session}.txt`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 30000);
+  chat.saved = true;
+}
+
+/** "Leave": a conversation not saved yet is offered as a download first. */
+function askLeave() {
+  const chat = current;
+  if (!chat) return;
+  if (chat.saved) { leaveChat(); return; }
+  show(ui.endedBar, false);
+  show(ui.leaveConfirm, true);
+  ui.leaveSave.focus();
+}
+
 function leaveChat() {
   const chat = current;
   if (!chat) return;
   if (chat.joined) client.leaveRoom(chat.room, chat.nick);
   chats.delete(chat.room);
+  show(ui.leaveConfirm, false);
   setCurrent([...chats.values()][0] || null);
+  unread = 0;
   document.title = baseTitle;
-  refreshChatOption();
+  saveResume();
+  refreshChatOption().then(() => {
+    if (current) ui.chatTitle.focus();
+    else if (!ui.chatOpen.closest("[hidden]")) ui.chatOpen.focus();
+    else ui.supportTitle.focus();
+  });
 }
 
-function openCallback() {
+async function openCallback() {
   ui.callbackError.textContent = "";
   show(ui.callbackError, false);
   ui.callbackDialog.showModal();
   ui.callbackPhone.focus();
+  if (!ui.callbackPhone.value && client) {
+    // The phone in the contact's directory entry, as the form's default.
+    const defaults = await client.commandDefaults("callback");
+    if (typeof defaults.phone === "string" && !ui.callbackPhone.value) {
+      ui.callbackPhone.value = defaults.phone;
+      ui.callbackPhone.select();
+    }
+  }
 }
 
 async function submitCallback(event) {
@@ -576,6 +803,7 @@ async function submitCallback(event) {
   if (!phone) {
     ui.callbackError.textContent = "Please enter the phone number we should call.";
     show(ui.callbackError, true);
+    ui.callbackPhone.focus();
     return;
   }
   ui.callbackSubmit.disabled = true;
@@ -596,6 +824,7 @@ async function submitCallback(event) {
     }
     ui.callbackError.textContent = e.message;
     show(ui.callbackError, true);
+    ui.callbackPhone.focus();
   } finally {
     ui.callbackSubmit.disabled = false;
   }
@@ -637,7 +866,7 @@ setInterval(checkIdle, 1000);
 
 // ---- connection ------------------------------------------------------------------
 
-const baseTitle = document.title;
+let baseTitle = document.title;
 
 function onStatus({ detail }) {
   const { state, delay } = detail;
@@ -663,6 +892,48 @@ function onReconnected() {
     client.joinRoom(chat.room, chat.nick, presence === "away" ? "away" : "");
   }
   refreshChatOption();
+  loadServerInfo();
+}
+
+/** The component's timing rules and away_after (disco#info). */
+async function loadServerInfo() {
+  if (!client) return;
+  const info = await client.portalInfo();
+  if (!info) { server.known = false; render(); return; }
+  server.known = info.answerTimeout !== null && info.idleTimeout !== null;
+  if (info.answerTimeout !== null) server.answerTimeout = info.answerTimeout;
+  if (info.idleTimeout !== null) server.idleTimeout = info.idleTimeout;
+  server.officeOpen = info.officeOpen;
+  if (info.awayAfter && !config.awayFromUrl) config.awayAfter = info.awayAfter;
+  render();
+}
+
+// ---- a reload keeps the chat (sessionStorage, this tab only) ---------------------
+
+/** Remember the live chats of this tab, with what signing in again needs;
+ *  nothing is kept once no chat is open. */
+function saveResume() {
+  const keep = [...chats.values()].filter((c) => LIVE.has(c.state));
+  try {
+    if (!client || !client.wanted || !keep.length) { sessionStorage.removeItem(RESUME_KEY); return; }
+    sessionStorage.setItem(RESUME_KEY, JSON.stringify({
+      jid: bare(client.jid), password: client.password,
+      chats: keep.map((c) => ({ room: c.room, session: c.session, ticket: c.ticket, subject: c.subject,
+                                origin: c.origin, startedAt: c.startedAt, position: c.position,
+                                lastState: c.lastState || c.state })),
+    }));
+  } catch (e) {
+    console.warn("chatdesk: cannot remember the chat for a reload:", e.message);
+  }
+}
+
+function savedResume() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
+    return saved && saved.jid && Array.isArray(saved.chats) ? saved : null;
+  } catch (_) {
+    return null;
+  }
 }
 
 async function login(event) {
@@ -672,11 +943,21 @@ async function login(event) {
   const password = ui.password.value;
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) {
     ui.loginError.textContent = "Enter your full chat address, like name@example.com.";
+    ui.jid.focus();
     return;
   }
   if ("Notification" in window && Notification.permission === "default") {
     Notification.requestPermission().catch(() => {});
   }
+  try { // made on this click, so the browser lets it play later
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (Ctx && !audio) audio = new Ctx();
+  } catch (_) { /* no sound then */ }
+  await signIn(jid, password, []);
+}
+
+/** Sign in; then reopen the chats given (a reload). */
+async function signIn(jid, password, resume) {
   ui.loginButton.disabled = true;
   ui.loginButton.textContent = "Signing in…";
   client = new Client(config.ws, config.component || `helpdesk.${domainOf(jid)}`);
@@ -684,15 +965,20 @@ async function login(event) {
   client.addEventListener("reconnected", onReconnected);
   client.addEventListener("message", (e) => onMessage(e.detail.stanza));
   client.addEventListener("presence", (e) => onPresence(e.detail.stanza));
+  let failed = null;
   try {
     await client.login(jid, password);
   } catch (e) {
-    ui.loginError.textContent = e.message;
+    failed = e;
+  }
+  ui.loginButton.disabled = false;
+  ui.loginButton.textContent = "Sign in";
+  if (failed) {
+    ui.loginError.textContent = failed.message;
     client = null;
+    sessionStorage.removeItem(RESUME_KEY);
+    ui.password.focus(); // enabled again now
     return;
-  } finally {
-    ui.loginButton.disabled = false;
-    ui.loginButton.textContent = "Sign in";
   }
   ui.password.value = "";
   chatRefusal = "";
@@ -702,10 +988,16 @@ async function login(event) {
   show(ui.supportView, true);
   lastActivity = Date.now();
   setPresence("online");
+  await loadServerInfo();
+  for (const c of resume) {
+    openChat({ ...c, resumed: true }).catch((e) => console.warn("chatdesk: cannot rejoin", c.room, e));
+  }
   await refreshChatOption();
+  if (!resume.length) ui.supportTitle.focus();
 }
 
 function logout() {
+  sessionStorage.removeItem(RESUME_KEY);
   if (client) client.logout();
   client = null;
   chats.clear();
@@ -721,16 +1013,68 @@ function logout() {
 // ---- wiring ----------------------------------------------------------------------
 
 ui.jid.value = params.get("jid") || "";
+
+/** brand.json next to the page: name, logo and colours (docs/portal.md). */
+async function applyBrand() {
+  try {
+    const res = await fetch("brand.json", { cache: "no-cache" });
+    if (!res.ok) return;
+    const brand = await res.json();
+    if (brand.name) {
+      ui.brandName.textContent = brand.name;
+      baseTitle = brand.name;
+      document.title = brand.name;
+    }
+    if (brand.logo) {
+      const img = document.createElement("img");
+      img.src = brand.logo;
+      img.alt = "";
+      ui.brandLogo.replaceChildren(img);
+    }
+    const vars = { brand: "--brand", brandHover: "--brand-hover", brandInk: "--brand-ink", brandSoft: "--brand-soft" };
+    for (const [key, value] of Object.entries(brand.colors || {})) {
+      if (vars[key] && typeof value === "string") document.documentElement.style.setProperty(vars[key], value);
+    }
+  } catch (e) {
+    console.warn("chatdesk: brand.json not applied:", e.message);
+  }
+}
 ui.loginForm.addEventListener("submit", login);
 ui.logout.addEventListener("click", logout);
 ui.errorClose.addEventListener("click", clearError);
 ui.chatOpen.addEventListener("click", () => {
   const live = liveChat();
-  if (live) { setCurrent(live); ui.input.focus(); return; }
+  if (live) {
+    panelClosed = false;
+    setMinimised(false);
+    setCurrent(live);
+    (ui.input.disabled ? ui.chatTitle : ui.input).focus();
+    return;
+  }
   show(ui.startForm, true);
+  ui.startError.textContent = "";
   ui.description.focus();
 });
-ui.startCancel.addEventListener("click", () => show(ui.startForm, false));
+ui.startCancel.addEventListener("click", () => { show(ui.startForm, false); ui.chatOpen.focus(); });
+
+function setMinimised(on) {
+  ui.dialog.classList.toggle("minimised", on);
+  ui.minimise.setAttribute("aria-expanded", String(!on));
+  ui.minimise.textContent = on ? "▢" : "–";
+  ui.minimise.setAttribute("aria-label", on ? "Show the chat" : "Minimise the chat");
+  updateChatOption();
+}
+ui.minimise.addEventListener("click", () => setMinimised(!ui.dialog.classList.contains("minimised")));
+ui.close.addEventListener("click", () => {
+  panelClosed = true;
+  show(ui.dialog, false);
+  updateChatOption();
+  if (!ui.chatOpen.closest("[hidden]")) ui.chatOpen.focus(); else ui.supportTitle.focus();
+});
+ui.saveTranscript.addEventListener("click", () => current && saveTranscript(current));
+ui.leaveSave.addEventListener("click", () => { if (current) saveTranscript(current); leaveChat(); });
+ui.leaveAnyway.addEventListener("click", leaveChat);
+setInterval(() => { if (current && LIVE.has(current.state)) renderTimers(); }, 1000);
 ui.startForm.addEventListener("submit", startChat);
 ui.composer.addEventListener("submit", sendMessage);
 ui.input.addEventListener("input", onInput);
@@ -738,14 +1082,20 @@ ui.input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); ui.composer.requestSubmit(); }
 });
 ui.endChat.addEventListener("click", endChat);
-ui.leave.addEventListener("click", leaveChat);
+ui.leave.addEventListener("click", askLeave);
 ui.callbackOpen.addEventListener("click", openCallback);
 ui.callbackCancel.addEventListener("click", () => ui.callbackDialog.close());
 ui.callbackForm.addEventListener("submit", submitCallback);
-document.addEventListener("visibilitychange", () => { if (!document.hidden) document.title = baseTitle; });
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) return;
+  unread = 0;
+  document.title = baseTitle;
+});
 // Closing the tab closes the stream: the server tells the component we are
 // offline (directed presence) and our subscribers (broadcast presence).
-window.addEventListener("pagehide", () => { if (client) client.logout(); });
+// A reload keeps the chat: saveResume() remembered it, and the component
+// gives a waiting chat [chat] rejoin_grace seconds to come back.
+window.addEventListener("pagehide", () => { saveResume(); if (client) client.logout(); });
 
 // For tests and debugging: a read-only view of the portal's state.
 window.chatdeskPortal = {
@@ -754,11 +1104,23 @@ window.chatdeskPortal = {
   get connection() { return client ? client.state : "offline"; },
   get jid() { return client ? client.jid : ""; },
   get commands() { return [...nodes]; },
+  get server() { return { ...server }; },
+  get chimes() { return chimes; },
+  get unread() { return unread; },
+  get lastTranscript() { return lastTranscript; },
   chats() {
     return [...chats.values()].map((c) => ({
       room: c.room, session: c.session, ticket: c.ticket, state: c.state, nick: c.nick,
-      joined: c.joined, techs: c.techs, subject: c.subject,
+      joined: c.joined, techs: c.techs, subject: c.subject, position: c.position, allowed: c.allowed,
     }));
   },
 };
-document.body.dataset.ready = "true";
+
+const resume = savedResume();
+applyBrand().finally(() => {
+  if (resume) {
+    ui.jid.value = resume.jid;
+    signIn(resume.jid, resume.password, resume.chats);
+  }
+  document.body.dataset.ready = "true";
+});

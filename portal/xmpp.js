@@ -29,6 +29,9 @@ export const NS = {
   PING: "urn:xmpp:ping",
 };
 
+const UNREACHABLE = "We cannot reach the chat service right now. " +
+  "Please check your internet connection and try again in a minute.";
+const PORTAL_FORM = "urn:chatdesk:portal";
 const RECONNECT_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
 const IQ_TIMEOUT = 20000;
 
@@ -59,7 +62,9 @@ const CONDITION_TEXT = {
 
 /** A sentence for an error condition that came without a <text/>. */
 export function describeCondition(condition) {
-  return CONDITION_TEXT[condition] || `The helpdesk refused the request (${condition || "unknown error"}).`;
+  if (CONDITION_TEXT[condition]) return CONDITION_TEXT[condition];
+  console.warn("chatdesk: error condition without a text:", condition);
+  return "The helpdesk could not do that. Please try again in a moment.";
 }
 
 /** The first child element of el named name (in namespace ns, if given). */
@@ -172,10 +177,13 @@ export class Client extends EventTarget {
           finish(new Error("Wrong address or password."));
           this.setState("offline");
         } else if (status === S.CONNFAIL || status === S.ERROR) {
-          finish(new Error(`Cannot reach the chat server at ${this.service}` +
-                           (condition ? ` (${condition})` : "") + "."));
+          console.warn("chatdesk: cannot reach", this.service, condition || "");
+          finish(new Error(UNREACHABLE));
         } else if (status === S.DISCONNECTED) {
-          if (!settled) finish(new Error(`Cannot reach the chat server at ${this.service}.`));
+          if (!settled) {
+            console.warn("chatdesk: disconnected before the sign-in finished:", this.service);
+            finish(new Error(UNREACHABLE));
+          }
           this.dropped(reconnect);
         }
       });
@@ -270,7 +278,7 @@ export class Client extends EventTarget {
   iq(stanza, timeout = IQ_TIMEOUT) {
     return new Promise((resolve, reject) => {
       if (!this.conn || this.state !== "online") {
-        reject(new XmppError("remote-server-not-found", "Not connected to the chat server; reconnecting…", "wait"));
+        reject(new XmppError("remote-server-not-found", "The connection was lost; we are reconnecting. Please try again in a moment.", "wait"));
         return;
       }
       this.conn.sendIQ(stanza, resolve, (st) => {
@@ -322,7 +330,8 @@ export class Client extends EventTarget {
     }
     if (reply.status === "executing") {
       await this.commandStep(node, { action: "cancel", sessionid: reply.sessionid }).catch(() => {});
-      throw new XmppError("bad-request", `The '${node}' command asked for more than the portal can fill in.`, "modify");
+      console.warn(`chatdesk: the '${node}' command asked for more than the portal fills in`);
+      throw new XmppError("bad-request", "The helpdesk asked for something this page cannot fill in. Please try again later.", "modify");
     }
     const error = reply.notes.find((n) => n.type === "error");
     if (error) throw new XmppError("bad-request", error.text, "modify");
@@ -344,6 +353,41 @@ export class Client extends EventTarget {
         return { allowed: false, reason: e.message };
       }
       return { allowed: true, reason: "" }; // e.g. bad-request: a value is missing
+    }
+  }
+
+  /** The component's urn:chatdesk:portal form (XEP-0128 in disco#info):
+   *  {answerTimeout, idleTimeout, awayAfter, officeOpen}, or null. */
+  async portalInfo() {
+    try {
+      const res = await this.iq($iq({ type: "get", to: this.component })
+        .c("query", { xmlns: NS.DISCO_INFO }), 8000);
+      const q = child(res, "query", NS.DISCO_INFO);
+      const x = children(q, "x", NS.DATA).find((f) => formFields(f).FORM_TYPE === PORTAL_FORM);
+      if (!x) return null;
+      const f = formFields(x);
+      const num = (v) => (Number.isFinite(Number(v)) && v !== "" ? Number(v) : null);
+      return {
+        answerTimeout: num(f.answer_timeout), idleTimeout: num(f.idle_timeout),
+        awayAfter: num(f.away_after), officeOpen: f.office_hours_open !== "0" && f.office_hours_open !== "false",
+      };
+    } catch (e) {
+      console.warn("chatdesk: no portal info from the component:", e.message);
+      return null;
+    }
+  }
+
+  /** The default values of node's form (executed without values, then
+   *  cancelled); {} when it is refused. */
+  async commandDefaults(node) {
+    try {
+      const reply = await this.commandStep(node);
+      if (reply.status === "executing" && reply.sessionid) {
+        await this.commandStep(node, { action: "cancel", sessionid: reply.sessionid }).catch(() => {});
+      }
+      return reply.fields;
+    } catch (_) {
+      return {};
     }
   }
 

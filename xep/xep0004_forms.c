@@ -568,6 +568,49 @@ static int forms__body_out(xmpp_stanza_t *x, const struct form *form)
     return 0;
 }
 
+/* One row as "Label: value; Label: value" (empty cells left out). */
+static void forms__item_text(FILE *out, const struct form *form,
+                             const struct form_item *item)
+{
+    const char *sep = "";
+    size_t i;
+
+    for (i = 0; i < form->n_reported; i++) {
+        const struct form_field *col = form->reported[i];
+        const struct form_field *f =
+            forms__find_in(item->fields, item->n_fields, col->var);
+
+        if (!f || !f->n_values || !*f->values[0])
+            continue;
+        fprintf(out, "%s%s: %s", sep, col->label ? col->label : col->var,
+                f->values[0]);
+        sep = "; ";
+    }
+}
+
+char *form_items_text(const struct form *form)
+{
+    char *text = NULL;
+    size_t len = 0, i;
+    FILE *out;
+
+    if (!form || form->n_items == 0)
+        return NULL;
+    out = open_memstream(&text, &len);
+    if (!out)
+        return NULL;
+    for (i = 0; i < form->n_items; i++) {
+        if (i > 0)
+            fputc('\n', out);
+        forms__item_text(out, form, form->items[i]);
+    }
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 xmpp_stanza_t *form_to_stanza(const struct form *form, xmpp_ctx_t *ctx)
 {
     xmpp_stanza_t *x;

@@ -154,6 +154,13 @@ struct form_field *form_add_reported(struct form *form,
 struct form_item *form_add_item(struct form *form);
 int form_item_set(struct form_item *item, const char *var, const char *value);
 
+/* The rows of a result table as plain text for clients that draw no
+ * XEP-0004 tables (poezio, profanity): one line per item, each cell as
+ * "Label: value" (the column's label, else its var) in column order,
+ * separated by "; ", empty cells left out. A new string the caller free()s;
+ * NULL when the form has no items or on allocation failure. */
+char *form_items_text(const struct form *form);
+
 /* ---- serialising and parsing ---------------------------------------- */
 
 /* A new <x xmlns='jabber:x:data' type=...> for the form (caller releases),

@@ -24,6 +24,10 @@
  *    subject (always, even empty). The others get the new occupant's
  *    presence unless it is an extra resource of an occupant already there.
  *    A join from a full JID already in the room resends all of that.
+ *  - The room's own occupant (policy->notice_nick, a moderator without
+ *    resources): every joiner gets its presence before its own; notices and
+ *    the history's notices come from room/notice_nick; nobody else may take
+ *    that nick (compared without regard to ASCII case: <conflict/>).
  *  - Groupchat messages: non-occupants get <not-acceptable/>, visitors
  *    <forbidden/>; a message with a <body/> is stored through the policy
  *    BEFORE it is reflected to every resource of every occupant (the sender
@@ -42,9 +46,15 @@
  *    refused with <not-acceptable/>. An error bounced by an occupant's
  *    resource (gone, item-not-found, recipient-unavailable, redirect,
  *    remote-server-*) removes that resource as a ghost (status 333).
+ *  - muc#admin: a moderator's get of an affiliation list gets the
+ *    occupants with that affiliation; anyone else's get, and every set,
+ *    <forbidden/>. muc#owner (configuration) get and set: <forbidden/>.
+ *    Both with a text, and never for the bare service JID.
  *  - disco#info / disco#items on a room (through disco_set_entity_info),
  *    the reserved-nick node x-roomuser-item, and XEP-0410 self-ping (with
- *    the muc#self-ping-optimization feature).
+ *    the muc#self-ping-optimization feature). Only an occupant or a JID the
+ *    policy admits gets the room's name, description, subject and occupant
+ *    count (muc#roominfo); anyone else gets the features alone.
  *
  * Stanzas to a JID without a local part, to another domain or to a room the
  * policy does not know are passed on (DISPATCH_PASS), except a MUC join to
@@ -68,6 +78,8 @@ struct muc;
 
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_MUC_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
 #define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
 
@@ -154,8 +166,8 @@ struct muc_stored {
     char *body;
 };
 
-/* One message of the history. nick NULL: a system notice (sent from the
- * bare room JID). */
+/* One message of the history. nick NULL: a system notice (sent from
+ * room/notice_nick). */
 struct muc_history_item {
     const char *nick;
     const char *from_bare; /* may be NULL */
@@ -195,8 +207,13 @@ struct muc_event {
 };
 
 /* The app's side. Callbacks get the app and the ud given to xep0045_new().
- * room, admit and store are required; the others may be NULL. */
+ * notice_nick, room, admit and store are required; the others may be
+ * NULL. */
 struct muc_policy {
+    /* The nick of the room's own occupant, present in every room as a
+     * moderator; notices come from it. A string that outlives the engine
+     * (a literal). */
+    const char *notice_nick;
     /* 1 when room is a room of the app, with *out filled; 0 when unknown. */
     int (*room)(struct app *app, const char *room, struct muc_room_info *out,
                 void *ud);
@@ -204,7 +221,7 @@ struct muc_policy {
      * -1 with *err filled: registration-required (auth) for non-members,
      * item-not-found (cancel) for no such room, forbidden... When err is
      * left empty, registration-required is sent. Also asked, without
-     * consequence, for the reserved-nick disco node. */
+     * consequence, for the reserved-nick disco node and room disco#info. */
     int (*admit)(struct app *app, const char *room, const char *bare_jid,
                  struct muc_admit *out, struct muc_err *err, void *ud);
     /* Persist msg BEFORE it is broadcast. 0 with *out filled (a non-empty
@@ -237,8 +254,8 @@ struct muc_policy {
 
 /* A new engine on app, with a copy of *policy and ud for its callbacks.
  * Adds the message and presence handlers, the disco entity provider
- * (disco_set_entity_info), the iq ping handler, and the service's
- * conference identity and muc feature. Call it after xep0030_register()
+ * (disco_set_entity_info), the iq ping, muc#admin and muc#owner handlers,
+ * and the service's conference identity and muc feature. Call it after xep0030_register()
  * and xep0199_register(): it takes over urn:xmpp:ping iqs and still answers
  * those to the component itself. NULL on failure (missing required
  * callback, out of memory); the dispatch table may then hold some of the
@@ -273,7 +290,7 @@ size_t muc_flush(struct muc *muc);
 int muc_holding(const struct muc *muc);
 
 /* A system notice: stored through policy->store, then sent as groupchat
- * from the bare room JID to every occupant's resources. 0, or -1 with *err
+ * from room/notice_nick to every occupant's resources. 0, or -1 with *err
  * (may be NULL) filled when the room is unknown or the store refused. */
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err);
@@ -296,10 +313,6 @@ int muc_invite(struct muc *muc, const char *room, const char *from_jid,
  * JID with <subject/>). The app keeps the subject: update what
  * policy->room returns first. 0, or -1 when the room is unknown. */
 int muc_set_subject(struct muc *muc, const char *room, const char *subject);
-
-/* 1 when the engine accepts nick: 1..MUC_NICK_MAX bytes of UTF-8 without
- * control characters, with a visible character. */
-int muc_nick_valid(const char *nick);
 
 /* The role of bare_jid in room, MUC_ROLE_NONE when not an occupant. */
 enum muc_role muc_role_of(struct muc *muc, const char *room,

@@ -280,6 +280,8 @@ int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
     }
     adhoc__reply_set_form(reply, form);
     actions &= ADHOC__STEP_ACTIONS;
+    if (!actions)
+        actions = ADHOC_COMPLETE;
     if (!(dflt & actions) || dflt == ADHOC_PREV)
         dflt = (actions & ADHOC_NEXT) ? ADHOC_NEXT : ADHOC_COMPLETE;
     reply->executing = 1;
@@ -405,17 +407,26 @@ static void adhoc__add_actions(xmpp_stanza_t *command,
         stanza_add_child_ns(actions, "complete", NULL);
 }
 
+static void adhoc__add_note(xmpp_stanza_t *command, const char *type,
+                            const char *text)
+{
+    xmpp_stanza_t *note = stanza_add_text_child(command, "note", NULL, text);
+
+    xmpp_stanza_set_attribute(note, "type", type);
+}
+
 static void adhoc__add_payload(struct app *app, xmpp_stanza_t *command,
                                const struct adhoc_reply *reply)
 {
+    char *rows = form_items_text(reply->form);
     size_t i;
 
     adhoc__add_actions(command, reply);
-    for (i = 0; i < reply->n_notes; i++) {
-        xmpp_stanza_t *note =
-            stanza_add_text_child(command, "note", NULL, reply->notes[i].text);
-        xmpp_stanza_set_attribute(note, "type", reply->notes[i].type);
-    }
+    for (i = 0; i < reply->n_notes; i++)
+        adhoc__add_note(command, reply->notes[i].type, reply->notes[i].text);
+    if (rows) /* the table once more as text (SPEC §8) */
+        adhoc__add_note(command, "info", rows);
+    free(rows);
     if (reply->form) {
         xmpp_stanza_t *x = form_to_stanza(reply->form, app->ctx);
 
@@ -732,16 +743,13 @@ static enum adhoc_action adhoc__resolve(struct adhoc__call *c,
 {
     enum adhoc_action action = c->action;
 
-    if (s->actions == 0) {
-        /* single screen: execute, next and complete all mean complete */
-        if (action != ADHOC_PREV)
-            return ADHOC_COMPLETE;
-    } else {
-        if (action == ADHOC_EXECUTE)
-            action = s->dflt;
-        if ((action & s->actions) && !(action == ADHOC_PREV && s->stage < 2))
-            return action;
-    }
+    if (action == ADHOC_EXECUTE)
+        action = s->dflt;
+    /* the last stage: next means complete (poezio always sends next) */
+    if (action == ADHOC_NEXT && !(s->actions & ADHOC_NEXT))
+        action = ADHOC_COMPLETE;
+    if ((action & s->actions) && !(action == ADHOC_PREV && s->stage < 2))
+        return action;
     adhoc__send_error(c->app, c->iq, "modify", "bad-request", "bad-action",
                       "That action is not offered at this step of the "
                       "command");

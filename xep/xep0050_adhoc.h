@@ -10,6 +10,9 @@
  * reads the request (action, submitted form, its own state) and fills the
  * reply: a form to show next with the allowed actions (status executing),
  * or a final result form and/or notes (status completed), or an error.
+ * A form with result rows (<reported/> + <item/>s) is followed by one more
+ * <note type='info'/> holding the same rows as text (form_items_text()),
+ * after the step's own notes, for clients that draw no tables.
  *
  * Roles: a bitmask. The app installs a function that tells the roles of a
  * bare JID (adhoc_set_role_fn); until then nobody has a role. An admin may
@@ -148,9 +151,12 @@ size_t adhoc_session_count(struct app *app);
 
 /* Show form (ownership passes to the reply, also on error; NULL allowed)
  * and keep the session open. actions: the allowed ADHOC_NEXT, ADHOC_PREV,
- * ADHOC_COMPLETE bits; 0 means a single-screen form (no <actions/>, and
- * "execute" then means complete). dflt: what "execute" means (0 picks next
- * when allowed, else complete). 0 or -1. */
+ * ADHOC_COMPLETE bits; 0 means a single-screen form (ADHOC_COMPLETE alone).
+ * The reply always carries them as <actions execute='...'/> (XEP-0050 §3.4;
+ * Converse.js draws no submit button without it). dflt: what "execute"
+ * means (0 picks next when allowed, else complete). A request with action
+ * next on a stage that offers no next but complete is taken as complete
+ * (poezio sends next on every stage). 0 or -1. */
 int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
                           unsigned actions, enum adhoc_action dflt);
 

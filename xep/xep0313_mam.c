@@ -290,12 +290,10 @@ static void mam__send_result(const struct mam_item *m, void *fn_ud)
     delay_add(fwd, NULL, m->when);
     xmpp_stanza_t *inner = stanza_add_child_ns(fwd, "message", "jabber:client");
     xmpp_stanza_set_type(inner, "groupchat");
-    bool notice = !m->nick;
-    snprintf(from, sizeof from, "%s%s%s", r->t->room_jid, notice ? "" : "/",
-             notice ? "" : m->nick);
+    snprintf(from, sizeof from, "%s/%s", r->t->room_jid, m->nick);
     xmpp_stanza_set_from(inner, from);
     stanza_add_text_child(inner, "body", NULL, m->body);
-    if (!notice) {
+    if (m->from_jid) {
         xmpp_stanza_t *x = stanza_add_child_ns(inner, "x", NS_MUC_USER);
         xmpp_stanza_set_attribute(stanza_add_child_ns(x, "item", NULL), "jid",
                                   m->from_jid);

@@ -36,8 +36,9 @@
  *       <forwarded xmlns='urn:xmpp:forward:0'>
  *         <delay xmlns='urn:xmpp:delay' stamp=.../>
  *         <message xmlns='jabber:client' type='groupchat'
- *                  from='room/nick' (notices: from='room')>
+ *                  from='room/nick'>
  *           <body/> <x xmlns='...muc#user'><item jid='bare'/></x>
+ *           (no <x/> for a message without from_jid: a notice)
  *         </message></forwarded></result></message>
  * then the iq result <fin xmlns='urn:xmpp:mam:2'> with an RSM <set/>
  * (<first index=.../>, <last/> when the page has messages, and <count/>);
@@ -112,8 +113,8 @@ struct mam_query {
 struct mam_item {
     const char *stanza_id; /* its archive id */
     time_t when;
-    const char *nick;     /* the sender's nick; NULL for a notice */
-    const char *from_jid; /* the sender's bare JID (chat messages) */
+    const char *nick;     /* the sender's nick (a notice: the room's own) */
+    const char *from_jid; /* the sender's bare JID; NULL for a notice */
     const char *body;
 };
 

@@ -2,6 +2,7 @@
 #include "chat/archive.h"
 
 #include "chat/errors.h"
+#include "chat/rooms.h"
 
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -11,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void archive__err(struct mam_err *err, const char *type,
                          const char *condition, const char *text)
@@ -50,12 +52,35 @@ static int archive__known_jid(struct app *app, const char *from,
     return -1;
 }
 
+/* The archive handle of the queue room (session ids start at 1). */
+#define ARCHIVE__QUEUE 0
+
+/* The queue room's archive: empty, for techs only. */
+static int archive__open_queue(struct app *app, const char *from,
+                               int64_t *archive, struct mam_err *err)
+{
+    char bare[DIR_JID_MAX];
+    enum dir_role role = ROLE_NONE;
+
+    if (directory_jid_bare(from, bare, sizeof bare) == 0)
+        role = domain_role(app->domain, bare);
+    if (role != ROLE_TECH && role != ROLE_ADMIN) {
+        archive__err(err, "auth", "forbidden",
+                     "Only techs may read the queue room's archive.");
+        return -1;
+    }
+    *archive = ARCHIVE__QUEUE;
+    return 0;
+}
+
 static int archive__open(struct app *app, const char *room, const char *from,
                          int64_t *archive, struct mam_err *err, void *ud)
 {
     (void)ud;
     if (archive__known_jid(app, from, err) != 0)
         return -1;
+    if (!strcmp(room, CHAT_QUEUE_ROOM))
+        return archive__open_queue(app, from, archive, err);
     if (!app->history) {
         archive__err(err, "wait", "internal-server-error",
                      "The archive is not open; try again later.");
@@ -69,7 +94,8 @@ static int archive__open(struct app *app, const char *room, const char *from,
     return -1;
 }
 
-/* The history's form of a query. */
+/* The history's form of a query. room/Helpdesk is the notices' occupant:
+ * filtering on it means the notices (any case, like the nick). */
 static void archive__query(const struct mam_query *q,
                            struct hist_archive_query *hq)
 {
@@ -88,6 +114,9 @@ static void archive__query(const struct mam_query *q,
                                       .has_index = q->has_index,
                                       .index = q->index,
                                       .max = q->max};
+    if (q->with == MAM_WITH_NICK &&
+        !strcasecmp(q->with_value, CHAT_NOTICE_NICK))
+        hq->with = HIST_WITH_ROOM;
 }
 
 static int archive__page(struct app *app, int64_t archive,
@@ -97,6 +126,10 @@ static int archive__page(struct app *app, int64_t archive,
     struct hist_archive_query hq;
     struct hist_archive_page page;
     (void)ud;
+    if (archive == ARCHIVE__QUEUE) { /* live posts only, none kept */
+        *out = (struct mam_page){.complete = true};
+        return 0;
+    }
     archive__query(q, &hq);
     int rc = history_archive_query(app->history, archive, &hq, &page);
     if (rc != HIST_OK) {
@@ -108,8 +141,8 @@ static int archive__page(struct app *app, int64_t archive,
         bool notice = m->kind == SESS_MSG_SYSTEM;
         struct mam_item item = {.stanza_id = m->stanza_id,
                                 .when = m->created,
-                                .nick = notice ? NULL : m->nick,
-                                .from_jid = m->from_jid,
+                                .nick = notice ? CHAT_NOTICE_NICK : m->nick,
+                                .from_jid = notice ? NULL : m->from_jid,
                                 .body = m->body};
         fn(&item, fn_ud);
     }

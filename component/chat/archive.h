@@ -7,6 +7,10 @@
  *   - a JID that is neither a contact nor a tech (nor admin) of the
  *     helpdesk (domain_role()): auth/<not-authorized/>, before anything is
  *     said about the room;
+ *   - the queue room (it advertises MAM like every room, and Converse.js
+ *     queries it on join): its live posts are not kept, so a tech (or
+ *     admin) gets an empty, complete archive and anyone else
+ *     auth/<forbidden/>;
  *   - a room that is not a session room: cancel/<item-not-found/>;
  *   - anyone but a tech (or admin) or the session's contact:
  *     auth/<forbidden/> (the rooms are members-only).

@@ -3,10 +3,13 @@
  * the runtime calls. See chat.h. */
 #include "chat/chat.h"
 
+#include "chat/help.h"
+#include "chat/notices.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
 #include "chat/rooms.h"
 #include "runtime/app.h"
+#include "runtime/config.h"
 #include "xep0045_muc.h"
 
 #include <stdlib.h>
@@ -26,12 +29,18 @@ int chat_register(struct app *app)
     if (!app->chat->muc)
         return -1;
     app->flush = chat__flush;
-    return chat_presence_register(app);
+    app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
+    return chat_presence_register(app) || chat_help_register(app);
 }
 
 void chat_on_online(struct app *app)
 {
     chat_presence_online(app);
+}
+
+void chat_tick(struct app *app)
+{
+    chat_gone_tick(app);
 }
 
 void chat_stopping(struct app *app)

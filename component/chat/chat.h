@@ -3,6 +3,8 @@
  * modules (MUC rooms, invitations, presence stanzas). The chat ad-hoc
  * commands live in commands/chat.h, above this module.
  *
+ * The bare component JID answers a chat message with a help text (help.h).
+ *
  * Rooms: chat-<id>@<component> for each session, queue@<component> for the
  * techs. Everything the rooms know comes from the store, so sessions and
  * their history survive a restart of chatdesk.
@@ -12,6 +14,8 @@
  *   policy.c    the room policy the MUC engine asks (policy.h)
  *   presence.c  presence to the component and its reactions (presence.h)
  *   notices.c   who hears about a request, a take-over, a transition
+ *   help.c      the component JID's answer to a chat message, the hint
+ *               that tells a tech how chatdesk sees his presence
  *   rooms.c     struct chat, room JIDs, display names, posting notices
  */
 #ifndef CHATDESK_CHAT_H
@@ -20,7 +24,8 @@
 struct app;
 
 /* Creates app->chat: the MUC engine with chatdesk's room policy and the
- * presence handler; sets app->flush (the group commit). Needs app->domain.
+ * presence handler and the component JID's help (help.h); sets app->flush
+ * (the group commit). Needs app->domain.
  * Returns 0 or -1. */
 int chat_register(struct app *app);
 
@@ -30,6 +35,10 @@ void chat_free(struct app *app);
 /* After each successful handshake: forget presence (the server will tell
  * again), ask every known tech and contact for presence. */
 void chat_on_online(struct app *app);
+
+/* Once a second (the runtime's tick): a waiting session whose contact
+ * left and did not come back within [chat] rejoin_grace is abandoned. */
+void chat_tick(struct app *app);
 
 /* A clean stop: every occupant is told the rooms go away (332). */
 void chat_stopping(struct app *app);

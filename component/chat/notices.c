@@ -5,6 +5,8 @@
 #include "domain/domain.h"
 #include "domain/presence.h"
 #include "runtime/app.h"
+#include "runtime/nick.h"
+#include "runtime/clock.h"
 #include "runtime/stanza.h"
 #include "xep0045_muc.h"
 #include "xep0249_invite.h"
@@ -18,12 +20,13 @@
 static void chat__who(struct app *app, const struct sess_info *s, char *buf,
                       size_t len)
 {
-    char name[256];
+    char name[256], company[DIR_NAME_MAX];
     struct company co;
     chat_display_name(app, s->contact_jid, name, sizeof name);
     if (s->company_id &&
-        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK)
-        snprintf(buf, len, "%s (%s)", name, co.name);
+        directory_company_get(app->domain->dir, s->company_id, &co) == DIR_OK &&
+        nick_clean_text(co.name, company, sizeof company))
+        snprintf(buf, len, "%s (%s)", name, company);
     else
         snprintf(buf, len, "%s", name);
 }
@@ -167,6 +170,72 @@ void chat_notify_queue_moved(struct app *app, const struct sess_info *moved)
         if (l.items[i].id != moved->id && chat__behind(&l.items[i], moved))
             chat_notify_position(app, l.items[i].id);
     sess_list_free(&l);
+}
+
+static void chat__abandon(struct app *app, int64_t id)
+{
+    struct sess_result r;
+    if (sessions_contact_gone(app->domain->sessions, id, &r) == SESS_OK)
+        chat_after_transition(app, &r);
+}
+
+void chat_contact_gone_later(struct app *app, int64_t session_id)
+{
+    struct chat *c = app->chat;
+    for (size_t i = 0; i < c->n_gone; i++)
+        if (c->gone[i].session == session_id)
+            return; /* already counting */
+    if (c->rejoin_grace <= 0 || c->n_gone == CHAT_GONE_MAX) {
+        chat__abandon(app, session_id);
+        return;
+    }
+    c->gone[c->n_gone].session = session_id;
+    c->gone[c->n_gone].due = clock_now() + c->rejoin_grace;
+    c->n_gone++;
+}
+
+void chat_contact_offline_later(struct app *app, const char *contact)
+{
+    struct sess_list l;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact, 0,
+                      &l) != SESS_OK)
+        return;
+    for (size_t i = 0; i < l.n; i++)
+        if (l.items[i].state == SESS_WAITING)
+            chat_contact_gone_later(app, l.items[i].id);
+    sess_list_free(&l);
+}
+
+/* 1 when the contact of waiting session id is in its room again. */
+static int chat__came_back(struct app *app, int64_t id)
+{
+    struct sess_info s;
+    char local[64];
+    if (sessions_get(app->domain->sessions, id, &s) != SESS_OK)
+        return 1; /* gone: nothing to abandon */
+    int back = s.state != SESS_WAITING ||
+               muc_role_of(app->chat->muc,
+                           sessions_room_localpart(id, local, sizeof local),
+                           s.contact_jid) != MUC_ROLE_NONE;
+    sess_info_clear(&s);
+    return back;
+}
+
+void chat_gone_tick(struct app *app)
+{
+    struct chat *c = app->chat;
+    time_t now = clock_now();
+    size_t kept = 0;
+    for (size_t i = 0; i < c->n_gone; i++) {
+        struct chat_gone g = c->gone[i];
+        if (g.due > now) {
+            c->gone[kept++] = g;
+            continue;
+        }
+        if (!chat__came_back(app, g.session))
+            chat__abandon(app, g.session);
+    }
+    c->n_gone = kept;
 }
 
 /* The queue line for a transition, or NULL when the queue need not know. */

@@ -31,6 +31,16 @@ void chat_notify_position(struct app *app, int64_t session_id);
  * back to it): every waiting session behind it, in queue order, is told
  * its new place (chat_notify_position). */
 void chat_notify_queue_moved(struct app *app, const struct sess_info *moved);
+/* The contact of waiting session id left its room or went Offline: it is
+ * abandoned after app->chat->rejoin_grace seconds unless the contact is
+ * back in the room by then (a portal reload); at once without a grace. */
+void chat_contact_gone_later(struct app *app, int64_t session_id);
+
+/* Each waiting session of contact, through chat_contact_gone_later(). */
+void chat_contact_offline_later(struct app *app, const char *contact);
+
+/* Once a second: abandon the sessions whose grace is over. */
+void chat_gone_tick(struct app *app);
 
 /* A transition happened (joined, ended, abandoned, callback): broadcast its
  * notice, post it in the queue when the queue cares, take the contact's

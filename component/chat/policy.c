@@ -12,58 +12,17 @@
 #include "domain/tickets.h"
 #include "runtime/app.h"
 #include "runtime/log.h"
+#include "runtime/nick.h"
 #include "xep0045_muc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- nicks: the directory's name, made acceptable to the room -------- */
-
-/* Length of the UTF-8 sequence at s, 0 when malformed. */
-static size_t chat__utf8_len(const unsigned char *s)
-{
-    size_t n = s[0] < 0x80             ? 1
-               : (s[0] & 0xE0) == 0xC0 ? 2
-               : (s[0] & 0xF0) == 0xE0 ? 3
-               : (s[0] & 0xF8) == 0xF0 ? 4
-                                       : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* name as a nick: control characters (C0, DEL, C1) become spaces,
- * malformed bytes go, cut on a character boundary to fit len, spaces
- * trimmed. */
-static void chat__nick_from(const char *name, char *out, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)name;
-    size_t o = 0, start = 0;
-    while (*s) {
-        size_t n = chat__utf8_len(s);
-        int ctl = n && (s[0] < 0x20 || s[0] == 0x7F ||
-                        (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F));
-        if (n && o + (ctl ? 1 : n) >= len)
-            break;
-        if (ctl) {
-            out[o++] = ' ';
-        } else if (n) {
-            memcpy(out + o, s, n);
-            o += n;
-        }
-        s += n ? n : 1;
-    }
-    while (o > 0 && out[o - 1] == ' ')
-        o--;
-    out[o] = '\0';
-    while (out[start] == ' ')
-        start++;
-    memmove(out, out + start, o - start + 1);
-}
 
 struct chat__nick_taken {
     const char *nick, *bare;
@@ -77,8 +36,10 @@ static void chat__nick_check(const struct muc_occupant_info *info, void *ud)
         t->taken = 1;
 }
 
-/* The nick of bare in room: its display name, else its local part, made
- * valid; with the local part added when another occupant holds it. */
+/* The nick of bare in room: its display name, else its local part, as a
+ * valid resourcepart (runtime/nick); with the local part added when another
+ * occupant holds it or it is the notice occupant's (any case); "Guest" when
+ * nothing else is usable. */
 static void chat__nick(struct app *app, const char *room, const char *bare,
                        char *out, size_t len)
 {
@@ -86,19 +47,19 @@ static void chat__nick(struct app *app, const char *room, const char *bare,
     const char *at = strchr(bare, '@');
     int local = at ? (int)(at - bare) : (int)strlen(bare);
     chat_display_name(app, bare, name, sizeof name);
-    chat__nick_from(name, out, len);
-    if (!muc_nick_valid(out)) {
+    if (nick_from_name(name, out, len) != 0) {
         snprintf(name, sizeof name, "%.*s", local, bare);
-        chat__nick_from(name, out, len);
+        if (nick_from_name(name, out, len) != 0)
+            snprintf(out, len, "%s", "Guest");
     }
-    struct chat__nick_taken t = {out, bare, 0};
+    struct chat__nick_taken t = {out, bare, !strcasecmp(out, CHAT_NOTICE_NICK)};
     muc_occupants(app->chat->muc, room, chat__nick_check, &t);
     if (t.taken) {
-        snprintf(name, sizeof name, "%s (%.*s)", out, local, bare);
-        chat__nick_from(name, out, len);
+        snprintf(name, sizeof name, "%.*s (%.*s)", NICK_MAX / 2, out, local,
+                 bare);
+        if (nick_from_name(name, out, len) != 0)
+            snprintf(out, len, "%s", "Guest");
     }
-    if (!muc_nick_valid(out))
-        snprintf(out, len, "%s", "Guest");
 }
 
 /* The session behind a room local part; 0 and *out filled, or -1. */
@@ -373,8 +334,7 @@ static void chat__session_event(struct app *app, const struct muc_event *ev)
     } else if (ev->kind == MUC_EVENT_LEFT && ev->last && !is_tech &&
                ev->reason == MUC_LEAVE_SELF &&
                !strcmp(ev->bare_jid, s.contact_jid)) {
-        if (sessions_contact_gone(app->domain->sessions, s.id, &r) == SESS_OK)
-            chat_after_transition(app, &r);
+        chat_contact_gone_later(app, s.id);
     }
     sess_info_clear(&s);
 }
@@ -409,6 +369,7 @@ static int chat__invite(struct app *app, const char *room,
 const struct muc_policy *chat_policy(void)
 {
     static const struct muc_policy policy = {
+        .notice_nick = CHAT_NOTICE_NICK,
         .room = chat__room,
         .admit = chat__admit,
         .store = chat__store,

@@ -1,6 +1,7 @@
 /* presence.c - see presence.h */
 #include "chat/presence.h"
 
+#include "chat/help.h"
 #include "chat/notices.h"
 #include "chat/rooms.h"
 #include "domain/domain.h"
@@ -24,6 +25,22 @@ static void chat__presence_to(struct app *app, const char *to, const char *type)
     xmpp_stanza_release(p);
 }
 
+/* Tell a tech once (the store remembers it) how chatdesk gets his
+ * presence: approve its subscription, or bookmark the queue room. */
+static void chat__hint(struct app *app, const char *bare)
+{
+    int rc = directory_tech_hint_once(app->domain->dir, bare);
+    if (rc < 0)
+        log_warn("chat", "presence hint for %s: %s", bare,
+                 directory_error(app->domain->dir));
+    if (rc != 1)
+        return;
+    char text[800];
+    chat_help_send(app, bare, "chat",
+                   chat_help_presence(app, text, sizeof text));
+    log_info("chat", "told %s how chatdesk can see his presence", bare);
+}
+
 static void chat__react(struct app *app, const char *bare, int is_tech,
                         const struct presence_change *ch)
 {
@@ -39,7 +56,7 @@ static void chat__react(struct app *app, const char *bare, int is_tech,
     if (is_tech && ch->after == CD_ONLINE)
         chat_notify_tech_online(app, bare);
     if (!is_tech && ch->after == CD_OFFLINE)
-        chat_notify_contact_offline(app, bare);
+        chat_contact_offline_later(app, bare); /* a reload comes back */
 }
 
 static void chat__update(struct app *app, const char *full, int available,
@@ -86,6 +103,8 @@ static void chat__subscription(struct app *app, const char *from,
         }
     } else if (!strcmp(type, "probe")) {
         chat__presence_to(app, from, known ? NULL : "unsubscribed");
+    } else if (!strcmp(type, "unsubscribed") && known) {
+        chat__hint(app, bare); /* a tech's subscription refused or pending */
     }
 }
 
@@ -129,9 +148,33 @@ static void chat__ask(struct app *app, const char *jid)
     chat__presence_to(app, jid, NULL);
 }
 
+static int chat__hint_offline_tech(const struct tech *t, void *ud)
+{
+    struct app *app = ud;
+    if (presence_of(app->domain->presence, t->jid, true) == CD_OFFLINE)
+        chat__hint(app, t->jid);
+    return 0;
+}
+
+/* The grace after a tech became known (chat__person_added) is over: the
+ * techs chatdesk still cannot see get their hint (once each). */
+static int chat__hint_due(xmpp_ctx_t *ctx, void *ud)
+{
+    (void)ctx;
+    struct app *app = ud;
+    directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
+    return 0; /* once */
+}
+
 static void chat__person_added(struct app *app, const char *bare_jid)
 {
     chat__ask(app, bare_jid);
+    enum dir_role role = domain_role(app->domain, bare_jid);
+    if (role != ROLE_TECH && role != ROLE_ADMIN)
+        return;
+    xmpp_global_timed_handler_delete(app->ctx, chat__hint_due);
+    xmpp_global_timed_handler_add(app->ctx, chat__hint_due,
+                                  CHAT_PRESENCE_GRACE_MS, app);
 }
 
 static int chat__ask_tech(const struct tech *t, void *ud)
@@ -169,6 +212,7 @@ static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
             CD_OFFLINE)
             chat_notify_contact_offline(app, l.items[i].contact_jid);
     sess_list_free(&l);
+    directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
     return 0; /* once */
 }
 
@@ -184,6 +228,8 @@ void chat_presence_online(struct app *app)
 
 void chat_presence_free(struct app *app)
 {
-    if (app->ctx)
-        xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
+    if (!app->ctx)
+        return;
+    xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
+    xmpp_global_timed_handler_delete(app->ctx, chat__hint_due);
 }

@@ -4,6 +4,7 @@
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "runtime/app.h"
+#include "runtime/nick.h"
 #include "xep0045_muc.h"
 
 #include <inttypes.h>
@@ -21,14 +22,12 @@ void chat_display_name(struct app *app, const char *bare, char *buf, size_t len)
     struct contact c;
     struct tech t;
     struct directory *dir = app->domain->dir;
-    if (directory_contact_find(dir, bare, &c) == DIR_OK && c.name[0]) {
-        snprintf(buf, len, "%s", c.name);
+    if (directory_contact_find(dir, bare, &c) == DIR_OK &&
+        nick_clean_text(c.name, buf, len))
         return;
-    }
-    if (directory_tech_find(dir, bare, &t) == DIR_OK && t.name[0]) {
-        snprintf(buf, len, "%s", t.name);
+    if (directory_tech_find(dir, bare, &t) == DIR_OK &&
+        nick_clean_text(t.name, buf, len))
         return;
-    }
     const char *at = strchr(bare, '@');
     snprintf(buf, len, "%.*s", at ? (int)(at - bare) : (int)strlen(bare), bare);
 }

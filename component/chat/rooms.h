@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "domain/sessions.h"
 
@@ -14,10 +15,24 @@ struct app;
 struct muc;
 
 #define CHAT_QUEUE_ROOM "queue"
+/* The nick of every room's own occupant, the moderator that posts the
+ * notices (SPEC §3). */
+#define CHAT_NOTICE_NICK "Helpdesk"
 #define CHAT_JID_MAX 512
+
+#define CHAT_GONE_MAX 256 /* waiting sessions whose contact may come back */
+
+/* A waiting session whose contact left: abandoned at due unless back. */
+struct chat_gone {
+    int64_t session;
+    time_t due;
+};
 
 /* app->chat: created by chat_register(), freed by chat_free(). */
 struct chat {
+    struct chat_gone gone[CHAT_GONE_MAX];
+    size_t n_gone;
+    long rejoin_grace; /* seconds; 0 = abandon at once */
     struct muc *muc;
     /* A notice the session store already committed (inside a transition):
      * the room policy's store() hands it to the MUC engine instead of
@@ -28,8 +43,8 @@ struct chat {
 /* "chat-<id>@<component>" into buf; returns buf. */
 const char *chat_room_jid(struct app *app, int64_t id, char *buf, size_t len);
 
-/* The display name of a bare JID: the directory's name, else the local
- * part. */
+/* The display name of a bare JID: the directory's name made safe to show
+ * (runtime/nick's nick_clean_text()), else the local part. */
 void chat_display_name(struct app *app, const char *bare, char *buf,
                        size_t len);
 

@@ -219,42 +219,90 @@ static int chat__ticket_contact(struct app *app, struct adhoc_reply *reply,
     return 0;
 }
 
+/* Invite the contact c to session id's room (XEP-0249 and mediated). */
+static void chat__push_invite(struct adhoc_request *req,
+                              const struct contact *c, int64_t id,
+                              int64_t ticket, char *room, size_t roomlen)
+{
+    struct app *app = req->app;
+    char local[64], tech[256], name[DIR_NAME_MAX], reason[600];
+    chat_room_jid(app, id, room, roomlen);
+    chat_display_name(app, req->bare, tech, sizeof tech);
+    snprintf(reason, sizeof reason,
+             "%s wants to chat with you about ticket #%" PRId64 ".", tech,
+             ticket);
+    xep0249_send_invite(app, c->jid, room, reason, NULL);
+    sessions_room_localpart(id, local, sizeof local);
+    muc_invite(app->chat->muc, local, req->from, c->jid, reason);
+    chat_display_name(app, c->jid, name, sizeof name);
+    snprintf(reason, sizeof reason,
+             "Your chat with %.300s about ticket #%" PRId64 ".", name, ticket);
+    xep0249_send_invite(app, req->from, room, reason, NULL); /* SPEC §8 */
+}
+
+/* The open (waiting or active) session of ticket with contact, or 0. */
+static int64_t chat__open_session(struct app *app, const char *contact,
+                                  int64_t ticket)
+{
+    struct sess_list l;
+    int64_t id = 0;
+    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact,
+                      0, &l) != SESS_OK)
+        return 0;
+    for (size_t i = 0; i < l.n && !id; i++)
+        if (l.items[i].ticket_id == ticket)
+            id = l.items[i].id;
+    sess_list_free(&l);
+    return id;
+}
+
+/* 0 when the contact c is Online, else -1 after answering. */
+static int chat__push_online(struct app *app, struct adhoc_reply *reply,
+                             const struct contact *c)
+{
+    enum cd_presence p = presence_of(app->domain->presence, c->jid, false);
+    if (p == CD_ONLINE)
+        return 0;
+    char text[600], name[DIR_NAME_MAX];
+    chat_display_name(app, c->jid, name, sizeof name);
+    snprintf(text, sizeof text,
+             "%.300s is %s: a push-chat needs the contact Online.", name,
+             presence_name(p));
+    adhoc_reply_error(reply, "cancel", "not-acceptable", text);
+    return -1;
+}
+
 static void chat__push(struct adhoc_request *req, struct adhoc_reply *reply,
                        char **v)
 {
     struct app *app = req->app;
     struct contact c;
-    int64_t ticket;
+    int64_t ticket, id;
+    char room[CHAT_JID_MAX], note[300];
     if (fields_id(reply, FIELDS_TICKET, v[0], &ticket) != 0)
         return;
     if (chat__ticket_contact(app, reply, ticket, &c) != 0 ||
-        chat__may(app, reply, c.jid, PERM_CHAT) != 0)
+        chat__may(app, reply, c.jid, PERM_CHAT) != 0 ||
+        chat__push_online(app, reply, &c) != 0)
         return;
-    enum cd_presence p = presence_of(app->domain->presence, c.jid, false);
-    if (p != CD_ONLINE) {
-        char text[600];
-        snprintf(text, sizeof text,
-                 "%.300s is %s: a push-chat needs the contact Online.",
-                 c.name[0] ? c.name : c.jid, presence_name(p));
-        adhoc_reply_error(reply, "cancel", "not-acceptable", text);
+    /* One open chat per ticket: a push on a ticket that has one invites
+     * the contact to it again (docs/protocol.md). */
+    if ((id = chat__open_session(app, c.jid, ticket)) != 0) {
+        chat__push_invite(req, &c, id, ticket, room, sizeof room);
+        snprintf(note, sizeof note,
+                 "Ticket #%" PRId64 " already has an open chat (session "
+                 "%" PRId64 "): the contact was invited to it again.",
+                 ticket, id);
+        chat__result(reply, room, id, ticket, note);
         return;
     }
-    int64_t id;
     int rc = sessions_create_active(app->domain->sessions, ticket, c.jid,
                                     req->bare, &id);
     if (rc != SESS_OK) {
         chat__sess_fail(app, reply, rc);
         return;
     }
-    char room[CHAT_JID_MAX], local[64], tech[256], reason[600];
-    chat_room_jid(app, id, room, sizeof room);
-    chat_display_name(app, req->bare, tech, sizeof tech);
-    snprintf(reason, sizeof reason,
-             "%s wants to chat with you about ticket #%" PRId64 ".", tech,
-             ticket);
-    xep0249_send_invite(app, c.jid, room, reason, NULL);
-    sessions_room_localpart(id, local, sizeof local);
-    muc_invite(app->chat->muc, local, req->from, c.jid, reason);
+    chat__push_invite(req, &c, id, ticket, room, sizeof room);
     chat__result(reply, room, id, ticket, "The contact was invited.");
 }
 
@@ -308,10 +356,10 @@ static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     if (sessions_phone_check(v[1]) != 0) {
         chat__fail(reply, "modify", "bad-request",
-                   "Field 'phone' must be a phone number of 3 to 32 "
-                   "characters (digits, spaces and + - ( ) only); got "
-                   "'%.64s'%s",
-                   v[1], NULL);
+                   "Please enter a phone number we can call, for example "
+                   "+1 555 0100: digits, with spaces, + - ( ) if you like "
+                   "(3 to 32 characters).%s%s",
+                   NULL, NULL);
         return;
     }
     if (chat__settings(req->app, reply, &st) != 0)
@@ -367,6 +415,18 @@ static struct form *chat__form(const struct chat_cmd *cmd)
     return f;
 }
 
+/* The callback form's phone starts as the contact's directory phone. */
+static void chat__phone_default(struct app *app, const char *jid,
+                                struct form *f)
+{
+    struct contact c;
+    struct form_field *phone = form_field_find(f, "phone");
+    if (phone &&
+        directory_contact_find(app->domain->dir, jid, &c) == DIR_OK &&
+        c.phone[0])
+        form_field_add_value(phone, c.phone);
+}
+
 /* Trimmed copies of the submitted values; 0, or -1 after answering. */
 static int chat__values(const struct chat_cmd *cmd, const struct form *form,
                         struct adhoc_reply *reply, char **v)
@@ -397,6 +457,8 @@ static void chat__step(struct adhoc_request *req, struct adhoc_reply *reply)
             chat__may(req->app, reply, req->bare, PERM_PRE_TICKET) != 0)
             return;
         struct form *f = chat__form(cmd);
+        if (f && cmd->act == chat__callback)
+            chat__phone_default(req->app, req->bare, f);
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else

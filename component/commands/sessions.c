@@ -2,8 +2,10 @@
 #include "commands/sessions.h"
 
 #include "chat/errors.h"
+#include "chat/rooms.h"
 #include "commands/fields.h"
 #include "runtime/app.h"
+#include "runtime/config.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/history.h"
@@ -214,7 +216,8 @@ static struct form *sess_cmd__list_form(void)
     for (size_t i = 0; fl && i < SESS_CMD__N_VIEWS; i++)
         form_field_add_option(fl, sess_cmd__views[i].label,
                               sess_cmd__views[i].name);
-    form_field_set_desc(fl, "mine: sessions you took part in (active first); "
+    form_field_set_desc(fl, "mine: your open sessions (waiting, active, "
+                            "callback; active first); "
                             "waiting, abandoned, callbacks: oldest first");
     return f;
 }
@@ -587,15 +590,33 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
 /* ---- view-session ---------------------------------------------------------
  */
 
+/* Bytes text takes in XML (escaped) inside a <value/>. */
+static size_t sess_cmd__xml_len(const char *text, size_t len)
+{
+    size_t n = len + sizeof "<value></value>";
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '&' || text[i] == '<' || text[i] == '>' ||
+                     text[i] == '"' || text[i] == '\''
+                 ? 5
+                 : 0;
+    return n;
+}
+
 /* Append the transcript, one line a value, continuing in transcript-2, ...
- * past FORM_MAX_VALUES lines. 0 or -1 (out of memory, or too long). */
-static int sess_cmd__transcript(struct form *res, const char *text)
+ * past FORM_MAX_VALUES lines, until the lines take budget bytes of XML.
+ * 0 (all of it), 1 (cut at budget), or -1 (out of memory, or too long). */
+static int sess_cmd__transcript(struct form *res, const char *text,
+                                size_t budget)
 {
     struct form_field *f = NULL;
     int part = 1;
+    size_t used = 0;
     for (const char *line = text; line;) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        used += sess_cmd__xml_len(line, len);
+        if (used > budget)
+            return 1;
         if (!f || f->n_values >= FORM_MAX_VALUES) {
             char var[32];
             snprintf(var, sizeof var,
@@ -613,6 +634,14 @@ static int sess_cmd__transcript(struct form *res, const char *text)
         line = nl ? nl + 1 : NULL;
     }
     return 0;
+}
+
+/* The transcript's share of one answer: half of [limits] max_stanza_bytes
+ * (the rest is the details, the form's markup and the iq). */
+static size_t sess_cmd__budget(const struct app *app)
+{
+    int max = app->cfg ? app->cfg->max_stanza_bytes : 0;
+    return (size_t)(max > 0 ? max : CONFIG_MAX_STANZA_BYTES) / 2;
 }
 
 /* The details of r as fields of res. */
@@ -656,6 +685,20 @@ static void sess_cmd__details(struct app *app, struct form *res,
     }
 }
 
+/* The note of a transcript shown in part: where all of it is. */
+static void sess_cmd__cut_note(struct app *app, struct adhoc_reply *reply,
+                               int rc, const struct hist_row *r)
+{
+    char note[CHAT_JID_MAX + 300], room[CHAT_JID_MAX];
+    chat_room_jid(app, r->s.id, room, sizeof room);
+    snprintf(note, sizeof note,
+             "The transcript is %s to show whole in one answer; shown is its "
+             "beginning. The room's archive (MAM on %s) and ticket %" PRId64
+             " hold all of it.",
+             rc > 0 ? "too large" : "too long", room, r->s.ticket_id);
+    adhoc_reply_note(reply, "warn", note);
+}
+
 static void sess_cmd__view_session(struct adhoc_request *req,
                                    struct adhoc_reply *reply, struct history *h,
                                    int64_t id)
@@ -679,10 +722,9 @@ static void sess_cmd__view_session(struct adhoc_request *req,
         sess_cmd__details(req->app, res, &r);
         sess_cmd__transfers(req->app, id, transfers, sizeof transfers);
         form_add_text_multi(res, "transfers", "Transfers", transfers);
-        if (sess_cmd__transcript(res, text) != 0)
-            adhoc_reply_note(reply, "warn",
-                             "The transcript is too long to show whole; the "
-                             "ticket and the room archive hold all of it");
+        rc = sess_cmd__transcript(res, text, sess_cmd__budget(req->app));
+        if (rc != 0)
+            sess_cmd__cut_note(req->app, reply, rc, &r);
         adhoc_reply_completed(reply, res);
     }
     free(text);

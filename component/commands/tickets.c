@@ -18,12 +18,23 @@
 #include <time.h>
 
 #define TICKET_CMD__TEXT 512
+#define TICKET_CMD__NOTES_MAX 48000 /* bytes of note text in one answer */
+#define TICKET_CMD__NOTE_MAX 8000   /* bytes of a closing note */
 
 /* ---- replies and fields ------------------------------------------------- */
 
 static struct directory *ticket_cmd__dir(const struct adhoc_request *req)
 {
     return req->app->domain->dir;
+}
+
+/* t as "2026-01-31T09:00:00Z" into buf; "" for 0. */
+static void ticket_cmd__iso(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    buf[0] = '\0';
+    if (t > 0 && gmtime_r(&t, &tm))
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* The contact named by the JID in field var into out. 0, or -1 after
@@ -52,6 +63,39 @@ static int ticket_cmd__contact(struct adhoc_request *req,
         adhoc_reply_bad(reply, "Field '%s': %.300s is not a known contact", var,
                         jid);
     return -1;
+}
+
+/* Answer a failure of the ticket store (an enum ticket_result) while doing
+ * what. */
+static void ticket_cmd__fail(struct adhoc_request *req,
+                             struct adhoc_reply *reply, int rc,
+                             const char *what)
+{
+    struct ticket_store *ts = req->app->domain->tickets;
+    const struct xmpp_cond *e = errors_ticket(rc);
+    if (errors_internal(e))
+        adhoc_reply_store_fail(reply, what, ticket_store_error(ts));
+    else
+        adhoc_reply_error(reply, e->type, e->cond, ticket_store_error(ts));
+}
+
+/* The one-field form of a command on one ticket (plus a note field when
+ * note_label is not NULL), or NULL when out of memory. */
+static struct form *ticket_cmd__id_form(const char *title,
+                                        const char *note_label)
+{
+    struct form *f = form_new(FORM_FORM, NULL);
+    if (!f)
+        return NULL;
+    form_set_title(f, title);
+    if (!form_add_value_field(f, FIELD_TEXT_SINGLE, "ticket", "Ticket", NULL,
+                              1) ||
+        (note_label &&
+         !form_add_field(f, FIELD_TEXT_MULTI, "note", note_label))) {
+        form_free(f);
+        return NULL;
+    }
+    return f;
 }
 
 /* ---- create-ticket ------------------------------------------------------- */
@@ -99,12 +143,7 @@ static void ticket_cmd__create(struct adhoc_request *req,
     draft.contact_id = c.id;
     rc = ticket_create(ts, &draft, &ticket);
     if (rc != TICKET_OK) {
-        const struct xmpp_cond *e = errors_ticket(rc);
-        if (errors_internal(e))
-            adhoc_reply_store_fail(reply, "create the ticket",
-                                   ticket_store_error(ts));
-        else
-            adhoc_reply_error(reply, e->type, e->cond, ticket_store_error(ts));
+        ticket_cmd__fail(req, reply, rc, "create the ticket");
         return;
     }
     snprintf(id, sizeof id, "%" PRId64, ticket);
@@ -277,15 +316,12 @@ static int ticket_cmd__add_row(struct directory *dir, struct form *res,
 {
     char id[32], created[32], company[DIR_NAME_MAX], contact[DIR_JID_MAX];
     struct form_item *item;
-    struct tm tm;
 
     if (ticket_cmd__name(dir, t->company_id, 0, company, sizeof company) ||
         ticket_cmd__name(dir, t->contact_id, 1, contact, sizeof contact))
         return -1;
     snprintf(id, sizeof id, "%" PRId64, t->id);
-    created[0] = '\0';
-    if (gmtime_r(&t->created, &tm))
-        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ticket_cmd__iso(t->created, created, sizeof created);
     item = form_add_item(res);
     if (!item)
         return 0;
@@ -363,6 +399,190 @@ static void ticket_cmd__list_step(struct adhoc_request *req,
     ticket_list_free(&l);
 }
 
+/* ---- view-ticket --------------------------------------------------------- */
+
+/* The ticket's own fields into res. 0, or -1 on a directory failure. */
+static int ticket_cmd__details(struct directory *dir, struct form *res,
+                               const struct ticket *t)
+{
+    char id[32], created[32], closed[32], company[DIR_NAME_MAX],
+        contact[DIR_JID_MAX];
+    if (ticket_cmd__name(dir, t->company_id, 0, company, sizeof company) ||
+        ticket_cmd__name(dir, t->contact_id, 1, contact, sizeof contact))
+        return -1;
+    snprintf(id, sizeof id, "%" PRId64, t->id);
+    ticket_cmd__iso(t->created, created, sizeof created);
+    ticket_cmd__iso(t->closed, closed, sizeof closed);
+    const struct {
+        enum form_field_type type;
+        const char *var, *label, *value;
+    } fields[] = {
+        {FIELD_TEXT_SINGLE, "ticket", "Ticket", id},
+        {FIELD_TEXT_SINGLE, "summary", "Summary", t->summary},
+        {FIELD_TEXT_SINGLE, "status", "Status", ticket_status_name(t->status)},
+        {FIELD_TEXT_SINGLE, "company", "Company", company},
+        {FIELD_JID_SINGLE, "contact", "Contact", contact},
+        {FIELD_TEXT_SINGLE, "external_id", "External id",
+         t->external_id ? t->external_id : ""},
+        {FIELD_TEXT_SINGLE, "created", "Created", created},
+        {FIELD_TEXT_SINGLE, "closed", "Closed", closed},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        form_add_value_field(res, fields[i].type, fields[i].var,
+                             fields[i].label, fields[i].value, 0);
+    return 0;
+}
+
+/* Note n (1-based) of a ticket as text-multi fields note-N, one line a
+ * value, going on in note-N-2, ... past FORM_MAX_VALUES lines. The label
+ * says "Note N: KIND by AUTHOR at TIME". 0, or -1 when it does not fit. */
+static int ticket_cmd__note(struct form *res, size_t n,
+                            const struct ticket_note *note)
+{
+    char var[48], label[400], at[32];
+    struct form_field *f = NULL;
+    int part = 1;
+    ticket_cmd__iso(note->created, at, sizeof at);
+    snprintf(label, sizeof label, "Note %zu: %s by %.300s at %s", n,
+             ticket_note_kind_name(note->kind), note->author, at);
+    for (const char *line = note->text; line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (!f || f->n_values >= FORM_MAX_VALUES) {
+            if (part == 1)
+                snprintf(var, sizeof var, "note-%zu", n);
+            else
+                snprintf(var, sizeof var, "note-%zu-%d", n, part);
+            f = form_add_field(res, FIELD_TEXT_MULTI, var, label);
+            part++;
+        }
+        char *copy = strndup(line, len);
+        int rc = f && copy ? form_field_add_value(f, copy) : -1;
+        free(copy);
+        if (rc != 0)
+            return -1;
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Every note, oldest first, while they fit in one form (the text of all
+ * notes up to TICKET_CMD__NOTES_MAX bytes). Returns how many were added. */
+static size_t ticket_cmd__notes(struct form *res, const struct ticket *t)
+{
+    size_t bytes = 0, i = 0;
+    for (; i < t->n_notes; i++) {
+        bytes += strlen(t->notes[i].text);
+        if (bytes > TICKET_CMD__NOTES_MAX ||
+            ticket_cmd__note(res, i + 1, &t->notes[i]) != 0)
+            break;
+    }
+    return i;
+}
+
+static void ticket_cmd__view(struct adhoc_request *req,
+                             struct adhoc_reply *reply, int64_t id)
+{
+    struct ticket_store *ts = req->app->domain->tickets;
+    struct directory *dir = ticket_cmd__dir(req);
+    struct ticket t;
+    char text[160];
+    int rc = ticket_get(ts, id, &t);
+    if (rc != TICKET_OK) {
+        ticket_cmd__fail(req, reply, rc, "read the ticket");
+        return;
+    }
+    struct form *res = form_new(FORM_RESULT, NULL);
+    snprintf(text, sizeof text, "Ticket %" PRId64, id);
+    if (!res) {
+        adhoc_reply_no_memory(reply);
+    } else if (form_set_title(res, text),
+               ticket_cmd__details(dir, res, &t) != 0) {
+        form_free(res);
+        adhoc_reply_store_fail(reply, "read the directory",
+                               directory_error(dir));
+    } else {
+        size_t shown = ticket_cmd__notes(res, &t);
+        adhoc_reply_completed(reply, res);
+        if (shown < t.n_notes) {
+            snprintf(text, sizeof text,
+                     "Showing the first %zu of %zu notes; `chatdeskctl "
+                     "ticket show %" PRId64 "` prints them all",
+                     shown, t.n_notes, id);
+            adhoc_reply_note(reply, "warn", text);
+        } else if (t.n_notes == 0) {
+            adhoc_reply_note(reply, "info", "This ticket has no notes yet");
+        }
+    }
+    ticket_clear(&t);
+}
+
+static void ticket_cmd__view_step(struct adhoc_request *req,
+                                  struct adhoc_reply *reply)
+{
+    int64_t id;
+    if (!req->form) {
+        struct form *f = ticket_cmd__id_form("View a ticket", NULL);
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    if (fields_read_id(reply, FIELDS_TICKET, req->form, &id) == 0)
+        ticket_cmd__view(req, reply, id);
+}
+
+/* ---- close-ticket -------------------------------------------------------- */
+
+static void ticket_cmd__close(struct adhoc_request *req,
+                              struct adhoc_reply *reply, int64_t id,
+                              const char *note)
+{
+    struct ticket_store *ts = req->app->domain->tickets;
+    char text[96], num[32];
+    int rc = ticket_close(ts, id, req->bare, note);
+    if (rc != TICKET_OK) {
+        ticket_cmd__fail(req, reply, rc, "close the ticket");
+        return;
+    }
+    struct form *res = form_new(FORM_RESULT, NULL);
+    snprintf(num, sizeof num, "%" PRId64, id);
+    form_add_value_field(res, FIELD_TEXT_SINGLE, "ticket", "Ticket", num, 0);
+    form_add_value_field(res, FIELD_TEXT_SINGLE, "status", "Status",
+                         "closed", 0);
+    adhoc_reply_completed(reply, res);
+    snprintf(text, sizeof text, "Ticket #%s closed%s", num,
+             *note ? " with a closing note" : "");
+    adhoc_reply_note(reply, "info", text);
+}
+
+static void ticket_cmd__close_step(struct adhoc_request *req,
+                                   struct adhoc_reply *reply)
+{
+    int64_t id;
+    if (!req->form) {
+        struct form *f = ticket_cmd__id_form("Close a ticket",
+                                             "Closing note (optional)");
+        if (f)
+            adhoc_reply_executing(reply, f, 0, 0);
+        else
+            adhoc_reply_no_memory(reply);
+        return;
+    }
+    if (fields_read_id(reply, FIELDS_TICKET, req->form, &id) != 0)
+        return;
+    char *note = fields_text(req->form, "note");
+    if (!note)
+        adhoc_reply_no_memory(reply);
+    else if (strlen(note) > TICKET_CMD__NOTE_MAX)
+        adhoc_reply_bad(reply, "Field 'note' is too long (at most %d bytes)",
+                        TICKET_CMD__NOTE_MAX);
+    else
+        ticket_cmd__close(req, reply, id, note);
+    free(note);
+}
+
 /* ---- registration
  * ------------------------------------------------------------ */
 
@@ -371,6 +591,10 @@ static const struct adhoc_command ticket_cmd__table[] = {
      ticket_cmd__create_step, NULL, NULL},
     {"tickets", "List tickets", ADHOC_ROLE_TECH, ticket_cmd__list_step, NULL,
      NULL},
+    {"view-ticket", "View a ticket and its notes", ADHOC_ROLE_TECH,
+     ticket_cmd__view_step, NULL, NULL},
+    {"close-ticket", "Close a ticket", ADHOC_ROLE_TECH, ticket_cmd__close_step,
+     NULL, NULL},
 };
 
 int commands_tickets_register(struct app *app)

@@ -15,6 +15,20 @@
  *                  "2026-01-31T09:00:00Z"): newest first, at most
  *                  COMMANDS_TICKETS_MAX_ROWS rows, with a note when more
  *                  match (or when none do).
+ *   view-ticket    field `ticket`. Completes with a result form: fields
+ *                  ticket, summary, status, company (name), contact (JID),
+ *                  external_id ("" until the PSA named it), created, closed
+ *                  ("" while open), then every note oldest first as a
+ *                  text-multi field note-N (one line a value; past
+ *                  FORM_MAX_VALUES lines it goes on in note-N-2, ...)
+ *                  labelled "Note N: KIND by AUTHOR at TIME". Notes past
+ *                  48,000 bytes of text are left out with a warn note
+ *                  naming `chatdeskctl ticket show`.
+ *   close-ticket   fields `ticket` and `note` (text-multi, optional).
+ *                  Closes the ticket; a note becomes its own closing_note
+ *                  note by the tech, in the same transaction. A closed
+ *                  ticket is refused with cancel/<not-acceptable/> and the
+ *                  text "ticket #N is already closed".
  *
  * Errors: bad or unknown values answer modify/<bad-request/> naming the
  * field ("Field 'contact': bob@example.com is not a known contact"); the
@@ -31,8 +45,8 @@ struct app;
 
 #define COMMANDS_TICKETS_MAX_ROWS 100
 
-/* Add create-ticket and tickets to the ad-hoc table (after
- * xep0050_register). Returns 0, or -1 when a node cannot be added. */
+/* Add create-ticket, tickets, view-ticket and close-ticket to the ad-hoc
+ * table (after xep0050_register). Returns 0, or -1 when a node cannot be added. */
 int commands_tickets_register(struct app *app);
 
 #endif

@@ -12,19 +12,27 @@
  *   chatdeskctl -d DBPATH unset SETTING
  *   chatdeskctl -d DBPATH remove tech JID
  *   chatdeskctl -d DBPATH show settings
+ *   chatdeskctl -d DBPATH ticket list [open|closed] | show ID |
+ *                             close ID [NOTE]
+ *   chatdeskctl -d DBPATH outbox list | retry EVENT-ID
  *   chatdeskctl -d DBPATH audit [PAGE]
  *
  * Changes of settings and removals of techs are recorded in the audit
  * trail (domain/audit.h) with who "chatdeskctl", like the admin commands'.
+ * -c FILE instead of -d takes the database path from chatdesk's config
+ * file ([database] path), so both programs are started the same way.
  * Import is all or nothing: every row is checked inside one transaction and
  * any bad row (reported as FILE:LINE: reason) rolls the whole file back.
  * Rows are upserts keyed by company name / JID; a column missing from the
  * header leaves that field of an existing record unchanged.
  * Exit codes: 0 ok, 2 usage or bad input, 1 any other failure.
  */
+#include "ctl/ctl.h"
 #include "domain/audit.h"
 #include "domain/directory.h"
 #include "domain/settings.h"
+#include "domain/tickets.h"
+#include "runtime/config.h"
 #include "runtime/store.h"
 
 #include <ctype.h>
@@ -34,17 +42,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#define CTL_OK 0
-#define CTL_FAIL 1
-#define CTL_USAGE 2
 #define CTL_MAX_COLS 8
 #define CTL_MAX_REPORTED 20
 #define CTL_MAX_FILE (256L * 1024 * 1024)
 
 static const char ctl__usage[] =
     "usage: chatdeskctl -d DBPATH COMMAND [ARGS]\n"
+    "       chatdeskctl -c FILE COMMAND [ARGS]   (the database of chatdesk's\n"
+    "                                             config file)\n"
     "\n"
     "commands:\n"
     "  import companies|contacts|techs FILE.csv\n"
@@ -71,20 +77,16 @@ static const char ctl__usage[] =
     "      key, old, new)\n"
     "  backup FILE                        a consistent copy of the database\n"
     "      in FILE (sqlite online backup), also while chatdesk runs\n"
+    "  ticket list [open|closed]          id, status, created, summary\n"
+    "  ticket show ID                     the ticket and every note\n"
+    "  ticket close ID [NOTE]             close it (NOTE: a closing note)\n"
+    "  outbox list                        the PSA events: event id, ticket,\n"
+    "                                     type, status, attempts, last answer\n"
+    "  outbox retry EVENT-ID              send a dead letter again\n"
     "\n"
     "exit status: 0 ok, 2 usage or bad input, 1 other failure\n";
 
-struct ctl {
-    struct store *st;
-    struct directory *dir;
-    struct settings_store *ss;
-    struct audit *audit;
-};
-
-#define CTL_WHO "chatdeskctl"
-#define CTL_AUDIT_PAGE 50
-
-__attribute__((format(printf, 1, 2))) static void ctl__err(const char *fmt, ...)
+void ctl_err(const char *fmt, ...)
 {
     va_list ap;
     fputs("chatdeskctl: ", stderr);
@@ -96,7 +98,7 @@ __attribute__((format(printf, 1, 2))) static void ctl__err(const char *fmt, ...)
 
 static int ctl__usage_error(const char *what)
 {
-    ctl__err("%s (see chatdeskctl --help)", what);
+    ctl_err("%s (see chatdeskctl --help)", what);
     return CTL_USAGE;
 }
 
@@ -110,10 +112,13 @@ static int ctl__open(struct ctl *c, const char *path)
     if (c->dir)
         c->ss = settings_open(c->st, err, sizeof err);
     if (c->ss)
+        c->ts = ticket_store_sqlite_new(c->st, err, sizeof err);
+    if (c->ts)
         c->audit = audit_open(c->st, err, sizeof err);
     if (c->audit)
         return 0;
-    ctl__err("%s", err);
+    ctl_err("%s", err);
+    ticket_store_destroy(c->ts);
     settings_close(c->ss);
     directory_close(c->dir);
     store_close(c->st);
@@ -123,6 +128,7 @@ static int ctl__open(struct ctl *c, const char *path)
 static void ctl__close(struct ctl *c)
 {
     audit_close(c->audit);
+    ticket_store_destroy(c->ts);
     settings_close(c->ss);
     directory_close(c->dir);
     store_close(c->st);
@@ -566,7 +572,7 @@ static int ctl__import_record(struct ctl *c, struct ctl__import_state *s)
         ctl__bad_row(s, s->csv.record_line, err);
         return 0;
     default:
-        ctl__err("%s:%ld: %s", s->path, s->csv.record_line, err);
+        ctl_err("%s:%ld: %s", s->path, s->csv.record_line, err);
         return -1;
     }
 }
@@ -611,25 +617,25 @@ static int ctl__import(struct ctl *c, const char *kind, const char *path)
     if (!s.kind)
         return ctl__usage_error("import what? companies, contacts or techs");
     if (ctl__csv_load(&s.csv, path) != 0) {
-        ctl__err("cannot read %s", path);
+        ctl_err("cannot read %s", path);
         return CTL_USAGE;
     }
     if (store_begin(c->st) != 0) {
         ctl__csv_free(&s.csv);
-        ctl__err("cannot start a transaction: %s",
+        ctl_err("cannot start a transaction: %s",
                  sqlite3_errmsg(store_db(c->st)));
         return CTL_FAIL;
     }
     int rc = ctl__import_rows(c, &s);
     if (rc == CTL_OK && store_commit(c->st) != 0) {
-        ctl__err("commit failed: %s", sqlite3_errmsg(store_db(c->st)));
+        ctl_err("commit failed: %s", sqlite3_errmsg(store_db(c->st)));
         rc = CTL_FAIL;
     }
     if (rc != CTL_OK) {
         store_rollback(c->st);
         if (s.bad > CTL_MAX_REPORTED)
-            ctl__err("... and %ld more bad rows", s.bad - CTL_MAX_REPORTED);
-        ctl__err("%s: nothing imported", path);
+            ctl_err("... and %ld more bad rows", s.bad - CTL_MAX_REPORTED);
+        ctl_err("%s: nothing imported", path);
     } else {
         printf("imported %ld %s from %s (%ld created, %ld updated)\n",
                s.created + s.updated, kind, path, s.created, s.updated);
@@ -690,7 +696,7 @@ static int ctl__list(struct ctl *c, const char *kind)
     }
     if (rc == DIR_OK)
         return CTL_OK;
-    ctl__err("%s", directory_error(c->dir));
+    ctl_err("%s", directory_error(c->dir));
     return CTL_FAIL;
 }
 
@@ -713,7 +719,7 @@ static int ctl__set_company(struct ctl *c, const char *flag,
     }
     if (rc == DIR_OK)
         return CTL_OK;
-    ctl__err("%s", directory_error(c->dir));
+    ctl_err("%s", directory_error(c->dir));
     return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
 }
 
@@ -728,21 +734,8 @@ static int ctl__set_contact(struct ctl *c, enum tristate value, const char *jid)
     }
     if (rc == DIR_OK)
         return CTL_OK;
-    ctl__err("%s", directory_error(c->dir));
+    ctl_err("%s", directory_error(c->dir));
     return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
-}
-
-/* key's current canonical value (stored or default) into buf; "" when it
- * cannot be read. */
-static void ctl__setting_value(struct ctl *c, const char *key, char *buf,
-                               size_t len)
-{
-    struct settings s;
-    char err[600];
-    buf[0] = '\0';
-    if (settings_load(c->ss, NULL, &s, err, sizeof err) != 0 ||
-        settings_value(&s, key, buf, len) != 0)
-        buf[0] = '\0';
 }
 
 /* Record the change of setting key from before to its value now. */
@@ -755,10 +748,8 @@ static void ctl__audit_setting(struct ctl *c, const char *key,
     for (; key[i] && i + 1 < sizeof name; i++)
         name[i] = key[i] == '-' ? '_' : key[i];
     name[i] = '\0';
-    ctl__setting_value(c, key, after, sizeof after);
-    if (audit_record(c->audit, CTL_WHO, "settings", name, before, after) !=
-        AUDIT_OK)
-        ctl__err("audit: %s", audit_error(c->audit));
+    ctl_setting_value(c, key, after, sizeof after);
+    ctl_audit_record(c, "settings", name, before, after);
 }
 
 /* set or (value NULL) unset the setting key, with its audit entry. */
@@ -766,42 +757,17 @@ static int ctl__set_setting(struct ctl *c, const char *key, const char *value)
 {
     static char before[SETTINGS_VALUE_MAX];
     char err[600];
-    ctl__setting_value(c, key, before, sizeof before);
+    ctl_setting_value(c, key, before, sizeof before);
     int rc = value ? settings_set(c->ss, key, value, err, sizeof err)
                    : settings_unset(c->ss, key, err, sizeof err);
     if (rc == 0) {
         ctl__audit_setting(c, key, before);
         return CTL_OK;
     }
-    ctl__err("%s", err);
+    ctl_err("%s", err);
     if (!value)
         return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;
     return strstr(err, "cannot write") ? CTL_FAIL : CTL_USAGE;
-}
-
-/* audit [PAGE]: the trail, newest first, tab-separated. */
-static int ctl__audit(struct ctl *c, const char *page_arg)
-{
-    struct audit_list l;
-    char at[32], *end = NULL;
-    long page = page_arg ? strtol(page_arg, &end, 10) : 1;
-    if ((page_arg && (*end || end == page_arg)) || page < 1)
-        return ctl__usage_error("audit PAGE must be a number from 1");
-    if (audit_list(c->audit, (size_t)(page - 1) * CTL_AUDIT_PAGE,
-                   CTL_AUDIT_PAGE, &l) != AUDIT_OK) {
-        ctl__err("%s", audit_error(c->audit));
-        return CTL_FAIL;
-    }
-    for (size_t i = 0; i < l.n; i++) {
-        const struct audit_entry *e = &l.items[i];
-        struct tm tm;
-        time_t t = e->at;
-        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-        printf("%s\t%s\t%s\t%s\t%s\t%s\n", at, e->who, e->object, e->key,
-               e->old_value, e->new_value);
-    }
-    audit_list_free(&l);
-    return CTL_OK;
 }
 
 /* set FLAG VALUE [--company NAME | --contact JID] */
@@ -852,7 +818,7 @@ static int ctl__show_settings(struct ctl *c)
     char err[600];
     static char value[SETTINGS_VALUE_MAX];
     if (settings_load(c->ss, NULL, &s, err, sizeof err) != 0) {
-        ctl__err("%s", err);
+        ctl_err("%s", err);
         return CTL_FAIL;
     }
     for (size_t i = 0; settings_keys[i]; i++) {
@@ -879,52 +845,80 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
         return ctl__list(c, argv[1]);
     if (!strcmp(cmd, "set"))
         return ctl__set(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "ticket"))
+        return ctl_ticket(c, argc, argv);
+    if (!strcmp(cmd, "outbox"))
+        return ctl_outbox(c, argc, argv);
     if (!strcmp(cmd, "show") && argc == 2 && !strcmp(argv[1], "settings"))
         return ctl__show_settings(c);
     if (!strcmp(cmd, "unset") && argc == 2)
         return ctl__set_setting(c, argv[1], NULL);
-    if (!strcmp(cmd, "audit") && argc <= 2)
-        return ctl__audit(c, argc == 2 ? argv[1] : NULL);
+    if (!strcmp(cmd, "audit"))
+        return ctl_audit(c, argc, argv);
     if (!strcmp(cmd, "backup") && argc == 2) {
         if (store_backup(c->st, argv[1], err, sizeof err) == 0)
             return CTL_OK;
-        ctl__err("%s", err);
+        ctl_err("%s", err);
         return CTL_FAIL;
     }
     if (!strcmp(cmd, "remove") && argc == 3 && !strcmp(argv[1], "tech")) {
         int rc = directory_tech_remove(c->dir, argv[2]);
         char object[DIR_JID_MAX + 8];
         snprintf(object, sizeof object, "tech:%s", argv[2]);
-        if (rc == DIR_OK &&
-            audit_record(c->audit, CTL_WHO, object, "*", "tech", "") !=
-                AUDIT_OK)
-            ctl__err("audit: %s", audit_error(c->audit));
+        if (rc == DIR_OK)
+            ctl_audit_record(c, object, "*", "tech", "");
         if (rc == DIR_OK)
             return CTL_OK;
-        ctl__err("%s", directory_error(c->dir));
+        ctl_err("%s", directory_error(c->dir));
         return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
     }
     return ctl__usage_error("unknown command or wrong arguments");
 }
 
-int main(int argc, char **argv)
+/* The database path from -d PATH or -c FILE; argv index of the command in
+ * *next. NULL after printing (exit code in *code). */
+static const char *ctl__db_arg(int argc, char **argv, int *next, int *code)
 {
+    static struct config cfg;
     const char *db = NULL;
+    char err[1024];
     int i = 1;
+    *code = CTL_OK;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(ctl__usage, stdout);
-            return CTL_OK;
+            return NULL;
         }
-        if (strcmp(argv[i], "-d") != 0 || i + 1 >= argc)
-            return ctl__usage_error(argv[i][1] == 'd' ? "-d needs a path"
-                                                      : "unknown option");
+        bool d = !strcmp(argv[i], "-d"), c = !strcmp(argv[i], "-c");
+        if ((!d && !c) || i + 1 >= argc) {
+            *code = ctl__usage_error(d || c ? "-d and -c need a path"
+                                            : "unknown option");
+            return NULL;
+        }
         db = argv[++i];
+        if (c && config_load(&cfg, db, err, sizeof err) != 0) {
+            ctl_err("%s", err);
+            *code = CTL_USAGE;
+            return NULL;
+        }
+        if (c)
+            db = cfg.db_path;
     }
+    *next = i;
     if (!db)
-        return ctl__usage_error("give the database with -d DBPATH");
-    if (i >= argc)
-        return ctl__usage_error("no command given");
+        *code = ctl__usage_error("give the database with -d DBPATH or the "
+                                 "config with -c FILE");
+    else if (i >= argc)
+        *code = ctl__usage_error("no command given");
+    return *code == CTL_OK ? db : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 0, code;
+    const char *db = ctl__db_arg(argc, argv, &i, &code);
+    if (!db)
+        return code;
     struct ctl c;
     if (ctl__open(&c, db) != 0)
         return CTL_FAIL;

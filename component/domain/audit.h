@@ -1,5 +1,5 @@
 /* audit.h - the audit trail of admin changes (SPEC §9): who changed which
- * object's key from what to what, and when. Table audit (migration 12).
+ * object's key from what to what, and when. Table audit (migration 13).
  * Plain C.
  *
  * Objects are named "settings", "company:NAME", "contact:JID",

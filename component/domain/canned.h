@@ -1,6 +1,6 @@
 /* canned.h - canned replies (SPEC §9): named texts a tech sends by writing
  * "!name" as the whole body of a groupchat message. Table canned
- * (migration 10). Plain C.
+ * (migration 11). Plain C.
  *
  * A name is 1..CANNED_NAME_MAX characters of a-z, 0-9, '-' and '_',
  * compared and stored lowercase. A text is 1..CANNED_TEXT_MAX bytes and may

@@ -27,6 +27,7 @@ enum directory__stmt {
     S_TECH_FIND,
     S_TECH_LIST,
     S_TECH_REMOVE,
+    S_TECH_HINT,
     S_COUNT
 };
 
@@ -60,6 +61,8 @@ static const char *const directory__sql[S_COUNT] = {
     [S_TECH_FIND] = TECH_COLS " WHERE jid = ?1",
     [S_TECH_LIST] = TECH_COLS " ORDER BY jid",
     [S_TECH_REMOVE] = "DELETE FROM techs WHERE jid = ?1",
+    [S_TECH_HINT] = "UPDATE techs SET presence_hint = 1 "
+                    "WHERE jid = ?1 AND presence_hint = 0",
 };
 
 struct directory {
@@ -617,6 +620,18 @@ int directory_tech_remove(struct directory *dir, const char *jid)
         return directory__fail(dir, DIR_ERR_NOT_FOUND, "%s is not a tech",
                                bare);
     return rc;
+}
+
+int directory_tech_hint_once(struct directory *dir, const char *jid)
+{
+    char bare[DIR_JID_MAX];
+    if (directory_jid_bare(jid, bare, sizeof bare) != 0)
+        return 0;
+    sqlite3_stmt *s = directory__stmt(dir, S_TECH_HINT);
+    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    if (directory__write(dir, s, "mark the presence hint") != DIR_OK)
+        return -1;
+    return sqlite3_changes(dir->db) == 1;
 }
 
 /* ---- listing ---------------------------------------------------------- */

@@ -119,6 +119,10 @@ int directory_tech_get(struct directory *dir, int64_t id, struct tech *out);
 int directory_tech_find(struct directory *dir, const char *jid,
                         struct tech *out);
 int directory_tech_remove(struct directory *dir, const char *jid);
+/* The one-time presence hint of a tech (chat/presence.c): marks it sent.
+ * 1 when this call marked it (send the hint now), 0 when it was sent
+ * before or jid is no tech, -1 on a store error (directory_error()). */
+int directory_tech_hint_once(struct directory *dir, const char *jid);
 
 /* Listing: cb is called once per record, in name (companies) or JID order,
  * with a borrowed record valid during the call. A non-zero return from cb

@@ -501,6 +501,24 @@ static int office_hours__cmp_date(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The whole entry of text around p (between commas, semicolons or line
+ * ends, blanks trimmed) into *start and its length: a bad date is quoted
+ * whole ("Dec 32 2026", not "Dec"). */
+static size_t office_hours__holiday_entry(const char *text, const char *p,
+                                          const char **start)
+{
+    const char *s = p, *end;
+
+    while (s > text && !strchr(",;\r\n", s[-1]))
+        s--;
+    s += strspn(s, " \t");
+    end = s + strcspn(s, ",;\r\n");
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *start = s;
+    return (size_t)(end - s);
+}
+
 int office_hours_parse_holidays(struct office_hours *oh, const char *text,
                                 char *err, size_t errlen)
 {
@@ -513,11 +531,14 @@ int office_hours_parse_holidays(struct office_hours *oh, const char *text,
         size_t len = strcspn(p, sep);
         char item[16];
         snprintf(item, sizeof item, "%.*s", (int)(len < 15 ? len : 15), p);
-        if (len >= 15 || office_hours__date(item, &dates[n]) != 0)
+        if (len >= 15 || office_hours__date(item, &dates[n]) != 0) {
+            const char *entry;
+            size_t elen = office_hours__holiday_entry(text, p, &entry);
             return office_hours__fail(err, errlen,
                                       "bad holiday \"%.*s\" (use real dates "
                                       "as YYYY-MM-DD, e.g. 2026-12-25)",
-                                      (int)(len < 40 ? len : 40), p);
+                                      (int)(elen < 120 ? elen : 120), entry);
+        }
         if (++n == OH_HOLIDAYS_MAX && p[len + strspn(p + len, sep)])
             return office_hours__fail(
                 err, errlen, "too many holidays (at most %d)", OH_HOLIDAYS_MAX);

@@ -90,61 +90,84 @@ static void permissions__pre_ticket(const struct perm_inputs *in,
     permissions__set(out, PERM_ALLOW, out->level, "You may start a new chat.");
 }
 
+/* A duration for a contact: "45 seconds", "1 minute", "1 hour"; whole
+ * units, rounded down, plurals right. */
+static const char *permissions__span(long secs, char *buf, size_t len)
+{
+    long n = secs < 0 ? 0 : secs;
+    const char *unit = "second";
+    if (n >= 3600 && n % 3600 == 0) {
+        n /= 3600;
+        unit = "hour";
+    } else if (n >= 60) {
+        n /= 60;
+        unit = "minute";
+    }
+    snprintf(buf, len, "%ld %s%s", n, unit, n == 1 ? "" : "s");
+    return buf;
+}
+
 static void permissions__callback(const struct perm_inputs *in,
                                   struct perm_decision *out)
 {
+    char limit[32], waited[32];
     if (!permissions__flag(in->global_callback, in->company_callback,
                            "Callbacks are", out))
         return;
     enum perm_level lv = in->company_callback != TRI_INHERIT
                              ? PERM_LEVEL_COMPANY
                              : PERM_LEVEL_GLOBAL;
+    permissions__span(in->answer_timeout, limit, sizeof limit);
+    permissions__span(in->waited, waited, sizeof waited);
     if (!in->is_open)
         permissions__set(out, PERM_ALLOW, lv,
                          "It is outside office hours: you may ask for a "
                          "callback.");
     else if (in->waited >= in->answer_timeout)
         permissions__set(out, PERM_ALLOW, lv,
-                         "Nobody answered within %ld seconds: you may ask "
-                         "for a callback.",
-                         in->answer_timeout);
+                         "Nobody answered within %s: you may ask for a "
+                         "callback.",
+                         limit);
     else
         permissions__set(out, PERM_DENY_NOT_YET, lv,
-                         "You can ask for a callback outside office hours or "
-                         "after waiting %ld seconds for an answer (you have "
-                         "waited %ld).",
-                         in->answer_timeout, in->waited);
+                         "You can ask us to call you back once you have "
+                         "waited %s for a technician (you have waited %s so "
+                         "far), or at any time outside office hours.",
+                         limit, waited);
 }
 
 static void permissions__end_chat(const struct perm_inputs *in,
                                   struct perm_decision *out)
 {
+    char answer[32], idle_limit[32], waited[32], idle[32];
+    permissions__span(in->answer_timeout, answer, sizeof answer);
+    permissions__span(in->idle_timeout, idle_limit, sizeof idle_limit);
+    permissions__span(in->waited, waited, sizeof waited);
+    permissions__span(in->idle, idle, sizeof idle);
     if (!in->is_open) {
         permissions__set(out, PERM_ALLOW, PERM_LEVEL_GLOBAL,
                          "It is outside office hours: you may end the "
                          "chat.");
     } else if (in->waiting && in->waited >= in->answer_timeout) {
         permissions__set(out, PERM_ALLOW, PERM_LEVEL_GLOBAL,
-                         "Nobody answered within %ld seconds: you may end "
-                         "the chat.",
-                         in->answer_timeout);
+                         "Nobody answered within %s: you may end the chat.",
+                         answer);
     } else if (in->waiting) {
         permissions__set(out, PERM_DENY_NOT_YET, PERM_LEVEL_GLOBAL,
-                         "A technician will answer soon; you can end the "
-                         "request once nobody has answered for %ld seconds "
-                         "(you have waited %ld).",
-                         in->answer_timeout, in->waited);
+                         "A technician will answer soon. You can cancel "
+                         "your request once you have waited %s (you have "
+                         "waited %s so far).",
+                         answer, waited);
     } else if (in->idle >= in->idle_timeout) {
         permissions__set(out, PERM_ALLOW, PERM_LEVEL_GLOBAL,
-                         "Nobody wrote for %ld seconds: you may end the "
-                         "chat.",
-                         in->idle_timeout);
+                         "Nobody wrote for %s: you may end the chat.",
+                         idle_limit);
     } else {
         permissions__set(out, PERM_DENY_NOT_YET, PERM_LEVEL_GLOBAL,
-                         "A technician is handling this chat and will end "
-                         "it; you can end it yourself after %ld seconds "
-                         "without messages (the last was %ld seconds ago).",
-                         in->idle_timeout, in->idle);
+                         "A technician is helping you and will end this "
+                         "chat. You can end it yourself once nobody has "
+                         "written for %s (the last message was %s ago).",
+                         idle_limit, idle);
     }
 }
 

@@ -2,6 +2,7 @@
 #include "domain/sessions.h"
 
 #include "runtime/clock.h"
+#include "runtime/nick.h"
 #include "domain/directory.h"
 #include "domain/permissions.h"
 #include "domain/settings.h"
@@ -103,7 +104,8 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
                   "FROM (SELECT * FROM messages WHERE session_id = ?1 "
                   "ORDER BY id DESC LIMIT ?2) ORDER BY id",
-    [S_LIST_MINE] = SESSION_COLS " WHERE state <> 'closed' AND id IN "
+    [S_LIST_MINE] = SESSION_COLS " WHERE state IN ('waiting', 'active', "
+                                 "'callback') AND id IN "
                                  "(SELECT session_id FROM session_members "
                                  "WHERE jid = :jid AND kind = 'tech') "
                                  "ORDER BY state = 'active' DESC, "
@@ -296,22 +298,20 @@ static int sessions__finish(struct sessions *s, int rc)
     return rc;
 }
 
-/* A person's name for notices and nicks: the directory name, else the
- * JID's localpart. */
+/* A person's name for notices: the directory name made safe to show
+ * (runtime/nick), else the JID's localpart. */
 static void sessions__display_name(struct sessions *s, const char *bare,
                                    char *out, size_t outlen)
 {
     struct contact c;
     struct tech t;
     const char *name = NULL;
-    if (directory_contact_find(s->dir, bare, &c) == DIR_OK && c.name[0])
+    if (directory_contact_find(s->dir, bare, &c) == DIR_OK)
         name = c.name;
-    else if (directory_tech_find(s->dir, bare, &t) == DIR_OK && t.name[0])
+    else if (directory_tech_find(s->dir, bare, &t) == DIR_OK)
         name = t.name;
-    if (name) {
-        snprintf(out, outlen, "%s", name);
+    if (name && nick_clean_text(name, out, outlen))
         return;
-    }
     int len = (int)strcspn(bare, "@");
     snprintf(out, outlen, "%.*s", len, bare);
 }

@@ -137,8 +137,10 @@ enum sess_msg_kind { SESS_MSG_CHAT = 0, SESS_MSG_SYSTEM };
 
 /* The lists of the ad-hoc `sessions` command, and two for the component. */
 enum sess_view {
-    SESS_VIEW_MINE = 0,    /* non-closed sessions the tech is a member of
-                              (active, ended): active first, then newest */
+    SESS_VIEW_MINE = 0,    /* open work: the sessions the tech is a member
+                              of in waiting, active or callback state
+                              (ended and closed leave it): active first,
+                              then newest */
     SESS_VIEW_WAITING,     /* waiting, oldest first (queue order) */
     SESS_VIEW_ABANDONED,   /* abandoned, oldest first (to follow up) */
     SESS_VIEW_CALLBACKS,   /* callback, oldest first (to call back) */
@@ -186,7 +188,7 @@ struct sess_member_list {
 struct sess_message {
     int64_t id;
     char stanza_id[SESS_STANZA_ID_LEN + 1];
-    char *from_jid; /* "" for system notices (they come from the room) */
+    char *from_jid; /* "" for system notices (the room's own occupant) */
     char *nick;     /* "" for system notices */
     char *body;
     time_t created;
@@ -295,7 +297,7 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
  * held transaction, see sessions_hold()); *out (required) gets its
  * id, stanza id and time. Chat messages need from_jid to be a member; nick
  * NULL or "" uses the member's nick. For system notices from_jid and nick
- * are ignored and stored as "" (they come from the room's bare JID). A chat
+ * are ignored and stored as "" (the room's own occupant posts them). A chat
  * message updates last_activity. */
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
@@ -332,7 +334,7 @@ bool sessions_held(const struct sessions *s);
  * (the session stays active; the target becomes a member when it joins),
  * or back to the queue (to_tech NULL or "": active -> waiting; answered_at
  * keeps the first answer). In one transaction: the state, a row of table
- * transfers (from, to, when; migration 9) and the room's notice
+ * transfers (from, to, when; migration 10) and the room's notice
  * (r->notice: "Tom Tech handed this chat over to Tina Tech, who will join
  * shortly." or "... put this chat back in the queue; ..."). Refusals:
  * SESS_ERR_STATE unless active; SESS_ERR_FORBIDDEN for the session's own
@@ -361,7 +363,7 @@ void sess_transfer_list_free(struct sess_transfer_list *l); /* NULL is fine */
 
 /* The session's contact rates an ended session once (SPEC §9): score
  * 1..5, comment NULL or "" or at most SESS_NOTE_MAX bytes. In one
- * transaction: a row of table ratings (migration 11) and a ticket note of
+ * transaction: a row of table ratings (migration 12) and a ticket note of
  * kind rating ("Rating of chat session 12: 4/5" and the comment on the
  * next line), authored by the contact. Refusals: SESS_ERR_FORBIDDEN for
  * another JID, SESS_ERR_STATE unless ended or when rated already,

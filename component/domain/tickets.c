@@ -1,6 +1,7 @@
 /* tickets.c - see tickets.h: the wrappers and the sqlite back-end. */
 #include "domain/tickets.h"
 
+#include "domain/outbox.h"
 #include "runtime/clock.h"
 #include "runtime/store.h"
 
@@ -36,9 +37,16 @@ int ticket_add_note(struct ticket_store *ts, int64_t id,
     return ts->ops->add_note(ts, id, kind, author, text);
 }
 
-int ticket_close(struct ticket_store *ts, int64_t id)
+int ticket_close(struct ticket_store *ts, int64_t id, const char *author,
+                 const char *note)
 {
-    return ts->ops->close(ts, id);
+    return ts->ops->close(ts, id, author, note);
+}
+
+int ticket_set_external_id(struct ticket_store *ts, int64_t id,
+                           const char *external_id)
+{
+    return ts->ops->set_external_id(ts, id, external_id);
 }
 
 void ticket_store_destroy(struct ticket_store *ts)
@@ -62,6 +70,7 @@ void ticket_clear(struct ticket *t)
     }
     free(t->notes);
     free(t->summary);
+    free(t->external_id);
     memset(t, 0, sizeof *t);
 }
 
@@ -118,12 +127,16 @@ enum tickets__stmt {
     T_CLOSE,
     T_CONTACT_COMPANY,
     T_COMPANY_EXISTS,
+    T_EXTERNAL_ID,
+    T_SAVEPOINT,
+    T_RELEASE,
+    T_ROLLBACK_TO,
     T_COUNT
 };
 
 #define TICKET_COLS                                                            \
-    "SELECT id, company_id, contact_id, summary, status, created, closed "     \
-    "FROM tickets"
+    "SELECT id, company_id, contact_id, summary, status, created, closed, "    \
+    "external_id FROM tickets"
 
 static const char *const tickets__sql[T_COUNT] = {
     [T_INSERT] = "INSERT INTO tickets (company_id, contact_id, summary, "
@@ -143,12 +156,17 @@ static const char *const tickets__sql[T_COUNT] = {
                 "WHERE id = ?1 AND status = 'open'",
     [T_CONTACT_COMPANY] = "SELECT company_id FROM contacts WHERE id = ?1",
     [T_COMPANY_EXISTS] = "SELECT 1 FROM companies WHERE id = ?1",
+    [T_EXTERNAL_ID] = "UPDATE tickets SET external_id = ?2 WHERE id = ?1",
+    [T_SAVEPOINT] = "SAVEPOINT ticket_change",
+    [T_RELEASE] = "RELEASE ticket_change",
+    [T_ROLLBACK_TO] = "ROLLBACK TO ticket_change",
 };
 
 struct tickets__sqlite {
     struct ticket_store base; /* first: the interface */
     sqlite3 *db;
     sqlite3_stmt *stmt[T_COUNT];
+    struct outbox *outbox; /* every change records its PSA event here */
 };
 
 static struct tickets__sqlite *tickets__self(struct ticket_store *ts)
@@ -246,6 +264,47 @@ static int tickets__resolve_owner(struct tickets__sqlite *self,
     return rc;
 }
 
+/* Step statement which (no result rows); TICKET_OK or a store failure. */
+static int tickets__exec(struct tickets__sqlite *self, enum tickets__stmt which,
+                         const char *what)
+{
+    sqlite3_stmt *s = tickets__stmt(self, which);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? TICKET_OK : tickets__store_fail(self, what);
+}
+
+/* A change is one savepoint: its own transaction outside one, a part of the
+ * caller's inside one (a session's transition). */
+static int tickets__begin(struct tickets__sqlite *self)
+{
+    return tickets__exec(self, T_SAVEPOINT, "begin the ticket change");
+}
+
+/* Release the savepoint when rc is TICKET_OK, else roll back to it (the
+ * message of the failure stays). Returns rc, or a store failure. */
+static int tickets__end(struct tickets__sqlite *self, int rc)
+{
+    if (rc == TICKET_OK)
+        return tickets__exec(self, T_RELEASE, "commit the ticket change");
+    char keep[sizeof self->base.err];
+    memcpy(keep, self->base.err, sizeof keep);
+    tickets__exec(self, T_ROLLBACK_TO, "roll back the ticket change");
+    tickets__exec(self, T_RELEASE, "roll back the ticket change");
+    memcpy(self->base.err, keep, sizeof keep);
+    return rc;
+}
+
+/* Record the PSA event of a change (inside its savepoint). */
+static int tickets__event(struct tickets__sqlite *self, int64_t id,
+                          enum outbox_type type, int64_t note_id)
+{
+    if (outbox_add(self->outbox, id, type, note_id, NULL) == 0)
+        return TICKET_OK;
+    return tickets__fail(&self->base, TICKET_ERR_STORE, "%s",
+                         outbox_error(self->outbox));
+}
+
 static int tickets__create(struct ticket_store *ts,
                            const struct ticket_draft *d, int64_t *id_out)
 {
@@ -259,6 +318,8 @@ static int tickets__create(struct ticket_store *ts,
                              "the summary is too long (max %d bytes)",
                              TICKET_SUMMARY_MAX);
     int rc = tickets__resolve_owner(self, d, &company);
+    if (rc == TICKET_OK)
+        rc = tickets__begin(self);
     if (rc != TICKET_OK)
         return rc;
     sqlite3_stmt *s = tickets__stmt(self, T_INSERT);
@@ -268,11 +329,13 @@ static int tickets__create(struct ticket_store *ts,
     sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
     rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return tickets__store_fail(self, "create ticket");
-    if (id_out)
-        *id_out = sqlite3_last_insert_rowid(self->db);
-    return TICKET_OK;
+    int64_t id = sqlite3_last_insert_rowid(self->db);
+    rc = rc == SQLITE_DONE ? tickets__event(self, id, OUTBOX_TICKET_CREATED, 0)
+                           : tickets__store_fail(self, "create ticket");
+    rc = tickets__end(self, rc);
+    if (rc == TICKET_OK && id_out)
+        *id_out = id;
+    return rc;
 }
 
 /* Copy the current row of a TICKET_COLS statement into t (no notes). */
@@ -289,6 +352,9 @@ static int tickets__row(sqlite3_stmt *s, struct ticket *t)
                     : TICKET_OPEN;
     t->created = (time_t)sqlite3_column_int64(s, 5);
     t->closed = (time_t)sqlite3_column_int64(s, 6);
+    if (sqlite3_column_type(s, 7) != SQLITE_NULL &&
+        !(t->external_id = tickets__col_dup(s, 7)))
+        return -1;
     return t->summary ? 0 : -1;
 }
 
@@ -413,67 +479,132 @@ static int tickets__list(struct ticket_store *ts,
     return TICKET_OK;
 }
 
-static int tickets__add_note(struct ticket_store *ts, int64_t id,
-                             enum ticket_note_kind kind, const char *author,
-                             const char *text)
+/* The status of ticket id into *closed; TICKET_ERR_NOT_FOUND when none. */
+static int tickets__status(struct tickets__sqlite *self, int64_t id,
+                           bool *closed)
 {
-    struct tickets__sqlite *self = tickets__self(ts);
-    if ((size_t)kind >= TICKETS_N_KINDS || !author || !*author || !text)
-        return tickets__fail(ts, TICKET_ERR_INVALID,
-                             "a note needs a kind, an author and a text");
     sqlite3_stmt *s = tickets__stmt(self, T_STATUS);
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
-    bool closed = rc == SQLITE_ROW &&
-                  !strcmp((const char *)sqlite3_column_text(s, 0), "closed");
+    *closed = rc == SQLITE_ROW &&
+              !strcmp((const char *)sqlite3_column_text(s, 0), "closed");
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)
-        return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
-                             (long long)id);
-    if (rc != SQLITE_ROW)
-        return tickets__store_fail(self, "read ticket");
-    if (closed && kind == TICKET_NOTE_TEXT)
-        return tickets__fail(ts, TICKET_ERR_CLOSED, "ticket #%lld is closed",
-                             (long long)id);
-    s = tickets__stmt(self, T_NOTE_INSERT);
+        return tickets__fail(&self->base, TICKET_ERR_NOT_FOUND,
+                             "no ticket #%lld", (long long)id);
+    return rc == SQLITE_ROW ? TICKET_OK
+                            : tickets__store_fail(self, "read ticket");
+}
+
+/* Insert a checked note (inside the change's savepoint). */
+static int tickets__insert_note(struct tickets__sqlite *self, int64_t id,
+                                enum ticket_note_kind kind, const char *author,
+                                const char *text)
+{
+    sqlite3_stmt *s = tickets__stmt(self, T_NOTE_INSERT);
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_text(s, 2, tickets__kinds[kind], -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, author, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
     sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? TICKET_OK
-                             : tickets__store_fail(self, "add note");
-}
-
-static int tickets__close(struct ticket_store *ts, int64_t id)
-{
-    struct tickets__sqlite *self = tickets__self(ts);
-    bool found = false;
-    sqlite3_stmt *s = tickets__stmt(self, T_CLOSE);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
-        return tickets__store_fail(self, "close ticket");
-    if (sqlite3_changes(self->db) == 1)
-        return TICKET_OK;
-    rc = tickets__lookup(self, T_STATUS, id, &found, NULL);
+        return tickets__store_fail(self, "add note");
+    return tickets__event(self, id, OUTBOX_NOTE_ADDED,
+                          sqlite3_last_insert_rowid(self->db));
+}
+
+static int tickets__add_note(struct ticket_store *ts, int64_t id,
+                             enum ticket_note_kind kind, const char *author,
+                             const char *text)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    bool closed = false;
+    if ((size_t)kind >= TICKETS_N_KINDS || !author || !*author || !text)
+        return tickets__fail(ts, TICKET_ERR_INVALID,
+                             "a note needs a kind, an author and a text");
+    int rc = tickets__status(self, id, &closed);
     if (rc != TICKET_OK)
         return rc;
-    if (found)
+    if (closed && kind == TICKET_NOTE_TEXT)
+        return tickets__fail(ts, TICKET_ERR_CLOSED, "ticket #%lld is closed",
+                             (long long)id);
+    rc = tickets__begin(self);
+    if (rc != TICKET_OK)
+        return rc;
+    rc = tickets__insert_note(self, id, kind, author, text);
+    return tickets__end(self, rc);
+}
+
+/* Inside the change: the closing note (when there is one), then the close. */
+static int tickets__close_in(struct tickets__sqlite *self, int64_t id,
+                             const char *author, const char *note)
+{
+    int rc = TICKET_OK;
+    if (note && note[strspn(note, " \t\r\n")])
+        rc = tickets__insert_note(self, id, TICKET_NOTE_CLOSING, author, note);
+    if (rc != TICKET_OK)
+        return rc;
+    sqlite3_stmt *s = tickets__stmt(self, T_CLOSE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "close ticket");
+    if (sqlite3_changes(self->db) != 1) /* closed by another process */
+        return tickets__fail(&self->base, TICKET_ERR_CLOSED,
+                             "ticket #%lld is already closed", (long long)id);
+    return tickets__event(self, id, OUTBOX_TICKET_CLOSED, 0);
+}
+
+static int tickets__close(struct ticket_store *ts, int64_t id,
+                          const char *author, const char *note)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    bool closed = false;
+    bool has_note = note && note[strspn(note, " \t\r\n")];
+    if (has_note && (!author || !*author))
+        return tickets__fail(ts, TICKET_ERR_INVALID,
+                             "a closing note needs an author");
+    int rc = tickets__status(self, id, &closed);
+    if (rc != TICKET_OK)
+        return rc;
+    if (closed)
         return tickets__fail(ts, TICKET_ERR_CLOSED,
                              "ticket #%lld is already closed", (long long)id);
-    return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
-                         (long long)id);
+    rc = tickets__begin(self);
+    if (rc != TICKET_OK)
+        return rc;
+    rc = tickets__close_in(self, id, author, note);
+    return tickets__end(self, rc);
+}
+
+static int tickets__set_external_id(struct ticket_store *ts, int64_t id,
+                                    const char *external_id)
+{
+    struct tickets__sqlite *self = tickets__self(ts);
+    if (!external_id || !*external_id)
+        return tickets__fail(ts, TICKET_ERR_INVALID, "an empty external id");
+    sqlite3_stmt *s = tickets__stmt(self, T_EXTERNAL_ID);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return tickets__store_fail(self, "store the external id");
+    if (sqlite3_changes(self->db) != 1)
+        return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
+                             (long long)id);
+    return TICKET_OK;
 }
 
 static void tickets__destroy(struct ticket_store *ts)
 {
     struct tickets__sqlite *self = tickets__self(ts);
     store_finalize_all(self->stmt, T_COUNT);
+    outbox_close(self->outbox);
     free(self);
 }
 
@@ -483,6 +614,7 @@ static const struct ticket_store_ops tickets__sqlite_ops = {
     .list = tickets__list,
     .add_note = tickets__add_note,
     .close = tickets__close,
+    .set_external_id = tickets__set_external_id,
     .destroy = tickets__destroy,
 };
 
@@ -496,8 +628,9 @@ struct ticket_store *ticket_store_sqlite_new(struct store *st, char *err,
     }
     self->base.ops = &tickets__sqlite_ops;
     self->db = store_db(st);
-    if (store_prepare_all(self->db, tickets__sql, self->stmt, T_COUNT,
-                          "tickets", err, errlen)) {
+    self->outbox = outbox_open(st, err, errlen);
+    if (!self->outbox || store_prepare_all(self->db, tickets__sql, self->stmt,
+                                           T_COUNT, "tickets", err, errlen)) {
         tickets__destroy(&self->base);
         return NULL;
     }

@@ -8,20 +8,31 @@
  * Model: a ticket has an id, an optional company and contact (directory ids,
  * 0 = none; with a contact and no company the contact's company is used; both
  * given must agree), a summary, a status (open/closed), the time it was
- * created and closed. Notes (transcript, callback, closing note, text) carry
- * an author JID, a time (clock_now()) and text, oldest first.
+ * created and closed, and the PSA's own ticket number (external_id, NULL
+ * until known). Notes (transcript, callback, closing note, rating, text)
+ * carry an author JID, a time (clock_now()) and text, oldest first.
  *
  * Rules (sqlite back-end; other back-ends must keep them):
  *   - create needs a non-empty summary (at most TICKET_SUMMARY_MAX bytes).
  *   - close of a closed ticket gives TICKET_ERR_CLOSED (nothing changes).
+ *     A close with a note adds it as its own closing_note note, in the same
+ *     transaction: both happen or neither.
+ *   - every change records its PSA event (domain/outbox.h) in the same
+ *     transaction: create -> ticket.created, each note ->
+ *     ticket.note_added, close -> ticket.closed (after the closing note's
+ *     ticket.note_added). A change runs under a savepoint, so inside a
+ *     caller's transaction it commits or rolls back with it; when the
+ *     event cannot be written the change does not happen (TICKET_ERR_STORE).
  *   - a closed ticket refuses TICKET_NOTE_TEXT notes (TICKET_ERR_CLOSED) but
- *     still takes transcript, callback and closing-note notes, so a chat that
- *     ends after its ticket was closed never loses its transcript.
+ *     still takes transcript, callback, closing-note and rating notes, so a
+ *     chat that ends after its ticket was closed never loses its
+ *     transcript.
  *
  * Ownership: strings in a struct ticket / ticket_list are owned by it; free
  * with ticket_clear() / ticket_list_free(). Drafts and arguments are
  * borrowed for the call. ticket_store_destroy() frees the store; the
- * sqlite back-end borrows the struct store, which must outlive it.
+ * sqlite back-end borrows the struct store, which must outlive it, and owns
+ * the outbox handle it writes events with.
  */
 #ifndef CHATDESK_TICKETS_H
 #define CHATDESK_TICKETS_H
@@ -68,6 +79,7 @@ struct ticket {
     enum ticket_status status;
     time_t created;
     time_t closed;             /* 0 while open */
+    char *external_id;         /* the PSA's ticket number; NULL = unknown */
     struct ticket_note *notes; /* filled by get, NULL in lists */
     size_t n_notes;
 };
@@ -111,7 +123,10 @@ struct ticket_store_ops {
     int (*add_note)(struct ticket_store *ts, int64_t id,
                     enum ticket_note_kind kind, const char *author,
                     const char *text);
-    int (*close)(struct ticket_store *ts, int64_t id);
+    int (*close)(struct ticket_store *ts, int64_t id, const char *author,
+                 const char *note);
+    int (*set_external_id)(struct ticket_store *ts, int64_t id,
+                           const char *external_id);
     void (*destroy)(struct ticket_store *ts);
 };
 
@@ -134,7 +149,14 @@ int ticket_list(struct ticket_store *ts, const struct ticket_filter *filter,
 int ticket_add_note(struct ticket_store *ts, int64_t id,
                     enum ticket_note_kind kind, const char *author,
                     const char *text);
-int ticket_close(struct ticket_store *ts, int64_t id);
+/* Close ticket id; a note that is not NULL or blank is added first as a
+ * TICKET_NOTE_CLOSING note by author (then required), in one transaction. */
+int ticket_close(struct ticket_store *ts, int64_t id, const char *author,
+                 const char *note);
+/* Store the PSA's own number for ticket id (its answer to ticket.created);
+ * not a ticket change: no event is recorded. A non-empty external_id. */
+int ticket_set_external_id(struct ticket_store *ts, int64_t id,
+                           const char *external_id);
 void ticket_store_destroy(struct ticket_store *ts); /* NULL is fine */
 
 /* The message for the last failure, borrowed. */
@@ -144,7 +166,8 @@ const char *ticket_store_error(const struct ticket_store *ts);
 void ticket_clear(struct ticket *t);
 void ticket_list_free(struct ticket_list *l);
 
-/* "transcript", "callback", "closing_note", "text"; parse returns 0 / -1. */
+/* "transcript", "callback", "closing_note", "rating", "text"; parse returns
+ * 0 / -1. */
 const char *ticket_note_kind_name(enum ticket_note_kind kind);
 int ticket_note_kind_parse(const char *s, enum ticket_note_kind *out);
 

@@ -34,6 +34,7 @@ struct app {
     struct adhoc *adhoc;
     struct domain *domain;
     struct chat *chat;
+    struct psa_sender *psa; /* NULL without [psa] webhook_url */
     /* Long-lived, for indexing new messages for search (modules.c). */
     struct history *history;
     /* Called after a tech or contact is created or updated at run time

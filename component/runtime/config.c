@@ -37,7 +37,7 @@ struct config__key {
 };
 
 static config__parser config__string, config__number, config__timeout,
-    config__domain, config__admins, config__level, config__listen;
+    config__domain, config__admins, config__level, config__listen, config__url;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -57,6 +57,8 @@ static const struct config__key config__keys[] = {
      CONFIG_TIMEOUT_MIN, CONFIG_TIMEOUT_MAX, 0},
     {"chat", "away_after", config__number, CONFIG__AT(away_after), 0, 1,
      86400, 0},
+    {"chat", "rejoin_grace", config__number, CONFIG__AT(rejoin_grace), 0, 0,
+     600, 0},
     {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
     {"retention", "messages_days", config__number,
      CONFIG__AT(retention_days), 0, 0, 36500, 0},
@@ -64,7 +66,16 @@ static const struct config__key config__keys[] = {
      0, 0, 100000, 0},
     {"limits", "burst", config__number, CONFIG__AT(limit_burst), 0, 1, 100000,
      0},
+    {"limits", "max_stanza_bytes", config__number,
+     CONFIG__AT(max_stanza_bytes), 0, 16384, 4194304, 0},
     {"metrics", "listen", config__listen, 0, 0, 0, 0, 0},
+    {"psa", "webhook_url", config__url, CONFIG__STR(psa_url), 0, 0, 0},
+    {"psa", "webhook_secret", config__string, CONFIG__STR(psa_secret), 0, 0,
+     0},
+    {"psa", "timeout", config__number, CONFIG__AT(psa_timeout), 0, 1, 300, 0},
+    {"psa", "retry_max", config__number, CONFIG__AT(psa_retry_max), 0, 1,
+     86400, 0},
+    {"psa", "ca_file", config__string, CONFIG__STR(psa_ca_file), 0, 0, 0},
 };
 
 enum { CONFIG__NKEYS = sizeof config__keys / sizeof config__keys[0] };
@@ -281,6 +292,20 @@ static void config__listen(struct config__parse *p,
         memcpy(c->metrics_host, addr, len + 1);
 }
 
+/* An http:// or https:// URL with something after the scheme. */
+static void config__url(struct config__parse *p, const struct config__key *k,
+                        const char *value)
+{
+    size_t scheme = !strncasecmp(value, "http://", 7)    ? 7
+                    : !strncasecmp(value, "https://", 8) ? 8
+                                                         : 0;
+    if (!scheme || !value[scheme])
+        config__fail(p, p->line, k->key,
+                     "must be an http:// or https:// URL, not '%s'", value);
+    else
+        config__string(p, k, value);
+}
+
 static int config__known_section(const char *section)
 {
     for (size_t i = 0; i < CONFIG__NKEYS; i++)
@@ -372,6 +397,9 @@ static void config__check_required(struct config__parse *p)
             config__fail(p, 0, k->key,
                          "missing: the file has no section [%s]", k->section);
     }
+    if (*p->cfg->psa_url && !*p->cfg->psa_secret)
+        config__fail(p, config__section_line(p, "psa"), "webhook_secret",
+                     "missing: required when webhook_url is set");
 }
 
 static int config__run(struct config__parse *p)
@@ -420,9 +448,13 @@ void config_defaults(struct config *cfg)
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;
+    cfg->rejoin_grace = 30;
     cfg->log_level = 2;
     cfg->limit_rate = 30;
     cfg->limit_burst = 150;
+    cfg->max_stanza_bytes = CONFIG_MAX_STANZA_BYTES;
+    cfg->psa_timeout = 10;
+    cfg->psa_retry_max = 300;
 }
 
 int config_is_admin(const struct config *cfg, const char *bare_jid)

@@ -23,9 +23,13 @@ struct config {
     size_t n_admins;
     int answer_timeout; /* [chat] seconds */
     int idle_timeout;   /* [chat] seconds */
-    /* [chat] away_after, seconds (1..86400): chatdesk does not use it, it
-     * publishes it to portals in its disco#info (urn:chatdesk:portal) */
+    /* [chat] away_after, seconds (1..86400): the portal's idle time before
+     * away; chatdesk only publishes it (disco#info, docs/protocol.md) */
     int away_after;
+    /* [chat] rejoin_grace, seconds (0..600, default 30): a waiting
+     * session's contact who leaves or goes Offline has this long to come
+     * back into the room (a portal reload) before it is abandoned */
+    int rejoin_grace;
     /* [retention] messages_days: room messages of finished sessions older
      * than this many days are purged (0 = kept forever; 0..36500) */
     int retention_days;
@@ -36,7 +40,17 @@ struct config {
      * metrics_port 0: no metrics server */
     char metrics_host[64];
     int metrics_port;
+    /* [limits] max_stanza_bytes: no stanza chatdesk sends is larger
+     * (16384..4194304); keep it under the server's own limit */
+    int max_stanza_bytes;
+    char psa_url[1024];     /* [psa] webhook_url: http(s) URL, "" = none */
+    char psa_secret[256];   /* [psa] webhook_secret: needed with a URL */
+    int psa_timeout;        /* [psa] timeout: seconds per request */
+    int psa_retry_max;      /* [psa] retry_max: longest back-off, seconds */
+    char psa_ca_file[1024]; /* [psa] ca_file: a CA added to the system's */
 };
+
+#define CONFIG_MAX_STANZA_BYTES 262144 /* [limits] max_stanza_bytes default */
 
 /* The one rule for the chat timeouts (answer_timeout, idle_timeout) in
  * every place that sets them: this file's [chat] keys, the admin
@@ -59,7 +73,8 @@ void config_defaults(struct config *cfg);
 /* Parse the INI text in file path into cfg (defaults first). Returns 0, or
  * -1 with the error lines (above) in err, joined by '\n' and cut at errlen;
  * a file that cannot be opened is "PATH: cannot open: reason". Required
- * keys: [component] jid and secret, [database] path. */
+ * keys: [component] jid and secret, [database] path; [psa] webhook_secret
+ * when webhook_url is set. */
 int config_load(struct config *cfg, const char *path, char *err,
                 size_t errlen);
 

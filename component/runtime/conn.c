@@ -225,12 +225,14 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
  * the messages of this pass, then their reflections (sent by the next
  * pass's write phase). Every pass of the component connection goes through
  * here, so nothing is held between two passes: not at the tick, not at a
- * stream close. */
+ * stream close. Then the pass hook (HTTP moves on, never waiting). */
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
     xmpp_run_once(c->ctx, timeout_ms);
     if (c->app->flush)
         c->app->flush(c->app);
+    if (c->hooks.pass)
+        c->hooks.pass(c->app);
 }
 
 static void conn__shutdown(struct conn *c)

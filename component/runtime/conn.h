@@ -18,11 +18,14 @@ struct conn;
 
 enum conn_exit { CONN_EXIT_STOPPED = 0, CONN_EXIT_FATAL = 1 };
 
-/* Hooks the app gives the connection; both may be NULL. */
+/* Hooks the app gives the connection; any may be NULL. */
 struct conn_hooks {
     void (*on_online)(struct app *app); /* after each successful handshake */
     void (*tick)(struct app *app);      /* about once a second */
     void (*stopping)(struct app *app);  /* before a clean stream close */
+    /* after every event-loop pass and its flush (at most ~100 ms apart);
+     * must not wait: the PSA sender's HTTP requests move on here */
+    void (*pass)(struct app *app);
 };
 
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,

@@ -181,28 +181,32 @@ static int dispatch__user(const char *from, char *buf, size_t len)
     return jid_lower(from, n < len ? n : len - 1, buf, len);
 }
 
-/* What happens to a stanza over its sender's limit: iq requests get an
- * error, messages at most one error a second, the rest is dropped. */
+/* What happens to a stanza over its sender's limit: every iq request,
+ * message and available presence is answered with one small error to its
+ * sender (never a copy of the stanza: the answer costs the same whatever
+ * was sent, and only the sender gets it); subscriptions, probes and iq
+ * results, which no client waits on, are dropped. */
 static void dispatch__refuse(struct ratelimit *rl, struct app *app,
                              xmpp_stanza_t *st, const char *kind,
                              const char *bare, uint64_t now)
 {
     const char *type = xmpp_stanza_get_type(st);
-    int request = type && (!strcmp(type, "get") || !strcmp(type, "set"));
-    int is_iq = !strcmp(kind, "iq");
+    int answer = !strcmp(kind, "message") ||
+                 (!strcmp(kind, "presence") && !type) ||
+                 (type && (!strcmp(type, "get") || !strcmp(type, "set")));
     unsigned long refused = 0;
-    char text[160];
+    char text[200];
     if (ratelimit_log_due(rl, bare, now, &refused))
         log_warn("dispatch",
                  "%s is over the rate limit (%u stanzas a second, bursts of "
-                 "%u): %lu refused or dropped since the last report",
+                 "%u): %lu refused since the last report",
                  bare, ratelimit_per_second(rl), ratelimit_burst(rl), refused);
-    if ((is_iq && request) ||
-        (!strcmp(kind, "message") && ratelimit_notice_due(rl, bare, now))) {
+    if (answer) {
         snprintf(text, sizeof text,
                  "Too many requests from you; slow down: at most %u per "
-                 "second (bursts of %u). This one was not processed.",
-                 ratelimit_per_second(rl), ratelimit_burst(rl));
+                 "second (bursts of %u). This one was not processed%s.",
+                 ratelimit_per_second(rl), ratelimit_burst(rl),
+                 !strcmp(kind, "message") ? " and not delivered" : "");
         send_error(app, st, "wait", "resource-constraint", text);
         return;
     }

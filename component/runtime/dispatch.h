@@ -12,10 +12,11 @@
  * local part; the server's and components' own stanzas are exempt) takes a
  * token from its bare JID's bucket (ratelimit.h; [limits] in the config,
  * read on the first stanza; no config or stanzas_per_second = 0: no limit).
- * Over the limit: iq get/set are answered <resource-constraint/> (type
- * wait) with a text naming the limit; messages get that error at most once
- * a second per JID, the rest are dropped; presence and iq results are
- * dropped (logged at debug). Error stanzas and unavailable presence count
+ * Over the limit: every iq get/set, message and available presence is
+ * answered, to its sender only, with one <resource-constraint/> (type wait)
+ * and a text naming the limit; subscription presence, probes and iq
+ * results are dropped (logged at debug). Error stanzas and unavailable
+ * presence count
  * but are always handled: they only clear state and are never answered.
  * The operator's log says who is over the limit at most every 10 s.
  *

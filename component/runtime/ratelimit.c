@@ -13,11 +13,11 @@ struct rl__bucket {
     struct rl__bucket *hnext;       /* hash chain */
     struct rl__bucket *prev, *next; /* LRU list: head is the most recent */
     uint64_t last_ms;               /* last take (and refill) */
-    uint64_t notice_ms, log_ms;     /* last notice / log line */
+    uint64_t log_ms;                /* last log line */
     uint64_t milli;                 /* tokens * RL__MILLI */
     unsigned long refused;          /* refusals since the last log line */
     uint32_t hash;
-    unsigned char noticed, logged, over;
+    unsigned char logged, over;
     char key[];
 };
 
@@ -191,36 +191,14 @@ enum ratelimit_verdict ratelimit_take(struct ratelimit *rl, const char *key,
     return RATELIMIT_OVER;
 }
 
-/* 1 when key is over the limit and *at (valid when *done) is interval_ms
- * old or more; records now_ms. */
-static int rl__due(struct ratelimit *rl, const char *key, uint64_t now_ms,
-                   int logging, uint64_t interval_ms, struct rl__bucket **out)
-{
-    struct rl__bucket *b = rl && key ? rl__find(rl, key, rl__hash(key)) : NULL;
-    if (!b || !b->over)
-        return 0;
-    unsigned char *done = logging ? &b->logged : &b->noticed;
-    uint64_t *at = logging ? &b->log_ms : &b->notice_ms;
-    if (*done && now_ms < *at + interval_ms)
-        return 0;
-    *done = 1;
-    *at = now_ms;
-    *out = b;
-    return 1;
-}
-
-int ratelimit_notice_due(struct ratelimit *rl, const char *key, uint64_t now_ms)
-{
-    struct rl__bucket *b;
-    return rl__due(rl, key, now_ms, 0, RATELIMIT_NOTICE_MS, &b);
-}
-
 int ratelimit_log_due(struct ratelimit *rl, const char *key, uint64_t now_ms,
                       unsigned long *refused)
 {
-    struct rl__bucket *b;
-    if (!rl__due(rl, key, now_ms, 1, RATELIMIT_LOG_MS, &b))
+    struct rl__bucket *b = rl && key ? rl__find(rl, key, rl__hash(key)) : NULL;
+    if (!b || !b->over || (b->logged && now_ms < b->log_ms + RATELIMIT_LOG_MS))
         return 0;
+    b->logged = 1;
+    b->log_ms = now_ms;
     if (refused)
         *refused = b->refused;
     b->refused = 0;

@@ -22,7 +22,6 @@
 #include <stdint.h>
 
 #define RATELIMIT_DEFAULT_MAX_KEYS 10000 /* bare JIDs tracked at most */
-#define RATELIMIT_NOTICE_MS 1000 /* at most one notice a second per key */
 #define RATELIMIT_LOG_MS 10000   /* at most one log line per key in 10 s */
 
 struct ratelimit;
@@ -47,15 +46,11 @@ void ratelimit_free(struct ratelimit *rl);
 enum ratelimit_verdict ratelimit_take(struct ratelimit *rl, const char *key,
                                       uint64_t now_ms);
 
-/* For a key that is over the limit: 1 when it is time to tell it (the
- * first time, then at most once every RATELIMIT_NOTICE_MS), and the time is
- * recorded; else 0. Unknown keys give 0. */
-int ratelimit_notice_due(struct ratelimit *rl, const char *key,
-                         uint64_t now_ms);
-
-/* The same for the operator's log, at most once every RATELIMIT_LOG_MS;
- * when due, *refused (may be NULL) is the number of refusals since the
- * last time it was due (or since the key was first seen). */
+/* For a key that is over the limit: 1 when it is time to tell the
+ * operator's log (the first time, then at most once every RATELIMIT_LOG_MS),
+ * and the time is recorded; else 0 (also for unknown keys). When due,
+ * *refused (may be NULL) is the number of refusals since the last time it
+ * was due (or since the key was first seen). */
 int ratelimit_log_due(struct ratelimit *rl, const char *key, uint64_t now_ms,
                       unsigned long *refused);
 

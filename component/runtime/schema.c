@@ -168,12 +168,18 @@ const char *const chatdesk_migrations[] = {
     "    WHERE last_indexed > (SELECT COALESCE(MAX(id), 0) FROM messages);"
     "END;",
 
-    /* 6, 7: stand-ins for the PSA branch's migrations 6 (tickets.external_id
-     * and note kind 'rating') and 7 (the outbox); its 6 replaces the first
-     * one here and its 7 the second when the branches merge. The first lets
-     * ticket_notes take kind 'rating' the same way (sqlite cannot change a
-     * CHECK, so the table is copied, ids kept). */
-    "CREATE TABLE ticket_notes_6 ("
+    /* 6: the one-time hint to a tech whose presence chatdesk cannot see
+     * (chat/presence.c): 1 once it was sent, so a restart does not send
+     * it again. */
+    "ALTER TABLE techs ADD COLUMN presence_hint INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (presence_hint IN (0, 1));",
+
+    /* 7: tickets meet the PSA (SPEC §6). external_id is the PSA's own
+     * ticket number, NULL until its answer to ticket.created names it.
+     * ticket_notes takes the kind 'rating' too: sqlite cannot change a
+     * CHECK, so the table is copied (ids kept) into one that allows it. */
+    "ALTER TABLE tickets ADD COLUMN external_id TEXT;"
+    "CREATE TABLE ticket_notes_7 ("
     "  id INTEGER PRIMARY KEY,"
     "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
     "  kind TEXT NOT NULL CHECK (kind IN ('transcript', 'callback',"
@@ -181,21 +187,38 @@ const char *const chatdesk_migrations[] = {
     "  author TEXT NOT NULL,"
     "  created INTEGER NOT NULL,"
     "  text TEXT NOT NULL);"
-    "INSERT INTO ticket_notes_6 (id, ticket_id, kind, author, created, text)"
+    "INSERT INTO ticket_notes_7 (id, ticket_id, kind, author, created, text)"
     "  SELECT id, ticket_id, kind, author, created, text FROM ticket_notes;"
     "DROP TABLE ticket_notes;"
-    "ALTER TABLE ticket_notes_6 RENAME TO ticket_notes;"
+    "ALTER TABLE ticket_notes_7 RENAME TO ticket_notes;"
     "CREATE INDEX ticket_notes_ticket ON ticket_notes(ticket_id);",
-    "SELECT 1;",
 
-    /* 8: a message re-sent after a reconnect is stored once (sessions.h,
+    /* 8: the outbox of PSA events (domain/outbox.h), one row per ticket
+     * change, written in the change's transaction. id orders them; the
+     * sender takes a ticket's oldest pending event (outbox_pending). */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL UNIQUE,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  type TEXT NOT NULL CHECK (type IN ('ticket.created',"
+    "    'ticket.note_added', 'ticket.closed')),"
+    "  note_id INTEGER REFERENCES ticket_notes(id),"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending', 'sent', 'dead')),"
+    "  last_answer TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_pending ON outbox(status, ticket_id, id);",
+
+    /* 9: a message re-sent after a reconnect is stored once (sessions.h,
      * sessions_add_message_once): the sender's XEP-0359 origin-id, unique
      * per session and sender where there is one. */
     "ALTER TABLE messages ADD COLUMN origin_id TEXT;"
     "CREATE UNIQUE INDEX messages_origin ON messages(session_id, from_jid,"
     "  origin_id) WHERE origin_id IS NOT NULL;",
 
-    /* 9: transfers (sessions_transfer): who handed a session over to whom;
+    /* 10: transfers (sessions_transfer): who handed a session over to whom;
      * to_jid NULL = back to the queue. */
     "CREATE TABLE transfers ("
     "  id INTEGER PRIMARY KEY,"
@@ -205,12 +228,12 @@ const char *const chatdesk_migrations[] = {
     "  created INTEGER NOT NULL);"
     "CREATE INDEX transfers_session ON transfers(session_id, id);",
 
-    /* 10: canned replies (domain/canned.h); names are stored lowercase. */
+    /* 11: canned replies (domain/canned.h); names are stored lowercase. */
     "CREATE TABLE canned ("
     "  name TEXT PRIMARY KEY CHECK (name <> ''),"
     "  text TEXT NOT NULL CHECK (text <> ''));",
 
-    /* 11: ratings (sessions_rate): one per ended session, by its contact;
+    /* 12: ratings (sessions_rate): one per ended session, by its contact;
      * the same goes to the ticket as a note of kind 'rating'. */
     "CREATE TABLE ratings ("
     "  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),"
@@ -219,7 +242,7 @@ const char *const chatdesk_migrations[] = {
     "  contact_jid TEXT NOT NULL,"
     "  created INTEGER NOT NULL);",
 
-    /* 12: the audit trail of admin changes (domain/audit.h); id orders it. */
+    /* 13: the audit trail of admin changes (domain/audit.h); id orders it. */
     "CREATE TABLE audit ("
     "  id INTEGER PRIMARY KEY,"
     "  at INTEGER NOT NULL,"

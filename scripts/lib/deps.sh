@@ -5,6 +5,7 @@ CHATDESK_BUILD_PACKAGES=(
     gcc make cmake pkg-config
     libstrophe-dev libexpat1-dev libssl-dev libsqlite3-dev libinih-dev
     libcmocka-dev libicu-dev libsystemd-dev libmicrohttpd-dev
+    libcurl4-openssl-dev libjansson-dev
 )
 CHATDESK_RUNTIME_PACKAGES=(prosody ejabberd)
 CHATDESK_TEST_PACKAGES=(python3 python3-slixmpp valgrind clang libclang-rt-14-dev

@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 
+const AXE = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 const executablePath = process.env.CHATDESK_BROWSER || "/usr/bin/chromium";
 const artifacts = process.env.CHATDESK_BROWSER_ARTIFACTS || path.resolve("build/browser-artifacts");
 const DEFAULT_TIMEOUT = 10000;
@@ -71,7 +72,9 @@ function page(name = "main") {
 }
 
 const ops = {
-  async open({ page: name = "main", url }) {
+  // ready: "visible" (the portal) or "attached" (a page whose body has no
+  // box of its own, like Converse's fullscreen view).
+  async open({ page: name = "main", url, ready = "visible" }) {
     let p = pages.get(name);
     if (!p) {
       p = await context.newPage();
@@ -83,7 +86,7 @@ const ops = {
       });
     }
     await p.goto(url);
-    await p.waitForSelector("body[data-ready=true]");
+    await p.waitForSelector("body[data-ready=true]", { state: ready });
     return p.url();
   },
   async close({ page: name = "main", unload = true }) {
@@ -152,6 +155,48 @@ const ops = {
     const out = path.join(artifacts, file);
     await page(name).screenshot({ path: out });
     return out;
+  },
+  async reload({ page: name }) {
+    const p = page(name);
+    await p.reload();
+    await p.waitForSelector("body[data-ready=true]");
+    return true;
+  },
+  async viewport({ page: name, width, height }) {
+    await page(name).setViewportSize({ width, height });
+    return true;
+  },
+  async colorScheme({ page: name, scheme }) {
+    await page(name).emulateMedia({ colorScheme: scheme });
+    return true;
+  },
+  async hidden({ page: name, hidden }) {
+    // Pretend the tab is hidden (or visible again) and tell the page.
+    await page(name).evaluate((h) => {
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+    return true;
+  },
+  async focused({ page: name }) {
+    return page(name).evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      return { id: el.id, tag: el.tagName.toLowerCase(), disabled: Boolean(el.disabled),
+               visible: Boolean(el.offsetParent || el.getClientRects().length) };
+    });
+  },
+  async axe({ page: name }) {
+    // axe-core on the page as it is: the serious and critical violations.
+    const p = page(name);
+    if (!(await p.evaluate(() => Boolean(window.axe)))) await p.addScriptTag({ content: AXE });
+    return p.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + ": " + (n.failureSummary || "")) }));
+    });
   },
   async errors() {
     return pageErrors.splice(0);

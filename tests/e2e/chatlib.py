@@ -17,6 +17,7 @@ import io
 import os
 import re
 import sqlite3
+import urllib.request
 
 from slixmpp.exceptions import IqError, PresenceError
 from slixmpp.xmlstream import ET
@@ -31,6 +32,7 @@ NS_SID = "urn:xmpp:sid:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
+NOTICE_NICK = "Helpdesk"  # every room's own occupant (SPEC §3)
 ANSWER_TIMEOUT = 2
 IDLE_TIMEOUT = 3
 PRESENCE_GRACE = 5  # CHAT_PRESENCE_GRACE_MS in component/chat/presence.h
@@ -209,14 +211,12 @@ def delay_stamp(msg):
 
 
 def groupchat_from(room, nick=None, text=None):
-    """A groupchat message in room (from nick; None: from the room bare
-    JID, a system notice) whose body contains text."""
+    """A groupchat message in room (from nick; None: a system notice, from
+    the room's own occupant NOTICE_NICK) whose body contains text."""
     def pred(m):
         if m["type"] != "groupchat" or m["from"].bare != room:
             return False
-        if nick is None and m["from"].resource:
-            return False
-        if nick is not None and m["from"].resource != nick:
+        if m["from"].resource != (NOTICE_NICK if nick is None else nick):
             return False
         return text is None or text in body(m)
     return pred
@@ -358,3 +358,18 @@ def main(setup, tests, users=USERS, extra=CHAT_EXTRA):
         h.check(env.chatdesk.proc.poll() is None, "chatdesk running")
     h.main([start_with_directory] + list(tests), users=users,
            chatdesk_extra=extra, start_chatdesk=False)
+
+
+METRIC_SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", re.M)
+
+
+def scrape_metrics(port):
+    """chatdesk's /metrics on 127.0.0.1:port ([metrics] listen) as a dict
+    of sample name (with its labels) -> value."""
+    url = "http://127.0.0.1:%d/metrics" % port
+    with urllib.request.urlopen(url, timeout=10) as r:
+        h.check(r.status == 200, "/metrics answers 200")
+        h.check(r.headers["Content-Type"].startswith("text/plain"),
+                "Prometheus text: %s" % r.headers["Content-Type"])
+        text = r.read().decode()
+    return {k: float(v) for k, v in METRIC_SAMPLE.findall(text)}

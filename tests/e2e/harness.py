@@ -458,7 +458,8 @@ class Chatdesk:
         with open(self.config, "w") as f:
             f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
                     "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
-                    "[admins]\njids = %s\n\n[log]\nlevel = debug\n%s" %
+                    "[admins]\njids = %s\n\n[chat]\nrejoin_grace = 0\n\n"
+                    "[log]\nlevel = debug\n%s" %
                     (jid or server.component, secret or server.secret,
                      server.component_port, self.db, ", ".join(admins),
                      extra))

@@ -2,9 +2,9 @@
 """[metrics] listen (SPEC §10): Prometheus text at /metrics, served off the
 chat loop by libmicrohttpd. A real chat through the server moves the
 numbers: sessions by state, messages stored, stanzas in and out by kind,
-commits in the latency histogram; the outbox stays at zero (no PSA yet)."""
+commits in the latency histogram; the outbox stays at zero without a PSA
+(tests/e2e/test_psa.py sees it move with one)."""
 
-import re
 import urllib.error
 import urllib.request
 
@@ -13,17 +13,8 @@ from e2e import chatlib as cl
 
 PORT = h.free_port()
 EXTRA = cl.CHAT_EXTRA + "[metrics]\nlisten = 127.0.0.1:%d\n" % PORT
-SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", re.M)
-
-
 def scrape():
-    url = "http://127.0.0.1:%d/metrics" % PORT
-    with urllib.request.urlopen(url, timeout=10) as r:
-        h.check(r.status == 200, "/metrics answers 200")
-        h.check(r.headers["Content-Type"].startswith("text/plain"),
-                "Prometheus text: %s" % r.headers["Content-Type"])
-        text = r.read().decode()
-    return {k: float(v) for k, v in SAMPLE.findall(text)}
+    return cl.scrape_metrics(PORT)
 
 
 def value(m, name):

@@ -80,7 +80,8 @@ struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
 {
     struct muc *m;
 
-    if (!app || !policy || !policy->room || !policy->admit || !policy->store)
+    if (!app || !policy || !policy->notice_nick || !policy->room ||
+        !policy->admit || !policy->store)
         return NULL;
     if (!(m = calloc(1, sizeof *m)))
         return NULL;
@@ -92,7 +93,15 @@ struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
         disco_add_feature(app->disco, NS_MUC) ||
         dispatch_add(app->dispatch, "presence", muc__on_presence, m) ||
         dispatch_add(app->dispatch, "message", muc__on_message, m) ||
-        dispatch_add_iq(app->dispatch, "get", "ping", NS_PING, muc__ping, m)) {
+        dispatch_add_iq(app->dispatch, "get", "ping", NS_PING, muc__ping, m) ||
+        dispatch_add_iq(app->dispatch, "get", "query", NS_MUC_ADMIN,
+                        muc__admin_get, m) ||
+        dispatch_add_iq(app->dispatch, "set", "query", NS_MUC_ADMIN,
+                        muc__admin_set, m) ||
+        dispatch_add_iq(app->dispatch, "get", "query", NS_MUC_OWNER, muc__owner,
+                        m) ||
+        dispatch_add_iq(app->dispatch, "set", "query", NS_MUC_OWNER, muc__owner,
+                        m)) {
         free(m);
         return NULL;
     }

@@ -111,7 +111,7 @@ static void muc__hist_item(const struct muc_history_item *item, void *fn_ud)
     if (item->nick)
         muc__occ_jid(h->m, h->room, item->nick, from, sizeof from);
     else
-        snprintf(from, sizeof from, "%s", h->room_jid);
+        muc__notice_jid(h->m, h->room, from, sizeof from);
     msg = muc__groupchat_new(h->m, from, item->stanza_id);
     if (!msg)
         return;
@@ -578,7 +578,7 @@ void muc__direct(struct muc *m, const struct muc__req *rq)
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err)
 {
-    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX];
+    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
     struct muc_err tmp;
     struct muc_err *e = err ? err : &tmp;
     struct muc_stored stored;
@@ -602,7 +602,8 @@ int muc_send_notice(struct muc *muc, const char *room, const char *body,
         return -1; /* a notice is never held: commit it at once */
     }
     muc__room_jid(muc, key, room_jid, sizeof room_jid);
-    st = muc__groupchat_new(muc, room_jid, stored.id);
+    muc__notice_jid(muc, key, from, sizeof from);
+    st = muc__groupchat_new(muc, from, stored.id);
     if (!st)
         return 0; /* stored: it reaches everyone through the history */
     stanza_add_text_child(st, "body", NULL, body);

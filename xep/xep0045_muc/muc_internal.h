@@ -20,6 +20,7 @@
  *                muc_shutdown() (uses presence.c and messages.c)
  *   queries.c    disco#info / disco#items of rooms, the reserved-nick node
  *                and XEP-0410 self-ping (uses rooms.c only)
+ *   admin.c      the muc#admin and muc#owner queries (uses rooms.c only)
  *   engine.c     xep0045_new(), xep0045_free() and the presence and
  *                message handlers that route each stanza to the above
  */
@@ -119,6 +120,9 @@ void muc__room_jid(struct muc *m, const char *room, char *buf, size_t len);
 void muc__occ_jid(struct muc *m, const char *room, const char *nick, char *buf,
                   size_t len);
 
+/* room@domain/<the notice occupant's nick> into buf. */
+void muc__notice_jid(struct muc *m, const char *room, char *buf, size_t len);
+
 /* A new id from libstrophe's UUID generator copied into buf ("" when it
  * fails). */
 void muc__uuid(struct muc *m, char *buf, size_t len);
@@ -197,6 +201,10 @@ void muc__pres_send(struct muc *m, const char *from, const char *to,
 /* The current presence of occupant o, as everyone sees it. */
 void muc__pres_of(const struct muc__occ *o, struct muc__pres *p);
 
+/* The presence of the room's own occupant (policy->notice_nick: a
+ * moderator and owner, its JID the component's) to the resource to. */
+void muc__pres_notice_send(struct muc *m, const char *room, const char *to);
+
 /* Send o's presence p to every resource in the room except skip (may be
  * NULL); o's own resources get it as self-presence (110). */
 void muc__pres_to_room(struct muc *m, struct muc__room *r,
@@ -247,5 +255,20 @@ int muc__disco(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
  * self-ping to an occupant JID. */
 void muc__ping(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
                void *ud);
+
+/* ---- admin.c: muc#admin and muc#owner ---------------------------------- */
+
+/* iq get muc#admin: a moderator gets the occupants of the affiliation its
+ * <item/> names; others get <forbidden/>. */
+void muc__admin_get(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                    void *ud);
+
+/* iq set muc#admin: <forbidden/> (membership follows the policy). */
+void muc__admin_set(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                    void *ud);
+
+/* iq get or set muc#owner: <forbidden/> (the configuration is fixed). */
+void muc__owner(struct app *app, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                void *ud);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A copy of what an event reports, safe from changes made by callbacks. */
 struct muc__snap {
@@ -75,11 +76,6 @@ static int muc__nick_ok(const char *nick)
         s += n;
     }
     return visible;
-}
-
-int muc_nick_valid(const char *nick)
-{
-    return nick && muc__nick_ok(nick);
 }
 
 /* ---- occupant state and policy events ----------------------------------- */
@@ -167,9 +163,9 @@ static const char *muc__show(struct muc *m, struct muc__occ *o, char *buf,
 
 /* ---- entering ----------------------------------------------------------- */
 
-/* What the joiner gets, in XEP-0045 order: the others' presence, the
- * broadcast of its own (first resource only), self-presence, history,
- * subject. */
+/* What the joiner gets, in XEP-0045 order: the others' presence (the
+ * notice occupant's first), the broadcast of its own (first resource only),
+ * self-presence, history, subject. */
 static void muc__join_sequence(struct muc *m, const struct muc__req *rq,
                                const struct muc_room_info *info,
                                struct muc__room *r, struct muc__occ *o,
@@ -178,6 +174,7 @@ static void muc__join_sequence(struct muc *m, const struct muc__req *rq,
     char from[MUC__JID_MAX];
     struct muc__pres p;
 
+    muc__pres_notice_send(m, r->name, rq->from);
     for (size_t i = 0; i < r->n_occ; i++) {
         if (r->occ[i] == o)
             continue;
@@ -236,6 +233,16 @@ static const char *muc__pick_nick(struct muc *m, const struct muc__req *rq,
                    "Choose a nickname of 1 to 64 bytes, with a visible "
                    "character and no control characters.",
                    1);
+        return NULL;
+    }
+    if (!strcasecmp(nick, m->policy.notice_nick)) {
+        char text[MUC_ERR_TEXT];
+
+        snprintf(text, sizeof text,
+                 "The nickname '%s' belongs to the room itself (its "
+                 "notices); choose another.",
+                 m->policy.notice_nick);
+        muc__error(m, rq, "cancel", "conflict", text, 1);
         return NULL;
     }
     holder = muc__occ_by_nick(r, nick);

@@ -120,6 +120,16 @@ void muc__pres_of(const struct muc__occ *o, struct muc__pres *p)
     p->jid = o->pres_jid ? o->pres_jid : (o->n_res ? o->res[0] : NULL);
 }
 
+void muc__pres_notice_send(struct muc *m, const char *room, const char *to)
+{
+    struct muc__pres p = {
+        .role = MUC_ROLE_MODERATOR, .aff = MUC_AFFIL_OWNER, .jid = m->app->jid};
+    char from[MUC__JID_MAX];
+
+    muc__notice_jid(m, room, from, sizeof from);
+    muc__pres_send(m, from, to, &p, 0);
+}
+
 void muc__pres_to_room(struct muc *m, struct muc__room *r,
                        const struct muc__occ *o, const struct muc__pres *p,
                        const char *skip)

@@ -54,9 +54,26 @@ static void muc__add_roominfo(struct muc *m, xmpp_stanza_t *q, const char *room,
     form_free(f);
 }
 
+/* 1 when the asker may enter the room (the policy admits it): only such a
+ * member learns the room's name, description, subject and occupants. */
+static int muc__member(struct muc *m, const struct muc__req *rq)
+{
+    struct muc_admit adm;
+    struct muc_err err;
+
+    if (muc__occ_by_bare(muc__room_find(m, rq->room), rq->bare))
+        return 1;
+    memset(&adm, 0, sizeof adm);
+    memset(&err, 0, sizeof err);
+    return m->policy.admit(m->app, rq->room, rq->bare, &adm, &err, m->ud) == 0;
+}
+
+/* The room's disco#info: for members its identity name and the
+ * muc#roominfo form; for anyone else only the identity and features. */
 static void muc__room_info(struct muc *m, const struct muc__req *rq,
                            xmpp_stanza_t *q, const struct muc_room_info *info)
 {
+    int member = muc__member(m, rq);
     static const char *const features[] = {NS_DISCO_INFO,
                                            NS_MUC,
                                            NS_MUC "#stable_id",
@@ -69,12 +86,13 @@ static void muc__room_info(struct muc *m, const struct muc__req *rq,
                                            "muc_unsecured",
                                            NS_SID};
 
-    muc__add_identity(q, info->name);
+    muc__add_identity(q, member ? info->name : NULL);
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
         muc__add_feature(q, features[i]);
     if (m->policy.mam)
         muc__add_feature(q, NS_MAM);
-    muc__add_roominfo(m, q, rq->room, info);
+    if (member)
+        muc__add_roominfo(m, q, rq->room, info);
 }
 
 /* XEP-0045 reserved nick: the occupant's nick, or the one the policy

@@ -64,6 +64,11 @@ void muc__occ_jid(struct muc *m, const char *room, const char *nick, char *buf,
     snprintf(buf, len, "%s@%s/%s", room, m->app->jid, nick);
 }
 
+void muc__notice_jid(struct muc *m, const char *room, char *buf, size_t len)
+{
+    muc__occ_jid(m, room, m->policy.notice_nick, buf, len);
+}
+
 void muc__uuid(struct muc *m, char *buf, size_t len)
 {
     char *u = xmpp_uuid_gen(m->app->ctx);

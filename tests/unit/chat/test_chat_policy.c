@@ -2,7 +2,8 @@
  * engine asks it, driven through dispatch_stanza() with a capturing sender
  * on a ":memory:" store: who may join a session room and with which role,
  * what a tech's first join does to a waiting session and who hears about
- * it, and a contact's message in a session that has ended. */
+ * it, a contact's message in a session that has ended, and the presence
+ * hint to a tech who has not approved chatdesk's subscription. */
 #include "testkit.h"
 
 #include "chat/chat.h"
@@ -151,6 +152,59 @@ static void test_join_roles(void **state)
     assert_true(testkit_contains(i, "affiliation=\"admin\""));
 }
 
+/* A display name with bidi overrides and controls gives a clean nick and
+ * clean notices; one with nothing usable falls back to the local part. */
+static void test_nicks_from_hostile_names(void **state)
+{
+    struct contact c;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "alice@localhost", &c),
+                     DIR_OK);
+    snprintf(c.name, sizeof c.name,
+             "\xe2\x80\xae"
+             "Al\tice\xe2\x81\xa6 "
+             " L\xe2\x80\x8fiddell");
+    assert_int_equal(directory_contact_update(dom()->dir, &c), DIR_OK);
+    join(TESS, QUEUE, "Tess");
+    join(ALICE, ROOM, "whatever");
+    int i = sent_to(ALICE, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        ROOM "/Al ice Liddell");
+    join(TESS, ROOM, "Tess");
+    assert_true(
+        sent_to(TESS, "Tess took the chat with Al ice Liddell (Acme)") >= 0);
+}
+
+/* A display name with nothing usable in it: the nick is the local part. */
+static void test_nick_fallback(void **state)
+{
+    struct contact c;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "alice@localhost", &c),
+                     DIR_OK);
+    snprintf(c.name, sizeof c.name, " \xe2\x80\xae\t\xe2\x80\x8b ");
+    assert_int_equal(directory_contact_update(dom()->dir, &c), DIR_OK);
+    join(ALICE, ROOM, "whatever");
+    int i = sent_to(ALICE, "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), ROOM "/alice");
+}
+
+/* A member whose directory name is the notice occupant's (any case) is
+ * not locked out: the nick gets the local part, like a taken one. */
+static void test_reserved_name_gets_suffix(void **state)
+{
+    struct tech hd = {0, "hd@localhost", "HelpDesk", false};
+    (void)state;
+    assert_int_equal(directory_tech_create(dom()->dir, &hd, NULL), DIR_OK);
+    join("hd@localhost/x", ROOM, "HelpDesk");
+    int i = sent_to("hd@localhost/x", "code=\"110\"");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        ROOM "/HelpDesk (hd)");
+}
+
 /* A tech's first join takes the waiting session: it becomes active, the
  * queue room hears who took it, and the other Online techs are told. */
 static void test_first_tech_join_takes_session(void **state)
@@ -165,7 +219,7 @@ static void test_first_tech_join_takes_session(void **state)
     const char *line = "Tess took the chat with Alice (Acme) (" ROOM ").";
     int i = sent_to(TOM, line);
     assert_true(i >= 0);
-    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), QUEUE);
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]), QUEUE "/Helpdesk");
     assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "groupchat");
     i = sent_to("tom@localhost", line);
     assert_true(i >= 0);
@@ -277,12 +331,39 @@ static void test_canned_reply(void **state)
     assert_int_equal(raw, 0);
 }
 
+/* A tech whose server says "unsubscribed" (he has not approved chatdesk's
+ * request) is told once how chatdesk can see him; a contact is not. */
+static void test_unsubscribed_tech_gets_one_hint(void **state)
+{
+    (void)state;
+    const char *unsub = "<presence type='unsubscribed' from='tess@localhost' "
+                        "to='helpdesk.localhost'/>";
+    testkit_feed(unsub);
+    int i = sent_to("tess@localhost", QUEUE);
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[i]), "chat");
+    assert_true(testkit_contains(i, "approve the presence subscription"));
+    testkit_clear();
+    testkit_feed(unsub);
+    assert_int_equal(sent_to("tess@localhost", QUEUE), -1);
+    testkit_feed("<presence type='unsubscribed' from='alice@localhost' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(sent_to("alice@localhost", QUEUE), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribed_tech_gets_one_hint,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nicks_from_hostile_names, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_nick_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_tech_join_takes_session,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

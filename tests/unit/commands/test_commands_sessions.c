@@ -240,7 +240,9 @@ static void test_sessions_views(void **state)
     assert_int_equal(f->n_reported, 9);
     for (size_t i = 0; i < 9; i++)
         assert_string_equal(f->reported[i]->var, cols[i]);
-    snprintf(want, sizeof want, "%lld,%lld", (long long)act, (long long)end);
+    /* mine is open work: the ended session has left it */
+    (void)end;
+    snprintf(want, sizeof want, "%lld", (long long)act);
     assert_string_equal(column_ids(f), want);
     snprintf(want, sizeof want, "chat-%lld@helpdesk.localhost", (long long)act);
     assert_string_equal(cell(f, 0, "room"), want);
@@ -248,7 +250,6 @@ static void test_sessions_views(void **state)
     assert_string_equal(cell(f, 0, "contact"), "alice@localhost");
     assert_string_equal(cell(f, 0, "state"), "active");
     assert_string_equal(cell(f, 0, "created"), "2026-01-01T00:00:30Z");
-    assert_string_equal(cell(f, 1, "state"), "ended");
     form_free(f);
 
     static const struct {
@@ -426,8 +427,6 @@ static void test_history_paging(void **state)
     assert_int_equal(f->n_items, 20);
     assert_string_equal(cell(f, 19, "session"), "1");
     form_free(f);
-    r = run(TESS, "history", "next", sid, NULL);
-    testkit_expect_error(r, NULL, "bad-request", "not offered");
     r = run(TESS, "history", "prev", sid, NULL);
     f = testkit_form_of(r);
     assert_string_equal(cell(f, 0, "session"), "70");
@@ -442,6 +441,12 @@ static void test_history_paging(void **state)
     r = history(FIELD("page", "3"));
     testkit_expect_status(r, "executing");
     assert_string_equal(actions_of(r), "complete"); /* no screen before */
+    /* next on the last page is taken as complete (poezio's habit) */
+    r = run(TESS, "history", "next", sid_of(r), NULL);
+    testkit_expect_status(r, "completed");
+    f = testkit_form_of(r);
+    assert_string_equal(cell(f, 0, "session"), "20");
+    form_free(f);
     r = history(FIELD("page", "4"));
     assert_non_null(strstr(testkit_note_of(r), "past the last page"));
     r = history(FIELD("contact", "alice@localhost") FIELD("page", "2"));

@@ -233,7 +233,7 @@ static void three_tickets(void)
     new_ticket(bob_id, "Second");
     clock_advance(3600);
     new_ticket(alice_id, "Third");
-    assert_int_equal(ticket_close(tk.app.domain->tickets, 1), TICKET_OK);
+    assert_int_equal(ticket_close(tk.app.domain->tickets, 1, NULL, NULL), TICKET_OK);
 }
 
 static void test_tickets_list_all(void **state)
@@ -264,7 +264,15 @@ static void test_tickets_list_all(void **state)
     assert_string_equal(cell(f, 2, "status"), "closed");
     assert_string_equal(cell(f, 2, "created"), "2026-01-01T10:00:00Z");
     form_free(f);
-    assert_string_equal(testkit_note_of(r), "");
+    /* the one note is the table as text (SPEC §8) */
+    assert_string_equal(
+        testkit_note_of(r),
+        "Ticket: 3; Company: Acme; Contact: alice@localhost; Summary: Third; "
+        "Status: open; Created: 2026-01-01T12:00:00Z\n"
+        "Ticket: 2; Company: Globex; Contact: bob@localhost; Summary: Second; "
+        "Status: open; Created: 2026-01-01T11:00:00Z\n"
+        "Ticket: 1; Company: Acme; Contact: alice@localhost; Summary: First; "
+        "Status: closed; Created: 2026-01-01T10:00:00Z");
 }
 
 /* Ticket ids listed for a submission, as "3,1". */
@@ -338,12 +346,13 @@ static void test_tickets_none_and_limit(void **state)
     form_free(f);
     assert_non_null(
         strstr(testkit_note_of(r), "Showing the newest 100 tickets"));
-    /* under the limit: no note */
+    /* under the limit: no limit note, only the rows as text */
     r = submit(TECH, "tickets", SUBMIT(FIELD("contact", "alice@localhost")));
     f = testkit_form_of(r);
     assert_int_equal(f->n_items, 53);
     form_free(f);
-    assert_string_equal(testkit_note_of(r), "");
+    assert_non_null(strstr(testkit_note_of(r), "Ticket: 105; "));
+    assert_null(strstr(testkit_note_of(r), "Showing"));
 }
 
 static void test_tickets_store_failure(void **state)
@@ -355,6 +364,89 @@ static void test_tickets_store_failure(void **state)
                      SQLITE_OK);
     testkit_expect_error(submit(TECH, "tickets", SUBMIT("")), "wait",
                          "internal-server-error", "Could not list the tickets");
+}
+
+/* ---- view-ticket and close-ticket ------------------------------------- */
+
+static const char *field(const struct form *f, const char *var, size_t i)
+{
+    const struct form_field *fl = form_field_find(f, var);
+    if (!fl)
+        fail_msg("no field %s", var);
+    return i < fl->n_values ? fl->values[i] : "";
+}
+
+static void test_view_ticket(void **state)
+{
+    struct ticket_store *ts = tk.app.domain->tickets;
+    (void)state;
+    int64_t id = new_ticket(alice_id, "Printer on fire");
+    clock_set(T0 + 60);
+    assert_int_equal(ticket_add_note(ts, id, TICKET_NOTE_TRANSCRIPT,
+                                     "tech@localhost", "line one\nline two"),
+                     TICKET_OK);
+    clock_set(T0 + 120);
+    assert_int_equal(ticket_close(ts, id, "tech@localhost", "Replaced it"),
+                     TICKET_OK);
+    xmpp_stanza_t *r =
+        submit(TECH, "view-ticket", SUBMIT(FIELD("ticket", "1")));
+    testkit_expect_status(r, "completed");
+    struct form *f = testkit_form_of(r);
+    assert_string_equal(field(f, "summary", 0), "Printer on fire");
+    assert_string_equal(field(f, "status", 0), "closed");
+    assert_string_equal(field(f, "company", 0), "Acme");
+    assert_string_equal(field(f, "contact", 0), "alice@localhost");
+    assert_string_equal(field(f, "external_id", 0), "");
+    assert_string_equal(field(f, "created", 0), "2026-01-01T10:00:00Z");
+    assert_string_equal(field(f, "closed", 0), "2026-01-01T10:02:00Z");
+    /* every note, oldest first, kind, author, time and the whole text */
+    const struct form_field *n1 = form_field_find(f, "note-1");
+    assert_non_null(n1);
+    assert_string_equal(n1->label, "Note 1: transcript by tech@localhost at "
+                                   "2026-01-01T10:01:00Z");
+    assert_string_equal(field(f, "note-1", 0), "line one");
+    assert_string_equal(field(f, "note-1", 1), "line two");
+    assert_string_equal(form_field_find(f, "note-2")->label,
+                        "Note 2: closing_note by tech@localhost at "
+                        "2026-01-01T10:02:00Z");
+    assert_string_equal(field(f, "note-2", 0), "Replaced it");
+    assert_null(form_field_find(f, "note-3"));
+    form_free(f);
+
+    testkit_expect_error(
+        submit(TECH, "view-ticket", SUBMIT(FIELD("ticket", "99"))), "cancel",
+        "item-not-found", "no ticket #99");
+    expect_bad(submit(TECH, "view-ticket", SUBMIT(FIELD("ticket", "x1"))),
+               "x1");
+}
+
+static void test_close_ticket(void **state)
+{
+    (void)state;
+    int64_t id = new_ticket(alice_id, "VPN");
+    xmpp_stanza_t *r = submit(TECH, "close-ticket",
+                              SUBMIT(FIELD("ticket", "1") FIELD("note",
+                                                                "Fixed")));
+    testkit_expect_status(r, "completed");
+    assert_non_null(strstr(testkit_note_of(r), "Ticket #1 closed"));
+    struct ticket t;
+    assert_int_equal(ticket_get(tk.app.domain->tickets, id, &t), TICKET_OK);
+    assert_int_equal(t.status, TICKET_CLOSED);
+    assert_int_equal(t.n_notes, 1);
+    assert_int_equal(t.notes[0].kind, TICKET_NOTE_CLOSING);
+    assert_string_equal(t.notes[0].author, "tech@localhost");
+    ticket_clear(&t);
+    /* closing a closed ticket is refused with a text */
+    testkit_expect_error(
+        submit(TECH, "close-ticket", SUBMIT(FIELD("ticket", "1"))), "cancel",
+        "not-acceptable", "ticket #1 is already closed");
+    /* the note is optional */
+    new_ticket(bob_id, "Mail");
+    testkit_expect_status(
+        submit(TECH, "close-ticket", SUBMIT(FIELD("ticket", "2"))),
+        "completed");
+    testkit_expect_error(run(ALICE, "close-ticket", NULL, NULL, NULL),
+                         "cancel", "forbidden", "techs and admins only");
 }
 
 /* ---- roles
@@ -388,6 +480,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tickets_store_failure, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_ticket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_ticket, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -311,6 +311,20 @@ static void test_tech_list_and_limits(void **state)
     assert_non_null(strstr(directory_error(fx->dir), "too long"));
 }
 
+/* The presence hint goes once per tech: the first mark says "send", every
+ * later one (a restart included: it is in the store) says "sent before";
+ * a JID that is no tech never gets one. */
+static void test_tech_hint_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct tech t = {0, "tess@localhost", "Tess", false};
+    assert_int_equal(directory_tech_create(fx->dir, &t, NULL), DIR_OK);
+    assert_int_equal(directory_tech_hint_once(fx->dir, "Tess@LOCALHOST"), 1);
+    assert_int_equal(directory_tech_hint_once(fx->dir, "tess@localhost"), 0);
+    assert_int_equal(directory_tech_hint_once(fx->dir, "nobody@localhost"), 0);
+    assert_int_equal(directory_tech_hint_once(fx->dir, "not a jid"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_techs_and_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tech_list_and_limits, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_tech_hint_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,6 +308,12 @@ static void test_holidays_parse(void **state)
             fail_msg("error \"%s\" does not name \"%s\"", err, bad[i]);
         assert_int_equal(oh.n_holidays, 3); /* unchanged */
     }
+    /* the whole bad entry is quoted, not its first word */
+    assert_int_equal(
+        office_hours_parse_holidays(&oh, "2026-12-25, Dec 32 2026 ;2027-01-01",
+                                    err, sizeof err),
+        -1);
+    assert_non_null(strstr(err, "bad holiday \"Dec 32 2026\""));
     assert_int_equal(office_hours_parse_holidays(&oh, "", err, sizeof err), 0);
     assert_int_equal(oh.n_holidays, 0);
     assert_int_equal(office_hours_format_holidays(&oh, buf, sizeof buf), 0);

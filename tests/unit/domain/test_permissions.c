@@ -157,8 +157,12 @@ static void test_callback_combinations(void **state)
     struct perm_decision d;
     in.waited = 12;
     perm_decide(PERM_CALLBACK, &in, &d);
-    assert_non_null(strstr(d.reason, "after waiting 60 seconds"));
-    assert_non_null(strstr(d.reason, "waited 12"));
+    /* minutes, not seconds; plurals right */
+    assert_non_null(strstr(d.reason, "once you have waited 1 minute for"));
+    assert_non_null(strstr(d.reason, "(you have waited 12 seconds so far)"));
+    in.waited = 1;
+    perm_decide(PERM_CALLBACK, &in, &d);
+    assert_non_null(strstr(d.reason, "(you have waited 1 second so far)"));
     in.company_callback = TRI_OFF;
     perm_decide(PERM_CALLBACK, &in, &d);
     assert_string_equal(d.reason,
@@ -191,7 +195,15 @@ static void test_end_chat(void **state)
     in.idle = 3599;
     perm_decide(PERM_END_CHAT, &in, &d);
     assert_false(d.allowed);
-    assert_non_null(strstr(d.reason, "3600 seconds"));
+    assert_non_null(strstr(d.reason, "once nobody has written for 1 hour "
+                                      "(the last message was 59 minutes "
+                                      "ago)"));
+    in.idle_timeout = 7200;
+    in.idle = 61;
+    perm_decide(PERM_END_CHAT, &in, &d);
+    assert_non_null(strstr(d.reason, "for 2 hours (the last message was 1 "
+                                      "minute ago)"));
+    in.idle_timeout = 3600;
     in.idle = 3600;
     perm_decide(PERM_END_CHAT, &in, &d);
     assert_true(d.allowed);

@@ -147,9 +147,13 @@ static void test_notes_and_close(void **state)
                                      "tech@localhost",
                                      "[10:00] alice: hi\n[10:01] tech: hello"),
                      TICKET_OK);
-    assert_int_equal(ticket_close(fx->ts, id), TICKET_OK);
-    assert_int_equal(ticket_close(fx->ts, id), TICKET_ERR_CLOSED);
-    assert_int_equal(ticket_close(fx->ts, 4242), TICKET_ERR_NOT_FOUND);
+    assert_int_equal(ticket_close(fx->ts, id, NULL, NULL), TICKET_OK);
+    assert_int_equal(ticket_close(fx->ts, id, "tech@localhost", "again"),
+                     TICKET_ERR_CLOSED);
+    assert_string_equal(ticket_store_error(fx->ts),
+                        "ticket #1 is already closed");
+    assert_int_equal(ticket_close(fx->ts, 4242, NULL, NULL),
+                     TICKET_ERR_NOT_FOUND);
     /* Closed: text notes refused, chat records still accepted. */
     assert_int_equal(
         ticket_add_note(fx->ts, id, TICKET_NOTE_TEXT, "tech@localhost", "late"),
@@ -161,6 +165,9 @@ static void test_notes_and_close(void **state)
     assert_int_equal(ticket_add_note(fx->ts, id, TICKET_NOTE_CALLBACK,
                                      "alice@localhost", "+44 1234"),
                      TICKET_OK);
+    assert_int_equal(ticket_add_note(fx->ts, id, TICKET_NOTE_RATING,
+                                     "alice@localhost", "5"),
+                     TICKET_OK);
     assert_int_equal(
         ticket_add_note(fx->ts, 4242, TICKET_NOTE_TEXT, "tech@localhost", "x"),
         TICKET_ERR_NOT_FOUND);
@@ -170,7 +177,8 @@ static void test_notes_and_close(void **state)
     assert_int_equal(ticket_get(fx->ts, id, &t), TICKET_OK);
     assert_int_equal(t.status, TICKET_CLOSED);
     assert_int_equal(t.closed, 1767225600 + 60);
-    assert_int_equal(t.n_notes, 4);
+    assert_int_equal(t.n_notes, 5);
+    assert_null(t.external_id);
     assert_int_equal(t.notes[0].kind, TICKET_NOTE_TEXT);
     assert_int_equal(t.notes[1].kind, TICKET_NOTE_TRANSCRIPT);
     assert_int_equal(t.notes[1].created, 1767225600 + 60);
@@ -179,6 +187,37 @@ static void test_notes_and_close(void **state)
     assert_int_equal(t.notes[2].kind, TICKET_NOTE_CLOSING);
     assert_string_equal(t.notes[2].author, "tech@localhost");
     assert_int_equal(t.notes[3].kind, TICKET_NOTE_CALLBACK);
+    assert_int_equal(t.notes[4].kind, TICKET_NOTE_RATING); /* migration 7 */
+    ticket_clear(&t);
+}
+
+/* A close with a note: the note is its own closing_note, and a refused
+ * close adds none. */
+static void test_close_with_note(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t id = new_ticket(fx, 0, fx->alice, "VPN down");
+    assert_int_equal(ticket_close(fx->ts, id, NULL, "no author"),
+                     TICKET_ERR_INVALID);
+    clock_advance(5);
+    assert_int_equal(ticket_close(fx->ts, id, "tech@localhost", "Fixed it"),
+                     TICKET_OK);
+    assert_int_equal(ticket_close(fx->ts, id, "tech@localhost", "twice"),
+                     TICKET_ERR_CLOSED);
+    struct ticket t;
+    assert_int_equal(ticket_get(fx->ts, id, &t), TICKET_OK);
+    assert_int_equal(t.status, TICKET_CLOSED);
+    assert_int_equal(t.n_notes, 1);
+    assert_int_equal(t.notes[0].kind, TICKET_NOTE_CLOSING);
+    assert_string_equal(t.notes[0].author, "tech@localhost");
+    assert_string_equal(t.notes[0].text, "Fixed it");
+    assert_int_equal(t.notes[0].created, 1767225600 + 5);
+    ticket_clear(&t);
+    /* blank: no note */
+    int64_t id2 = new_ticket(fx, 0, fx->alice, "Mail");
+    assert_int_equal(ticket_close(fx->ts, id2, NULL, "  "), TICKET_OK);
+    assert_int_equal(ticket_get(fx->ts, id2, &t), TICKET_OK);
+    assert_int_equal(t.n_notes, 0);
     ticket_clear(&t);
 }
 
@@ -192,7 +231,7 @@ static void test_list_filters(void **state)
     int64_t a2 = new_ticket(fx, 0, fx->alice, "a2");
     clock_advance(10);
     int64_t g1 = new_ticket(fx, fx->globex, 0, "g1");
-    assert_int_equal(ticket_close(fx->ts, a1), TICKET_OK);
+    assert_int_equal(ticket_close(fx->ts, a1, NULL, NULL), TICKET_OK);
 
     struct ticket_list l;
     assert_int_equal(ticket_list(fx->ts, NULL, &l), TICKET_OK);
@@ -281,6 +320,8 @@ static void test_names(void **state)
                         "closing_note");
     assert_int_equal(ticket_note_kind_parse("callback", &k), 0);
     assert_int_equal(k, TICKET_NOTE_CALLBACK);
+    assert_int_equal(ticket_note_kind_parse("rating", &k), 0);
+    assert_int_equal(k, TICKET_NOTE_RATING);
     assert_int_equal(ticket_note_kind_parse("memo", &k), -1);
     assert_string_equal(ticket_status_name(TICKET_CLOSED), "closed");
 }
@@ -291,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notes_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_with_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
         cmocka_unit_test(test_pluggable_back_end),
         cmocka_unit_test(test_names),

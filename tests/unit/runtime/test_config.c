@@ -114,6 +114,37 @@ static void test_limits(void **state)
     assert_int_equal(c.limit_burst, 150);
 }
 
+#define PSA_BASE "[component]\njid=h.example\nsecret=x\n[database]\npath=p\n"
+
+static void test_psa(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    const char *none = PSA_BASE;
+    assert_int_equal(config_load_string(&c, none, "p.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.psa_url, ""); /* no webhook */
+    assert_int_equal(c.psa_timeout, 10);
+    assert_int_equal(c.psa_retry_max, 300);
+    assert_string_equal(c.psa_ca_file, "");
+    const char *full = PSA_BASE "[psa]\n"
+                       "webhook_url = https://psa.example.com/hooks/chatdesk\n"
+                       "webhook_secret = change-me\ntimeout = 300\n"
+                       "retry_max = 86400\nca_file = /etc/psa-ca.pem\n";
+    assert_int_equal(config_load_string(&c, full, "p.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.psa_url, "https://psa.example.com/hooks/chatdesk");
+    assert_string_equal(c.psa_secret, "change-me");
+    assert_int_equal(c.psa_timeout, 300);
+    assert_int_equal(c.psa_retry_max, 86400);
+    assert_string_equal(c.psa_ca_file, "/etc/psa-ca.pem");
+    const char *plain = PSA_BASE "[psa]\nwebhook_url = HTTP://127.0.0.1:8/x\n"
+                        "webhook_secret = s\n";
+    assert_int_equal(config_load_string(&c, plain, "p.ini", err, sizeof err),
+                     0);
+}
+
 struct bad_case {
     const char *text;
     const char *want; /* substring of the error */
@@ -174,6 +205,25 @@ static void test_bad_input(void **state)
         {"[metrics]\nlisten = 127.0.0.1:0\n",
          "b.ini:2: listen: must be a whole number from 1 to 65535, not '0'"},
         {"[metrics]\nlisten = 127.0.0.1:\n", "b.ini:2: listen: must be"},
+        {PSA_BASE "[psa]\nwebhook_url = http://h/x\n",
+         "b.ini:6: webhook_secret: missing: required when webhook_url is set"},
+        {PSA_BASE "[psa]\nwebhook_url = ftp://h/x\nwebhook_secret = s\n",
+         "b.ini:7: webhook_url: must be an http:// or https:// URL"},
+        {"[psa]\nwebhook_url = https://\n", "b.ini:2: webhook_url: must be"},
+        {"[psa]\nwebhook_url = psa.example.com\n",
+         "b.ini:2: webhook_url: must be"},
+        {"[psa]\nwebhook_secret =\n",
+         "b.ini:2: webhook_secret: must not be empty"},
+        {"[psa]\ntimeout = -5\n",
+         "b.ini:2: timeout: must be a whole number from 1 to 300"},
+        {"[psa]\ntimeout = 0\n", "b.ini:2: timeout: must be"},
+        {"[psa]\ntimeout = 301\n", "b.ini:2: timeout: must be"},
+        {"[psa]\nretry_max = 0\n",
+         "b.ini:2: retry_max: must be a whole number from 1 to 86400"},
+        {"[psa]\nretry_max = 86401\n", "b.ini:2: retry_max: must be"},
+        {"[psa]\nca_file =\n", "b.ini:2: ca_file: must not be empty"},
+        {"[psa]\nurl = http://h/\n",
+         "b.ini:2: url: unknown key in section [psa]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config c;
@@ -242,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_metrics_listen),
+        cmocka_unit_test(test_psa),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_every_error_reported),
         cmocka_unit_test(test_small_error_buffer),

@@ -56,26 +56,6 @@ static void test_keys_are_independent(void **state)
     ratelimit_free(rl);
 }
 
-static void test_notice_once_a_second(void **state)
-{
-    (void)state;
-    struct ratelimit *rl = ratelimit_new(1, 1, 100);
-    ratelimit_take(rl, "a@x", 1000);
-    assert_false(ratelimit_notice_due(rl, "a@x", 1000)); /* not over */
-    assert_false(ratelimit_notice_due(rl, "nobody@x", 1000));
-    assert_int_equal(ratelimit_take(rl, "a@x", 1100), RATELIMIT_OVER);
-    assert_true(ratelimit_notice_due(rl, "a@x", 1100));
-    assert_false(ratelimit_notice_due(rl, "a@x", 1100));
-    assert_int_equal(ratelimit_take(rl, "a@x", 1900), RATELIMIT_OVER);
-    assert_false(ratelimit_notice_due(rl, "a@x", 1900));
-    /* passing in between (at 2000 a token is back) and over again */
-    assert_int_equal(ratelimit_take(rl, "a@x", 2050), RATELIMIT_PASS);
-    assert_false(ratelimit_notice_due(rl, "a@x", 2050));
-    assert_int_equal(ratelimit_take(rl, "a@x", 2100), RATELIMIT_OVER);
-    assert_true(ratelimit_notice_due(rl, "a@x", 2100));
-    ratelimit_free(rl);
-}
-
 static void test_log_every_ten_seconds_with_count(void **state)
 {
     (void)state;
@@ -176,7 +156,6 @@ static void test_bad_arguments(void **state)
     assert_int_equal(ratelimit_take(NULL, "a@x", 1), RATELIMIT_PASS);
     assert_int_equal(ratelimit_count(NULL), 0);
     assert_int_equal(ratelimit_sweep(NULL, 1), 0);
-    assert_false(ratelimit_notice_due(NULL, "a@x", 1));
     assert_false(ratelimit_log_due(NULL, "a@x", 1, NULL));
 }
 
@@ -266,24 +245,23 @@ static void message(const char *from, const char *type)
     testkit_feed(xml);
 }
 
-static void test_messages_over_the_limit_get_one_error(void **state)
+static void test_every_message_over_the_limit_gets_an_error(void **state)
 {
     (void)state;
     app_with_limits(1, 3);
     for (int i = 0; i < 3; i++)
         message("m@localhost/a", "groupchat");
     assert_int_equal(handled, 3);
-    message("m@localhost/a", "groupchat");
-    assert_int_equal(tk.n_sent, 1);
-    assert_string_equal(testkit_error(0), "resource-constraint");
-    assert_true(testkit_contains(0, "from=\"chat-1@helpdesk.localhost\""));
-    assert_true(testkit_contains(0, "Too many requests from you"));
-    int errors = 0;
-    for (int i = 0; i < 50; i++) { /* a flood is not amplified */
-        message("m@localhost/a", "groupchat");
-        errors += tk.n_sent;
+    for (int i = 0; i < 50; i++) { /* one error each, to the sender only */
+        message("m@localhost/a", i % 2 ? "groupchat" : "chat");
+        assert_int_equal(tk.n_sent, 1);
+        assert_string_equal(testkit_error(0), "resource-constraint");
+        assert_true(testkit_contains(0, "type=\"wait\""));
+        assert_true(testkit_contains(0, "to=\"m@localhost/a\""));
+        assert_true(testkit_contains(0, "from=\"chat-1@helpdesk.localhost\""));
+        assert_true(testkit_contains(0, "not delivered"));
+        assert_false(testkit_contains(0, "<body>")); /* not a copy */
     }
-    assert_int_equal(errors, 0);
     assert_int_equal(handled, 3);
     message("m@localhost/a", "error"); /* bounces are still handled */
     assert_int_equal(tk.n_sent, 0);
@@ -299,15 +277,18 @@ static void presence(const char *from, const char *type)
     testkit_feed(xml);
 }
 
-static void test_presence_over_the_limit_is_dropped(void **state)
+static void test_presence_over_the_limit(void **state)
 {
     (void)state;
     app_with_limits(1, 2);
     presence("p@localhost/a", NULL);
     presence("p@localhost/a", "subscribe");
     assert_int_equal(handled, 2);
-    presence("p@localhost/a", NULL);
+    presence("p@localhost/a", NULL); /* available (a join): answered */
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(testkit_error(0), "resource-constraint");
     presence("p@localhost/a", "probe");
+    presence("p@localhost/a", "subscribe");
     assert_int_equal(tk.n_sent, 0); /* dropped without an answer */
     assert_int_equal(handled, 2);
     presence("p@localhost/a", "unavailable"); /* always handled */
@@ -355,7 +336,6 @@ int main(void)
         cmocka_unit_test(test_burst_then_refuse),
         cmocka_unit_test(test_refill_at_the_rate),
         cmocka_unit_test(test_keys_are_independent),
-        cmocka_unit_test(test_notice_once_a_second),
         cmocka_unit_test(test_log_every_ten_seconds_with_count),
         cmocka_unit_test(test_sweep_drops_full_buckets),
         cmocka_unit_test(test_cap_evicts_least_recently_used),
@@ -364,10 +344,9 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test_teardown(
             test_iq_over_the_limit_gets_resource_constraint, teardown),
-        cmocka_unit_test_teardown(test_messages_over_the_limit_get_one_error,
-                                  teardown),
-        cmocka_unit_test_teardown(test_presence_over_the_limit_is_dropped,
-                                  teardown),
+        cmocka_unit_test_teardown(
+            test_every_message_over_the_limit_gets_an_error, teardown),
+        cmocka_unit_test_teardown(test_presence_over_the_limit, teardown),
         cmocka_unit_test_teardown(test_no_limit_without_config_or_when_off,
                                   teardown),
         cmocka_unit_test_teardown(test_defaults_let_normal_use_through,

@@ -228,7 +228,7 @@ static void settings_step(struct adhoc_request *req, struct adhoc_reply *reply)
     adhoc_reply_note(reply, "info", "Settings saved");
 }
 
-/* One screen without <actions/>; the second request must be complete. */
+/* One screen offering complete only; the second request must complete. */
 static void single_step(struct adhoc_request *req, struct adhoc_reply *reply)
 {
     if (req->stage == 0) {
@@ -386,8 +386,9 @@ static void test_prev_and_bad_action(void **state)
     expect_status(
         command(TECH, "wizard", "next", sid, SUBMIT(FIELD("name", "Ann"))),
         "executing");
+    /* next on the last stage is taken as complete (poezio's habit) */
     expect_error(command(TECH, "wizard", "next", sid, NULL), "bad-request",
-                 "bad-action", NULL);
+                 NULL, "Field 'phone' is required");
     r = command(TECH, "wizard", "prev", sid, NULL);
     expect_status(r, "executing");
     assert_non_null(xmpp_stanza_get_child_by_name(cmd_child(r), "x"));
@@ -519,13 +520,19 @@ static void test_unknown_node_and_bad_requests(void **state)
 static void test_single_screen(void **state)
 {
     char sid[128];
-    xmpp_stanza_t *r;
+    xmpp_stanza_t *r, *actions;
     const char *alice = "alice@localhost/portal";
 
     (void)state;
     r = command(alice, "start-chat", NULL, NULL, NULL);
     expect_status(r, "executing");
-    assert_null(xmpp_stanza_get_child_by_name(cmd_child(r), "actions"));
+    actions = xmpp_stanza_get_child_by_name(cmd_child(r), "actions");
+    assert_non_null(actions);
+    assert_string_equal(xmpp_stanza_get_attribute(actions, "execute"),
+                        "complete");
+    assert_non_null(xmpp_stanza_get_child_by_name(actions, "complete"));
+    assert_null(xmpp_stanza_get_child_by_name(actions, "next"));
+    assert_null(xmpp_stanza_get_child_by_name(actions, "prev"));
     snprintf(sid, sizeof(sid), "%s", sessionid(r));
     expect_error(command(alice, "start-chat", "prev", sid, NULL), "bad-request",
                  "bad-action", NULL);
@@ -536,6 +543,68 @@ static void test_single_screen(void **state)
         xmpp_stanza_get_attribute(
             xmpp_stanza_get_child_by_name(cmd_child(r), "note"), "type"),
         "warn");
+}
+
+/* poezio sends next on every stage, the single screen included. */
+static void test_next_completes_last_stage(void **state)
+{
+    char sid[128];
+    xmpp_stanza_t *r;
+    const char *alice = "alice@localhost/poezio";
+
+    (void)state;
+    snprintf(sid, sizeof(sid), "%s",
+             sessionid(command(alice, "start-chat", "next", NULL, NULL)));
+    r = command(alice, "start-chat", "next", sid,
+                SUBMIT(FIELD("description", "help")));
+    expect_status(r, "completed");
+    snprintf(sid, sizeof(sid), "%s",
+             sessionid(command(TECH, "wizard", "next", NULL, NULL)));
+    expect_status(
+        command(TECH, "wizard", "next", sid, SUBMIT(FIELD("name", "Pat"))),
+        "executing");
+    expect_status(
+        command(TECH, "wizard", "next", sid, SUBMIT(FIELD("phone", "3"))),
+        "completed");
+    assert_int_equal(adhoc_session_count(&app), 0);
+}
+
+/* A result table with a note of its own. */
+static void table_step(struct adhoc_request *req, struct adhoc_reply *reply)
+{
+    struct form *f = form_new(FORM_RESULT, NULL);
+
+    (void)req;
+    form_add_reported(f, FIELD_TEXT_SINGLE, "session", "Session");
+    form_add_reported(f, FIELD_TEXT_SINGLE, "state", "State");
+    form_item_set(form_add_item(f), "session", "7");
+    form_item_set(form_add_item(f), "state", "waiting");
+    adhoc_reply_completed(reply, f);
+    adhoc_reply_note(reply, "warn", "Showing the first 2");
+}
+
+/* The rows come once more as a text note, after the step's own notes. */
+static void test_table_as_text(void **state)
+{
+    static const struct adhoc_command table_cmd = {
+        "table", "Table", ADHOC_ROLE_TECH, table_step, NULL, NULL};
+    xmpp_stanza_t *c, *note;
+    char *text;
+
+    (void)state;
+    assert_int_equal(adhoc_add_command(&app, &table_cmd), 0);
+    c = cmd_child(command(TECH, "table", NULL, NULL, NULL));
+    note = xmpp_stanza_get_child_by_name(c, "note");
+    assert_string_equal(xmpp_stanza_get_attribute(note, "type"), "warn");
+    note = xmpp_stanza_get_next(note);
+    assert_string_equal(xmpp_stanza_get_name(note), "note");
+    assert_string_equal(xmpp_stanza_get_attribute(note, "type"), "info");
+    text = xmpp_stanza_get_text(note);
+    assert_string_equal(text, "Session: 7\nState: waiting");
+    xmpp_free(app.ctx, text);
+    /* a form without rows gets no such note */
+    c = cmd_child(command(TECH, "wizard", NULL, NULL, NULL));
+    assert_null(xmpp_stanza_get_child_by_name(c, "note"));
 }
 
 static void test_session_limit(void **state)
@@ -627,6 +696,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_node_and_bad_requests,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_screen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_completes_last_stage, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_table_as_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disco_items_by_role, setup,

@@ -437,6 +437,32 @@ static void test_result_table(void **state)
     form_free(f);
 }
 
+static void test_items_text(void **state)
+{
+    struct form *f = form_new(FORM_RESULT, NULL);
+    struct form_item *row;
+    char *text;
+
+    (void)state;
+    assert_null(form_items_text(NULL));
+    form_add_reported(f, FIELD_TEXT_SINGLE, "session", "Session");
+    form_add_reported(f, FIELD_JID_SINGLE, "room", NULL);
+    form_add_reported(f, FIELD_TEXT_SINGLE, "note", "Note");
+    assert_null(form_items_text(f)); /* no rows: no text */
+    row = form_add_item(f);
+    form_item_set(row, "note", "call back at 5; urgent");
+    form_item_set(row, "session", "11");
+    row = form_add_item(f);
+    form_item_set(row, "room", "chat-2@h");
+    form_item_set(row, "note", "");
+    text = form_items_text(f);
+    assert_non_null(text);
+    assert_string_equal(text, "Session: 11; Note: call back at 5; urgent\n"
+                              "room: chat-2@h");
+    free(text);
+    form_free(f);
+}
+
 static void test_build_guards(void **state)
 {
     struct form *f = form_new(FORM_SUBMIT, NULL);
@@ -474,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_int_getter),
         cmocka_unit_test(test_required_and_options),
         cmocka_unit_test(test_result_table),
+        cmocka_unit_test(test_items_text),
         cmocka_unit_test(test_build_guards),
     };
 

@@ -180,7 +180,8 @@ static int fake_invite(struct app *a, const char *room, const char *from,
     return -1;
 }
 
-static const struct muc_policy policy = {.room = fake_room,
+static const struct muc_policy policy = {.notice_nick = "Helpdesk",
+                                         .room = fake_room,
                                          .admit = fake_admit,
                                          .store = fake_store,
                                          .history = fake_history,
@@ -223,7 +224,7 @@ static int feed(const char *xml)
     return n_sent;
 }
 
-static int join(const char *from, const char *nick)
+static int feed_join(const char *from, const char *nick)
 {
     char xml[512];
 
@@ -232,6 +233,31 @@ static int join(const char *from, const char *nick)
              "<x xmlns='" NS_MUC "'/></presence>",
              from, nick);
     return feed(xml);
+}
+
+/* An admitted joiner first gets the presence of the room's own occupant
+ * (test_notice_occupant checks it): take it out of sent[]. Returns n_sent. */
+static int drop_notice_pres(void)
+{
+    for (int i = 0; i < n_sent; i++) {
+        if (!strcmp(xmpp_stanza_get_name(sent[i]), "presence") &&
+            !strcmp(xmpp_stanza_get_from(sent[i]), ROOM "/Helpdesk")) {
+            xmpp_stanza_release(sent[i]);
+            memmove(sent + i, sent + i + 1,
+                    (size_t)(n_sent - i - 1) * sizeof *sent);
+            n_sent--;
+            break;
+        }
+    }
+    return n_sent;
+}
+
+/* Join; returns how many stanzas went out besides the notice occupant's
+ * presence (left out by drop_notice_pres()). */
+static int join(const char *from, const char *nick)
+{
+    feed_join(from, nick);
+    return drop_notice_pres();
 }
 
 static int say(const char *from, const char *body)
@@ -427,8 +453,9 @@ static void test_join_first_occupant(void **state)
     assert_true(has_status(sent[0], "100"));
     assert_false(has_status(sent[0], "201"));
     assert_false(has_status(sent[0], "210"));
-    /* history: a notice from the room, then occupants, with delay + sid */
-    assert_string_equal(from_of(1), ROOM);
+    /* history: a notice from the room's occupant, then the others, with
+     * delay + sid */
+    assert_string_equal(from_of(1), ROOM "/Helpdesk");
     assert_string_equal(from_of(2), ROOM "/Alice");
     assert_string_equal(from_of(3), ROOM "/Tech");
     for (int i = 1; i <= 3; i++) {
@@ -492,6 +519,7 @@ static void test_join_created_and_presence_payload(void **state)
     fake.created = 1;
     feed("<presence from='" ALICE "' to='" ROOM "/Alice'><show>away</show>"
          "<status>brb</status><x xmlns='" NS_MUC "'/></presence>");
+    drop_notice_pres();
     assert_true(has_status(sent[0], "201"));
     assert_string_equal(fake.events[0].show, "away");
     join(TECH, "Tech");
@@ -507,16 +535,17 @@ static void test_history_limits(void **state)
     (void)state;
     feed("<presence from='" ALICE "' to='" ROOM "/Alice'>"
          "<x xmlns='" NS_MUC "'><history maxstanzas='1'/></x></presence>");
-    assert_int_equal(n_sent, 3);
+    assert_int_equal(drop_notice_pres(), 3);
     expect_body(1, "Hi Alice");
     feed("<presence from='" TECH "' to='" ROOM "/Tech'>"
          "<x xmlns='" NS_MUC "'><history maxchars='0'/></x></presence>");
-    assert_int_equal(n_sent, 4); /* alice, broadcast, self, subject */
+    /* alice, broadcast, self, subject */
+    assert_int_equal(drop_notice_pres(), 4);
     assert_non_null(xmpp_stanza_get_child_by_name(sent[3], "subject"));
     feed("<presence from='tech2@localhost/x' to='" ROOM "/T2'>"
          "<x xmlns='" NS_MUC "'><history seconds='150'/></x></presence>");
     /* 2 occupants, 2 broadcasts, self, 1 message, subject */
-    assert_int_equal(n_sent, 7);
+    assert_int_equal(drop_notice_pres(), 7);
     expect_body(5, "Hi Alice");
 }
 
@@ -564,6 +593,87 @@ static void test_nick_conflict(void **state)
     assert_int_equal(join("carol@localhost/c", "whatever"), 7);
     assert_string_equal(from_of(2), ROOM "/Carol (Acme)");
     assert_true(has_status(sent[2], "210"));
+}
+
+/* The room's own occupant: its presence first to every joiner, a
+ * moderator; its nick is nobody else's (whatever the case). */
+static void test_notice_occupant(void **state)
+{
+    (void)state;
+    assert_int_equal(feed_join(ALICE, "Alice"), 6);
+    assert_string_equal(xmpp_stanza_get_name(sent[0]), "presence");
+    assert_string_equal(from_of(0), ROOM "/Helpdesk");
+    assert_string_equal(to_of(0), ALICE);
+    assert_null(xmpp_stanza_get_type(sent[0]));
+    expect_item(sent[0], "owner", "moderator", DOMAIN);
+    assert_false(has_status(sent[0], "110"));
+    feed_join(TECH, "Tech");
+    assert_string_equal(from_of(0), ROOM "/Helpdesk");
+    assert_string_equal(to_of(0), TECH);
+    assert_int_equal(count_to(ALICE), 1); /* only the tech's presence */
+    assert_int_equal(feed_join("tech2@localhost/x", "hELPDESK"), 1);
+    expect_error(0, "presence", "cancel", "conflict");
+    expect_text(0, "'Helpdesk' belongs to the room itself");
+    assert_int_equal(muc_occupants(muc, "chat-1", NULL, NULL), 2);
+}
+
+/* One muc#admin / muc#owner iq (ns, type, payload inside <query/>). */
+static int admin_iq(const char *from, const char *to, const char *ns,
+                    const char *type, const char *payload)
+{
+    char xml[1024];
+
+    snprintf(xml, sizeof xml,
+             "<iq from='%s' to='%s' type='%s' id='a1'><query xmlns='%s'>%s"
+             "</query></iq>",
+             from, to, type, ns, payload);
+    return feed(xml);
+}
+
+/* Clients ask these on join: a result or forbidden, never
+ * service-unavailable. */
+static void test_admin_and_owner_queries(void **state)
+{
+    const char *member = "<item affiliation='member'/>";
+    xmpp_stanza_t *q, *item;
+
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", member), 1);
+    assert_string_equal(xmpp_stanza_get_type(sent[0]), "result");
+    q = xmpp_stanza_get_child_by_name_and_ns(sent[0], "query", NS_MUC_ADMIN);
+    assert_non_null(q);
+    item = xmpp_stanza_get_child_by_name(q, "item");
+    assert_non_null(item);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "jid"),
+                        "alice@localhost");
+    assert_string_equal(xmpp_stanza_get_attribute(item, "affiliation"),
+                        "member");
+    assert_null(xmpp_stanza_get_attribute(item, "role")); /* see admin.c */
+    assert_null(xmpp_stanza_get_next(item));
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item affiliation='owner'/>");
+    q = xmpp_stanza_get_child_by_name_and_ns(sent[0], "query", NS_MUC_ADMIN);
+    item = xmpp_stanza_get_child_by_name(q, "item"); /* the notice occupant */
+    assert_non_null(item);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "jid"), DOMAIN);
+    assert_string_equal(xmpp_stanza_get_attribute(item, "nick"), "Helpdesk");
+    assert_null(xmpp_stanza_get_next(item));
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "get", "<item role='moderator'/>");
+    expect_error(0, "iq", "modify", "bad-request");
+    admin_iq(ALICE, ROOM, NS_MUC_ADMIN, "get", member);
+    expect_error(0, "iq", "auth", "forbidden");
+    admin_iq(TECH, ROOM, NS_MUC_ADMIN, "set",
+             "<item affiliation='member' jid='eve@localhost'/>");
+    expect_error(0, "iq", "auth", "forbidden");
+    expect_text(0, "directory");
+    admin_iq(TECH, ROOM, NS_MUC_OWNER, "get", "");
+    expect_error(0, "iq", "auth", "forbidden");
+    expect_text(0, "configuration is fixed");
+    admin_iq(TECH, ROOM, NS_MUC_OWNER, "set", "");
+    expect_error(0, "iq", "auth", "forbidden");
+    admin_iq(TECH, "nope@" DOMAIN, NS_MUC_ADMIN, "get", member);
+    expect_error(0, "iq", "cancel", "item-not-found");
 }
 
 static void test_bad_nick(void **state)
@@ -1033,6 +1143,24 @@ static void test_room_disco_mam(void **state)
     room_disco_checks(1);
 }
 
+/* A non-member learns the features and nothing about the room's people. */
+static void test_room_disco_stranger(void **state)
+{
+    xmpp_stanza_t *iq, *q, *id;
+
+    (void)state;
+    join(ALICE, "Alice");
+    iq = disco("mallory@localhost/m", ROOM, NS_DISCO_INFO, NULL);
+    assert_string_equal(xmpp_stanza_get_type(iq), "result");
+    q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", NS_DISCO_INFO);
+    id = xmpp_stanza_get_child_by_name(q, "identity");
+    assert_string_equal(xmpp_stanza_get_attribute(id, "category"),
+                        "conference");
+    assert_null(xmpp_stanza_get_attribute(id, "name"));
+    assert_true(has_feature(q, "muc_membersonly"));
+    assert_null(xmpp_stanza_get_child_by_name(q, "x"));
+}
+
 static void test_self_ping(void **state)
 {
     (void)state;
@@ -1082,7 +1210,7 @@ static void test_notice_subject_invite(void **state)
     assert_int_equal(fake.from_notice, 1);
     assert_int_equal(n_sent, 2);
     for (int i = 0; i < 2; i++) {
-        assert_string_equal(from_of(i), ROOM);
+        assert_string_equal(from_of(i), ROOM "/Helpdesk");
         assert_string_equal(xmpp_stanza_get_type(sent[i]), "groupchat");
         expect_body(i, "Tech joined");
         assert_string_equal(sid_of(i), "sid-1");
@@ -1505,7 +1633,7 @@ static void test_notice_after_held(void **state)
     expect_reflection(0, "Alice", "first", "sid-1");
     expect_reflection(1, "Alice", "first", "sid-1");
     for (int i = 2; i < 4; i++) {
-        assert_string_equal(from_of(i), ROOM);
+        assert_string_equal(from_of(i), ROOM "/Helpdesk");
         expect_body(i, "Tech left");
         assert_string_equal(sid_of(i), "sid-2");
     }
@@ -1690,6 +1818,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_non_member_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_nick_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_occupant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_and_owner_queries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_nick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_resources_one_nick, setup,
                                         teardown),
@@ -1715,6 +1846,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ghost_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_disco, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_disco_mam, setup_mam,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_room_disco_stranger, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_self_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_subject_invite, setup,
