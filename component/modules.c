@@ -1,22 +1,22 @@
 /* modules.c - see modules.h */
 #include "modules.h"
 
-#include "runtime/app.h"
 #include "chat/archive.h"
 #include "chat/chat.h"
 #include "commands/admin.h"
 #include "commands/audit.h"
 #include "commands/canned.h"
-#include "commands/rating.h"
 #include "commands/chat.h"
+#include "commands/rating.h"
 #include "commands/sessions.h"
 #include "commands/tickets.h"
 #include "commands/transfer.h"
 #include "domain/domain.h"
 #include "domain/history.h"
 #include "domain/sessions.h"
-#include "runtime/clock.h"
 #include "psa/sender.h"
+#include "runtime/app.h"
+#include "runtime/clock.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "xep0030_disco.h"
@@ -104,8 +104,8 @@ static void modules__retention(struct app *app)
     if (!app->domain || !app->cfg || app->cfg->retention_days <= 0)
         return;
     time_t before = clock_now() - (time_t)app->cfg->retention_days * 86400;
-    if (sessions_purge(app->domain->sessions, before,
-                       MODULES_PURGE_BATCH, &n) != SESS_OK)
+    if (sessions_purge(app->domain->sessions, before, MODULES_PURGE_BATCH,
+                       &n) != SESS_OK)
         log_warn("modules", "retention: %s",
                  sessions_error(app->domain->sessions));
     else if (n)

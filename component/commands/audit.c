@@ -21,7 +21,7 @@ struct audit_cmd__state {
 static struct form *audit_cmd__table(const struct audit_list *l, size_t n)
 {
     static const char *const cols[][2] = {
-        {"at", "When"}, {"who", "Who"},  {"object", "Object"},
+        {"at", "When"}, {"who", "Who"}, {"object", "Object"},
         {"key", "Key"}, {"old", "Old"}, {"new", "New"},
     };
     struct form *res = form_new(FORM_RESULT, NULL);
@@ -60,8 +60,8 @@ static void audit_cmd__note(struct adhoc_reply *reply, size_t page,
                            : "Page %zu is past the last page: no change there",
                  page);
     else
-        snprintf(note, sizeof note, "Page %zu (changes %zu-%zu)%s", page,
-                 first, first + shown - 1,
+        snprintf(note, sizeof note, "Page %zu (changes %zu-%zu)%s", page, first,
+                 first + shown - 1,
                  more       ? "; there are older ones: choose next"
                  : page > 1 ? "; this is the last page"
                             : "");
@@ -73,8 +73,8 @@ static void audit_cmd__page(struct adhoc_request *req,
 {
     struct audit *a = req->app->domain->audit;
     struct audit_list l;
-    if (audit_list(a, (page - 1) * COMMANDS_AUDIT_PAGE,
-                   COMMANDS_AUDIT_PAGE + 1, &l) != AUDIT_OK) {
+    if (audit_list(a, (page - 1) * COMMANDS_AUDIT_PAGE, COMMANDS_AUDIT_PAGE + 1,
+                   &l) != AUDIT_OK) {
         adhoc_reply_error(reply, "wait", "internal-server-error",
                           audit_error(a));
         return;
@@ -127,9 +127,8 @@ static void audit_cmd__step(struct adhoc_request *req,
     if (!s) {
         char err[FORM_ERR_LEN];
         long v = 1;
-        if (form_get_int(req->form, "page", 1,
-                                      AUDIT_CMD__PAGE_LIMIT, 1, &v, err,
-                                      sizeof err) != FORM_OK) {
+        if (form_get_int(req->form, "page", 1, AUDIT_CMD__PAGE_LIMIT, 1, &v,
+                         err, sizeof err) != FORM_OK) {
             adhoc_reply_error(reply, "modify", "bad-request", err);
             return;
         }
@@ -150,8 +149,11 @@ static void audit_cmd__step(struct adhoc_request *req,
 
 int commands_audit_register(struct app *app)
 {
-    static const struct adhoc_command cmd = {
-        "audit", "Audit trail of admin changes", ADHOC_ROLE_ADMIN,
-        audit_cmd__step, free, NULL};
+    static const struct adhoc_command cmd = {"audit",
+                                             "Audit trail of admin changes",
+                                             ADHOC_ROLE_ADMIN,
+                                             audit_cmd__step,
+                                             free,
+                                             NULL};
     return adhoc_add_command(app, &cmd);
 }

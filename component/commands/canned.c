@@ -62,17 +62,16 @@ static int canned_cmd__apply(const struct adhoc_request *req,
     snprintf(object, sizeof object, "canned:%s", name);
     for (char *p = object; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    if (rc == CANNED_OK &&
-        audit_record(a, req->bare, object, "text", old,
-                     remove ? "" : text) != AUDIT_OK)
+    if (rc == CANNED_OK && audit_record(a, req->bare, object, "text", old,
+                                        remove ? "" : text) != AUDIT_OK)
         log_warn("canned", "audit of %s: %s", object, audit_error(a));
     free(old);
     return rc;
 }
 
-static void canned_cmd__do(struct adhoc_request *req,
-                           struct adhoc_reply *reply, const char *action,
-                           const char *name, const char *text)
+static void canned_cmd__do(struct adhoc_request *req, struct adhoc_reply *reply,
+                           const char *action, const char *name,
+                           const char *text)
 {
     char note[200];
     if (strcmp(action, "add") && strcmp(action, "edit") &&
@@ -124,7 +123,11 @@ static void canned_cmd__step(struct adhoc_request *req,
 int commands_canned_register(struct app *app)
 {
     static const struct adhoc_command cmd = {
-        "canned", "Add, edit or remove canned replies", ADHOC_ROLE_ADMIN,
-        canned_cmd__step, NULL, NULL};
+        "canned",
+        "Add, edit or remove canned replies",
+        ADHOC_ROLE_ADMIN,
+        canned_cmd__step,
+        NULL,
+        NULL};
     return adhoc_add_command(app, &cmd);
 }

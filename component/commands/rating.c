@@ -155,9 +155,8 @@ static void rating__row(struct form *res, const struct report_row *r)
     form_item_set(item, "avg_rating", r->ratings ? n[4] : "");
 }
 
-static void rating__report(struct adhoc_request *req,
-                           struct adhoc_reply *reply, time_t since,
-                           time_t until)
+static void rating__report(struct adhoc_request *req, struct adhoc_reply *reply,
+                           time_t since, time_t until)
 {
     struct report rep;
     char err[300], title[96];

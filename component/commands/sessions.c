@@ -255,8 +255,9 @@ static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
         sess_cmd__fail(reply, rc, history_error(h));
         return;
     }
-    struct form *res = sess_cmd__table(req->app, sess_cmd__views[view].title,
-                                       &rows, COMMANDS_SESSIONS_MAX_ROWS, false);
+    struct form *res =
+        sess_cmd__table(req->app, sess_cmd__views[view].title, &rows,
+                        COMMANDS_SESSIONS_MAX_ROWS, false);
     if (!res) {
         adhoc_reply_no_memory(reply);
     } else {

@@ -27,8 +27,8 @@ static struct form *transfer__form(void)
         return NULL;
     form_set_title(f, "Transfer a chat");
     form_add_value_field(f, FIELD_TEXT_SINGLE, "session", "Session", NULL, 1);
-    fl = form_add_value_field(f, FIELD_JID_SINGLE, "to", "To technician",
-                              NULL, 0);
+    fl = form_add_value_field(f, FIELD_JID_SINGLE, "to", "To technician", NULL,
+                              0);
     if (fl)
         form_field_set_desc(fl, "A technician's JID; empty puts the chat "
                                 "back in the queue");
@@ -110,8 +110,7 @@ static void transfer__do(struct adhoc_request *req, struct adhoc_reply *reply,
                          : "The chat is back in the queue.");
 }
 
-static void transfer__step(struct adhoc_request *req,
-                           struct adhoc_reply *reply)
+static void transfer__step(struct adhoc_request *req, struct adhoc_reply *reply)
 {
     int64_t id;
     if (!req->form) {
@@ -135,7 +134,11 @@ static void transfer__step(struct adhoc_request *req,
 int commands_transfer_register(struct app *app)
 {
     static const struct adhoc_command cmd = {
-        "transfer", "Transfer a chat to a technician or the queue",
-        ADHOC_ROLE_TECH, transfer__step, NULL, NULL};
+        "transfer",
+        "Transfer a chat to a technician or the queue",
+        ADHOC_ROLE_TECH,
+        transfer__step,
+        NULL,
+        NULL};
     return adhoc_add_command(app, &cmd);
 }

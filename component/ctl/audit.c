@@ -13,8 +13,8 @@
 void ctl_audit_record(struct ctl *c, const char *object, const char *key,
                       const char *old_value, const char *new_value)
 {
-    if (audit_record(c->audit, CTL__WHO, object, key, old_value,
-                     new_value) != AUDIT_OK)
+    if (audit_record(c->audit, CTL__WHO, object, key, old_value, new_value) !=
+        AUDIT_OK)
         ctl_err("audit: %s", audit_error(c->audit));
 }
 

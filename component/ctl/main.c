@@ -738,32 +738,37 @@ static int ctl__set_contact(struct ctl *c, enum tristate value, const char *jid)
     return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
 }
 
-/* Record the change of setting key from before to its value now. */
-static void ctl__audit_setting(struct ctl *c, const char *key,
-                               const char *before)
+/* Record the change of setting key from before (SETTINGS_VALUE_MAX bytes
+ * of buffer, reused) to its value now. */
+static void ctl__audit_setting(struct ctl *c, const char *key, char *before)
 {
-    static char after[SETTINGS_VALUE_MAX];
-    char name[64];
+    char name[64], *after = malloc(SETTINGS_VALUE_MAX);
     size_t i = 0;
     for (; key[i] && i + 1 < sizeof name; i++)
         name[i] = key[i] == '-' ? '_' : key[i];
     name[i] = '\0';
-    ctl_setting_value(c, key, after, sizeof after);
-    ctl_audit_record(c, "settings", name, before, after);
+    if (after)
+        ctl_setting_value(c, key, after, SETTINGS_VALUE_MAX);
+    ctl_audit_record(c, "settings", name, before, after ? after : "?");
+    free(after);
 }
 
 /* set or (value NULL) unset the setting key, with its audit entry. */
 static int ctl__set_setting(struct ctl *c, const char *key, const char *value)
 {
-    static char before[SETTINGS_VALUE_MAX];
-    char err[600];
-    ctl_setting_value(c, key, before, sizeof before);
+    char err[600], *before = malloc(SETTINGS_VALUE_MAX);
+    if (!before) {
+        ctl_err("out of memory");
+        return CTL_FAIL;
+    }
+    ctl_setting_value(c, key, before, SETTINGS_VALUE_MAX);
     int rc = value ? settings_set(c->ss, key, value, err, sizeof err)
                    : settings_unset(c->ss, key, err, sizeof err);
-    if (rc == 0) {
+    if (rc == 0)
         ctl__audit_setting(c, key, before);
+    free(before);
+    if (rc == 0)
         return CTL_OK;
-    }
     ctl_err("%s", err);
     if (!value)
         return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;

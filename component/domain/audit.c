@@ -54,14 +54,13 @@ const char *audit_error(const struct audit *a)
 
 static int audit__fail(struct audit *a, const char *what)
 {
-    snprintf(a->err, sizeof a->err, "Could not %s (%s); try again later.",
-             what, sqlite3_errmsg(a->db));
+    snprintf(a->err, sizeof a->err, "Could not %s (%s); try again later.", what,
+             sqlite3_errmsg(a->db));
     return AUDIT_ERR_STORE;
 }
 
 int audit_record(struct audit *a, const char *who, const char *object,
-                 const char *key, const char *old_value,
-                 const char *new_value)
+                 const char *key, const char *old_value, const char *new_value)
 {
     const char *o = old_value ? old_value : "";
     const char *n = new_value ? new_value : "";
@@ -118,9 +117,8 @@ static int audit__row(sqlite3_stmt *st, struct audit_list *out)
     e->key = audit__col(st, 4);
     e->old_value = audit__col(st, 5);
     e->new_value = audit__col(st, 6);
-    return e->who && e->object && e->key && e->old_value && e->new_value
-               ? 0
-               : -1;
+    return e->who && e->object && e->key && e->old_value && e->new_value ? 0
+                                                                         : -1;
 }
 
 int audit_list(struct audit *a, size_t offset, size_t limit,

@@ -43,8 +43,7 @@ const char *audit_error(const struct audit *a);
 
 /* Record one change at clock_now() (NULL values count as ""). */
 int audit_record(struct audit *a, const char *who, const char *object,
-                 const char *key, const char *old_value,
-                 const char *new_value);
+                 const char *key, const char *old_value, const char *new_value);
 
 /* Newest first: entries offset..offset+limit-1 into *out. */
 int audit_list(struct audit *a, size_t offset, size_t limit,

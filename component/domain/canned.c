@@ -79,8 +79,8 @@ static int canned__name(struct canned *c, const char *name, char *out)
     int ok = n >= 1 && n <= CANNED_NAME_MAX;
     for (size_t i = 0; ok && i < n; i++) {
         out[i] = (char)tolower((unsigned char)name[i]);
-        ok = isalnum((unsigned char)name[i]) || name[i] == '-' ||
-             name[i] == '_';
+        ok =
+            isalnum((unsigned char)name[i]) || name[i] == '-' || name[i] == '_';
     }
     if (!ok)
         return canned__fail(c, CANNED_ERR_INVALID,
@@ -95,10 +95,9 @@ static int canned__text(struct canned *c, const char *text)
 {
     if (text && *text && strlen(text) <= CANNED_TEXT_MAX)
         return CANNED_OK;
-    return canned__fail(c, CANNED_ERR_INVALID,
-                        "Field 'text' must be 1 to %d bytes of text%s",
-                        CANNED_TEXT_MAX, text && *text ? "; it is too long"
-                                                       : "; it is empty");
+    return canned__fail(
+        c, CANNED_ERR_INVALID, "Field 'text' must be 1 to %d bytes of text%s",
+        CANNED_TEXT_MAX, text && *text ? "; it is too long" : "; it is empty");
 }
 
 /* Run st (bound) to SQLITE_DONE; CANNED_OK, NOT_FOUND when it changed no
@@ -201,8 +200,8 @@ int canned_names(struct canned *c, char **names)
 {
     sqlite3_stmt *st = c->stmt[C_NAMES];
     int rc = sqlite3_step(st);
-    const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
-                                     : NULL;
+    const char *v =
+        rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     *names = rc == SQLITE_ROW ? strdup(v ? v : "") : NULL;
     sqlite3_reset(st);
     return *names ? CANNED_OK : canned__store_fail(c, "list canned replies");

@@ -71,8 +71,8 @@ struct reports__acc {
 };
 
 static struct reports__group *reports__find(struct reports__acc *a,
-                                            enum report_by by,
-                                            const char *key, const char *name)
+                                            enum report_by by, const char *key,
+                                            const char *name)
 {
     for (size_t i = 0; i < a->n; i++)
         if (a->g[i].row.by == by && !strcmp(a->g[i].row.key, key))
@@ -163,8 +163,7 @@ int reports_build(struct reports *r, time_t since, time_t until,
         const char *tech = (const char *)sqlite3_column_text(st, 0);
         const char *tname = (const char *)sqlite3_column_text(st, 1);
         const char *company = (const char *)sqlite3_column_text(st, 2);
-        struct reports__group *g =
-            reports__find(&a, REPORT_TECH, tech, tname);
+        struct reports__group *g = reports__find(&a, REPORT_TECH, tech, tname);
         failed = !g || reports__count(g, st) != 0;
         g = failed ? NULL : reports__find(&a, REPORT_COMPANY, company, company);
         failed = failed || !g || reports__count(g, st) != 0;

@@ -949,8 +949,7 @@ int sessions_create_waiting(struct sessions *s, const char *contact,
     char bare[DIR_JID_MAX];
     struct ticket t;
     int64_t id = 0;
-    int rc = sessions__waiting_args(s, contact, description, bare,
-                                    &company_id);
+    int rc = sessions__waiting_args(s, contact, description, bare, &company_id);
     if (rc != SESS_OK)
         return rc;
     rc = sessions__ticket(s, ticket_id, false, &t);
@@ -974,8 +973,7 @@ int sessions_start_chat(struct sessions *s, const char *contact,
 {
     char bare[DIR_JID_MAX];
     int64_t company_id = 0, ticket = 0, id = 0;
-    int rc = sessions__waiting_args(s, contact, description, bare,
-                                    &company_id);
+    int rc = sessions__waiting_args(s, contact, description, bare, &company_id);
     if (rc == SESS_OK)
         rc = sessions__begin(s);
     if (rc != SESS_OK)
@@ -984,8 +982,8 @@ int sessions_start_chat(struct sessions *s, const char *contact,
     if (ticket_create(s->tickets, &draft, &ticket) != TICKET_OK)
         rc = sessions__ticket_fail(s, "create the ticket");
     else
-        rc = sessions__insert_waiting(s, bare, company_id, ticket,
-                                      description, &id);
+        rc = sessions__insert_waiting(s, bare, company_id, ticket, description,
+                                      &id);
     rc = sessions__finish(s, rc);
     if (rc == SESS_OK) {
         *ticket_out = ticket;
@@ -1156,9 +1154,9 @@ static int sessions__hand_over(struct sessions *s, const struct sess_info *info,
                                struct sess_result *r)
 {
     char who[DIR_NAME_MAX], whom[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
-    int rc = *to ? SESS_OK
-                 : sessions__move(s, info->id, SESS_ACTIVE, SESS_WAITING, now,
-                                  NULL);
+    int rc =
+        *to ? SESS_OK
+            : sessions__move(s, info->id, SESS_ACTIVE, SESS_WAITING, now, NULL);
     sqlite3_stmt *st = sessions__stmt(s, S_TRANSFER_ADD);
     sqlite3_bind_int64(st, 1, info->id);
     sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
@@ -1315,8 +1313,7 @@ int sessions_rate(struct sessions *s, int64_t id, const char *contact,
     return sessions__done(&info, &r, rc);
 }
 
-int sessions_rating(struct sessions *s, int64_t id, int *score,
-                    char **comment)
+int sessions_rating(struct sessions *s, int64_t id, int *score, char **comment)
 {
     sqlite3_stmt *st = sessions__stmt(s, S_RATING);
     *score = 0;

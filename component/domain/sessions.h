@@ -372,8 +372,7 @@ int sessions_rate(struct sessions *s, int64_t id, const char *contact,
                   int score, const char *comment);
 /* The rating of session id: *score 1..5 and *comment (heap; may be NULL
  * to skip). SESS_ERR_NOT_FOUND (score 0) when it has none. */
-int sessions_rating(struct sessions *s, int64_t id, int *score,
-                    char **comment);
+int sessions_rating(struct sessions *s, int64_t id, int *score, char **comment);
 
 /* Retention ([retention] messages_days): delete up to limit room
  * messages created before `before`, oldest first, of sessions that are no

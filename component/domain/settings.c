@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 enum settings__stmt { S_GET, S_PUT, S_DEL, S_ALL, S_COUNT };
 
 static const char *const settings__sql[S_COUNT] = {

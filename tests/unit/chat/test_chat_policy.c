@@ -8,14 +8,14 @@
 
 #include "chat/chat.h"
 #include "chat/notices.h"
-#include "domain/canned.h"
 #include "chat/rooms.h"
-#include "xep0045_muc.h"
+#include "domain/canned.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/sessions.h"
 #include "domain/tickets.h"
 #include "runtime/clock.h"
+#include "xep0045_muc.h"
 
 #include <stdbool.h>
 
@@ -280,9 +280,9 @@ static void test_queue_position_and_taken_notices(void **state)
     assert_true(sent_to(ALICE, "Tess has joined and will help you.") >= 0);
     assert_int_equal(sent_to(ALICE, "in line"), -1);
     /* a session behind nobody: no notice to anyone else */
-    assert_int_equal(sessions_end_by_tech(dom()->sessions, id2,
-                                          "tess@localhost", NULL, &r),
-                     SESS_OK);
+    assert_int_equal(
+        sessions_end_by_tech(dom()->sessions, id2, "tess@localhost", NULL, &r),
+        SESS_OK);
     testkit_clear();
     chat_after_transition(&tk.app, &r);
     assert_int_equal(sent_to(ALICE, "in line"), -1);
@@ -295,9 +295,9 @@ static void test_canned_reply(void **state)
 {
     struct sess_message_list l;
     (void)state;
-    assert_int_equal(canned_add(dom()->canned, "hi",
-                                "Hello {contact}, {tech} here."),
-                     CANNED_OK);
+    assert_int_equal(
+        canned_add(dom()->canned, "hi", "Hello {contact}, {tech} here."),
+        CANNED_OK);
     join(ALICE, ROOM, "Alice");
     join(TESS, ROOM, "Tess");
     testkit_feed("<message from='" TESS "' to='" ROOM "' type='groupchat' "
@@ -323,8 +323,8 @@ static void test_canned_reply(void **state)
     int expanded = 0, raw = 0;
     for (size_t k = 0; k < l.n; k++) {
         expanded += !strcmp(l.items[k].body, "Hello Alice, Tess here.");
-        raw += !strcmp(l.items[k].body, "!nope") +
-               !strcmp(l.items[k].body, "!HI");
+        raw +=
+            !strcmp(l.items[k].body, "!nope") + !strcmp(l.items[k].body, "!HI");
     }
     sess_message_list_free(&l);
     assert_int_equal(expanded, 1);
@@ -368,8 +368,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_ended_session_refuses_contact_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_queue_position_and_taken_notices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_position_and_taken_notices,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

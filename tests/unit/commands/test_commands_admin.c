@@ -607,9 +607,9 @@ static void test_audit_trail(void **state)
     assert_true(strstr(testkit_note_of(r), "Page 1 (changes 1-3)") != NULL);
     /* more than a page: next, then the last page */
     for (int i = 0; i < COMMANDS_AUDIT_PAGE; i++)
-        assert_int_equal(audit_record(tk.app.domain->audit, "x", "o", "k", "",
-                                      "v"),
-                         AUDIT_OK);
+        assert_int_equal(
+            audit_record(tk.app.domain->audit, "x", "o", "k", "", "v"),
+            AUDIT_OK);
     r = run(ADMIN, "audit", NULL, NULL, SUBMIT(""));
     testkit_expect_status(r, "executing");
     assert_true(strstr(testkit_note_of(r), "choose next") != NULL);

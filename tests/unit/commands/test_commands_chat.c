@@ -14,8 +14,9 @@
 #include <stdbool.h>
 
 #define T0 1767261600 /* Thursday 2026-01-01T10:00:00Z */
-#define SUBMIT "<x xmlns='jabber:x:data' type='submit'><field " \
-               "var='description'><value>%s</value></field></x>"
+#define SUBMIT                                                                 \
+    "<x xmlns='jabber:x:data' type='submit'><field "                           \
+    "var='description'><value>%s</value></field></x>"
 
 static struct domain *dom(void)
 {

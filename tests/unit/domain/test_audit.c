@@ -47,13 +47,13 @@ static void test_record_and_list(void **state)
     assert_int_equal(audit_record(a, "admin@localhost", "settings",
                                   "answer_timeout", "60", "90"),
                      AUDIT_OK);
-    assert_int_equal(audit_record(a, "admin@localhost", "settings", "chat",
-                                  "on", "on"),
-                     AUDIT_OK); /* unchanged: nothing */
+    assert_int_equal(
+        audit_record(a, "admin@localhost", "settings", "chat", "on", "on"),
+        AUDIT_OK); /* unchanged: nothing */
     clock_set(T0 + 5);
-    assert_int_equal(audit_record(a, "chatdeskctl", "tech:tom@localhost", "*",
-                                  "tech", NULL),
-                     AUDIT_OK);
+    assert_int_equal(
+        audit_record(a, "chatdeskctl", "tech:tom@localhost", "*", "tech", NULL),
+        AUDIT_OK);
     assert_int_equal(audit_list(a, 0, 10, &l), AUDIT_OK);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.items[0].who, "chatdeskctl");
@@ -81,8 +81,7 @@ static void test_record_and_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_record_and_list, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_record_and_list, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

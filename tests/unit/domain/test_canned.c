@@ -100,10 +100,8 @@ static void test_call_and_expand(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_add_edit_remove, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_call_and_expand, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_add_edit_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_and_expand, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,27 +72,26 @@ static void mk(time_t at, long wait, enum end how, int score)
                      SESS_OK);
     if (wait >= 0) {
         clock_set(at + wait);
-        assert_int_equal(sessions_tech_join(dom->sessions, id,
-                                            "tom@localhost", &r),
-                         SESS_OK);
+        assert_int_equal(
+            sessions_tech_join(dom->sessions, id, "tom@localhost", &r),
+            SESS_OK);
     }
     settings_defaults_apply(&set, NULL);
     if (how == ENDED)
-        assert_int_equal(sessions_end_by_tech(dom->sessions, id,
-                                              "tom@localhost", NULL, &r),
-                         SESS_OK);
+        assert_int_equal(
+            sessions_end_by_tech(dom->sessions, id, "tom@localhost", NULL, &r),
+            SESS_OK);
     else if (how == ABANDONED)
-        assert_int_equal(sessions_contact_gone(dom->sessions, id, &r),
-                         SESS_OK);
+        assert_int_equal(sessions_contact_gone(dom->sessions, id, &r), SESS_OK);
     else
-        assert_int_equal(sessions_callback(dom->sessions, id,
-                                           "alice@localhost", "+1 555 0100",
-                                           NULL, &set, at + 3600, &r),
+        assert_int_equal(sessions_callback(dom->sessions, id, "alice@localhost",
+                                           "+1 555 0100", NULL, &set, at + 3600,
+                                           &r),
                          SESS_OK);
     if (score)
-        assert_int_equal(sessions_rate(dom->sessions, id, "alice@localhost",
-                                       score, NULL),
-                         SESS_OK);
+        assert_int_equal(
+            sessions_rate(dom->sessions, id, "alice@localhost", score, NULL),
+            SESS_OK);
 }
 
 static void test_report(void **state)
@@ -106,9 +105,9 @@ static void test_report(void **state)
     mk(T0 + 300, -1, ABANDONED, 0);
     mk(T0 + 400, -1, CALLBACK, 0);
     mk(T0 + 40 * DAY, 99, ENDED, 1); /* outside the range */
-    assert_int_equal(reports_build(dom->reports, T0, T0 + 30 * DAY, &rep, err,
-                                   sizeof err),
-                     0);
+    assert_int_equal(
+        reports_build(dom->reports, T0, T0 + 30 * DAY, &rep, err, sizeof err),
+        0);
     assert_int_equal(rep.n, 3); /* tech "", tech tom, company Acme */
     const struct report_row *none = &rep.rows[0], *tom = &rep.rows[1],
                             *acme = &rep.rows[2];
@@ -131,9 +130,8 @@ static void test_report(void **state)
     assert_int_equal(acme->abandoned, 1);
     assert_int_equal(acme->callbacks, 1);
     report_free(&rep);
-    assert_int_equal(reports_build(dom->reports, T0 - DAY, T0, &rep, err,
-                                   sizeof err),
-                     0);
+    assert_int_equal(
+        reports_build(dom->reports, T0 - DAY, T0, &rep, err, sizeof err), 0);
     assert_int_equal(rep.n, 0);
     report_free(&rep);
 }
