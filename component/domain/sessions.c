@@ -118,7 +118,8 @@ static const char *const sessions__sql[S_COUNT] = {
     " WHERE contact_jid = :jid AND state IN ('waiting', 'active') "
     "ORDER BY id LIMIT :lim",
     [S_STATE_COUNTS] = "SELECT state, COUNT(*) FROM sessions GROUP BY state",
-    /* messages are never deleted: the highest id is how many were stored */
+    /* the highest id is how many were stored: retention (sessions_purge)
+     * deletes the oldest ones only, so it holds while one message is left */
     [S_MSG_STORED] = "SELECT COALESCE(MAX(id), 0) FROM messages",
     /* waiting sessions ahead of ?1 in queue order (created, id) */
     [S_QUEUE_AHEAD] = "SELECT COUNT(*) FROM sessions a, sessions b "
