@@ -390,7 +390,8 @@ async def test_pre_ticket_chat(env):
     # The tech ends it: notice, voice revoked, Leave.
     await tech.command("end-session", {"session": chat["session"],
                                        "note": "Mailbox session reset."})
-    await b.wait_text("li[data-kind=notice]", "ended the chat")
+    # the newest line (earlier notices: the place in line, the taken one)
+    await b.wait_text("li[data-kind=notice]:last-of-type", "ended the chat")
     # notices come from the room's occupant Helpdesk (SPEC §3): system
     # lines, never a person's message
     h.check(not await b.eval("document.querySelectorAll("
@@ -451,7 +452,7 @@ async def test_callback_request(env):
     await b.fill("#callback-note", "Any time after 2 pm")
     await b.click("#callback-submit")
     await b.wait("[data-testid=callback-dialog]", state="hidden")
-    await b.wait_text("li[data-kind=notice]", "+1 555 0100")
+    await b.wait_text("li[data-kind=notice]:last-of-type", "+1 555 0100")
     await b.wait_fn(state_is("callback"), 5000, "the chat in callback state")
     await b.shot("12-callback-requested")
     if "sessions" in await command_nodes(tech):
