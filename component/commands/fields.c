@@ -113,3 +113,24 @@ int fields_read_id(struct adhoc_reply *reply, enum fields_id kind,
     free(v);
     return rc;
 }
+
+int fields_read_id_note(struct adhoc_reply *reply, enum fields_id kind,
+                        const struct form *form, size_t max, int64_t *id,
+                        char **note)
+{
+    if (fields_read_id(reply, kind, form, id) != 0)
+        return -1;
+    *note = fields_text(form, "note");
+    if (!*note) {
+        adhoc_reply_no_memory(reply);
+        return -1;
+    }
+    if (strlen(*note) > max) {
+        adhoc_reply_bad(reply, "Field 'note' is too long (at most %zu bytes)",
+                        max);
+        free(*note);
+        *note = NULL;
+        return -1;
+    }
+    return 0;
+}

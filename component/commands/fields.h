@@ -44,4 +44,11 @@ int fields_id(struct adhoc_reply *reply, enum fields_id kind, const char *v,
 int fields_read_id(struct adhoc_reply *reply, enum fields_id kind,
                    const struct form *form, int64_t *out);
 
+/* fields_read_id() of kind, then the optional text field 'note' of at most
+ * max bytes as fields_text(). 0 with *id and *note set (free *note); or -1
+ * after answering (bad id, note too long, out of memory). */
+int fields_read_id_note(struct adhoc_reply *reply, enum fields_id kind,
+                        const struct form *form, size_t max, int64_t *id,
+                        char **note);
+
 #endif

@@ -803,16 +803,11 @@ static void sess_cmd__note_step(struct adhoc_request *req,
             adhoc_reply_no_memory(reply);
         return;
     }
-    if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
+    char *note;
+    if (fields_read_id_note(reply, FIELDS_SESSION, req->form, SESS_CLOSING_NOTE_MAX, &id,
+                            &note) != 0)
         return;
-    char *note = fields_text(req->form, "note");
-    if (!note)
-        adhoc_reply_no_memory(reply);
-    else if (strlen(note) > SESS_CLOSING_NOTE_MAX)
-        adhoc_reply_bad(reply, "Field 'note' is too long (at most %d bytes)",
-                        SESS_CLOSING_NOTE_MAX);
-    else
-        sess_cmd__note(req, reply, id, note);
+    sess_cmd__note(req, reply, id, note);
     free(note);
 }
 

@@ -570,16 +570,11 @@ static void ticket_cmd__close_step(struct adhoc_request *req,
             adhoc_reply_no_memory(reply);
         return;
     }
-    if (fields_read_id(reply, FIELDS_TICKET, req->form, &id) != 0)
+    char *note;
+    if (fields_read_id_note(reply, FIELDS_TICKET, req->form, TICKET_CMD__NOTE_MAX, &id,
+                            &note) != 0)
         return;
-    char *note = fields_text(req->form, "note");
-    if (!note)
-        adhoc_reply_no_memory(reply);
-    else if (strlen(note) > TICKET_CMD__NOTE_MAX)
-        adhoc_reply_bad(reply, "Field 'note' is too long (at most %d bytes)",
-                        TICKET_CMD__NOTE_MAX);
-    else
-        ticket_cmd__close(req, reply, id, note);
+    ticket_cmd__close(req, reply, id, note);
     free(note);
 }
 

@@ -36,7 +36,6 @@
 #include "runtime/store.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +84,6 @@ static const char ctl__usage[] =
     "  outbox retry EVENT-ID              send a dead letter again\n"
     "\n"
     "exit status: 0 ok, 2 usage or bad input, 1 other failure\n";
-
-void ctl_err(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("chatdeskctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 static int ctl__usage_error(const char *what)
 {
