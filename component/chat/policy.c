@@ -206,11 +206,10 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
 {
     (void)ud;
     struct chat *chat = app->chat;
-    static unsigned long queue_seq;
     if (!strcmp(msg->room, CHAT_QUEUE_ROOM)) {
         /* the queue is live only: nothing stored, ids unique per run */
         snprintf(out->id, sizeof out->id, "queue-%lx-%lu",
-                 (unsigned long)time(NULL), ++queue_seq);
+                 (unsigned long)time(NULL), ++chat->queue_seq);
         out->when = time(NULL);
         return 0;
     }

@@ -38,6 +38,7 @@ struct chat {
      * the room policy's store() hands it to the MUC engine instead of
      * storing again. Set only around chat_broadcast_stored(). */
     const struct sess_stored *prestored;
+    unsigned long queue_seq; /* ids of the queue room's live lines */
 };
 
 /* "chat-<id>@<component>" into buf; returns buf. */
