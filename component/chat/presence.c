@@ -158,12 +158,9 @@ static int chat__hint_offline_tech(const struct tech *t, void *ud)
 
 /* The grace after a tech became known (chat__person_added) is over: the
  * techs chatdesk still cannot see get their hint (once each). */
-static int chat__hint_due(xmpp_ctx_t *ctx, void *ud)
+static void chat__hint_due(struct app *app)
 {
-    (void)ctx;
-    struct app *app = ud;
     directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
-    return 0; /* once */
 }
 
 static void chat__person_added(struct app *app, const char *bare_jid)
@@ -172,9 +169,7 @@ static void chat__person_added(struct app *app, const char *bare_jid)
     enum dir_role role = domain_role(app->domain, bare_jid);
     if (role != ROLE_TECH && role != ROLE_ADMIN)
         return;
-    xmpp_global_timed_handler_delete(app->ctx, chat__hint_due);
-    xmpp_global_timed_handler_add(app->ctx, chat__hint_due,
-                                  CHAT_PRESENCE_GRACE_MS, app);
+    dispatch_timer_set(app->dispatch, chat__hint_due, CHAT_PRESENCE_GRACE_MS);
 }
 
 static int chat__ask_tech(const struct tech *t, void *ud)
@@ -194,26 +189,18 @@ static int chat__ask_contact(const struct contact *c, void *ud)
  * chatdesk was away, and its waiting sessions are abandoned. Prosody also
  * answers a probe with unavailable (see chat__react); ejabberd says nothing
  * for an offline user, hence this timer. */
-static int chat__grace_over(xmpp_ctx_t *ctx, void *ud)
+static void chat__grace_over(struct app *app)
 {
-    (void)ctx;
-    struct app *app = ud;
     struct sess_list l;
-    /* libstrophe fires timed handlers at the end of xmpp_run_once() too,
-     * after the pass's stanzas and before conn.c's flush: a batch may be
-     * held, and the transitions below are refused while one is. */
-    if (app->flush)
-        app->flush(app);
     if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
         SESS_OK)
-        return 0;
+        return;
     for (size_t i = 0; i < l.n; i++)
         if (presence_of(app->domain->presence, l.items[i].contact_jid, false) ==
             CD_OFFLINE)
             chat_notify_contact_offline(app, l.items[i].contact_jid);
     sess_list_free(&l);
     directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
-    return 0; /* once */
 }
 
 void chat_presence_online(struct app *app)
@@ -221,15 +208,13 @@ void chat_presence_online(struct app *app)
     presence_clear(app->domain->presence);
     directory_tech_list(app->domain->dir, chat__ask_tech, app);
     directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
-    xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
-    xmpp_global_timed_handler_add(app->ctx, chat__grace_over,
-                                  CHAT_PRESENCE_GRACE_MS, app);
+    dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);
 }
 
 void chat_presence_free(struct app *app)
 {
-    if (!app->ctx)
+    if (!app->dispatch)
         return;
-    xmpp_global_timed_handler_delete(app->ctx, chat__grace_over);
-    xmpp_global_timed_handler_delete(app->ctx, chat__hint_due);
+    dispatch_timer_cancel(app->dispatch, chat__grace_over);
+    dispatch_timer_cancel(app->dispatch, chat__hint_due);
 }

@@ -42,13 +42,11 @@ struct app {
     void (*person_added)(struct app *app, const char *bare_jid);
     /* Group commit: make durable and send what the chat side holds (see
      * muc_flush()). Set by chat_register(). The runtime calls it, handlers
-     * never do: dispatch_stanza() before every stanza that is not a
-     * groupchat message, and conn.c at the end of every event-loop pass
-     * (conn__pass(), the shutdown's passes too), so nothing is held at the
-     * tick or a stream close. The one exception is a libstrophe timed
-     * handler, which may fire at the end of a pass before that flush and
-     * so calls it first (chat/presence.c's grace timer). NULL: nothing is
-     * ever held. */
+     * and timers never do: dispatch_stanza() before every stanza that is
+     * not a groupchat message, dispatch_run_timers() before every timer
+     * (dispatch_timer_set()), and conn.c at the end of every event-loop
+     * pass (conn__pass(), the shutdown's passes too), so nothing is held at
+     * the tick or a stream close. NULL: nothing is ever held. */
     void (*flush)(struct app *app);
 };
 

@@ -264,6 +264,7 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
             if (c->hooks.tick)
                 c->hooks.tick(c->app);
         }
+        dispatch_run_timers(c->app->dispatch, c->app);
         conn__pass(c, 100);
     }
     if (c->fatal)

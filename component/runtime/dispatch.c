@@ -27,7 +27,13 @@ struct dispatch_entry {
     void *ud;
 };
 
+struct dispatch__timer {
+    dispatch_timer_fn fn; /* NULL: a free slot */
+    uint64_t due_ms;      /* clock_mono_ms() */
+};
+
 struct dispatch {
+    struct dispatch__timer timers[DISPATCH_TIMERS];
     struct dispatch_iq_entry *iqs;
     size_t n_iqs;
     struct dispatch_entry *others;
@@ -264,5 +270,45 @@ void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
         if (e->is_message == is_message &&
             e->fn(app, stanza, e->ud) == DISPATCH_HANDLED)
             return;
+    }
+}
+
+int dispatch_timer_set(struct dispatch *d, dispatch_timer_fn fn,
+                       unsigned long ms)
+{
+    struct dispatch__timer *slot = NULL;
+    for (size_t i = 0; i < DISPATCH_TIMERS; i++) {
+        if (d->timers[i].fn == fn) {
+            slot = &d->timers[i];
+            break;
+        }
+        if (!d->timers[i].fn && !slot)
+            slot = &d->timers[i];
+    }
+    if (!slot)
+        return -1;
+    *slot = (struct dispatch__timer){fn, clock_mono_ms() + ms};
+    return 0;
+}
+
+void dispatch_timer_cancel(struct dispatch *d, dispatch_timer_fn fn)
+{
+    for (size_t i = 0; i < DISPATCH_TIMERS; i++)
+        if (d->timers[i].fn == fn)
+            d->timers[i].fn = NULL;
+}
+
+void dispatch_run_timers(struct dispatch *d, struct app *app)
+{
+    uint64_t now = clock_mono_ms();
+    for (size_t i = 0; i < DISPATCH_TIMERS; i++) {
+        struct dispatch__timer *t = &d->timers[i];
+        if (!t->fn || now < t->due_ms)
+            continue;
+        dispatch_timer_fn fn = t->fn;
+        t->fn = NULL; /* one-shot; fn may set itself again */
+        if (app->flush)
+            app->flush(app);
+        fn(app);
     }
 }

@@ -60,4 +60,21 @@ int dispatch_add(struct dispatch *d, const char *kind, dispatch_stanza_fn fn,
 void dispatch_stanza(struct dispatch *d, struct app *app,
                      xmpp_stanza_t *stanza);
 
+/* Timers of the application. Like a stanza handler, a timer runs after the
+ * group commit was flushed (nothing is held when it starts), so a module
+ * never calls app->flush itself. One-shot: fn(app) once, about ms
+ * milliseconds from now (checked between event-loop passes, every 100 ms
+ * at most). Setting fn again re-arms it. 0, or -1 when DISPATCH_TIMERS are
+ * armed already. Loop thread only. */
+#define DISPATCH_TIMERS 8
+typedef void (*dispatch_timer_fn)(struct app *app);
+int dispatch_timer_set(struct dispatch *d, dispatch_timer_fn fn,
+                       unsigned long ms);
+
+/* Disarm fn (nothing when it is not armed). */
+void dispatch_timer_cancel(struct dispatch *d, dispatch_timer_fn fn);
+
+/* Run every timer that is due: conn.c calls it between passes. */
+void dispatch_run_timers(struct dispatch *d, struct app *app);
+
 #endif

@@ -24,6 +24,45 @@ static int group_teardown(void **state)
     return 0;
 }
 
+static int timer_calls, flush_calls, flushed_before_timer;
+
+static void count_flush(struct app *app)
+{
+    (void)app;
+    flush_calls++;
+}
+
+static void count_timer(struct app *app)
+{
+    (void)app;
+    flushed_before_timer = flush_calls > 0;
+    timer_calls++;
+}
+
+/* Timers run once when due, after the group commit is flushed; set again
+ * re-arms, cancel disarms. */
+static void test_timers(void **state)
+{
+    (void)state;
+    struct dispatch *d = tk.app.dispatch;
+    tk.app.flush = count_flush;
+    timer_calls = flush_calls = flushed_before_timer = 0;
+    assert_int_equal(dispatch_timer_set(d, count_timer, 60000), 0);
+    dispatch_run_timers(d, &tk.app);
+    assert_int_equal(timer_calls, 0); /* not due */
+    assert_int_equal(dispatch_timer_set(d, count_timer, 0), 0); /* re-arm */
+    dispatch_run_timers(d, &tk.app);
+    assert_int_equal(timer_calls, 1);
+    assert_true(flushed_before_timer);
+    dispatch_run_timers(d, &tk.app);
+    assert_int_equal(timer_calls, 1); /* one-shot */
+    assert_int_equal(dispatch_timer_set(d, count_timer, 0), 0);
+    dispatch_timer_cancel(d, count_timer);
+    dispatch_run_timers(d, &tk.app);
+    assert_int_equal(timer_calls, 1);
+    tk.app.flush = NULL;
+}
+
 static void test_ping_answered(void **state)
 {
     (void)state;
@@ -264,6 +303,7 @@ static void test_backoff_is_capped_exponential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timers),
         cmocka_unit_test(test_ping_answered),
         cmocka_unit_test(test_unknown_iq_is_service_unavailable),
         cmocka_unit_test(test_iq_without_payload_is_bad_request),
