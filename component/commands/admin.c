@@ -869,15 +869,15 @@ static void admin_cmd__tech_form(struct adhoc_reply *reply,
 static void admin_cmd__tech_remove(struct adhoc_request *req,
                                    struct adhoc_reply *reply, const char *jid)
 {
-    char note[ADMIN_CMD__TEXT];
+    char note[ADMIN_CMD__TEXT], object[DIR_JID_MAX + 16];
     int rc = directory_tech_remove(admin_cmd__dir(req), jid);
 
     if (rc != DIR_OK) {
         admin_cmd__dir_fail(reply, admin_cmd__dir(req), rc, "jid");
         return;
     }
-    snprintf(note, sizeof note, "tech:%s", jid);
-    admin_cmd__audit(req, note, "*", "tech", "");
+    snprintf(object, sizeof object, "tech:%s", jid);
+    admin_cmd__audit(req, object, "*", "tech", "");
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Tech %.300s removed", jid);
     adhoc_reply_note(reply, "info", note);

@@ -65,7 +65,7 @@ static int transfer__target(struct app *app, struct adhoc_reply *reply,
 static void transfer__tell(struct app *app, const char *from, int64_t id,
                            const char *to, const char *room)
 {
-    char who[256], whom[256], text[800];
+    char who[256], whom[256], text[1100];
     if (!*to) {
         chat_notify_request(app, id);
         chat_notify_position(app, id);
