@@ -48,9 +48,11 @@
  *    policy admits gets the room's name, description, subject and occupant
  *    count (muc#roominfo); anyone else gets the features alone.
  *
- * Stanzas to a JID without a local part, to another domain or to a room the
- * policy does not know are passed on (DISPATCH_PASS), except a MUC join to
- * an unknown room, answered with <item-not-found/>.
+ * Stanzas to a JID without a local part or to another domain are passed on
+ * (DISPATCH_PASS). To a room the policy does not know, an available presence
+ * (a join) and a groupchat, chat or normal message (to the room or to an
+ * occupant) are answered with <item-not-found/> and a text naming the room;
+ * anything else is passed on.
  *
  * Ownership: xep0045_new() returns the engine, freed by exactly one
  * xep0045_free(). Strings passed in are copied or only read during the

@@ -525,23 +525,75 @@ static void test_non_member_refused(void **state)
             xmpp_stanza_get_child_by_name(sent[0], "error"), "by"),
         ROOM);
     assert_int_equal(fake.n_events, 0);
-    /* no such room */
-    assert_int_equal(feed("<presence from='" ALICE "' to='nope@" DOMAIN
-                          "/A'><x xmlns='" NS_MUC "'/></presence>"),
-                     1);
-    expect_error(0, "presence", "cancel", "item-not-found");
     /* not ours: passed on, nothing answered */
-    assert_int_equal(
-        feed("<presence from='" ALICE "' to='nope@" DOMAIN "/A'/>"), 0);
     assert_int_equal(feed("<presence from='" ALICE "' to='" DOMAIN "'/>"), 0);
-    assert_int_equal(feed("<message from='" ALICE "' to='nope@" DOMAIN
-                          "' type='groupchat'><body>x</body></message>"),
-                     0);
     /* a join without a nick */
     assert_int_equal(feed("<presence from='" ALICE "' to='" ROOM "'>"
                           "<x xmlns='" NS_MUC "'/></presence>"),
                      1);
     expect_error(0, "presence", "modify", "jid-malformed");
+}
+
+/* sent[0] is item-not-found by 'room' to alice, naming the room. */
+static void expect_no_such_room(const char *kind, const char *room)
+{
+    char text[128];
+
+    expect_error(0, kind, "cancel", "item-not-found");
+    assert_string_equal(to_of(0), ALICE);
+    assert_string_equal(
+        xmpp_stanza_get_attribute(
+            xmpp_stanza_get_child_by_name(sent[0], "error"), "by"),
+        room);
+    snprintf(text, sizeof text, "There is no room '%s'", room);
+    expect_text(0, text);
+}
+
+static void test_unknown_room(void **state)
+{
+    static const char *const answered[] = {
+        "<presence from='" ALICE "' to='Chat-01@" DOMAIN "/A' id='p1'>"
+        "<x xmlns='" NS_MUC "'/></presence>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "/A'/>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='groupchat'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "/Tech' type='chat'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "/Tech'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='normal'>"
+        "<body>x</body></message>"};
+    static const char *const ignored[] = {
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "/A' "
+        "type='unavailable'/>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "' type='probe'/>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "' "
+        "type='subscribe'/>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='error'>"
+        "<error type='cancel'><gone xmlns='" NS_STANZAS "'/></error>"
+        "</message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='headline'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "'><x xmlns='"
+        NS_MUC_USER "'><decline from='tech@localhost'/></x></message>"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof answered / sizeof *answered; i++) {
+        assert_int_equal(feed(answered[i]), 1);
+        expect_no_such_room(i < 2 ? "presence" : "message",
+                            "chat-01@" DOMAIN);
+    }
+    /* the join's <x/> comes back, with its id */
+    feed(answered[0]);
+    assert_non_null(xmpp_stanza_get_child_by_name_and_ns(sent[0], "x", NS_MUC));
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "p1");
+    for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
+        assert_int_equal(feed(ignored[i]), 0);
+    assert_int_equal(fake.n_events, 0);
+    assert_int_equal(fake.n_stored, 0);
+    /* the room that exists keeps its answers */
+    assert_int_equal(say(ALICE, "hi"), 1);
+    expect_error(0, "message", "cancel", "not-acceptable");
 }
 
 static void test_nick_conflict(void **state)
@@ -1662,6 +1714,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_rooms, setup_many, teardown),
         cmocka_unit_test_setup_teardown(test_non_member_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nick_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_nick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_resources_one_nick, setup,
