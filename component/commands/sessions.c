@@ -226,9 +226,9 @@ static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
         return;
     }
     size_t shown = 0;
-    struct form *res = sess_cmd__table(req->app, sess_cmd__views[view].title,
-                                       &rows, COMMANDS_SESSIONS_MAX_ROWS,
-                                       &shown);
+    struct form *res =
+        sess_cmd__table(req->app, sess_cmd__views[view].title, &rows,
+                        COMMANDS_SESSIONS_MAX_ROWS, &shown);
     if (!res) {
         adhoc_reply_no_memory(reply);
     } else {
@@ -520,8 +520,8 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
         return;
     }
     bool more = rows.n > per_page;
-    struct form *res = sess_cmd__table(req->app, "Session history", &rows,
-                                       per_page, &shown);
+    struct form *res =
+        sess_cmd__table(req->app, "Session history", &rows, per_page, &shown);
     hist_rows_free(&rows);
     if (!res) {
         adhoc_reply_no_memory(reply);

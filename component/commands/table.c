@@ -51,8 +51,9 @@ void table_init(struct table *t, struct form *form, const struct app *app)
 
 size_t table_page_rows(const struct app *app, size_t n_cols, size_t want)
 {
-    size_t row = TABLE__ROW_MARKUP +
-                 n_cols * (TABLE_CELL_MAX + TABLE__CELL_MARKUP + TABLE__VAR_MAX);
+    size_t row =
+        TABLE__ROW_MARKUP +
+        n_cols * (TABLE_CELL_MAX + TABLE__CELL_MARKUP + TABLE__VAR_MAX);
     size_t fit = table_budget(app) / row;
     return fit < 1 ? 1 : fit < want ? fit : want;
 }

@@ -288,8 +288,10 @@ static int ticket_cmd__add_row(struct directory *dir, struct table *tab,
     if (gmtime_r(&t->created, &tm))
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const struct table_cell cells[] = {
-        {"ticket", id},           {"company", company},
-        {"contact", contact},     {"summary", t->summary},
+        {"ticket", id},
+        {"company", company},
+        {"contact", contact},
+        {"summary", t->summary},
         {"status", ticket_status_name(t->status)},
         {"created", created}};
     int rc = table_add_row(tab, cells, sizeof cells / sizeof cells[0]);

@@ -218,7 +218,8 @@ static void fuzz__directory(struct directory *dir, struct ticket_store *ts)
 /* The database back as the image left it, writable. */
 static void fuzz__restore(sqlite3 *db)
 {
-    unsigned char *copy = sqlite3_malloc64((sqlite3_uint64)fuzz__base.image_len);
+    unsigned char *copy =
+        sqlite3_malloc64((sqlite3_uint64)fuzz__base.image_len);
     if (!copy) {
         fprintf(stderr, "fuzz_dispatch: out of memory\n");
         abort();

@@ -61,8 +61,7 @@ static void fuzz_forms__limits(const struct form *f)
         fuzz_forms__fail("an accepted form over the field or item limits");
     for (size_t i = 0; i < f->n_fields; i++) {
         const struct form_field *fl = f->fields[i];
-        if (fl->n_values > FORM_MAX_VALUES ||
-            fl->n_options > FORM_MAX_OPTIONS)
+        if (fl->n_values > FORM_MAX_VALUES || fl->n_options > FORM_MAX_OPTIONS)
             fuzz_forms__fail("an accepted field over the value limits");
         if (!fl->var && fl->type != FIELD_FIXED)
             fuzz_forms__fail("an accepted field without var");
@@ -97,8 +96,7 @@ static void fuzz_forms__read(const struct form *f)
                 FORM_OK &&
             (n < -5 || n > 86400))
             fuzz_forms__fail("form_get_int out of its range");
-        if (form_get_required(f, var, &req, err, sizeof err) == FORM_OK &&
-            !req)
+        if (form_get_required(f, var, &req, err, sizeof err) == FORM_OK && !req)
             fuzz_forms__fail("form_get_required without a value");
     }
     (void)form_get_form_type(f);
@@ -121,8 +119,7 @@ static void fuzz_forms__round_trip(xmpp_ctx_t *ctx, const struct form *f)
         fuzz_forms__fail("a form chatdesk would send does not parse");
     }
     int same = back->type == f->type && back->n_fields == f->n_fields &&
-               back->n_items == f->n_items &&
-               back->n_reported == f->n_reported;
+               back->n_items == f->n_items && back->n_reported == f->n_reported;
     for (size_t i = 0; same && i < f->n_fields; i++)
         same = fuzz_forms__same_field(f->fields[i], back->fields[i]);
     form_free(back);

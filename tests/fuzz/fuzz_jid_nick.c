@@ -51,14 +51,13 @@ static void fuzz_jn__jid(const char *jid, size_t n, size_t len)
         fuzz_jn__fail("jid_lower wrote past its room or left no NUL", jid);
     size_t slash = strcspn(jid, "/");
     for (size_t i = 0; i < n; i++)
-        if (out[i] != (i < slash ? (char)tolower((unsigned char)jid[i])
-                                 : jid[i]))
+        if (out[i] !=
+            (i < slash ? (char)tolower((unsigned char)jid[i]) : jid[i]))
             fuzz_jn__fail("jid_lower changed the wrong bytes", jid);
     memcpy(again, jid, n);
     if (jid_lower(again, n, again, len) != 0 || memcmp(again, out, n + 1))
         fuzz_jn__fail("jid_lower in place differs", jid);
-    if (jid_bare_lower(jid, again, sizeof again) != 0 ||
-        strlen(again) != slash)
+    if (jid_bare_lower(jid, again, sizeof again) != 0 || strlen(again) != slash)
         fuzz_jn__fail("jid_bare_lower is not the bare part", jid);
 }
 
@@ -80,8 +79,7 @@ static void fuzz_jn__clean(const char *name, size_t len)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
             (out[i] == ' ' && (i == 0 || i + 1 == n || out[i + 1] == ' ')))
-            fuzz_jn__fail("nick_clean_text left a control or extra space",
-                          out);
+            fuzz_jn__fail("nick_clean_text left a control or extra space", out);
     if (nick_clean_text(out, again, sizeof again) != n || strcmp(out, again))
         fuzz_jn__fail("nick_clean_text is not stable", out);
 }

@@ -24,9 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_OH_TEXT (OH_TEXT_MAX * 2) /* bytes of a text tried */
 
-static const char *const fuzz_oh__zones[] = {
-    "UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
-    "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns", "Etc/GMT+12"};
+static const char *const fuzz_oh__zones[] = {"UTC",
+                                             "Europe/Berlin",
+                                             "America/New_York",
+                                             "Australia/Lord_Howe",
+                                             "Asia/Kathmandu",
+                                             "Pacific/Chatham",
+                                             "America/St_Johns",
+                                             "Etc/GMT+12"};
 
 static void fuzz_oh__fail(const char *what, const char *text)
 {
@@ -109,8 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_oh__parse(&oh, holidays, 0);
     if (at < size) {
         size_t nz = sizeof fuzz_oh__zones / sizeof *fuzz_oh__zones;
-        if (office_hours_set_timezone(&oh, fuzz_oh__zones[data[at++] % nz],
-                                      err, sizeof err) != 0)
+        if (office_hours_set_timezone(&oh, fuzz_oh__zones[data[at++] % nz], err,
+                                      sizeof err) != 0)
             fuzz_oh__fail("a zone of the list refused", err);
     }
     /* instants: 4 bytes each, seconds from 1970 to 2106 */

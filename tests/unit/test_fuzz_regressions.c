@@ -210,11 +210,13 @@ static void test_form_items_need_reported(void **state)
  * two spaces, and a nick made from that nick was another one. */
 static void test_nick_after_resourceprep_is_clean(void **state)
 {
+    static const char name[] = {'a', ' ', '\xc2', '\xa8', 'b', '\0'};
+    static const char want[] = {'a', ' ', '\xcc', '\x88', 'b', '\0'};
     char nick[NICK_MAX + 1], again[NICK_MAX + 1];
 
     (void)state;
-    assert_int_equal(nick_from_name("a \xc2\xa8" "b", nick, sizeof nick), 0);
-    assert_string_equal(nick, "a \xcc\x88" "b");
+    assert_int_equal(nick_from_name(name, nick, sizeof nick), 0);
+    assert_string_equal(nick, want);
     assert_int_equal(nick_from_name(nick, again, sizeof again), 0);
     assert_string_equal(again, nick);
 }

@@ -26,10 +26,10 @@ static enum dispatch_result muc__unknown(struct muc *m,
     xmpp_stanza_t *x =
         xmpp_stanza_get_child_by_name_and_ns(rq->st, "x", NS_MUC_USER);
 
-    if (is_presence ? rq->type != NULL
-                    : rq->type && strcmp(rq->type, "groupchat") &&
-                          strcmp(rq->type, "chat") &&
-                          strcmp(rq->type, "normal"))
+    if (is_presence
+            ? rq->type != NULL
+            : rq->type && strcmp(rq->type, "groupchat") &&
+                  strcmp(rq->type, "chat") && strcmp(rq->type, "normal"))
         return DISPATCH_PASS;
     if (x && xmpp_stanza_get_child_by_name(x, "decline"))
         return DISPATCH_PASS;

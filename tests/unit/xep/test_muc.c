@@ -62,7 +62,7 @@ static struct {
     int n_events;
     int created;
     int invites_allowed;
-    int ended; /* 1: alice is admitted as a visitor */
+    int ended;        /* 1: alice is admitted as a visitor */
     int long_history; /* 1: 100 messages of 1000 bytes */
 } fake;
 
@@ -586,14 +586,14 @@ static void test_unknown_room(void **state)
         "</message>",
         "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='headline'>"
         "<body>x</body></message>",
-        "<message from='" ALICE "' to='chat-01@" DOMAIN "'><x xmlns='"
-        NS_MUC_USER "'><decline from='tech@localhost'/></x></message>"};
+        "<message from='" ALICE "' to='chat-01@" DOMAIN
+        "'><x xmlns='" NS_MUC_USER
+        "'><decline from='tech@localhost'/></x></message>"};
 
     (void)state;
     for (size_t i = 0; i < sizeof answered / sizeof *answered; i++) {
         assert_int_equal(feed(answered[i]), 1);
-        expect_no_such_room(i < 2 ? "presence" : "message",
-                            "chat-01@" DOMAIN);
+        expect_no_such_room(i < 2 ? "presence" : "message", "chat-01@" DOMAIN);
     }
     /* the join's <x/> comes back, with its id */
     feed(answered[0]);
