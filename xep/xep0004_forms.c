@@ -854,20 +854,39 @@ static int forms__parse_fields(struct forms__parser *p, xmpp_stanza_t *el,
     return FORM_OK;
 }
 
+/* One <item/> of a result: after the <reported/> (XEP-0004 §3.4), with
+ * fields that are its columns (what form_to_stanza() writes back). */
 static int forms__parse_item(struct forms__parser *p, xmpp_stanza_t *el)
 {
+    struct form *form = p->form;
     struct form_item *item;
+    int rc;
 
-    if (p->form->n_items >= FORM_MAX_ITEMS) {
+    if (form->n_items >= FORM_MAX_ITEMS) {
         forms__err(p->err, p->errlen, "The form has more than %d items",
                    FORM_MAX_ITEMS);
         return FORM_EINVALID;
     }
-    item = form_add_item(p->form);
+    if (form->n_reported == 0) {
+        forms__err(p->err, p->errlen,
+                   "An <item/> comes before a <reported/> naming its fields");
+        return FORM_EINVALID;
+    }
+    item = form_add_item(form);
     if (!item)
         return FORM_ENOMEM;
-    return forms__parse_fields(p, el, &item->fields, &item->n_fields,
-                               FORM_MAX_FIELDS, 0);
+    rc = forms__parse_fields(p, el, &item->fields, &item->n_fields,
+                             FORM_MAX_FIELDS, 0);
+    for (size_t i = 0; rc == FORM_OK && i < item->n_fields; i++) {
+        const char *var = item->fields[i]->var;
+        if (!var || !forms__find_in(form->reported, form->n_reported, var)) {
+            forms__err(p->err, p->errlen,
+                       "Field '%.64s' of item %zu is not in <reported/>",
+                       var ? var : "(fixed)", form->n_items);
+            rc = FORM_EINVALID;
+        }
+    }
+    return rc;
 }
 
 /* Append a line of <instructions/> text. */

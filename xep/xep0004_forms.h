@@ -173,7 +173,9 @@ xmpp_stanza_t *form_to_stanza(const struct form *form, xmpp_ctx_t *ctx);
  * not NULL) holds a sentence naming the field at fault. Unknown field types
  * read as text-single; a field without var (other than fixed), a repeated
  * var, several values in a single-valued field, a missing or unknown form
- * type and anything over the FORM_MAX_* limits are FORM_EINVALID. */
+ * type, an <item/> before the <reported/> or with a field that is not one
+ * of its columns, and anything over the FORM_MAX_* limits are
+ * FORM_EINVALID. */
 int form_parse(xmpp_stanza_t *stanza, struct form **out, char *err,
                size_t errlen);
 

@@ -20,15 +20,20 @@
  *    JID already in the room keeps its nick (status 210 if it asked for
  *    another). The joiner gets: every other occupant's presence, its own
  *    presence (110, 100, 201 when the policy says so, 210 when the nick was
- *    changed), the history (XEP-0203 delay + XEP-0359 stanza-id), then the
- *    subject (always, even empty). The others get the new occupant's
+ *    changed), the history (XEP-0203 delay + XEP-0359 stanza-id; at most
+ *    MUC_HISTORY_MAX messages and max_stanza_bytes of XML, after a line
+ *    pointing to the archive when that cut it), then the subject (always,
+ *    even empty). The others get the new occupant's
  *    presence unless it is an extra resource of an occupant already there.
  *    A join from a full JID already in the room resends all of that.
  *  - The room's own occupant (policy->notice_nick, a moderator without
  *    resources): every joiner gets its presence before its own; notices and
  *    the history's notices come from room/notice_nick; nobody else may take
  *    that nick (compared without regard to ASCII case: <conflict/>).
- *  - Groupchat messages: non-occupants get <not-acceptable/>, visitors
+ *  - Groupchat messages: non-occupants get <not-acceptable/>, and so does a
+ *    message that would not fit in one stanza once stamped (max_stanza_bytes
+ *    less 2 KiB for stanza-id, delay and a MAM wrapper), before anything is
+ *    stored; visitors
  *    <forbidden/>; a message with a <body/> is stored through the policy
  *    BEFORE it is reflected to every resource of every occupant (the sender
  *    too) with <stanza-id by='room@domain'/>; messages without a body (chat
@@ -56,9 +61,11 @@
  *    policy admits gets the room's name, description, subject and occupant
  *    count (muc#roominfo); anyone else gets the features alone.
  *
- * Stanzas to a JID without a local part, to another domain or to a room the
- * policy does not know are passed on (DISPATCH_PASS), except a MUC join to
- * an unknown room, answered with <item-not-found/>.
+ * Stanzas to a JID without a local part or to another domain are passed on
+ * (DISPATCH_PASS). To a room the policy does not know, an available presence
+ * (a join) and a groupchat, chat or normal message (to the room or to an
+ * occupant) are answered with <item-not-found/> and a text naming the room;
+ * anything else is passed on.
  *
  * Ownership: xep0045_new() returns the engine, freed by exactly one
  * xep0045_free(). Strings passed in are copied or only read during the
@@ -88,6 +95,7 @@ struct muc;
 #define MUC_NAME_MAX 256  /* bytes of a room name, with the NUL */
 #define MUC_TEXT_MAX 2048 /* bytes of a description / subject, with NUL */
 #define MUC_ERR_TEXT 256  /* bytes of an error text, with the NUL */
+#define MUC_HISTORY_MAX 500 /* messages of history a joiner gets at most */
 
 enum muc_role {
     MUC_ROLE_NONE = 0,
@@ -236,7 +244,9 @@ struct muc_policy {
      * internal-server-error). Required when store() ever sets held. */
     int (*commit)(struct app *app, struct muc_err *err, void *ud);
     /* Call fn for the room's messages newer than since (0: all), oldest
-     * first, as many as the app wants a joiner to see. 0 or -1. */
+     * first, as many as the app wants a joiner to see; the engine sends at
+     * most the last MUC_HISTORY_MAX of them and max_stanza_bytes of XML in
+     * all, after a line saying the archive has the rest. 0 or -1. */
     int (*history)(struct app *app, const char *room, time_t since,
                    muc_history_fn fn, void *fn_ud, void *ud);
     /* Occupants entering, leaving, changing presence. */

@@ -282,7 +282,8 @@ static int chat__history(struct app *app, const char *room, time_t since,
     if (chat__session(app, room, &s) != 0)
         return 0;
     struct sess_message_list l;
-    int rc = sessions_history(app->domain->sessions, s.id, 0, &l);
+    int rc = sessions_history(app->domain->sessions, s.id, MUC_HISTORY_MAX,
+                              &l);
     sess_info_clear(&s);
     if (rc != SESS_OK)
         return -1;

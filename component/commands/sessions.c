@@ -4,8 +4,8 @@
 #include "chat/errors.h"
 #include "chat/rooms.h"
 #include "commands/fields.h"
+#include "commands/table.h"
 #include "runtime/app.h"
-#include "runtime/config.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/history.h"
@@ -78,6 +78,17 @@ static struct form *sess_cmd__form(const char *title, const char *how)
 
 /* ---- result tables ------------------------------------------------------ */
 
+#define SESS_CMD__N_COLS 9 /* the columns of sess_cmd__columns() */
+#define SESS_CMD__N_PAST 2 /* history's: sess_cmd__past_columns() */
+
+/* Rows of a history page: COMMANDS_SESSIONS_PAGE, fewer when
+ * max_stanza_bytes is too small for that many (commands/table.h). */
+static size_t sess_cmd__page_rows(const struct app *app)
+{
+    return table_page_rows(app, SESS_CMD__N_COLS + SESS_CMD__N_PAST,
+                           COMMANDS_SESSIONS_PAGE);
+}
+
 static void sess_cmd__columns(struct form *res)
 {
     static const struct {
@@ -135,60 +146,69 @@ static void sess_cmd__transfers(struct app *app, int64_t id, char *buf,
     sess_transfer_list_free(&l);
 }
 
-/* history's columns beyond the list's (SPEC §9): transfers and rating
- * (the score 1..5, "" when not rated). item NULL: add the columns. */
-static void sess_cmd__past_cells(struct app *app, struct form *res,
-                                 struct form_item *item,
-                                 const struct hist_row *r)
+/* history's columns beyond the list's (SPEC §9). */
+static void sess_cmd__past_columns(struct form *res)
 {
-    char transfers[1024], rating[8] = "";
-    int score;
-    if (!item) {
-        form_add_reported(res, FIELD_TEXT_SINGLE, "transfers", "Transfers");
-        form_add_reported(res, FIELD_TEXT_SINGLE, "rating", "Rating");
-        return;
-    }
-    sess_cmd__transfers(app, r->s.id, transfers, sizeof transfers);
-    form_item_set(item, "transfers", transfers);
-    if (sessions_rating(app->domain->sessions, r->s.id, &score, NULL) ==
-        SESS_OK)
-        snprintf(rating, sizeof rating, "%d", score);
-    form_item_set(item, "rating", rating);
+    form_add_reported(res, FIELD_TEXT_SINGLE, "transfers", "Transfers");
+    form_add_reported(res, FIELD_TEXT_SINGLE, "rating", "Rating");
 }
 
-/* One row per session; first..first+n-1 of rows; past: history's columns
- * too. NULL when out of memory. */
+/* The transfers and the rating (the score 1..5, "" when not rated) of r. */
+static void sess_cmd__past_values(struct app *app, const struct hist_row *r,
+                                  char *transfers, size_t len, char rating[8])
+{
+    int score;
+    sess_cmd__transfers(app, r->s.id, transfers, len);
+    rating[0] = '\0';
+    if (sessions_rating(app->domain->sessions, r->s.id, &score, NULL) ==
+        SESS_OK)
+        snprintf(rating, 8, "%d", score);
+}
+
+/* One row per session, the first n of rows, as many as fit in one answer
+ * (commands/table.h); past: history's columns too; *shown gets how many.
+ * NULL when out of memory. */
 static struct form *sess_cmd__table(struct app *app, const char *title,
                                     const struct hist_rows *rows, size_t n,
-                                    bool past)
+                                    bool past, size_t *shown)
 {
     struct form *res = form_new(FORM_RESULT, NULL);
     struct sess_cmd__cells c;
+    struct table t;
+    int rc = 1;
+    *shown = 0;
     if (!res)
         return NULL;
     form_set_title(res, title);
     sess_cmd__columns(res);
     if (past)
-        sess_cmd__past_cells(app, res, NULL, NULL);
-    for (size_t i = 0; i < n && i < rows->n; i++) {
+        sess_cmd__past_columns(res);
+    table_init(&t, res, app);
+    for (size_t i = 0; rc == 1 && i < n && i < rows->n; i++) {
         const struct hist_row *r = &rows->items[i];
-        struct form_item *item = form_add_item(res);
-        if (!item) {
-            form_free(res);
-            return NULL;
-        }
         sess_cmd__cells(app, r, &c);
-        form_item_set(item, "session", c.session);
-        form_item_set(item, "room", c.room);
-        form_item_set(item, "ticket", c.ticket);
-        form_item_set(item, "company", r->company);
-        form_item_set(item, "contact", r->s.contact_jid);
-        form_item_set(item, "state", sess_state_name(r->s.state));
-        form_item_set(item, "created", c.created);
-        form_item_set(item, "phone", r->s.callback_phone);
-        form_item_set(item, "note", c.note);
+        char transfers[1024] = "", rating[8] = "";
         if (past)
-            sess_cmd__past_cells(app, res, item, r);
+            sess_cmd__past_values(app, r, transfers, sizeof transfers, rating);
+        const struct table_cell cells[SESS_CMD__N_COLS + SESS_CMD__N_PAST] = {
+            {"session", c.session},
+            {"room", c.room},
+            {"ticket", c.ticket},
+            {"company", r->company},
+            {"contact", r->s.contact_jid},
+            {"state", sess_state_name(r->s.state)},
+            {"created", c.created},
+            {"phone", r->s.callback_phone},
+            {"note", c.note},
+            {"transfers", transfers},
+            {"rating", rating}};
+        rc = table_add_row(&t, cells,
+                           SESS_CMD__N_COLS + (past ? SESS_CMD__N_PAST : 0));
+        *shown += rc == 1;
+    }
+    if (rc < 0) {
+        form_free(res);
+        return NULL;
     }
     return res;
 }
@@ -255,17 +275,21 @@ static void sess_cmd__list(struct adhoc_request *req, struct adhoc_reply *reply,
         sess_cmd__fail(reply, rc, history_error(h));
         return;
     }
+    size_t shown = 0;
     struct form *res =
         sess_cmd__table(req->app, sess_cmd__views[view].title, &rows,
-                        COMMANDS_SESSIONS_MAX_ROWS, false);
+                        COMMANDS_SESSIONS_MAX_ROWS, false, &shown);
     if (!res) {
         adhoc_reply_no_memory(reply);
     } else {
         adhoc_reply_completed(reply, res);
-        if (rows.n > COMMANDS_SESSIONS_MAX_ROWS) {
+        if (rows.n > shown) {
             snprintf(note, sizeof note,
-                     "Showing the first %d sessions; more are in this list",
-                     COMMANDS_SESSIONS_MAX_ROWS);
+                     "Showing the first %zu sessions; more are in this list%s",
+                     shown,
+                     shown < COMMANDS_SESSIONS_MAX_ROWS
+                         ? " than fit in one answer ([limits] max_stanza_bytes)"
+                         : "");
             adhoc_reply_note(reply, "info", note);
         } else if (rows.n == 0) {
             adhoc_reply_note(reply, "info", "No session in this list");
@@ -310,9 +334,13 @@ static void sess_cmd__hist_free(void *state)
     free(s);
 }
 
-static struct form *sess_cmd__hist_form(void)
+static struct form *sess_cmd__hist_form(const struct app *app)
 {
-    static const struct {
+    char page_desc[96];
+    snprintf(page_desc, sizeof page_desc,
+             "Which page of %zu results (1 = the newest)",
+             sess_cmd__page_rows(app));
+    const struct {
         const char *var, *label, *desc;
         enum form_field_type type;
     } fields[] = {
@@ -332,8 +360,7 @@ static struct form *sess_cmd__hist_form(void)
          "YYYY-MM-DD (the whole day counts) or an ISO 8601 "
          "time",
          FIELD_TEXT_SINGLE},
-        {"page", "Page", "Which page of 50 results (1 = the newest)",
-         FIELD_TEXT_SINGLE},
+        {"page", "Page", page_desc, FIELD_TEXT_SINGLE},
     };
     struct form *f = sess_cmd__form("Session history",
                                     "Every filter is optional; the newest "
@@ -505,10 +532,10 @@ static struct sess_cmd__hist *sess_cmd__hist_filters(struct adhoc_request *req,
 
 /* The note of a page: where it is and what comes next. */
 static void sess_cmd__page_note(struct adhoc_reply *reply, size_t page,
-                                size_t shown, bool more)
+                                size_t per_page, size_t shown, bool more)
 {
     char note[256];
-    size_t first = (page - 1) * COMMANDS_SESSIONS_PAGE + 1;
+    size_t first = (page - 1) * per_page + 1;
     if (shown == 0 && page == 1) {
         adhoc_reply_note(reply, "info", "No past session matches");
         return;
@@ -534,17 +561,18 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
     struct history *h = sess_cmd__open(req, reply);
     if (!h)
         return;
-    s->f.offset = (s->page - 1) * COMMANDS_SESSIONS_PAGE;
-    s->f.limit = COMMANDS_SESSIONS_PAGE + 1; /* one more: is there more? */
+    size_t per_page = sess_cmd__page_rows(req->app), shown = 0;
+    s->f.offset = (s->page - 1) * per_page;
+    s->f.limit = per_page + 1; /* one more: is there more? */
     int rc = history_search(h, &s->f, &rows);
     if (rc != HIST_OK) {
         sess_cmd__fail(reply, rc, history_error(h));
         return;
     }
-    bool more = rows.n > COMMANDS_SESSIONS_PAGE;
-    size_t shown = more ? COMMANDS_SESSIONS_PAGE : rows.n;
+    bool more = rows.n > per_page;
     struct form *res =
-        sess_cmd__table(req->app, "Session history", &rows, shown, true);
+        sess_cmd__table(req->app, "Session history", &rows, per_page, true,
+                        &shown);
     hist_rows_free(&rows);
     if (!res) {
         adhoc_reply_no_memory(reply);
@@ -559,7 +587,7 @@ static void sess_cmd__hist_page(struct adhoc_request *req,
                               ADHOC_COMPLETE | (more ? ADHOC_NEXT : 0u) |
                                   (prev ? ADHOC_PREV : 0u),
                               more ? ADHOC_NEXT : ADHOC_COMPLETE);
-    sess_cmd__page_note(reply, s->page, shown, more);
+    sess_cmd__page_note(reply, s->page, per_page, shown, more);
 }
 
 static void sess_cmd__hist_step(struct adhoc_request *req,
@@ -568,7 +596,7 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
     struct sess_cmd__hist *s = req->state;
     bool paging = s != NULL; /* a page was shown: the filters are set */
     if (!s && !req->form) {
-        struct form *f = sess_cmd__hist_form();
+        struct form *f = sess_cmd__hist_form(req->app);
         if (f)
             adhoc_reply_executing(reply, f, 0, 0);
         else
@@ -591,18 +619,6 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
 /* ---- view-session ---------------------------------------------------------
  */
 
-/* Bytes text takes in XML (escaped) inside a <value/>. */
-static size_t sess_cmd__xml_len(const char *text, size_t len)
-{
-    size_t n = len + sizeof "<value></value>";
-    for (size_t i = 0; i < len; i++)
-        n += text[i] == '&' || text[i] == '<' || text[i] == '>' ||
-                     text[i] == '"' || text[i] == '\''
-                 ? 5
-                 : 0;
-    return n;
-}
-
 /* Append the transcript, one line a value, continuing in transcript-2, ...
  * past FORM_MAX_VALUES lines, until the lines take budget bytes of XML.
  * 0 (all of it), 1 (cut at budget), or -1 (out of memory, or too long). */
@@ -615,7 +631,7 @@ static int sess_cmd__transcript(struct form *res, const char *text,
     for (const char *line = text; line;) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        used += sess_cmd__xml_len(line, len);
+        used += table_xml_len(line, len) + sizeof "<value></value>";
         if (used > budget)
             return 1;
         if (!f || f->n_values >= FORM_MAX_VALUES) {
@@ -635,14 +651,6 @@ static int sess_cmd__transcript(struct form *res, const char *text,
         line = nl ? nl + 1 : NULL;
     }
     return 0;
-}
-
-/* The transcript's share of one answer: half of [limits] max_stanza_bytes
- * (the rest is the details, the form's markup and the iq). */
-static size_t sess_cmd__budget(const struct app *app)
-{
-    int max = app->cfg ? app->cfg->max_stanza_bytes : 0;
-    return (size_t)(max > 0 ? max : CONFIG_MAX_STANZA_BYTES) / 2;
 }
 
 /* The details of r as fields of res. */
@@ -723,7 +731,7 @@ static void sess_cmd__view_session(struct adhoc_request *req,
         sess_cmd__details(req->app, res, &r);
         sess_cmd__transfers(req->app, id, transfers, sizeof transfers);
         form_add_text_multi(res, "transfers", "Transfers", transfers);
-        rc = sess_cmd__transcript(res, text, sess_cmd__budget(req->app));
+        rc = sess_cmd__transcript(res, text, table_budget(req->app));
         if (rc != 0)
             sess_cmd__cut_note(req->app, reply, rc, &r);
         adhoc_reply_completed(reply, res);

@@ -3,6 +3,7 @@
 
 #include "chat/errors.h"
 #include "commands/fields.h"
+#include "commands/table.h"
 #include "runtime/app.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
@@ -310,28 +311,27 @@ static void ticket_cmd__add_columns(struct form *res)
                           cols[i][0], cols[i][1]);
 }
 
-/* Append one row for t. 0, or -1 on a directory store failure. */
-static int ticket_cmd__add_row(struct directory *dir, struct form *res,
+/* Append one row for t if it fits (commands/table.h): 1 added, 0 no room
+ * left, -1 on a directory store failure, -2 out of memory. */
+static int ticket_cmd__add_row(struct directory *dir, struct table *tab,
                                const struct ticket *t)
 {
     char id[32], created[32], company[DIR_NAME_MAX], contact[DIR_JID_MAX];
-    struct form_item *item;
 
     if (ticket_cmd__name(dir, t->company_id, 0, company, sizeof company) ||
         ticket_cmd__name(dir, t->contact_id, 1, contact, sizeof contact))
         return -1;
     snprintf(id, sizeof id, "%" PRId64, t->id);
     ticket_cmd__iso(t->created, created, sizeof created);
-    item = form_add_item(res);
-    if (!item)
-        return 0;
-    form_item_set(item, "ticket", id);
-    form_item_set(item, "company", company);
-    form_item_set(item, "contact", contact);
-    form_item_set(item, "summary", t->summary);
-    form_item_set(item, "status", ticket_status_name(t->status));
-    form_item_set(item, "created", created);
-    return 0;
+    const struct table_cell cells[] = {
+        {"ticket", id},
+        {"company", company},
+        {"contact", contact},
+        {"summary", t->summary},
+        {"status", ticket_status_name(t->status)},
+        {"created", created}};
+    int rc = table_add_row(tab, cells, sizeof cells / sizeof cells[0]);
+    return rc < 0 ? -2 : rc;
 }
 
 /* The result table for the tickets in l (at most the row limit). */
@@ -341,9 +341,10 @@ static void ticket_cmd__list_result(struct adhoc_request *req,
 {
     struct directory *dir = ticket_cmd__dir(req);
     struct form *res = form_new(FORM_RESULT, NULL);
-    size_t n =
-        l->n > COMMANDS_TICKETS_MAX_ROWS ? COMMANDS_TICKETS_MAX_ROWS : l->n;
-    char note[128];
+    size_t n = 0;
+    struct table tab;
+    char note[160];
+    int rc = 1;
 
     if (!res) {
         adhoc_reply_no_memory(reply);
@@ -351,20 +352,28 @@ static void ticket_cmd__list_result(struct adhoc_request *req,
     }
     form_set_title(res, "Tickets");
     ticket_cmd__add_columns(res);
-    for (size_t i = 0; i < n; i++) {
-        if (ticket_cmd__add_row(dir, res, &l->items[i]) != 0) {
-            form_free(res);
+    table_init(&tab, res, req->app);
+    while (rc == 1 && n < l->n && n < COMMANDS_TICKETS_MAX_ROWS)
+        if ((rc = ticket_cmd__add_row(dir, &tab, &l->items[n])) == 1)
+            n++;
+    if (rc < 0) {
+        form_free(res);
+        if (rc == -2)
+            adhoc_reply_no_memory(reply);
+        else
             adhoc_reply_store_fail(reply, "read the directory",
                                    directory_error(dir));
-            return;
-        }
+        return;
     }
     adhoc_reply_completed(reply, res);
     if (l->n > n) {
         snprintf(note, sizeof note,
-                 "Showing the newest %d tickets; more match, so narrow the "
-                 "filters to see older ones",
-                 COMMANDS_TICKETS_MAX_ROWS);
+                 "Showing the newest %zu tickets; more match%s, so narrow "
+                 "the filters to see older ones",
+                 n,
+                 n < COMMANDS_TICKETS_MAX_ROWS
+                     ? " than fit in one answer ([limits] max_stanza_bytes)"
+                     : "");
         adhoc_reply_note(reply, "info", note);
     } else if (n == 0) {
         adhoc_reply_note(reply, "info", "No ticket matches");

@@ -34,9 +34,7 @@ static size_t app__bound(xmpp_stanza_t *st)
     return n;
 }
 
-/* The bytes st serializes to, at most the exact size; 0 when it cannot be
- * serialized. Serializes only when the cheap bound is over max. */
-static size_t app__size(struct app *app, xmpp_stanza_t *st, size_t max)
+size_t app_stanza_size(struct app *app, xmpp_stanza_t *st, size_t max)
 {
     size_t bound = app__bound(st), len = 0;
     char *buf = NULL;
@@ -86,10 +84,8 @@ static void app__refuse_iq(struct app *app, xmpp_stanza_t *iq, size_t size,
 /* 1 when st is over the configured maximum and was refused instead. */
 static int app__oversize(struct app *app, xmpp_stanza_t *st)
 {
-    size_t max = app->cfg && app->cfg->max_stanza_bytes > 0
-                     ? (size_t)app->cfg->max_stanza_bytes
-                     : CONFIG_MAX_STANZA_BYTES;
-    size_t size = app__size(app, st, max);
+    size_t max = app_max_stanza(app);
+    size_t size = app_stanza_size(app, st, max);
     if (size <= max)
         return 0;
     const char *name = xmpp_stanza_get_name(st);
@@ -101,6 +97,13 @@ static int app__oversize(struct app *app, xmpp_stanza_t *st)
     if (name && !strcmp(name, "iq") && type && !strcmp(type, "result"))
         app__refuse_iq(app, st, size, max);
     return 1;
+}
+
+size_t app_max_stanza(const struct app *app)
+{
+    return app && app->cfg && app->cfg->max_stanza_bytes > 0
+               ? (size_t)app->cfg->max_stanza_bytes
+               : CONFIG_MAX_STANZA_BYTES;
 }
 
 void app_send(struct app *app, xmpp_stanza_t *stanza)

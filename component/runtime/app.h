@@ -8,6 +8,7 @@
 #ifndef CHATDESK_APP_H
 #define CHATDESK_APP_H
 
+#include <stddef.h>
 #include <strophe.h>
 
 struct config;
@@ -53,5 +54,13 @@ struct app {
 /* Send a stanza (borrowed). Stamps from= with the component JID when the
  * stanza has none. */
 void app_send(struct app *app, xmpp_stanza_t *stanza);
+
+/* The most bytes one stanza chatdesk sends may take: [limits]
+ * max_stanza_bytes, CONFIG_MAX_STANZA_BYTES when app has no config. */
+size_t app_max_stanza(const struct app *app);
+
+/* The bytes st (borrowed) serializes to when that is over max; when it is
+ * not, a cheap upper bound (at most max). 0 when it cannot be serialized. */
+size_t app_stanza_size(struct app *app, xmpp_stanza_t *st, size_t max);
 
 #endif

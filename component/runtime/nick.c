@@ -168,25 +168,48 @@ static void nick__bidi(UChar *u, int32_t *n)
     *n = o;
 }
 
-/* Clean, filter and resourceprep u[0..n) into out; 0 or -1. */
-static int nick__make(const UStringPrepProfile *prep, UChar *u, int32_t n,
-                      char *out, size_t len)
+/* One round: clean, filter and cut u[0..n) (changed in place), then
+ * resourceprep it into dst (NICK__PREP_MAX units). Its length, or 0 when
+ * nothing usable is left. */
+static int32_t nick__round(const UStringPrepProfile *prep, UChar *u, int32_t n,
+                           UChar *dst)
 {
-    UChar dst[NICK__PREP_MAX];
-    int32_t dn = 0;
     UErrorCode st = U_ZERO_ERROR;
+    int32_t dn;
 
     n = nick__clean16(u, n, SIZE_MAX, prep);
     nick__bidi(u, &n);
     n = nick__clean16(u, n, NICK_MAX, NULL);
     nick__bidi(u, &n); /* the cut may leave a neutral last */
     if (n == 0)
-        return -1;
+        return 0;
     dn = usprep_prepare(prep, u, n, dst, NICK__PREP_MAX, USPREP_DEFAULT, NULL,
                         &st);
-    if (U_FAILURE(st) || dn == 0)
+    return U_FAILURE(st) ? 0 : dn;
+}
+
+/* Clean, filter and resourceprep u[0..n) into out; 0 or -1. Resourceprep's
+ * NFKC can make what cleaning takes away (U+00A8 DIAERESIS becomes a space
+ * and a combining mark, next to another space): the result goes round
+ * again until a round leaves it as it is (a few rounds at most), so a nick
+ * made from a nick is the same nick. */
+static int nick__make(const UStringPrepProfile *prep, UChar *u, int32_t n,
+                      char *out, size_t len)
+{
+    UChar cur[NICK__PREP_MAX], next[NICK__PREP_MAX], work[NICK__PREP_MAX];
+    int32_t dn = nick__round(prep, u, n, cur);
+
+    for (int round = 0; dn > 0 && round < 4; round++) {
+        memcpy(work, cur, (size_t)dn * sizeof *cur);
+        int32_t again = nick__round(prep, work, dn, next);
+        if (again == dn && !memcmp(next, cur, (size_t)dn * sizeof *cur))
+            break;
+        memcpy(cur, next, (size_t)again * sizeof *cur);
+        dn = again;
+    }
+    if (dn == 0)
         return -1;
-    return nick__utf8(dst, dn, out, len) > 0 && strlen(out) <= NICK_MAX ? 0
+    return nick__utf8(cur, dn, out, len) > 0 && strlen(out) <= NICK_MAX ? 0
                                                                         : -1;
 }
 

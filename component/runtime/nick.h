@@ -31,8 +31,10 @@ size_t nick_clean_text(const char *name, char *out, size_t len);
  * a name mixing right-to-left and left-to-right letters keeps those of its
  * first strong direction (RFC 3454 §6: a right-to-left nick then starts and
  * ends with a right-to-left character), cut to NICK_MAX bytes, and the
- * result is what resourceprep makes of it. 0 with out filled, or -1 with
- * out "" when nothing usable is left (the caller picks a fallback). */
+ * result is what resourceprep makes of it (cleaned again when resourceprep
+ * made spaces or marks cleaning removes, so a nick made from a nick is the
+ * same nick). 0 with out filled, or -1 with out "" when nothing usable is
+ * left (the caller picks a fallback). */
 int nick_from_name(const char *name, char *out, size_t len);
 
 #endif

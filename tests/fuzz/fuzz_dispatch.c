@@ -1,12 +1,16 @@
 /* fuzz_dispatch.c - libFuzzer target: the whole chatdesk component in
  * memory, fed stanzas through dispatch_stanza().
  *
- * Each input builds a fresh world the way main.c does (config parsed from a
- * fixed string, store ":memory:", modules_register on an app whose send
- * function serializes every stanza and drops it), adds a small directory
- * (two companies, two contacts, two techs, one open ticket), pins the clock,
- * then plays the input and tears everything down, so every input is
- * reproducible on its own and LeakSanitizer sees each one.
+ * Set-up, once (LLVMFuzzerInitialize): the config parsed from a fixed
+ * string, one store ":memory:" with the schema and a small directory (two
+ * companies, two contacts, two techs, one open ticket), and an image of
+ * that database (sqlite3_serialize). Each input gets a fresh app the way
+ * main.c builds one (modules_register on an app whose send function
+ * serializes every stanza and drops it) and the pinned clock, plays, tears
+ * the app down and gives the database back from the image
+ * (sqlite3_deserialize: a copy of a few hundred KB, no schema, no
+ * fixtures), so every input starts from the same state, is reproducible on
+ * its own and LeakSanitizer sees each one.
  *
  * Input format: a sequence of records separated by NUL bytes. A record is
  * one control byte followed by the XML of one stanza:
@@ -107,7 +111,14 @@ static const char *const fuzz__senders[7] = {
 
 static const long fuzz__advance[7] = {0, 1, 30, 61, 601, 3601, 86400};
 
-static struct config fuzz__cfg;
+/* Made once by LLVMFuzzerInitialize: the config, the store (kept open for
+ * the whole run) and the image of its database with the fixtures. */
+static struct {
+    struct config cfg;
+    struct store *store;
+    unsigned char *image; /* sqlite3_serialize(), sqlite3_free()d never */
+    sqlite3_int64 image_len;
+} fuzz__base;
 
 /* What the sender saw during one stanza. */
 static struct {
@@ -171,7 +182,7 @@ static void fuzz__send(void *ud, xmpp_stanza_t *stanza)
 }
 
 struct fuzz__world {
-    struct store *store;
+    struct store *store; /* fuzz__base.store, borrowed */
     struct app app;
     int read_only;
 };
@@ -204,25 +215,51 @@ static void fuzz__directory(struct directory *dir, struct ticket_store *ts)
     }
 }
 
-static void fuzz__up(struct fuzz__world *w)
+/* The database back as the image left it, writable. */
+static void fuzz__restore(sqlite3 *db)
 {
-    char err[512];
+    unsigned char *copy =
+        sqlite3_malloc64((sqlite3_uint64)fuzz__base.image_len);
+    if (!copy) {
+        fprintf(stderr, "fuzz_dispatch: out of memory\n");
+        abort();
+    }
+    memcpy(copy, fuzz__base.image, (size_t)fuzz__base.image_len);
+    if (sqlite3_deserialize(db, "main", copy, fuzz__base.image_len,
+                            fuzz__base.image_len,
+                            SQLITE_DESERIALIZE_FREEONCLOSE |
+                                SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA query_only = OFF", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        fprintf(stderr, "fuzz_dispatch: cannot restore the database: %s\n",
+                sqlite3_errmsg(db));
+        abort();
+    }
+}
+
+/* A fresh app on the store, registered the way main.c does it. */
+static void fuzz__app(struct fuzz__world *w)
+{
     memset(w, 0, sizeof *w);
-    clock_set(FUZZ_T0);
-    w->store = store_open(fuzz__cfg.db_path, err, sizeof err);
+    w->store = fuzz__base.store;
     w->app.ctx = xmpp_ctx_new(NULL, NULL);
-    w->app.cfg = &fuzz__cfg;
+    w->app.cfg = &fuzz__base.cfg;
     w->app.store = w->store;
     w->app.dispatch = dispatch_new();
     w->app.disco = disco_new();
-    w->app.jid = fuzz__cfg.jid;
+    w->app.jid = fuzz__base.cfg.jid;
     w->app.send = fuzz__send;
-    if (!w->store || !w->app.ctx || !w->app.dispatch || !w->app.disco ||
+    if (!w->app.ctx || !w->app.dispatch || !w->app.disco ||
         modules_register(&w->app) != 0) {
-        fprintf(stderr, "fuzz_dispatch: cannot build the app: %s\n", err);
+        fprintf(stderr, "fuzz_dispatch: cannot build the app\n");
         abort();
     }
-    fuzz__directory(w->app.domain->dir, w->app.domain->tickets);
+}
+
+static void fuzz__up(struct fuzz__world *w)
+{
+    clock_set(FUZZ_T0);
+    fuzz__app(w);
     memset(&fuzz__out, 0, sizeof fuzz__out);
     fuzz__out.ctx = w->app.ctx;
     fuzz__out.domain = w->app.jid;
@@ -230,14 +267,49 @@ static void fuzz__up(struct fuzz__world *w)
     fuzz__out.trace = getenv("FUZZ_TRACE") != NULL;
 }
 
-static void fuzz__down(struct fuzz__world *w)
+/* Free the app (the store stays). */
+static void fuzz__app_free(struct fuzz__world *w)
 {
-    modules_stopping(&w->app);
     modules_free(&w->app);
     disco_free(w->app.disco);
     dispatch_free(w->app.dispatch);
     xmpp_ctx_free(w->app.ctx);
-    store_close(w->store);
+}
+
+/* A clean stop, the app freed, and the database back as the image left
+ * it for the next input. Restoring here rather than before an input frees
+ * what this input made sqlite load (the schema, pages) within the input,
+ * so libFuzzer sees as many frees as mallocs and does not run the input
+ * again to look for leaks. */
+static void fuzz__down(struct fuzz__world *w)
+{
+    modules_stopping(&w->app);
+    fuzz__app_free(w);
+    fuzz__restore(store_db(fuzz__base.store));
+}
+
+/* The store of the whole run, with the schema and the directory, and the
+ * image every input starts from. */
+static void fuzz__base_up(void)
+{
+    char err[512];
+    struct fuzz__world w;
+    clock_set(FUZZ_T0);
+    fuzz__base.store = store_open(fuzz__base.cfg.db_path, err, sizeof err);
+    if (!fuzz__base.store) {
+        fprintf(stderr, "fuzz_dispatch: %s\n", err);
+        abort();
+    }
+    fuzz__app(&w);
+    fuzz__directory(w.app.domain->dir, w.app.domain->tickets);
+    fuzz__app_free(&w);
+    fuzz__base.image = sqlite3_serialize(store_db(fuzz__base.store), "main",
+                                         &fuzz__base.image_len, 0);
+    if (!fuzz__base.image) {
+        fprintf(stderr, "fuzz_dispatch: cannot serialize the database\n");
+        abort();
+    }
+    fuzz__restore(store_db(fuzz__base.store)); /* the first input's */
 }
 
 /* sessionid='$' on an ad-hoc command: the last one handed out. */
@@ -312,7 +384,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     char err[512];
-    if (config_load_string(&fuzz__cfg, fuzz__config, "fuzz.ini", err,
+    if (config_load_string(&fuzz__base.cfg, fuzz__config, "fuzz.ini", err,
                            sizeof err) != 0) {
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();
@@ -320,6 +392,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* errors too: a fuzzer makes the store refuse things all the time */
     log_set_level(getenv("FUZZ_LOG") ? atoi(getenv("FUZZ_LOG")) : -1);
     xmpp_initialize();
+    fuzz__base_up();
     return 0;
 }
 

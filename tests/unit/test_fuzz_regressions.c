@@ -1,17 +1,21 @@
-/* test_fuzz_regressions.c - one test per bug that fuzz_dispatch
- * (tests/fuzz/) found, replaying the stanzas that triggered it through
- * dispatch_stanza() on the whole app (modules_register on a ":memory:"
- * store), the path the fuzzer takes. Under ASan/UBSan (scripts/test) each of
- * these crashed, leaked or hit undefined behaviour before its fix. */
+/* test_fuzz_regressions.c - one test per bug the fuzz targets (tests/fuzz/)
+ * found. fuzz_dispatch's are replayed as stanzas through dispatch_stanza()
+ * on the whole app (modules_register on a ":memory:" store), the path the
+ * fuzzer takes; under ASan/UBSan (scripts/test) each of these crashed,
+ * leaked or hit undefined behaviour before its fix. The targets on one
+ * parser or helper (fuzz_forms, fuzz_jid_nick, ...) are replayed by calling
+ * it with the input that broke its contract. */
 #include "testkit.h"
 
 #include "runtime/clock.h"
 #include "runtime/config.h"
+#include "runtime/nick.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "modules.h"
 #include "domain/sessions.h"
 #include "runtime/store.h"
+#include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
 #define ALICE "alice@localhost/portal"
@@ -162,6 +166,61 @@ static void test_join_refused_by_store(void **state)
     sess_info_clear(&si);
 }
 
+/* fuzz_forms: a result whose <item/>s came without a <reported/> (or with
+ * fields that are not its columns) was accepted, and form_to_stanza() then
+ * dropped those items or fields: the form did not come back the same. Now
+ * form_parse() refuses them (XEP-0004 §3.4: <reported/> first, items hold
+ * its columns). */
+static void test_form_items_need_reported(void **state)
+{
+    static const char *const bad[] = {
+        "<x xmlns='jabber:x:data' type='result'><reported>></reported>"
+        "<item><field var='id'><value>1</value></field></item></x>",
+        "<x xmlns='jabber:x:data' type='result'><item><field var='id'>"
+        "<value>1</value></field></item><reported><field var='id'/>"
+        "</reported></x>",
+        "<x xmlns='jabber:x:data' type='result'><reported><field var='id'/>"
+        "</reported><item><field var='who'><value>1</value></field></item>"
+        "</x>"};
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
+    struct form *f = NULL;
+    char err[FORM_ERR_LEN];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        xmpp_stanza_t *st = xmpp_stanza_new_from_string(ctx, bad[i]);
+        assert_int_equal(form_parse(st, &f, err, sizeof err), FORM_EINVALID);
+        assert_null(f);
+        assert_non_null(strstr(err, "<reported/>"));
+        xmpp_stanza_release(st);
+    }
+    xmpp_stanza_t *ok = xmpp_stanza_new_from_string(
+        ctx, "<x xmlns='jabber:x:data' type='result'><reported><field "
+             "var='id'/></reported><item><field var='id'><value>1</value>"
+             "</field></item></x>");
+    assert_int_equal(form_parse(ok, &f, err, sizeof err), FORM_OK);
+    assert_int_equal(f->n_items, 1);
+    form_free(f);
+    xmpp_stanza_release(ok);
+    xmpp_ctx_free(ctx);
+}
+
+/* fuzz_jid_nick: resourceprep's NFKC turns U+00A8 DIAERESIS into a space
+ * and a combining mark, so "a \u00a8b" became the nick "a  \u0308b", with
+ * two spaces, and a nick made from that nick was another one. */
+static void test_nick_after_resourceprep_is_clean(void **state)
+{
+    static const char name[] = {'a', ' ', '\xc2', '\xa8', 'b', '\0'};
+    static const char want[] = {'a', ' ', '\xcc', '\x88', 'b', '\0'};
+    char nick[NICK_MAX + 1], again[NICK_MAX + 1];
+
+    (void)state;
+    assert_int_equal(nick_from_name(name, nick, sizeof nick), 0);
+    assert_string_equal(nick, want);
+    assert_int_equal(nick_from_name(nick, again, sizeof again), 0);
+    assert_string_equal(again, nick);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +230,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_office_hours_single_day, setup,
                                         teardown),
+        cmocka_unit_test(test_form_items_need_reported),
+        cmocka_unit_test(test_nick_after_resourceprep_is_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,16 @@ static inline int testkit_contains(int i, const char *needle)
     return found;
 }
 
+/* The bytes of stanza st serialized. */
+static inline size_t testkit_size(xmpp_stanza_t *st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(xmpp_stanza_to_text(st, &buf, &len), XMPP_EOK);
+    xmpp_free(tk.app.ctx, buf);
+    return len;
+}
+
 /* ---- an app with the chat domain ---------------------------------------
  *
  *   testkit_setup_domain();   // config (admin@localhost an admin), a

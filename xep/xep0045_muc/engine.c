@@ -8,8 +8,38 @@
 #include "runtime/dispatch.h"
 #include "xep0199_ping.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A stanza a client waits on, to a room the policy does not know (a typo,
+ * an old or made-up session number): an available presence (a join; its
+ * <x/> comes back when it had one) and a message of type groupchat, chat or
+ * normal, to the room or to an occupant, get <item-not-found/> naming the
+ * room, to the sender only. Errors, headlines, declines, unavailable
+ * presence, subscriptions and probes are passed on unanswered. */
+static enum dispatch_result muc__unknown(struct muc *m,
+                                         const struct muc__req *rq,
+                                         int is_presence, int join)
+{
+    char text[MUC__JID_MAX + 160];
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(rq->st, "x", NS_MUC_USER);
+
+    if (is_presence
+            ? rq->type != NULL
+            : rq->type && strcmp(rq->type, "groupchat") &&
+                  strcmp(rq->type, "chat") && strcmp(rq->type, "normal"))
+        return DISPATCH_PASS;
+    if (x && xmpp_stanza_get_child_by_name(x, "decline"))
+        return DISPATCH_PASS;
+    snprintf(text, sizeof text,
+             "There is no room '%s' on this service; check the address "
+             "(the invitation names the room) or start a new chat.",
+             rq->room_jid);
+    muc__error(m, rq, "cancel", "item-not-found", text, join);
+    return DISPATCH_HANDLED;
+}
 
 static enum dispatch_result muc__on_presence(struct app *app, xmpp_stanza_t *st,
                                              void *ud)
@@ -24,13 +54,8 @@ static enum dispatch_result muc__on_presence(struct app *app, xmpp_stanza_t *st,
         return DISPATCH_PASS;
     muc_flush(m); /* occupants change: what was held goes to the old ones */
     join = !rq.type && xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC);
-    if (!muc__known(m, rq.room, &info)) {
-        if (!join)
-            return DISPATCH_PASS;
-        muc__error(m, &rq, "cancel", "item-not-found",
-                   "There is no such room on this service.", 1);
-        return DISPATCH_HANDLED;
-    }
+    if (!muc__known(m, rq.room, &info))
+        return muc__unknown(m, &rq, 1, join);
     if (rq.type && !strcmp(rq.type, "error")) {
         muc__ghost(m, &rq);
     } else if (rq.type && !strcmp(rq.type, "unavailable")) {
@@ -53,8 +78,10 @@ static enum dispatch_result muc__on_message(struct app *app, xmpp_stanza_t *st,
     struct muc__req rq;
 
     (void)app;
-    if (muc__parse(m, st, &rq) || !muc__known(m, rq.room, NULL))
+    if (muc__parse(m, st, &rq))
         return DISPATCH_PASS;
+    if (!muc__known(m, rq.room, NULL))
+        return muc__unknown(m, &rq, 0, 0);
     if (rq.has_nick || !rq.type || strcmp(rq.type, "groupchat"))
         muc_flush(m); /* only groupchat messages may pass a held batch */
     if (rq.type && !strcmp(rq.type, "error"))

@@ -148,6 +148,40 @@ static size_t muc__hist_start(struct muc__hist *h,
     return start;
 }
 
+/* The room's own bounds on a join's history (MUC_HISTORY_MAX messages,
+ * max_stanza_bytes of XML in all) over what the joiner asked for. */
+static void muc__hist_bound(struct muc *m, struct muc__hist_limits *l)
+{
+    long chars = (long)app_max_stanza(m->app);
+    if (l->maxchars < 0 || l->maxchars > chars)
+        l->maxchars = chars;
+    if (l->maxstanzas < 0 || l->maxstanzas > MUC_HISTORY_MAX)
+        l->maxstanzas = MUC_HISTORY_MAX;
+}
+
+/* Before a history the room's bounds cut: a line from the room (not
+ * stored, stamped like the first message shown) that says where the rest
+ * is. first: the first message shown, or NULL. */
+static void muc__hist_cut_note(struct muc__hist *h, xmpp_stanza_t *first)
+{
+    xmpp_stanza_t *d =
+        first ? xmpp_stanza_get_child_by_name_and_ns(first, "delay", NS_DELAY)
+              : NULL;
+    const char *stamp = d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
+    time_t when = 0;
+    xmpp_stanza_t *msg = muc__groupchat_new(h->m, h->room_jid, NULL);
+    if (!msg)
+        return;
+    xmpp_stanza_set_to(msg, h->to);
+    stanza_add_text_child(msg, "body", NULL,
+                          "Earlier messages of this chat are not repeated "
+                          "here; the room's archive (MAM) has all of them.");
+    if (stamp && delay_parse(stamp, &when) == 0)
+        delay_add(msg, h->room_jid, when);
+    app_send(h->m->app, msg);
+    xmpp_stanza_release(msg);
+}
+
 void muc__send_history(struct muc *m, const struct muc__req *rq)
 {
     struct muc__hist h = {
@@ -159,8 +193,13 @@ void muc__send_history(struct muc *m, const struct muc__req *rq)
     muc__hist_limits(rq->st, &l);
     if (l.maxchars == 0 || l.maxstanzas == 0)
         return;
+    struct muc__hist_limits asked = l;
+    muc__hist_bound(m, &l);
     m->policy.history(m->app, rq->room, l.since, muc__hist_item, &h, m->ud);
-    for (size_t i = muc__hist_start(&h, &l); i < h.n; i++)
+    size_t start = muc__hist_start(&h, &l);
+    if (start > muc__hist_start(&h, &asked)) /* the room's bounds cut it */
+        muc__hist_cut_note(&h, start < h.n ? h.items[start] : NULL);
+    for (size_t i = start; i < h.n; i++)
         app_send(m->app, h.items[i]);
     for (size_t i = 0; i < h.n; i++)
         xmpp_stanza_release(h.items[i]);
@@ -453,6 +492,26 @@ static int muc__is_subject_change(xmpp_stanza_t *st)
            !xmpp_stanza_get_child_by_name(st, "thread");
 }
 
+/* 1 when rq's message, reflected (and later in a join's history or a MAM
+ * result, wrapped in up to MUC__ENVELOPE more bytes), would not fit in one
+ * stanza ([limits] max_stanza_bytes): it is refused with <not-acceptable/>
+ * before it is stored, so nothing stored is ever too large to send. */
+static int muc__too_large(struct muc *m, const struct muc__req *rq)
+{
+    char text[200];
+    size_t max = app_max_stanza(m->app);
+    size_t fit = max > 2 * MUC__ENVELOPE ? max - MUC__ENVELOPE : max / 2;
+    size_t size = app_stanza_size(m->app, rq->st, fit);
+    if (size <= fit)
+        return 0;
+    snprintf(text, sizeof text,
+             "This message is too large to pass on: %zu bytes of XML, and "
+             "at most %zu fit here. Send it in parts.",
+             size, fit);
+    muc__error(m, rq, "modify", "not-acceptable", text, 0);
+    return 1;
+}
+
 void muc__groupchat(struct muc *m, const struct muc__req *rq)
 {
     struct muc__occ *o =
@@ -473,6 +532,8 @@ void muc__groupchat(struct muc *m, const struct muc__req *rq)
                    "The subject of this room cannot be changed.", 0);
         return;
     }
+    if (muc__too_large(m, rq))
+        return;
     body = stanza_child_text(rq->st, "body", NULL);
     if (o->role < MUC_ROLE_PARTICIPANT) {
         if (body && *body)

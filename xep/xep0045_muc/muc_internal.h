@@ -36,6 +36,9 @@
 #define MUC__JID_MAX 3072  /* bytes of a JID, with the NUL */
 #define MUC__NICK_BUF (MUC_NICK_MAX + 2) /* one byte more than allowed */
 #define MUC__MAX_CODES 8
+/* bytes a stored message's stanza may grow by on its way out: stanza-id,
+ * delay, the MAM <result/><forwarded/> wrapper and their JIDs */
+#define MUC__ENVELOPE 2048
 
 /* ---- state ---------------------------------------------------------- */
 

@@ -455,6 +455,52 @@ static void test_history_paging(void **state)
     form_free(f);
 }
 
+/* Callback notes of SESS_NOTE_MAX '&' (five times as many bytes of XML):
+ * the sessions list and a history page stay under max_stanza_bytes, the
+ * notes cut in the table, rows stopped (sessions) or pages made smaller
+ * (history) when the limit is small, with a note. */
+static void test_lists_fit_one_stanza(void **state)
+{
+    static char long_note[SESS_NOTE_MAX + 1];
+    struct sess_result res;
+    struct settings set;
+    (void)state;
+    memset(long_note, '&', SESS_NOTE_MAX);
+    settings_defaults_apply(&set, NULL);
+    for (int i = 0; i < 60; i++) {
+        int64_t id = mk("alice@localhost", T0 + i * 60, K_WAITING, 0);
+        assert_int_equal(sessions_callback(dom()->sessions, id,
+                                           "alice@localhost", "+1 555 0100",
+                                           long_note, &set,
+                                           T0 + i * 60 + 61, &res),
+                         SESS_OK);
+    }
+    xmpp_stanza_t *r =
+        run(TESS, "sessions", NULL, NULL, SUBMIT(FIELD("view", "callbacks")));
+    testkit_expect_status(r, "completed");
+    assert_true(testkit_size(r) <= (size_t)testkit_cfg.max_stanza_bytes);
+    struct form *f = testkit_form_of(r);
+    assert_int_equal(f->n_items, 60);
+    assert_true(strlen(cell(f, 0, "note")) < 45); /* 31 '&' and … */
+    form_free(f);
+    testkit_cfg.max_stanza_bytes = 16384;
+    r = run(TESS, "sessions", NULL, NULL, SUBMIT(FIELD("view", "callbacks")));
+    assert_true(testkit_size(r) <= 16384);
+    f = testkit_form_of(r);
+    assert_true(f->n_items > 3 && f->n_items < 60);
+    form_free(f);
+    assert_non_null(strstr(testkit_note_of(r), "than fit in one answer"));
+    r = history("");
+    assert_true(testkit_size(r) <= 16384);
+    assert_non_null(
+        strstr(testkit_note_of(r), "Page 1 (sessions 1-3); more match"));
+    r = history(FIELD("page", "2"));
+    f = testkit_form_of(r);
+    assert_int_equal(f->n_items, 3);
+    assert_string_equal(cell(f, 0, "session"), "57");
+    form_free(f);
+}
+
 /* ---- view-session
  * ---------------------------------------------------------------- */
 
@@ -655,6 +701,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transfers_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_fit_one_stanza, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_view_long_transcript, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_closing_note_closer_only, setup,

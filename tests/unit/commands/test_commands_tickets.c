@@ -355,6 +355,36 @@ static void test_tickets_none_and_limit(void **state)
     assert_null(strstr(testkit_note_of(r), "Showing"));
 }
 
+/* Summaries of TICKET_SUMMARY_MAX bytes that escape to six times that: the
+ * list stays under max_stanza_bytes (cells cut, rows stop at the budget,
+ * a note says so). */
+static void test_tickets_fit_one_stanza(void **state)
+{
+    static char summary[TICKET_SUMMARY_MAX + 1];
+    (void)state;
+    memset(summary, '"', TICKET_SUMMARY_MAX);
+    for (int i = 0; i < COMMANDS_TICKETS_MAX_ROWS; i++)
+        new_ticket(alice_id, summary);
+    xmpp_stanza_t *r = submit(TECH, "tickets", SUBMIT(""));
+    testkit_expect_status(r, "completed");
+    assert_true(testkit_size(r) <= (size_t)testkit_cfg.max_stanza_bytes);
+    struct form *f = testkit_form_of(r);
+    assert_int_equal(f->n_items, COMMANDS_TICKETS_MAX_ROWS);
+    const char *cut = cell(f, 0, "summary");
+    assert_true(strlen(cut) < 40); /* 32 quotes (192 bytes of XML) and … */
+    assert_string_equal(cut + strlen(cut) - 3, "\xe2\x80\xa6");
+    form_free(f);
+    /* the smallest stanza limit: fewer rows, and a note */
+    testkit_cfg.max_stanza_bytes = 16384;
+    r = submit(TECH, "tickets", SUBMIT(""));
+    testkit_expect_status(r, "completed");
+    assert_true(testkit_size(r) <= 16384);
+    f = testkit_form_of(r);
+    assert_true(f->n_items > 10 && f->n_items < COMMANDS_TICKETS_MAX_ROWS);
+    form_free(f);
+    assert_non_null(strstr(testkit_note_of(r), "than fit in one answer"));
+}
+
 static void test_tickets_store_failure(void **state)
 {
     (void)state;
@@ -476,6 +506,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tickets_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tickets_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tickets_none_and_limit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tickets_fit_one_stanza, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tickets_store_failure, setup,
                                         teardown),

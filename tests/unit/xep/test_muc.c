@@ -16,6 +16,7 @@
 
 #include "runtime/app.h"
 #include "runtime/clock.h"
+#include "runtime/config.h"
 #include "runtime/disco.h"
 #include "runtime/dispatch.h"
 #include "runtime/stanza.h"
@@ -62,7 +63,8 @@ static struct {
     int n_events;
     int created;
     int invites_allowed;
-    int ended; /* 1: alice is admitted as a visitor */
+    int ended;        /* 1: alice is admitted as a visitor */
+    int long_history; /* 1: 100 messages of 1000 bytes */
 } fake;
 
 static int fake_room(struct app *a, const char *room, struct muc_room_info *out,
@@ -143,6 +145,16 @@ static int fake_history(struct app *a, const char *room, time_t since,
     (void)a;
     (void)room;
     (void)ud;
+    if (fake.long_history) {
+        static char body[1001];
+        memset(body, 'x', 1000);
+        for (int i = 0; i < 100; i++) {
+            struct muc_history_item it = {"Alice", "alice@localhost", body,
+                                          T0 - 1000 + i, "h-long"};
+            fn(&it, fn_ud);
+        }
+        return 0;
+    }
     for (size_t i = 0; i < 3; i++)
         if (items[i].when > since)
             fn(&items[i], fn_ud);
@@ -563,23 +575,120 @@ static void test_non_member_refused(void **state)
             xmpp_stanza_get_child_by_name(sent[0], "error"), "by"),
         ROOM);
     assert_int_equal(fake.n_events, 0);
-    /* no such room */
-    assert_int_equal(feed("<presence from='" ALICE "' to='nope@" DOMAIN
-                          "/A'><x xmlns='" NS_MUC "'/></presence>"),
-                     1);
-    expect_error(0, "presence", "cancel", "item-not-found");
     /* not ours: passed on, nothing answered */
-    assert_int_equal(
-        feed("<presence from='" ALICE "' to='nope@" DOMAIN "/A'/>"), 0);
     assert_int_equal(feed("<presence from='" ALICE "' to='" DOMAIN "'/>"), 0);
-    assert_int_equal(feed("<message from='" ALICE "' to='nope@" DOMAIN
-                          "' type='groupchat'><body>x</body></message>"),
-                     0);
     /* a join without a nick */
     assert_int_equal(feed("<presence from='" ALICE "' to='" ROOM "'>"
                           "<x xmlns='" NS_MUC "'/></presence>"),
                      1);
     expect_error(0, "presence", "modify", "jid-malformed");
+}
+
+/* sent[0] is item-not-found by 'room' to alice, naming the room. */
+static void expect_no_such_room(const char *kind, const char *room)
+{
+    char text[128];
+
+    expect_error(0, kind, "cancel", "item-not-found");
+    assert_string_equal(to_of(0), ALICE);
+    assert_string_equal(
+        xmpp_stanza_get_attribute(
+            xmpp_stanza_get_child_by_name(sent[0], "error"), "by"),
+        room);
+    snprintf(text, sizeof text, "There is no room '%s'", room);
+    expect_text(0, text);
+}
+
+static void test_unknown_room(void **state)
+{
+    static const char *const answered[] = {
+        "<presence from='" ALICE "' to='Chat-01@" DOMAIN "/A' id='p1'>"
+        "<x xmlns='" NS_MUC "'/></presence>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "/A'/>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='groupchat'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "/Tech' type='chat'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "/Tech'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='normal'>"
+        "<body>x</body></message>"};
+    static const char *const ignored[] = {
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "/A' "
+        "type='unavailable'/>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "' type='probe'/>",
+        "<presence from='" ALICE "' to='chat-01@" DOMAIN "' "
+        "type='subscribe'/>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='error'>"
+        "<error type='cancel'><gone xmlns='" NS_STANZAS "'/></error>"
+        "</message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN "' type='headline'>"
+        "<body>x</body></message>",
+        "<message from='" ALICE "' to='chat-01@" DOMAIN
+        "'><x xmlns='" NS_MUC_USER
+        "'><decline from='tech@localhost'/></x></message>"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof answered / sizeof *answered; i++) {
+        assert_int_equal(feed(answered[i]), 1);
+        expect_no_such_room(i < 2 ? "presence" : "message", "chat-01@" DOMAIN);
+    }
+    /* the join's <x/> comes back, with its id */
+    feed(answered[0]);
+    assert_non_null(xmpp_stanza_get_child_by_name_and_ns(sent[0], "x", NS_MUC));
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "p1");
+    for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
+        assert_int_equal(feed(ignored[i]), 0);
+    assert_int_equal(fake.n_events, 0);
+    assert_int_equal(fake.n_stored, 0);
+    /* the room that exists keeps its answers */
+    assert_int_equal(say(ALICE, "hi"), 1);
+    expect_error(0, "message", "cancel", "not-acceptable");
+}
+
+/* A message that would not fit in one stanza once reflected is refused
+ * before it is stored; a history over max_stanza_bytes is cut, after a
+ * line from the room pointing to the archive. */
+static void test_size_bounds(void **state)
+{
+    static char xml[60000], body[50001];
+    struct config cfg;
+    (void)state;
+    join(ALICE, "Alice");
+    memset(body, '"', 50000); /* 300,000 bytes of XML */
+    snprintf(xml, sizeof xml,
+             "<message from='" ALICE "' to='" ROOM "' type='groupchat'>"
+             "<body>%s</body></message>",
+             body);
+    assert_int_equal(feed(xml), 1);
+    expect_error(0, "message", "modify", "not-acceptable");
+    expect_text(0, "too large");
+    assert_int_equal(fake.n_stored, 0);
+    assert_int_equal(say(ALICE, "small"), 1); /* still in, still talking */
+    assert_int_equal(fake.n_stored, 1);
+    config_defaults(&cfg);
+    cfg.max_stanza_bytes = 16384;
+    app.cfg = &cfg;
+    fake.long_history = 1;
+    int n = join(TECH, "Tech");
+    /* alice to tech, tech to alice, self, the note, < 16 KiB of history,
+     * subject */
+    assert_true(n > 6 && n < 4 + 16 + 1);
+    int note = 3;
+    assert_string_equal(from_of(note), ROOM);
+    char *b = body_of(note);
+    assert_non_null(strstr(b, "archive (MAM)"));
+    xmpp_free(app.ctx, b);
+    size_t bytes = 0;
+    for (int i = note + 1; i < n - 1; i++) {
+        char *t = NULL;
+        size_t len = 0;
+        xmpp_stanza_to_text(sent[i], &t, &len);
+        xmpp_free(app.ctx, t);
+        bytes += len;
+    }
+    assert_true(bytes <= 16384);
+    app.cfg = NULL;
 }
 
 static void test_nick_conflict(void **state)
@@ -1817,6 +1926,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_rooms, setup_many, teardown),
         cmocka_unit_test_setup_teardown(test_non_member_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nick_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_occupant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_and_owner_queries, setup,
