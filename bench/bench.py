@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))
@@ -37,6 +38,7 @@ CHATDESKCTL = os.path.join(BUILD, "chatdeskctl")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 ECHO = os.path.join(BUILD, "bench", "echo_component")
 NOSYNC = os.path.join(BUILD, "bench", "nosync.so")
+SLOWSYNC = os.path.join(BUILD, "bench", "slowsync.so")
 ECHO_DOMAIN = "echo.localhost"
 MUC_DOMAIN = "conference.localhost"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -70,8 +72,9 @@ class BenchProsody(h.Prosody):
     """The project's Prosody config with Nagle on or off, Prosody's MUC on
     conference.localhost, the echo component and warn-level logging."""
 
-    def __init__(self, workdir, nagle=False):
+    def __init__(self, workdir, nagle=False, mam=False):
         self.nagle = nagle
+        self.mam = mam
         super().__init__(workdir)
 
     def render(self):
@@ -87,9 +90,11 @@ class BenchProsody(h.Prosody):
         text += ('\nComponent "%s" "muc"\n'
                  '    muc_room_locking = false\n'
                  '    max_history_messages = 20\n'
+                 '%s'
                  '\nComponent "%s"\n'
                  '    component_secret = "%s"\n' %
-                 (MUC_DOMAIN, ECHO_DOMAIN, self.secret))
+                 (MUC_DOMAIN, PROSODY_MAM if self.mam else "", ECHO_DOMAIN,
+                  self.secret))
         with open(self.config, "w") as f:
             f.write(text)
 
@@ -105,6 +110,67 @@ class BenchProsody(h.Prosody):
         h.check(os.path.exists(src), "Prosody account file %s" % src)
         for u in users[1:]:
             shutil.copyfile(src, os.path.join(acc, u + ".dat"))
+
+
+# The durable peer: every room message archived by mod_muc_mam (Prosody
+# 0.12: muc_log_all_rooms forces the archive on in every room), in Prosody's
+# default storage (internal: files under data/).
+PROSODY_MAM = ('    modules_enabled = { "muc_mam" }\n'
+               '    muc_log_all_rooms = true\n'
+               '    muc_log_by_default = true\n')
+
+
+class BenchEjabberd(h.Ejabberd):
+    """The project's ejabberd config (tests/e2e/harness.py renders it),
+    with ejabberd's MUC on conference.localhost (mam: mod_mam archiving
+    every room message in ejabberd's default database, mnesia), the echo
+    component on the component listener and warning-level logging."""
+
+    def __init__(self, workdir, mam=False):
+        self.mam = mam
+        super().__init__(workdir)
+
+    def render(self):
+        super().render()
+        with open(self.config) as f:
+            text = f.read()
+        for old, new in (
+                ("    module: ejabberd_service\n    hosts:\n",
+                 "    module: ejabberd_service\n    hosts:\n"
+                 '      "%s":\n        password: "%s"\n' %
+                 (ECHO_DOMAIN, self.secret)),
+                ("modules:\n  mod_disco: {}\n",
+                 "modules:\n  mod_disco: {}\n" + EJABBERD_MUC +
+                 (EJABBERD_MAM if self.mam else ""))):
+            h.check(old in text, "config/ejabberd.yml has %r" % old)
+            text = text.replace(old, new)
+        with open(self.config, "w") as f:
+            f.write(text)
+        self._give_to_user()
+
+    def register_many(self, users):
+        """Register users once the node runs, 16 ejabberdctl at a time."""
+        for i in range(0, len(users), 16):
+            self._register_now([(u, h.PASSWORD) for u in users[i:i + 16]])
+
+    def watch(self):
+        """What cpu_seconds() reads: the Erlang VM (every scheduler)."""
+        return types.SimpleNamespace(pid=self.server_pid())
+
+
+EJABBERD_MUC = ('  mod_muc:\n'
+                '    hosts:\n      - "%s"\n'
+                '    access_create: all\n'
+                '    history_size: 20\n'
+                '    max_user_conferences: 10000\n' % MUC_DOMAIN)
+# (inside mod_muc, then a module of its own)
+EJABBERD_MAM = ('    default_room_options:\n      mam: true\n'
+                '  mod_mam:\n    default: always\n')
+
+
+def has_ejabberd():
+    return shutil.which("ejabberdctl") is not None and (
+        os.geteuid() == 0 or h._user_name() == h.Ejabberd.USER)
 
 
 class Proc:
@@ -185,7 +251,7 @@ def supports_limits():
         return b"stanzas_per_second" in f.read()
 
 
-def start_chatdesk(workdir, server, db, level="info", nosync=False):
+def start_chatdesk(workdir, server, db, level="info", preload=None):
     d = os.path.join(workdir, "chatdesk")
     os.makedirs(d, exist_ok=True)
     cfg = os.path.join(d, "chatdesk.ini")
@@ -195,7 +261,7 @@ def start_chatdesk(workdir, server, db, level="info", nosync=False):
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port, db,
                  level, LIMITS if supports_limits() else "", PSA["extra"]))
-    env = dict(os.environ, LD_PRELOAD=NOSYNC) if nosync else None
+    env = dict(os.environ, LD_PRELOAD=preload) if preload else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
              "chatdesk", env=env)
     return p
@@ -415,20 +481,40 @@ class Perf:
         os.unlink(self.data)
 
 
-def run_chat(root, a, kind, variant=""):
+def chat_server(wd, a, server_kind, mam):
+    """A started server of server_kind (prosody, ejabberd) with the users
+    of the workload; (server, what cpu_seconds() reads for it)."""
+    if server_kind == "ejabberd":
+        server = BenchEjabberd(wd, mam=mam)
+        server.start()
+        try:
+            server.register_many(users_for(a))
+        except BaseException:
+            server.stop()
+            raise
+        return server, server.watch()
+    server = BenchProsody(wd, mam=mam)
+    server.register_many(users_for(a))
+    server.start()
+    return server, server.proc
+
+
+PRELOADS = {"nosync": NOSYNC, "slowsync": SLOWSYNC}
+
+
+def run_chat(root, a, kind, variant="", server_kind="prosody"):
     """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
     fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c);
-    variant "sid": the echo component stamping its reflections the way
-    chatdesk does (XEP-0359 stanza-id)."""
-    nosync = variant == "nosync"
-    label = kind + ("-" + variant if variant else "")
+    "slowsync": chatdesk with every fsync 2 ms slower (bench/slowsync.c);
+    "sid": the echo component stamping its reflections the way chatdesk
+    does (XEP-0359 stanza-id); "mam": the server's MUC archiving every
+    message. The server's CPU is reported as "prosody" for both servers."""
+    label = server_kind[:2] + "-" + kind + ("-" + variant if variant else "")
     wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)
-    server = BenchProsody(wd)
-    server.register_many(users_for(a))
+    server, server_watch = chat_server(wd, a, server_kind, variant == "mam")
     procs = []
-    server.start()
     try:
-        watch = [("prosody", server.proc)]
+        watch = [("prosody", server_watch)]
         if kind == "echo":
             service = ECHO_DOMAIN
             procs.append(start_echo(server, stanza_id=variant == "sid"))
@@ -439,7 +525,8 @@ def run_chat(root, a, kind, variant=""):
             service = server.component
             db = os.path.join(wd, "chatdesk.db")
             write_directory(wd, db, a.sessions, a.techs)
-            procs.append(start_chatdesk(wd, server, db, nosync=nosync))
+            procs.append(start_chatdesk(wd, server, db,
+                                        preload=PRELOADS.get(variant)))
             procs[-1].wait_for("online as")
             watch.append(("component", procs[-1].proc))
         perf = None
@@ -512,10 +599,29 @@ def run_memory(root, a):
                         "create_per_s": r["per_s"],
                         "db_bytes": r["db_bytes"], "cpu_pct": r["cpu_pct"],
                         "loadgen_cpu_pct": r["loadgen_cpu_pct"]})
+        cd.stop()
+        cd = restart_timed(wd, server, db, out[-1])
     finally:
         cd.stop()
         server.stop()
     return out
+
+
+def restart_timed(wd, server, db, entry):
+    """Start chatdesk again on the database with entry["sessions"] open
+    sessions: seconds from exec to "online as" and the RSS then go into
+    entry (restart_s, restart_rss_kib). Returns the running chatdesk."""
+    logpath = os.path.join(wd, "chatdesk", "chatdesk.log")
+    os.rename(logpath, logpath + ".1")  # wait_for() reads the whole log
+    t0 = time.monotonic()
+    cd = start_chatdesk(wd, server, db)
+    cd.wait_for("online as", timeout=300)
+    entry["restart_s"] = time.monotonic() - t0
+    entry["restart_rss_kib"] = rss_kib(cd.pid)
+    log("memory: restart with %d open sessions: online after %.3fs, RSS %d "
+        "KiB" % (entry["sessions"], entry["restart_s"],
+                 entry["restart_rss_kib"]))
+    return cd
 
 
 def fill_messages(db, n_messages, per_session=50, needle_every=10000):
@@ -582,6 +688,13 @@ def fill_messages(db, n_messages, per_session=50, needle_every=10000):
     return n_sessions
 
 
+# The commonest word of fill_messages(): every message has it.
+COMMON_WORD = "message"
+# (word, queries): a rare word (1 in 10,000), one in ~20 % of the messages,
+# and the commonest (issue 20's goal: p99 of 20 queries)
+SEARCHES = (("zebraprinter", 3), ("printer", 3), (COMMON_WORD, 20))
+
+
 def has_history_command(log_text_unused=None):
     """Whether the chatdesk built here registers the `history` command."""
     try:
@@ -640,9 +753,9 @@ def run_startup(root, a):
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             try:
-                for word in ("zebraprinter", "printer"):
-                    times, rows = loop.run_until_complete(
-                        asyncio.wait_for(time_history(server, word), 300))
+                for word, runs in SEARCHES:
+                    times, rows = loop.run_until_complete(asyncio.wait_for(
+                        time_history(server, word, runs), 600))
                     out["history_%s" % word] = {"seconds": times,
                                                 "rows": rows}
                     log("startup: history text=%s: %s s, %s rows shown" %
@@ -751,63 +864,107 @@ def nagle_table(rows):
     return lines
 
 
+# The throughput runs: (part name for --only, server, kind, variant),
+# interleaved in this order in every repeat.
+CHAT_PARTS = (
+    ("echo", "prosody", "echo", ""), ("echosid", "prosody", "echo", "sid"),
+    ("muc", "prosody", "muc", ""), ("mucmam", "prosody", "muc", "mam"),
+    ("chatdesk", "prosody", "chatdesk", ""),
+    ("nosync", "prosody", "chatdesk", "nosync"),
+    ("slowsync", "prosody", "chatdesk", "slowsync"),
+    ("ej-echo", "ejabberd", "echo", ""),
+    ("ej-echosid", "ejabberd", "echo", "sid"),
+    ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
+    ("ej-chatdesk", "ejabberd", "chatdesk", ""))
+
+
+def chat_key(server_kind, kind, variant):
+    """Where the repeats of one column are kept in the results."""
+    return ("ejabberd_" if server_kind == "ejabberd" else "") + "chat_" + \
+        kind + ("_" + variant if variant else "")
+
+
+# The columns of one server's table: header, results key.
+COLUMNS = {
+    "prosody": (("echo", "chat_echo"), ("echo+sid", "chat_echo_sid"),
+                ("mod_muc", "chat_muc"), ("muc+mam", "chat_muc_mam"),
+                ("chatdesk", "chat_chatdesk"),
+                ("cd nosync", "chat_chatdesk_nosync"),
+                ("cd 2ms-fsync", "chat_chatdesk_slowsync")),
+    "ejabberd": (("echo", "ejabberd_chat_echo"),
+                 ("echo+sid", "ejabberd_chat_echo_sid"),
+                 ("mod_muc", "ejabberd_chat_muc"),
+                 ("muc+mam", "ejabberd_chat_muc_mam"),
+                 ("chatdesk", "ejabberd_chat_chatdesk")),
+}
+
+
+def chat_table(results, server_kind):
+    """One server's throughput table: a column per kind, the ratios of
+    chatdesk to echo+sid, mod_muc and muc+mam."""
+    cols = [(head, results.get(key) or []) for head, key in
+            COLUMNS[server_kind]]
+    if not any(r for _, r in cols):
+        return []
+    heads = [c[0] for c in cols] + ["cd/e+sid", "cd/muc", "cd/mam"]
+    lines = ["%s: %d sessions" % (server_kind, results["args"]["sessions"]),
+             "%-26s" % "" + "".join(" %12s" % x for x in heads)]
+
+    def row(label, ph, key, fmt="%12.1f", ratios=True):
+        vals = [(phase(r, ph) or {}).get(key) for _, r in cols]
+        if key == "cpu_pct":
+            vals = [(v or {}).get(label.split(" ")[1]) for v in vals]
+        cells = [fmt % v if v is not None else "%12s" % "-" for v in vals]
+        cd = vals[4]
+        rs = [ratio(cd, vals[i]) if ratios else "" for i in (1, 2, 3)]
+        lines.append("%-26s" % label + "".join(" " + c for c in cells) +
+                     "".join(" %12s" % x for x in rs))
+
+    row("saturate: messages in /s", "saturate", "sent_per_s")
+    spread = []
+    for _, r in cols:
+        ph = phase(r, "saturate")
+        vals = [x["sent_per_s"] for x in ph["_all"]] if ph else []
+        spread.append("%12s" % ("%.0f-%.0f" % (min(vals), max(vals))
+                                if vals else "-"))
+    lines.append("%-26s" % "  (range over repeats)" +
+                 "".join(" " + c for c in spread))
+    row("saturate: deliveries /s", "saturate", "delivered_per_s")
+    row("saturate: p50 ms", "saturate", "p50_ms", "%12.2f")
+    row("saturate: p99 ms", "saturate", "p99_ms", "%12.2f")
+    row("rate: messages in /s", "rate", "sent_per_s")
+    row("rate: p50 ms", "rate", "p50_ms", "%12.2f")
+    row("rate: p99 ms", "rate", "p99_ms", "%12.2f")
+    row("rate: max ms", "rate", "max_ms", "%12.2f")
+    for ph in ("saturate", "rate"):
+        for who in ("prosody", "component"):
+            row("%s: %s CPU %%" % (ph, who), ph, "cpu_pct", "%12.0f",
+                ratios=False)
+        row("%s: loadgen CPU %%" % ph, ph, "loadgen_cpu_pct", "%12.0f",
+            ratios=False)
+    if server_kind == "ejabberd":
+        lines.append("(ejabberd: the \"prosody\" CPU rows are ejabberd's "
+                     "Erlang VM, every scheduler: 200 = both cores)")
+    return lines
+
+
 def table(results):
     lines = []
     if results.get("nagle"):
         lines += nagle_table(results["nagle"])
-    ch, ec, mu, ns, es = (results.get("chat_" + k) or [] for k in (
-        "chatdesk", "echo", "muc", "chatdesk_nosync", "echo_sid"))
-    series = (ec, es, mu, ch, ns)
-    if ch or ec or mu:
-        lines.append("%-26s %9s %9s %9s %9s %8s %8s %8s %9s" %
-                     ("", "echo", "echo+sid", "mod_muc", "chatdesk",
-                      "cd/echo", "cd/e+sid", "cd/muc", "cd nosync"))
-
-        def line(label, cells, ratios):
-            lines.append("%-26s %s %s %s %s %8s %8s %8s %s" % (
-                (label,) + tuple(cells[:4]) + tuple(ratios) + (cells[4],)))
-
-        def row(label, ph, key, fmt="%9.1f"):
-            vals = [(phase(r, ph) or {}).get(key) for r in series]
-            cells = [fmt % v if v is not None else "%9s" % "-"
-                     for v in vals]
-            line(label, cells, (ratio(vals[3], vals[0]),
-                                ratio(vals[3], vals[1]),
-                                ratio(vals[3], vals[2])))
-
-        row("saturate: messages in /s", "saturate", "sent_per_s")
-        spread = []
-        for r in series:
-            ph = phase(r, "saturate")
-            vals = [x["sent_per_s"] for x in ph["_all"]] if ph else []
-            spread.append("%9s" % ("%.0f-%.0f" % (min(vals), max(vals))
-                                   if vals else "-"))
-        line("  (range over repeats)", spread, ("", "", ""))
-        row("saturate: deliveries /s", "saturate", "delivered_per_s")
-        row("saturate: p50 ms", "saturate", "p50_ms", "%9.2f")
-        row("saturate: p99 ms", "saturate", "p99_ms", "%9.2f")
-        row("rate: messages in /s", "rate", "sent_per_s")
-        row("rate: deliveries /s", "rate", "delivered_per_s")
-        row("rate: p50 ms", "rate", "p50_ms", "%9.2f")
-        row("rate: p99 ms", "rate", "p99_ms", "%9.2f")
-        row("rate: max ms", "rate", "max_ms", "%9.2f")
-        for ph in ("saturate", "rate"):
-            for who in ("prosody", "component"):
-                vals = [((phase(r, ph) or {}).get("cpu_pct") or {}).get(who)
-                        for r in series]
-                line("%s: %s CPU %%" % (ph, who),
-                     ["%9.0f" % v if v is not None else "%9s" % "-"
-                      for v in vals], ("", "", ""))
-            vals = [(phase(r, ph) or {}).get("loadgen_cpu_pct")
-                    for r in series]
-            line("%s: loadgen CPU %%" % ph,
-                 ["%9.0f" % v if v is not None else "%9s" % "-"
-                  for v in vals], ("", "", ""))
+    lines += chat_table(results, "prosody")
+    lines += chat_table(results, "ejabberd")
     mem = results.get("memory")
     if mem:
         lines.append("chatdesk RSS: " + ", ".join(
             "%d sessions %.1f MB" % (m["sessions"], m["rss_kib"] / 1024)
             for m in mem))
+        for m in mem:
+            if "restart_s" in m:
+                lines.append("restart with %d open sessions: online after "
+                             "%.3f s, RSS %.1f MB" % (
+                                 m["sessions"], m["restart_s"],
+                                 m["restart_rss_kib"] / 1024))
     st = results.get("startup")
     if st and "startup_s" in st:
         lines.append("start-up with %d stored messages: %.2f s (RSS %.1f MB)"
@@ -821,6 +978,56 @@ def table(results):
         if "history_error" in st:
             lines.append("history: " + st["history_error"])
     return "\n".join(lines)
+
+
+def summary(results):
+    """The ratios of issue 20's table, null where this run did not measure
+    them (nested objects: summary["prosody"]["chatdesk_per_muc"])."""
+    def med(key, ph, field):
+        return (phase(results.get(key), ph) or {}).get(field)
+
+    def per(x, y):
+        return round(x / y, 3) if x and y else None
+
+    out = {}
+    for server, pre in (("prosody", ""), ("ejabberd", "ejabberd_")):
+        cd = med(pre + "chat_chatdesk", "saturate", "sent_per_s")
+        out[server] = {
+            "chatdesk_per_echo_sid": per(cd, med(pre + "chat_echo_sid",
+                                                 "saturate", "sent_per_s")),
+            "chatdesk_per_muc": per(cd, med(pre + "chat_muc", "saturate",
+                                            "sent_per_s")),
+            "chatdesk_per_muc_mam": per(cd, med(pre + "chat_muc_mam",
+                                                "saturate", "sent_per_s"))}
+    out["slow_fsync"] = {
+        "throughput_per_nosync": per(
+            med("chat_chatdesk_slowsync", "saturate", "sent_per_s"),
+            med("chat_chatdesk_nosync", "saturate", "sent_per_s")),
+        "rate_p50_per_echo_sid": per(
+            med("chat_chatdesk_slowsync", "rate", "p50_ms"),
+            med("chat_echo_sid", "rate", "p50_ms"))}
+    out["rate_p99_per_muc"] = per(med("chat_chatdesk", "rate", "p99_ms"),
+                                  med("chat_muc", "rate", "p99_ms"))
+    st = results.get("startup") or {}
+    common = st.get("history_" + COMMON_WORD)
+    out["search_common_word_p99_ms"] = (
+        round(1000 * p99(common["seconds"]), 1)
+        if common and st.get("messages", 0) >= 1000000 else None)
+    big = [m for m in results.get("memory") or []
+           if m.get("sessions", 0) >= 100000]
+    out["rss_mb_100k_sessions"] = \
+        round(big[0]["rss_kib"] / 1024, 1) if big else None
+    restart = [m for m in results.get("memory") or []
+               if m.get("restart_s") is not None and m["sessions"] >= 100000]
+    out["startup_s_100k_sessions"] = \
+        round(restart[0]["restart_s"], 3) if restart else None
+    return out
+
+
+def p99(xs):
+    """Nearest rank: of 20 values, the largest."""
+    xs = sorted(xs)
+    return xs[max(0, -(-len(xs) * 99 // 100) - 1)]
 
 
 def main():
@@ -843,7 +1050,7 @@ def main():
                     help="messages in flight per session when saturating")
     ap.add_argument("--body-size", type=int, default=120)
     ap.add_argument("--ping-count", type=int, default=100)
-    ap.add_argument("--milestones", default="1000,10000")
+    ap.add_argument("--milestones", default="1000,10000,100000")
     ap.add_argument("--create-contacts", type=int, default=20)
     ap.add_argument("--create-window", type=int, default=4)
     ap.add_argument("--messages", type=int, default=1000000)
@@ -851,10 +1058,13 @@ def main():
                     help="a small run (~1 min): 20 sessions, 5 s phases, "
                          "one repeat, 200/1000 sessions, 100k messages")
     ap.add_argument("--only",
-                    default="nagle,echo,echosid,muc,chatdesk,nosync,memory,"
-                            "startup",
+                    default="nagle," + ",".join(p[0] for p in CHAT_PARTS) +
+                            ",memory,startup",
                     help="comma-separated parts to run (nosync: chatdesk "
-                         "with fsync turned off, an experiment)")
+                         "with fsync turned off, an experiment; slowsync: "
+                         "every fsync 2 ms slower; mucmam: the server's MUC "
+                         "archiving every message; ej-*: the same on "
+                         "ejabberd)")
     ap.add_argument("--profile", action="store_true",
                     help="perf record chatdesk in its runs; reports in "
                          "build-bench/bench-profile-*.txt")
@@ -878,6 +1088,7 @@ def main():
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     root = tempfile.mkdtemp(prefix="bench-", dir=BUILD)
+    os.chmod(root, 0o755)  # ejabberd runs as user ejabberd below it
     results = {"machine": machine(), "args": vars(a)}
     receiver = start_psa_receiver(root) if a.psa else None
     t_start = time.monotonic()
@@ -890,16 +1101,16 @@ def main():
             results["loadavg"]["after nagle"] = os.getloadavg()
         # the throughput runs, interleaved so that a noisy minute on a
         # shared machine hits every kind alike; the table shows medians
+        if not has_ejabberd():
+            log("no ejabberd here (or not root): ejabberd columns skipped")
+            parts = [p for p in parts if not p.startswith("ej-")]
         for rep in range(a.repeat):
-            for name, kind, variant in (
-                    ("echo", "echo", ""), ("echosid", "echo", "sid"),
-                    ("muc", "muc", ""), ("chatdesk", "chatdesk", ""),
-                    ("nosync", "chatdesk", "nosync")):
+            for name, server_kind, kind, variant in CHAT_PARTS:
                 if name not in parts:
                     continue
-                key = "chat_" + kind + ("_" + variant if variant else "")
-                results.setdefault(key, []).append(
-                    run_chat(root, a, kind, variant))
+                results.setdefault(chat_key(server_kind, kind, variant),
+                                   []).append(
+                    run_chat(root, a, kind, variant, server_kind))
                 results["loadavg"]["after %s #%d" % (name, rep + 1)] = \
                     os.getloadavg()
         results["fsync"]["end"] = fsync_probe(root)
@@ -909,6 +1120,7 @@ def main():
             results["startup"] = run_startup(root, a)
         ok = True
     finally:
+        results["summary"] = summary(results)
         if receiver:
             receiver.stop()
         results["seconds"] = time.monotonic() - t_start
@@ -928,6 +1140,7 @@ def main():
         "%s p50 %.2f ms p99 %.2f ms" % (k, v["p50_ms"], v["p99_ms"])
         for k, v in results.get("fsync", {}).items()))
     print(table(results))
+    print("summary: " + json.dumps(results["summary"]))
 
 
 if __name__ == "__main__":
