@@ -57,7 +57,7 @@ const ui = {
   brandName: $("brand-name"), brandLogo: $("brand-logo"), startError: $("start-error"),
   waitInfo: $("wait-info"), hint: $("chat-hint"), minimise: $("chat-minimise"), close: $("chat-close"),
   saveTranscript: $("save-transcript"), leaveConfirm: $("leave-confirm"), leaveSave: $("leave-save"),
-  leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"),
+  leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"), resumeNote: $("resume-note"),
 };
 
 let client = null;
@@ -71,6 +71,7 @@ let panelClosed = false; // the contact closed the chat panel (the chat goes on)
 let unread = 0; // messages that arrived while the tab was hidden
 let audio = null; // AudioContext for the chime, made on a click
 let lastTranscript = "";
+let pendingResume = null; // {jid, chats} kept across a reload, until the contact signs in again
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -910,14 +911,17 @@ async function loadServerInfo() {
 
 // ---- a reload keeps the chat (sessionStorage, this tab only) ---------------------
 
-/** Remember the live chats of this tab, with what signing in again needs;
- *  nothing is kept once no chat is open. */
+/** Remember the live chats of this tab and the address, so that a reload
+ *  can bring them back once the contact signs in again. Never the
+ *  password. Nothing is kept once no chat is open. Before sign-in (a
+ *  reload waiting for the password) what was kept stays. */
 function saveResume() {
-  const keep = [...chats.values()].filter((c) => LIVE.has(c.state));
   try {
-    if (!client || !client.wanted || !keep.length) { sessionStorage.removeItem(RESUME_KEY); return; }
+    if (!client) return;
+    const keep = [...chats.values()].filter((c) => LIVE.has(c.state));
+    if (!client.wanted || !keep.length) { sessionStorage.removeItem(RESUME_KEY); return; }
     sessionStorage.setItem(RESUME_KEY, JSON.stringify({
-      jid: bare(client.jid), password: client.password,
+      jid: bare(client.jid),
       chats: keep.map((c) => ({ room: c.room, session: c.session, ticket: c.ticket, subject: c.subject,
                                 origin: c.origin, startedAt: c.startedAt, position: c.position,
                                 lastState: c.lastState || c.state })),
@@ -930,7 +934,11 @@ function saveResume() {
 function savedResume() {
   try {
     const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
-    return saved && saved.jid && Array.isArray(saved.chats) ? saved : null;
+    if ("password" in (saved || {})) { // from an older portal: drop the password
+      delete saved.password;
+      sessionStorage.setItem(RESUME_KEY, JSON.stringify(saved));
+    }
+    return saved && saved.jid && Array.isArray(saved.chats) && saved.chats.length ? saved : null;
   } catch (_) {
     return null;
   }
@@ -953,7 +961,10 @@ async function login(event) {
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (Ctx && !audio) audio = new Ctx();
   } catch (_) { /* no sound then */ }
-  await signIn(jid, password, []);
+  // After a reload: the chats this tab had open, if it is the same address.
+  const resume = pendingResume && bare(pendingResume.jid).toLowerCase() === jid.toLowerCase()
+    ? pendingResume.chats : [];
+  await signIn(jid, password, resume);
 }
 
 /** Sign in; then reopen the chats given (a reload). */
@@ -975,12 +986,13 @@ async function signIn(jid, password, resume) {
   ui.loginButton.textContent = "Sign in";
   if (failed) {
     ui.loginError.textContent = failed.message;
-    client = null;
-    sessionStorage.removeItem(RESUME_KEY);
+    client = null; // what a reload kept stays for the next try
     ui.password.focus(); // enabled again now
     return;
   }
   ui.password.value = "";
+  pendingResume = null;
+  show(ui.resumeNote, false);
   chatRefusal = "";
   ui.meName.textContent = bare(client.jid);
   show(ui.me, true);
@@ -993,11 +1005,12 @@ async function signIn(jid, password, resume) {
     openChat({ ...c, resumed: true }).catch((e) => console.warn("chatdesk: cannot rejoin", c.room, e));
   }
   await refreshChatOption();
-  if (!resume.length) ui.supportTitle.focus();
+  (resume.length ? ui.chatTitle : ui.supportTitle).focus();
 }
 
 function logout() {
   sessionStorage.removeItem(RESUME_KEY);
+  pendingResume = null;
   if (client) client.logout();
   client = null;
   chats.clear();
@@ -1116,11 +1129,14 @@ window.chatdeskPortal = {
   },
 };
 
-const resume = savedResume();
+// A reload during a chat: the address and the open chats are kept (not
+// the password); the contact signs in again and the chats come back.
+pendingResume = savedResume();
+if (pendingResume) {
+  ui.jid.value = pendingResume.jid;
+  show(ui.resumeNote, true);
+}
 applyBrand().finally(() => {
-  if (resume) {
-    ui.jid.value = resume.jid;
-    signIn(resume.jid, resume.password, resume.chats);
-  }
+  if (pendingResume) ui.password.focus();
   document.body.dataset.ready = "true";
 });

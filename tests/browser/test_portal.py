@@ -114,6 +114,24 @@ def state_is(state):
             json.dumps(state))
 
 
+async def sign_in_again(b, user=ALICE):
+    """After a reload: the sign-in with the address kept, a line saying
+    why, no password anywhere in the tab's storage; the contact types the
+    password again."""
+    await b.wait("[data-testid=resume-note]")
+    h.check("Sign in again to get back to your chat" in
+            await b.text("[data-testid=resume-note]"), "the resume line")
+    h.check(await b.eval("document.querySelector('#jid').value") ==
+            "%s@%s" % (user, h.DOMAIN), "the address is filled in")
+    await focused(b, "password")
+    stored = await b.eval("JSON.stringify(Object.assign({}, sessionStorage))")
+    h.check(h.PASSWORD not in stored and "password" not in stored,
+            "no password in sessionStorage: %r" % stored)
+    await axe_clean(b, "sign in again after a reload")
+    await b.fill("#password", h.PASSWORD)
+    await b.click("#login-button")
+
+
 async def no_page_errors(b):
     errors = await b.call("errors")
     h.check(not errors, "no uncaught errors in the page: %r" % errors)
@@ -538,7 +556,11 @@ async def test_reload_resumes_waiting(env):
     await b.fill("#message-input", "Is anyone there?")
     await b.call("press", sel="#message-input", key="Enter")
     await b.wait_text("li[data-kind=mine]", "Is anyone there?")
+    stored = await b.eval("JSON.stringify(Object.assign({}, sessionStorage))")
+    h.check(chat["room"] in stored and h.PASSWORD not in stored,
+            "the chat kept for a reload, the password not: %r" % stored)
     await b.call("reload")
+    await sign_in_again(b)
     await b.wait_text("#messages", "Reconnected", timeout=15000)
     await b.wait_fn(state_is("waiting"), 10000, "waiting again")
     again = (await b.eval("window.chatdeskPortal.chats()"))[0]
@@ -576,6 +598,7 @@ async def test_reload_resumes_active(env):
     say(tech, room, "Before your reload")
     await b.wait_text("li[data-kind=theirs]", "Before your reload")
     await b.call("reload")
+    await sign_in_again(b)
     await b.wait_text("#messages", "Reconnected", timeout=15000)
     await b.wait_fn(state_is("active"), 10000, "active again")
     await b.wait_text("li[data-kind=theirs]", "Before your reload")
