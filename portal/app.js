@@ -58,6 +58,8 @@ const ui = {
   waitInfo: $("wait-info"), hint: $("chat-hint"), minimise: $("chat-minimise"), close: $("chat-close"),
   saveTranscript: $("save-transcript"), leaveConfirm: $("leave-confirm"), leaveSave: $("leave-save"),
   leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"), resumeNote: $("resume-note"),
+  ratingForm: $("rating-form"), ratingComment: $("rating-comment"), ratingError: $("rating-error"),
+  ratingSubmit: $("rating-submit"), ratingThanks: $("rating-thanks"),
 };
 
 let client = null;
@@ -194,6 +196,9 @@ class Chat {
     this.resumed = false; // rejoined after a reload of the page
     this.allowed = false; // ending (waiting: and callback) allowed now
     this.saved = false; // the transcript was saved
+    this.rating = ""; // "" (not asked), "sent", or "closed" (no more asking)
+    this.ratingNote = ""; // the thanks or the refusal shown once it is over
+    this.ratingError = ""; // a refusal to fix (e.g. no stars picked)
     this.announced = new Set(); // techs whose joining we showed
     this.list = document.createElement("ol");
     this.list.className = "messages";
@@ -296,6 +301,7 @@ function setChatState(chat, state) {
   if (!LIVE.has(state)) chat.typing.clear();
   render();
   saveResume();
+  if (wasLive && state === "ended" && chat === current) resetRatingForm();
   if (wasLive && !LIVE.has(state) && chat === current && !panelClosed) {
     // The end: focus what the contact can do now.
     requestAnimationFrame(() => ui.leave.focus());
@@ -400,6 +406,7 @@ function render() {
   const over = !live && c.state !== "joining";
   show(ui.endedBar, over && ui.leaveConfirm.hidden);
   if (!over) show(ui.leaveConfirm, false);
+  renderRating(c);
   ui.endedText.textContent = c.state === "callback"
     ? "A technician will call you back. You can leave this chat now."
     : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
@@ -753,6 +760,78 @@ function saveTranscript(chat) {
   chat.saved = true;
 }
 
+// ---- rating at the end of a chat (SPEC §9: `rate`, once) -------------------------
+
+/** Ask for a rating: a chat a technician took part in that has ended,
+ *  when the component offers `rate`. */
+function rateable(c) {
+  return c.state === "ended" && c.lastState === "active" && nodes.has("rate");
+}
+
+function renderRating(c) {
+  show(ui.ratingForm, rateable(c) && !c.rating);
+  ui.ratingError.textContent = c.ratingError;
+  show(ui.ratingError, Boolean(c.ratingError));
+  ui.ratingThanks.textContent = c.ratingNote;
+  show(ui.ratingThanks, Boolean(c.ratingNote) && c.state === "ended");
+}
+
+function renderStars() {
+  const picked = Number(ui.ratingForm.querySelector("input[name=score]:checked")?.value || 0);
+  for (const label of ui.ratingForm.querySelectorAll(".star")) {
+    label.classList.toggle("on", Number(label.querySelector("input").value) <= picked);
+  }
+}
+
+/** A refusal of `rate`, for the contact: [text, whether to stop asking]. */
+function ratingRefusal(e) {
+  const text = e.text || "";
+  if (/rated already/i.test(text)) return ["You have rated this chat already. Thank you!", true];
+  if (e.condition === "not-allowed") return ["This chat can no longer be rated. Thank you all the same.", true];
+  if (/too long/i.test(text)) return ["Your comment is too long. Please shorten it and send again.", false];
+  if (e.condition === "forbidden" || e.condition === "item-not-found") {
+    return ["This chat cannot be rated from your account.", true];
+  }
+  return [e.message, false];
+}
+
+async function submitRating(event) {
+  event.preventDefault();
+  const chat = current;
+  if (!chat || chat.rating) return;
+  const picked = ui.ratingForm.querySelector("input[name=score]:checked");
+  if (!picked) {
+    chat.ratingError = "Please choose from 1 to 5 stars (5 is the best).";
+    render();
+    ui.ratingForm.querySelector("input[name=score]").focus();
+    return;
+  }
+  ui.ratingSubmit.disabled = true;
+  try {
+    const fields = { session: chat.session, score: picked.value };
+    const comment = ui.ratingComment.value.trim();
+    if (comment) fields.comment = comment;
+    await client.command("rate", fields);
+    chat.rating = "sent";
+    chat.ratingError = "";
+    chat.ratingNote = "Thank you for your rating!";
+  } catch (e) {
+    const [text, stop] = ratingRefusal(e);
+    console.warn("chatdesk: rate refused:", e.condition, e.text);
+    if (stop) { chat.rating = "closed"; chat.ratingNote = text; chat.ratingError = ""; } else chat.ratingError = text;
+  } finally {
+    ui.ratingSubmit.disabled = false;
+  }
+  if (chat.rating) resetRatingForm();
+  render();
+  (chat.rating ? ui.ratingThanks : ui.ratingComment).focus();
+}
+
+function resetRatingForm() {
+  ui.ratingForm.reset();
+  renderStars();
+}
+
 /** "Leave": a conversation not saved yet is offered as a download first. */
 function askLeave() {
   const chat = current;
@@ -1099,6 +1178,11 @@ ui.leave.addEventListener("click", askLeave);
 ui.callbackOpen.addEventListener("click", openCallback);
 ui.callbackCancel.addEventListener("click", () => ui.callbackDialog.close());
 ui.callbackForm.addEventListener("submit", submitCallback);
+ui.ratingForm.addEventListener("submit", submitRating);
+ui.ratingForm.addEventListener("change", () => {
+  renderStars();
+  if (current && current.ratingError) { current.ratingError = ""; render(); }
+});
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   unread = 0;
@@ -1125,6 +1209,7 @@ window.chatdeskPortal = {
     return [...chats.values()].map((c) => ({
       room: c.room, session: c.session, ticket: c.ticket, state: c.state, nick: c.nick,
       joined: c.joined, techs: c.techs, subject: c.subject, position: c.position, allowed: c.allowed,
+      rating: c.rating,
     }));
   },
 };

@@ -27,6 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from e2e import harness as h  # noqa: E402
+from e2e import chatlib as cl  # noqa: E402
 from slixmpp.xmlstream import ET  # noqa: E402
 from driver import BrowserError, browser  # noqa: E402
 
@@ -665,6 +666,52 @@ async def test_panel_minimise_and_close(env):
     await no_page_errors(b)
 
 
+async def test_rating_after_chat(env):
+    """An ended chat asks for a rating (1-5 stars, a comment): `rate`
+    runs once, the contact is thanked, the ticket and history have it."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Rate this chat")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room, session = reply.fields["room"], reply.fields["session"]
+    await b.wait_fn("window.chatdeskPortal.chats().some(c => c.joined)",
+                    10000, "joined")
+    await tech_joins(tech, room)
+    say(tech, room, "Fixed, please try now.")
+    await b.wait_text("li[data-kind=theirs]", "Fixed")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "no rating while the chat goes on")
+    await tech.command("end-session", {"session": session})
+    await b.wait_fn(state_is("ended"), 10000, "ended")
+    await b.wait("[data-testid=rating-form]")
+    await focused(b, "leave-chat")
+    await b.click("[data-testid=rating-submit]")  # no stars picked
+    await b.wait_text("[data-testid=rating-error]", "choose from 1 to 5")
+    await axe_clean(b, "rating")
+    await b.click(".star:nth-child(4)")
+    h.check(await b.eval("document.querySelectorAll('.star.on').length") == 4,
+            "four stars lit")
+    await b.fill("#rating-comment", "Quick and friendly")
+    await shots(b, "25-rating")
+    await b.click("[data-testid=rating-submit]")
+    await b.wait_text("[data-testid=rating-thanks]", "Thank you")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "asked once: the form is gone")
+    await axe_clean(b, "rated")
+    notes = cl.ticket_notes(env, ticket, "rating")
+    h.check(len(notes) == 1 and "4/5" in notes[0][2] and
+            "Quick and friendly" in notes[0][2],
+            "a rating note on the ticket: %r" % notes)
+    hist = await tech.command("history", {"contact": "%s@%s" %
+                                          (ALICE, h.DOMAIN)})
+    h.check(any(r.get("session") == session and r.get("rating") == "4"
+                for r in hist.items), "history's rating: %r" % hist.items)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await no_page_errors(b)
+
+
 async def test_push_chat_opens_dialog(env):
     tech = await env.client(TECH)
     ticket = await create_ticket(tech, "New laptop setup")
@@ -687,6 +734,17 @@ async def test_push_chat_opens_dialog(env):
     await b.shot("13-push-chat")
     await tech.command("end-session", {"session": reply.fields["session"]})
     await b.wait("[data-testid=leave]")
+    # Rated already (here from another client of hers): the portal's try
+    # is refused, and says so in her words.
+    await b.wait("[data-testid=rating-form]")
+    alice = await env.client(ALICE)
+    await alice.command("rate", {"session": reply.fields["session"],
+                                 "score": "5"})
+    await b.click(".star:nth-child(2)")
+    await b.click("[data-testid=rating-submit]")
+    await b.wait_text("[data-testid=rating-thanks]", "rated this chat already")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "no more asking after the refusal")
     await b.click("[data-testid=leave]")
     await b.click("[data-testid=leave-anyway]")
     await no_page_errors(b)
@@ -780,6 +838,7 @@ TESTS = [test_setup_directory, test_portal_is_served,
          test_chat_hidden_when_not_permitted,
          test_waiting_then_allowed_then_taken, test_reload_resumes_waiting,
          test_reload_resumes_active, test_push_chat_on_busy_ticket,
+         test_rating_after_chat,
          test_panel_minimise_and_close,
          test_reconnects_after_server_restart]
 # CHATDESK_BROWSER_ONLY=substring runs the matching tests (and the set-up).
