@@ -53,7 +53,7 @@ const ui = {
   callbackDialog: $("callback-dialog"), callbackForm: $("callback-form"),
   callbackPhone: $("callback-phone"), callbackNote: $("callback-note"),
   callbackError: $("callback-error"), callbackSubmit: $("callback-submit"),
-  callbackCancel: $("callback-cancel"),
+  callbackCancel: $("callback-cancel"), callbackIntro: $("callback-intro"),
   brandName: $("brand-name"), brandLogo: $("brand-logo"), startError: $("start-error"),
   waitInfo: $("wait-info"), hint: $("chat-hint"), minimise: $("chat-minimise"), close: $("chat-close"),
   saveTranscript: $("save-transcript"), leaveConfirm: $("leave-confirm"), leaveSave: $("leave-save"),
@@ -192,6 +192,7 @@ class Chat {
     this.startedAt = Date.now(); // when the contact asked (or was invited)
     this.lastMessageAt = 0; // the last chat message (not notices), ms
     this.position = 0; // place in the queue while waiting (0 = unknown)
+    this.nobodyOnline = false; // start-chat said techs_online = 0 (leave a message)
     this.lastState = ""; // the state saved for a reload
     this.resumed = false; // rejoined after a reload of the page
     this.allowed = false; // ending (waiting: and callback) allowed now
@@ -270,6 +271,7 @@ async function openChat(info) {
   if (info.position) chat.position = Number(info.position) || 0;
   if (info.startedAt) chat.startedAt = info.startedAt;
   if (info.lastState) chat.lastState = info.lastState;
+  if (info.nobodyOnline) chat.nobodyOnline = true;
   if (info.resumed) chat.resumed = true;
   panelClosed = false;
   setCurrent(chat);
@@ -342,8 +344,10 @@ function renderTimers() {
   c.allowed = rules.allowed;
   const callbackOffered = nodes.has("callback") && !c.noCallback;
   const waiting = c.state === "waiting";
+  // Nobody was Online when the chat started: a callback at once (SPEC §9).
+  const leaveMessage = waiting && c.nobodyOnline && callbackOffered && !rules.allowed;
   show(ui.endChat, LIVE.has(c.state) && c.state !== "joining" && nodes.has("end-chat") && rules.allowed);
-  show(ui.callbackOpen, waiting && callbackOffered && rules.allowed);
+  show(ui.callbackOpen, waiting && callbackOffered && (rules.allowed || leaveMessage));
   ui.endChat.textContent = waiting ? "Cancel my request" : "End chat";
   if (waiting) {
     const waited = Math.max(0, Math.floor((Date.now() - c.startedAt) / 1000));
@@ -353,7 +357,9 @@ function renderTimers() {
   show(ui.waitInfo, waiting);
   let hint = "";
   const also = callbackOffered ? "ask us to call you back or cancel your request" : "cancel your request";
-  if (waiting && !rules.allowed) {
+  if (leaveMessage) {
+    hint = "Nobody is available right now. Leave your number and a technician will call you back, or keep waiting here.";
+  } else if (waiting && !rules.allowed) {
     hint = `A technician will be with you soon. If nobody answers within ${limitText(server.answerTimeout)}, you can ${also}.`;
   } else if (waiting) {
     hint = `Nobody has answered yet. You can keep waiting, or ${also}.`;
@@ -487,11 +493,20 @@ async function startChat(event) {
     }
     show(ui.startForm, false);
     ui.description.value = "";
+    const nobodyOnline = reply.fields.techs_online === "0";
     const chat = await openChat({ room, session: reply.fields.session, ticket: reply.fields.ticket,
-                                  subject: description, origin: "start", position: reply.fields.position });
-    chat.add("local", {
-      body: `Your request${chat.ticket ? ` (ticket #${chat.ticket})` : ""} was sent. A technician will join you shortly.`,
-    });
+                                  subject: description, origin: "start", position: reply.fields.position,
+                                  nobodyOnline });
+    const ticket = chat.ticket ? ` (ticket #${chat.ticket})` : "";
+    if (nobodyOnline) {
+      // Leave a message: say so and offer the callback form at once.
+      chat.add("local", {
+        body: `Nobody is available to chat right now. Your request${ticket} is saved: leave your number and a technician will call you back, or keep waiting here.`,
+      });
+      if (nodes.has("callback")) { openCallback(); return; } // its own focus
+    } else {
+      chat.add("local", { body: `Your request${ticket} was sent. A technician will join you shortly.` });
+    }
     ui.chatTitle.focus(); // the field is enabled only once the room answers
   } catch (e) {
     showError(e.message);
@@ -860,6 +875,9 @@ function leaveChat() {
 }
 
 async function openCallback() {
+  ui.callbackIntro.textContent = current && LIVE.has(current.state) && current.nobodyOnline
+    ? "Nobody is available right now. Leave your number and a technician will call you back as soon as one is free."
+    : "Leave your number and a technician will call you back.";
   ui.callbackError.textContent = "";
   show(ui.callbackError, false);
   ui.callbackDialog.showModal();
@@ -1003,6 +1021,7 @@ function saveResume() {
       jid: bare(client.jid),
       chats: keep.map((c) => ({ room: c.room, session: c.session, ticket: c.ticket, subject: c.subject,
                                 origin: c.origin, startedAt: c.startedAt, position: c.position,
+                                nobodyOnline: c.nobodyOnline,
                                 lastState: c.lastState || c.state })),
     }));
   } catch (e) {
@@ -1177,6 +1196,14 @@ ui.endChat.addEventListener("click", endChat);
 ui.leave.addEventListener("click", askLeave);
 ui.callbackOpen.addEventListener("click", openCallback);
 ui.callbackCancel.addEventListener("click", () => ui.callbackDialog.close());
+ui.callbackDialog.addEventListener("close", () => {
+  // Opened by the portal itself (leave a message), the pop-up has no
+  // button to give the focus back to: keep it in the chat.
+  const el = document.activeElement;
+  if (current && (!el || el === document.body || !el.offsetParent)) {
+    (ui.callbackOpen.hidden ? ui.chatTitle : ui.callbackOpen).focus();
+  }
+});
 ui.callbackForm.addEventListener("submit", submitCallback);
 ui.ratingForm.addEventListener("submit", submitRating);
 ui.ratingForm.addEventListener("change", () => {
@@ -1209,7 +1236,7 @@ window.chatdeskPortal = {
     return [...chats.values()].map((c) => ({
       room: c.room, session: c.session, ticket: c.ticket, state: c.state, nick: c.nick,
       joined: c.joined, techs: c.techs, subject: c.subject, position: c.position, allowed: c.allowed,
-      rating: c.rating,
+      rating: c.rating, nobodyOnline: c.nobodyOnline,
     }));
   },
 };

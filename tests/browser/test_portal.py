@@ -157,6 +157,7 @@ async def tech_online(env):
     tech.chatstates = []
     tech.add_event_handler("chatstate", tech.chatstates.append)
     await tech_joins(tech, "queue@" + h.COMPONENT)
+    await tech_seen_online(env)
     return tech
 
 
@@ -550,7 +551,7 @@ async def test_waiting_then_allowed_then_taken(env):
 async def test_reload_resumes_waiting(env):
     """A reload while waiting: the chat comes back (same room, its
     history, "Reconnected") and is not abandoned."""
-    tech = await env.client(TECH)
+    tech = await tech_online(env)  # else nobody is Online: leave a message
     b = await open_portal(env)
     await login(b, ALICE)
     chat = await start_chat(b, "Scanner offline")
@@ -663,6 +664,65 @@ async def test_panel_minimise_and_close(env):
     await b.wait_fn(state_is("ended"), 10000, "ended")
     await b.click("[data-testid=leave]")
     await b.click("[data-testid=leave-anyway]")
+    await no_page_errors(b)
+
+
+async def no_tech_online(env):
+    """Wait until chatdesk no longer sees the tech Online (an earlier
+    test's client is gone)."""
+    rx = re.compile(r"%s@%s is now (\w+)" % (TECH, h.DOMAIN))
+
+    def gone():
+        seen = rx.findall(env.chatdesk.text())
+        return not seen or seen[-1] != "Online"
+    await h.async_wait_until(gone, 15, "the tech not Online for chatdesk")
+
+
+async def tech_seen_online(env):
+    """Wait until chatdesk sees the tech Online (start-chat's
+    techs_online counts him; otherwise the portal offers a callback)."""
+    rx = re.compile(r"%s@%s is now (\w+)" % (TECH, h.DOMAIN))
+
+    def online():
+        seen = rx.findall(env.chatdesk.text())
+        return seen and seen[-1] == "Online"
+    await h.async_wait_until(online, 15, "the tech Online for chatdesk")
+
+
+async def test_leave_a_message(env):
+    """Nobody Online: start-chat's techs_online is 0; the portal says so
+    and opens the callback form at once, which the component accepts."""
+    await no_tech_online(env)
+    b = await open_portal(env)
+    await login(b, ALICE)
+    await b.click("#chat-open")
+    await b.fill("#description", "Nobody home?")
+    await b.click("#start-chat")
+    await b.wait("[data-testid=callback-dialog]")
+    await b.wait_text("#messages", "Nobody is available to chat right now")
+    chat = (await b.eval("window.chatdeskPortal.chats()"))[0]
+    h.check(chat["nobodyOnline"], "techs_online 0 seen: %r" % chat)
+    await b.wait_fn("document.querySelector('#callback-phone').value === "
+                    "'+1 555 0100'", 5000, "the phone from the directory")
+    await focused(b, "callback-phone")
+    h.check("Nobody is available right now" in
+            await b.text("[data-testid=callback-intro]"),
+            "the pop-up says why it opened")
+    await axe_clean(b, "leave a message")
+    await shots(b, "26-leave-a-message")
+    await b.fill("#callback-note", "Mornings are best")
+    await b.click("#callback-submit")
+    await b.wait("[data-testid=callback-dialog]", state="hidden")
+    await b.wait_fn(state_is("callback"), 5000, "the chat in callback state")
+    await b.wait_text("li[data-kind=notice]:last-of-type", "+1 555 0100")
+    tech = await env.client(TECH)
+    rows = (await tech.command("sessions", {"view": "callbacks"})).items
+    h.check(any(r.get("session") == chat["session"] and
+                r.get("phone") == "+1 555 0100" for r in rows),
+            "the callback is recorded: %r" % rows)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await tech.command("end-session", {"session": chat["session"]})
     await no_page_errors(b)
 
 
@@ -838,7 +898,7 @@ TESTS = [test_setup_directory, test_portal_is_served,
          test_chat_hidden_when_not_permitted,
          test_waiting_then_allowed_then_taken, test_reload_resumes_waiting,
          test_reload_resumes_active, test_push_chat_on_busy_ticket,
-         test_rating_after_chat,
+         test_rating_after_chat, test_leave_a_message,
          test_panel_minimise_and_close,
          test_reconnects_after_server_restart]
 # CHATDESK_BROWSER_ONLY=substring runs the matching tests (and the set-up).
