@@ -60,6 +60,7 @@ const ui = {
   leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"), resumeNote: $("resume-note"),
   ratingForm: $("rating-form"), ratingComment: $("rating-comment"), ratingError: $("rating-error"),
   ratingSubmit: $("rating-submit"), ratingThanks: $("rating-thanks"),
+  attach: $("attach"), attachInput: $("attach-input"),
 };
 
 let client = null;
@@ -73,6 +74,8 @@ let panelClosed = false; // the contact closed the chat panel (the chat goes on)
 let unread = 0; // messages that arrived while the tab was hidden
 let audio = null; // AudioContext for the chime, made on a click
 let lastTranscript = "";
+let uploadService = null; // {jid, maxSize} of the server's upload service (files)
+let uploading = false; // a file is on its way
 let pendingResume = null; // {jid, chats} kept across a reload, until the contact signs in again
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -92,6 +95,29 @@ function showError(text) {
 function clearError() {
   show(ui.error, false);
   ui.errorText.textContent = "";
+}
+
+const IMAGE_URL = /\.(png|jpe?g|gif|webp)$/i;
+
+/** A shared file (XEP-0066 link, or a body that is only an uploaded
+ *  image's URL, as history brings it back): an image shown inline, in a
+ *  link to the file; other files are a link already (the body). */
+function sharedFile(oob, body, who) {
+  const url = oob || (/^https?:\/\/\S+$/.test(body.trim()) ? body.trim() : "");
+  let path = "";
+  try { path = new URL(url).pathname; } catch (_) { return null; }
+  if (!/^https?:$/.test(new URL(url).protocol) || !IMAGE_URL.test(path)) return null;
+  const a = document.createElement("a");
+  a.href = url;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.className = "shared";
+  const img = document.createElement("img");
+  img.src = url;
+  img.loading = "lazy";
+  img.alt = `Picture from ${who}: ${decodeURIComponent(path.split("/").pop())}`;
+  a.append(img);
+  return a;
 }
 
 /** A text with http(s) links made clickable, as DOM nodes (never HTML). */
@@ -217,7 +243,7 @@ class Chat {
     return `${this.room}/${this.nick}`;
   }
 
-  add(kind, { nick = "", body, date = new Date(), delayed = false } = {}) {
+  add(kind, { nick = "", body, date = new Date(), delayed = false, oob = "" } = {}) {
     const li = document.createElement("li");
     li.className = `msg ${kind}`;
     li.dataset.testid = "message";
@@ -241,6 +267,8 @@ class Chat {
       text.className = "body";
       text.append(linkified(body));
       li.append(meta, text);
+      const shared = sharedFile(oob, body, kind === "mine" ? "You" : nick);
+      if (shared) li.append(shared);
       li.dataset.text = body;
       if (date.getTime() > this.lastMessageAt) this.lastMessageAt = date.getTime();
     }
@@ -409,6 +437,8 @@ function render() {
   renderTimers();
   show(ui.composer, live || c.state === "joining");
   ui.input.disabled = ui.send.disabled = !live;
+  show(ui.attach, Boolean(uploadService));
+  ui.attach.disabled = !live || uploading;
   const over = !live && c.state !== "joining";
   show(ui.endedBar, over && ui.leaveConfirm.hidden);
   if (!over) show(ui.leaveConfirm, false);
@@ -585,6 +615,7 @@ function onMessage(st) {
   }
   if (!bodyEl) { render(); return; }
   const body = bodyEl.textContent;
+  const oob = child(child(st, "x", NS.OOB), "url")?.textContent.trim() || "";
   const delay = child(st, "delay", NS.DELAY);
   const date = delay ? new Date(delay.getAttribute("stamp")) : new Date();
   const sid = children(st, "stanza-id", NS.SID).find((s) => bare(s.getAttribute("by")) === chat.room);
@@ -603,9 +634,9 @@ function onMessage(st) {
     if (!delay) countUnread();
   } else if (nick === chat.nick) {
     chat.pending.delete(st.getAttribute("id"));
-    chat.add("mine", { nick, body, date, delayed: Boolean(delay) });
+    chat.add("mine", { nick, body, date, delayed: Boolean(delay), oob });
   } else {
-    chat.add("theirs", { nick, body, date, delayed: Boolean(delay) });
+    chat.add("theirs", { nick, body, date, delayed: Boolean(delay), oob });
     if (!delay) countUnread();
     if (document.hidden) notify(`Message from ${nick}`, body, chat.room);
   }
@@ -715,6 +746,48 @@ function onInput() {
   }
   if (!composing) { composing = true; sendChatState("composing"); }
   pausedTimer = setTimeout(() => { composing = false; sendChatState("paused"); }, PAUSED_AFTER);
+}
+
+// ---- files (SPEC §9: XEP-0363 upload, the link through the room, XEP-0066) ----
+
+async function findUploadService() {
+  uploadService = client ? await client.uploadService() : null;
+  render();
+}
+
+const sizeText = (bytes) => bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+
+/** Upload the file picked and send its link into the current chat. */
+async function sendFile() {
+  const chat = current;
+  const file = ui.attachInput.files[0];
+  ui.attachInput.value = "";
+  if (!chat || !file || !uploadService || !chat.joined) return;
+  if (uploadService.maxSize && file.size > uploadService.maxSize) {
+    chatError(chat, `“${file.name}” is too large to send here (at most ${sizeText(uploadService.maxSize)}).`);
+    return;
+  }
+  uploading = true;
+  chat.error = "";
+  chat.add("local", { body: `Sending “${file.name}”…` });
+  render();
+  try {
+    const slot = await client.uploadSlot(uploadService.jid, file);
+    const res = await fetch(slot.put, {
+      method: "PUT", body: file,
+      headers: { ...slot.headers, "Content-Type": file.type || "application/octet-stream" },
+    });
+    if (!res.ok) throw new Error(`PUT ${res.status}`);
+    const id = client.sendGroupchat(chat.room, slot.get, "active", slot.get);
+    chat.pending.set(id, file.name);
+  } catch (e) {
+    console.warn("chatdesk: upload failed:", e.message || e);
+    const refused = e instanceof XmppError && e.text ? ` ${e.text}` : "";
+    chatError(chat, `“${file.name}” could not be sent.${refused} Please try again, or describe it in words.`);
+  } finally {
+    uploading = false;
+    render();
+  }
 }
 
 function sendMessage(event) {
@@ -991,6 +1064,7 @@ function onReconnected() {
   }
   refreshChatOption();
   loadServerInfo();
+  findUploadService();
 }
 
 /** The component's timing rules and away_after (disco#info). */
@@ -1099,6 +1173,7 @@ async function signIn(jid, password, resume) {
   lastActivity = Date.now();
   setPresence("online");
   await loadServerInfo();
+  findUploadService();
   for (const c of resume) {
     openChat({ ...c, resumed: true }).catch((e) => console.warn("chatdesk: cannot rejoin", c.room, e));
   }
@@ -1108,6 +1183,7 @@ async function signIn(jid, password, resume) {
 
 function logout() {
   sessionStorage.removeItem(RESUME_KEY);
+  uploadService = null;
   pendingResume = null;
   if (client) client.logout();
   client = null;
@@ -1206,6 +1282,8 @@ ui.callbackDialog.addEventListener("close", () => {
 });
 ui.callbackForm.addEventListener("submit", submitCallback);
 ui.ratingForm.addEventListener("submit", submitRating);
+ui.attach.addEventListener("click", () => ui.attachInput.click());
+ui.attachInput.addEventListener("change", sendFile);
 ui.ratingForm.addEventListener("change", () => {
   renderStars();
   if (current && current.ratingError) { current.ratingError = ""; render(); }
@@ -1232,6 +1310,7 @@ window.chatdeskPortal = {
   get chimes() { return chimes; },
   get unread() { return unread; },
   get lastTranscript() { return lastTranscript; },
+  get uploadService() { return uploadService ? { ...uploadService } : null; },
   chats() {
     return [...chats.values()].map((c) => ({
       room: c.room, session: c.session, ticket: c.ticket, state: c.state, nick: c.nick,

@@ -19,11 +19,13 @@ does it).
 # servers: prosody, ejabberd
 
 import asyncio
+import base64
 import json
 import os
 import re
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from e2e import harness as h  # noqa: E402
@@ -39,6 +41,10 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_CONFERENCE = "jabber:x:conference"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_OOB = "jabber:x:oob"
+# a 2x2 PNG, the file the contact attaches
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4z8AARAx"
+       "g8j8AG/ID/fPnS7EAAAAASUVORK5CYII=")
 
 TECH, ADMIN, ALICE, BOB = "terry", "admin", "alice", "bob"
 TECH_NAME, ALICE_NAME = "Terry Tech", "Alice Example"
@@ -772,6 +778,56 @@ async def test_rating_after_chat(env):
     await no_page_errors(b)
 
 
+async def test_attach_a_file(env):
+    """The attach button: the server's upload service (XEP-0363) gets the
+    file; the room carries its URL as the body and a XEP-0066 link, which
+    chatdesk keeps in the reflection; the image shows inline; the URL
+    serves the bytes; the transcript on the ticket keeps the link."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Error on screen")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room, session = reply.fields["room"], reply.fields["session"]
+    await b.wait_fn("window.chatdeskPortal.chats().some(c => c.joined)",
+                    10000, "joined")
+    await tech_joins(tech, room)
+    await b.wait("[data-testid=attach]")
+    service = await b.eval("window.chatdeskPortal.uploadService")
+    h.check(service and service["jid"].startswith("upload."),
+            "the upload service found by disco: %r" % service)
+    await b.call("files", sel="#attach-input", file="error.png",
+                 mimeType="image/png", base64=PNG)
+
+    def oob_message():
+        for m in room_messages(tech, room):
+            x = m.xml.find("{%s}x" % NS_OOB)
+            if x is not None and x.findtext("{%s}url" % NS_OOB):
+                return m, x.findtext("{%s}url" % NS_OOB)
+        return None
+    await h.async_wait_until(oob_message, 15,
+                             "the tech to get the file's link (OOB)")
+    m, url = oob_message()
+    h.check(m["body"] == url and url.endswith("/error.png"),
+            "the body is the link: %r / %r" % (m["body"], url))
+    h.check(urllib.request.urlopen(url, timeout=10).read() ==
+            base64.b64decode(PNG), "GET returns the bytes")
+    await b.wait("li[data-kind=mine] .shared img")
+    await b.wait_fn("document.querySelector('li[data-kind=mine] .shared img')"
+                    ".naturalWidth === 2", 10000, "the picture shown")
+    h.check(not await b.visible("[data-testid=chat-error]"), "no error")
+    await axe_clean(b, "a picture sent")
+    await shots(b, "27-file-sent")
+    await tech.command("end-session", {"session": session})
+    await b.wait_fn(state_is("ended"), 10000, "ended")
+    notes = cl.ticket_notes(env, ticket, "transcript")
+    h.check(notes and url in notes[-1][2],
+            "the transcript keeps the link: %r" % notes)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await no_page_errors(b)
+
+
 async def test_push_chat_opens_dialog(env):
     tech = await env.client(TECH)
     ticket = await create_ticket(tech, "New laptop setup")
@@ -898,7 +954,7 @@ TESTS = [test_setup_directory, test_portal_is_served,
          test_chat_hidden_when_not_permitted,
          test_waiting_then_allowed_then_taken, test_reload_resumes_waiting,
          test_reload_resumes_active, test_push_chat_on_busy_ticket,
-         test_rating_after_chat, test_leave_a_message,
+         test_rating_after_chat, test_leave_a_message, test_attach_a_file,
          test_panel_minimise_and_close,
          test_reconnects_after_server_restart]
 # CHATDESK_BROWSER_ONLY=substring runs the matching tests (and the set-up).
