@@ -120,13 +120,33 @@ function sharedFile(oob, body, who) {
   return a;
 }
 
-/** A text with http(s) links made clickable, as DOM nodes (never HTML). */
-function linkified(text) {
+// A phone number in the component's callback notice ("… asked to be
+// called back on +1 555 0100. Note: …"): the number after "back on".
+const CALLBACK_PHONE = /(?<=\bcalled back on )\+?\d[\d ()-]{1,30}\d/g;
+
+/** A tel: link for phone (digits and a leading +). */
+function telLink(phone) {
+  const a = document.createElement("a");
+  a.href = `tel:${phone.replace(/[^\d+]/g, "")}`;
+  a.textContent = phone;
+  a.dataset.testid = "tel";
+  return a;
+}
+
+/** A text with http(s) links made clickable, as DOM nodes (never HTML);
+ *  phones: the callback notice's phone number becomes a tel: link. */
+function linkified(text, phones = false) {
   const frag = document.createDocumentFragment();
-  const re = /\bhttps?:\/\/[^\s<>"']+/g;
+  const re = phones ? new RegExp(`\\bhttps?:\\/\\/[^\\s<>"']+|${CALLBACK_PHONE.source}`, "g")
+    : /\bhttps?:\/\/[^\s<>"']+/g;
   let last = 0;
   for (const m of text.matchAll(re)) {
     frag.append(text.slice(last, m.index));
+    if (!/^https?:/.test(m[0])) {
+      frag.append(telLink(m[0]));
+      last = m.index + m[0].length;
+      continue;
+    }
     const a = document.createElement("a");
     a.href = m[0];
     a.textContent = m[0];
@@ -215,6 +235,7 @@ class Chat {
     this.pending = new Map(); // our message id -> body, until reflected
     this.retriedNick = false;
     this.noCallback = false; // callback refused as disabled
+    this.callbackPhone = ""; // the number we asked to be called on
     this.startedAt = Date.now(); // when the contact asked (or was invited)
     this.lastMessageAt = 0; // the last chat message (not notices), ms
     this.position = 0; // place in the queue while waiting (0 = unknown)
@@ -252,7 +273,7 @@ class Chat {
     if (kind === "notice" || kind === "local") {
       const span = document.createElement("span");
       span.className = "text";
-      span.append(linkified(body));
+      span.append(linkified(body, kind === "notice"));
       li.append(span, " ", timeElement(date));
       li.dataset.text = body;
     } else {
@@ -443,9 +464,14 @@ function render() {
   show(ui.endedBar, over && ui.leaveConfirm.hidden);
   if (!over) show(ui.leaveConfirm, false);
   renderRating(c);
-  ui.endedText.textContent = c.state === "callback"
-    ? "A technician will call you back. You can leave this chat now."
-    : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
+  if (c.state === "callback" && c.callbackPhone) {
+    ui.endedText.replaceChildren("A technician will call you back on ", telLink(c.callbackPhone),
+                                 ". You can leave this chat now.");
+  } else {
+    ui.endedText.textContent = c.state === "callback"
+      ? "A technician will call you back. You can leave this chat now."
+      : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
+  }
   updateChatOption();
 }
 
@@ -982,6 +1008,7 @@ async function submitCallback(event) {
     const fields = { session: chat.session, phone };
     if (note) fields.note = note;
     await client.command("callback", fields);
+    chat.callbackPhone = phone;
     ui.callbackDialog.close();
     ui.callbackForm.reset();
     setChatState(chat, "callback");

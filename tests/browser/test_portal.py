@@ -721,6 +721,13 @@ async def test_leave_a_message(env):
     await b.wait("[data-testid=callback-dialog]", state="hidden")
     await b.wait_fn(state_is("callback"), 5000, "the chat in callback state")
     await b.wait_text("li[data-kind=notice]:last-of-type", "+1 555 0100")
+    # The phone is a tel: link, in the notice and in the confirmation.
+    h.check(await b.attr("li[data-kind=notice]:last-of-type "
+                         "a[data-testid=tel]", "href") == "tel:+15550100",
+            "the notice's phone is a tel: link")
+    h.check(await b.attr("#ended-text a[data-testid=tel]", "href") ==
+            "tel:+15550100", "the confirmation's phone is a tel: link")
+    await axe_clean(b, "callback requested")
     tech = await env.client(TECH)
     rows = (await tech.command("sessions", {"view": "callbacks"})).items
     h.check(any(r.get("session") == chat["session"] and
