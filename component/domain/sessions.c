@@ -1380,8 +1380,7 @@ int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
     if (rc == SESS_OK && !sessions__live(info.state))
         rc = sessions__state_fail(s, info.state);
     if (rc == SESS_OK)
-        rc = sessions__contact_may(s, &info, PERM_END_CHAT, st, now,
-                                   false);
+        rc = sessions__contact_may(s, &info, PERM_END_CHAT, st, now, false);
     if (rc == SESS_OK)
         rc = sessions__begin(s);
     if (rc == SESS_OK) {
@@ -1468,8 +1467,8 @@ static int sessions__callback_args(struct sessions *s, const char *phone,
 
 int sessions_callback(struct sessions *s, int64_t id, const char *contact,
                       const char *phone, const char *note,
-                      const struct settings *st, time_t now,
-                      bool nobody_online, struct sess_result *r)
+                      const struct settings *st, time_t now, bool nobody_online,
+                      struct sess_result *r)
 {
     char trimmed[SESS_PHONE_MAX + 1];
     struct sess_info info;

@@ -287,8 +287,8 @@ int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
  * leave a message; the caller knows presence, the sessions do not). */
 int sessions_callback(struct sessions *s, int64_t id, const char *contact,
                       const char *phone, const char *note,
-                      const struct settings *st, time_t now,
-                      bool nobody_online, struct sess_result *r);
+                      const struct settings *st, time_t now, bool nobody_online,
+                      struct sess_result *r);
 
 /* Add or edit the closing note of an ended or closed session (see closer
  * above); note "" removes it. Also appended to the ticket. */
