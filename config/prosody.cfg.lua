@@ -52,6 +52,18 @@ http_default_host = "@@DOMAIN@@"
 
 VirtualHost "@@DOMAIN@@"
 
+-- File sharing (XEP-0363, SPEC §9): the portal's attach button and the
+-- techs' clients upload here; the room carries the link (XEP-0066).
+-- Files go to data_path/http_file_share and expire after a week. The
+-- upload URLs use the HTTP host the portal is served from (same origin:
+-- no name to resolve for upload.DOMAIN); a production server names its
+-- public https URL with http_file_share_base_url or http_external_url.
+Component "upload.@@DOMAIN@@" "http_file_share"
+    http_host = "@@DOMAIN@@"
+    http_file_share_size_limit = 10 * 1024 * 1024
+    http_file_share_daily_quota = 100 * 1024 * 1024
+    http_file_share_expires_after = 7 * 86400
+
 -- chatdesk attaches here (XEP-0114).
 Component "@@COMPONENT@@"
     component_secret = "@@SECRET@@"

@@ -53,11 +53,14 @@ const ui = {
   callbackDialog: $("callback-dialog"), callbackForm: $("callback-form"),
   callbackPhone: $("callback-phone"), callbackNote: $("callback-note"),
   callbackError: $("callback-error"), callbackSubmit: $("callback-submit"),
-  callbackCancel: $("callback-cancel"),
+  callbackCancel: $("callback-cancel"), callbackIntro: $("callback-intro"),
   brandName: $("brand-name"), brandLogo: $("brand-logo"), startError: $("start-error"),
   waitInfo: $("wait-info"), hint: $("chat-hint"), minimise: $("chat-minimise"), close: $("chat-close"),
   saveTranscript: $("save-transcript"), leaveConfirm: $("leave-confirm"), leaveSave: $("leave-save"),
-  leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"),
+  leaveAnyway: $("leave-anyway"), supportTitle: $("support-title"), resumeNote: $("resume-note"),
+  ratingForm: $("rating-form"), ratingComment: $("rating-comment"), ratingError: $("rating-error"),
+  ratingSubmit: $("rating-submit"), ratingThanks: $("rating-thanks"),
+  attach: $("attach"), attachInput: $("attach-input"),
 };
 
 let client = null;
@@ -71,6 +74,9 @@ let panelClosed = false; // the contact closed the chat panel (the chat goes on)
 let unread = 0; // messages that arrived while the tab was hidden
 let audio = null; // AudioContext for the chime, made on a click
 let lastTranscript = "";
+let uploadService = null; // {jid, maxSize} of the server's upload service (files)
+let uploading = false; // a file is on its way
+let pendingResume = null; // {jid, chats} kept across a reload, until the contact signs in again
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -91,13 +97,56 @@ function clearError() {
   ui.errorText.textContent = "";
 }
 
-/** A text with http(s) links made clickable, as DOM nodes (never HTML). */
-function linkified(text) {
+const IMAGE_URL = /\.(png|jpe?g|gif|webp)$/i;
+
+/** A shared file (XEP-0066 link, or a body that is only an uploaded
+ *  image's URL, as history brings it back): an image shown inline, in a
+ *  link to the file; other files are a link already (the body). */
+function sharedFile(oob, body, who) {
+  const url = oob || (/^https?:\/\/\S+$/.test(body.trim()) ? body.trim() : "");
+  let path = "";
+  try { path = new URL(url).pathname; } catch (_) { return null; }
+  if (!/^https?:$/.test(new URL(url).protocol) || !IMAGE_URL.test(path)) return null;
+  const a = document.createElement("a");
+  a.href = url;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.className = "shared";
+  const img = document.createElement("img");
+  img.src = url;
+  img.loading = "lazy";
+  img.alt = `Picture from ${who}: ${decodeURIComponent(path.split("/").pop())}`;
+  a.append(img);
+  return a;
+}
+
+// A phone number in the component's callback notice ("… asked to be
+// called back on +1 555 0100. Note: …"): the number after "back on".
+const CALLBACK_PHONE = /(?<=\bcalled back on )\+?\d[\d ()-]{1,30}\d/g;
+
+/** A tel: link for phone (digits and a leading +). */
+function telLink(phone) {
+  const a = document.createElement("a");
+  a.href = `tel:${phone.replace(/[^\d+]/g, "")}`;
+  a.textContent = phone;
+  a.dataset.testid = "tel";
+  return a;
+}
+
+/** A text with http(s) links made clickable, as DOM nodes (never HTML);
+ *  phones: the callback notice's phone number becomes a tel: link. */
+function linkified(text, phones = false) {
   const frag = document.createDocumentFragment();
-  const re = /\bhttps?:\/\/[^\s<>"']+/g;
+  const re = phones ? new RegExp(`\\bhttps?:\\/\\/[^\\s<>"']+|${CALLBACK_PHONE.source}`, "g")
+    : /\bhttps?:\/\/[^\s<>"']+/g;
   let last = 0;
   for (const m of text.matchAll(re)) {
     frag.append(text.slice(last, m.index));
+    if (!/^https?:/.test(m[0])) {
+      frag.append(telLink(m[0]));
+      last = m.index + m[0].length;
+      continue;
+    }
     const a = document.createElement("a");
     a.href = m[0];
     a.textContent = m[0];
@@ -186,13 +235,18 @@ class Chat {
     this.pending = new Map(); // our message id -> body, until reflected
     this.retriedNick = false;
     this.noCallback = false; // callback refused as disabled
+    this.callbackPhone = ""; // the number we asked to be called on
     this.startedAt = Date.now(); // when the contact asked (or was invited)
     this.lastMessageAt = 0; // the last chat message (not notices), ms
     this.position = 0; // place in the queue while waiting (0 = unknown)
+    this.nobodyOnline = false; // start-chat said techs_online = 0 (leave a message)
     this.lastState = ""; // the state saved for a reload
     this.resumed = false; // rejoined after a reload of the page
     this.allowed = false; // ending (waiting: and callback) allowed now
     this.saved = false; // the transcript was saved
+    this.rating = ""; // "" (not asked), "sent", or "closed" (no more asking)
+    this.ratingNote = ""; // the thanks or the refusal shown once it is over
+    this.ratingError = ""; // a refusal to fix (e.g. no stars picked)
     this.announced = new Set(); // techs whose joining we showed
     this.list = document.createElement("ol");
     this.list.className = "messages";
@@ -210,7 +264,7 @@ class Chat {
     return `${this.room}/${this.nick}`;
   }
 
-  add(kind, { nick = "", body, date = new Date(), delayed = false } = {}) {
+  add(kind, { nick = "", body, date = new Date(), delayed = false, oob = "" } = {}) {
     const li = document.createElement("li");
     li.className = `msg ${kind}`;
     li.dataset.testid = "message";
@@ -219,7 +273,7 @@ class Chat {
     if (kind === "notice" || kind === "local") {
       const span = document.createElement("span");
       span.className = "text";
-      span.append(linkified(body));
+      span.append(linkified(body, kind === "notice"));
       li.append(span, " ", timeElement(date));
       li.dataset.text = body;
     } else {
@@ -234,6 +288,8 @@ class Chat {
       text.className = "body";
       text.append(linkified(body));
       li.append(meta, text);
+      const shared = sharedFile(oob, body, kind === "mine" ? "You" : nick);
+      if (shared) li.append(shared);
       li.dataset.text = body;
       if (date.getTime() > this.lastMessageAt) this.lastMessageAt = date.getTime();
     }
@@ -264,6 +320,7 @@ async function openChat(info) {
   if (info.position) chat.position = Number(info.position) || 0;
   if (info.startedAt) chat.startedAt = info.startedAt;
   if (info.lastState) chat.lastState = info.lastState;
+  if (info.nobodyOnline) chat.nobodyOnline = true;
   if (info.resumed) chat.resumed = true;
   panelClosed = false;
   setCurrent(chat);
@@ -295,6 +352,7 @@ function setChatState(chat, state) {
   if (!LIVE.has(state)) chat.typing.clear();
   render();
   saveResume();
+  if (wasLive && state === "ended" && chat === current) resetRatingForm();
   if (wasLive && !LIVE.has(state) && chat === current && !panelClosed) {
     // The end: focus what the contact can do now.
     requestAnimationFrame(() => ui.leave.focus());
@@ -335,8 +393,10 @@ function renderTimers() {
   c.allowed = rules.allowed;
   const callbackOffered = nodes.has("callback") && !c.noCallback;
   const waiting = c.state === "waiting";
+  // Nobody was Online when the chat started: a callback at once (SPEC §9).
+  const leaveMessage = waiting && c.nobodyOnline && callbackOffered && !rules.allowed;
   show(ui.endChat, LIVE.has(c.state) && c.state !== "joining" && nodes.has("end-chat") && rules.allowed);
-  show(ui.callbackOpen, waiting && callbackOffered && rules.allowed);
+  show(ui.callbackOpen, waiting && callbackOffered && (rules.allowed || leaveMessage));
   ui.endChat.textContent = waiting ? "Cancel my request" : "End chat";
   if (waiting) {
     const waited = Math.max(0, Math.floor((Date.now() - c.startedAt) / 1000));
@@ -346,7 +406,9 @@ function renderTimers() {
   show(ui.waitInfo, waiting);
   let hint = "";
   const also = callbackOffered ? "ask us to call you back or cancel your request" : "cancel your request";
-  if (waiting && !rules.allowed) {
+  if (leaveMessage) {
+    hint = "Nobody is available right now. Leave your number and a technician will call you back, or keep waiting here.";
+  } else if (waiting && !rules.allowed) {
     hint = `A technician will be with you soon. If nobody answers within ${limitText(server.answerTimeout)}, you can ${also}.`;
   } else if (waiting) {
     hint = `Nobody has answered yet. You can keep waiting, or ${also}.`;
@@ -396,12 +458,20 @@ function render() {
   renderTimers();
   show(ui.composer, live || c.state === "joining");
   ui.input.disabled = ui.send.disabled = !live;
+  show(ui.attach, Boolean(uploadService));
+  ui.attach.disabled = !live || uploading;
   const over = !live && c.state !== "joining";
   show(ui.endedBar, over && ui.leaveConfirm.hidden);
   if (!over) show(ui.leaveConfirm, false);
-  ui.endedText.textContent = c.state === "callback"
-    ? "A technician will call you back. You can leave this chat now."
-    : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
+  renderRating(c);
+  if (c.state === "callback" && c.callbackPhone) {
+    ui.endedText.replaceChildren("A technician will call you back on ", telLink(c.callbackPhone),
+                                 ". You can leave this chat now.");
+  } else {
+    ui.endedText.textContent = c.state === "callback"
+      ? "A technician will call you back. You can leave this chat now."
+      : c.state === "failed" ? "This chat could not be opened. Please try again later." : "This chat has ended.";
+  }
   updateChatOption();
 }
 
@@ -479,11 +549,20 @@ async function startChat(event) {
     }
     show(ui.startForm, false);
     ui.description.value = "";
+    const nobodyOnline = reply.fields.techs_online === "0";
     const chat = await openChat({ room, session: reply.fields.session, ticket: reply.fields.ticket,
-                                  subject: description, origin: "start", position: reply.fields.position });
-    chat.add("local", {
-      body: `Your request${chat.ticket ? ` (ticket #${chat.ticket})` : ""} was sent. A technician will join you shortly.`,
-    });
+                                  subject: description, origin: "start", position: reply.fields.position,
+                                  nobodyOnline });
+    const ticket = chat.ticket ? ` (ticket #${chat.ticket})` : "";
+    if (nobodyOnline) {
+      // Leave a message: say so and offer the callback form at once.
+      chat.add("local", {
+        body: `Nobody is available to chat right now. Your request${ticket} is saved: leave your number and a technician will call you back, or keep waiting here.`,
+      });
+      if (nodes.has("callback")) { openCallback(); return; } // its own focus
+    } else {
+      chat.add("local", { body: `Your request${ticket} was sent. A technician will join you shortly.` });
+    }
     ui.chatTitle.focus(); // the field is enabled only once the room answers
   } catch (e) {
     showError(e.message);
@@ -562,6 +641,7 @@ function onMessage(st) {
   }
   if (!bodyEl) { render(); return; }
   const body = bodyEl.textContent;
+  const oob = child(child(st, "x", NS.OOB), "url")?.textContent.trim() || "";
   const delay = child(st, "delay", NS.DELAY);
   const date = delay ? new Date(delay.getAttribute("stamp")) : new Date();
   const sid = children(st, "stanza-id", NS.SID).find((s) => bare(s.getAttribute("by")) === chat.room);
@@ -580,9 +660,9 @@ function onMessage(st) {
     if (!delay) countUnread();
   } else if (nick === chat.nick) {
     chat.pending.delete(st.getAttribute("id"));
-    chat.add("mine", { nick, body, date, delayed: Boolean(delay) });
+    chat.add("mine", { nick, body, date, delayed: Boolean(delay), oob });
   } else {
-    chat.add("theirs", { nick, body, date, delayed: Boolean(delay) });
+    chat.add("theirs", { nick, body, date, delayed: Boolean(delay), oob });
     if (!delay) countUnread();
     if (document.hidden) notify(`Message from ${nick}`, body, chat.room);
   }
@@ -694,6 +774,48 @@ function onInput() {
   pausedTimer = setTimeout(() => { composing = false; sendChatState("paused"); }, PAUSED_AFTER);
 }
 
+// ---- files (SPEC §9: XEP-0363 upload, the link through the room, XEP-0066) ----
+
+async function findUploadService() {
+  uploadService = client ? await client.uploadService() : null;
+  render();
+}
+
+const sizeText = (bytes) => bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+
+/** Upload the file picked and send its link into the current chat. */
+async function sendFile() {
+  const chat = current;
+  const file = ui.attachInput.files[0];
+  ui.attachInput.value = "";
+  if (!chat || !file || !uploadService || !chat.joined) return;
+  if (uploadService.maxSize && file.size > uploadService.maxSize) {
+    chatError(chat, `“${file.name}” is too large to send here (at most ${sizeText(uploadService.maxSize)}).`);
+    return;
+  }
+  uploading = true;
+  chat.error = "";
+  chat.add("local", { body: `Sending “${file.name}”…` });
+  render();
+  try {
+    const slot = await client.uploadSlot(uploadService.jid, file);
+    const res = await fetch(slot.put, {
+      method: "PUT", body: file,
+      headers: { ...slot.headers, "Content-Type": file.type || "application/octet-stream" },
+    });
+    if (!res.ok) throw new Error(`PUT ${res.status}`);
+    const id = client.sendGroupchat(chat.room, slot.get, "active", slot.get);
+    chat.pending.set(id, file.name);
+  } catch (e) {
+    console.warn("chatdesk: upload failed:", e.message || e);
+    const refused = e instanceof XmppError && e.text ? ` ${e.text}` : "";
+    chatError(chat, `“${file.name}” could not be sent.${refused} Please try again, or describe it in words.`);
+  } finally {
+    uploading = false;
+    render();
+  }
+}
+
 function sendMessage(event) {
   event.preventDefault();
   const chat = current;
@@ -752,6 +874,78 @@ function saveTranscript(chat) {
   chat.saved = true;
 }
 
+// ---- rating at the end of a chat (SPEC §9: `rate`, once) -------------------------
+
+/** Ask for a rating: a chat a technician took part in that has ended,
+ *  when the component offers `rate`. */
+function rateable(c) {
+  return c.state === "ended" && c.lastState === "active" && nodes.has("rate");
+}
+
+function renderRating(c) {
+  show(ui.ratingForm, rateable(c) && !c.rating);
+  ui.ratingError.textContent = c.ratingError;
+  show(ui.ratingError, Boolean(c.ratingError));
+  ui.ratingThanks.textContent = c.ratingNote;
+  show(ui.ratingThanks, Boolean(c.ratingNote) && c.state === "ended");
+}
+
+function renderStars() {
+  const picked = Number(ui.ratingForm.querySelector("input[name=score]:checked")?.value || 0);
+  for (const label of ui.ratingForm.querySelectorAll(".star")) {
+    label.classList.toggle("on", Number(label.querySelector("input").value) <= picked);
+  }
+}
+
+/** A refusal of `rate`, for the contact: [text, whether to stop asking]. */
+function ratingRefusal(e) {
+  const text = e.text || "";
+  if (/rated already/i.test(text)) return ["You have rated this chat already. Thank you!", true];
+  if (e.condition === "not-allowed") return ["This chat can no longer be rated. Thank you all the same.", true];
+  if (/too long/i.test(text)) return ["Your comment is too long. Please shorten it and send again.", false];
+  if (e.condition === "forbidden" || e.condition === "item-not-found") {
+    return ["This chat cannot be rated from your account.", true];
+  }
+  return [e.message, false];
+}
+
+async function submitRating(event) {
+  event.preventDefault();
+  const chat = current;
+  if (!chat || chat.rating) return;
+  const picked = ui.ratingForm.querySelector("input[name=score]:checked");
+  if (!picked) {
+    chat.ratingError = "Please choose from 1 to 5 stars (5 is the best).";
+    render();
+    ui.ratingForm.querySelector("input[name=score]").focus();
+    return;
+  }
+  ui.ratingSubmit.disabled = true;
+  try {
+    const fields = { session: chat.session, score: picked.value };
+    const comment = ui.ratingComment.value.trim();
+    if (comment) fields.comment = comment;
+    await client.command("rate", fields);
+    chat.rating = "sent";
+    chat.ratingError = "";
+    chat.ratingNote = "Thank you for your rating!";
+  } catch (e) {
+    const [text, stop] = ratingRefusal(e);
+    console.warn("chatdesk: rate refused:", e.condition, e.text);
+    if (stop) { chat.rating = "closed"; chat.ratingNote = text; chat.ratingError = ""; } else chat.ratingError = text;
+  } finally {
+    ui.ratingSubmit.disabled = false;
+  }
+  if (chat.rating) resetRatingForm();
+  render();
+  (chat.rating ? ui.ratingThanks : ui.ratingComment).focus();
+}
+
+function resetRatingForm() {
+  ui.ratingForm.reset();
+  renderStars();
+}
+
 /** "Leave": a conversation not saved yet is offered as a download first. */
 function askLeave() {
   const chat = current;
@@ -780,6 +974,9 @@ function leaveChat() {
 }
 
 async function openCallback() {
+  ui.callbackIntro.textContent = current && LIVE.has(current.state) && current.nobodyOnline
+    ? "Nobody is available right now. Leave your number and a technician will call you back as soon as one is free."
+    : "Leave your number and a technician will call you back.";
   ui.callbackError.textContent = "";
   show(ui.callbackError, false);
   ui.callbackDialog.showModal();
@@ -811,6 +1008,7 @@ async function submitCallback(event) {
     const fields = { session: chat.session, phone };
     if (note) fields.note = note;
     await client.command("callback", fields);
+    chat.callbackPhone = phone;
     ui.callbackDialog.close();
     ui.callbackForm.reset();
     setChatState(chat, "callback");
@@ -893,6 +1091,7 @@ function onReconnected() {
   }
   refreshChatOption();
   loadServerInfo();
+  findUploadService();
 }
 
 /** The component's timing rules and away_after (disco#info). */
@@ -910,16 +1109,20 @@ async function loadServerInfo() {
 
 // ---- a reload keeps the chat (sessionStorage, this tab only) ---------------------
 
-/** Remember the live chats of this tab, with what signing in again needs;
- *  nothing is kept once no chat is open. */
+/** Remember the live chats of this tab and the address, so that a reload
+ *  can bring them back once the contact signs in again. Never the
+ *  password. Nothing is kept once no chat is open. Before sign-in (a
+ *  reload waiting for the password) what was kept stays. */
 function saveResume() {
-  const keep = [...chats.values()].filter((c) => LIVE.has(c.state));
   try {
-    if (!client || !client.wanted || !keep.length) { sessionStorage.removeItem(RESUME_KEY); return; }
+    if (!client) return;
+    const keep = [...chats.values()].filter((c) => LIVE.has(c.state));
+    if (!client.wanted || !keep.length) { sessionStorage.removeItem(RESUME_KEY); return; }
     sessionStorage.setItem(RESUME_KEY, JSON.stringify({
-      jid: bare(client.jid), password: client.password,
+      jid: bare(client.jid),
       chats: keep.map((c) => ({ room: c.room, session: c.session, ticket: c.ticket, subject: c.subject,
                                 origin: c.origin, startedAt: c.startedAt, position: c.position,
+                                nobodyOnline: c.nobodyOnline,
                                 lastState: c.lastState || c.state })),
     }));
   } catch (e) {
@@ -930,7 +1133,11 @@ function saveResume() {
 function savedResume() {
   try {
     const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
-    return saved && saved.jid && Array.isArray(saved.chats) ? saved : null;
+    if ("password" in (saved || {})) { // from an older portal: drop the password
+      delete saved.password;
+      sessionStorage.setItem(RESUME_KEY, JSON.stringify(saved));
+    }
+    return saved && saved.jid && Array.isArray(saved.chats) && saved.chats.length ? saved : null;
   } catch (_) {
     return null;
   }
@@ -953,7 +1160,10 @@ async function login(event) {
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (Ctx && !audio) audio = new Ctx();
   } catch (_) { /* no sound then */ }
-  await signIn(jid, password, []);
+  // After a reload: the chats this tab had open, if it is the same address.
+  const resume = pendingResume && bare(pendingResume.jid).toLowerCase() === jid.toLowerCase()
+    ? pendingResume.chats : [];
+  await signIn(jid, password, resume);
 }
 
 /** Sign in; then reopen the chats given (a reload). */
@@ -975,12 +1185,13 @@ async function signIn(jid, password, resume) {
   ui.loginButton.textContent = "Sign in";
   if (failed) {
     ui.loginError.textContent = failed.message;
-    client = null;
-    sessionStorage.removeItem(RESUME_KEY);
+    client = null; // what a reload kept stays for the next try
     ui.password.focus(); // enabled again now
     return;
   }
   ui.password.value = "";
+  pendingResume = null;
+  show(ui.resumeNote, false);
   chatRefusal = "";
   ui.meName.textContent = bare(client.jid);
   show(ui.me, true);
@@ -989,15 +1200,18 @@ async function signIn(jid, password, resume) {
   lastActivity = Date.now();
   setPresence("online");
   await loadServerInfo();
+  findUploadService();
   for (const c of resume) {
     openChat({ ...c, resumed: true }).catch((e) => console.warn("chatdesk: cannot rejoin", c.room, e));
   }
   await refreshChatOption();
-  if (!resume.length) ui.supportTitle.focus();
+  (resume.length ? ui.chatTitle : ui.supportTitle).focus();
 }
 
 function logout() {
   sessionStorage.removeItem(RESUME_KEY);
+  uploadService = null;
+  pendingResume = null;
   if (client) client.logout();
   client = null;
   chats.clear();
@@ -1085,7 +1299,22 @@ ui.endChat.addEventListener("click", endChat);
 ui.leave.addEventListener("click", askLeave);
 ui.callbackOpen.addEventListener("click", openCallback);
 ui.callbackCancel.addEventListener("click", () => ui.callbackDialog.close());
+ui.callbackDialog.addEventListener("close", () => {
+  // Opened by the portal itself (leave a message), the pop-up has no
+  // button to give the focus back to: keep it in the chat.
+  const el = document.activeElement;
+  if (current && (!el || el === document.body || !el.offsetParent)) {
+    (ui.callbackOpen.hidden ? ui.chatTitle : ui.callbackOpen).focus();
+  }
+});
 ui.callbackForm.addEventListener("submit", submitCallback);
+ui.ratingForm.addEventListener("submit", submitRating);
+ui.attach.addEventListener("click", () => ui.attachInput.click());
+ui.attachInput.addEventListener("change", sendFile);
+ui.ratingForm.addEventListener("change", () => {
+  renderStars();
+  if (current && current.ratingError) { current.ratingError = ""; render(); }
+});
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   unread = 0;
@@ -1108,19 +1337,24 @@ window.chatdeskPortal = {
   get chimes() { return chimes; },
   get unread() { return unread; },
   get lastTranscript() { return lastTranscript; },
+  get uploadService() { return uploadService ? { ...uploadService } : null; },
   chats() {
     return [...chats.values()].map((c) => ({
       room: c.room, session: c.session, ticket: c.ticket, state: c.state, nick: c.nick,
       joined: c.joined, techs: c.techs, subject: c.subject, position: c.position, allowed: c.allowed,
+      rating: c.rating, nobodyOnline: c.nobodyOnline,
     }));
   },
 };
 
-const resume = savedResume();
+// A reload during a chat: the address and the open chats are kept (not
+// the password); the contact signs in again and the chats come back.
+pendingResume = savedResume();
+if (pendingResume) {
+  ui.jid.value = pendingResume.jid;
+  show(ui.resumeNote, true);
+}
 applyBrand().finally(() => {
-  if (resume) {
-    ui.jid.value = resume.jid;
-    signIn(resume.jid, resume.password, resume.chats);
-  }
+  if (pendingResume) ui.password.focus();
   document.body.dataset.ready = "true";
 });

@@ -27,6 +27,8 @@ export const NS = {
   DELAY: "urn:xmpp:delay",
   SID: "urn:xmpp:sid:0",
   PING: "urn:xmpp:ping",
+  UPLOAD: "urn:xmpp:http:upload:0",
+  OOB: "jabber:x:oob",
 };
 
 const UNREACHABLE = "We cannot reach the chat service right now. " +
@@ -126,6 +128,7 @@ export class Client extends EventTarget {
     this.attempt = 0;
     this.timer = null;
     this.state = "offline";
+    this.upload = undefined; // the upload service, once looked up
   }
 
   emit(type, detail = {}) {
@@ -391,6 +394,51 @@ export class Client extends EventTarget {
     }
   }
 
+  /** The server's XEP-0363 upload service: {jid, maxSize (bytes, 0 =
+   *  unknown)}, or null. disco#items of the server, then disco#info of
+   *  each item for the feature; remembered for the stream. */
+  async uploadService() {
+    if (this.upload !== undefined) return this.upload;
+    let found = null;
+    try {
+      const res = await this.iq($iq({ type: "get", to: domainOf(this.jid) })
+        .c("query", { xmlns: NS.DISCO_ITEMS }), 8000);
+      for (const item of children(child(res, "query", NS.DISCO_ITEMS), "item")) {
+        const jid = item.getAttribute("jid");
+        const info = await this.iq($iq({ type: "get", to: jid }).c("query", { xmlns: NS.DISCO_INFO }), 8000)
+          .catch(() => null);
+        const q = child(info, "query", NS.DISCO_INFO);
+        if (!children(q, "feature").some((f) => f.getAttribute("var") === NS.UPLOAD)) continue;
+        const x = children(q, "x", NS.DATA).find((f) => formFields(f).FORM_TYPE === NS.UPLOAD);
+        found = { jid, maxSize: Number(x ? formFields(x)["max-file-size"] : 0) || 0 };
+        break;
+      }
+    } catch (e) {
+      console.warn("chatdesk: no upload service:", e.message);
+    }
+    this.upload = found;
+    return found;
+  }
+
+  /** A XEP-0363 slot for file: {put, get, headers}. Rejects with XmppError. */
+  async uploadSlot(service, file) {
+    const res = await this.iq($iq({ type: "get", to: service }).c("request", {
+      xmlns: NS.UPLOAD, filename: file.name, size: String(file.size),
+      "content-type": file.type || "application/octet-stream",
+    }));
+    const slot = child(res, "slot", NS.UPLOAD);
+    const put = child(slot, "put", NS.UPLOAD);
+    const get = child(slot, "get", NS.UPLOAD);
+    if (!put || !get) throw new XmppError("bad-request", "", "modify");
+    const headers = {};
+    for (const h of children(put, "header", NS.UPLOAD)) {
+      // XEP-0363 allows these three only.
+      const name = h.getAttribute("name") || "";
+      if (/^(authorization|cookie|expires)$/i.test(name)) headers[name] = h.textContent;
+    }
+    return { put: put.getAttribute("url"), get: get.getAttribute("url"), headers };
+  }
+
   /** XEP-0045 reserved nickname in room, or "" when it has none. */
   async reservedNick(room) {
     try {
@@ -431,12 +479,14 @@ export class Client extends EventTarget {
     for (const to of occupantJids) this.send(make(to));
   }
 
-  /** A groupchat message with an optional body and a chat state. */
-  sendGroupchat(room, body, chatState) {
+  /** A groupchat message with an optional body, a chat state and a
+   *  XEP-0066 link (oob: the URL of a shared file, also the body). */
+  sendGroupchat(room, body, chatState, oob = "") {
     const id = `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const m = $msg({ to: room, type: "groupchat", id });
     if (body) m.c("body").t(body).up();
     if (chatState) m.c(chatState, { xmlns: NS.CHATSTATES }).up();
+    if (oob) m.c("x", { xmlns: NS.OOB }).c("url").t(oob).up().up();
     this.send(m);
     return id;
   }

@@ -364,8 +364,9 @@ static void chat__callback(struct adhoc_request *req, struct adhoc_reply *reply,
     }
     if (chat__settings(req->app, reply, &st) != 0)
         return;
+    bool nobody = chat__techs_online(req->app, NULL) == 0;
     int rc = sessions_callback(req->app->domain->sessions, id, req->bare, v[1],
-                               v[2], &st, clock_now(), &r);
+                               v[2], &st, clock_now(), nobody, &r);
     if (rc != SESS_OK) {
         chat__sess_fail(req->app, reply, rc);
         return;

@@ -123,6 +123,10 @@ static void permissions__callback(const struct perm_inputs *in,
         permissions__set(out, PERM_ALLOW, lv,
                          "It is outside office hours: you may ask for a "
                          "callback.");
+    else if (in->nobody_online)
+        permissions__set(out, PERM_ALLOW, lv,
+                         "No technician is available right now: you may "
+                         "ask for a callback.");
     else if (in->waited >= in->answer_timeout)
         permissions__set(out, PERM_ALLOW, lv,
                          "Nobody answered within %s: you may ask for a "
@@ -220,6 +224,7 @@ int perm_gather(struct directory *dir, const struct settings *s,
         out->waiting = sess->waiting;
         out->waited = sess->waited;
         out->idle = sess->idle;
+        out->nobody_online = sess->nobody_online;
     }
     int rc = directory_contact_find(dir, jid, &c);
     if (rc == DIR_ERR_NOT_FOUND)

@@ -59,6 +59,7 @@ struct perm_inputs {
     bool waiting;        /* end-chat: the session waits (else it is active) */
     long waited;         /* seconds the session waited (or has waited) */
     long idle;           /* end-chat, active: seconds since the last message */
+    bool nobody_online;  /* callback: no tech is Online now (SPEC §9) */
     long answer_timeout; /* seconds */
     long idle_timeout;   /* seconds */
 };
@@ -75,6 +76,7 @@ struct perm_session {
     bool waiting;
     long waited;
     long idle;
+    bool nobody_online; /* no tech is Online now */
 };
 
 /* Resolve a tri-state chain: contact, else company, else global. level

@@ -1340,7 +1340,8 @@ int sessions_rating(struct sessions *s, int64_t id, int *score, char **comment)
 static int sessions__contact_may(struct sessions *s,
                                  const struct sess_info *info,
                                  enum perm_action action,
-                                 const struct settings *st, time_t now)
+                                 const struct settings *st, time_t now,
+                                 bool nobody_online)
 {
     struct perm_decision d;
     const char *bare = info->contact_jid;
@@ -1349,6 +1350,7 @@ static int sessions__contact_may(struct sessions *s,
         .waited = (long)((info->answered_at ? info->answered_at : now) -
                          info->created),
         .idle = (long)(now - info->last_activity),
+        .nobody_online = nobody_online,
     };
     if (perm_check(s->dir, st, bare, action, now, &ps, &d) != 0)
         return sessions__fail(s, SESS_ERR_STORE, "%s", d.reason);
@@ -1378,7 +1380,7 @@ int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
     if (rc == SESS_OK && !sessions__live(info.state))
         rc = sessions__state_fail(s, info.state);
     if (rc == SESS_OK)
-        rc = sessions__contact_may(s, &info, PERM_END_CHAT, st, now);
+        rc = sessions__contact_may(s, &info, PERM_END_CHAT, st, now, false);
     if (rc == SESS_OK)
         rc = sessions__begin(s);
     if (rc == SESS_OK) {
@@ -1465,7 +1467,7 @@ static int sessions__callback_args(struct sessions *s, const char *phone,
 
 int sessions_callback(struct sessions *s, int64_t id, const char *contact,
                       const char *phone, const char *note,
-                      const struct settings *st, time_t now,
+                      const struct settings *st, time_t now, bool nobody_online,
                       struct sess_result *r)
 {
     char trimmed[SESS_PHONE_MAX + 1];
@@ -1477,7 +1479,8 @@ int sessions_callback(struct sessions *s, int64_t id, const char *contact,
     if (rc == SESS_OK && info.state != SESS_WAITING)
         rc = sessions__state_fail(s, info.state);
     if (rc == SESS_OK)
-        rc = sessions__contact_may(s, &info, PERM_CALLBACK, st, now);
+        rc = sessions__contact_may(s, &info, PERM_CALLBACK, st, now,
+                                   nobody_online);
     if (rc == SESS_OK)
         rc = sessions__callback_args(s, phone, note, trimmed);
     if (rc == SESS_OK)

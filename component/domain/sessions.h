@@ -282,10 +282,12 @@ int sessions_end_by_contact(struct sessions *s, int64_t id, const char *contact,
 /* The session's contact asks for a callback (waiting -> callback), if
  * PERM_CALLBACK allows at now. phone: 3..32 characters of digits, spaces
  * and + - ( ), with at least 3 digits (leading and trailing spaces are
- * trimmed). note may be NULL or "" (at most SESS_NOTE_MAX bytes). */
+ * trimmed). note may be NULL or "" (at most SESS_NOTE_MAX bytes).
+ * nobody_online: no tech is Online now, which allows it at once (SPEC §9,
+ * leave a message; the caller knows presence, the sessions do not). */
 int sessions_callback(struct sessions *s, int64_t id, const char *contact,
                       const char *phone, const char *note,
-                      const struct settings *st, time_t now,
+                      const struct settings *st, time_t now, bool nobody_online,
                       struct sess_result *r);
 
 /* Add or edit the closing note of an ended or closed session (see closer

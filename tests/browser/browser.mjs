@@ -103,6 +103,11 @@ const ops = {
     await page(name).click(sel);
     return true;
   },
+  // A file input gets one file: name, MIME type, contents in base64.
+  async files({ page: name, sel, file, mimeType, base64 }) {
+    await page(name).setInputFiles(sel, { name: file, mimeType, buffer: Buffer.from(base64, "base64") });
+    return true;
+  },
   async fill({ page: name, sel, value }) {
     await page(name).fill(sel, value);
     return true;

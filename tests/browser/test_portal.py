@@ -19,14 +19,17 @@ does it).
 # servers: prosody, ejabberd
 
 import asyncio
+import base64
 import json
 import os
 import re
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from e2e import harness as h  # noqa: E402
+from e2e import chatlib as cl  # noqa: E402
 from slixmpp.xmlstream import ET  # noqa: E402
 from driver import BrowserError, browser  # noqa: E402
 
@@ -38,6 +41,10 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_CONFERENCE = "jabber:x:conference"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_OOB = "jabber:x:oob"
+# a 2x2 PNG, the file the contact attaches
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4z8AARAx"
+       "g8j8AG/ID/fPnS7EAAAAASUVORK5CYII=")
 
 TECH, ADMIN, ALICE, BOB = "terry", "admin", "alice", "bob"
 TECH_NAME, ALICE_NAME = "Terry Tech", "Alice Example"
@@ -114,6 +121,24 @@ def state_is(state):
             json.dumps(state))
 
 
+async def sign_in_again(b, user=ALICE):
+    """After a reload: the sign-in with the address kept, a line saying
+    why, no password anywhere in the tab's storage; the contact types the
+    password again."""
+    await b.wait("[data-testid=resume-note]")
+    h.check("Sign in again to get back to your chat" in
+            await b.text("[data-testid=resume-note]"), "the resume line")
+    h.check(await b.eval("document.querySelector('#jid').value") ==
+            "%s@%s" % (user, h.DOMAIN), "the address is filled in")
+    await focused(b, "password")
+    stored = await b.eval("JSON.stringify(Object.assign({}, sessionStorage))")
+    h.check(h.PASSWORD not in stored and "password" not in stored,
+            "no password in sessionStorage: %r" % stored)
+    await axe_clean(b, "sign in again after a reload")
+    await b.fill("#password", h.PASSWORD)
+    await b.click("#login-button")
+
+
 async def no_page_errors(b):
     errors = await b.call("errors")
     h.check(not errors, "no uncaught errors in the page: %r" % errors)
@@ -138,6 +163,7 @@ async def tech_online(env):
     tech.chatstates = []
     tech.add_event_handler("chatstate", tech.chatstates.append)
     await tech_joins(tech, "queue@" + h.COMPONENT)
+    await tech_seen_online(env)
     return tech
 
 
@@ -531,14 +557,18 @@ async def test_waiting_then_allowed_then_taken(env):
 async def test_reload_resumes_waiting(env):
     """A reload while waiting: the chat comes back (same room, its
     history, "Reconnected") and is not abandoned."""
-    tech = await env.client(TECH)
+    tech = await tech_online(env)  # else nobody is Online: leave a message
     b = await open_portal(env)
     await login(b, ALICE)
     chat = await start_chat(b, "Scanner offline")
     await b.fill("#message-input", "Is anyone there?")
     await b.call("press", sel="#message-input", key="Enter")
     await b.wait_text("li[data-kind=mine]", "Is anyone there?")
+    stored = await b.eval("JSON.stringify(Object.assign({}, sessionStorage))")
+    h.check(chat["room"] in stored and h.PASSWORD not in stored,
+            "the chat kept for a reload, the password not: %r" % stored)
     await b.call("reload")
+    await sign_in_again(b)
     await b.wait_text("#messages", "Reconnected", timeout=15000)
     await b.wait_fn(state_is("waiting"), 10000, "waiting again")
     again = (await b.eval("window.chatdeskPortal.chats()"))[0]
@@ -576,6 +606,7 @@ async def test_reload_resumes_active(env):
     say(tech, room, "Before your reload")
     await b.wait_text("li[data-kind=theirs]", "Before your reload")
     await b.call("reload")
+    await sign_in_again(b)
     await b.wait_text("#messages", "Reconnected", timeout=15000)
     await b.wait_fn(state_is("active"), 10000, "active again")
     await b.wait_text("li[data-kind=theirs]", "Before your reload")
@@ -642,6 +673,168 @@ async def test_panel_minimise_and_close(env):
     await no_page_errors(b)
 
 
+async def no_tech_online(env):
+    """Wait until chatdesk no longer sees the tech Online (an earlier
+    test's client is gone)."""
+    rx = re.compile(r"%s@%s is now (\w+)" % (TECH, h.DOMAIN))
+
+    def gone():
+        seen = rx.findall(env.chatdesk.text())
+        return not seen or seen[-1] != "Online"
+    await h.async_wait_until(gone, 15, "the tech not Online for chatdesk")
+
+
+async def tech_seen_online(env):
+    """Wait until chatdesk sees the tech Online (start-chat's
+    techs_online counts him; otherwise the portal offers a callback)."""
+    rx = re.compile(r"%s@%s is now (\w+)" % (TECH, h.DOMAIN))
+
+    def online():
+        seen = rx.findall(env.chatdesk.text())
+        return seen and seen[-1] == "Online"
+    await h.async_wait_until(online, 15, "the tech Online for chatdesk")
+
+
+async def test_leave_a_message(env):
+    """Nobody Online: start-chat's techs_online is 0; the portal says so
+    and opens the callback form at once, which the component accepts."""
+    await no_tech_online(env)
+    b = await open_portal(env)
+    await login(b, ALICE)
+    await b.click("#chat-open")
+    await b.fill("#description", "Nobody home?")
+    await b.click("#start-chat")
+    await b.wait("[data-testid=callback-dialog]")
+    await b.wait_text("#messages", "Nobody is available to chat right now")
+    chat = (await b.eval("window.chatdeskPortal.chats()"))[0]
+    h.check(chat["nobodyOnline"], "techs_online 0 seen: %r" % chat)
+    await b.wait_fn("document.querySelector('#callback-phone').value === "
+                    "'+1 555 0100'", 5000, "the phone from the directory")
+    await focused(b, "callback-phone")
+    h.check("Nobody is available right now" in
+            await b.text("[data-testid=callback-intro]"),
+            "the pop-up says why it opened")
+    await axe_clean(b, "leave a message")
+    await shots(b, "26-leave-a-message")
+    await b.fill("#callback-note", "Mornings are best")
+    await b.click("#callback-submit")
+    await b.wait("[data-testid=callback-dialog]", state="hidden")
+    await b.wait_fn(state_is("callback"), 5000, "the chat in callback state")
+    await b.wait_text("li[data-kind=notice]:last-of-type", "+1 555 0100")
+    # The phone is a tel: link, in the notice and in the confirmation.
+    h.check(await b.attr("li[data-kind=notice]:last-of-type "
+                         "a[data-testid=tel]", "href") == "tel:+15550100",
+            "the notice's phone is a tel: link")
+    h.check(await b.attr("#ended-text a[data-testid=tel]", "href") ==
+            "tel:+15550100", "the confirmation's phone is a tel: link")
+    await axe_clean(b, "callback requested")
+    tech = await env.client(TECH)
+    rows = (await tech.command("sessions", {"view": "callbacks"})).items
+    h.check(any(r.get("session") == chat["session"] and
+                r.get("phone") == "+1 555 0100" for r in rows),
+            "the callback is recorded: %r" % rows)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await tech.command("end-session", {"session": chat["session"]})
+    await no_page_errors(b)
+
+
+async def test_rating_after_chat(env):
+    """An ended chat asks for a rating (1-5 stars, a comment): `rate`
+    runs once, the contact is thanked, the ticket and history have it."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Rate this chat")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room, session = reply.fields["room"], reply.fields["session"]
+    await b.wait_fn("window.chatdeskPortal.chats().some(c => c.joined)",
+                    10000, "joined")
+    await tech_joins(tech, room)
+    say(tech, room, "Fixed, please try now.")
+    await b.wait_text("li[data-kind=theirs]", "Fixed")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "no rating while the chat goes on")
+    await tech.command("end-session", {"session": session})
+    await b.wait_fn(state_is("ended"), 10000, "ended")
+    await b.wait("[data-testid=rating-form]")
+    await focused(b, "leave-chat")
+    await b.click("[data-testid=rating-submit]")  # no stars picked
+    await b.wait_text("[data-testid=rating-error]", "choose from 1 to 5")
+    await axe_clean(b, "rating")
+    await b.click(".star:nth-child(4)")
+    h.check(await b.eval("document.querySelectorAll('.star.on').length") == 4,
+            "four stars lit")
+    await b.fill("#rating-comment", "Quick and friendly")
+    await shots(b, "25-rating")
+    await b.click("[data-testid=rating-submit]")
+    await b.wait_text("[data-testid=rating-thanks]", "Thank you")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "asked once: the form is gone")
+    await axe_clean(b, "rated")
+    notes = cl.ticket_notes(env, ticket, "rating")
+    h.check(len(notes) == 1 and "4/5" in notes[0][2] and
+            "Quick and friendly" in notes[0][2],
+            "a rating note on the ticket: %r" % notes)
+    hist = await tech.command("history", {"contact": "%s@%s" %
+                                          (ALICE, h.DOMAIN)})
+    h.check(any(r.get("session") == session and r.get("rating") == "4"
+                for r in hist.items), "history's rating: %r" % hist.items)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await no_page_errors(b)
+
+
+async def test_attach_a_file(env):
+    """The attach button: the server's upload service (XEP-0363) gets the
+    file; the room carries its URL as the body and a XEP-0066 link, which
+    chatdesk keeps in the reflection; the image shows inline; the URL
+    serves the bytes; the transcript on the ticket keeps the link."""
+    tech = await env.client(TECH)
+    ticket = await create_ticket(tech, "Error on screen")
+    b = await open_portal(env)
+    await login(b, ALICE)
+    reply = await push_chat(tech, ticket, b)
+    room, session = reply.fields["room"], reply.fields["session"]
+    await b.wait_fn("window.chatdeskPortal.chats().some(c => c.joined)",
+                    10000, "joined")
+    await tech_joins(tech, room)
+    await b.wait("[data-testid=attach]")
+    service = await b.eval("window.chatdeskPortal.uploadService")
+    h.check(service and service["jid"].startswith("upload."),
+            "the upload service found by disco: %r" % service)
+    await b.call("files", sel="#attach-input", file="error.png",
+                 mimeType="image/png", base64=PNG)
+
+    def oob_message():
+        for m in room_messages(tech, room):
+            x = m.xml.find("{%s}x" % NS_OOB)
+            if x is not None and x.findtext("{%s}url" % NS_OOB):
+                return m, x.findtext("{%s}url" % NS_OOB)
+        return None
+    await h.async_wait_until(oob_message, 15,
+                             "the tech to get the file's link (OOB)")
+    m, url = oob_message()
+    h.check(m["body"] == url and url.endswith("/error.png"),
+            "the body is the link: %r / %r" % (m["body"], url))
+    h.check(urllib.request.urlopen(url, timeout=10).read() ==
+            base64.b64decode(PNG), "GET returns the bytes")
+    await b.wait("li[data-kind=mine] .shared img")
+    await b.wait_fn("document.querySelector('li[data-kind=mine] .shared img')"
+                    ".naturalWidth === 2", 10000, "the picture shown")
+    h.check(not await b.visible("[data-testid=chat-error]"), "no error")
+    await axe_clean(b, "a picture sent")
+    await shots(b, "27-file-sent")
+    await tech.command("end-session", {"session": session})
+    await b.wait_fn(state_is("ended"), 10000, "ended")
+    notes = cl.ticket_notes(env, ticket, "transcript")
+    h.check(notes and url in notes[-1][2],
+            "the transcript keeps the link: %r" % notes)
+    await b.click("[data-testid=leave]")
+    await b.click("[data-testid=leave-anyway]")
+    await no_page_errors(b)
+
+
 async def test_push_chat_opens_dialog(env):
     tech = await env.client(TECH)
     ticket = await create_ticket(tech, "New laptop setup")
@@ -664,6 +857,17 @@ async def test_push_chat_opens_dialog(env):
     await b.shot("13-push-chat")
     await tech.command("end-session", {"session": reply.fields["session"]})
     await b.wait("[data-testid=leave]")
+    # Rated already (here from another client of hers): the portal's try
+    # is refused, and says so in her words.
+    await b.wait("[data-testid=rating-form]")
+    alice = await env.client(ALICE)
+    await alice.command("rate", {"session": reply.fields["session"],
+                                 "score": "5"})
+    await b.click(".star:nth-child(2)")
+    await b.click("[data-testid=rating-submit]")
+    await b.wait_text("[data-testid=rating-thanks]", "rated this chat already")
+    h.check(not await b.visible("[data-testid=rating-form]"),
+            "no more asking after the refusal")
     await b.click("[data-testid=leave]")
     await b.click("[data-testid=leave-anyway]")
     await no_page_errors(b)
@@ -757,6 +961,7 @@ TESTS = [test_setup_directory, test_portal_is_served,
          test_chat_hidden_when_not_permitted,
          test_waiting_then_allowed_then_taken, test_reload_resumes_waiting,
          test_reload_resumes_active, test_push_chat_on_busy_ticket,
+         test_rating_after_chat, test_leave_a_message, test_attach_a_file,
          test_panel_minimise_and_close,
          test_reconnects_after_server_restart]
 # CHATDESK_BROWSER_ONLY=substring runs the matching tests (and the set-up).

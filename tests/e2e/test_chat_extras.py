@@ -59,11 +59,18 @@ async def test_leave_a_message(env):
     rows = cl.db_rows(env, "SELECT summary FROM tickets WHERE id = ?",
                       (int(r.fields["ticket"]),))
     h.check(rows == [("Anybody?",)], "the ticket was created: %r" % rows)
+    # Nobody Online: the callback is allowed at once (no answer_timeout).
+    cb = await alice.command("callback", {"session": r.fields["session"],
+                                          "phone": "+1 555 0100"})
+    h.check(cb.status == "completed", "callback at once: %r" % cb.notes)
     tom = await cl.login(env, "tom")
     r2 = await alice.command("start-chat", {"description": "Now?"})
     h.check(r2.fields.get("techs_online") == "1" and
             not any("No technician" in x for _, x in r2.notes),
             "one tech Online, no note: %r %r" % (r2.fields, r2.notes))
+    await h.expect_error(alice.command("callback", {
+        "session": r2.fields["session"], "phone": "+1 555 0100"}),
+        "not-allowed", "once you have waited")
     for f in (r.fields, r2.fields):
         await tom.command("end-session", {"session": f["session"]})
 

@@ -148,7 +148,7 @@ static int64_t mk(const char *contact, time_t at, enum kind k,
         clock_set(at + 61);
         assert_int_equal(sessions_callback(dom->sessions, id, contact,
                                            "+1 555 0100", "after lunch", &set,
-                                           at + 61, &r),
+                                           at + 61, false, &r),
                          SESS_OK);
     }
     return id;

@@ -163,7 +163,18 @@ static void test_callback_combinations(void **state)
     in.waited = 1;
     perm_decide(PERM_CALLBACK, &in, &d);
     assert_non_null(strstr(d.reason, "(you have waited 1 second so far)"));
+    /* Leave a message (SPEC §9): nobody Online allows it at once, not when
+     * callbacks are off. */
+    in.waited = 0;
+    in.nobody_online = true;
+    perm_decide(PERM_CALLBACK, &in, &d);
+    assert_true(d.allowed);
+    assert_non_null(strstr(d.reason, "No technician is available"));
     in.company_callback = TRI_OFF;
+    perm_decide(PERM_CALLBACK, &in, &d);
+    assert_false(d.allowed);
+    assert_int_equal(d.verdict, PERM_DENY_DISABLED);
+    in.nobody_online = false;
     perm_decide(PERM_CALLBACK, &in, &d);
     assert_string_equal(d.reason,
                         "Callbacks are disabled for your company by your "
@@ -324,7 +335,7 @@ static void test_check_callback_from_store(void **state)
     struct perm_inputs in;
     char err[256];
     /* Callbacks are off for Acme even though it is outside office hours. */
-    struct perm_session sess = {true, 100, 0};
+    struct perm_session sess = {true, 100, 0, false};
     assert_int_equal(perm_check(fx->dir, &fx->s, "alice@localhost",
                                 PERM_CALLBACK, new_year, &sess, &d),
                      0);

@@ -86,7 +86,7 @@ static void mk(time_t at, long wait, enum end how, int score)
     else
         assert_int_equal(sessions_callback(dom->sessions, id, "alice@localhost",
                                            "+1 555 0100", NULL, &set, at + 3600,
-                                           &r),
+                                           false, &r),
                          SESS_OK);
     if (score)
         assert_int_equal(

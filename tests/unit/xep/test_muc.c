@@ -1019,6 +1019,32 @@ static void test_chat_states_not_stored(void **state)
     assert_int_equal(fake.n_stored, 0);
 }
 
+/* A shared file (SPEC §9): the body (the URL) is stored, and the XEP-0066
+ * link goes out with every reflection, so clients show the file inline. */
+static void test_oob_link_reflected(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(feed("<message from='" ALICE "' to='" ROOM
+                          "' type='groupchat'><body>http://x/f.png</body>"
+                          "<x xmlns='jabber:x:oob'><url>http://x/f.png</url>"
+                          "</x></message>"),
+                     2);
+    assert_int_equal(fake.n_stored, 1);
+    assert_string_equal(fake.last_body, "http://x/f.png");
+    for (int i = 0; i < 2; i++) {
+        xmpp_stanza_t *x =
+            xmpp_stanza_get_child_by_name_and_ns(sent[i], "x", "jabber:x:oob");
+        xmpp_stanza_t *url = x ? xmpp_stanza_get_child_by_name(x, "url") : NULL;
+        char *text = url ? xmpp_stanza_get_text(url) : NULL;
+        assert_non_null(text);
+        assert_string_equal(text, "http://x/f.png");
+        xmpp_free(xmpp_stanza_get_context(sent[i]), text);
+        assert_int_equal(count_sids(i, ROOM), 1);
+    }
+}
+
 static void test_private_messages_refused(void **state)
 {
     (void)state;
@@ -1944,6 +1970,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_visitor_forbidden_after_set_role,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_occupant_message, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_oob_link_reflected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_chat_states_not_stored, setup,
                                         teardown),
