@@ -472,7 +472,7 @@ static void test_lists_fit_one_stanza(void **state)
         assert_int_equal(sessions_callback(dom()->sessions, id,
                                            "alice@localhost", "+1 555 0100",
                                            long_note, &set,
-                                           T0 + i * 60 + 61, &res),
+                                           T0 + i * 60 + 61, false, &res),
                          SESS_OK);
     }
     xmpp_stanza_t *r =
