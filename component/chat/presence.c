@@ -105,6 +105,11 @@ static void chat__subscription(struct app *app, const char *from,
         chat__presence_to(app, from, known ? NULL : "unsubscribed");
     } else if (!strcmp(type, "unsubscribed") && known) {
         chat__hint(app, bare); /* a tech's subscription refused or pending */
+    } else if (!strcmp(type, "subscribed") && known &&
+               directory_tech_hint_once(app->domain->dir, bare) < 0) {
+        /* he approved: no hint is due any more (a contact has no flag) */
+        log_warn("chat", "presence hint for %s: %s", bare,
+                 directory_error(app->domain->dir));
     }
 }
 

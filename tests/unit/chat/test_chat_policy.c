@@ -333,6 +333,18 @@ static void test_canned_reply(void **state)
 
 /* A tech whose server says "unsubscribed" (he has not approved chatdesk's
  * request) is told once how chatdesk can see him; a contact is not. */
+/* A tech who approved chatdesk's subscription is never told how to. */
+static void test_subscribed_tech_gets_no_hint(void **state)
+{
+    (void)state;
+    testkit_feed("<presence type='subscribed' from='tess@localhost' "
+                 "to='helpdesk.localhost'/>");
+    testkit_clear();
+    testkit_feed("<presence type='unsubscribed' from='tess@localhost' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(sent_to("tess@localhost", QUEUE), -1);
+}
+
 static void test_unsubscribed_tech_gets_one_hint(void **state)
 {
     (void)state;
@@ -356,6 +368,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_subscribed_tech_gets_no_hint,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribed_tech_gets_one_hint,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_refused_for_non_members,
