@@ -568,6 +568,21 @@ static int forms__body_out(xmpp_stanza_t *x, const struct form *form)
     return 0;
 }
 
+/* value, cut to FORM_TEXT_CELL_MAX bytes on a UTF-8 character boundary
+ * with "…" after a cut. */
+static void forms__cell_text(FILE *out, const char *value)
+{
+    size_t len = strlen(value);
+    if (len <= FORM_TEXT_CELL_MAX) {
+        fputs(value, out);
+        return;
+    }
+    len = FORM_TEXT_CELL_MAX - 3;
+    while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+        len--;
+    fprintf(out, "%.*s\xe2\x80\xa6", (int)len, value);
+}
+
 /* One row as "Label: value; Label: value" (empty cells left out). */
 static void forms__item_text(FILE *out, const struct form *form,
                              const struct form_item *item)
@@ -582,8 +597,8 @@ static void forms__item_text(FILE *out, const struct form *form,
 
         if (!f || !f->n_values || !*f->values[0])
             continue;
-        fprintf(out, "%s%s: %s", sep, col->label ? col->label : col->var,
-                f->values[0]);
+        fprintf(out, "%s%s: ", sep, col->label ? col->label : col->var);
+        forms__cell_text(out, f->values[0]);
         sep = "; ";
     }
 }

@@ -157,8 +157,11 @@ int form_item_set(struct form_item *item, const char *var, const char *value);
 /* The rows of a result table as plain text for clients that draw no
  * XEP-0004 tables (poezio, profanity): one line per item, each cell as
  * "Label: value" (the column's label, else its var) in column order,
- * separated by "; ", empty cells left out. A new string the caller free()s;
- * NULL when the form has no items or on allocation failure. */
+ * separated by "; ", empty cells left out, a value cut to
+ * FORM_TEXT_CELL_MAX bytes (ending in "…") so that the text stays well under
+ * the table's own size. A new string the caller free()s; NULL when the form
+ * has no items or on allocation failure. */
+#define FORM_TEXT_CELL_MAX 80
 char *form_items_text(const struct form *form);
 
 /* ---- serialising and parsing ---------------------------------------- */

@@ -415,24 +415,49 @@ static void adhoc__add_note(xmpp_stanza_t *command, const char *type,
     xmpp_stanza_set_attribute(note, "type", type);
 }
 
-static void adhoc__add_payload(struct app *app, xmpp_stanza_t *command,
-                               const struct adhoc_reply *reply)
+/* The rows as a text-multi field ADHOC_ROWS_VAR appended to the form
+ * stanza x (the form itself is left as it is). */
+static void adhoc__add_rows_field(struct app *app, xmpp_stanza_t *x,
+                                  const char *rows)
 {
-    char *rows = form_items_text(reply->form);
+    struct form *t = form_new(FORM_RESULT, NULL);
+    xmpp_stanza_t *tx = NULL;
+
+    if (t && form_add_text_multi(t, ADHOC_ROWS_VAR, "Rows (as text)", rows))
+        tx = form_to_stanza(t, app->ctx);
+    form_free(t);
+    if (!tx)
+        return;
+    for (xmpp_stanza_t *f = xmpp_stanza_get_children(tx); f;
+         f = xmpp_stanza_get_next(f))
+        xmpp_stanza_add_child(x, f); /* takes a reference */
+    xmpp_stanza_release(tx);
+}
+
+/* The payload; a result table's rows once more as text (SPEC §8) in
+ * text_copies places: 2 a note (Converse shows the notes of a result) and
+ * a field (profanity and poezio show its fields), 1 the note, 0 none. */
+static void adhoc__add_payload(struct app *app, xmpp_stanza_t *command,
+                               const struct adhoc_reply *reply,
+                               int text_copies)
+{
+    char *rows = text_copies ? form_items_text(reply->form) : NULL;
     size_t i;
 
     adhoc__add_actions(command, reply);
     for (i = 0; i < reply->n_notes; i++)
         adhoc__add_note(command, reply->notes[i].type, reply->notes[i].text);
-    if (rows) /* the table once more as text (SPEC §8) */
+    if (rows)
         adhoc__add_note(command, "info", rows);
-    free(rows);
     if (reply->form) {
         xmpp_stanza_t *x = form_to_stanza(reply->form, app->ctx);
 
+        if (x && rows && text_copies > 1)
+            adhoc__add_rows_field(app, x, rows);
         if (x && xmpp_stanza_add_child_ex(command, x, 0) != XMPP_EOK)
             xmpp_stanza_release(x);
     }
+    free(rows);
 }
 
 /* The iq result: <command node sessionid status/> with the reply's
@@ -442,17 +467,29 @@ static void adhoc__send_result(struct app *app, xmpp_stanza_t *iq,
                                const char *status,
                                const struct adhoc_reply *reply)
 {
-    xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
-    xmpp_stanza_t *command = stanza_add_child_ns(res, "command", NS_COMMANDS);
+    size_t max = app_max_stanza(app);
 
-    xmpp_stanza_set_attribute(command, "node", node);
-    if (sessionid)
-        xmpp_stanza_set_attribute(command, "sessionid", sessionid);
-    xmpp_stanza_set_attribute(command, "status", status);
-    if (reply)
-        adhoc__add_payload(app, command, reply);
-    app_send(app, res);
-    xmpp_stanza_release(res);
+    /* the text copies of a table go first when the answer would not fit */
+    for (int copies = 2; copies >= 0; copies--) {
+        xmpp_stanza_t *res = stanza_iq_result(app->ctx, iq);
+        xmpp_stanza_t *command =
+            stanza_add_child_ns(res, "command", NS_COMMANDS);
+
+        xmpp_stanza_set_attribute(command, "node", node);
+        if (sessionid)
+            xmpp_stanza_set_attribute(command, "sessionid", sessionid);
+        xmpp_stanza_set_attribute(command, "status", status);
+        if (reply)
+            adhoc__add_payload(app, command, reply, copies);
+        if (copies == 0 || !reply || !reply->form ||
+            reply->form->n_items == 0 ||
+            app_stanza_size(app, res, max) <= max) {
+            app_send(app, res);
+            xmpp_stanza_release(res);
+            return;
+        }
+        xmpp_stanza_release(res);
+    }
 }
 
 /* ---- disco#items ---------------------------------------------------- */

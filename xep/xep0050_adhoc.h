@@ -12,7 +12,9 @@
  * or a final result form and/or notes (status completed), or an error.
  * A form with result rows (<reported/> + <item/>s) is followed by one more
  * <note type='info'/> holding the same rows as text (form_items_text()),
- * after the step's own notes, for clients that draw no tables.
+ * after the step's own notes, and gets a text-multi field ADHOC_ROWS_VAR
+ * with the same text, for clients that draw no tables (Converse.js shows
+ * the notes of a result, profanity and poezio its fields).
  *
  * Roles: a bitmask. The app installs a function that tells the roles of a
  * bare JID (adhoc_set_role_fn); until then nobody has a role. An admin may
@@ -43,6 +45,8 @@ struct app;
 struct form;
 
 #define NS_COMMANDS "http://jabber.org/protocol/commands"
+/* The result field holding a table's rows as text (see above). */
+#define ADHOC_ROWS_VAR "rows-text"
 
 /* Roles (bitmask). Distinct from the directory's enum dir_role. */
 #define ADHOC_ROLE_NONE 0u

@@ -602,6 +602,17 @@ static void test_table_as_text(void **state)
     text = xmpp_stanza_get_text(note);
     assert_string_equal(text, "Session: 7\nState: waiting");
     xmpp_free(app.ctx, text);
+    /* and as a text-multi field of the result, one value a row */
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name(c, "x");
+    xmpp_stanza_t *f = xmpp_stanza_get_child_by_name(x, "field");
+    while (f && (!xmpp_stanza_get_attribute(f, "var") ||
+                 strcmp(xmpp_stanza_get_attribute(f, "var"), ADHOC_ROWS_VAR)))
+        f = xmpp_stanza_get_next(f);
+    assert_non_null(f);
+    assert_string_equal(xmpp_stanza_get_type(f), "text-multi");
+    text = xmpp_stanza_get_text(xmpp_stanza_get_child_by_name(f, "value"));
+    assert_string_equal(text, "Session: 7");
+    xmpp_free(app.ctx, text);
     /* a form without rows gets no such note */
     c = cmd_child(command(TECH, "wizard", NULL, NULL, NULL));
     assert_null(xmpp_stanza_get_child_by_name(c, "note"));
