@@ -290,6 +290,14 @@ int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
     return 0;
 }
 
+void adhoc_reply_ask(struct adhoc_reply *reply, struct form *form)
+{
+    if (form)
+        adhoc_reply_executing(reply, form, 0, 0);
+    else
+        adhoc_reply_no_memory(reply);
+}
+
 int adhoc_reply_completed(struct adhoc_reply *reply, struct form *form)
 {
     if (!reply) {

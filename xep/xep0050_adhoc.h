@@ -164,6 +164,10 @@ size_t adhoc_session_count(struct app *app);
 int adhoc_reply_executing(struct adhoc_reply *reply, struct form *form,
                           unsigned actions, enum adhoc_action dflt);
 
+/* Ask for form: a single-screen adhoc_reply_executing(); form NULL (out of
+ * memory building it) answers adhoc_reply_no_memory() instead. */
+void adhoc_reply_ask(struct adhoc_reply *reply, struct form *form);
+
 /* Complete the session, with form as result (owned by the reply; NULL for
  * none). This is the default when a step sets nothing. 0 or -1. */
 int adhoc_reply_completed(struct adhoc_reply *reply, struct form *form);

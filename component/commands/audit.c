@@ -118,10 +118,7 @@ static void audit_cmd__step(struct adhoc_request *req,
     bool paging = s != NULL;
     if (!s && !req->form) {
         struct form *f = audit_cmd__form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (!s) {

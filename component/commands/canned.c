@@ -102,10 +102,7 @@ static void canned_cmd__step(struct adhoc_request *req,
 {
     if (!req->form) {
         struct form *f = canned_cmd__form(req->app);
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     char *action = fields_text(req->form, "action");

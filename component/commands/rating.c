@@ -63,10 +63,7 @@ static void rating__rate_step(struct adhoc_request *req,
     int64_t id;
     if (!req->form) {
         struct form *f = rating__rate_form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
@@ -186,10 +183,7 @@ static void rating__report_step(struct adhoc_request *req,
     time_t today = clock_now() / RATING__DAY * RATING__DAY, since, until;
     if (!req->form) {
         struct form *f = rating__report_form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (rating__day(req->form, reply, "until", today, &until) != 0 ||

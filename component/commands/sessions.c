@@ -303,10 +303,7 @@ static void sess_cmd__list_step(struct adhoc_request *req,
 {
     if (!req->form) {
         struct form *f = sess_cmd__list_form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     int view = sess_cmd__view(req->form, reply);
@@ -597,10 +594,7 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
     bool paging = s != NULL; /* a page was shown: the filters are set */
     if (!s && !req->form) {
         struct form *f = sess_cmd__hist_form(req->app);
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (!s) {
@@ -805,15 +799,12 @@ static void sess_cmd__note_step(struct adhoc_request *req,
     int64_t id;
     if (!req->form) {
         struct form *f = sess_cmd__note_form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     char *note;
-    if (fields_read_id_note(reply, FIELDS_SESSION, req->form, SESS_CLOSING_NOTE_MAX, &id,
-                            &note) != 0)
+    if (fields_read_id_note(reply, FIELDS_SESSION, req->form,
+                            SESS_CLOSING_NOTE_MAX, &id, &note) != 0)
         return;
     sess_cmd__note(req, reply, id, note);
     free(note);

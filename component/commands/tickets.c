@@ -163,10 +163,7 @@ static void ticket_cmd__create_step(struct adhoc_request *req,
     if (req->stage == 0) {
         struct form *f = ticket_cmd__create_form();
 
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     jid = fields_text(req->form, "contact");
@@ -390,10 +387,7 @@ static void ticket_cmd__list_step(struct adhoc_request *req,
     if (req->stage == 0) {
         struct form *form = ticket_cmd__list_form();
 
-        if (form)
-            adhoc_reply_executing(reply, form, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, form);
         return;
     }
     if (ticket_cmd__filter(req, reply, &f) != 0)
@@ -532,10 +526,7 @@ static void ticket_cmd__view_step(struct adhoc_request *req,
     int64_t id;
     if (!req->form) {
         struct form *f = ticket_cmd__id_form("View a ticket", NULL);
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (fields_read_id(reply, FIELDS_TICKET, req->form, &id) == 0)
@@ -573,15 +564,12 @@ static void ticket_cmd__close_step(struct adhoc_request *req,
     if (!req->form) {
         struct form *f = ticket_cmd__id_form("Close a ticket",
                                              "Closing note (optional)");
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     char *note;
-    if (fields_read_id_note(reply, FIELDS_TICKET, req->form, TICKET_CMD__NOTE_MAX, &id,
-                            &note) != 0)
+    if (fields_read_id_note(reply, FIELDS_TICKET, req->form,
+                            TICKET_CMD__NOTE_MAX, &id, &note) != 0)
         return;
     ticket_cmd__close(req, reply, id, note);
     free(note);

@@ -115,10 +115,7 @@ static void transfer__step(struct adhoc_request *req, struct adhoc_reply *reply)
     int64_t id;
     if (!req->form) {
         struct form *f = transfer__form();
-        if (f)
-            adhoc_reply_executing(reply, f, 0, 0);
-        else
-            adhoc_reply_no_memory(reply);
+        adhoc_reply_ask(reply, f);
         return;
     }
     if (fields_read_id(reply, FIELDS_SESSION, req->form, &id) != 0)
