@@ -118,8 +118,8 @@ static void chat__start_result(struct app *app, struct adhoc_reply *reply,
 {
     char room[CHAT_JID_MAX], num[32];
     int pos = 0;
-    struct form *res =
-        chat__result_form(chat_room_jid(app, id, room, sizeof room), id, ticket);
+    struct form *res = chat__result_form(
+        chat_room_jid(app, id, room, sizeof room), id, ticket);
     if (res &&
         sessions_queue_position(app->domain->sessions, id, &pos) == SESS_OK) {
         snprintf(num, sizeof num, "%d", pos);

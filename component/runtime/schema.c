@@ -127,8 +127,8 @@ const char *const chatdesk_migrations[] = {
     /* 5: messages_fts off the per-message path. No trigger indexes a new
      * message inside its own transaction any more; history_index_pending()
      * indexes them in batches (in each group commit's transaction, the
-     * 1-second tick, and every text search first). fts_state.last_indexed is the high-water mark, and the
-     * invariant: the messages with id <= last_indexed are exactly the rows
+     * 1-second tick, and every text search first). fts_state.last_indexed
+     * is the high-water mark, and the invariant: the messages with id <= last_indexed are exactly the rows
      * in messages_fts. Migration 4 indexed every message stored so far.
      *
      * Messages are only ever inserted by chatdesk, always above every
