@@ -128,8 +128,9 @@ const char *const chatdesk_migrations[] = {
      * message inside its own transaction any more; history_index_pending()
      * indexes them in batches (in each group commit's transaction, the
      * 1-second tick, and every text search first). fts_state.last_indexed
-     * is the high-water mark, and the invariant: the messages with id <= last_indexed are exactly the rows
-     * in messages_fts. Migration 4 indexed every message stored so far.
+     * is the high-water mark, and the invariant: the messages with id <=
+     * last_indexed are exactly the rows in messages_fts. Migration 4
+     * indexed every message stored so far.
      *
      * Messages are only ever inserted by chatdesk, always above every
      * existing id (INTEGER PRIMARY KEY hands out MAX(id) + 1). The delete
