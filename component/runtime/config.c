@@ -209,9 +209,13 @@ static void config__domain(struct config__parse *p,
 }
 
 /* 1 if tok is a bare JID local@domain (both parts present, no resource). */
+/* local@domain: no resource ('/' anywhere), no control character. */
 static int config__is_bare_jid(const char *tok)
 {
     const char *at = strchr(tok, '@');
+    for (const unsigned char *c = (const unsigned char *)tok; *c; c++)
+        if (*c < 0x20 || *c == 0x7F || *c == '/')
+            return 0;
     return at && at > tok && !strchr(at + 1, '@') && strlen(tok) < 256 &&
            config__is_domain(at + 1, tok + strlen(tok));
 }

@@ -154,6 +154,8 @@ static void test_bad_input(void **state)
 {
     (void)state;
     static const struct bad_case cases[] = {
+        {"[admins]\njids = /admin@localhost\n",
+         "b.ini:2: jids: '/admin@localhost' is not a bare JID"},
         {"[component]\njid=h\nsecret=x\ncolour = blue\n",
          "b.ini:4: colour: unknown key in section [component]"},
         {"[component]\njid=h\nsecret=x\nport = 70000\n[database]\npath=p\n",
