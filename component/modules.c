@@ -41,7 +41,7 @@ unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
     }
 }
 
-int modules_register(struct app *app)
+int modules_open(struct app *app)
 {
     char err[512];
     app->domain = domain_open(app->store, app->cfg, err, sizeof err);
@@ -61,6 +61,11 @@ int modules_register(struct app *app)
         log_error("modules", "cannot start the PSA webhook: %s", err);
         return -1;
     }
+    return 0;
+}
+
+int modules_attach(struct app *app)
+{
     if (xep0030_register(app) || xep0092_register(app) ||
         xep0199_register(app) || xep0050_register(app) ||
         adhoc_set_role_fn(app, modules_adhoc_roles, NULL) ||
@@ -74,16 +79,31 @@ int modules_register(struct app *app)
     return 0;
 }
 
-void modules_free(struct app *app)
+int modules_register(struct app *app)
+{
+    return modules_open(app) || modules_attach(app) ? -1 : 0;
+}
+
+void modules_detach(struct app *app)
+{
+    chat_free(app);
+    xep0050_free(app);
+}
+
+void modules_close(struct app *app)
 {
     psa_sender_free(app->psa);
     app->psa = NULL;
-    chat_free(app);
-    xep0050_free(app);
     history_close(app->history);
     app->history = NULL;
     domain_close(app->domain);
     app->domain = NULL;
+}
+
+void modules_free(struct app *app)
+{
+    modules_detach(app);
+    modules_close(app);
 }
 
 /* Messages are indexed for search when their batch commits; this catches

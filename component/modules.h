@@ -9,11 +9,25 @@ struct app;
 unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
                              void *ud);
 
-/* Call every xepNNNN_register() in order. Returns 0 or -1. */
+/* modules_open() then modules_attach(). Returns 0 or -1. */
 int modules_register(struct app *app);
 
-/* Release what the modules hung off the app (app->adhoc, ...). */
+/* Release what the modules hung off the app: modules_detach() then
+ * modules_close(). */
 void modules_free(struct app *app);
+
+/* The two halves, for a caller that keeps the store-backed modules (and
+ * their prepared statements) across several apps on the same store (the
+ * fuzz targets): modules_open() opens app->domain, app->history and
+ * app->psa on app->store; modules_attach() calls every xepNNNN_register()
+ * in order (the in-memory state: ad-hoc sessions, the chat side, hung off
+ * app->adhoc and app->chat); modules_detach() frees that state and
+ * modules_close() what modules_open() opened. The domain's presence
+ * tracker (in memory) stays with the domain. 0 or -1. */
+int modules_open(struct app *app);
+int modules_attach(struct app *app);
+void modules_detach(struct app *app);
+void modules_close(struct app *app);
 
 /* Old room messages purged a tick at most ([retention] messages_days). */
 #define MODULES_PURGE_BATCH 500

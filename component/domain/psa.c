@@ -84,6 +84,59 @@ void psa_time(time_t t, char out[21])
         snprintf(out, 21, "1970-01-01T00:00:00Z");
 }
 
+/* Bytes of the well-formed UTF-8 character at s (RFC 3629: no overlong
+ * forms, surrogates or code points above U+10FFFF), 0 when there is none. */
+static size_t psa__utf8_char(const unsigned char *s)
+{
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (s[0] == 0xe0)
+        lo = 0xa0;
+    else if (s[0] == 0xed)
+        hi = 0x9f;
+    else if (s[0] == 0xf0)
+        lo = 0x90;
+    else if (s[0] == 0xf4)
+        hi = 0x8f;
+    for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+        if (s[i] < lo || s[i] > hi)
+            return 0;
+    return n;
+}
+
+/* s as a JSON string, NULL for NULL. What a store holds need not be UTF-8
+ * (a CSV import in Latin-1): each byte that starts no well-formed character
+ * becomes U+FFFD, so the event still renders (a body refused for good would
+ * be retried for ever and hold back the ticket's later events). */
+static json_t *psa__str(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+    if (v || !s)
+        return v;
+    char *fixed = malloc(strlen(s) * 3 + 1), *o = fixed;
+    for (const unsigned char *c = (const unsigned char *)s; fixed && *c;) {
+        size_t n = psa__utf8_char(c);
+        memcpy(o, n ? (const char *)c : "\xef\xbf\xbd", n ? n : 3);
+        o += n ? n : 3;
+        c += n ? n : 1;
+    }
+    if (fixed)
+        *o = '\0';
+    v = fixed ? json_string(fixed) : NULL;
+    free(fixed);
+    return v;
+}
+
 /* {"id", "name"} of company id, JSON null for none; NULL on a store error. */
 static json_t *psa__company(struct psa *p, int64_t id)
 {
@@ -95,8 +148,8 @@ static json_t *psa__company(struct psa *p, int64_t id)
         psa__fail(p, "%s", directory_error(p->dir));
         return NULL;
     }
-    return json_pack("{s:I,s:s?}", "id", (json_int_t)id, "name",
-                     rc == DIR_OK ? c.name : NULL);
+    return json_pack("{s:I,s:o?}", "id", (json_int_t)id, "name",
+                     psa__str(rc == DIR_OK ? c.name : NULL));
 }
 
 /* {"id", "name", "jid"} of contact id, JSON null for none; NULL on error. */
@@ -110,9 +163,9 @@ static json_t *psa__contact(struct psa *p, int64_t id)
         psa__fail(p, "%s", directory_error(p->dir));
         return NULL;
     }
-    return json_pack("{s:I,s:s?,s:s?}", "id", (json_int_t)id, "name",
-                     rc == DIR_OK ? c.name : NULL, "jid",
-                     rc == DIR_OK ? c.jid : NULL);
+    return json_pack("{s:I,s:o?,s:o?}", "id", (json_int_t)id, "name",
+                     psa__str(rc == DIR_OK ? c.name : NULL), "jid",
+                     psa__str(rc == DIR_OK ? c.jid : NULL));
 }
 
 static json_t *psa__ticket(struct psa *p, const struct ticket *t)
@@ -123,9 +176,10 @@ static json_t *psa__ticket(struct psa *p, const struct ticket *t)
         json_decref(company);
         return NULL;
     }
-    return json_pack("{s:I,s:s?,s:o,s:o,s:s,s:s}", "id", (json_int_t)t->id,
-                     "external_id", t->external_id, "company", company,
-                     "contact", contact, "summary", t->summary, "status",
+    return json_pack("{s:I,s:o?,s:o,s:o,s:o,s:s}", "id", (json_int_t)t->id,
+                     "external_id", psa__str(t->external_id), "company",
+                     company, "contact", contact, "summary",
+                     psa__str(t->summary), "status",
                      ticket_status_name(t->status));
 }
 
@@ -138,9 +192,10 @@ static json_t *psa__note(const struct ticket *t, int64_t id)
         if (n->id != id)
             continue;
         psa_time(n->created, when);
-        return json_pack("{s:s,s:s,s:s,s:s}", "kind",
-                         ticket_note_kind_name(n->kind), "author", n->author,
-                         "time", when, "text", n->text);
+        return json_pack("{s:s,s:o,s:s,s:o}", "kind",
+                         ticket_note_kind_name(n->kind), "author",
+                         psa__str(n->author), "time", when, "text",
+                         psa__str(n->text));
     }
     return NULL;
 }

@@ -4,13 +4,17 @@
  * Set-up, once (LLVMFuzzerInitialize): the config parsed from a fixed
  * string, one store ":memory:" with the schema and a small directory (two
  * companies, two contacts, two techs, one open ticket), and an image of
- * that database (sqlite3_serialize). Each input gets a fresh app the way
- * main.c builds one (modules_register on an app whose send function
- * serializes every stanza and drops it) and the pinned clock, plays, tears
- * the app down and gives the database back from the image
- * (sqlite3_deserialize: a copy of a few hundred KB, no schema, no
- * fixtures), so every input starts from the same state, is reproducible on
- * its own and LeakSanitizer sees each one.
+ * that database (sqlite3_serialize). The store-backed modules
+ * (modules_open(): the domain and the history, with their prepared
+ * statements) are opened once too. Each input gets a fresh app the way
+ * main.c builds one (modules_attach() on an app whose send function
+ * serializes every stanza and drops it: fresh ad-hoc sessions, MUC rooms
+ * and occupants, rate limiter) with a fresh presence tracker and the pinned
+ * clock, plays, tears the app down and gives the database back from the
+ * image (sqlite3_deserialize into the same connection: a copy of a few
+ * hundred KB; the statements stay prepared, and sqlite prepares again, when
+ * next used, those the new schema made stale), so every input starts from
+ * the same state and is reproducible on its own.
  *
  * Input format: a sequence of records separated by NUL bytes. A record is
  * one control byte followed by the XML of one stanza:
@@ -59,6 +63,7 @@
 #include "runtime/disco.h"
 #include "runtime/dispatch.h"
 #include "domain/domain.h"
+#include "domain/presence.h"
 #include "runtime/log.h"
 #include "modules.h"
 #include "runtime/store.h"
@@ -111,11 +116,13 @@ static const char *const fuzz__senders[7] = {
 
 static const long fuzz__advance[7] = {0, 1, 30, 61, 601, 3601, 86400};
 
-/* Made once by LLVMFuzzerInitialize: the config, the store (kept open for
- * the whole run) and the image of its database with the fixtures. */
+/* Made once by LLVMFuzzerInitialize: the config, the store and the
+ * store-backed modules (kept open for the whole run: mods.domain,
+ * mods.history) and the image of its database with the fixtures. */
 static struct {
     struct config cfg;
     struct store *store;
+    struct app mods;
     unsigned char *image; /* sqlite3_serialize(), sqlite3_free()d never */
     sqlite3_int64 image_len;
 } fuzz__base;
@@ -237,7 +244,8 @@ static void fuzz__restore(sqlite3 *db)
     }
 }
 
-/* A fresh app on the store, registered the way main.c does it. */
+/* A fresh app on the store and the modules of the run, registered the way
+ * main.c does it, with nobody's presence known. */
 static void fuzz__app(struct fuzz__world *w)
 {
     memset(w, 0, sizeof *w);
@@ -249,8 +257,11 @@ static void fuzz__app(struct fuzz__world *w)
     w->app.disco = disco_new();
     w->app.jid = fuzz__base.cfg.jid;
     w->app.send = fuzz__send;
+    w->app.domain = fuzz__base.mods.domain;
+    w->app.history = fuzz__base.mods.history;
+    w->app.domain->presence = presence_new();
     if (!w->app.ctx || !w->app.dispatch || !w->app.disco ||
-        modules_register(&w->app) != 0) {
+        !w->app.domain->presence || modules_attach(&w->app) != 0) {
         fprintf(stderr, "fuzz_dispatch: cannot build the app\n");
         abort();
     }
@@ -267,10 +278,13 @@ static void fuzz__up(struct fuzz__world *w)
     fuzz__out.trace = getenv("FUZZ_TRACE") != NULL;
 }
 
-/* Free the app (the store stays). */
+/* Free the app and the presence tracker (the store and the modules of the
+ * run stay). */
 static void fuzz__app_free(struct fuzz__world *w)
 {
-    modules_free(&w->app);
+    modules_detach(&w->app);
+    presence_free(w->app.domain->presence);
+    w->app.domain->presence = NULL;
     disco_free(w->app.disco);
     dispatch_free(w->app.dispatch);
     xmpp_ctx_free(w->app.ctx);
@@ -279,8 +293,8 @@ static void fuzz__app_free(struct fuzz__world *w)
 /* A clean stop, the app freed, and the database back as the image left
  * it for the next input. Restoring here rather than before an input frees
  * what this input made sqlite load (the schema, pages) within the input,
- * so libFuzzer sees as many frees as mallocs and does not run the input
- * again to look for leaks. */
+ * so libFuzzer mostly sees as many frees as mallocs and seldom runs an
+ * input again to look for leaks. */
 static void fuzz__down(struct fuzz__world *w)
 {
     modules_stopping(&w->app);
@@ -300,6 +314,14 @@ static void fuzz__base_up(void)
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();
     }
+    fuzz__base.mods.store = fuzz__base.store;
+    fuzz__base.mods.cfg = &fuzz__base.cfg;
+    if (modules_open(&fuzz__base.mods) != 0) {
+        fprintf(stderr, "fuzz_dispatch: cannot open the modules\n");
+        abort();
+    }
+    presence_free(fuzz__base.mods.domain->presence); /* one per input */
+    fuzz__base.mods.domain->presence = NULL;
     fuzz__app(&w);
     fuzz__directory(w.app.domain->dir, w.app.domain->tickets);
     fuzz__app_free(&w);

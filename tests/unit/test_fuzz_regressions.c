@@ -12,11 +12,15 @@
 #include "runtime/nick.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
+#include "domain/psa.h"
+#include "domain/tickets.h"
 #include "modules.h"
 #include "domain/sessions.h"
 #include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
+
+#include <stdlib.h>
 
 #define ALICE "alice@localhost/portal"
 #define BOB "bob@localhost/gajim"
@@ -221,6 +225,34 @@ static void test_nick_after_resourceprep_is_clean(void **state)
     assert_string_equal(again, nick);
 }
 
+/* fuzz_psa: a name that is not UTF-8 (a CSV import in Latin-1) made
+ * psa_render() refuse the event, and the sender retried it for ever,
+ * holding back the ticket's later events. Each byte that starts no
+ * character now becomes U+FFFD. */
+static void test_psa_render_not_utf8(void **state)
+{
+    struct directory *dir = tk.app.domain->dir;
+    struct ticket_store *ts = tk.app.domain->tickets;
+    struct company co = {0, "Caf\xe9 \xed\xa0\x80", TRI_INHERIT, TRI_INHERIT,
+                         TRI_INHERIT};
+    struct ticket_draft d = {0, 0, "Fen\xeatre"};
+    struct outbox_event e = {.type = OUTBOX_TICKET_CREATED};
+    char err[256], *body = NULL;
+
+    (void)state;
+    struct psa *p = psa_open(tk.app.store, dir, ts, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(directory_company_create(dir, &co, &d.company_id), DIR_OK);
+    assert_int_equal(ticket_create(ts, &d, &e.ticket_id), TICKET_OK);
+    snprintf(e.event_id, sizeof e.event_id, "e1");
+    assert_int_equal(psa_render(p, &e, &body), 0);
+    assert_non_null(strstr(body, "\"name\":\"Caf\xef\xbf\xbd "
+                                 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""));
+    assert_non_null(strstr(body, "\"summary\":\"Fen\xef\xbf\xbdtre\""));
+    free(body);
+    psa_close(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +264,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_form_items_need_reported),
         cmocka_unit_test(test_nick_after_resourceprep_is_clean),
+        cmocka_unit_test_setup_teardown(test_psa_render_not_utf8, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
