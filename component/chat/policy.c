@@ -180,9 +180,10 @@ static int chat__canned(struct app *app, const struct muc_msg *msg,
     char name[CANNED_NAME_MAX + 2], contact[256], tech[256];
     char *text = NULL;
     *out = NULL;
+    if (!canned_call(msg->body, name, sizeof name))
+        return 0; /* most messages: no directory look-up on the hot path */
     enum dir_role role = domain_role(app->domain, msg->from_bare);
-    if ((role != ROLE_TECH && role != ROLE_ADMIN) ||
-        !canned_call(msg->body, name, sizeof name))
+    if (role != ROLE_TECH && role != ROLE_ADMIN)
         return 0;
     int rc = canned_get(app->domain->canned, name, &text);
     if (rc != CANNED_OK) {
