@@ -28,6 +28,9 @@ int chat_register(struct app *app)
     app->chat->muc = xep0045_new(app, chat_policy(), NULL);
     if (!app->chat->muc)
         return -1;
+    if (app->cfg && app->cfg->multicast[0] &&
+        muc_set_multicast(app->chat->muc, app->cfg->multicast))
+        return -1;
     app->flush = chat__flush;
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
     return chat_presence_register(app) || chat_help_register(app);

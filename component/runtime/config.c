@@ -49,6 +49,8 @@ static const struct config__key config__keys[] = {
     {"component", "port", config__number, CONFIG__AT(port), 0, 1, 65535, 0},
     {"component", "reconnect_max", config__number, CONFIG__AT(reconnect_max),
      0, 1, 3600, 0},
+    {"component", "multicast", config__domain, CONFIG__STR(multicast), 0, 0,
+     0},
     {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 1},
     {"admins", "jids", config__admins, 0, 0, 0, 0, 0},
     {"chat", "answer_timeout", config__timeout, CONFIG__AT(answer_timeout), 0,
