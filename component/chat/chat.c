@@ -4,6 +4,7 @@
 #include "chat/chat.h"
 
 #include "chat/help.h"
+#include "chat/multicast.h"
 #include "chat/notices.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
@@ -28,9 +29,6 @@ int chat_register(struct app *app)
     app->chat->muc = xep0045_new(app, chat_policy(), NULL);
     if (!app->chat->muc)
         return -1;
-    if (app->cfg && app->cfg->multicast[0] &&
-        muc_set_multicast(app->chat->muc, app->cfg->multicast))
-        return -1;
     app->flush = chat__flush;
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
     return chat_presence_register(app) || chat_help_register(app);
@@ -39,6 +37,7 @@ int chat_register(struct app *app)
 void chat_on_online(struct app *app)
 {
     chat_presence_online(app);
+    chat_multicast_online(app);
 }
 
 void chat_tick(struct app *app)

@@ -1,10 +1,12 @@
-# servers: ejabberd
-"""Room messages through ejabberd's mod_multicast (XEP-0033).
+"""Room messages through the server's XEP-0033 multicast service.
 
-chatdesk runs with `[component] multicast = multicast.localhost`, so a room
-message to two or more resources leaves chatdesk once, addressed to the
-multicast service with every resource as a bcc address (unit test_muc
-checks that stanza). Here, through the real ejabberd: each resource of each
+chatdesk runs with `[component] multicast = multicast.localhost`. On
+ejabberd (config/ejabberd.yml loads mod_multicast there) the service
+answers disco#info with the address feature, so a room message to two or
+more resources leaves chatdesk once, addressed to the service with every
+resource as a bcc address (unit test_muc checks that stanza). Prosody has
+no such service: chatdesk's disco#info gets an error, it says so in its
+log, and every resource gets its own stanza. On both servers: each
 occupant gets each message exactly once, with the room's from, the
 stanza-id, and no <addresses/> (mod_multicast removes bcc addresses, so
 nobody learns the others' JIDs); the Helpdesk notices arrive the same way;
@@ -12,6 +14,8 @@ nobody outside the room gets anything; a resource that leaves stops
 getting messages and the others keep theirs. Prints one line per test and
 "N passed, M failed" last.
 """
+
+import re
 
 from e2e import harness as h
 from e2e import chatlib as cl
@@ -59,6 +63,17 @@ async def expect_once(marks, text):
         h.check(cl.stanza_id(m, S["room"]), "%s: a stanza-id" % who)
         h.check(str(m["to"]) == str(mark.client.boundjid),
                 "%s: to its own resource, got %s" % (who, m["to"]))
+
+
+async def test_log_says_which_way(env):
+    if h.SERVER == "ejabberd":
+        await cl.wait_log(env, re.escape(
+            "room messages fan out through multicast.%s (XEP-0033)" %
+            h.DOMAIN))
+    else:
+        await cl.wait_log(env, re.escape(
+            "[component] multicast: multicast.%s does not offer XEP-0033 "
+            "multicast" % h.DOMAIN))
 
 
 async def test_each_resource_once(env):
@@ -111,7 +126,7 @@ async def test_notice_through_multicast(env):
 
 
 if __name__ == "__main__":
-    cl.main(None, [test_each_resource_once, test_leaver_stops_getting,
+    cl.main(None, [test_log_says_which_way, test_each_resource_once, test_leaver_stops_getting,
                    test_notice_through_multicast],
             extra=cl.CHAT_EXTRA + "\n[component]\nmulticast = multicast.%s\n"
             % h.DOMAIN)
