@@ -288,6 +288,9 @@ void xep0045_free(struct muc *muc);
  * out of memory. */
 int muc_set_multicast(struct muc *muc, const char *service);
 
+/* The multicast service in use (borrowed), or NULL. */
+const char *muc_multicast(const struct muc *muc);
+
 /* Group commit. While a stored message is held (struct muc_stored.held),
  * the engine queues what it would send to occupants -- that message's
  * reflection and every groupchat reflection after it, so that order is

@@ -62,7 +62,7 @@ int dispatch_add(struct dispatch *d, const char *kind, dispatch_stanza_fn fn,
  * borrowed. An entry nobody answers stays until dispatch_free() or until
  * the same id is awaited again. 0, or -1 when DISPATCH_AWAITS are pending
  * already or out of memory. Loop thread only. */
-#define DISPATCH_AWAITS 8
+#define DISPATCH_AWAITS 16
 typedef void (*dispatch_reply_fn)(struct app *app, xmpp_stanza_t *reply,
                                   void *ud);
 int dispatch_await(struct dispatch *d, const char *id, const char *from,

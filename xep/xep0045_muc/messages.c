@@ -386,6 +386,11 @@ int muc_set_multicast(struct muc *muc, const char *service)
     return 0;
 }
 
+const char *muc_multicast(const struct muc *muc)
+{
+    return muc ? muc->multicast : NULL;
+}
+
 size_t muc_flush(struct muc *muc)
 {
     struct muc_err err;
