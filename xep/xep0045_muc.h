@@ -280,6 +280,17 @@ void xep0045_free(struct muc *muc);
 
 /* ---- what the app may do -------------------------------------------- */
 
+/* Fan room messages out through the XEP-0033 service at service (a copy
+ * kept; NULL or "" goes back to one stanza per occupant resource): a
+ * message the room sends to two or more resources goes to the service
+ * once, with their JIDs as bcc addresses (up to XEP0033_MAX_ADDRESSES a
+ * stanza). Presences stay one per occupant (each differs). 0, or -1 when
+ * out of memory. */
+int muc_set_multicast(struct muc *muc, const char *service);
+
+/* The multicast service in use (borrowed), or NULL. */
+const char *muc_multicast(const struct muc *muc);
+
 /* Group commit. While a stored message is held (struct muc_stored.held),
  * the engine queues what it would send to occupants -- that message's
  * reflection and every groupchat reflection after it, so that order is

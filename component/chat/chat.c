@@ -4,6 +4,7 @@
 #include "chat/chat.h"
 
 #include "chat/help.h"
+#include "chat/multicast.h"
 #include "chat/notices.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
@@ -36,6 +37,7 @@ int chat_register(struct app *app)
 void chat_on_online(struct app *app)
 {
     chat_presence_online(app);
+    chat_multicast_online(app);
 }
 
 void chat_tick(struct app *app)

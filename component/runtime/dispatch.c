@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DISPATCH__JID_MAX 3072 /* bytes of a bare JID key, with the NUL */
 
@@ -32,8 +33,15 @@ struct dispatch__timer {
     uint64_t due_ms;      /* clock_mono_ms() */
 };
 
+struct dispatch__await {
+    char *id, *from; /* id NULL: a free slot */
+    dispatch_reply_fn fn;
+    void *ud;
+};
+
 struct dispatch {
     struct dispatch__timer timers[DISPATCH_TIMERS];
+    struct dispatch__await awaits[DISPATCH_AWAITS];
     struct dispatch_iq_entry *iqs;
     size_t n_iqs;
     struct dispatch_entry *others;
@@ -58,6 +66,10 @@ void dispatch_free(struct dispatch *d)
     }
     free(d->iqs);
     free(d->others);
+    for (size_t i = 0; i < DISPATCH_AWAITS; i++) {
+        free(d->awaits[i].id);
+        free(d->awaits[i].from);
+    }
     ratelimit_free(d->rl);
     free(d);
 }
@@ -132,12 +144,64 @@ static xmpp_stanza_t *dispatch__first_element(xmpp_stanza_t *stanza)
     return NULL;
 }
 
+static void dispatch__await_clear(struct dispatch__await *a)
+{
+    free(a->id);
+    free(a->from);
+    memset(a, 0, sizeof *a);
+}
+
+int dispatch_await(struct dispatch *d, const char *id, const char *from,
+                   dispatch_reply_fn fn, void *ud)
+{
+    struct dispatch__await *slot = NULL;
+
+    for (size_t i = 0; i < DISPATCH_AWAITS; i++) {
+        struct dispatch__await *a = &d->awaits[i];
+        if (a->id && !strcmp(a->id, id))
+            dispatch__await_clear(a);
+        if (!a->id && !slot)
+            slot = a;
+    }
+    if (!slot || !(slot->id = strdup(id)) || !(slot->from = strdup(from))) {
+        if (slot)
+            dispatch__await_clear(slot);
+        return -1;
+    }
+    slot->fn = fn;
+    slot->ud = ud;
+    return 0;
+}
+
+/* An iq result or error: to the fn awaiting it, if any. */
+static void dispatch__reply(struct dispatch *d, struct app *app,
+                            xmpp_stanza_t *iq)
+{
+    const char *id = xmpp_stanza_get_id(iq);
+    const char *from = xmpp_stanza_get_from(iq);
+
+    for (size_t i = 0; id && from && i < DISPATCH_AWAITS; i++) {
+        struct dispatch__await a = d->awaits[i];
+        if (a.id && !strcmp(a.id, id) && !strcasecmp(a.from, from)) {
+            memset(&d->awaits[i], 0, sizeof d->awaits[i]);
+            a.fn(app, iq, a.ud);
+            free(a.id);
+            free(a.from);
+            return;
+        }
+    }
+}
+
 static void dispatch__iq(struct dispatch *d, struct app *app,
                          xmpp_stanza_t *iq)
 {
     const char *type = xmpp_stanza_get_type(iq);
+    if (type && (!strcmp(type, "result") || !strcmp(type, "error"))) {
+        dispatch__reply(d, app, iq);
+        return;
+    }
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
-        return; /* results and errors belong to id handlers */
+        return; /* no type: not an iq we can answer */
     xmpp_stanza_t *payload = dispatch__first_element(iq);
     if (!payload) {
         send_error(app, iq, "modify", "bad-request",

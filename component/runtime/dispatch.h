@@ -56,6 +56,18 @@ int dispatch_add_iq(struct dispatch *d, const char *type, const char *name,
 int dispatch_add(struct dispatch *d, const char *kind, dispatch_stanza_fn fn,
                  void *ud);
 
+/* Replies to our own iqs. fn(app, reply, ud) runs once for the iq result
+ * or error whose id is id and whose from is from (compared without regard
+ * to ASCII case; a reply from anyone else is not ours); the reply is
+ * borrowed. An entry nobody answers stays until dispatch_free() or until
+ * the same id is awaited again. 0, or -1 when DISPATCH_AWAITS are pending
+ * already or out of memory. Loop thread only. */
+#define DISPATCH_AWAITS 16
+typedef void (*dispatch_reply_fn)(struct app *app, xmpp_stanza_t *reply,
+                                  void *ud);
+int dispatch_await(struct dispatch *d, const char *id, const char *from,
+                   dispatch_reply_fn fn, void *ud);
+
 /* Route one incoming stanza (borrowed). */
 void dispatch_stanza(struct dispatch *d, struct app *app,
                      xmpp_stanza_t *stanza);

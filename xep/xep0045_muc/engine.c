@@ -145,5 +145,6 @@ void xep0045_free(struct muc *muc)
         muc__room_free(muc->rooms[i]);
     free(muc->rooms);
     free(muc->buckets);
+    free(muc->multicast);
     free(muc);
 }

@@ -5,6 +5,7 @@
 #include "runtime/app.h"
 #include "runtime/clock.h"
 #include "runtime/stanza.h"
+#include "xep0033_multicast.h"
 #include "xep0203_delay.h"
 #include "xep0359_stanza_id.h"
 
@@ -14,12 +15,49 @@
 
 /* ---- sending to the room ------------------------------------------------ */
 
-/* Send msg (its to set for each) to every resource of every occupant. */
+/* Rooms with this many resources or more fall back to one stanza each
+ * (a room of a helpdesk has a handful; this bounds the stack array). */
+#define MUC__MULTICAST_BATCH 256
+
+/* Send msg to the resources jids[0..n-1] through the multicast service,
+ * XEP0033_MAX_ADDRESSES at a time; a batch whose copy cannot be made (no
+ * memory) goes one stanza per resource. */
+static void muc__multicast(struct muc *m, xmpp_stanza_t *msg,
+                           const char *const *jids, size_t n)
+{
+    for (size_t i = 0; i < n; i += XEP0033_MAX_ADDRESSES) {
+        size_t k = n - i < XEP0033_MAX_ADDRESSES ? n - i
+                                                 : XEP0033_MAX_ADDRESSES;
+        xmpp_stanza_t *copy = xep0033_bcc_copy(msg, m->multicast, jids + i, k);
+        if (copy) {
+            app_send(m->app, copy);
+            xmpp_stanza_release(copy);
+            continue;
+        }
+        for (size_t j = i; j < i + k; j++) {
+            xmpp_stanza_set_to(msg, jids[j]);
+            app_send(m->app, msg);
+        }
+    }
+}
+
+/* Send msg (its to set for each) to every resource of every occupant, or
+ * once to the multicast service when it reaches two or more. */
 static void muc__msg_to_room(struct muc *m, const char *room,
                              xmpp_stanza_t *msg)
 {
     struct muc__room *r = muc__room_find(m, room);
+    const char *jids[MUC__MULTICAST_BATCH];
+    size_t n = 0;
 
+    for (size_t i = 0; r && m->multicast && i < r->n_occ; i++)
+        for (size_t k = 0; k < r->occ[i]->n_res && n < MUC__MULTICAST_BATCH;
+             k++)
+            jids[n++] = r->occ[i]->res[k];
+    if (n >= 2 && n < MUC__MULTICAST_BATCH) {
+        muc__multicast(m, msg, jids, n);
+        return;
+    }
     for (size_t i = 0; r && i < r->n_occ; i++) {
         for (size_t k = 0; k < r->occ[i]->n_res; k++) {
             xmpp_stanza_set_to(msg, r->occ[i]->res[k]);
@@ -335,6 +373,22 @@ static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
         }
     }
     muc__msg_to_room(m, room, out);
+}
+
+int muc_set_multicast(struct muc *muc, const char *service)
+{
+    char *copy = NULL;
+
+    if (service && *service && !(copy = strdup(service)))
+        return -1;
+    free(muc->multicast);
+    muc->multicast = copy;
+    return 0;
+}
+
+const char *muc_multicast(const struct muc *muc)
+{
+    return muc ? muc->multicast : NULL;
 }
 
 size_t muc_flush(struct muc *muc)

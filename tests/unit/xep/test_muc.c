@@ -890,6 +890,71 @@ static void test_echo_with_stanza_id(void **state)
     }
 }
 
+/* XEP-0033: with a multicast service set, a room message to two or more
+ * resources goes once to the service with every resource as a bcc
+ * address (the reflection itself unchanged); a room of one resource, and
+ * presences, stay one stanza each; unset goes back to one per resource. */
+static xmpp_stanza_t *addresses_of(int i)
+{
+    return xmpp_stanza_get_child_by_name_and_ns(sent[i], "addresses",
+                                                "http://jabber.org/protocol/"
+                                                "address");
+}
+
+static int has_bcc(xmpp_stanza_t *list, const char *jid)
+{
+    for (xmpp_stanza_t *a = xmpp_stanza_get_children(list); a;
+         a = xmpp_stanza_get_next(a)) {
+        const char *type = xmpp_stanza_get_attribute(a, "type");
+        const char *to = xmpp_stanza_get_attribute(a, "jid");
+        if (type && to && !strcmp(type, "bcc") && !strcmp(to, jid))
+            return 1;
+    }
+    return 0;
+}
+
+static void test_multicast_fan_out(void **state)
+{
+    xmpp_stanza_t *list;
+
+    (void)state;
+    assert_int_equal(muc_set_multicast(muc, "multicast.localhost"), 0);
+    join(ALICE, "Alice");
+    assert_int_equal(say(ALICE, "alone"), 1); /* one resource: direct */
+    assert_string_equal(to_of(0), ALICE);
+    assert_null(addresses_of(0));
+    assert_int_equal(join(TECH, "Tech") > 0, 1);
+    for (int i = 0; i < n_sent; i++) /* presences: one per resource */
+        assert_null(addresses_of(i));
+    join(ALICE2, "Alice");
+    assert_int_equal(
+        feed("<message from='" ALICE "' to='" ROOM "' type='groupchat' "
+             "id='c-7'><body>Hello all</body>"
+             "<addresses xmlns='http://jabber.org/protocol/address'>"
+             "<address type='to' jid='eve@localhost'/></addresses>"
+             "</message>"),
+        1);
+    assert_string_equal(to_of(0), "multicast.localhost");
+    assert_string_equal(from_of(0), ROOM "/Alice");
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "c-7");
+    expect_body(0, "Hello all");
+    assert_int_equal(count_sids(0, ROOM), 1);
+    assert_non_null(list = addresses_of(0));
+    assert_true(has_bcc(list, ALICE) && has_bcc(list, ALICE2) &&
+                has_bcc(list, TECH));
+    assert_false(has_bcc(list, "eve@localhost")); /* the sender's own: gone */
+    {
+        int n = 0;
+        for (xmpp_stanza_t *c = xmpp_stanza_get_children(sent[0]); c;
+             c = xmpp_stanza_get_next(c))
+            n += c == list || !strcmp(xmpp_stanza_get_name(c), "addresses");
+        assert_int_equal(n, 1);
+    }
+    assert_int_equal(muc_set_multicast(muc, NULL), 0);
+    assert_int_equal(say(ALICE, "one each"), 3);
+    assert_null(addresses_of(0));
+}
+
 /* A message the policy had stored before (same origin-id re-sent after a
  * reconnect) is reflected again to the sending resource only, with the
  * stored copy's stanza-id; nobody else gets a second copy. */
@@ -2015,6 +2080,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_with_queue, setup_held,
                                         teardown),
         cmocka_unit_test(test_delay_stamps),
+        cmocka_unit_test_setup_teardown(test_multicast_fan_out, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
