@@ -3,18 +3,19 @@
  *
  * Set-up, once (LLVMFuzzerInitialize): the config parsed from a fixed
  * string, one store ":memory:" with the schema and a small directory (two
- * companies, two contacts, two techs, one open ticket), and an image of
- * that database (sqlite3_serialize). The store-backed modules
+ * companies, two contacts, two techs, one open ticket), a copy of those
+ * rows in an attached in-memory database, and the store-backed modules
  * (modules_open(): the domain and the history, with their prepared
- * statements) are opened once too. Each input gets a fresh app the way
- * main.c builds one (modules_attach() on an app whose send function
- * serializes every stanza and drops it: fresh ad-hoc sessions, MUC rooms
- * and occupants, rate limiter) with a fresh presence tracker and the pinned
- * clock, plays, tears the app down and gives the database back from the
- * image (sqlite3_deserialize into the same connection: a copy of a few
- * hundred KB; the statements stay prepared, and sqlite prepares again, when
- * next used, those the new schema made stale), so every input starts from
- * the same state and is reproducible on its own.
+ * statements). Each input gets a fresh app the way main.c builds one
+ * (modules_attach() on an app whose send function checks every stanza and
+ * drops it: fresh ad-hoc sessions, MUC rooms and occupants, rate limiter)
+ * with a fresh presence tracker and the pinned clock, plays, tears the app
+ * down, and gives the tables it changed back their rows (fuzz__restore:
+ * no new schema, so no statement is prepared again), so every input starts
+ * from the same state and is reproducible on its own.
+ *
+ * The same source builds fuzz_dispatch (ASan, UBSan, LSan) and
+ * fuzz_dispatch_fast (UBSan only, for long runs; tests/fuzz/CMakeLists.txt).
  *
  * Input format: a sequence of records separated by NUL bytes. A record is
  * one control byte followed by the XML of one stanza:
@@ -25,8 +26,9 @@
  *             the stanza's own from (or none).
  *   bits 3-5  0-6: advance the pinned clock before the stanza by
  *             fuzz__advance[i] seconds (answer and idle timeouts, ad-hoc
- *             reaping, office hours); 7: toggle PRAGMA query_only on the
- *             store, so every write fails until toggled back (the store
+ *             reaping, office hours); 7: move the store to its next state
+ *             (fuzz__break): writable -> every write and COMMIT fails ->
+ *             PRAGMA query_only (BEGIN fails too) -> writable (the store
  *             failure paths: rollbacks, internal-server-error answers).
  *   bit 6     call modules_tick() after the stanza (it also ends a group
  *             commit: groupchat messages stay held, their reflections
@@ -42,6 +44,9 @@
  *
  * FUZZ_TRACE=1 in the environment prints every stanza in (RECV:) and out
  * (SEND:); FUZZ_LOG=3 sets chatdesk's log level (default: nothing).
+ *
+ * After each record the rate limit's waiting answers to refused messages
+ * are sent, as conn.c does after a quiet pass.
  *
  * A stanza whose to= is not on the component's domain is skipped: the server
  * would not route it here. Besides the sanitizers, the target checks these
@@ -118,7 +123,7 @@ static const long fuzz__advance[7] = {0, 1, 30, 61, 601, 3601, 86400};
 
 /* Made once by LLVMFuzzerInitialize: the config, the store and the
  * store-backed modules (kept open for the whole run: mods.domain,
- * mods.history) and the image of its database with the fixtures. */
+ * mods.history); the fixtures' rows are kept by fuzz__snapshot(). */
 static struct {
     struct config cfg;
     struct store *store;
@@ -132,7 +137,7 @@ static struct {
     const char *domain; /* the component's */
     int need_to;        /* the stanza being handled has a from */
     int in_error;       /* the stanza being handled is type='error' */
-    char in_id[128];    /* and its id ("" for none) */
+    int in_flush;       /* the group commit is being flushed (fuzz__flush) */
     size_t iq_answers;  /* iq result/error stanzas sent */
     char sessionid[128];
 } fuzz__out;
@@ -201,14 +206,13 @@ static void fuzz__send(void *ud, xmpp_stanza_t *stanza)
                    fuzz__text(stanza, 1));
     if (fuzz__out.need_to && !xmpp_stanza_get_to(stanza))
         fuzz__fail("a stanza sent without to", fuzz__text(stanza, 1));
-    /* RFC 6120 8.3.1: never answer an error with an error (loops). An
-     * error for a groupchat message held in the group commit may go out
-     * while an error stanza is handled (its arrival flushes the batch): it
-     * carries that message's id, not the error's. */
+    /* RFC 6120 8.3.1: never answer an error with an error (loops). The
+     * errors for groupchat messages held in the group commit may go out
+     * while an error stanza is handled (its arrival flushes the batch):
+     * they answer those messages (never errors), not the error stanza. */
     const char *t = xmpp_stanza_get_type(stanza);
-    const char *id = xmpp_stanza_get_id(stanza);
-    if (fuzz__out.in_error && t && !strcmp(t, "error") &&
-        !strcmp(id ? id : "", fuzz__out.in_id))
+    if (fuzz__out.in_error && !fuzz__out.in_flush && t &&
+        !strcmp(t, "error"))
         fuzz__fail("an error sent in answer to an error",
                    fuzz__text(stanza, 1));
     if (buf)
@@ -506,6 +510,17 @@ static void fuzz__restore(sqlite3 *db, int broken)
     fuzz__reset.fts_dirty = 0;
 }
 
+/* The chat side's group-commit flush (app->flush), wrapped by fuzz__flush
+ * so fuzz__send knows what the flush sends. */
+static void (*fuzz__chat_flush)(struct app *app);
+
+static void fuzz__flush(struct app *app)
+{
+    fuzz__out.in_flush = 1;
+    fuzz__chat_flush(app);
+    fuzz__out.in_flush = 0;
+}
+
 /* A fresh app on the store and the modules of the run, registered the way
  * main.c does it, with nobody's presence known. */
 static void fuzz__app(struct fuzz__world *w)
@@ -526,6 +541,10 @@ static void fuzz__app(struct fuzz__world *w)
         !w->app.domain->presence || modules_attach(&w->app) != 0) {
         fprintf(stderr, "fuzz_dispatch: cannot build the app\n");
         abort();
+    }
+    if (w->app.flush) {
+        fuzz__chat_flush = w->app.flush;
+        w->app.flush = fuzz__flush;
     }
 }
 
@@ -552,11 +571,11 @@ static void fuzz__app_free(struct fuzz__world *w)
     xmpp_ctx_free(w->app.ctx);
 }
 
-/* A clean stop, the app freed, and the database back as the image left
+/* A clean stop, the app freed, and the database back as the fixtures left
  * it for the next input. Restoring here rather than before an input frees
- * what this input made sqlite load (the schema, pages) within the input,
- * so libFuzzer mostly sees as many frees as mallocs and seldom runs an
- * input again to look for leaks. */
+ * what this input made sqlite allocate within the input, so libFuzzer
+ * mostly sees as many frees as mallocs and seldom runs an input again to
+ * look for leaks. */
 static void fuzz__down(struct fuzz__world *w)
 {
     modules_stopping(&w->app);
@@ -565,7 +584,7 @@ static void fuzz__down(struct fuzz__world *w)
 }
 
 /* The store of the whole run, with the schema and the directory, and the
- * image every input starts from. */
+ * copy of its rows every input starts from. */
 static void fuzz__base_up(void)
 {
     char err[512];
@@ -633,9 +652,6 @@ static void fuzz__record(struct fuzz__world *w, uint8_t ctl, const char *xml)
         fuzz__out.need_to = xmpp_stanza_get_from(st) != NULL;
         const char *in_type = xmpp_stanza_get_type(st);
         fuzz__out.in_error = in_type && !strcmp(in_type, "error");
-        const char *in_id = xmpp_stanza_get_id(st);
-        snprintf(fuzz__out.in_id, sizeof fuzz__out.in_id, "%s",
-                 in_id ? in_id : "");
         fuzz__sessionid(st);
         if (fuzz__out.trace)
             fuzz__trace_in(st);
@@ -655,6 +671,9 @@ static void fuzz__record(struct fuzz__world *w, uint8_t ctl, const char *xml)
         fuzz__out.need_to = 1;
         fuzz__out.in_error = 0;
     }
+    /* as conn.c after a quiet pass: the answers to refused messages */
+    dispatch_send_refusals(w->app.dispatch, &w->app,
+                           dispatch_refusals_pending(w->app.dispatch));
     if (ctl & 0x40)
         modules_tick(&w->app);
 }
