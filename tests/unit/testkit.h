@@ -76,6 +76,9 @@ static inline void testkit_feed(const char *xml)
     testkit_clear();
     dispatch_stanza(tk.app.dispatch, &tk.app, s);
     xmpp_stanza_release(s);
+    /* as conn.c after a quiet pass: the answers to refused messages */
+    dispatch_send_refusals(tk.app.dispatch, &tk.app,
+                           dispatch_refusals_pending(tk.app.dispatch));
 }
 
 /* The defined condition of sent stanza i's <error/>, or NULL. */
