@@ -221,18 +221,26 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
     xmpp_send(c->xc, stanza);
 }
 
-/* One event-loop pass, then the group commit (app->flush): one COMMIT for
- * the messages of this pass, then their reflections (sent by the next
- * pass's write phase). Every pass of the component connection goes through
- * here, so nothing is held between two passes: not at the tick, not at a
- * stream close. Then the pass hook (HTTP moves on, never waiting). */
+/* One event-loop pass, then the group commit. Without a commit writer
+ * (app->flush): one COMMIT for the messages of this pass, then their
+ * reflections (sent by the next pass's write phase), so nothing is held
+ * between two passes. With one (app->pump): the batch is handed to the
+ * writer's thread and what is already durable is sent; while a batch is
+ * in flight a pass waits at most 1 ms (libstrophe watches only its own
+ * sockets), and conn_run() flushes before the tick. Then the pass hook
+ * (HTTP moves on, never waiting). */
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
+    struct app *app = c->app;
+    if (app->busy && app->busy(app))
+        timeout_ms = 1;
     xmpp_run_once(c->ctx, timeout_ms);
-    if (c->app->flush)
-        c->app->flush(c->app);
+    if (app->pump)
+        app->pump(app);
+    else if (app->flush)
+        app->flush(app);
     if (c->hooks.pass)
-        c->hooks.pass(c->app);
+        c->hooks.pass(app);
 }
 
 static void conn__shutdown(struct conn *c)
@@ -258,9 +266,10 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
         uint64_t now = clock_mono_ms();
         if (c->state == CONN_IDLE && now >= c->next_try_ms)
             conn__try_connect(c);
-        /* between passes, after the last one's flush: nothing is held */
         if (now >= c->next_tick_ms) {
             c->next_tick_ms = now + 1000;
+            if (c->app->flush) /* nothing is held or in flight at a tick */
+                c->app->flush(c->app);
             if (c->hooks.tick)
                 c->hooks.tick(c->app);
         }
