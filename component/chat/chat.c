@@ -8,8 +8,8 @@
 #include "chat/policy.h"
 #include "chat/presence.h"
 #include "chat/rooms.h"
-#include "runtime/app.h"
 #include "domain/writer.h"
+#include "runtime/app.h"
 #include "runtime/config.h"
 #include "xep0045_muc.h"
 

@@ -131,9 +131,10 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
         for (size_t i = 0; rc == SESS_OK && i < b->n; i++)
             rc = sessions_store_pending(w->sessions, &b->items[i]);
     /* the search index in the same transaction: no extra fsync; a failure
-     * only leaves the rows to the tick or the next search */
+     * only leaves the rows to the tick or the next search (bounded as the
+     * loop's group commit bounds it, so a backlog cannot stretch a batch) */
     if (rc == SESS_OK)
-        history_index_pending(w->history, 0, NULL);
+        history_index_pending(w->history, 2000, NULL);
     int crc = sessions_commit_held(w->sessions);
     if (rc == SESS_OK)
         rc = crc;
