@@ -32,6 +32,11 @@ static int chat__busy(struct app *app)
     return writer_in_flight(app->writer) > 0;
 }
 
+static int chat__wait(struct app *app, unsigned ms)
+{
+    return writer_wait(app->writer, ms);
+}
+
 int chat_register(struct app *app)
 {
     struct muc_policy policy = *chat_policy();
@@ -47,6 +52,7 @@ int chat_register(struct app *app)
     if (app->writer) {
         app->pump = chat__pump;
         app->busy = chat__busy;
+        app->wait = chat__wait;
     }
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
     return chat_presence_register(app) || chat_help_register(app);
@@ -76,6 +82,7 @@ void chat_free(struct app *app)
     app->flush = NULL;
     app->pump = NULL;
     app->busy = NULL;
+    app->wait = NULL;
     xep0045_free(app->chat->muc);
     free(app->chat);
     app->chat = NULL;

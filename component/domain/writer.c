@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct writer__batch {
     uint64_t seq;
@@ -222,7 +223,11 @@ struct writer *writer_open(const char *path, char *err, size_t errlen)
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
+    pthread_condattr_t ca; /* writer_wait()'s deadline: monotonic */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->done, &ca);
+    pthread_condattr_destroy(&ca);
     int rc = writer__start(w);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the commit writer: %s",
@@ -339,6 +344,24 @@ int writer_settle(struct writer *w, int wait, uint64_t *batch, char *err,
     snprintf(err, errlen, "%s", b->failed ? b->err : "");
     writer__batch_free(b);
     return rc;
+}
+
+int writer_wait(struct writer *w, unsigned ms)
+{
+    if (!w || !w->in_flight)
+        return 0;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    while (!w->finished.head && rc == 0)
+        rc = pthread_cond_timedwait(&w->done, &w->mu, &until);
+    int done = w->finished.head != NULL;
+    pthread_mutex_unlock(&w->mu);
+    return done;
 }
 
 size_t writer_in_flight(const struct writer *w)

@@ -58,6 +58,11 @@ uint64_t writer_submit(struct writer *w);
 int writer_settle(struct writer *w, int wait, uint64_t *batch, char *err,
                   size_t errlen);
 
+/* Block until a batch in flight has finished (not settled: that is
+ * writer_settle()), ms milliseconds at most: 1 when one has, 0 on the
+ * timeout or when none is in flight (at once; also for NULL). */
+int writer_wait(struct writer *w, unsigned ms);
+
 /* How many batches were handed over and not yet settled (0 for NULL). */
 size_t writer_in_flight(const struct writer *w);
 

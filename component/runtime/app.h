@@ -57,14 +57,18 @@ struct app {
      * whatever runs after it reads every acknowledged message. NULL:
      * nothing is ever held. */
     void (*flush)(struct app *app);
-    /* With a commit writer (both set by chat_register(), else NULL): the
-     * end of a pass, instead of flush: hand the held batch to the writer
-     * and send what is durable, without waiting for the rest (see
-     * muc_pump()); and whether a batch is in flight (1), so that conn.c
-     * comes back within a millisecond to send its reflections. Loop
-     * thread only. */
+    /* With a commit writer (all three set by chat_register(), else NULL):
+     * pump, the end of a pass instead of flush: hand the held batch to the
+     * writer and send what is durable, without waiting for the rest (see
+     * muc_pump()); busy: whether a batch is in flight (1); wait: block
+     * until a batch in flight finishes, ms at most (1 when one did, 0 at
+     * once when none is in flight). conn.c reads without waiting while
+     * busy, then waits for the writer, so reflections leave as soon as
+     * their batch is durable and the sockets are read at least every ms.
+     * Loop thread only. */
     void (*pump)(struct app *app);
     int (*busy)(struct app *app);
+    int (*wait)(struct app *app, unsigned ms);
 };
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the

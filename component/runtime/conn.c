@@ -225,19 +225,22 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
  * (app->flush): one COMMIT for the messages of this pass, then their
  * reflections (sent by the next pass's write phase), so nothing is held
  * between two passes. With one (app->pump): the batch is handed to the
- * writer's thread and what is already durable is sent; while a batch is
- * in flight a pass waits at most 1 ms (libstrophe watches only its own
- * sockets), and conn_run() flushes before the tick. Then the pass hook
- * (HTTP moves on, never waiting). */
+ * writer's thread and what is already durable is sent. While a batch is
+ * in flight, a pass reads without waiting and then waits for the writer
+ * instead (1 ms at most: libstrophe watches only its own sockets), so a
+ * reflection leaves as soon as its batch is durable; conn_run() flushes
+ * before the tick. Then the pass hook (HTTP moves on, never waiting). */
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
     struct app *app = c->app;
     if (app->busy && app->busy(app))
-        timeout_ms = 1;
+        timeout_ms = 0;
     xmpp_run_once(c->ctx, timeout_ms);
-    if (app->pump)
+    if (app->pump) {
         app->pump(app);
-    else if (app->flush)
+        if (app->wait && app->wait(app, 1))
+            app->pump(app); /* what just became durable: sent next pass */
+    } else if (app->flush)
         app->flush(app);
     if (c->hooks.pass)
         c->hooks.pass(app);
