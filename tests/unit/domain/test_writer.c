@@ -104,6 +104,7 @@ static void test_batches_stored_in_order(void **state)
     const char *bodies[] = {"one", "two", "three", "four", "five"};
     uint64_t b = 0;
     assert_int_equal(writer_submit(f->w), 0); /* nothing formed */
+    assert_int_equal(writer_wait(f->w, 5000), 0); /* none in flight: at once */
     for (int i = 0; i < 3; i++)
         add(f, bodies[i], sid[i]);
     uint64_t b1 = writer_submit(f->w);
@@ -111,6 +112,7 @@ static void test_batches_stored_in_order(void **state)
         add(f, bodies[i], sid[i]);
     uint64_t b2 = writer_submit(f->w);
     assert_true(b1 && b2 > b1);
+    assert_int_equal(writer_wait(f->w, 5000), 1); /* b1 finishes */
     assert_int_equal(writer_settle(f->w, 1, &b, err, sizeof err), 1);
     assert_int_equal(b, b1);
     assert_int_equal(writer_settle(f->w, 1, &b, err, sizeof err), 1);
