@@ -127,10 +127,13 @@ static void writer__origin_drop(struct writer *w, uint64_t seq)
 /* One transaction for every batch of the list; each gets the result. */
 static void writer__commit(struct writer *w, struct writer__batch *list)
 {
+    char why[256] = ""; /* the first failure: the commit's own says less */
     int rc = sessions_hold(w->sessions);
     for (struct writer__batch *b = list; rc == SESS_OK && b; b = b->next)
         for (size_t i = 0; rc == SESS_OK && i < b->n; i++)
             rc = sessions_store_pending(w->sessions, &b->items[i]);
+    if (rc != SESS_OK)
+        snprintf(why, sizeof why, "%s", sessions_error(w->sessions));
     /* the search index in the same transaction: no extra fsync; a failure
      * only leaves the rows to the tick or the next search (bounded as the
      * loop's group commit bounds it, so a backlog cannot stretch a batch) */
@@ -143,7 +146,7 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
         b->failed = rc != SESS_OK;
         if (b->failed)
             snprintf(b->err, sizeof b->err, "%s",
-                     sessions_error(w->sessions));
+                     *why ? why : sessions_error(w->sessions));
         for (size_t i = 0; i < b->n; i++)
             sess_pending_clear(&b->items[i]);
         b->n = 0;
