@@ -502,6 +502,26 @@ static void test_writer_resend_in_flight(void **state)
                         xmpp_stanza_get_attribute(s2, "id"));
 }
 
+/* Any stanza that is not a groupchat message waits for every batch in
+ * flight first (dispatch's barrier, muc_flush()): what it reads (history,
+ * MAM, a transcript) has every message that was acknowledged, and its
+ * answer leaves after their reflections. */
+static void test_writer_barrier(void **state)
+{
+    (void)state;
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    say(ALICE, "b1", "before the query", NULL);
+    muc_pump(tk.app.chat->muc); /* handed over, maybe not durable yet */
+    testkit_feed("<iq type='get' id='d1' from='" TESS "' "
+                 "to='helpdesk.localhost'><query "
+                 "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_int_equal(stored("before the query"), 1);
+    int r = sent_to(TESS, ">before the query<"), q = sent_to(TESS, "id=\"d1\"");
+    assert_true(r >= 0 && q > r);
+    assert_false(muc_holding(tk.app.chat->muc));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +553,8 @@ int main(void)
                                         setup_writer, teardown),
         cmocka_unit_test_setup_teardown(test_writer_resend_in_flight,
                                         setup_writer, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_barrier, setup_writer,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
