@@ -41,7 +41,6 @@ NOSYNC = os.path.join(BUILD, "bench", "nosync.so")
 SLOWSYNC = os.path.join(BUILD, "bench", "slowsync.so")
 ECHO_DOMAIN = "echo.localhost"
 MUC_DOMAIN = "conference.localhost"
-MULTICAST_DOMAIN = "multicast.localhost"  # ejabberd's mod_multicast (XEP-0033)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -127,9 +126,8 @@ class BenchEjabberd(h.Ejabberd):
     every room message in ejabberd's default database, mnesia), the echo
     component on the component listener and warning-level logging."""
 
-    def __init__(self, workdir, mam=False, multicast=False):
+    def __init__(self, workdir, mam=False):
         self.mam = mam
-        self.multicast = multicast
         super().__init__(workdir)
 
     def render(self):
@@ -143,8 +141,7 @@ class BenchEjabberd(h.Ejabberd):
                  (ECHO_DOMAIN, self.secret)),
                 ("modules:\n  mod_disco: {}\n",
                  "modules:\n  mod_disco: {}\n" + EJABBERD_MUC +
-                 (EJABBERD_MAM if self.mam else "") +
-                 (EJABBERD_MULTICAST if self.multicast else ""))):
+                 (EJABBERD_MAM if self.mam else ""))):
             h.check(old in text, "config/ejabberd.yml has %r" % old)
             text = text.replace(old, new)
         with open(self.config, "w") as f:
@@ -169,14 +166,6 @@ EJABBERD_MUC = ('  mod_muc:\n'
 # (inside mod_muc, then a module of its own)
 EJABBERD_MAM = ('    default_room_options:\n      mam: true\n'
                 '  mod_mam:\n    default: always\n')
-# The XEP-0033 experiment: ejabberd's multicast service, which counts a
-# component as a remote sender (20 addresses by default): no limit.
-EJABBERD_MULTICAST = ('  mod_multicast:\n'
-                      '    host: "%s"\n'
-                      '    limits:\n'
-                      '      remote:\n        message: infinite\n'
-                      '      local:\n        message: infinite\n' %
-                      MULTICAST_DOMAIN)
 
 
 def has_ejabberd():
@@ -262,8 +251,7 @@ def supports_limits():
         return b"stanzas_per_second" in f.read()
 
 
-def start_chatdesk(workdir, server, db, level="info", preload=None,
-                   extra=""):
+def start_chatdesk(workdir, server, db, level="info", preload=None):
     d = os.path.join(workdir, "chatdesk")
     os.makedirs(d, exist_ok=True)
     cfg = os.path.join(d, "chatdesk.ini")
@@ -272,8 +260,7 @@ def start_chatdesk(workdir, server, db, level="info", preload=None,
                 "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port, db,
-                 level, LIMITS if supports_limits() else "", PSA["extra"] +
-                 extra))
+                 level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=preload) if preload else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
              "chatdesk", env=env)
@@ -494,11 +481,11 @@ class Perf:
         os.unlink(self.data)
 
 
-def chat_server(wd, a, server_kind, mam, multicast=False):
+def chat_server(wd, a, server_kind, mam):
     """A started server of server_kind (prosody, ejabberd) with the users
     of the workload; (server, what cpu_seconds() reads for it)."""
     if server_kind == "ejabberd":
-        server = BenchEjabberd(wd, mam=mam, multicast=multicast)
+        server = BenchEjabberd(wd, mam=mam)
         server.start()
         try:
             server.register_many(users_for(a))
@@ -521,13 +508,10 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
     "slowsync": chatdesk with every fsync 2 ms slower (bench/slowsync.c);
     "sid": the echo component stamping its reflections the way chatdesk
     does (XEP-0359 stanza-id); "mam": the server's MUC archiving every
-    message; "mc" (ejabberd): chatdesk fanning each room message out through
-    mod_multicast (XEP-0033, [chat] multicast), an experiment. The server's
-    CPU is reported as "prosody" for both servers."""
+    message. The server's CPU is reported as "prosody" for both servers."""
     label = server_kind[:2] + "-" + kind + ("-" + variant if variant else "")
     wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)
-    server, server_watch = chat_server(wd, a, server_kind, variant == "mam",
-                                       variant == "mc")
+    server, server_watch = chat_server(wd, a, server_kind, variant == "mam")
     procs = []
     try:
         watch = [("prosody", server_watch)]
@@ -541,10 +525,8 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
             service = server.component
             db = os.path.join(wd, "chatdesk.db")
             write_directory(wd, db, a.sessions, a.techs)
-            procs.append(start_chatdesk(
-                wd, server, db, preload=PRELOADS.get(variant),
-                extra="\n[chat]\nmulticast = %s\n" % MULTICAST_DOMAIN
-                if variant == "mc" else ""))
+            procs.append(start_chatdesk(wd, server, db,
+                                        preload=PRELOADS.get(variant)))
             procs[-1].wait_for("online as")
             watch.append(("component", procs[-1].proc))
         perf = None
@@ -899,8 +881,7 @@ CHAT_PARTS = (
     ("ej-echo", "ejabberd", "echo", ""),
     ("ej-echosid", "ejabberd", "echo", "sid"),
     ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
-    ("ej-chatdesk", "ejabberd", "chatdesk", ""),
-    ("ej-multicast", "ejabberd", "chatdesk", "mc"))
+    ("ej-chatdesk", "ejabberd", "chatdesk", ""))
 
 
 def chat_key(server_kind, kind, variant):
@@ -920,8 +901,7 @@ COLUMNS = {
                  ("echo+sid", "ejabberd_chat_echo_sid"),
                  ("mod_muc", "ejabberd_chat_muc"),
                  ("muc+mam", "ejabberd_chat_muc_mam"),
-                 ("chatdesk", "ejabberd_chat_chatdesk"),
-                 ("cd multicast", "ejabberd_chat_chatdesk_mc")),
+                 ("chatdesk", "ejabberd_chat_chatdesk")),
 }
 
 

@@ -85,7 +85,6 @@ struct app;
 struct muc;
 
 #define NS_MUC "http://jabber.org/protocol/muc"
-#define NS_ADDRESS "http://jabber.org/protocol/address" /* XEP-0033 */
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
@@ -323,17 +322,6 @@ size_t muc_pump(struct muc *muc);
 
 /* 1 while something waits for muc_flush(). */
 int muc_holding(const struct muc *muc);
-
-/* An experiment (docs/performance.md): fan a room message out through the
- * server's XEP-0033 service (its JID, e.g. ejabberd's mod_multicast): one
- * stanza to service carrying an <addresses/> of bcc addresses, one per
- * occupant resource (MUC_MULTICAST_MAX at most a stanza), instead of one
- * stanza per resource; a room with one resource still gets it directly.
- * The server must let the component address that many (ejabberd:
- * mod_multicast's limits for remote senders). NULL or "": one stanza per
- * resource (the default). */
-#define MUC_MULTICAST_MAX 100
-void muc_set_multicast(struct muc *muc, const char *service);
 
 /* A system notice: stored through policy->store, then sent as groupchat
  * from room/notice_nick to every occupant's resources. 0, or -1 with *err

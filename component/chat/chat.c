@@ -48,8 +48,6 @@ int chat_register(struct app *app)
     app->chat->muc = xep0045_new(app, &policy, NULL);
     if (!app->chat->muc)
         return -1;
-    if (app->cfg && *app->cfg->multicast) /* an experiment, off by default */
-        muc_set_multicast(app->chat->muc, app->cfg->multicast);
     app->flush = chat__flush;
     if (app->writer) {
         app->pump = chat__pump;

@@ -59,7 +59,6 @@ static const struct config__key config__keys[] = {
      86400, 0},
     {"chat", "rejoin_grace", config__number, CONFIG__AT(rejoin_grace), 0, 0,
      600, 0},
-    {"chat", "multicast", config__domain, CONFIG__STR(multicast), 0, 0, 0},
     {"log", "level", config__level, CONFIG__AT(log_level), 0, 0, 0, 0},
     {"retention", "messages_days", config__number,
      CONFIG__AT(retention_days), 0, 0, 36500, 0},

@@ -30,11 +30,6 @@ struct config {
      * session's contact who leaves or goes Offline has this long to come
      * back into the room (a portal reload) before it is abandoned */
     int rejoin_grace;
-    /* [chat] multicast: the server's XEP-0033 service (e.g.
-     * multicast.example.com), "" = none (the default). An experiment
-     * (docs/performance.md): a room message goes out as one stanza to it,
-     * bcc every occupant, instead of one stanza per occupant. */
-    char multicast[256];
     /* [retention] messages_days: room messages of finished sessions older
      * than this many days are purged (0 = kept forever; 0..36500) */
     int retention_days;

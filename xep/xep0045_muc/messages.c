@@ -15,74 +15,11 @@
 /* ---- sending to the room ------------------------------------------------ */
 
 /* Send msg (its to set for each) to every resource of every occupant. */
-/* A copy of msg to the XEP-0033 service with an empty <addresses/> into
- * *addrs; NULL when out of memory. */
-static xmpp_stanza_t *muc__multicast_new(struct muc *m, xmpp_stanza_t *msg,
-                                         xmpp_stanza_t **addrs)
-{
-    xmpp_stanza_t *copy = xmpp_stanza_clone(msg);
-
-    if (!copy)
-        return NULL;
-    xmpp_stanza_set_to(copy, m->multicast);
-    if (!(*addrs = stanza_add_child_ns(copy, "addresses", NS_ADDRESS))) {
-        xmpp_stanza_release(copy);
-        return NULL;
-    }
-    return copy;
-}
-
-/* msg to every resource of r through the XEP-0033 service: one stanza per
- * MUC_MULTICAST_MAX resources, each resource a bcc address (the server
- * strips them: nobody sees who else got it). */
-static void muc__multicast(struct muc *m, const struct muc__room *r,
-                           xmpp_stanza_t *msg)
-{
-    xmpp_stanza_t *copy = NULL, *addrs = NULL;
-    size_t n = 0;
-
-    for (size_t i = 0; i < r->n_occ; i++) {
-        for (size_t k = 0; k < r->occ[i]->n_res; k++) {
-            if (!copy && !(copy = muc__multicast_new(m, msg, &addrs)))
-                return;
-            xmpp_stanza_t *a = stanza_add_child_ns(addrs, "address", NULL);
-            if (a) {
-                xmpp_stanza_set_attribute(a, "type", "bcc");
-                xmpp_stanza_set_attribute(a, "jid", r->occ[i]->res[k]);
-            }
-            if (++n == MUC_MULTICAST_MAX) {
-                app_send(m->app, copy);
-                xmpp_stanza_release(copy);
-                copy = NULL;
-                n = 0;
-            }
-        }
-    }
-    if (copy) {
-        app_send(m->app, copy);
-        xmpp_stanza_release(copy);
-    }
-}
-
-/* How many resources the occupants of r have. */
-static size_t muc__n_res(const struct muc__room *r)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < r->n_occ; i++)
-        n += r->occ[i]->n_res;
-    return n;
-}
-
 static void muc__msg_to_room(struct muc *m, const char *room,
                              xmpp_stanza_t *msg)
 {
     struct muc__room *r = muc__room_find(m, room);
 
-    if (r && *m->multicast && muc__n_res(r) > 1) {
-        muc__multicast(m, r, msg);
-        return;
-    }
     for (size_t i = 0; r && i < r->n_occ; i++) {
         for (size_t k = 0; k < r->occ[i]->n_res; k++) {
             xmpp_stanza_set_to(msg, r->occ[i]->res[k]);
@@ -493,13 +430,6 @@ size_t muc_pump(struct muc *muc)
         return muc_flush(muc);
     muc__submit(muc);
     return muc__settle(muc, 0, NULL);
-}
-
-void muc_set_multicast(struct muc *muc, const char *service)
-{
-    if (muc)
-        snprintf(muc->multicast, sizeof muc->multicast, "%s",
-                 service ? service : "");
 }
 
 int muc_holding(const struct muc *muc)

@@ -79,7 +79,6 @@ struct muc {
     size_t n_buckets;           /* a power of two, >= n_rooms */
     struct muc__queued *queue;  /* in arrival order */
     size_t n_queue, cap_queue;
-    char multicast[MUC__JID_MAX]; /* XEP-0033 service, "": none */
 };
 
 /* A stanza addressed to a room or an occupant, taken apart. */

@@ -1850,39 +1850,6 @@ static void test_free_with_queue(void **state)
 
 /* ---- XEP-0203 stamps ------------------------------------------------ */
 
-/* The XEP-0033 experiment: a room message to the multicast service once,
- * every resource a bcc address; a room of one resource is sent to as
- * before. */
-static void test_multicast_fan_out(void **state)
-{
-    (void)state;
-    muc_set_multicast(muc, "multicast.localhost");
-    join(ALICE, "Alice");
-    assert_int_equal(say(ALICE, "solo"), 1);
-    assert_string_equal(to_of(0), ALICE);
-    join(ALICE2, "Alice");
-    join(TECH, "Tech");
-    assert_int_equal(say(TECH, "to all"), 1);
-    assert_string_equal(to_of(0), "multicast.localhost");
-    assert_string_equal(from_of(0), ROOM "/Tech");
-    assert_string_equal(sid_of(0), "sid-2");
-    expect_body(0, "to all");
-    xmpp_stanza_t *addrs =
-        xmpp_stanza_get_child_by_name_and_ns(sent[0], "addresses", NS_ADDRESS);
-    assert_non_null(addrs);
-    const char *want[] = {ALICE, ALICE2, TECH};
-    int n = 0;
-    for (xmpp_stanza_t *a = xmpp_stanza_get_children(addrs); a;
-         a = xmpp_stanza_get_next(a), n++) {
-        assert_true(n < 3);
-        assert_string_equal(xmpp_stanza_get_attribute(a, "type"), "bcc");
-        assert_string_equal(xmpp_stanza_get_attribute(a, "jid"), want[n]);
-    }
-    assert_int_equal(n, 3);
-    muc_set_multicast(muc, NULL); /* off: one stanza per resource again */
-    assert_int_equal(say(TECH, "each"), 3);
-}
-
 /* ---- pipelined commits (policy submit/settle: the commit writer) ------ */
 
 /* Batches handed over by submit and finished when the test says (or when
@@ -2237,8 +2204,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_holding_and_empty_flush,
                                         setup_held, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_queue, setup_held,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_multicast_fan_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_reflect_after_settle,
                                         setup_pipelined, teardown),
