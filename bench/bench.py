@@ -1070,8 +1070,7 @@ def main():
                          "with fsync turned off, an experiment; slowsync: "
                          "every fsync 2 ms slower; mucmam: the server's MUC "
                          "archiving every message; ej-*: the same on "
-                         "ejabberd; ej-multicast: chatdesk fanning out "
-                         "through mod_multicast, XEP-0033, an experiment)")
+                         "ejabberd)")
     ap.add_argument("--profile", action="store_true",
                     help="perf record chatdesk in its runs; reports in "
                          "build-bench/bench-profile-*.txt")
