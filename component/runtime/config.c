@@ -472,7 +472,7 @@ void config_defaults(struct config *cfg)
     strcpy(cfg->host, "127.0.0.1");
     cfg->port = 5347;
     cfg->reconnect_max = 30;
-    strcpy(cfg->multicast, "auto");
+    strcpy(cfg->multicast, "off");
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;

@@ -18,9 +18,9 @@ struct config {
     char host[256];   /* [component] host */
     int port;         /* [component] port */
     int reconnect_max; /* [component] reconnect_max: back-off cap, seconds */
-    char multicast[256]; /* [component] multicast: "auto" (a XEP-0033
-                            service the server lists), "off", or the
-                            service's domain */
+    char multicast[256]; /* [component] multicast: "off" (default),
+                            "auto" (a XEP-0033 service the server lists),
+                            or the service's domain */
     char db_path[1024]; /* [database] path */
     char admins[CONFIG_MAX_ADMINS][256]; /* [admins] jids, bare, lowercase */
     size_t n_admins;

@@ -94,7 +94,7 @@ static void test_metrics_listen(void **state)
     assert_int_equal(c.metrics_port, 19643);
 }
 
-/* [component] multicast: auto by default, off, or a domain (lowercased);
+/* [component] multicast: off by default, auto, or a domain (lowercased);
  * anything else names the key and the line. */
 static void test_multicast(void **state)
 {
@@ -106,11 +106,11 @@ static void test_multicast(void **state)
                        "jid=h.example\nsecret=x\n";
     assert_int_equal(config_load_string(&c, base, "m.ini", err, sizeof err),
                      0);
-    assert_string_equal(c.multicast, "auto");
-    snprintf(text, sizeof text, "%smulticast = OFF\n", base);
+    assert_string_equal(c.multicast, "off");
+    snprintf(text, sizeof text, "%smulticast = AUTO\n", base);
     assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
                      0);
-    assert_string_equal(c.multicast, "off");
+    assert_string_equal(c.multicast, "auto");
     snprintf(text, sizeof text, "%smulticast = Multicast.Example.com\n",
              base);
     assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
