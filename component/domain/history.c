@@ -206,7 +206,7 @@ struct history *history_open(struct store *st, struct domain *d, char *err,
         return NULL;
     }
     h->st = st;
-    h->db = store_db(st);
+    h->db = store_db_sqlite(st);
     h->d = d;
     if (store_schema_version(st) < 5) {
         snprintf(err, errlen, "history: the database schema is too old");

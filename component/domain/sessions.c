@@ -1805,7 +1805,7 @@ void sessions_close(struct sessions *s)
 {
     if (!s)
         return;
-    store_finalize_all(s->stmt, S_COUNT);
+    store_finalize_all_sqlite(s->stmt, S_COUNT);
     free(s);
 }
 
@@ -1819,10 +1819,10 @@ struct sessions *sessions_open(struct store *st, struct directory *dir,
         return NULL;
     }
     s->st = st;
-    s->db = store_db(st);
+    s->db = store_db_sqlite(st);
     s->dir = dir;
     s->tickets = tickets;
-    if (store_prepare_all(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
+    if (store_prepare_all_sqlite(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
                           err, errlen)) {
         sessions_close(s);
         return NULL;

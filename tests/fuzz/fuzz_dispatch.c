@@ -66,6 +66,8 @@
 #include "domain/presence.h"
 #include "runtime/log.h"
 #include "modules.h"
+
+#include <sqlite3.h>
 #include "runtime/store.h"
 #include "domain/tickets.h"
 
@@ -124,7 +126,7 @@ static struct {
     struct store *store;
     struct app mods;
     unsigned char *image; /* sqlite3_serialize(), sqlite3_free()d never */
-    sqlite3_int64 image_len;
+    int64_t image_len;
 } fuzz__base;
 
 /* What the sender saw during one stanza. */
@@ -229,10 +231,11 @@ static void fuzz__directory(struct directory *dir, struct ticket_store *ts)
 }
 
 /* The database back as the image left it, writable. */
-static void fuzz__restore(sqlite3 *db)
+static void fuzz__restore(struct db *dbh)
 {
+    sqlite3 *db = db_sqlite_handle(dbh);
     unsigned char *copy =
-        sqlite3_malloc64((sqlite3_uint64)fuzz__base.image_len);
+        sqlite3_malloc64((uint64_t)fuzz__base.image_len);
     if (!copy) {
         fprintf(stderr, "fuzz_dispatch: out of memory\n");
         abort();
@@ -242,10 +245,9 @@ static void fuzz__restore(sqlite3 *db)
                             fuzz__base.image_len,
                             SQLITE_DESERIALIZE_FREEONCLOSE |
                                 SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA query_only = OFF", NULL, NULL, NULL) !=
-            SQLITE_OK) {
+        db_exec(dbh, "PRAGMA query_only = OFF", NULL) != DB_OK) {
         fprintf(stderr, "fuzz_dispatch: cannot restore the database: %s\n",
-                sqlite3_errmsg(db));
+                db_errmsg(dbh));
         abort();
     }
 }
@@ -331,7 +333,7 @@ static void fuzz__base_up(void)
     fuzz__app(&w);
     fuzz__directory(w.app.domain->dir, w.app.domain->tickets);
     fuzz__app_free(&w);
-    fuzz__base.image = sqlite3_serialize(store_db(fuzz__base.store), "main",
+    fuzz__base.image = sqlite3_serialize(db_sqlite_handle(store_db(fuzz__base.store)), "main",
                                          &fuzz__base.image_len, 0);
     if (!fuzz__base.image) {
         fprintf(stderr, "fuzz_dispatch: cannot serialize the database\n");
@@ -368,10 +370,8 @@ static void fuzz__record(struct fuzz__world *w, uint8_t ctl, const char *xml)
         clock_advance(fuzz__advance[adv]);
     } else {
         w->read_only = !w->read_only;
-        sqlite3_exec(store_db(w->store),
-                     w->read_only ? "PRAGMA query_only = ON"
-                                  : "PRAGMA query_only = OFF",
-                     NULL, NULL, NULL);
+        db_exec(store_db(w->store), w->read_only ? "PRAGMA query_only = ON"
+                                  : "PRAGMA query_only = OFF", NULL);
     }
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(w->app.ctx, xml);
     /* the server hands the component only stanzas addressed to its domain */

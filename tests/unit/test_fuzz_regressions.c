@@ -148,9 +148,9 @@ static void test_join_refused_by_store(void **state)
     submit("alice@localhost/portal", "start-chat",
            SUBMIT(FIELD("description", "printer")));
     assert_string_equal(answer(), "completed");
-    sqlite3 *db = store_db(tk.app.store);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 1", 0, 0, 0),
-                     SQLITE_OK);
+    struct db *db = store_db(tk.app.store);
+    assert_int_equal(db_exec(db, "PRAGMA query_only = 1", NULL),
+                     DB_OK);
     testkit_feed("<presence from='bob@localhost/dino' "
                  "to='chat-1@helpdesk.localhost/Bob'>"
                  "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
@@ -159,8 +159,8 @@ static void test_join_refused_by_store(void **state)
         kicked |= testkit_contains(i, "code=\"307\"") &&
                   !strcmp(xmpp_stanza_get_to(tk.sent[i]), "bob@localhost/dino");
     assert_true(kicked);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 0", 0, 0, 0),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "PRAGMA query_only = 0", NULL),
+                     DB_OK);
     testkit_feed("<presence from='bob@localhost/dino' "
                  "to='chat-1@helpdesk.localhost/Bob'>"
                  "<x xmlns='http://jabber.org/protocol/muc'/></presence>");

@@ -77,8 +77,8 @@ static int teardown(void **state)
 
 static void sql(const char *text)
 {
-    assert_int_equal(sqlite3_exec(store_db(st), text, NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(store_db(st), text, NULL),
+                     DB_OK);
 }
 
 /* ---- driving commands ------------------------------------------------------

@@ -115,11 +115,9 @@ static void test_no_change_without_its_event(void **state)
 {
     struct fixture *fx = *state;
     int64_t id = new_ticket(fx, "Mail");
-    sqlite3 *db = store_db(fx->st);
-    assert_int_equal(sqlite3_exec(db,
-                                  "ALTER TABLE outbox RENAME TO outbox_gone",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    struct db *db = store_db(fx->st);
+    assert_int_equal(db_exec(db, "ALTER TABLE outbox RENAME TO outbox_gone", NULL),
+                     DB_OK);
     struct ticket_draft d = {0, 0, "Printer"};
     assert_int_equal(ticket_create(fx->ts, &d, NULL), TICKET_ERR_STORE);
     assert_int_equal(ticket_add_note(fx->ts, id, TICKET_NOTE_TEXT,
@@ -127,10 +125,8 @@ static void test_no_change_without_its_event(void **state)
                      TICKET_ERR_STORE);
     assert_int_equal(ticket_close(fx->ts, id, "tech@localhost", "y"),
                      TICKET_ERR_STORE);
-    assert_int_equal(sqlite3_exec(db,
-                                  "ALTER TABLE outbox_gone RENAME TO outbox",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "ALTER TABLE outbox_gone RENAME TO outbox", NULL),
+                     DB_OK);
     struct ticket_list tl;
     assert_int_equal(ticket_list(fx->ts, NULL, &tl), TICKET_OK);
     assert_int_equal(tl.n, 1); /* only "Mail" */
@@ -140,7 +136,7 @@ static void test_no_change_without_its_event(void **state)
     assert_int_equal(t.status, TICKET_OPEN);
     assert_int_equal(t.n_notes, 0);
     ticket_clear(&t);
-    assert_int_equal(sqlite3_get_autocommit(db), 1); /* nothing left open */
+    assert_int_equal(db_get_autocommit(db), 1); /* nothing left open */
 }
 
 /* Inside a caller's transaction (a session's transition) the change and

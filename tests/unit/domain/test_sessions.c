@@ -890,7 +890,7 @@ static void test_message_committed_before_return(void **state)
     assert_int_equal(store_rollback(fx->st), 0);
     expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL, "x",
                                        SESS_MSG_CHAT, &m));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
 }
 
 /* The same on a file with a second connection: what add_message returned is
@@ -920,16 +920,14 @@ static void test_message_visible_to_other_connection(void **state)
     assert_int_equal(sessions_add_message(s, id, "carol@localhost", NULL,
                                           "anyone?", SESS_MSG_CHAT, &m),
                      SESS_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(b),
-                                        "SELECT body FROM messages WHERE "
-                                        "stanza_id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(q, 1, m.stanza_id, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "anyone?");
-    sqlite3_finalize(q);
+    struct db_stmt *q = NULL;
+    assert_int_equal(db_prepare(store_db(b), "SELECT body FROM messages WHERE "
+                                        "stanza_id = ?1", &q),
+                     DB_OK);
+    db_bind_text(q, 1, m.stanza_id, -1, DB_STATIC);
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_string_equal((const char *)db_column_text(q, 0), "anyone?");
+    db_finalize(q);
     sessions_close(s);
     ticket_store_destroy(ts);
     directory_close(dir);
@@ -943,17 +941,15 @@ static void test_message_visible_to_other_connection(void **state)
 /* How many messages of session id the connection of st sees. */
 static int count_messages(struct store *st, int64_t id)
 {
-    sqlite3_stmt *q = NULL;
+    struct db_stmt *q = NULL;
     int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st),
-                                        "SELECT count(*) FROM messages WHERE "
-                                        "session_id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(q, 1, id);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
+    assert_int_equal(db_prepare(store_db(st), "SELECT count(*) FROM messages WHERE "
+                                        "session_id = ?1", &q),
+                     DB_OK);
+    db_bind_int64(q, 1, id);
+    if (db_step(q) == DB_ROW)
+        n = db_column_int(q, 0);
+    db_finalize(q);
     return n;
 }
 
@@ -992,10 +988,10 @@ static void test_group_commit(void **state)
     expect_ok(fx, sessions_hold(fx->s)); /* twice: a no-op too */
     for (int i = 0; i < 3; i++)
         add_held(fx->s, id, bodies[i], &m[i]);
-    assert_false(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_false(db_get_autocommit(store_db(fx->st)));
     expect_ok(fx, sessions_commit_held(fx->s));
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before + 3);
     assert_int_equal(sessions_history(fx->s, id, 3, &h), SESS_OK);
     assert_int_equal(h.n, 3);
@@ -1014,12 +1010,10 @@ static void test_group_commit_failed_write(void **state)
     int64_t id = session_in(fx, SESS_ACTIVE);
     int before = count_messages(fx->st, id);
     assert_int_equal(
-        sqlite3_exec(store_db(fx->st),
-                     "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
+        db_exec(store_db(fx->st), "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
                      "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
-                     "END;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+                     "END;", NULL),
+        DB_OK);
     expect_ok(fx, sessions_hold(fx->s));
     add_held(fx->s, id, "a", &m);
     assert_int_equal(sessions_add_message(fx->s, id, "alice@localhost", NULL,
@@ -1037,7 +1031,7 @@ static void test_group_commit_failed_write(void **state)
     assert_int_equal(sessions_commit_held(fx->s), SESS_ERR_STORE);
     expect_error_has(fx, "none of them was saved");
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before); /* not even "a" */
     /* the store is usable afterwards, on its own and held */
     expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL,
@@ -1088,7 +1082,7 @@ static void test_message_without_hold(void **state)
     assert_true(m.stored);
     assert_false(m.held);
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before + 1);
 }
 
@@ -1233,8 +1227,8 @@ static void member(struct fixture *fx, int64_t id, const char *jid)
              "INSERT INTO session_members (session_id, jid, kind, nick, "
              "joined_at) VALUES (%lld, '%s', 'tech', 'x', 0)",
              (long long)id, jid);
-    assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(store_db(fx->st), sql, NULL),
+                     DB_OK);
 }
 
 static void test_lists(void **state)
@@ -1316,13 +1310,13 @@ static void test_queue_position(void **state)
 static int64_t count_rows(struct fixture *fx, const char *table)
 {
     char sql[128];
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-    assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    assert_int_equal(db_prepare(store_db(fx->st), sql, &st),
+                     DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_finalize(st);
     return n;
 }
 
@@ -1344,12 +1338,10 @@ static void test_start_chat_one_transaction(void **state)
     assert_int_equal(sessions_is_member(fx->s, id, "alice@localhost"),
                      SESS_MEMBER_CONTACT);
     /* the member insert fails: the ticket goes with it */
-    assert_int_equal(sqlite3_exec(store_db(fx->st),
-                                  "CREATE TRIGGER crash BEFORE INSERT ON "
+    assert_int_equal(db_exec(store_db(fx->st), "CREATE TRIGGER crash BEFORE INSERT ON "
                                   "session_members BEGIN SELECT RAISE(ABORT, "
-                                  "'crash'); END;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+                                  "'crash'); END;", NULL),
+                     DB_OK);
     int64_t tickets = count_rows(fx, "tickets");
     int64_t sessions = count_rows(fx, "sessions");
     assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
@@ -1358,7 +1350,7 @@ static void test_start_chat_one_transaction(void **state)
                      SESS_ERR_STORE);
     assert_int_equal(count_rows(fx, "tickets"), tickets);
     assert_int_equal(count_rows(fx, "sessions"), sessions);
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
                                          fx->alice_id, "  ", &ticket, &id),
                      SESS_ERR_INVALID);

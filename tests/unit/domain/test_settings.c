@@ -142,12 +142,10 @@ static void test_corrupt_value_is_reported(void **state)
     struct fixture *fx = *state;
     char err[256] = "";
     struct settings s;
-    assert_int_equal(sqlite3_exec(store_db(fx->st),
-                                  "INSERT INTO settings VALUES "
+    assert_int_equal(db_exec(store_db(fx->st), "INSERT INTO settings VALUES "
                                   "('idle_timeout', 'soon'),"
-                                  "('future_key', 'x')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+                                  "('future_key', 'x')", NULL),
+                     DB_OK);
     assert_int_equal(settings_load(fx->ss, &defs, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "idle_timeout"));
 }

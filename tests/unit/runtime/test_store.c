@@ -13,15 +13,14 @@
 #include "runtime/store.h"
 #include "testdb.h"
 
-static int version_of(sqlite3 *db)
+static int version_of(struct db *db)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    struct db_stmt *st;
+    assert_int_equal(db_prepare(db, "PRAGMA user_version", &st),
+                     DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int v = db_column_int(st, 0);
+    db_finalize(st);
     return v;
 }
 
@@ -44,22 +43,21 @@ static void test_migrations_step_by_step(void **state)
         "ALTER TABLE a ADD COLUMN y TEXT;",
         "CREATE INDEX a_y ON a (y);",
     };
-    sqlite3 *db;
+    struct db *db;
     char err[256];
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_non_null(db = db_open(":memory:", err, sizeof err));
     assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
     assert_int_equal(version_of(db), 1);
     /* re-running is a no-op; later migrations apply on top */
     assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
     assert_int_equal(store_migrate(db, m, 3, err, sizeof err), 0);
     assert_int_equal(version_of(db), 3);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO a (x, y) VALUES (1, 'z')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "INSERT INTO a (x, y) VALUES (1, 'z')", NULL),
+                     DB_OK);
     /* a database newer than the program is refused */
     assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "newer than this chatdesk"));
-    sqlite3_close(db);
+    db_close(db);
 }
 
 static void test_failed_migration_rolls_back(void **state)
@@ -69,17 +67,16 @@ static void test_failed_migration_rolls_back(void **state)
         "CREATE TABLE a (x INTEGER);",
         "CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER);",
     };
-    sqlite3 *db;
+    struct db *db;
     char err[256];
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_non_null(db = db_open(":memory:", err, sizeof err));
     assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "migration to schema version 2 failed"));
     assert_int_equal(version_of(db), 1);
     /* table b of the failed migration is gone with it */
-    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL,
-                                      NULL),
-                         SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_not_equal(db_exec(db, "SELECT * FROM b", NULL),
+                         DB_OK);
+    db_close(db);
 }
 
 static void test_file_is_wal_and_reopens(void **state)
@@ -92,13 +89,12 @@ static void test_file_is_wal_and_reopens(void **state)
     char err[256];
     struct store *st = store_open(path, err, sizeof err);
     assert_non_null(st);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
-    sqlite3_finalize(q);
+    struct db_stmt *q;
+    assert_int_equal(db_prepare(store_db(st), "PRAGMA journal_mode", &q),
+                     DB_OK);
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_string_equal((const char *)db_column_text(q, 0), "wal");
+    db_finalize(q);
     store_close(st);
     st = store_open(path, err, sizeof err);
     assert_non_null(st);
@@ -121,16 +117,15 @@ static void test_backup(void **state)
     snprintf(copy, sizeof copy, "%s.bak", path);
     struct store *st = store_open(path, err, sizeof err);
     assert_non_null(st);
-    sqlite3 *db = store_db(st);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t "
-                                      "VALUES (1), (2)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    struct db *db = store_db(st);
+    assert_int_equal(db_exec(db, "CREATE TABLE t (x); INSERT INTO t "
+                                      "VALUES (1), (2)", NULL),
+                     DB_OK);
     assert_int_equal(store_backup(st, copy, err, sizeof err), 0);
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(
-        sqlite3_exec(db, "INSERT INTO t VALUES (3)", NULL, NULL, NULL),
-        SQLITE_OK);
+        db_exec(db, "INSERT INTO t VALUES (3)", NULL),
+        DB_OK);
     assert_int_equal(store_backup(st, "/nonexistent-dir/x.bak", err,
                                   sizeof err),
                      -1);
@@ -142,13 +137,12 @@ static void test_backup(void **state)
     assert_non_null(st);
     assert_int_equal(store_schema_version(st),
                      (int)chatdesk_migrations_count);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT SUM(x) FROM t",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 3);
-    sqlite3_finalize(q);
+    struct db_stmt *q;
+    assert_int_equal(db_prepare(store_db(st), "SELECT SUM(x) FROM t", &q),
+                     DB_OK);
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_int_equal(db_column_int(q, 0), 3);
+    db_finalize(q);
     store_close(st);
     assert_int_equal(access(strcat(copy, ".tmp"), F_OK), -1);
     copy[strlen(copy) - 4] = '\0';
