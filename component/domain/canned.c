@@ -20,6 +20,11 @@ static const char *const canned__sql[C_COUNT] = {
                 "(SELECT name FROM canned ORDER BY name)",
 };
 
+/* PostgreSQL: no group_concat; string_agg keeps the order. */
+static const char *const canned__pg_sql[C_COUNT] = {
+    [C_NAMES] = "SELECT string_agg(name, ', ' ORDER BY name) FROM canned",
+};
+
 struct canned {
     struct db *db;
     struct db_stmt *stmt[C_COUNT];
@@ -51,8 +56,8 @@ struct canned *canned_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     c->db = store_db(st);
-    if (store_prepare_all(c->db, canned__sql, c->stmt, C_COUNT, "canned", err,
-                          errlen) != 0) {
+    if (store_prepare_engines(c->db, canned__sql, canned__pg_sql, c->stmt,
+                              C_COUNT, "canned", err, errlen) != 0) {
         canned_close(c);
         return NULL;
     }

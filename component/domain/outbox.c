@@ -5,6 +5,7 @@
 #include "runtime/store.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,8 @@ static int outbox__rows(struct outbox *ob, struct db_stmt *s, size_t limit,
     struct outbox_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    db_bind_int64(s, 1, limit ? (int64_t)limit : -1);
+    /* no LIMIT -1 (PostgreSQL refuses it): the largest instead */
+    db_bind_int64(s, 1, limit ? (int64_t)limit : INT64_MAX);
     while ((rc = db_step(s)) == DB_ROW) {
         if (l.n == cap) {
             size_t ncap = cap ? cap * 2 : 16;

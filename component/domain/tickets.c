@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,7 @@ static const char *const tickets__sql[T_COUNT] = {
                 "WHERE ticket_id = ?1 ORDER BY id",
     [T_LIST] = TICKET_COLS " WHERE (?1 = 0 OR company_id = ?1)"
                            " AND (?2 = 0 OR contact_id = ?2)"
-                           " AND (?3 IS NULL OR status = ?3)"
+                           " AND (CAST(?3 AS TEXT) IS NULL OR status = ?3)"
                            " ORDER BY created DESC, id DESC"
                            " LIMIT ?4 OFFSET ?5",
     [T_NOTE_INSERT] = "INSERT INTO ticket_notes (ticket_id, kind, author, "
@@ -440,7 +441,7 @@ static void tickets__bind_filter(struct db_stmt *s, const struct ticket_filter *
         db_bind_text(s, 3, "closed", -1, DB_STATIC);
     else
         db_bind_null(s, 3);
-    db_bind_int64(s, 4, f->limit ? (int64_t)f->limit : -1);
+    db_bind_int64(s, 4, f->limit ? (int64_t)f->limit : INT64_MAX);
     db_bind_int64(s, 5, (int64_t)f->offset);
 }
 

@@ -205,18 +205,28 @@ int store_rollback(struct store *st)
     return db_exec(st->db, "ROLLBACK", NULL) == DB_OK ? 0 : -1;
 }
 
-int store_prepare_all(struct db *db, const char *const *sql,
-                      struct db_stmt **stmt, int n, const char *module,
-                      char *err, size_t errlen)
+int store_prepare_engines(struct db *db, const char *const *sql,
+                          const char *const *pg_sql, struct db_stmt **stmt,
+                          int n, const char *module, char *err,
+                          size_t errlen)
 {
+    int pg = pg_sql && store__pg(db);
     for (int i = 0; i < n; i++) {
-        if (db_prepare(db, sql[i], &stmt[i]) != DB_OK) {
+        const char *text = pg && pg_sql[i] ? pg_sql[i] : sql[i];
+        if (db_prepare(db, text, &stmt[i]) != DB_OK) {
             snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", module,
-                     sql[i], db_errmsg(db));
+                     text, db_errmsg(db));
             return -1;
         }
     }
     return 0;
+}
+
+int store_prepare_all(struct db *db, const char *const *sql,
+                      struct db_stmt **stmt, int n, const char *module,
+                      char *err, size_t errlen)
+{
+    return store_prepare_engines(db, sql, NULL, stmt, n, module, err, errlen);
 }
 
 void store_finalize_all(struct db_stmt **stmt, int n)

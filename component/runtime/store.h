@@ -53,6 +53,13 @@ int store_prepare_all(struct db *db, const char *const *sql,
                       struct db_stmt **stmt, int n, const char *module,
                       char *err, size_t errlen);
 
+/* The same, where some statements need other SQL on PostgreSQL: pg_sql
+ * (n entries, or NULL) gives those, NULL for the ones that are the same. */
+int store_prepare_engines(struct db *db, const char *const *sql,
+                          const char *const *pg_sql, struct db_stmt **stmt,
+                          int n, const char *module, char *err,
+                          size_t errlen);
+
 /* Finalize stmt[0..n-1]; NULL entries are skipped. */
 void store_finalize_all(struct db_stmt **stmt, int n);
 

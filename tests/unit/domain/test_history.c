@@ -71,7 +71,7 @@ static int setup(void **state)
     config_defaults(&cfg);
     snprintf(cfg.admins[0], sizeof cfg.admins[0], "boss@localhost");
     cfg.n_admins = 1;
-    st = store_open(":memory:", err, sizeof err);
+    st = store_open(testdb_target(":memory:"), err, sizeof err);
     assert_non_null(st);
     dom = domain_open(st, &cfg, err, sizeof err);
     assert_non_null(dom);

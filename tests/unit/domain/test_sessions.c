@@ -131,7 +131,7 @@ static int setup(void **state)
     static struct fixture fx;
     char err[256];
     memset(&fx, 0, sizeof fx);
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.dir = fx.st ? directory_open(fx.st, err, sizeof err) : NULL;
     fx.inner = fx.dir ? ticket_store_sqlite_new(fx.st, err, sizeof err) : NULL;
     fx.ts.base.ops = &flaky_ops;
@@ -903,8 +903,8 @@ static void test_message_visible_to_other_connection(void **state)
     assert_true(fd >= 0);
     close(fd);
     char err[256];
-    struct store *a = store_open(path, err, sizeof err);
-    struct store *b = a ? store_open(path, err, sizeof err) : NULL;
+    struct store *a = store_open(testdb_target(path), err, sizeof err);
+    struct store *b = a ? store_open(testdb_target(path), err, sizeof err) : NULL;
     assert_non_null(b);
     struct directory *dir = directory_open(a, err, sizeof err);
     struct ticket_store *ts = ticket_store_sqlite_new(a, err, sizeof err);
@@ -933,7 +933,7 @@ static void test_message_visible_to_other_connection(void **state)
     directory_close(dir);
     store_close(b);
     store_close(a);
-    testdb_unlink(path);
+    testdb_remove(path);
 }
 
 /* ---- group commit -------------------------------------------------------- */
@@ -1107,8 +1107,8 @@ static void file_fx_open(struct file_fx *f)
     int fd = mkstemp(f->path);
     assert_true(fd >= 0);
     close(fd);
-    f->a = store_open(f->path, err, sizeof err);
-    f->b = f->a ? store_open(f->path, err, sizeof err) : NULL;
+    f->a = store_open(testdb_target(f->path), err, sizeof err);
+    f->b = f->a ? store_open(testdb_target(f->path), err, sizeof err) : NULL;
     assert_non_null(f->b);
     f->dir = directory_open(f->a, err, sizeof err);
     f->ts = ticket_store_sqlite_new(f->a, err, sizeof err);
@@ -1127,7 +1127,7 @@ static void file_fx_close(struct file_fx *f)
     directory_close(f->dir);
     store_close(f->b);
     store_close(f->a);
-    testdb_unlink(f->path);
+    testdb_remove(f->path);
 }
 
 /* Nothing of a held batch is visible to another connection before the

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/settings.h"
 #include "runtime/store.h"
 
@@ -20,7 +21,7 @@ static int setup(void **state)
 {
     static struct fixture fx;
     char err[256];
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.ss = fx.st ? settings_open(fx.st, err, sizeof err) : NULL;
     if (!fx.ss) {
         print_error("setup: %s\n", err);
