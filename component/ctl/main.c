@@ -896,7 +896,7 @@ static const char *ctl__db_arg(int argc, char **argv, int *next, int *code)
             return NULL;
         }
         if (c)
-            db = cfg.db_path;
+            db = config_db_target(&cfg);
     }
     *next = i;
     if (!db)

@@ -187,6 +187,22 @@ int store_schema_version(struct store *st)
     return store__version(st->db);
 }
 
+int store_claim_instance(struct store *st, char *err, size_t errlen)
+{
+    if (!store__pg(st->db))
+        return 0;
+    int got = store__int(st->db, "SELECT pg_try_advisory_lock(7311514922)", 0);
+    if (got == 1)
+        return 0;
+    if (got < 0)
+        snprintf(err, errlen, "cannot take the instance lock: %s",
+                 db_errmsg(st->db));
+    else
+        snprintf(err, errlen,
+                 "another chatdesk is running on this PostgreSQL database");
+    return -1;
+}
+
 int store_begin(struct store *st)
 {
     return db_exec(st->db, "BEGIN IMMEDIATE", NULL) == DB_OK ? 0 : -1;

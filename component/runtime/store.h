@@ -71,6 +71,13 @@ void store_finalize_all(struct db_stmt **stmt, int n);
 int store_backup(struct store *st, const char *dest, char *err,
                  size_t errlen);
 
+/* One chatdesk per database. PostgreSQL: take a session-level advisory
+ * lock, held while st is open; a second chatdesk on the same database gets
+ * -1 and a message in err (several processes on one database are the other
+ * half of SPEC §11, not done yet). sqlite: 0 (runtime/lock keeps the file's
+ * lock). */
+int store_claim_instance(struct store *st, char *err, size_t errlen);
+
 /* BEGIN IMMEDIATE (PostgreSQL: BEGIN) / COMMIT / ROLLBACK. Return 0 or -1. Each COMMIT's
  * time goes to the metrics' latency histogram (runtime/metrics). */
 int store_begin(struct store *st);
