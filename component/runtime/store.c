@@ -307,25 +307,3 @@ int store_backup(struct store *st, const char *dest, char *err,
     }
     return 0;
 }
-
-int store_prepare_all_sqlite(sqlite3 *db, const char *const *sql,
-                             sqlite3_stmt **stmt, int n, const char *module,
-                             char *err, size_t errlen)
-{
-    for (int i = 0; i < n; i++) {
-        if (!db || sqlite3_prepare_v3(db, sql[i], -1,
-                                      SQLITE_PREPARE_PERSISTENT, &stmt[i],
-                                      NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", module,
-                     sql[i], db ? sqlite3_errmsg(db) : "not sqlite");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-void store_finalize_all_sqlite(sqlite3_stmt **stmt, int n)
-{
-    for (int i = 0; i < n; i++)
-        sqlite3_finalize(stmt[i]);
-}

@@ -84,13 +84,4 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
-/* Transitional, until sessions.c and history.c are on runtime/db.h: the
- * sqlite handle and the old prepare/finalize helpers on it. */
-#include <sqlite3.h>
-#define store_db_sqlite(st) ((sqlite3 *)db_sqlite_handle(store_db(st)))
-int store_prepare_all_sqlite(sqlite3 *db, const char *const *sql,
-                             sqlite3_stmt **stmt, int n, const char *module,
-                             char *err, size_t errlen);
-void store_finalize_all_sqlite(sqlite3_stmt **stmt, int n);
-
 #endif
