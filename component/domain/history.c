@@ -98,7 +98,7 @@ static const char *const history__sql[H_COUNT_STMTS] = {
 /* The statements PostgreSQL needs in its own words (NULL: the same). */
 static const char *const history__pg_sql[H_COUNT_STMTS] = {
     [H_INDEX] = ("INSERT INTO messages_fts(rowid, body)"
-                 " SELECT id, to_tsvector('simple', body)"
+                 " SELECT id, to_tsvector('simple', chatdesk_fold(body))"
                  " FROM messages WHERE id > (SELECT last_indexed FROM"
                  " fts_state) AND id <= :upto ORDER BY id"),
 };

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,9 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_INSERT] = "INSERT INTO sessions (ticket_id, company_id, contact_jid, "
                  "state, description, created, answered_at, answered_by, "
                  "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
-    [S_MEMBER_INSERT] = "INSERT OR IGNORE INTO session_members (session_id, "
+    [S_MEMBER_INSERT] = "INSERT INTO session_members (session_id, "
                         "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
-                        "?5)",
+                        "?5) ON CONFLICT DO NOTHING",
     [S_GET] = SESSION_COLS " WHERE id = ?1",
     /* answered_at stays the first answer after a transfer to the queue */
     [S_TAKE] = "UPDATE sessions SET state = 'active', "
@@ -103,7 +104,7 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_TOUCH] = "UPDATE sessions SET last_activity = ?2 WHERE id = ?1",
     [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
                   "FROM (SELECT * FROM messages WHERE session_id = ?1 "
-                  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                  "ORDER BY id DESC LIMIT ?2) AS m ORDER BY id",
     [S_LIST_MINE] = SESSION_COLS " WHERE state IN ('waiting', 'active', "
                                  "'callback') AND id IN "
                                  "(SELECT session_id FROM session_members "
@@ -652,7 +653,7 @@ int sessions_history(struct sessions *s, int64_t id, size_t limit,
     int rc;
     struct db_stmt *st = sessions__stmt(s, S_HISTORY);
     db_bind_int64(st, 1, id);
-    db_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    db_bind_int64(st, 2, limit ? (int64_t)limit : INT64_MAX);
     while ((rc = db_step(st)) == DB_ROW) {
         if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items)) {
             rc = DB_NOMEM;
@@ -1769,7 +1770,7 @@ int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
     if (which == S_LIST_STATE)
         sessions__bind_named(st, ":state", sess_state_name(by_state[view]));
     db_bind_int64(st, db_bind_parameter_index(st, ":lim"),
-                       limit ? (int64_t)limit : -1);
+                  limit ? (int64_t)limit : INT64_MAX);
     return sessions__collect(s, st, out);
 }
 

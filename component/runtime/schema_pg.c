@@ -14,7 +14,9 @@
  * - session_members has a column "rowid" (identity) so that "ORDER BY
  *   rowid", sqlite's insertion order, means the same on both;
  * - the full-text index (4, 5): messages_fts is a table of tsvectors
- *   (config 'simple': lower case, no stemming) with a GIN index, filled in
+ *   (config 'simple': lower case, no stemming, of the text with its
+ *   diacritics taken off by chatdesk_fold(), as FTS5's remove_diacritics
+ *   does) with a GIN index, filled in
  *   batches by history_index_pending() under the same fts_state mark as on
  *   sqlite; a deleted message takes its row with it (ON DELETE CASCADE).
  *   chatdesk_fts_term() turns history_fts_query()'s FTS5 terms ("word",
@@ -119,15 +121,20 @@ const char *const chatdesk_pg_migrations[] = {
     "  rowid BIGINT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
     "  body tsvector NOT NULL);"
     "CREATE INDEX messages_fts_body ON messages_fts USING GIN (body);"
-    "INSERT INTO messages_fts (rowid, body)"
-    "  SELECT id, to_tsvector('simple', body) FROM messages;"
+
+    "CREATE FUNCTION chatdesk_fold(t TEXT) RETURNS TEXT"
+    "  LANGUAGE sql IMMUTABLE STRICT AS $$"
+    "  SELECT regexp_replace(normalize(t, NFD), '[\\u0300-\\u036f]', '',"
+    "    'g') $$;"
     "CREATE FUNCTION chatdesk_fts_term(t TEXT) RETURNS tsquery"
     "  LANGUAGE sql IMMUTABLE STRICT AS $$"
     "  SELECT CASE WHEN right(t, 1) = '*'"
-    "    THEN to_tsquery('simple', quote_literal(replace("
-    "      substr(t, 2, length(t) - 3), '\"\"', '\"')) || ':*')"
-    "    ELSE phraseto_tsquery('simple', replace("
-    "      substr(t, 2, length(t) - 2), '\"\"', '\"')) END $$;"
+    "    THEN to_tsquery('simple', quote_literal(chatdesk_fold(replace("
+    "      substr(t, 2, length(t) - 3), '\"\"', '\"'))) || ':*')"
+    "    ELSE phraseto_tsquery('simple', chatdesk_fold(replace("
+    "      substr(t, 2, length(t) - 2), '\"\"', '\"'))) END $$;"
+    "INSERT INTO messages_fts (rowid, body)"
+    "  SELECT id, to_tsvector('simple', chatdesk_fold(body)) FROM messages;"
     "CREATE INDEX sessions_created ON sessions(created);"
     "CREATE INDEX sessions_company ON sessions(company_id, created);",
 

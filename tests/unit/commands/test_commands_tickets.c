@@ -210,10 +210,15 @@ static void test_create_ticket_errors(void **state)
 static void test_create_ticket_store_failure(void **state)
 {
     (void)state;
-    assert_int_equal(db_exec(store_db(st), "CREATE TRIGGER no_t BEFORE INSERT ON "
-                                  "tickets BEGIN SELECT RAISE(ABORT, "
-                                  "'disk on fire'); END;", NULL),
-                     DB_OK);
+    assert_int_equal(
+        db_exec(store_db(st),
+                testdb_is_pg()
+                    ? "ALTER TABLE tickets ADD CONSTRAINT \"disk on fire\" "
+                      "CHECK (false) NOT VALID"
+                    : "CREATE TRIGGER no_t BEFORE INSERT ON tickets BEGIN "
+                      "SELECT RAISE(ABORT, 'disk on fire'); END;",
+                NULL),
+        DB_OK);
     testkit_expect_error(submit(TECH, "create-ticket",
                                 SUBMIT(FIELD("contact", "alice@localhost")
                                            FIELD("summary", "x"))),
@@ -386,7 +391,11 @@ static void test_tickets_fit_one_stanza(void **state)
 static void test_tickets_store_failure(void **state)
 {
     (void)state;
-    assert_int_equal(db_exec(store_db(st), "DROP TABLE ticket_notes; DROP TABLE tickets", NULL),
+    assert_int_equal(db_exec(store_db(st),
+                             testdb_is_pg()
+                                 ? "DROP TABLE ticket_notes, tickets CASCADE"
+                                 : "DROP TABLE ticket_notes; DROP TABLE tickets",
+                             NULL),
                      DB_OK);
     testkit_expect_error(submit(TECH, "tickets", SUBMIT("")), "wait",
                          "internal-server-error", "Could not list the tickets");

@@ -1010,9 +1010,14 @@ static void test_group_commit_failed_write(void **state)
     int64_t id = session_in(fx, SESS_ACTIVE);
     int before = count_messages(fx->st, id);
     assert_int_equal(
-        db_exec(store_db(fx->st), "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
-                     "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
-                     "END;", NULL),
+        db_exec(store_db(fx->st),
+                testdb_is_pg()
+                    ? "ALTER TABLE messages ADD CONSTRAINT x "
+                      "CHECK (body <> 'boom') NOT VALID"
+                    : "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
+                      "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
+                      "END;",
+                NULL),
         DB_OK);
     expect_ok(fx, sessions_hold(fx->s));
     add_held(fx->s, id, "a", &m);
@@ -1338,10 +1343,16 @@ static void test_start_chat_one_transaction(void **state)
     assert_int_equal(sessions_is_member(fx->s, id, "alice@localhost"),
                      SESS_MEMBER_CONTACT);
     /* the member insert fails: the ticket goes with it */
-    assert_int_equal(db_exec(store_db(fx->st), "CREATE TRIGGER crash BEFORE INSERT ON "
-                                  "session_members BEGIN SELECT RAISE(ABORT, "
-                                  "'crash'); END;", NULL),
-                     DB_OK);
+    assert_int_equal(
+        db_exec(store_db(fx->st),
+                testdb_is_pg()
+                    ? "ALTER TABLE session_members ADD CONSTRAINT crash "
+                      "CHECK (false) NOT VALID"
+                    : "CREATE TRIGGER crash BEFORE INSERT ON "
+                      "session_members BEGIN SELECT RAISE(ABORT, "
+                      "'crash'); END;",
+                NULL),
+        DB_OK);
     int64_t tickets = count_rows(fx, "tickets");
     int64_t sessions = count_rows(fx, "sessions");
     assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
