@@ -161,7 +161,8 @@ static int history__prepare(struct history *h, const char *sql,
     return HIST_OK;
 }
 
-static struct db_stmt *history__stmt(struct history *h, enum history__stmt which)
+static struct db_stmt *history__stmt(struct history *h,
+                                     enum history__stmt which)
 {
     const char *sql = db_kind(h->db) == DB_KIND_PG && history__pg_sql[which]
                           ? history__pg_sql[which]
@@ -412,8 +413,10 @@ int history_index_pending(struct history *h, size_t max_rows, size_t *indexed)
         rc = history__exec(h, own ? "COMMIT" : "RELEASE history_index");
     if (rc != HIST_OK) {
         /* the index and the mark go back together; h->err is kept */
-        db_exec(h->db, own ? "ROLLBACK"
-                         : "ROLLBACK TO history_index; RELEASE history_index", NULL);
+        db_exec(h->db,
+                own ? "ROLLBACK"
+                    : "ROLLBACK TO history_index; RELEASE history_index",
+                NULL);
         return rc;
     }
     if (indexed)

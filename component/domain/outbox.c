@@ -241,7 +241,8 @@ long outbox_pending(struct outbox *ob)
 }
 
 /* Step s (an UPDATE); the number of rows it changed, or -1. */
-static int outbox__update(struct outbox *ob, struct db_stmt *s, const char *what)
+static int outbox__update(struct outbox *ob, struct db_stmt *s,
+                          const char *what)
 {
     int rc = db_step(s);
     db_reset(s);

@@ -215,8 +215,8 @@ int settings_load(struct settings_store *ss,
     return 0;
 }
 
-static int settings__exec(struct settings_store *ss, struct db_stmt *s, char *err,
-                          size_t errlen)
+static int settings__exec(struct settings_store *ss, struct db_stmt *s,
+                          char *err, size_t errlen)
 {
     int rc = db_step(s);
     db_reset(s);

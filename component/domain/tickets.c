@@ -428,7 +428,8 @@ static int tickets__get(struct ticket_store *ts, int64_t id, struct ticket *out)
     return TICKET_OK;
 }
 
-static void tickets__bind_filter(struct db_stmt *s, const struct ticket_filter *f)
+static void tickets__bind_filter(struct db_stmt *s,
+                                 const struct ticket_filter *f)
 {
     static const struct ticket_filter any = {0};
     if (!f)

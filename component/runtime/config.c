@@ -320,7 +320,8 @@ static void config__pg_url(struct config__parse *p,
 {
     char *why = NULL;
     PQconninfoOption *opts = NULL;
-    if (strncmp(value, "postgresql://", 13) && strncmp(value, "postgres://", 11))
+    if (strncmp(value, "postgresql://", 13) &&
+        strncmp(value, "postgres://", 11))
         config__fail(p, p->line, k->key,
                      "must be a postgresql:// URI like "
                      "postgresql://chatdesk@db.example.com/chatdesk, not '%s'",

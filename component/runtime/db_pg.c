@@ -13,8 +13,8 @@
  * - "SAVEPOINT x" outside a transaction starts one (sqlite does; here
  *   BEGIN first, and the matching RELEASE commits).
  */
-#include "runtime/db_internal.h"
 #include "runtime/db_pg.h"
+#include "runtime/db_internal.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -97,8 +97,7 @@ static void dbp_code(const PGresult *r, int *code, int *ext)
 static int dbp_check(struct dbp *db, const PGresult *r)
 {
     ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ||
-        s == PGRES_EMPTY_QUERY)
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY)
         return DB_OK;
     int code, ext;
     dbp_code(r, &code, &ext);
@@ -238,8 +237,7 @@ static int dbp_finalize(struct db_stmt *sbase)
     return DB_OK;
 }
 
-static int dbp_prepare(struct db *dbase, const char *sql,
-                       struct db_stmt **out)
+static int dbp_prepare(struct db *dbase, const char *sql, struct db_stmt **out)
 {
     struct dbp *db = P(dbase);
     struct dbp_stmt *st = calloc(1, sizeof *st);
@@ -283,8 +281,7 @@ static PGresult *dbp_exec_prepared(struct dbp *db, struct dbp_stmt *st)
     int guard = st->tr.kind == DB_PG_SQL_WRITE && !dbp_idle(db);
     if (guard && dbp_run(db, "SAVEPOINT db_stmt") != DB_OK)
         return NULL;
-    PGresult *r =
-        PQexecPrepared(db->c, st->name, n, st->vals, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(db->c, st->name, n, st->vals, NULL, NULL, 0);
     ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (guard) {
         if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
@@ -315,9 +312,8 @@ static int dbp_start(struct dbp *db, struct dbp_stmt *st)
     const char *ct = PQcmdTuples(st->res);
     if (st->tr.kind == DB_PG_SQL_WRITE)
         db->changes = ct && *ct ? atoi(ct) : 0;
-    st->ntuples = PQresultStatus(st->res) == PGRES_TUPLES_OK
-                      ? PQntuples(st->res)
-                      : 0;
+    st->ntuples =
+        PQresultStatus(st->res) == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
     st->row = -1;
     return DB_OK;
 }
@@ -451,8 +447,8 @@ static int dbp_column_type(struct db_stmt *sbase, int col)
     case 21: /* int2 */
     case 23: /* int4 */
         return DB_INTEGER;
-    case 700: /* float4 */
-    case 701: /* float8 */
+    case 700:  /* float4 */
+    case 701:  /* float8 */
     case 1700: /* numeric */
         return DB_FLOAT;
     default:

@@ -10,9 +10,9 @@ enum db_pg_sql_kind {
 };
 
 struct db_pg_sql {
-    char *sql;     /* with $1..$n */
-    int nparams;   /* the highest parameter number */
-    char **names;  /* names[i-1]: ":name" of parameter i, or NULL */
+    char *sql;    /* with $1..$n */
+    int nparams;  /* the highest parameter number */
+    char **names; /* names[i-1]: ":name" of parameter i, or NULL */
     enum db_pg_sql_kind kind;
 };
 

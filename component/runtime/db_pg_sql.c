@@ -92,9 +92,8 @@ static int rw_skip(struct rw *w, const char **pp)
 
 static enum db_pg_sql_kind rw_kind(const char *sql)
 {
-    static const char *const control[] = {"BEGIN",    "COMMIT", "END",
-                                          "ROLLBACK", "SAVEPOINT",
-                                          "RELEASE"};
+    static const char *const control[] = {"BEGIN",    "COMMIT",    "END",
+                                          "ROLLBACK", "SAVEPOINT", "RELEASE"};
     static const char *const write[] = {"INSERT", "UPDATE", "DELETE",
                                         "REPLACE"};
     while (isspace((unsigned char)*sql) || *sql == '(')

@@ -128,8 +128,8 @@ static int dbs_bind_int64(struct db_stmt *st, int i, int64_t v)
     return sqlite3_bind_int64(S(st), i, (sqlite3_int64)v);
 }
 
-static int dbs_bind_text(struct db_stmt *st, int i, const char *text,
-                         int len, db_destructor lifetime)
+static int dbs_bind_text(struct db_stmt *st, int i, const char *text, int len,
+                         db_destructor lifetime)
 {
     return sqlite3_bind_text(S(st), i, text, len,
                              lifetime == DB_TRANSIENT ? SQLITE_TRANSIENT
@@ -195,8 +195,8 @@ struct db *db_sqlite_open(const char *path, char *err, size_t errlen)
     }
     db->base.ops = &dbs_ops;
     if (sqlite3_open_v2(path, &db->h,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path,
                  db->h ? sqlite3_errmsg(db->h) : "out of memory");
         dbs_close(&db->base);

@@ -78,8 +78,8 @@ int store_backup(struct store *st, const char *dest, char *err,
  * lock). */
 int store_claim_instance(struct store *st, char *err, size_t errlen);
 
-/* BEGIN IMMEDIATE (PostgreSQL: BEGIN) / COMMIT / ROLLBACK. Return 0 or -1. Each COMMIT's
- * time goes to the metrics' latency histogram (runtime/metrics). */
+/* BEGIN IMMEDIATE (PostgreSQL: BEGIN) / COMMIT / ROLLBACK. Return 0 or -1. Each
+ * COMMIT's time goes to the metrics' latency histogram (runtime/metrics). */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);

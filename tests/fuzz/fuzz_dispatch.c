@@ -126,7 +126,7 @@ static struct {
     struct store *store;
     struct app mods;
     unsigned char *image; /* sqlite3_serialize(), sqlite3_free()d never */
-    int64_t image_len;
+    sqlite3_int64 image_len;
 } fuzz__base;
 
 /* What the sender saw during one stanza. */
@@ -333,8 +333,9 @@ static void fuzz__base_up(void)
     fuzz__app(&w);
     fuzz__directory(w.app.domain->dir, w.app.domain->tickets);
     fuzz__app_free(&w);
-    fuzz__base.image = sqlite3_serialize(db_sqlite_handle(store_db(fuzz__base.store)), "main",
-                                         &fuzz__base.image_len, 0);
+    fuzz__base.image =
+        sqlite3_serialize(db_sqlite_handle(store_db(fuzz__base.store)), "main",
+                          &fuzz__base.image_len, 0);
     if (!fuzz__base.image) {
         fprintf(stderr, "fuzz_dispatch: cannot serialize the database\n");
         abort();

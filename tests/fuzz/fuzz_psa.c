@@ -158,7 +158,8 @@ static void fuzz_psa__settle(const char *body, long status)
         fuzz_psa__fail("an external_id from an answer without one", body);
     json_decref(root);
     char *err = NULL;
-    if (db_exec(store_db(fuzz_psa__base.st), "UPDATE tickets SET external_id = NULL", &err) != DB_OK)
+    if (db_exec(store_db(fuzz_psa__base.st),
+                "UPDATE tickets SET external_id = NULL", &err) != DB_OK)
         fuzz_psa__fail("cannot clear the external_id", err);
 }
 

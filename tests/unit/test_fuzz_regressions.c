@@ -113,7 +113,8 @@ static const char *answer(void)
 static void test_transition_on_unknown_session(void **state)
 {
     (void)state;
-    command(ALICE, "end-chat", SUBMIT(FIELD("session", "chat-1@helpdesk.localhost")));
+    command(ALICE, "end-chat",
+            SUBMIT(FIELD("session", "chat-1@helpdesk.localhost")));
     assert_string_equal(answer(), "item-not-found");
     command(ALICE, "callback",
             SUBMIT(FIELD("session", "7") FIELD("phone", "555 0100")));
@@ -130,8 +131,9 @@ static void test_transition_on_unknown_session(void **state)
 static void test_office_hours_single_day(void **state)
 {
     (void)state;
-    submit(ADMIN, "settings",
-           SUBMIT(FIELD("office_hours", "mon-fri 09:00-17:00; sat 10:00-12:00")));
+    submit(
+        ADMIN, "settings",
+        SUBMIT(FIELD("office_hours", "mon-fri 09:00-17:00; sat 10:00-12:00")));
     assert_string_equal(answer(), "completed");
     submit(ADMIN, "settings", SUBMIT(FIELD("office_hours", "sun 01:00-02:00")));
     assert_string_equal(answer(), "completed");

@@ -904,7 +904,8 @@ static void test_message_visible_to_other_connection(void **state)
     close(fd);
     char err[256];
     struct store *a = store_open(testdb_target(path), err, sizeof err);
-    struct store *b = a ? store_open(testdb_target(path), err, sizeof err) : NULL;
+    struct store *b =
+        a ? store_open(testdb_target(path), err, sizeof err) : NULL;
     assert_non_null(b);
     struct directory *dir = directory_open(a, err, sizeof err);
     struct ticket_store *ts = ticket_store_sqlite_new(a, err, sizeof err);
@@ -943,8 +944,10 @@ static int count_messages(struct store *st, int64_t id)
 {
     struct db_stmt *q = NULL;
     int n = -1;
-    assert_int_equal(db_prepare(store_db(st), "SELECT count(*) FROM messages WHERE "
-                                        "session_id = ?1", &q),
+    assert_int_equal(db_prepare(store_db(st),
+                                "SELECT count(*) FROM messages WHERE "
+                                "session_id = ?1",
+                                &q),
                      DB_OK);
     db_bind_int64(q, 1, id);
     if (db_step(q) == DB_ROW)

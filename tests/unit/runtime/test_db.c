@@ -3,11 +3,11 @@
  * placeholders, NULLs, constraint codes, changes, a failed write inside a
  * transaction, SAVEPOINT outside one. And db_pg_sql's rewriting, which
  * needs no server. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,9 +46,8 @@ static int teardown(void **state)
 static int insert(const char *name, int64_t n)
 {
     struct db_stmt *st;
-    assert_int_equal(db_prepare(db, "INSERT INTO t (name, n) VALUES (?, ?)",
-                                &st),
-                     DB_OK);
+    assert_int_equal(
+        db_prepare(db, "INSERT INTO t (name, n) VALUES (?, ?)", &st), DB_OK);
     db_bind_text(st, 1, name, -1, DB_STATIC);
     db_bind_int64(st, 2, n);
     int rc = db_step(st);
@@ -73,17 +72,16 @@ static void test_bind_and_read(void **state)
     assert_int_equal(insert("a", 5000000000LL), DB_DONE);
     assert_int_equal(insert("b", 2), DB_DONE);
     /* ?NNN used twice, :name, a quoted '?' and ':x' left alone */
-    assert_int_equal(
-        db_prepare(db,
-                   "SELECT name, n, n > ?1, '?:x', NULL FROM t "
-                   "WHERE n >= ?1 AND name <> :skip ORDER BY name",
-                   &st),
-        DB_OK);
+    assert_int_equal(db_prepare(db,
+                                "SELECT name, n, n > ?1, '?:x', NULL FROM t "
+                                "WHERE n >= ?1 AND name <> :skip ORDER BY name",
+                                &st),
+                     DB_OK);
     assert_int_equal(db_bind_parameter_index(st, ":skip"), 2);
     assert_int_equal(db_bind_parameter_index(st, ":nope"), 0);
     db_bind_int64(st, 1, 2);
     db_bind_text(st, 2, "zzz", 1, DB_TRANSIENT); /* "z" */
-    for (int run = 0; run < 2; run++) { /* bindings survive a reset */
+    for (int run = 0; run < 2; run++) {          /* bindings survive a reset */
         assert_int_equal(db_step(st), DB_ROW);
         assert_string_equal((const char *)db_column_text(st, 0), "a");
         assert_true(db_column_int64(st, 1) == 5000000000LL);
@@ -108,8 +106,9 @@ static void test_constraints_and_changes(void **state)
     assert_int_equal(insert("a", 2), DB_CONSTRAINT);
     assert_int_equal(db_extended_errcode(db), DB_CONSTRAINT_UNIQUE);
     assert_non_null(db_errmsg(db));
-    assert_int_equal(db_exec(db, "INSERT INTO t (id, name) VALUES (9, 'x'); "
-                                 "INSERT INTO t (id, name) VALUES (9, 'y')",
+    assert_int_equal(db_exec(db,
+                             "INSERT INTO t (id, name) VALUES (9, 'x'); "
+                             "INSERT INTO t (id, name) VALUES (9, 'y')",
                              NULL),
                      DB_CONSTRAINT);
     assert_int_equal(db_extended_errcode(db), DB_CONSTRAINT_PRIMARYKEY);
@@ -184,8 +183,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bind_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constraints_and_changes, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_failed_write_keeps_the_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_keeps_the_transaction,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_outside_a_transaction,
                                         setup, teardown),
         cmocka_unit_test(test_rewrite_placeholders),
