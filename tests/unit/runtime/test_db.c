@@ -3,11 +3,13 @@
  * placeholders, NULLs, constraint codes, changes, a failed write inside a
  * transaction, SAVEPOINT outside one. And db_pg_sql's rewriting, which
  * needs no server. */
-#include <cmocka.h>
+// clang-format off: cmocka.h needs these first
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <string.h>
 
