@@ -5,11 +5,13 @@ PostgreSQL 15). A chat whose messages are stored and reflected, the
 room's archive, `history` finding the session by a word of it (sqlite
 FTS5 / PostgreSQL tsvector, diacritics folded), `close-ticket` with a
 note, `chatdeskctl` on the same store, and a restart that keeps
-everything; a second chatdesk on the same store is refused.
+everything; `chatdeskctl backup` (sqlite) or its pointer to pg_dump; a
+second chatdesk on the same store is refused.
 """
 # servers: prosody
 # databases: sqlite, postgresql
 
+import os
 import subprocess
 
 from e2e import chatlib as cl
@@ -85,6 +87,19 @@ async def test_restart_keeps_everything(env):
     h.check(v.fields["status"] == "closed", "still closed: %r" % v.fields)
 
 
+async def test_backup(env):
+    """sqlite: chatdeskctl backup copies the file; PostgreSQL: it refuses
+    and names pg_dump."""
+    dest = env.workdir + "/backup.db"
+    r = env.ctl("backup", dest, check_rc=False)
+    if env.chatdesk.db_url:
+        h.check(r.returncode != 0 and "pg_dump" in r.stderr,
+                "backup on PostgreSQL points to pg_dump: %r" % r.stderr)
+    else:
+        h.check(r.returncode == 0 and os.path.getsize(dest) > 0,
+                "backup of the sqlite file: %r" % r.stderr)
+
+
 async def test_second_instance_refused(env):
     r = subprocess.run([h.CHATDESK_BIN, "-c", env.chatdesk.config],
                        capture_output=True, text=True, timeout=30)
@@ -95,4 +110,4 @@ async def test_second_instance_refused(env):
 
 if __name__ == "__main__":
     cl.main(None, [test_chat_search_close, test_restart_keeps_everything,
-                   test_second_instance_refused])
+                   test_backup, test_second_instance_refused])
