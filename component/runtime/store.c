@@ -199,7 +199,8 @@ int store_claim_instance(struct store *st, char *err, size_t errlen)
                  db_errmsg(st->db));
     else
         snprintf(err, errlen,
-                 "another chatdesk is running on this PostgreSQL database");
+                 "another chatdesk is already running on this PostgreSQL "
+                 "database");
     return -1;
 }
 

@@ -325,6 +325,23 @@ def db_rows(env, sql, args=()):
         con.close()
 
 
+def db_write(env, sql, args=()):
+    """Run one statement with ? parameters that changes the store, as an
+    operator or a PSA would by hand, on either store."""
+    if env.chatdesk.db_url:
+        parts = sql.split("?")
+        text = parts[0] + "".join(_pg_literal(a) + p
+                                  for a, p in zip(args, parts[1:]))
+        env.pg.psql(env.chatdesk.db_url, text)
+        return
+    con = sqlite3.connect(env.chatdesk.db, timeout=10)
+    try:
+        with con:
+            con.execute(sql, args)
+    finally:
+        con.close()
+
+
 def session_state(env, session):
     rows = db_rows(env, "SELECT state FROM sessions WHERE id = ?",
                    (int(session),))
