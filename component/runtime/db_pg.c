@@ -12,6 +12,12 @@
  *   failure rolls back to it;
  * - "SAVEPOINT x" outside a transaction starts one (sqlite does; here
  *   BEGIN first, and the matching RELEASE commits).
+ *
+ * A lost connection (the server restarted) is opened again at the next
+ * statement outside a transaction, and the statements are prepared again
+ * on it as they are used. Inside a transaction it is not: that
+ * transaction is gone, its statements fail until the caller's ROLLBACK
+ * (which succeeds) or COMMIT (which fails).
  */
 #include "runtime/db_pg.h"
 #include "runtime/db_internal.h"
@@ -30,6 +36,8 @@ struct dbp {
     int changes;
     unsigned next_name;
     int implicit; /* savepoints open in a transaction a SAVEPOINT began */
+    int tx;       /* the caller is inside a transaction (BEGIN/SAVEPOINT) */
+    unsigned gen; /* connections opened so far (PQreset) */
 };
 
 struct dbp_param {
@@ -41,6 +49,7 @@ struct dbp_param {
 struct dbp_stmt {
     struct db_stmt base;
     char name[16];
+    unsigned gen;        /* the connection it was prepared on */
     struct db_pg_sql tr; /* the rewritten SQL, its parameters' names */
     struct dbp_param *p;
     const char **vals;
@@ -106,9 +115,34 @@ static int dbp_check(struct dbp *db, const PGresult *r)
     return code;
 }
 
+/* The connection is up, or opened again when it was lost outside a
+ * transaction. 1, or 0 with the error on db. */
+static int dbp_alive(struct dbp *db)
+{
+    if (PQstatus(db->c) == CONNECTION_OK)
+        return 1;
+    if (db->tx) {
+        dbp_set_err(db, DB_ERROR, 0,
+                    "the connection to PostgreSQL was lost inside a "
+                    "transaction");
+        return 0;
+    }
+    PQreset(db->c);
+    if (PQstatus(db->c) != CONNECTION_OK) {
+        dbp_set_err(db, DB_ERROR, 0, PQerrorMessage(db->c));
+        return 0;
+    }
+    db->gen++;
+    db->implicit = 0;
+    PQclear(PQexec(db->c, "SET client_min_messages = warning"));
+    return 1;
+}
+
 /* Run sql as a simple query; DB_OK or the error (message on db). */
 static int dbp_run(struct dbp *db, const char *sql)
 {
+    if (!dbp_alive(db))
+        return DB_ERROR;
     PGresult *r = PQexec(db->c, sql);
     int rc = dbp_check(db, r);
     PQclear(r);
@@ -127,20 +161,27 @@ static int dbp_control(struct dbp *db, const char *sql, int *handled)
     *handled = 1;
     if (!strncasecmp(sql, "BEGIN", 5)) {
         db->implicit = 0;
-        return dbp_run(db, "BEGIN");
+        int rc = dbp_run(db, "BEGIN");
+        db->tx = rc == DB_OK;
+        return rc;
     }
-    if (!strncasecmp(sql, "COMMIT", 6) || !strncasecmp(sql, "END", 3) ||
-        (!strncasecmp(sql, "ROLLBACK", 8) &&
-         strncasecmp(sql, "ROLLBACK TO", 11))) {
+    int end = !strncasecmp(sql, "COMMIT", 6) || !strncasecmp(sql, "END", 3);
+    if (end || (!strncasecmp(sql, "ROLLBACK", 8) &&
+                strncasecmp(sql, "ROLLBACK TO", 11))) {
+        int lost = PQstatus(db->c) != CONNECTION_OK;
         db->implicit = 0;
+        db->tx = 0;
+        if (lost) /* the transaction is gone: a commit fails */
+            return end ? DB_ERROR : DB_OK;
         return dbp_run(db, sql);
     }
     if (!strncasecmp(sql, "SAVEPOINT", 9)) {
-        if (dbp_idle(db)) {
+        if (!db->tx && dbp_idle(db)) {
             int rc = dbp_run(db, "BEGIN");
             if (rc != DB_OK)
                 return rc;
             db->implicit = 1;
+            db->tx = 1;
         } else if (db->implicit) {
             db->implicit++;
         }
@@ -148,8 +189,10 @@ static int dbp_control(struct dbp *db, const char *sql, int *handled)
     }
     if (!strncasecmp(sql, "RELEASE", 7)) {
         int rc = dbp_run(db, sql);
-        if (rc == DB_OK && db->implicit && --db->implicit == 0)
+        if (rc == DB_OK && db->implicit && --db->implicit == 0) {
             rc = dbp_run(db, "COMMIT");
+            db->tx = 0;
+        }
         return rc;
     }
     *handled = 0;
@@ -214,7 +257,7 @@ static int64_t dbp_last_insert_rowid(struct db *dbase)
 
 static int dbp_get_autocommit(struct db *db)
 {
-    return dbp_idle(P(db));
+    return !P(db)->tx && dbp_idle(P(db));
 }
 
 static int dbp_finalize(struct db_stmt *sbase)
@@ -222,7 +265,8 @@ static int dbp_finalize(struct db_stmt *sbase)
     struct dbp_stmt *st = PS(sbase);
     struct dbp *db = P(sbase->db);
     PQclear(st->res);
-    if (st->name[0] && PQtransactionStatus(db->c) != PQTRANS_INERROR &&
+    if (st->name[0] && st->gen == db->gen &&
+        PQtransactionStatus(db->c) != PQTRANS_INERROR &&
         PQstatus(db->c) == CONNECTION_OK) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
@@ -235,6 +279,18 @@ static int dbp_finalize(struct db_stmt *sbase)
     db_pg_sql_free(&st->tr);
     free(st);
     return DB_OK;
+}
+
+/* PQprepare st on the connection of now. */
+static int dbp_parse(struct dbp *db, struct dbp_stmt *st)
+{
+    if (!dbp_alive(db))
+        return DB_ERROR;
+    PGresult *r = PQprepare(db->c, st->name, st->tr.sql, st->tr.nparams, NULL);
+    int rc = dbp_check(db, r);
+    PQclear(r);
+    st->gen = db->gen;
+    return rc;
 }
 
 static int dbp_prepare(struct db *dbase, const char *sql, struct db_stmt **out)
@@ -258,9 +314,7 @@ static int dbp_prepare(struct db *dbase, const char *sql, struct db_stmt **out)
     }
     if (st->tr.kind != DB_PG_SQL_CONTROL) {
         snprintf(st->name, sizeof st->name, "cd%u", db->next_name++);
-        PGresult *r = PQprepare(db->c, st->name, st->tr.sql, n, NULL);
-        int rc = dbp_check(db, r);
-        PQclear(r);
+        int rc = dbp_parse(db, st);
         if (rc != DB_OK) {
             st->name[0] = '\0';
             dbp_finalize(&st->base);
@@ -278,10 +332,14 @@ static PGresult *dbp_exec_prepared(struct dbp *db, struct dbp_stmt *st)
     int n = st->tr.nparams;
     for (int i = 0; i < n; i++)
         st->vals[i] = st->p[i].val;
+    if (!dbp_alive(db) || (st->gen != db->gen && dbp_parse(db, st) != DB_OK))
+        return NULL;
     int guard = st->tr.kind == DB_PG_SQL_WRITE && !dbp_idle(db);
     if (guard && dbp_run(db, "SAVEPOINT db_stmt") != DB_OK)
         return NULL;
     PGresult *r = PQexecPrepared(db->c, st->name, n, st->vals, NULL, NULL, 0);
+    if (!r)
+        dbp_set_err(db, DB_ERROR, 0, PQerrorMessage(db->c));
     ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (guard) {
         if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
@@ -303,6 +361,8 @@ static int dbp_start(struct dbp *db, struct dbp_stmt *st)
         return rc;
     }
     st->res = dbp_exec_prepared(db, st);
+    if (!st->res)
+        return db->errcode ? db->errcode : DB_ERROR; /* said on db */
     int rc = dbp_check(db, st->res);
     if (rc != DB_OK) {
         PQclear(st->res);

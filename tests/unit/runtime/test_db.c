@@ -3,13 +3,13 @@
  * placeholders, NULLs, constraint codes, changes, a failed write inside a
  * transaction, SAVEPOINT outside one. And db_pg_sql's rewriting, which
  * needs no server. */
-// clang-format off: cmocka.h needs these first
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-// clang-format on
 #include <stdio.h>
 #include <string.h>
 
@@ -154,6 +154,43 @@ static void test_savepoint_outside_a_transaction(void **state)
     assert_int_equal(count(), 1);
 }
 
+/* PostgreSQL: a lost connection is opened again at the next statement
+ * outside a transaction, and prepared statements work on the new one;
+ * inside a transaction the loss fails it: ROLLBACK succeeds, then all is
+ * well again. (sqlite: nothing to lose.) */
+static void test_lost_connection(void **state)
+{
+    (void)state;
+    struct db_stmt *st;
+    if (db_kind(db) != DB_KIND_PG)
+        skip();
+    assert_int_equal(insert("a", 1), DB_DONE);
+    assert_int_equal(db_prepare(db, "SELECT count(*) FROM t", &st), DB_OK);
+    assert_int_not_equal(db_exec(db,
+                                 "SELECT pg_terminate_backend("
+                                 "pg_backend_pid())",
+                                 NULL),
+                         DB_OK);
+    assert_int_equal(db_step(st), DB_ROW); /* opened again, prepared again */
+    assert_int_equal(db_column_int(st, 0), 1);
+    db_reset(st);
+    struct db_stmt *ins;
+    assert_int_equal(db_prepare(db, "INSERT INTO t (name) VALUES (?)", &ins),
+                     DB_OK);
+    assert_int_equal(db_exec(db, "BEGIN", NULL), DB_OK);
+    assert_int_equal(insert("b", 1), DB_DONE);
+    db_exec(db, "SELECT pg_terminate_backend(pg_backend_pid())", NULL);
+    db_bind_text(ins, 1, "c", -1, DB_STATIC);
+    assert_int_equal(db_step(ins), DB_ERROR); /* not opened inside it */
+    assert_non_null(strstr(db_errmsg(db), "lost inside a transaction"));
+    db_finalize(ins);
+    assert_int_equal(db_get_autocommit(db), 0);
+    assert_int_equal(db_exec(db, "ROLLBACK", NULL), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 1); /* b went with the loss */
+    db_finalize(st);
+}
+
 static void test_rewrite_placeholders(void **state)
 {
     (void)state;
@@ -189,6 +226,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_outside_a_transaction,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_connection, setup, teardown),
         cmocka_unit_test(test_rewrite_placeholders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
