@@ -33,6 +33,11 @@ void *db_sqlite_handle(struct db *db)
     return db->ops->sqlite_handle(db);
 }
 
+int db_set_session_sql(struct db *db, const char *sql)
+{
+    return db->ops->set_session_sql(db, sql);
+}
+
 int db_exec(struct db *db, const char *sql, char **errmsg)
 {
     return db->ops->exec(db, sql, errmsg);

@@ -74,6 +74,11 @@ enum db_kind db_kind(const struct db *db);
  * The return is a sqlite3 *; void here so this header needs no sqlite.h. */
 void *db_sqlite_handle(struct db *db);
 
+/* PostgreSQL: sql (copied) is run again on every new connection after a
+ * lost one, e.g. to take a session-level lock again; its result is
+ * ignored. sqlite: nothing. DB_OK or DB_NOMEM. */
+int db_set_session_sql(struct db *db, const char *sql);
+
 /* Run one or more statements without results. DB_OK or an error code; on
  * error *errmsg (when given) gets a malloc'd message for db_free(). */
 int db_exec(struct db *db, const char *sql, char **errmsg);

@@ -10,6 +10,7 @@ struct db_ops {
     void (*close)(struct db *db);
     void *(*sqlite_handle)(struct db *db);
     int (*exec)(struct db *db, const char *sql, char **errmsg);
+    int (*set_session_sql)(struct db *db, const char *sql);
     const char *(*errmsg)(struct db *db);
     int (*errcode)(struct db *db);
     int (*extended_errcode)(struct db *db);

@@ -15,7 +15,9 @@
  *
  * A lost connection (the server restarted) is opened again at the next
  * statement outside a transaction, and the statements are prepared again
- * on it as they are used. Inside a transaction it is not: that
+ * on it as they are used; a read or a BEGIN that found the connection lost
+ * is run once more on the new one (a write is not: it may have been
+ * done). Inside a transaction it is not: that
  * transaction is gone, its statements fail until the caller's ROLLBACK
  * (which succeeds) or COMMIT (which fails).
  */
@@ -38,6 +40,7 @@ struct dbp {
     int implicit; /* savepoints open in a transaction a SAVEPOINT began */
     int tx;       /* the caller is inside a transaction (BEGIN/SAVEPOINT) */
     unsigned gen; /* connections opened so far (PQreset) */
+    char *session_sql; /* run on every new connection */
 };
 
 struct dbp_param {
@@ -135,6 +138,8 @@ static int dbp_alive(struct dbp *db)
     db->gen++;
     db->implicit = 0;
     PQclear(PQexec(db->c, "SET client_min_messages = warning"));
+    if (db->session_sql)
+        PQclear(PQexec(db->c, db->session_sql));
     return 1;
 }
 
@@ -161,7 +166,10 @@ static int dbp_control(struct dbp *db, const char *sql, int *handled)
     *handled = 1;
     if (!strncasecmp(sql, "BEGIN", 5)) {
         db->implicit = 0;
+        db->tx = 0;
         int rc = dbp_run(db, "BEGIN");
+        if (rc != DB_OK && PQstatus(db->c) == CONNECTION_BAD)
+            rc = dbp_run(db, "BEGIN"); /* found lost: on a new one */
         db->tx = rc == DB_OK;
         return rc;
     }
@@ -202,6 +210,7 @@ static int dbp_control(struct dbp *db, const char *sql, int *handled)
 static void dbp_close(struct db *db)
 {
     PQfinish(P(db)->c);
+    free(P(db)->session_sql);
     free(db);
 }
 
@@ -222,6 +231,16 @@ static int dbp_exec(struct db *dbase, const char *sql, char **errmsg)
     if (errmsg)
         *errmsg = rc == DB_OK ? NULL : strdup(db->err);
     return rc;
+}
+
+static int dbp_set_session_sql(struct db *db, const char *sql)
+{
+    char *copy = sql ? strdup(sql) : NULL;
+    if (sql && !copy)
+        return DB_NOMEM;
+    free(P(db)->session_sql);
+    P(db)->session_sql = copy;
+    return DB_OK;
 }
 
 static const char *dbp_errmsg(struct db *db)
@@ -361,6 +380,13 @@ static int dbp_start(struct dbp *db, struct dbp_stmt *st)
         return rc;
     }
     st->res = dbp_exec_prepared(db, st);
+    /* the connection was found lost by this read outside a transaction:
+     * once more on a new one (a write might have happened: not retried) */
+    if (PQstatus(db->c) == CONNECTION_BAD && !db->tx &&
+        st->tr.kind == DB_PG_SQL_READ) {
+        PQclear(st->res);
+        st->res = dbp_exec_prepared(db, st);
+    }
     if (!st->res)
         return db->errcode ? db->errcode : DB_ERROR; /* said on db */
     int rc = dbp_check(db, st->res);
@@ -521,6 +547,7 @@ static const struct db_ops dbp_ops = {
     .close = dbp_close,
     .sqlite_handle = dbp_handle,
     .exec = dbp_exec,
+    .set_session_sql = dbp_set_session_sql,
     .errmsg = dbp_errmsg,
     .errcode = dbp_errcode,
     .extended_errcode = dbp_extended_errcode,

@@ -53,6 +53,11 @@ static int dbs_exec(struct db *db, const char *sql, char **errmsg)
     return rc;
 }
 
+static int dbs_set_session_sql(struct db *db, const char *sql)
+{
+    return DB_OK; /* a file: no connection to lose */
+}
+
 static const char *dbs_errmsg(struct db *db)
 {
     return sqlite3_errmsg(H(db));
@@ -166,6 +171,7 @@ static const struct db_ops dbs_ops = {
     .close = dbs_close,
     .sqlite_handle = dbs_handle,
     .exec = dbs_exec,
+    .set_session_sql = dbs_set_session_sql,
     .errmsg = dbs_errmsg,
     .errcode = dbs_errcode,
     .extended_errcode = dbs_extended_errcode,

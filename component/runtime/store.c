@@ -191,8 +191,10 @@ int store_claim_instance(struct store *st, char *err, size_t errlen)
 {
     if (!store__pg(st->db))
         return 0;
-    int got = store__int(st->db, "SELECT pg_try_advisory_lock(7311514922)", 0);
-    if (got == 1)
+    static const char lock[] = "SELECT pg_try_advisory_lock(7311514922)";
+    int got = store__int(st->db, lock, 0);
+    /* a session lock: taken again on a new connection after a lost one */
+    if (got == 1 && db_set_session_sql(st->db, lock) == DB_OK)
         return 0;
     if (got < 0)
         snprintf(err, errlen, "cannot take the instance lock: %s",

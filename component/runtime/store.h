@@ -74,7 +74,9 @@ int store_backup(struct store *st, const char *dest, char *err,
 /* One chatdesk per database. PostgreSQL: take a session-level advisory
  * lock, held while st is open; a second chatdesk on the same database gets
  * -1 and a message in err (several processes on one database are the other
- * half of SPEC §11, not done yet). sqlite: 0 (runtime/lock keeps the file's
+ * half of SPEC §11, not done yet). The lock is taken again when a lost
+ * connection is opened again (a second chatdesk started in between would
+ * keep it: then both run). sqlite: 0 (runtime/lock keeps the file's
  * lock). */
 int store_claim_instance(struct store *st, char *err, size_t errlen);
 

@@ -87,6 +87,39 @@ async def test_restart_keeps_everything(env):
     h.check(v.fields["status"] == "closed", "still closed: %r" % v.fields)
 
 
+async def test_connection_lost(env):
+    """PostgreSQL: chatdesk's connection cut by the server (as in a
+    restart); the next command and the next chat message work on a new
+    one."""
+    if not env.chatdesk.db_url:
+        return
+    alice = await cl.login(env, "alice")
+    tom = await cl.login(env, "tom")
+    s = await cl.start_chat(alice, "Scanner offline")
+    room = s["room"]
+    await cl.join(alice, room, "alice")
+    await cl.join(tom, room, "tom")
+    await cl.wait_state(env, s["session"], "active")
+    cut = env.pg.psql(env.chatdesk.db_url,
+                      "SELECT count(pg_terminate_backend(pid)) FROM "
+                      "pg_stat_activity WHERE datname = 'chatdesk' AND "
+                      "pid <> pg_backend_pid() AND "
+                      "backend_type = 'client backend'")
+    h.check(int(cut[0][0]) >= 1, "chatdesk's connection cut: %r" % cut)
+    r = await tom.command("history", {"text": "smokes"})
+    h.check(history_sessions(r) == [env.session],
+            "a read after the cut: %r" % r.items)
+    mt = cl.Mark(tom)
+    cl.say(alice, room, "Still offline", mid="after-cut")
+    await cl.wait_message(tom, lambda m: m["id"] == "after-cut", mt,
+                          what="the message after the cut")
+    rows = cl.db_rows(env, "SELECT count(*) FROM messages WHERE body = ?",
+                      ("Still offline",))
+    h.check(rows[0][0] == 1, "stored once: %r" % rows)
+    r = await tom.command("end-session", {"session": s["session"]})
+    h.check(r.status == "completed", "end-session after the cut")
+
+
 async def test_backup(env):
     """sqlite: chatdeskctl backup copies the file; PostgreSQL: it refuses
     and names pg_dump."""
@@ -110,4 +143,5 @@ async def test_second_instance_refused(env):
 
 if __name__ == "__main__":
     cl.main(None, [test_chat_search_close, test_restart_keeps_everything,
-                   test_backup, test_second_instance_refused])
+                   test_connection_lost, test_backup,
+                   test_second_instance_refused])

@@ -174,6 +174,22 @@ static void test_lost_connection(void **state)
     assert_int_equal(db_step(st), DB_ROW); /* opened again, prepared again */
     assert_int_equal(db_column_int(st, 0), 1);
     db_reset(st);
+    /* found lost by this very read: run again on a new connection */
+    struct db *other;
+    struct db_stmt *q;
+    char err[256], sql[96];
+    assert_int_equal(db_prepare(db, "SELECT pg_backend_pid()", &q), DB_OK);
+    assert_int_equal(db_step(q), DB_ROW);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)",
+             (long long)db_column_int64(q, 0));
+    db_finalize(q);
+    assert_non_null(other = db_open(testdb_target(":memory:"), err,
+                                    sizeof err));
+    assert_int_equal(db_exec(other, sql, NULL), DB_OK);
+    db_close(other);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 1);
+    db_reset(st);
     struct db_stmt *ins;
     assert_int_equal(db_prepare(db, "INSERT INTO t (name) VALUES (?)", &ins),
                      DB_OK);
