@@ -39,14 +39,14 @@ enum directory__stmt {
 
 static const char *const directory__sql[S_COUNT] = {
     [S_COMPANY_INSERT] = "INSERT INTO companies (name, chat, pre_ticket, "
-                         "callback) VALUES (?1, ?2, ?3, ?4)",
+                         "callback) VALUES (?1, ?2, ?3, ?4) RETURNING id",
     [S_COMPANY_UPDATE] = "UPDATE companies SET name = ?2, chat = ?3, "
                          "pre_ticket = ?4, callback = ?5 WHERE id = ?1",
     [S_COMPANY_GET] = COMPANY_COLS " WHERE id = ?1",
     [S_COMPANY_FIND] = COMPANY_COLS " WHERE name = ?1",
     [S_COMPANY_LIST] = COMPANY_COLS " ORDER BY name",
     [S_CONTACT_INSERT] = "INSERT INTO contacts (company_id, jid, name, phone, "
-                         "chat) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         "chat) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
     [S_CONTACT_UPDATE] = "UPDATE contacts SET company_id = ?2, jid = ?3, "
                          "name = ?4, phone = ?5, chat = ?6 WHERE id = ?1",
     [S_CONTACT_GET] = CONTACT_COLS " WHERE id = ?1",
@@ -54,7 +54,7 @@ static const char *const directory__sql[S_COUNT] = {
     [S_CONTACT_LIST] =
         CONTACT_COLS " WHERE ?1 = 0 OR company_id = ?1 ORDER BY jid",
     [S_TECH_INSERT] = "INSERT INTO techs (jid, name, admin) "
-                      "VALUES (?1, ?2, ?3)",
+                      "VALUES (?1, ?2, ?3) RETURNING id",
     [S_TECH_UPDATE] = "UPDATE techs SET jid = ?2, name = ?3, admin = ?4 "
                       "WHERE id = ?1",
     [S_TECH_GET] = TECH_COLS " WHERE id = ?1",
@@ -202,10 +202,15 @@ static bool directory__fits(const char *s, size_t max)
 
 /* Step a write statement once; map constraint failures to DIR_ERR_EXISTS
  * (unique) or DIR_ERR_NOT_FOUND (foreign key). */
-static int directory__write(struct directory *dir, struct db_stmt *s,
-                            const char *what)
+static int directory__write_id(struct directory *dir, struct db_stmt *s,
+                               const char *what, int64_t *id_out)
 {
     int rc = db_step(s);
+    if (rc == DB_ROW) { /* INSERT ... RETURNING id */
+        if (id_out)
+            *id_out = db_column_int64(s, 0);
+        rc = db_step(s);
+    }
     int ext = db_extended_errcode(dir->db);
     db_reset(s);
     if (rc == DB_DONE)
@@ -216,6 +221,12 @@ static int directory__write(struct directory *dir, struct db_stmt *s,
         return directory__fail(dir, DIR_ERR_NOT_FOUND,
                                "%s: the company does not exist", what);
     return directory__store_fail(dir, what);
+}
+
+static int directory__write(struct directory *dir, struct db_stmt *s,
+                            const char *what)
+{
+    return directory__write_id(dir, s, what, NULL);
 }
 
 /* Step the bound UPDATE s of the record id of kind what ("company",
@@ -342,12 +353,10 @@ int directory_company_create(struct directory *dir, const struct company *c,
         return rc;
     struct db_stmt *s = directory__stmt(dir, S_COMPANY_INSERT);
     directory__company_bind(s, 1, c);
-    rc = directory__write(dir, s, "create company");
+    rc = directory__write_id(dir, s, "create company", id_out);
     if (rc == DIR_ERR_EXISTS)
         return directory__fail(dir, rc, "a company named \"%s\" exists",
                                c->name);
-    if (rc == DIR_OK && id_out)
-        *id_out = db_last_insert_rowid(dir->db);
     return rc;
 }
 
@@ -505,9 +514,7 @@ int directory_contact_create(struct directory *dir, const struct contact *c,
         return rc;
     struct db_stmt *s = directory__stmt(dir, S_CONTACT_INSERT);
     directory__contact_bind(s, 1, c, jid);
-    rc = directory__write(dir, s, "create contact");
-    if (rc == DIR_OK && id_out)
-        *id_out = db_last_insert_rowid(dir->db);
+    rc = directory__write_id(dir, s, "create contact", id_out);
     return rc;
 }
 
@@ -573,9 +580,7 @@ int directory_tech_create(struct directory *dir, const struct tech *t,
     db_bind_text(s, 1, jid, -1, DB_STATIC);
     db_bind_text(s, 2, t->name, -1, DB_STATIC);
     db_bind_int(s, 3, t->admin ? 1 : 0);
-    rc = directory__write(dir, s, "create tech");
-    if (rc == DIR_OK && id_out)
-        *id_out = db_last_insert_rowid(dir->db);
+    rc = directory__write_id(dir, s, "create tech", id_out);
     return rc;
 }
 

@@ -141,7 +141,8 @@ enum tickets__stmt {
 
 static const char *const tickets__sql[T_COUNT] = {
     [T_INSERT] = "INSERT INTO tickets (company_id, contact_id, summary, "
-                 "status, created) VALUES (?1, ?2, ?3, 'open', ?4)",
+                 "status, created) VALUES (?1, ?2, ?3, 'open', ?4) "
+                 "RETURNING id",
     [T_GET] = TICKET_COLS " WHERE id = ?1",
     [T_NOTES] = "SELECT id, kind, author, created, text FROM ticket_notes "
                 "WHERE ticket_id = ?1 ORDER BY id",
@@ -151,7 +152,8 @@ static const char *const tickets__sql[T_COUNT] = {
                            " ORDER BY created DESC, id DESC"
                            " LIMIT ?4 OFFSET ?5",
     [T_NOTE_INSERT] = "INSERT INTO ticket_notes (ticket_id, kind, author, "
-                      "created, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+                      "created, text) VALUES (?1, ?2, ?3, ?4, ?5) "
+                      "RETURNING id",
     [T_STATUS] = "SELECT status FROM tickets WHERE id = ?1",
     [T_CLOSE] = "UPDATE tickets SET status = 'closed', closed = ?2 "
                 "WHERE id = ?1 AND status = 'open'",
@@ -306,6 +308,19 @@ static int tickets__event(struct tickets__sqlite *self, int64_t id,
                          outbox_error(self->outbox));
 }
 
+/* Step the bound INSERT ... RETURNING id s: its id into *id, then reset.
+ * DB_DONE or the error code. */
+static int tickets__insert(struct db_stmt *s, int64_t *id)
+{
+    int rc = db_step(s);
+    if (rc == DB_ROW) {
+        *id = db_column_int64(s, 0);
+        rc = db_step(s);
+    }
+    db_reset(s);
+    return rc;
+}
+
 static int tickets__create(struct ticket_store *ts,
                            const struct ticket_draft *d, int64_t *id_out)
 {
@@ -328,9 +343,8 @@ static int tickets__create(struct ticket_store *ts,
     tickets__bind_id(s, 2, d->contact_id);
     db_bind_text(s, 3, d->summary, -1, DB_STATIC);
     db_bind_int64(s, 4, (int64_t)clock_now());
-    rc = db_step(s);
-    db_reset(s);
-    int64_t id = db_last_insert_rowid(self->db);
+    int64_t id = 0;
+    rc = tickets__insert(s, &id);
     rc = rc == DB_DONE ? tickets__event(self, id, OUTBOX_TICKET_CREATED, 0)
                            : tickets__store_fail(self, "create ticket");
     rc = tickets__end(self, rc);
@@ -509,12 +523,10 @@ static int tickets__insert_note(struct tickets__sqlite *self, int64_t id,
     db_bind_text(s, 3, author, -1, DB_STATIC);
     db_bind_int64(s, 4, (int64_t)clock_now());
     db_bind_text(s, 5, text, -1, DB_STATIC);
-    int rc = db_step(s);
-    db_reset(s);
-    if (rc != DB_DONE)
+    int64_t note = 0;
+    if (tickets__insert(s, &note) != DB_DONE)
         return tickets__store_fail(self, "add note");
-    return tickets__event(self, id, OUTBOX_NOTE_ADDED,
-                          db_last_insert_rowid(self->db));
+    return tickets__event(self, id, OUTBOX_NOTE_ADDED, note);
 }
 
 static int tickets__add_note(struct ticket_store *ts, int64_t id,
