@@ -8,8 +8,9 @@
  * Two sqlite habits the modules rely on are kept:
  * - a failed statement inside a transaction does not spoil it: on
  *   PostgreSQL it would (every later statement fails until ROLLBACK), so a
- *   write inside a transaction runs under a savepoint of its own and a
- *   failure rolls back to it;
+ *   write inside a transaction runs under a savepoint of its own (SAVEPOINT,
+ *   the write and RELEASE pipelined: one round trip) and a failure rolls
+ *   back to it;
  * - "SAVEPOINT x" outside a transaction starts one (sqlite does; here
  *   BEGIN first, and the matching RELEASE commits).
  *
@@ -346,6 +347,53 @@ static int dbp_prepare(struct db *dbase, const char *sql, struct db_stmt **out)
 
 /* Run a prepared statement; inside a transaction a write gets a savepoint
  * of its own so that its failure leaves the transaction usable. */
+/* Read the results of one pipelined query; the first is kept (when keep)
+ * or cleared. */
+static PGresult *dbp_pipe_result(PGconn *c, int keep)
+{
+    PGresult *first = NULL, *x;
+    while ((x = PQgetResult(c))) {
+        if (keep && !first)
+            first = x;
+        else
+            PQclear(x);
+    }
+    return first;
+}
+
+/* SAVEPOINT, the statement and RELEASE in one round trip (libpq's
+ * pipeline mode; a Sync inside a transaction block does not end it). The
+ * statement's result, or NULL (the error said on db). */
+static PGresult *dbp_exec_guarded(struct dbp *db, struct dbp_stmt *st)
+{
+    PGconn *c = db->c;
+    if (!PQenterPipelineMode(c))
+        return NULL;
+    int sent =
+        PQsendQueryParams(c, "SAVEPOINT db_stmt", 0, NULL, NULL, NULL, NULL,
+                          0) &&
+        PQsendQueryPrepared(c, st->name, st->tr.nparams, st->vals, NULL, NULL,
+                            0) &&
+        PQsendQueryParams(c, "RELEASE db_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+        PQpipelineSync(c);
+    PGresult *r = NULL, *x;
+    if (sent) {
+        PQclear(dbp_pipe_result(c, 0));
+        r = dbp_pipe_result(c, 1);
+        PQclear(dbp_pipe_result(c, 0));
+        while ((x = PQgetResult(c))) { /* up to the Sync's result */
+            int sync = PQresultStatus(x) == PGRES_PIPELINE_SYNC;
+            PQclear(x);
+            if (sync)
+                break;
+        }
+    }
+    PQexitPipelineMode(c);
+    if (!r)
+        dbp_set_err(db, DB_ERROR, 0, PQerrorMessage(c));
+    return r;
+}
+
 static PGresult *dbp_exec_prepared(struct dbp *db, struct dbp_stmt *st)
 {
     int n = st->tr.nparams;
@@ -354,18 +402,16 @@ static PGresult *dbp_exec_prepared(struct dbp *db, struct dbp_stmt *st)
     if (!dbp_alive(db) || (st->gen != db->gen && dbp_parse(db, st) != DB_OK))
         return NULL;
     int guard = st->tr.kind == DB_PG_SQL_WRITE && !dbp_idle(db);
-    if (guard && dbp_run(db, "SAVEPOINT db_stmt") != DB_OK)
-        return NULL;
+    if (guard) {
+        PGresult *r = dbp_exec_guarded(db, st);
+        ExecStatusType s = PQresultStatus(r);
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+            PQclear(PQexec(db->c, "ROLLBACK TO db_stmt; RELEASE db_stmt"));
+        return r;
+    }
     PGresult *r = PQexecPrepared(db->c, st->name, n, st->vals, NULL, NULL, 0);
     if (!r)
         dbp_set_err(db, DB_ERROR, 0, PQerrorMessage(db->c));
-    ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (guard) {
-        if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-            PQclear(PQexec(db->c, "RELEASE db_stmt"));
-        else
-            PQclear(PQexec(db->c, "ROLLBACK TO db_stmt; RELEASE db_stmt"));
-    }
     return r;
 }
 
