@@ -11,6 +11,7 @@ round trip.
 The directory is chatlib's. Prints one line per test and "N passed, M
 failed" last.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 import time
