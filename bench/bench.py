@@ -251,15 +251,17 @@ def supports_limits():
         return b"stanzas_per_second" in f.read()
 
 
-def start_chatdesk(workdir, server, db, level="info", preload=None):
+def start_chatdesk(workdir, server, db, level="info", preload=None,
+                   multicast=None):
     d = os.path.join(workdir, "chatdesk")
     os.makedirs(d, exist_ok=True)
     cfg = os.path.join(d, "chatdesk.ini")
     with open(cfg, "w") as f:
         f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
-                "port = %d\nreconnect_max = 2\n\n[database]\n%s = %s\n\n"
+                "port = %d\nreconnect_max = 2\n%s\n[database]\n%s = %s\n\n"
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port,
+                 "multicast = %s\n" % multicast if multicast else "",
                  "url" if db.startswith("postgresql://") else "path", db,
                  level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=preload) if preload else None
@@ -507,6 +509,9 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
     """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
     fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c);
     "slowsync": chatdesk with every fsync 2 ms slower (bench/slowsync.c);
+    "permsg": chatdesk with [component] multicast = off, one stanza per
+    occupant (the plain chatdesk column finds ejabberd's mod_multicast by
+    itself and fans out through it, XEP-0033);
     "sid": the echo component stamping its reflections the way chatdesk
     does (XEP-0359 stanza-id); "mam": the server's MUC archiving every
     message. The server's CPU is reported as "prosody" for both servers."""
@@ -532,8 +537,9 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
                 procs.append(pg)
                 db = pg.url
             write_directory(wd, db, a.sessions, a.techs)
-            procs.append(start_chatdesk(wd, server, db,
-                                        preload=PRELOADS.get(variant)))
+            procs.append(start_chatdesk(
+                wd, server, db, preload=PRELOADS.get(variant),
+                multicast="off" if variant == "permsg" else None))
             procs[-1].wait_for("online as")
             watch.append(("component", procs[-1].proc))
         perf = None
@@ -889,7 +895,8 @@ CHAT_PARTS = (
     ("ej-echo", "ejabberd", "echo", ""),
     ("ej-echosid", "ejabberd", "echo", "sid"),
     ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
-    ("ej-chatdesk", "ejabberd", "chatdesk", ""))
+    ("ej-chatdesk", "ejabberd", "chatdesk", ""),
+    ("ej-permsg", "ejabberd", "chatdesk", "permsg"))
 
 
 def chat_key(server_kind, kind, variant):
@@ -910,7 +917,8 @@ COLUMNS = {
                  ("echo+sid", "ejabberd_chat_echo_sid"),
                  ("mod_muc", "ejabberd_chat_muc"),
                  ("muc+mam", "ejabberd_chat_muc_mam"),
-                 ("chatdesk", "ejabberd_chat_chatdesk")),
+                 ("chatdesk", "ejabberd_chat_chatdesk"),
+                 ("cd permsg", "ejabberd_chat_chatdesk_permsg")),
 }
 
 
@@ -1014,6 +1022,9 @@ def summary(results):
                                             "sent_per_s")),
             "chatdesk_per_muc_mam": per(cd, med(pre + "chat_muc_mam",
                                                 "saturate", "sent_per_s"))}
+    out["ejabberd"]["chatdesk_per_permsg"] = per(
+        med("ejabberd_chat_chatdesk", "saturate", "sent_per_s"),
+        med("ejabberd_chat_chatdesk_permsg", "saturate", "sent_per_s"))
     out["slow_fsync"] = {
         "throughput_per_nosync": per(
             med("chat_chatdesk_slowsync", "saturate", "sent_per_s"),

@@ -90,3 +90,37 @@ int xep0030_register(struct app *app)
         return -1;
     return 0;
 }
+
+xmpp_stanza_t *xep0030_info_request(xmpp_ctx_t *ctx, const char *to,
+                                    const char *id)
+{
+    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", id);
+
+    if (!iq)
+        return NULL;
+    xmpp_stanza_set_to(iq, to);
+    if (!stanza_add_child_ns(iq, "query", NS_DISCO_INFO)) {
+        xmpp_stanza_release(iq);
+        return NULL;
+    }
+    return iq;
+}
+
+int xep0030_info_has_feature(xmpp_stanza_t *reply, const char *var)
+{
+    const char *type = xmpp_stanza_get_type(reply);
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_DISCO_INFO);
+
+    if (!type || strcmp(type, "result") || !q)
+        return 0;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(q); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        const char *v = xmpp_stanza_get_attribute(c, "var");
+        if (xmpp_stanza_is_tag(c) && name && !strcmp(name, "feature") && v &&
+            !strcmp(v, var))
+            return 1;
+    }
+    return 0;
+}

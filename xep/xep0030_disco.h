@@ -11,4 +11,14 @@ struct app;
 /* Adds the iq handlers, the component's identity and both features. */
 int xep0030_register(struct app *app);
 
+#include <strophe.h>
+
+/* A disco#info request <iq type='get' id=id to=to><query/></iq> (caller
+ * releases), or NULL when out of memory. */
+xmpp_stanza_t *xep0030_info_request(xmpp_ctx_t *ctx, const char *to,
+                                    const char *id);
+
+/* 1 when reply is a disco#info result listing the feature var. */
+int xep0030_info_has_feature(xmpp_stanza_t *reply, const char *var);
+
 #endif

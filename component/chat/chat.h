@@ -16,6 +16,8 @@
  *   notices.c   who hears about a request, a take-over, a transition
  *   help.c      the component JID's answer to a chat message, the hint
  *               that tells a tech how chatdesk sees his presence
+ *   multicast.c whether room messages go through the server's XEP-0033
+ *               service ([component] multicast, multicast.h)
  *   rooms.c     struct chat, room JIDs, display names, posting notices
  */
 #ifndef CHATDESK_CHAT_H

@@ -39,6 +39,7 @@ struct chat {
      * storing again. Set only around chat_broadcast_stored(). */
     const struct sess_stored *prestored;
     unsigned long queue_seq; /* ids of the queue room's live lines */
+    int multicast_asked;     /* disco#info answers multicast.c waits for */
 };
 
 /* "chat-<id>@<component>" into buf; returns buf. */

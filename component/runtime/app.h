@@ -17,6 +17,7 @@ struct dispatch;
 struct disco;
 struct conn;
 struct history;
+struct writer;
 
 typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
 
@@ -38,6 +39,10 @@ struct app {
     struct psa_sender *psa; /* NULL without [psa] webhook_url */
     /* Long-lived, for indexing new messages for search (modules.c). */
     struct history *history;
+    /* The commit writer (domain/writer.h): chat messages are stored on
+     * its thread. NULL (":memory:" databases, unit tests): the group
+     * commit runs on the loop (flush). Opened by modules.c. */
+    struct writer *writer;
     /* Called after a tech or contact is created or updated at run time
      * (ad-hoc commands), so the chat side can ask for its presence. */
     void (*person_added)(struct app *app, const char *bare_jid);
@@ -45,10 +50,25 @@ struct app {
      * muc_flush()). Set by chat_register(). The runtime calls it, handlers
      * and timers never do: dispatch_stanza() before every stanza that is
      * not a groupchat message, dispatch_run_timers() before every timer
-     * (dispatch_timer_set()), and conn.c at the end of every event-loop
-     * pass (conn__pass(), the shutdown's passes too), so nothing is held at
-     * the tick or a stream close. NULL: nothing is ever held. */
+     * (dispatch_timer_set()), conn.c before the tick, and, without a commit
+     * writer, at the end of every event-loop pass (conn__pass(), the
+     * shutdown's passes too), so nothing is held at the tick or a stream
+     * close. With a writer it also waits for every batch in flight, so
+     * whatever runs after it reads every acknowledged message. NULL:
+     * nothing is ever held. */
     void (*flush)(struct app *app);
+    /* With a commit writer (all three set by chat_register(), else NULL):
+     * pump, the end of a pass instead of flush: hand the held batch to the
+     * writer and send what is durable, without waiting for the rest (see
+     * muc_pump()); busy: whether a batch is in flight (1); wait: block
+     * until a batch in flight finishes, ms at most (1 when one did, 0 at
+     * once when none is in flight). conn.c reads without waiting while
+     * busy, then waits for the writer, so reflections leave as soon as
+     * their batch is durable and the sockets are read at least every ms.
+     * Loop thread only. */
+    void (*pump)(struct app *app);
+    int (*busy)(struct app *app);
+    int (*wait)(struct app *app, unsigned ms);
 };
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the

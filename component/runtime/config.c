@@ -39,7 +39,7 @@ struct config__key {
 
 static config__parser config__string, config__number, config__timeout,
     config__domain, config__admins, config__level, config__listen, config__url,
-    config__pg_url;
+    config__pg_url, config__multicast;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -51,6 +51,8 @@ static const struct config__key config__keys[] = {
     {"component", "port", config__number, CONFIG__AT(port), 0, 1, 65535, 0},
     {"component", "reconnect_max", config__number, CONFIG__AT(reconnect_max),
      0, 1, 3600, 0},
+    {"component", "multicast", config__multicast, CONFIG__STR(multicast), 0,
+     0, 0},
     /* one of path and url: config__check_required */
     {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 0},
     {"database", "url", config__pg_url, CONFIG__STR(db_url), 0, 0, 0},
@@ -250,6 +252,26 @@ static void config__admins(struct config__parse *p,
         }
         jid_bare_lower(tok, c->admins[c->n_admins++], sizeof c->admins[0]);
     }
+}
+
+/* auto, off, or the service's domain. */
+static void config__multicast(struct config__parse *p,
+                              const struct config__key *k, const char *value)
+{
+    if (!strcasecmp(value, "auto") || !strcasecmp(value, "off")) {
+        char *dst = config__field(p, k);
+        config__string(p, k, value);
+        jid_bare_lower(dst, dst, k->size);
+        return;
+    }
+    if (!config__is_domain(value, value + strlen(value))) {
+        config__fail(p, p->line, k->key,
+                     "must be auto, off or the multicast service's domain "
+                     "like multicast.example.com, not '%s'",
+                     value);
+        return;
+    }
+    config__domain(p, k, value);
 }
 
 static void config__level(struct config__parse *p,
@@ -491,6 +513,7 @@ void config_defaults(struct config *cfg)
     strcpy(cfg->host, "127.0.0.1");
     cfg->port = 5347;
     cfg->reconnect_max = 30;
+    strcpy(cfg->multicast, "auto");
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;

@@ -18,6 +18,9 @@ struct config {
     char host[256];   /* [component] host */
     int port;         /* [component] port */
     int reconnect_max; /* [component] reconnect_max: back-off cap, seconds */
+    char multicast[256]; /* [component] multicast: "auto" (a XEP-0033
+                            service the server lists), "off", or the
+                            service's domain */
     char db_path[1024]; /* [database] path: the sqlite file */
     char db_url[1024];  /* [database] url: postgresql://... (SPEC §11) */
     char admins[CONFIG_MAX_ADMINS][256]; /* [admins] jids, bare, lowercase */

@@ -30,6 +30,7 @@ struct conn {
     uint64_t next_tick_ms;
     int fatal;
     int stopping; /* conn__shutdown() under way: no reconnect */
+    uint64_t last_in_ms; /* clock_mono_ms() of the last stanza read */
 };
 
 #define CONN_BACKOFF_BASE_MS 250UL
@@ -56,6 +57,7 @@ static int conn__stanza(xmpp_conn_t *xc, xmpp_stanza_t *stanza, void *ud)
 {
     struct conn *c = ud;
     (void)xc;
+    c->last_in_ms = clock_mono_ms();
     metrics_stanza_in(metrics_kind_of(xmpp_stanza_get_name(stanza)));
     dispatch_stanza(c->app->dispatch, c->app, stanza);
     return 1;
@@ -221,18 +223,60 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
     xmpp_send(c->xc, stanza);
 }
 
-/* One event-loop pass, then the group commit (app->flush): one COMMIT for
- * the messages of this pass, then their reflections (sent by the next
- * pass's write phase). Every pass of the component connection goes through
- * here, so nothing is held between two passes: not at the tick, not at a
- * stream close. Then the pass hook (HTTP moves on, never waiting). */
+/* The rate limit's answers to refused messages (dispatch.h, lowq.h) that
+ * may go after this pass: normal traffic first. Offline they wait for the
+ * next connection (the queue is bounded); a clean stop sends them all
+ * before the stream closes (conn__shutdown). */
+static void conn__refusals(struct conn *c, int quiet)
+{
+    struct dispatch *d = c->app->dispatch;
+    if (!dispatch_refusals_pending(d) || c->state != CONN_ONLINE || !c->xc)
+        return;
+    int sendq = xmpp_conn_send_queue_len(c->xc);
+    size_t n = dispatch_refusals_due(d, sendq, quiet);
+    if (!n)
+        return;
+    dispatch_send_refusals(d, c->app, n);
+    log_debug("conn",
+              "sent %zu answers to refused messages after a %s pass (send "
+              "queue %d, %zu wait)",
+              n, quiet ? "quiet" : "busy", sendq,
+              dispatch_refusals_pending(d));
+}
+
+/* One event-loop pass, then the group commit. Without a commit writer
+ * (app->flush): one COMMIT for the messages of this pass, then their
+ * reflections (sent by the next pass's write phase), so nothing is held
+ * between two passes. With one (app->pump): the batch is handed to the
+ * writer's thread and what is already durable is sent. While a batch is
+ * in flight, a pass reads without waiting and then waits for the writer
+ * instead (1 ms at most: libstrophe watches only its own sockets), so a
+ * reflection leaves as soon as its batch is durable; conn_run() flushes
+ * before the tick. Then the answers to refused messages that may go (after
+ * the reflections; all of them only once no stanza came for CONN_QUIET_MS,
+ * i.e. the flood that caused them and the traffic around it are read: a
+ * pass waits CONN_WAITING_MS at most while answers wait), then the pass
+ * hook (HTTP moves on, never waiting). */
+#define CONN_QUIET_MS 20
+#define CONN_WAITING_MS 5UL
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
+    struct app *app = c->app;
+    if (dispatch_refusals_pending(app->dispatch) &&
+        timeout_ms > CONN_WAITING_MS)
+        timeout_ms = CONN_WAITING_MS;
+    if (app->busy && app->busy(app))
+        timeout_ms = 0;
     xmpp_run_once(c->ctx, timeout_ms);
-    if (c->app->flush)
-        c->app->flush(c->app);
+    if (app->pump) {
+        app->pump(app);
+        if (app->wait && app->wait(app, 1))
+            app->pump(app); /* what just became durable: sent next pass */
+    } else if (app->flush)
+        app->flush(app);
+    conn__refusals(c, clock_mono_ms() - c->last_in_ms >= CONN_QUIET_MS);
     if (c->hooks.pass)
-        c->hooks.pass(c->app);
+        c->hooks.pass(app);
 }
 
 static void conn__shutdown(struct conn *c)
@@ -241,6 +285,9 @@ static void conn__shutdown(struct conn *c)
         return;
     if (c->state == CONN_ONLINE && c->hooks.stopping)
         c->hooks.stopping(c->app);
+    if (c->state == CONN_ONLINE)
+        dispatch_send_refusals(c->app->dispatch, c->app,
+                               dispatch_refusals_pending(c->app->dispatch));
     log_info("conn", "closing the stream");
     c->stopping = 1;
     xmpp_disconnect(c->xc);
@@ -258,9 +305,10 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
         uint64_t now = clock_mono_ms();
         if (c->state == CONN_IDLE && now >= c->next_try_ms)
             conn__try_connect(c);
-        /* between passes, after the last one's flush: nothing is held */
         if (now >= c->next_tick_ms) {
             c->next_tick_ms = now + 1000;
+            if (c->app->flush) /* nothing is held or in flight at a tick */
+                c->app->flush(c->app);
             if (c->hooks.tick)
                 c->hooks.tick(c->app);
         }

@@ -66,6 +66,7 @@ struct muc__queued {
     char *room;
     xmpp_stanza_t *out;  /* what every occupant gets (to= set per resource) */
     xmpp_stanza_t *orig; /* held message: the sender's stanza, for an error */
+    uint64_t batch; /* held and handed over (policy->submit): its batch */
 };
 
 struct muc {
@@ -78,6 +79,7 @@ struct muc {
     size_t n_buckets;           /* a power of two, >= n_rooms */
     struct muc__queued *queue;  /* in arrival order */
     size_t n_queue, cap_queue;
+    char *multicast; /* XEP-0033 service for room messages, or NULL */
 };
 
 /* A stanza addressed to a room or an occupant, taken apart. */

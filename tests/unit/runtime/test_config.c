@@ -115,6 +115,34 @@ static void test_metrics_listen(void **state)
     assert_int_equal(c.metrics_port, 19643);
 }
 
+/* [component] multicast: auto by default, off, or a domain (lowercased);
+ * anything else names the key and the line. */
+static void test_multicast(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    char text[512];
+    const char *base = "[database]\npath=/tmp/x.db\n[component]\n"
+                       "jid=h.example\nsecret=x\n";
+    assert_int_equal(config_load_string(&c, base, "m.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.multicast, "auto");
+    snprintf(text, sizeof text, "%smulticast = OFF\n", base);
+    assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.multicast, "off");
+    snprintf(text, sizeof text, "%smulticast = Multicast.Example.com\n",
+             base);
+    assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
+                     0);
+    assert_string_equal(c.multicast, "multicast.example.com");
+    snprintf(text, sizeof text, "%smulticast = yes please\n", base);
+    assert_int_not_equal(
+        config_load_string(&c, text, "m.ini", err, sizeof err), 0);
+    assert_non_null(strstr(err, "m.ini:6: multicast: must be auto, off or"));
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -331,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_database_url),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_multicast),
         cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_psa),
         cmocka_unit_test(test_bad_input),

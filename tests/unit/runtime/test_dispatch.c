@@ -114,6 +114,67 @@ static void test_results_and_errors_are_not_answered(void **state)
     assert_int_equal(tk.n_sent, 0);
 }
 
+/* dispatch_await(): the reply with our id from the JID we asked, once;
+ * the same id from anyone else is ignored. xep0030_info_has_feature()
+ * reads the answer. */
+static int replies, had_feature;
+
+static void on_reply(struct app *app, xmpp_stanza_t *reply, void *ud)
+{
+    (void)app;
+    assert_ptr_equal(ud, &replies);
+    replies++;
+    had_feature = xep0030_info_has_feature(reply, "urn:x:want");
+}
+
+static void test_await_reply(void **state)
+{
+    (void)state;
+    replies = had_feature = 0;
+    assert_int_equal(dispatch_await(tk.app.dispatch, "q1",
+                                    "multicast.localhost", on_reply,
+                                    &replies),
+                     0);
+    testkit_feed("<iq type='result' id='q1' from='mallory@localhost/r' "
+                 "to='helpdesk.localhost'><query xmlns='http://jabber.org/"
+                 "protocol/disco#info'><feature var='urn:x:want'/></query>"
+                 "</iq>");
+    assert_int_equal(replies, 0);
+    testkit_feed("<iq type='result' id='q1' from='Multicast.localhost' "
+                 "to='helpdesk.localhost'><query xmlns='http://jabber.org/"
+                 "protocol/disco#info'><feature var='urn:x:other'/>"
+                 "<feature var='urn:x:want'/></query></iq>");
+    assert_int_equal(replies, 1);
+    assert_int_equal(had_feature, 1);
+    testkit_feed("<iq type='result' id='q1' from='multicast.localhost' "
+                 "to='helpdesk.localhost'/>");
+    assert_int_equal(replies, 1); /* once */
+    assert_int_equal(tk.n_sent, 0);
+    assert_int_equal(dispatch_await(tk.app.dispatch, "q2",
+                                    "multicast.localhost", on_reply,
+                                    &replies),
+                     0);
+    testkit_feed("<iq type='error' id='q2' from='multicast.localhost' "
+                 "to='helpdesk.localhost'><error type='cancel'>"
+                 "<service-unavailable xmlns='urn:ietf:params:xml:ns:"
+                 "xmpp-stanzas'/></error></iq>");
+    assert_int_equal(replies, 2);
+    assert_int_equal(had_feature, 0); /* an error lists no feature */
+    for (int i = 0; i < DISPATCH_AWAITS; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", i);
+        assert_int_equal(dispatch_await(tk.app.dispatch, id, "x.localhost",
+                                        on_reply, &replies),
+                         0);
+    }
+    assert_int_equal(dispatch_await(tk.app.dispatch, "k0", "x.localhost",
+                                    on_reply, &replies),
+                     0); /* the same id again replaces it */
+    assert_int_equal(dispatch_await(tk.app.dispatch, "full", "x.localhost",
+                                    on_reply, &replies),
+                     -1);
+}
+
 static void test_disco_info(void **state)
 {
     (void)state;
@@ -309,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_iq_without_payload_is_bad_request),
         cmocka_unit_test(test_results_and_errors_are_not_answered),
         cmocka_unit_test(test_disco_info),
+        cmocka_unit_test(test_await_reply),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_message_handlers_in_order),
         cmocka_unit_test_setup_teardown(test_flush_before_all_but_groupchat,
