@@ -258,10 +258,11 @@ def start_chatdesk(workdir, server, db, level="info", preload=None,
     cfg = os.path.join(d, "chatdesk.ini")
     with open(cfg, "w") as f:
         f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
-                "port = %d\nreconnect_max = 2\n%s\n[database]\npath = %s\n\n"
+                "port = %d\nreconnect_max = 2\n%s\n[database]\n%s = %s\n\n"
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port,
-                 "multicast = %s\n" % multicast if multicast else "", db,
+                 "multicast = %s\n" % multicast if multicast else "",
+                 "url" if db.startswith("postgresql://") else "path", db,
                  level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=preload) if preload else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
@@ -528,6 +529,12 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         else:
             service = server.component
             db = os.path.join(wd, "chatdesk.db")
+            if variant == "pg":  # a PostgreSQL 15 that fsyncs every commit
+                os.environ["PGFIXTURE_DURABLE"] = "1"
+                pg = h.Postgres(wd)
+                pg.start()
+                procs.append(pg)
+                db = pg.url
             write_directory(wd, db, a.sessions, a.techs)
             procs.append(start_chatdesk(
                 wd, server, db, preload=PRELOADS.get(variant),
@@ -557,7 +564,7 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
             res.append({"phase": "rss", "rss_kib": rss_kib(procs[-1].pid)})
         return res
     finally:
-        for p in procs:
+        for p in reversed(procs):  # chatdesk before its database
             p.stop()
         server.stop()
 
@@ -883,6 +890,7 @@ CHAT_PARTS = (
     ("chatdesk", "prosody", "chatdesk", ""),
     ("nosync", "prosody", "chatdesk", "nosync"),
     ("slowsync", "prosody", "chatdesk", "slowsync"),
+    ("pg", "prosody", "chatdesk", "pg"),
     ("ej-echo", "ejabberd", "echo", ""),
     ("ej-echosid", "ejabberd", "echo", "sid"),
     ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
@@ -902,7 +910,8 @@ COLUMNS = {
                 ("mod_muc", "chat_muc"), ("muc+mam", "chat_muc_mam"),
                 ("chatdesk", "chat_chatdesk"),
                 ("cd nosync", "chat_chatdesk_nosync"),
-                ("cd 2ms-fsync", "chat_chatdesk_slowsync")),
+                ("cd 2ms-fsync", "chat_chatdesk_slowsync"),
+                ("cd postgresql", "chat_chatdesk_pg")),
     "ejabberd": (("echo", "ejabberd_chat_echo"),
                  ("echo+sid", "ejabberd_chat_echo_sid"),
                  ("mod_muc", "ejabberd_chat_muc"),
@@ -1079,7 +1088,8 @@ def main():
                     help="comma-separated parts to run (nosync: chatdesk "
                          "with fsync turned off, an experiment; slowsync: "
                          "every fsync 2 ms slower; mucmam: the server's MUC "
-                         "archiving every message; ej-*: the same on "
+                         "archiving every message; pg: chatdesk on "
+                         "PostgreSQL 15, fsync on; ej-*: the same on "
                          "ejabberd; ej-multicast: chatdesk with multicast "
                          "= auto, through mod_multicast)")
     ap.add_argument("--profile", action="store_true",

@@ -212,14 +212,17 @@ int main(int argc, char **argv)
         return code;
     char err[1024];
     log_set_level(cfg.log_level);
-    int lock = lock_acquire(cfg.db_path, err, sizeof err);
-    if (lock < 0) {
+    /* one chatdesk per database: a lock file beside a sqlite file, an
+     * advisory lock on PostgreSQL (store_claim_instance) */
+    int lock = *cfg.db_url ? -1 : lock_acquire(cfg.db_path, err, sizeof err);
+    if (!*cfg.db_url && lock < 0) {
         log_error("main", "%s", err);
         return 1;
     }
-    struct store *store = store_open(cfg.db_path, err, sizeof err);
-    if (!store) {
+    struct store *store = store_open(config_db_target(&cfg), err, sizeof err);
+    if (!store || store_claim_instance(store, err, sizeof err) != 0) {
         log_error("main", "%s", err);
+        store_close(store);
         lock_release(lock);
         return 1;
     }
