@@ -251,13 +251,14 @@ static void conn__refusals(struct conn *c, int quiet)
  * stream close. Then the answers to refused messages that may go (after
  * the reflections; all of them only once no stanza came for CONN_QUIET_MS,
  * i.e. the flood that caused them and the traffic around it are read: a
- * pass waits CONN_WAITING_MS at most while answers wait), then the pass
- * hook (HTTP moves on, never waiting). */
+ * pass waits CONN_WAITING_MS at most while answers wait and the stream is
+ * up), then the pass hook (HTTP moves on, never waiting). */
 #define CONN_QUIET_MS 20
 #define CONN_WAITING_MS 5UL
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
-    if (dispatch_refusals_pending(c->app->dispatch) &&
+    if (c->state == CONN_ONLINE &&
+        dispatch_refusals_pending(c->app->dispatch) &&
         timeout_ms > CONN_WAITING_MS)
         timeout_ms = CONN_WAITING_MS;
     xmpp_run_once(c->ctx, timeout_ms);
