@@ -255,14 +255,14 @@ static void conn__refusals(struct conn *c, int quiet)
  * before the tick. Then the answers to refused messages that may go (after
  * the reflections; all of them only once no stanza came for CONN_QUIET_MS,
  * i.e. the flood that caused them and the traffic around it are read: a
- * pass waits CONN_WAITING_MS at most while answers wait), then the pass
- * hook (HTTP moves on, never waiting). */
+ * pass waits CONN_WAITING_MS at most while answers wait and the stream is
+ * up), then the pass hook (HTTP moves on, never waiting). */
 #define CONN_QUIET_MS 20
 #define CONN_WAITING_MS 5UL
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
     struct app *app = c->app;
-    if (dispatch_refusals_pending(app->dispatch) &&
+    if (c->state == CONN_ONLINE && dispatch_refusals_pending(app->dispatch) &&
         timeout_ms > CONN_WAITING_MS)
         timeout_ms = CONN_WAITING_MS;
     if (app->busy && app->busy(app))
