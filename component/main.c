@@ -149,6 +149,7 @@ static int main__run(const struct config *cfg, struct store *store)
                       .dispatch = dispatch_new(), .disco = disco_new(),
                       .jid = cfg->jid};
     static const struct conn_hooks hooks = {.on_online = main__online,
+                                            .link_online = modules_link_online,
                                             .tick = main__tick,
                                             .stopping = main__stopping,
                                             .pass = modules_pass};

@@ -156,6 +156,12 @@ void modules_online(struct app *app)
         chat_on_online(app);
 }
 
+void modules_link_online(struct app *app)
+{
+    if (app->chat)
+        chat_on_link_online(app);
+}
+
 void modules_stopping(struct app *app)
 {
     if (app->chat)

@@ -42,8 +42,13 @@ void modules_tick(struct app *app);
  * without waiting. */
 void modules_pass(struct app *app);
 
-/* After each successful handshake (presence subscriptions and probes). */
+/* After a handshake that brings the process online (presence
+ * subscriptions and probes). */
 void modules_online(struct app *app);
+
+/* After one more connection's handshake (another route slot): presence
+ * is asked again. */
+void modules_link_online(struct app *app);
 
 /* Before the stream closes on a clean stop (occupants are told). */
 void modules_stopping(struct app *app);

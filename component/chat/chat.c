@@ -40,6 +40,11 @@ void chat_on_online(struct app *app)
     chat_multicast_online(app);
 }
 
+void chat_on_link_online(struct app *app)
+{
+    chat_presence_more_slots(app);
+}
+
 void chat_tick(struct app *app)
 {
     chat_gone_tick(app);

@@ -216,6 +216,13 @@ void chat_presence_online(struct app *app)
     dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);
 }
 
+void chat_presence_more_slots(struct app *app)
+{
+    directory_tech_list(app->domain->dir, chat__ask_tech, app);
+    directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
+    dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);
+}
+
 void chat_presence_free(struct app *app)
 {
     if (!app->dispatch)

@@ -21,6 +21,11 @@ struct config {
     char multicast[256]; /* [component] multicast: "auto" (a XEP-0033
                             service the server lists), "off", or the
                             service's domain */
+    /* [component] connections: 1..64 component connections at start, or
+     * 0 for "auto" (probe the server's route slots and fill them, up to
+     * connections_max; runtime/slots.h). Default 1. */
+    int connections;
+    int connections_max; /* [component] connections_max: 1..64, default 8 */
     char db_path[1024]; /* [database] path */
     char admins[CONFIG_MAX_ADMINS][256]; /* [admins] jids, bare, lowercase */
     size_t n_admins;
