@@ -115,6 +115,11 @@ static void main__online(struct app *app)
     notify_ready(app->cfg->jid, app->cfg->host, app->cfg->port);
 }
 
+static int main__holds_domain(struct app *app)
+{
+    return conn_holds_domain(app->send_ud);
+}
+
 /* The store's side of the metrics, once a tick when they are served. */
 static void main__metrics(struct app *app)
 {
@@ -161,6 +166,7 @@ static int main__run(const struct config *cfg, struct store *store)
     }
     app.send = conn_send;
     app.send_ud = conn;
+    app.holds_domain = main__holds_domain;
     if (modules_register(&app) != 0) {
         log_error("main", "cannot register the protocol modules");
         goto out;

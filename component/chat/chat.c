@@ -8,6 +8,7 @@
 #include "chat/notices.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
+#include "chat/relay.h"
 #include "chat/rooms.h"
 #include "runtime/app.h"
 #include "runtime/config.h"
@@ -25,6 +26,9 @@ int chat_register(struct app *app)
 {
     app->chat = calloc(1, sizeof *app->chat);
     if (!app->chat)
+        return -1;
+    /* relays first: they never reach the MUC engine (relay.h) */
+    if (chat_relay_register(app) != 0)
         return -1;
     app->chat->muc = xep0045_new(app, chat_policy(), NULL);
     if (!app->chat->muc)

@@ -165,6 +165,8 @@ static int chat__hint_offline_tech(const struct tech *t, void *ud)
  * techs chatdesk still cannot see get their hint (once each). */
 static void chat__hint_due(struct app *app)
 {
+    if (!app_holds_domain(app))
+        return; /* presence goes to another process */
     directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
 }
 
@@ -193,10 +195,13 @@ static int chat__ask_contact(const struct contact *c, void *ud)
  * probes for whoever is online, so a contact still Offline left while
  * chatdesk was away, and its waiting sessions are abandoned. Prosody also
  * answers a probe with unavailable (see chat__react); ejabberd says nothing
- * for an offline user, hence this timer. */
+ * for an offline user, hence this timer. Only the process that receives
+ * presence (app_holds_domain()) may conclude anything from its absence. */
 static void chat__grace_over(struct app *app)
 {
     struct sess_list l;
+    if (!app_holds_domain(app))
+        return; /* presence goes to another process: it knows, not us */
     if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
         SESS_OK)
         return;

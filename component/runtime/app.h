@@ -49,7 +49,17 @@ struct app {
      * pass (conn__pass(), the shutdown's passes too), so nothing is held at
      * the tick or a stream close. NULL: nothing is ever held. */
     void (*flush)(struct app *app);
+    /* Several connections (SPEC §11, runtime/slots.h): 1 when stanzas to
+     * the component's own JID (presence of techs and contacts, ad-hoc
+     * commands) reach this process, 0 when another process holds that
+     * route slot or nobody does. Only that process knows presence, so
+     * only it may act on someone's absence. NULL: always 1 (one
+     * connection, the default). Use app_holds_domain(). */
+    int (*holds_domain)(struct app *app);
 };
+
+/* app->holds_domain(app), or 1 when it is not set. */
+int app_holds_domain(struct app *app);
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the
  * stanza has none. */

@@ -338,6 +338,15 @@ unsigned conn_online_count(const struct conn *c)
     return conn__online_count(c);
 }
 
+int conn_holds_domain(const struct conn *c)
+{
+    if (!c->slots)
+        return 1;
+    int i = slots_domain_link(c->slots);
+    return i >= 0 && (unsigned)i < c->n_links && c->links[i] &&
+           c->links[i]->state == CONN_ONLINE;
+}
+
 /* One event-loop pass, then the group commit (app->flush): one COMMIT for
  * the messages of this pass, then their reflections (sent by the next
  * pass's write phase). Every pass of the component connection goes through

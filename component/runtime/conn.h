@@ -60,6 +60,11 @@ void conn_send(void *ud, xmpp_stanza_t *stanza);
 /* Connections online now. */
 unsigned conn_online_count(const struct conn *c);
 
+/* 1 when stanzas to the component's own JID reach this process: always
+ * with connections = N; with auto when the last probe round's probe to
+ * the domain came back on a connection that is still online. */
+int conn_holds_domain(const struct conn *c);
+
 /* The back-off delay in ms before reconnect attempt number attempt (0-based),
  * capped at cap_ms. Exposed for unit tests. */
 unsigned long conn_backoff_ms(unsigned attempt, unsigned long cap_ms);
