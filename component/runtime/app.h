@@ -17,6 +17,7 @@ struct dispatch;
 struct disco;
 struct conn;
 struct history;
+struct cluster;
 
 typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
 
@@ -38,6 +39,9 @@ struct app {
     struct psa_sender *psa; /* NULL without [psa] webhook_url */
     /* Long-lived, for indexing new messages for search (modules.c). */
     struct history *history;
+    /* What several processes on one database share (runtime/cluster.h):
+     * route-slot probes. Owned by main. */
+    struct cluster *cluster;
     /* Called after a tech or contact is created or updated at run time
      * (ad-hoc commands), so the chat side can ask for its presence. */
     void (*person_added)(struct app *app, const char *bare_jid);

@@ -282,6 +282,24 @@ static void conn__free_link(struct conn *c, unsigned i)
         c->n_links--;
 }
 
+static void conn__foreign(struct app *app, const char *round, int n,
+                          unsigned link, void *ud)
+{
+    struct conn *c = ud;
+    (void)link;
+    if (c->hooks.probe_foreign)
+        c->hooks.probe_foreign(app, round, n);
+}
+
+static int conn__elsewhere(struct app *app, const char *round,
+                           unsigned char *seen, size_t nseen, void *ud)
+{
+    struct conn *c = ud;
+    return c->hooks.probes_elsewhere
+               ? c->hooks.probes_elsewhere(app, round, seen, nseen)
+               : 0;
+}
+
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
                       struct app *app, const struct conn_hooks *hooks)
 {
@@ -298,6 +316,10 @@ struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
         !(c->slots = slots_new(app, (unsigned)cfg->connections_max))) {
         free(c);
         return NULL;
+    }
+    if (c->slots) {
+        slots_set_foreign(c->slots, conn__foreign, c);
+        slots_set_elsewhere(c->slots, conn__elsewhere, c);
     }
     for (unsigned i = 0; i < want && i < SLOTS_LINKS_MAX; i++)
         if (!conn__add_link(c)) {

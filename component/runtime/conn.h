@@ -43,6 +43,13 @@ struct conn_hooks {
     /* after every event-loop pass and its flush (at most ~100 ms apart);
      * must not wait: the PSA sender's HTTP requests move on here */
     void (*pass)(struct app *app);
+    /* connections = auto, several processes on one database
+     * (runtime/cluster.h): note a probe of another process's round; say
+     * which probes of our round other processes noted (seen[k] = 1; the
+     * number, or -1). Either may be NULL. */
+    void (*probe_foreign)(struct app *app, const char *round, int n);
+    int (*probes_elsewhere)(struct app *app, const char *round,
+                            unsigned char *seen, size_t nseen);
 };
 
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,

@@ -19,6 +19,8 @@ struct slots {
     unsigned max_links;
     slots_foreign_fn foreign;
     void *foreign_ud;
+    slots_elsewhere_fn elsewhere;
+    void *elsewhere_ud;
     char prefix[24];       /* this process's rounds: PREFIX-<round> */
     char nonce[40];        /* the round in flight ("" when none) */
     uint64_t round;        /* rounds sent */
@@ -27,7 +29,7 @@ struct slots {
     unsigned char got[SLOTS__ALL];
     unsigned count[SLOTS_LINKS_MAX]; /* probes each link got this round */
     unsigned idle[SLOTS_LINKS_MAX];  /* judged rounds without a probe */
-    unsigned last_back;
+    unsigned last_back, last_elsewhere;
     int domain_link;
     unsigned logged_back, logged_links; /* what the log said last */
     uint64_t full_warned_ms;
@@ -60,6 +62,12 @@ void slots_set_foreign(struct slots *s, slots_foreign_fn fn, void *ud)
 {
     s->foreign = fn;
     s->foreign_ud = ud;
+}
+
+void slots_set_elsewhere(struct slots *s, slots_elsewhere_fn fn, void *ud)
+{
+    s->elsewhere = fn;
+    s->elsewhere_ud = ud;
 }
 
 unsigned slots_last_back(const struct slots *s)
@@ -164,11 +172,17 @@ static void slots__start(struct slots *s, uint64_t now_ms, unsigned n)
 /* One info line when what the rounds show changes. */
 static void slots__log(struct slots *s, unsigned online)
 {
-    if (s->last_back == s->logged_back && online == s->logged_links)
+    unsigned key = s->last_back * 64 + s->last_elsewhere;
+    if (key == s->logged_back && online == s->logged_links)
         return;
-    s->logged_back = s->last_back;
+    s->logged_back = key;
     s->logged_links = online;
-    if (s->last_back == SLOTS__ALL)
+    if (s->last_back == SLOTS__ALL && s->last_elsewhere)
+        log_info("slots", "every probe came back: %u to this process (%u "
+                 "connection%s), %u to others",
+                 SLOTS__ALL - s->last_elsewhere, online,
+                 online == 1 ? "" : "s", s->last_elsewhere);
+    else if (s->last_back == SLOTS__ALL)
         log_info("slots", "every probe came back on %u connection%s: this "
                  "process serves every slot it can see",
                  online, online == 1 ? "" : "s");
@@ -215,9 +229,15 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
                                         unsigned n)
 {
     unsigned used = 0, online = 0, pending = 0;
-    s->last_back = 0;
-    for (unsigned k = 0; k < SLOTS__ALL; k++)
-        s->last_back += s->got[k];
+    unsigned char other[SLOTS__ALL] = {0};
+    s->last_back = s->last_elsewhere = 0;
+    if (s->elsewhere &&
+        s->elsewhere(s->app, s->nonce, other, SLOTS__ALL, s->elsewhere_ud) < 0)
+        memset(other, 0, sizeof other);
+    for (unsigned k = 0; k < SLOTS__ALL; k++) {
+        s->last_back += s->got[k] || other[k];
+        s->last_elsewhere += !s->got[k] && other[k];
+    }
     s->nonce[0] = '\0';
     for (unsigned i = 0; i < n; i++) {
         used += links[i] != SLOTS_LINK_NONE;

@@ -31,7 +31,10 @@
  * A probe of a round this process did not send (another process's, or a
  * late one of an earlier round) is consumed too and handed to the foreign
  * callback when one is set (several processes on one database record it
- * there for the sender). Probes claim from= the component's domain, which
+ * there for the sender, runtime/cluster.h); when a round is judged the
+ * elsewhere callback says which of its probes other processes received:
+ * those slots are held, not vacant. Probes claim from= the component's
+ * domain, which
  * only the component itself can send; a probe-shaped message from anyone
  * else is not a probe and goes to dispatch as usual.
  *
@@ -72,12 +75,21 @@ enum slots_link { SLOTS_LINK_NONE = 0, SLOTS_LINK_PENDING, SLOTS_LINK_ONLINE };
 typedef void (*slots_foreign_fn)(struct app *app, const char *round,
                                  int n, unsigned link, void *ud);
 
+/* Which probes of round (ours) other processes received: seen[k] = 1 for
+ * probe k (k < SLOTS_PROBES; seen[SLOTS_PROBES] is the domain's own);
+ * returns how many, or -1. Asked when a round is judged. */
+typedef int (*slots_elsewhere_fn)(struct app *app, const char *round,
+                                  unsigned char *seen, size_t nseen,
+                                  void *ud);
+
 /* max_links: the most connections to hold (1..SLOTS_LINKS_MAX). NULL when
  * out of memory. */
 struct slots *slots_new(struct app *app, unsigned max_links);
 void slots_free(struct slots *s);
 
 void slots_set_foreign(struct slots *s, slots_foreign_fn fn, void *ud);
+void slots_set_elsewhere(struct slots *s, slots_elsewhere_fn fn, void *ud);
+void slots_set_elsewhere(struct slots *s, slots_elsewhere_fn fn, void *ud);
 
 /* 1 when stanza (borrowed, received on connection link) is a probe: it is
  * noted and must not be dispatched; 0 otherwise. */

@@ -183,6 +183,39 @@ static void test_another_process_probe(void **state)
     assert_string_equal(foreign_round, "other-7");
 }
 
+/* Probes another process received count as answered: its slots are
+ * held, not vacant, and nothing is opened. */
+static int elsewhere_calls;
+
+static int others_got_the_odd_ones(struct app *app, const char *round,
+                                   unsigned char *seen, size_t nseen,
+                                   void *ud)
+{
+    (void)app, (void)round, (void)ud;
+    elsewhere_calls++;
+    for (size_t k = 1; k < nseen; k += 2)
+        seen[k] = 1;
+    return (int)(nseen / 2);
+}
+
+static void test_probes_other_processes_got(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    slots_set_elsewhere(s, others_got_the_odd_ones, NULL);
+    send_round(&now, ONE, 1);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_NOTHING);
+    assert_int_equal(elsewhere_calls, 1);
+    assert_int_equal(slots_last_back(s), SLOTS_PROBES + 1);
+    /* and a round where others got them but some still vanish */
+    now += SLOTS_PERIOD_MS;
+    send_round(&now, ONE, 1);
+    back(0, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_OPEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +231,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_another_process_probe, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_probes_other_processes_got,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
