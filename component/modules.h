@@ -33,8 +33,9 @@ void modules_close(struct app *app);
 #define MODULES_PURGE_BATCH 500
 
 /* Periodic work (search indexing, retention, reaping stale ad-hoc
- * sessions); about
- * once a second, between event-loop passes (conn.c), so no batch is held
+ * sessions, the PSA sender); about once a second; the database's share
+ * (indexing, retention, the PSA sender) only in the process that is the
+ * cluster's leader (runtime/cluster.h; always with sqlite), between event-loop passes (conn.c), so no batch is held
  * (app->flush). */
 void modules_tick(struct app *app);
 

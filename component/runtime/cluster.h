@@ -37,6 +37,11 @@ int cluster_probes_elsewhere(struct cluster *c, const char *round,
 /* Forget what was noted before before. 0 or -1. */
 int cluster_prune(struct cluster *c, time_t before);
 
+/* Exactly once across processes: 1 when this process runs the work only
+ * one process may do (the PSA webhook sender, retention, the search
+ * index). On sqlite always (one process per database). 0 or 1. */
+int cluster_leader(struct cluster *c);
+
 /* The last error, for the log. */
 const char *cluster_error(const struct cluster *c);
 
