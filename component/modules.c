@@ -14,6 +14,7 @@
 #include "domain/domain.h"
 #include "domain/history.h"
 #include "domain/sessions.h"
+#include "domain/writer.h"
 #include "psa/sender.h"
 #include "runtime/app.h"
 #include "runtime/clock.h"
@@ -25,6 +26,8 @@
 #include "xep0092_version.h"
 #include "xep0199_ping.h"
 #include "xep0249_invite.h"
+
+#include <string.h>
 
 unsigned modules_adhoc_roles(struct app *app, const char *bare_jid,
                              void *ud)
@@ -53,6 +56,11 @@ int modules_open(struct app *app)
     app->history = history_open(app->store, app->domain, err, sizeof err);
     if (!app->history) {
         log_error("modules", "cannot open the history: %s", err);
+        return -1;
+    }
+    if (app->cfg && strcmp(app->cfg->db_path, ":memory:") != 0 &&
+        !(app->writer = writer_open(app->cfg->db_path, err, sizeof err))) {
+        log_error("modules", "cannot start the commit writer: %s", err);
         return -1;
     }
     if (*app->cfg->psa_url &&
@@ -87,7 +95,7 @@ int modules_register(struct app *app)
 
 void modules_detach(struct app *app)
 {
-    chat_free(app);
+    chat_free(app); /* settles what the writer holds */
     xep0050_free(app);
 }
 
@@ -95,6 +103,8 @@ void modules_close(struct app *app)
 {
     psa_sender_free(app->psa);
     app->psa = NULL;
+    writer_close(app->writer); /* nothing in flight: chat_free() settled */
+    app->writer = NULL;
     history_close(app->history);
     app->history = NULL;
     domain_close(app->domain);

@@ -77,6 +77,7 @@
 #define CHATDESK_XEP0045_MUC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <strophe.h>
 #include <time.h>
 
@@ -168,6 +169,11 @@ struct muc_stored {
      * copy's. The engine flushes, then reflects it to the sending resource
      * only, and to nobody else. */
     int duplicate;
+    /* 1 (with policy->submit): the policy cannot answer yet, as an earlier
+     * copy of this message (its origin-id) is still on its way to the disk;
+     * nothing was stored. The engine settles everything (muc_flush()) and
+     * asks store() once more, which must then answer. */
+    int settle_first;
     /* Non-NULL: the policy stored this body instead of the one sent (e.g.
      * a canned reply, SPEC §9); the reflection carries it. malloc()ed by
      * the policy on success only; the engine frees it. */
@@ -243,6 +249,17 @@ struct muc_policy {
      * was kept, and each sender gets *err (left empty: wait /
      * internal-server-error). Required when store() ever sets held. */
     int (*commit)(struct app *app, struct muc_err *err, void *ud);
+    /* Group commit on another thread (optional, both or neither; commit
+     * is still asked by every muc_flush() after them). submit: hand every
+     * message stored with out->held since the last call over to be made
+     * durable, without waiting; returns the batch's number (increasing),
+     * 0 when nothing was held. settle: the next finished batch, oldest
+     * first: 1 with *batch durable, -1 with *batch lost (*err filled, or
+     * left empty: wait / internal-server-error), 0 when none finished;
+     * wait: block until one does while any is in flight. */
+    uint64_t (*submit)(struct app *app, void *ud);
+    int (*settle)(struct app *app, int wait, uint64_t *batch,
+                  struct muc_err *err, void *ud);
     /* Call fn for the room's messages newer than since (0: all), oldest
      * first, as many as the app wants a joiner to see; the engine sends at
      * most the last MUC_HISTORY_MAX of them and max_stanza_bytes of XML in
@@ -312,6 +329,13 @@ const char *muc_multicast(const struct muc *muc);
  * flush, held messages or not. Returns the number of messages made
  * durable. */
 size_t muc_flush(struct muc *muc);
+
+/* The end of an event-loop pass with policy->submit: hand what is held
+ * over, then send (or refuse) the queue's head as far as its batches have
+ * settled, without waiting; later reflections stay queued behind the ones
+ * still waiting, so order is kept. Without policy->submit it is
+ * muc_flush(). Returns the number of messages made durable. */
+size_t muc_pump(struct muc *muc);
 
 /* 1 while something waits for muc_flush(). */
 int muc_holding(const struct muc *muc);

@@ -10,6 +10,7 @@
 #include "chat/presence.h"
 #include "chat/relay.h"
 #include "chat/rooms.h"
+#include "domain/writer.h"
 #include "runtime/app.h"
 #include "runtime/config.h"
 #include "xep0045_muc.h"
@@ -22,18 +23,42 @@ static void chat__flush(struct app *app)
         muc_flush(app->chat->muc);
 }
 
+static void chat__pump(struct app *app)
+{
+    if (app->chat && app->chat->muc)
+        muc_pump(app->chat->muc);
+}
+
+static int chat__busy(struct app *app)
+{
+    return writer_in_flight(app->writer) > 0;
+}
+
+static int chat__wait(struct app *app, unsigned ms)
+{
+    return writer_wait(app->writer, ms);
+}
+
 int chat_register(struct app *app)
 {
+    struct muc_policy policy = *chat_policy();
     app->chat = calloc(1, sizeof *app->chat);
     if (!app->chat)
         return -1;
     /* relays first: they never reach the MUC engine (relay.h) */
     if (chat_relay_register(app) != 0)
         return -1;
-    app->chat->muc = xep0045_new(app, chat_policy(), NULL);
+    if (!app->writer) /* the group commit on the loop: policy.commit */
+        policy.submit = NULL, policy.settle = NULL;
+    app->chat->muc = xep0045_new(app, &policy, NULL);
     if (!app->chat->muc)
         return -1;
     app->flush = chat__flush;
+    if (app->writer) {
+        app->pump = chat__pump;
+        app->busy = chat__busy;
+        app->wait = chat__wait;
+    }
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
     return chat_presence_register(app) || chat_help_register(app);
 }
@@ -66,6 +91,9 @@ void chat_free(struct app *app)
     chat_presence_free(app);
     muc_flush(app->chat->muc); /* keep what is held: commit, then free */
     app->flush = NULL;
+    app->pump = NULL;
+    app->busy = NULL;
+    app->wait = NULL;
     xep0045_free(app->chat->muc);
     free(app->chat);
     app->chat = NULL;

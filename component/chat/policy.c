@@ -11,6 +11,7 @@
 #include "domain/domain.h"
 #include "domain/history.h"
 #include "domain/tickets.h"
+#include "domain/writer.h"
 #include "runtime/app.h"
 #include "runtime/log.h"
 #include "runtime/nick.h"
@@ -203,6 +204,48 @@ static int chat__canned(struct app *app, const struct muc_msg *msg,
     return -1;
 }
 
+/* A person's message with a commit writer: checked and stamped here, on
+ * the loop; stored by the writer's thread once chat__submit() hands its
+ * batch over. body: what to store (the canned reply, owned, or the
+ * message's). A resend of a message still in flight (its origin-id is
+ * pending in the writer) asks the engine to settle first and ask again:
+ * then it is either committed (a duplicate) or lost (stored anew). */
+static int chat__store_pending(struct app *app, int64_t session,
+                               const struct muc_msg *msg, char *canned,
+                               struct muc_stored *out, struct muc_err *err)
+{
+    struct sess_pending p;
+    int rc = sessions_prepare_message(app->domain->sessions, session,
+                                      msg->from_bare, msg->nick,
+                                      canned ? canned : msg->body,
+                                      msg->origin_id, &p);
+    if (rc != SESS_OK) {
+        free(canned);
+        chat__store_error(app, rc, err);
+        return -1;
+    }
+    if (!p.duplicate && writer_pending_origin(app->writer, &p)) {
+        sess_pending_clear(&p);
+        free(canned);
+        out->settle_first = 1;
+        return 0;
+    }
+    snprintf(out->id, sizeof out->id, "%s", p.stanza_id);
+    out->when = p.at;
+    out->duplicate = p.duplicate;
+    if (!p.duplicate && writer_add(app->writer, &p) != 0) {
+        sess_pending_clear(&p);
+        free(canned);
+        muc_err_set(err, "wait", "internal-server-error",
+                    "The message could not be stored; it was not sent. Try "
+                    "again.");
+        return -1;
+    }
+    out->held = !p.duplicate;
+    out->body = canned;
+    return 0;
+}
+
 static int chat__store(struct app *app, const struct muc_msg *msg,
                        struct muc_stored *out, struct muc_err *err, void *ud)
 {
@@ -223,7 +266,7 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
     /* Group commit: a person's message joins the held transaction (if it
      * cannot be opened, the message commits on its own below). Notices
      * never do: they are sent from commands and events, between batches. */
-    if (msg->from_bare)
+    if (msg->from_bare && !app->writer)
         sessions_hold(app->domain->sessions);
     struct sess_info s;
     if (chat__session(app, msg->room, &s) != 0) {
@@ -236,6 +279,11 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
     if (msg->from_bare && chat__canned(app, msg, &s, &canned, err) != 0) {
         sess_info_clear(&s);
         return -1;
+    }
+    if (msg->from_bare && app->writer) {
+        int64_t id = s.id;
+        sess_info_clear(&s);
+        return chat__store_pending(app, id, msg, canned, out, err);
     }
     int rc = sessions_add_message_once(
         app->domain->sessions, s.id, msg->from_bare, msg->nick,
@@ -274,6 +322,27 @@ static int chat__commit(struct app *app, struct muc_err *err, void *ud)
                 "The message could not be stored; it was not sent. Try "
                 "again.");
     return -1;
+}
+
+static uint64_t chat__submit(struct app *app, void *ud)
+{
+    (void)ud;
+    return writer_submit(app->writer);
+}
+
+static int chat__settle(struct app *app, int wait, uint64_t *batch,
+                        struct muc_err *err, void *ud)
+{
+    (void)ud;
+    char text[256];
+    int rc = writer_settle(app->writer, wait, batch, text, sizeof text);
+    if (rc < 0) {
+        log_error("chat", "group commit failed: %s", text);
+        muc_err_set(err, "wait", "internal-server-error",
+                    "The message could not be stored; it was not sent. Try "
+                    "again.");
+    }
+    return rc;
 }
 
 static int chat__history(struct app *app, const char *room, time_t since,
@@ -376,6 +445,8 @@ const struct muc_policy *chat_policy(void)
         .admit = chat__admit,
         .store = chat__store,
         .commit = chat__commit,
+        .submit = chat__submit, /* chat_register() drops these two */
+        .settle = chat__settle, /* without a commit writer */
         .history = chat__history,
         .event = chat__event,
         .invite = chat__invite,

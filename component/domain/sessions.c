@@ -599,16 +599,21 @@ static void sessions__stanza_id(char out[SESS_STANZA_ID_LEN + 1])
     snprintf(out, SESS_STANZA_ID_LEN + 1, "%016" PRIx64, v);
 }
 
-/* Insert a message (inside the caller's transaction). */
+/* Insert a message (inside the caller's transaction). fixed: keep the
+ * stanza id already in out (stamped by sessions_prepare_message(), maybe
+ * seen by nobody yet but promised): one attempt; else draw one, retrying
+ * on a collision. */
 static int sessions__insert_message(struct sessions *s, int64_t id,
                                     const char *from, const char *nick,
                                     const char *body, enum sess_msg_kind kind,
                                     const char *origin, time_t now,
-                                    struct sess_stored *out)
+                                    bool fixed, struct sess_stored *out)
 {
     int rc = SQLITE_CONSTRAINT;
-    for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; attempt++) {
-        sessions__stanza_id(out->stanza_id);
+    for (int attempt = 0; attempt < (fixed ? 1 : 4) &&
+                          rc == SQLITE_CONSTRAINT; attempt++) {
+        if (!fixed)
+            sessions__stanza_id(out->stanza_id);
         sqlite3_stmt *st = sessions__stmt(s, S_MSG_INSERT);
         sqlite3_bind_text(st, 1, out->stanza_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, id);
@@ -800,7 +805,8 @@ static int sessions__leave_live(struct sessions *s,
     int rc = sessions__move(s, info->id, info->state, to, now, closer);
     if (rc == SESS_OK)
         rc = sessions__insert_message(s, info->id, "", "", notice,
-                                      SESS_MSG_SYSTEM, NULL, now, &r->notice);
+                                      SESS_MSG_SYSTEM, NULL, now, false,
+                                      &r->notice);
     if (rc == SESS_OK)
         rc = sessions__write_transcript(s, info, author);
     if (rc == SESS_OK) {
@@ -1180,7 +1186,8 @@ static int sessions__hand_over(struct sessions *s, const struct sess_info *info,
     }
     if (rc == SESS_OK)
         rc = sessions__insert_message(s, info->id, "", "", notice,
-                                      SESS_MSG_SYSTEM, NULL, now, &r->notice);
+                                      SESS_MSG_SYSTEM, NULL, now, false,
+                                      &r->notice);
     if (rc == SESS_OK) {
         snprintf(r->notice.body, sizeof r->notice.body, "%s", notice);
         r->notice.stored = true;
@@ -1624,11 +1631,13 @@ int sessions_commit_held(struct sessions *s)
 }
 
 /* The write of sessions_add_message(): inside the held transaction when
- * there is one (a failure dooms it), else in a transaction of its own. */
+ * there is one (a failure dooms it), else in a transaction of its own.
+ * now: the message's time; fixed: see sessions__insert_message(). */
 static int sessions__write_message(struct sessions *s, int64_t id,
                                    const char *bare, const char *who,
                                    const char *body, enum sess_msg_kind kind,
-                                   const char *origin, struct sess_stored *out)
+                                   const char *origin, time_t now, bool fixed,
+                                   struct sess_stored *out)
 {
     if (s->held && s->held_failed)
         return sessions__fail(s, SESS_ERR_STORE,
@@ -1637,9 +1646,8 @@ static int sessions__write_message(struct sessions *s, int64_t id,
     int rc = s->held ? SESS_OK : sessions__begin(s);
     if (rc != SESS_OK)
         return rc;
-    time_t now = clock_now();
     rc = sessions__insert_message(s, id, bare, who, body, kind, origin, now,
-                                  out);
+                                  fixed, out);
     if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
         sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
         sqlite3_bind_int64(st, 1, id);
@@ -1681,6 +1689,43 @@ static int sessions__find_origin(struct sessions *s, int64_t id,
     return found;
 }
 
+/* The checks of a message before it is stored: live session, body,
+ * author (chat: a member; bare and who get its JID and nick); then, for a
+ * chat message with an origin-id, the copy stored before (1 in *dup, out
+ * filled as sessions__find_origin() does). */
+static int sessions__check_message(struct sessions *s, int64_t id,
+                                   const char *from_jid, const char *nick,
+                                   const char *body, enum sess_msg_kind kind,
+                                   const char *origin, char *bare, char *who,
+                                   int *dup, struct sess_stored *out)
+{
+    struct sess_info info;
+    struct sess_result r;
+    int rc = sessions__load(s, id, &info, &r);
+    if (rc == SESS_OK && !sessions__live(info.state))
+        rc = sessions__state_fail(s, info.state);
+    if (rc == SESS_OK && (!body || !*body || strlen(body) > SESS_BODY_MAX))
+        rc = sessions__fail(s, SESS_ERR_INVALID,
+                            "A message needs a body of at most %d bytes.",
+                            SESS_BODY_MAX);
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
+        rc = sessions__author(s, id, from_jid, nick, bare, who);
+    *dup = rc == SESS_OK && origin &&
+           sessions__find_origin(s, id, bare, origin, out);
+    return sessions__done(&info, &r, rc);
+}
+
+/* The origin-id a message keeps: chat messages only, 1 to
+ * SESS_ORIGIN_ID_MAX bytes; NULL otherwise. */
+static const char *sessions__origin(enum sess_msg_kind kind,
+                                    const char *origin_id)
+{
+    if (kind != SESS_MSG_CHAT || !origin_id || !*origin_id ||
+        strlen(origin_id) > SESS_ORIGIN_ID_MAX)
+        return NULL;
+    return origin_id;
+}
+
 int sessions_add_message(struct sessions *s, int64_t id, const char *from_jid,
                          const char *nick, const char *body,
                          enum sess_msg_kind kind, struct sess_stored *out)
@@ -1695,29 +1740,70 @@ int sessions_add_message_once(struct sessions *s, int64_t id,
                               const char *origin_id, struct sess_stored *out)
 {
     char bare[DIR_JID_MAX] = "", who[DIR_NAME_MAX] = "";
-    if (kind != SESS_MSG_CHAT || !origin_id || !*origin_id ||
-        strlen(origin_id) > SESS_ORIGIN_ID_MAX)
-        origin_id = NULL;
-    struct sess_info info;
-    struct sess_result r;
+    int dup = 0;
+    origin_id = sessions__origin(kind, origin_id);
     memset(out, 0, sizeof *out);
-    int rc = sessions__load(s, id, &info, &r);
-    if (rc == SESS_OK && !sessions__live(info.state))
-        rc = sessions__state_fail(s, info.state);
-    if (rc == SESS_OK && (!body || !*body || strlen(body) > SESS_BODY_MAX))
-        rc = sessions__fail(s, SESS_ERR_INVALID,
-                            "A message needs a body of at most %d bytes.",
-                            SESS_BODY_MAX);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
-        rc = sessions__author(s, id, from_jid, nick, bare, who);
-    if (rc == SESS_OK && origin_id &&
-        sessions__find_origin(s, id, bare, origin_id, out))
-        return sessions__done(&info, &r, SESS_OK);
-    if (rc == SESS_OK)
+    int rc = sessions__check_message(s, id, from_jid, nick, body, kind,
+                                     origin_id, bare, who, &dup, out);
+    if (rc == SESS_OK && !dup)
         rc = sessions__write_message(s, id, bare, who, body, kind, origin_id,
-                                     out);
-    out->stored = rc == SESS_OK;
-    return sessions__done(&info, &r, rc);
+                                     clock_now(), false, out);
+    out->stored = rc == SESS_OK && !dup;
+    return rc;
+}
+
+int sessions_prepare_message(struct sessions *s, int64_t id,
+                             const char *from_jid, const char *nick,
+                             const char *body, const char *origin_id,
+                             struct sess_pending *out)
+{
+    struct sess_stored found;
+    int dup = 0;
+    origin_id = sessions__origin(SESS_MSG_CHAT, origin_id);
+    memset(out, 0, sizeof *out);
+    memset(&found, 0, sizeof found);
+    int rc = sessions__check_message(s, id, from_jid, nick, body,
+                                     SESS_MSG_CHAT, origin_id, out->from,
+                                     out->nick, &dup, &found);
+    if (rc != SESS_OK)
+        return rc;
+    out->session_id = id;
+    if (dup) { /* stored and committed before: nothing to store */
+        out->duplicate = true;
+        snprintf(out->stanza_id, sizeof out->stanza_id, "%s",
+                 found.stanza_id);
+        out->at = found.at;
+        return SESS_OK;
+    }
+    if (origin_id)
+        snprintf(out->origin_id, sizeof out->origin_id, "%s", origin_id);
+    if (!(out->body = strdup(body)))
+        return sessions__fail(s, SESS_ERR_STORE, "Out of memory.");
+    out->at = clock_now();
+    sessions__stanza_id(out->stanza_id);
+    return SESS_OK;
+}
+
+int sessions_store_pending(struct sessions *s, const struct sess_pending *p)
+{
+    struct sess_stored out;
+    memset(&out, 0, sizeof out);
+    snprintf(out.stanza_id, sizeof out.stanza_id, "%s", p->stanza_id);
+    if (!s->held)
+        return sessions__fail(s, SESS_ERR_STORE,
+                              "sessions: a prepared message needs a hold");
+    return sessions__write_message(s, p->session_id, p->from, p->nick,
+                                   p->body, SESS_MSG_CHAT,
+                                   *p->origin_id ? p->origin_id : NULL, p->at,
+                                   true, &out);
+}
+
+void sess_pending_clear(struct sess_pending *p)
+{
+    if (!p)
+        return;
+    free(p->body);
+    p->body = NULL;
 }
 
 /* ---- retention --------------------------------------------------------- */

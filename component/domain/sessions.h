@@ -92,6 +92,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "domain/directory.h"
+
 struct store;
 struct directory;
 struct ticket_store;
@@ -385,6 +387,44 @@ int sessions_rating(struct sessions *s, int64_t id, int *score, char **comment);
  * gets the count. */
 int sessions_purge(struct sessions *s, time_t before, size_t limit,
                    size_t *purged);
+
+/* A chat message checked and stamped on the event loop, stored later by
+ * the commit writer (domain/writer.h) on its own connection. */
+struct sess_pending {
+    int64_t session_id;
+    char from[DIR_JID_MAX]; /* bare JID of the member */
+    char nick[DIR_NAME_MAX];
+    char *body; /* owned: sess_pending_clear() */
+    char origin_id[SESS_ORIGIN_ID_MAX + 1]; /* "": none */
+    char stanza_id[SESS_STANZA_ID_LEN + 1];
+    time_t at;
+    /* A committed copy with the same origin-id from the same member was
+     * found: nothing to store (body NULL); stanza_id and at are the
+     * copy's (see sessions_add_message_once()). */
+    bool duplicate;
+};
+
+/* The checks of sessions_add_message_once() for a chat message (live
+ * session, body, a member, the origin-id among the committed messages),
+ * then a stanza id and the time, without writing: *out is what
+ * sessions_store_pending() stores. The stanza id may be shown only once
+ * that store's transaction committed. A copy still in flight (handed to
+ * the writer, not yet committed) is not seen here: the writer's own list
+ * of pending origin-ids answers for those (writer_pending_origin()). Read
+ * only: any thread that owns s. SESS_OK (maybe with out->duplicate), or
+ * the add_message refusals (*out then holds nothing). */
+int sessions_prepare_message(struct sessions *s, int64_t id,
+                             const char *from_jid, const char *nick,
+                             const char *body, const char *origin_id,
+                             struct sess_pending *out);
+
+/* Write a prepared message (its stanza id, time and origin-id kept) into
+ * the held transaction of s (sessions_hold(); SESS_ERR_STORE without one);
+ * a failure dooms the batch as in sessions_add_message(). */
+int sessions_store_pending(struct sessions *s, const struct sess_pending *p);
+
+/* Free what a sess_pending owns (NULL is fine). */
+void sess_pending_clear(struct sess_pending *p);
 
 /* Getters. */
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);

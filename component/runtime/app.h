@@ -18,6 +18,7 @@ struct disco;
 struct conn;
 struct history;
 struct cluster;
+struct writer;
 
 typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
 
@@ -42,6 +43,10 @@ struct app {
     /* What several processes on one database share (runtime/cluster.h):
      * route-slot probes. Owned by main. */
     struct cluster *cluster;
+    /* The commit writer (domain/writer.h): chat messages are stored on
+     * its thread. NULL (":memory:" databases, unit tests): the group
+     * commit runs on the loop (flush). Opened by modules.c. */
+    struct writer *writer;
     /* Called after a tech or contact is created or updated at run time
      * (ad-hoc commands), so the chat side can ask for its presence. */
     void (*person_added)(struct app *app, const char *bare_jid);
@@ -49,9 +54,12 @@ struct app {
      * muc_flush()). Set by chat_register(). The runtime calls it, handlers
      * and timers never do: dispatch_stanza() before every stanza that is
      * not a groupchat message, dispatch_run_timers() before every timer
-     * (dispatch_timer_set()), and conn.c at the end of every event-loop
-     * pass (conn__pass(), the shutdown's passes too), so nothing is held at
-     * the tick or a stream close. NULL: nothing is ever held. */
+     * (dispatch_timer_set()), conn.c before the tick, and, without a commit
+     * writer, at the end of every event-loop pass (conn__pass(), the
+     * shutdown's passes too), so nothing is held at the tick or a stream
+     * close. With a writer it also waits for every batch in flight, so
+     * whatever runs after it reads every acknowledged message. NULL:
+     * nothing is ever held. */
     void (*flush)(struct app *app);
     /* Several connections (SPEC §11, runtime/slots.h): 1 when stanzas to
      * the component's own JID (presence of techs and contacts, ad-hoc
@@ -60,6 +68,18 @@ struct app {
      * only it may act on someone's absence. NULL: always 1 (one
      * connection, the default). Use app_holds_domain(). */
     int (*holds_domain)(struct app *app);
+    /* With a commit writer (all three set by chat_register(), else NULL):
+     * pump, the end of a pass instead of flush: hand the held batch to the
+     * writer and send what is durable, without waiting for the rest (see
+     * muc_pump()); busy: whether a batch is in flight (1); wait: block
+     * until a batch in flight finishes, ms at most (1 when one did, 0 at
+     * once when none is in flight). conn.c reads without waiting while
+     * busy, then waits for the writer, so reflections leave as soon as
+     * their batch is durable and the sockets are read at least every ms.
+     * Loop thread only. */
+    void (*pump)(struct app *app);
+    int (*busy)(struct app *app);
+    int (*wait)(struct app *app, unsigned ms);
 };
 
 /* app->holds_domain(app), or 1 when it is not set. */

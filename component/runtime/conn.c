@@ -50,6 +50,7 @@ struct conn {
     uint64_t next_tick_ms;
     int fatal;
     int stopping; /* conn__shutdown() under way: no reconnect */
+    uint64_t last_in_ms; /* clock_mono_ms() of the last stanza read */
 };
 
 #define CONN_BACKOFF_BASE_MS 250UL
@@ -80,6 +81,7 @@ static int conn__stanza(xmpp_conn_t *xc, xmpp_stanza_t *stanza, void *ud)
     metrics_stanza_in(metrics_kind_of(xmpp_stanza_get_name(stanza)));
     if (c->slots && slots_receive(c->slots, l->index, stanza))
         return 1; /* a route-slot probe: never dispatched */
+    c->last_in_ms = clock_mono_ms();
     dispatch_stanza(c->app->dispatch, c->app, stanza);
     return 1;
 }
@@ -339,20 +341,27 @@ void conn_free(struct conn *c)
     free(c);
 }
 
+/* The first connection online, or NULL: where stanzas go out (any will
+ * do: the server routes by the destination). */
+static struct conn_link *conn__first_online(const struct conn *c)
+{
+    for (unsigned i = 0; i < c->n_links; i++)
+        if (c->links[i] && c->links[i]->state == CONN_ONLINE)
+            return c->links[i];
+    return NULL;
+}
+
 void conn_send(void *ud, xmpp_stanza_t *stanza)
 {
     struct conn *c = ud;
-    /* any connection will do: the server routes by the destination */
-    for (unsigned i = 0; i < c->n_links; i++) {
-        struct conn_link *l = c->links[i];
-        if (l && l->state == CONN_ONLINE) {
-            metrics_stanza_out(metrics_kind_of(xmpp_stanza_get_name(stanza)));
-            xmpp_send(l->xc, stanza);
-            return;
-        }
+    struct conn_link *l = conn__first_online(c);
+    if (!l) {
+        log_warn("conn", "offline: dropped an outgoing <%s/>",
+                 xmpp_stanza_get_name(stanza));
+        return;
     }
-    log_warn("conn", "offline: dropped an outgoing <%s/>",
-             xmpp_stanza_get_name(stanza));
+    metrics_stanza_out(metrics_kind_of(xmpp_stanza_get_name(stanza)));
+    xmpp_send(l->xc, stanza);
 }
 
 unsigned conn_online_count(const struct conn *c)
@@ -369,18 +378,61 @@ int conn_holds_domain(const struct conn *c)
            c->links[i]->state == CONN_ONLINE;
 }
 
-/* One event-loop pass, then the group commit (app->flush): one COMMIT for
- * the messages of this pass, then their reflections (sent by the next
- * pass's write phase). Every pass of the component connection goes through
- * here, so nothing is held between two passes: not at the tick, not at a
- * stream close. Then the pass hook (HTTP moves on, never waiting). */
+/* The rate limit's answers to refused messages (dispatch.h, lowq.h) that
+ * may go after this pass: normal traffic first. Offline they wait for the
+ * next connection (the queue is bounded); a clean stop sends them all
+ * before the stream closes (conn__shutdown). */
+static void conn__refusals(struct conn *c, int quiet)
+{
+    struct dispatch *d = c->app->dispatch;
+    struct conn_link *l = conn__first_online(c);
+    if (!dispatch_refusals_pending(d) || !l)
+        return;
+    int sendq = xmpp_conn_send_queue_len(l->xc); /* where conn_send sends */
+    size_t n = dispatch_refusals_due(d, sendq, quiet);
+    if (!n)
+        return;
+    dispatch_send_refusals(d, c->app, n);
+    log_debug("conn",
+              "sent %zu answers to refused messages after a %s pass (send "
+              "queue %d, %zu wait)",
+              n, quiet ? "quiet" : "busy", sendq,
+              dispatch_refusals_pending(d));
+}
+
+/* One event-loop pass, then the group commit. Without a commit writer
+ * (app->flush): one COMMIT for the messages of this pass, then their
+ * reflections (sent by the next pass's write phase), so nothing is held
+ * between two passes. With one (app->pump): the batch is handed to the
+ * writer's thread and what is already durable is sent. While a batch is
+ * in flight, a pass reads without waiting and then waits for the writer
+ * instead (1 ms at most: libstrophe watches only its own sockets), so a
+ * reflection leaves as soon as its batch is durable; conn_run() flushes
+ * before the tick. Then the answers to refused messages that may go (after
+ * the reflections; all of them only once no stanza came for CONN_QUIET_MS,
+ * i.e. the flood that caused them and the traffic around it are read: a
+ * pass waits CONN_WAITING_MS at most while answers wait), then the pass
+ * hook (HTTP moves on, never waiting). */
+#define CONN_QUIET_MS 20
+#define CONN_WAITING_MS 5UL
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
+    struct app *app = c->app;
+    if (dispatch_refusals_pending(app->dispatch) &&
+        timeout_ms > CONN_WAITING_MS)
+        timeout_ms = CONN_WAITING_MS;
+    if (app->busy && app->busy(app))
+        timeout_ms = 0;
     xmpp_run_once(c->ctx, timeout_ms);
-    if (c->app->flush)
-        c->app->flush(c->app);
+    if (app->pump) {
+        app->pump(app);
+        if (app->wait && app->wait(app, 1))
+            app->pump(app); /* what just became durable: sent next pass */
+    } else if (app->flush)
+        app->flush(app);
+    conn__refusals(c, clock_mono_ms() - c->last_in_ms >= CONN_QUIET_MS);
     if (c->hooks.pass)
-        c->hooks.pass(c->app);
+        c->hooks.pass(app);
 }
 
 static int conn__all_disconnected(const struct conn *c)
@@ -399,6 +451,9 @@ static void conn__shutdown(struct conn *c)
         return;
     if (conn__online_count(c) && c->hooks.stopping)
         c->hooks.stopping(c->app);
+    if (conn__first_online(c))
+        dispatch_send_refusals(c->app->dispatch, c->app,
+                               dispatch_refusals_pending(c->app->dispatch));
     log_info("conn", "closing the stream%s", c->n_links > 1 ? "s" : "");
     c->stopping = 1;
     for (unsigned i = 0; i < c->n_links; i++)
@@ -447,9 +502,10 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
     while (!*stop && !c->fatal) {
         uint64_t now = clock_mono_ms();
         conn__links(c, now);
-        /* between passes, after the last one's flush: nothing is held */
         if (now >= c->next_tick_ms) {
             c->next_tick_ms = now + 1000;
+            if (c->app->flush) /* nothing is held or in flight at a tick */
+                c->app->flush(c->app);
             if (c->hooks.tick)
                 c->hooks.tick(c->app);
         }

@@ -6,6 +6,7 @@
 #include "runtime/config.h"
 #include "runtime/jid.h"
 #include "runtime/log.h"
+#include "runtime/lowq.h"
 #include "runtime/ratelimit.h"
 #include "runtime/stanza.h"
 
@@ -48,6 +49,7 @@ struct dispatch {
     size_t n_others;
     struct ratelimit *rl; /* NULL: no limit */
     int rl_ready;         /* rl was made from the app's config */
+    struct lowq *later;   /* refused messages' answers (lowq.h), lazily */
 };
 
 struct dispatch *dispatch_new(void)
@@ -71,6 +73,7 @@ void dispatch_free(struct dispatch *d)
         free(d->awaits[i].from);
     }
     ratelimit_free(d->rl);
+    lowq_free(d->later);
     free(d);
 }
 
@@ -251,18 +254,66 @@ static int dispatch__user(const char *from, char *buf, size_t len)
     return jid_lower(from, n < len ? n : len - 1, buf, len);
 }
 
+/* The text of every rate-limit error. */
+static void dispatch__refusal_text(struct ratelimit *rl, int message,
+                                   char *text, size_t len)
+{
+    snprintf(text, len,
+             "Too many requests from you; slow down: at most %u per second "
+             "(bursts of %u). This one was not processed%s.",
+             ratelimit_per_second(rl), ratelimit_burst(rl),
+             message ? " and not delivered" : "");
+}
+
+/* Send the oldest queued answer to a refused message. */
+static void dispatch__send_oldest(struct dispatch *d, struct app *app)
+{
+    const struct lowq_item *it = lowq_peek(d->later);
+    char text[200];
+    if (!it)
+        return;
+    xmpp_stanza_t *m = xmpp_message_new(app->ctx, "error", it->to, it->id);
+    if (m) {
+        if (it->from)
+            xmpp_stanza_set_from(m, it->from);
+        dispatch__refusal_text(d->rl, 1, text, sizeof text);
+        stanza_add_error(m, "wait", "resource-constraint", text);
+        app_send(app, m);
+        xmpp_stanza_release(m);
+    }
+    lowq_pop(d->later);
+}
+
+/* A refused message's answer goes to the low-priority queue (lowq.h),
+ * sent by dispatch_send_refusals() after other traffic; when the queue is
+ * full its oldest answer goes now to make room. 0, or -1 when it could not
+ * be queued (out of memory: the caller answers at once). */
+static int dispatch__answer_later(struct dispatch *d, struct app *app,
+                                  xmpp_stanza_t *st, uint64_t now)
+{
+    if (!d->later)
+        d->later = lowq_new(LOWQ_DEFAULT_CAPACITY);
+    if (lowq_full(d->later))
+        dispatch__send_oldest(d, app);
+    return lowq_push(d->later, xmpp_stanza_get_from(st),
+                     xmpp_stanza_get_to(st), xmpp_stanza_get_id(st), now);
+}
+
 /* What happens to a stanza over its sender's limit: every iq request,
  * message and available presence is answered with one small error to its
  * sender (never a copy of the stanza: the answer costs the same whatever
  * was sent, and only the sender gets it); subscriptions, probes and iq
- * results, which no client waits on, are dropped. */
-static void dispatch__refuse(struct ratelimit *rl, struct app *app,
+ * results, which no client waits on, are dropped. A message's answer waits
+ * in the low-priority queue; iq and presence answers go at once (a join
+ * must not be told "refused" after a later join succeeded). */
+static void dispatch__refuse(struct dispatch *d, struct app *app,
                              xmpp_stanza_t *st, const char *kind,
                              const char *bare, uint64_t now)
 {
+    struct ratelimit *rl = d->rl;
     const char *type = xmpp_stanza_get_type(st);
-    int answer = !strcmp(kind, "message") ||
-                 (!strcmp(kind, "presence") && !type) ||
+    int message = !strcmp(kind, "message");
+    int answer = message || (!strcmp(kind, "presence") && !type) ||
                  (type && (!strcmp(type, "get") || !strcmp(type, "set")));
     unsigned long refused = 0;
     char text[200];
@@ -271,17 +322,15 @@ static void dispatch__refuse(struct ratelimit *rl, struct app *app,
                  "%s is over the rate limit (%u stanzas a second, bursts of "
                  "%u): %lu refused since the last report",
                  bare, ratelimit_per_second(rl), ratelimit_burst(rl), refused);
-    if (answer) {
-        snprintf(text, sizeof text,
-                 "Too many requests from you; slow down: at most %u per "
-                 "second (bursts of %u). This one was not processed%s.",
-                 ratelimit_per_second(rl), ratelimit_burst(rl),
-                 !strcmp(kind, "message") ? " and not delivered" : "");
-        send_error(app, st, "wait", "resource-constraint", text);
+    if (!answer) {
+        log_debug("dispatch", "over the rate limit: dropped a <%s/> from %s",
+                  kind, bare);
         return;
     }
-    log_debug("dispatch", "over the rate limit: dropped a <%s/> from %s", kind,
-              bare);
+    if (message && dispatch__answer_later(d, app, st, now) == 0)
+        return;
+    dispatch__refusal_text(rl, message, text, sizeof text);
+    send_error(app, st, "wait", "resource-constraint", text);
 }
 
 /* 1 when the stanza is over its sender's limit and was refused or dropped.
@@ -301,7 +350,7 @@ static int dispatch__over_limit(struct dispatch *d, struct app *app,
     if (type && (!strcmp(type, "error") ||
                  (!strcmp(kind, "presence") && !strcmp(type, "unavailable"))))
         return 0;
-    dispatch__refuse(rl, app, st, kind, bare, now);
+    dispatch__refuse(d, app, st, kind, bare, now);
     return 1;
 }
 
@@ -335,6 +384,23 @@ void dispatch_stanza(struct dispatch *d, struct app *app, xmpp_stanza_t *stanza)
             e->fn(app, stanza, e->ud) == DISPATCH_HANDLED)
             return;
     }
+}
+
+size_t dispatch_refusals_pending(const struct dispatch *d)
+{
+    return d ? lowq_len(d->later) : 0;
+}
+
+size_t dispatch_refusals_due(const struct dispatch *d, int sendq_len,
+                             int quiet)
+{
+    return d ? lowq_due(d->later, clock_mono_ms(), sendq_len, quiet) : 0;
+}
+
+void dispatch_send_refusals(struct dispatch *d, struct app *app, size_t n)
+{
+    while (n-- && lowq_len(d->later))
+        dispatch__send_oldest(d, app);
 }
 
 int dispatch_timer_set(struct dispatch *d, dispatch_timer_fn fn,

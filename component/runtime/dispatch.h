@@ -18,6 +18,10 @@
  * results are dropped (logged at debug). Error stanzas and unavailable
  * presence count
  * but are always handled: they only clear state and are never answered.
+ * iq and presence answers go at once; a message's answer waits in a
+ * bounded low-priority queue (lowq.h) that the event loop empties with
+ * dispatch_send_refusals() after other traffic, in order, never dropping
+ * one (a full queue sends its oldest answer at once).
  * The operator's log says who is over the limit at most every 10 s.
  *
  * Group commit: after the rate limit and before any handler, every stanza
@@ -71,6 +75,15 @@ int dispatch_await(struct dispatch *d, const char *id, const char *from,
 /* Route one incoming stanza (borrowed). */
 void dispatch_stanza(struct dispatch *d, struct app *app,
                      xmpp_stanza_t *stanza);
+
+/* The low-priority answers to refused messages (lowq.h): how many wait,
+ * how many may go now given libstrophe's send queue length and whether
+ * the connection is quiet (conn.c: no stanza for a while), and sending the n
+ * oldest of them (in the order of the messages). Loop thread only. */
+size_t dispatch_refusals_pending(const struct dispatch *d);
+size_t dispatch_refusals_due(const struct dispatch *d, int sendq_len,
+                             int quiet);
+void dispatch_send_refusals(struct dispatch *d, struct app *app, size_t n);
 
 /* Timers of the application. Like a stanza handler, a timer runs after the
  * group commit was flushed (nothing is held when it starts), so a module

@@ -68,10 +68,9 @@ static xmpp_stanza_t *stanza__error_reply(xmpp_ctx_t *ctx,
     return reply;
 }
 
-void send_error(struct app *app, xmpp_stanza_t *request, const char *type,
-                const char *condition, const char *text)
+void stanza_add_error(xmpp_stanza_t *reply, const char *type,
+                      const char *condition, const char *text)
 {
-    xmpp_stanza_t *reply = stanza__error_reply(app->ctx, request);
     xmpp_stanza_t *err = stanza_add_child_ns(reply, "error", NULL);
     xmpp_stanza_set_type(err, type);
     stanza_add_child_ns(err, condition, NS_STANZAS);
@@ -79,6 +78,13 @@ void send_error(struct app *app, xmpp_stanza_t *request, const char *type,
         xmpp_stanza_t *t = stanza_add_text_child(err, "text", NS_STANZAS, text);
         xmpp_stanza_set_attribute(t, "xml:lang", "en");
     }
+}
+
+void send_error(struct app *app, xmpp_stanza_t *request, const char *type,
+                const char *condition, const char *text)
+{
+    xmpp_stanza_t *reply = stanza__error_reply(app->ctx, request);
+    stanza_add_error(reply, type, condition, text);
     app_send(app, reply);
     xmpp_stanza_release(reply);
 }

@@ -29,6 +29,11 @@ xmpp_stanza_t *stanza_add_text_child(xmpp_stanza_t *parent, const char *name,
 char *stanza_child_text(xmpp_stanza_t *parent, const char *name,
                         const char *ns);
 
+/* Add to reply (a stanza of type error) its <error type='TYPE'> with the
+ * defined condition and, when text is not empty, a <text xml:lang='en'/>. */
+void stanza_add_error(xmpp_stanza_t *reply, const char *type,
+                      const char *condition, const char *text);
+
 /* Answer a request stanza (iq/message/presence) with an error of the given
  * type ("cancel", "modify", "auth", "wait") and defined condition
  * ("service-unavailable", "forbidden", ...), with a human-readable text. */

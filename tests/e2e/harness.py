@@ -482,12 +482,24 @@ class Chatdesk:
                     "--track-fds=no", CHATDESK_PLAIN_BIN, "-c", self.config]
         return [CHATDESK_BIN, "-c", self.config]
 
+    def environment(self):
+        """CHATDESK_PRELOAD (a test's choice, e.g. bench/slowsync.so):
+        chatdesk runs with it in LD_PRELOAD (ASan then accepts not being
+        first in the library list)."""
+        preload = os.environ.get("CHATDESK_PRELOAD")
+        if not preload:
+            return None
+        return dict(os.environ, LD_PRELOAD=preload, ASAN_OPTIONS=(
+            os.environ.get("ASAN_OPTIONS", "") +
+            ":verify_asan_link_order=0").lstrip(":"))
+
     def start(self, wait_online=True):
         out = open(self.log, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=out,
                                      stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     env=self.environment())
         out.close()
         if wait_online:
             self.wait_online(1)

@@ -3,6 +3,10 @@ through a real server, chatdesk and slixmpp clients: a message re-sent
 with the same origin-id is stored once, the disco#info form a portal
 reads, the queue position, the taken notice, transfer, canned replies,
 rating and the report, leave a message, the audit trail.
+chatdesk runs with bench/slowsync.so preloaded when the build has it
+(every fsync 10 ms longer), so a resend sent right after its first copy
+finds that copy still on its way to the disk (the commit writer's batch in
+flight).
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
@@ -21,6 +25,10 @@ from e2e.chatlib import jid
 QUEUE = "queue@%s" % h.COMPONENT
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DATA = "jabber:x:data"
+SLOWSYNC = os.path.join(h.BUILD_DIR, "bench", "slowsync.so")
+if os.path.exists(SLOWSYNC):
+    os.environ["CHATDESK_PRELOAD"] = SLOWSYNC
+    os.environ["SLOWSYNC_MS"] = "10"
 
 
 def notice(room, text):
@@ -108,6 +116,44 @@ async def test_origin_id_stored_once(env):
     say_with_origin(alice, room, "Only once please", "r3", "orig-2")
     await cl.wait_message(tom, lambda m: m["id"] == "r3", mt,
                           what="a new origin-id is a new message")
+    await tom.command("end-session", {"session": f["session"]})
+
+
+async def test_origin_id_resend_in_flight(env):
+    """The resend leaves right behind its first copy: it reaches chatdesk
+    while that copy is still forming or syncing, never yet committed. It
+    is still recognised: stored once, reflected to everyone once, and the
+    resend answered with the first copy's stanza-id."""
+    tom = await cl.login(env, "tom")
+    alice = await cl.login(env, "alice")
+    f, room, anick = await waiting_room(env, alice, "Resend in flight")
+    await cl.join(tom, room, "tom")
+    await cl.wait_state(env, f["session"], "active")
+    ma, mt = cl.Mark(alice), cl.Mark(tom)
+    for i in range(5):
+        say_with_origin(alice, room, "Fast resend %d" % i, "f%d" % i,
+                        "fast-%d" % i)
+        say_with_origin(alice, room, "Fast resend %d" % i, "g%d" % i,
+                        "fast-%d" % i)
+    for i in range(5):
+        first = await cl.wait_message(alice, lambda m, i=i: m["id"] == "f%d" % i,
+                                      ma, what="reflection f%d" % i)
+        again = await cl.wait_message(alice, lambda m, i=i: m["id"] == "g%d" % i,
+                                      ma, what="reflection of resend g%d" % i)
+        h.check(cl.stanza_id(first, room) and
+                cl.stanza_id(again, room) == cl.stanza_id(first, room),
+                "resend %d has the first copy's stanza-id: %s vs %s" %
+                (i, cl.stanza_id(again, room), cl.stanza_id(first, room)))
+    await cl.no_message(tom, lambda m: m["id"] and m["id"].startswith("g"),
+                        mt, wait=0.5, what="a resend's copy at the tech")
+    copies = [m for m in tom.messages[mt.m:]
+              if cl.groupchat_from(room, anick, "Fast resend")(m)]
+    h.check(len(copies) == 5, "the tech got each message once: %d" %
+            len(copies))
+    rows = cl.db_rows(env, "SELECT count(*), count(DISTINCT origin_id) FROM "
+                      "messages WHERE session_id = ? AND body LIKE "
+                      "'Fast resend %'", (int(f["session"]),))
+    h.check(tuple(rows[0]) == (5, 5), "stored once each: %r" % rows)
     await tom.command("end-session", {"session": f["session"]})
 
 
@@ -386,7 +432,8 @@ async def test_timeouts_one_rule(env):
     env.ctl("unset", "answer-timeout")
 
 
-TESTS = [test_leave_a_message, test_origin_id_stored_once, test_portal_form_in_disco,
+TESTS = [test_leave_a_message, test_origin_id_stored_once,
+         test_origin_id_resend_in_flight, test_portal_form_in_disco,
          test_timeouts_one_rule, test_queue_position_and_taken,
          test_transfer, test_canned_replies, test_rating_and_report,
          test_retention, test_audit]

@@ -7,8 +7,9 @@ the XML of one stanza. The control byte:
   bits 0-2  sender: alice (contact, Acme), alice2 (another resource), carol
             (contact, Globex: no pre-ticket chat), bob (tech), dave (tech,
             admin flag), admin (config admin), eve (stranger), raw (keep from)
-  bits 3-5  clock advance index: 0, 1, 30, 61, 601, 3601, 86400 s; 7 toggles
-            PRAGMA query_only on the store (every write fails meanwhile)
+  bits 3-5  clock advance index: 0, 1, 30, 61, 601, 3601, 86400 s; 7 moves
+            the store to its next state: writable -> every write and COMMIT
+            fails -> PRAGMA query_only (BEGIN fails too) -> writable
   bit 6     modules_tick() after the stanza
   bit 7     modules_online() before it
 
@@ -448,8 +449,26 @@ SEEDS["store-read-only"] = [
     rec("bob", cmd("create-ticket", form(field("contact", "alice@localhost"),
                                          field("summary", "s")))),
     rec("alice", leave(ROOM, "Alice")),
-    rec("bob", groupchat(ROOM, "after", mid="m3"), advance="ro"),
+    rec("bob", groupchat(ROOM, "query-only", mid="m3"), advance="ro"),
     rec("bob", cmd("end-session", form(field("session", "1")))),
+    rec("bob", groupchat(ROOM, "after", mid="m4"), advance="ro"),
+    rec("bob", cmd("end-session", form(field("session", "1")))),
+]
+
+# fuzz_dispatch_fast, 2026-12-03: a groupchat message without an id is held
+# in the group commit; the store starts refusing COMMITs; an error stanza
+# from its sender flushes the batch, whose COMMIT fails, and the message is
+# answered with an error (no id either). The target's own check took that
+# for an error answering the error stanza (both without id); it now knows
+# what the flush sends.
+SEEDS["held-without-id"] = [
+    rec("alice", START),
+    rec("alice", join(ROOM, "Alice")),
+    rec("alice", "<message to='%s' type='groupchat'><body>no id</body>"
+                 "</message>" % ROOM),
+    rec("alice", "<message to='%s' type='error'><error type='cancel'><gone "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                 "</message>" % ROOM, advance="ro"),
 ]
 
 # over the rate limit (fuzz_dispatch: burst 40, 1 a second)

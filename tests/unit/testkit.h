@@ -76,6 +76,9 @@ static inline void testkit_feed(const char *xml)
     testkit_clear();
     dispatch_stanza(tk.app.dispatch, &tk.app, s);
     xmpp_stanza_release(s);
+    /* as conn.c after a quiet pass: the answers to refused messages */
+    dispatch_send_refusals(tk.app.dispatch, &tk.app,
+                           dispatch_refusals_pending(tk.app.dispatch));
 }
 
 /* The defined condition of sent stanza i's <error/>, or NULL. */
@@ -135,7 +138,9 @@ static inline size_t testkit_size(xmpp_stanza_t *st)
 
 static struct config testkit_cfg;
 
-static inline void testkit_setup_domain(void)
+/* testkit_setup_domain() on a database file (path) instead of ":memory:"
+ * (a test that needs a second connection: the commit writer). */
+static inline void testkit_setup_domain_at(const char *path)
 {
     char err[256];
     testkit_setup();
@@ -144,7 +149,7 @@ static inline void testkit_setup_domain(void)
              "admin@localhost");
     testkit_cfg.n_admins = 1;
     tk.app.cfg = &testkit_cfg;
-    tk.app.store = store_open(":memory:", err, sizeof err);
+    tk.app.store = store_open(path, err, sizeof err);
     assert_non_null(tk.app.store);
     tk.app.domain = domain_open(tk.app.store, &testkit_cfg, err, sizeof err);
     assert_non_null(tk.app.domain);
@@ -153,6 +158,11 @@ static inline void testkit_setup_domain(void)
     assert_int_equal(xep0030_register(&tk.app), 0);
     assert_int_equal(xep0050_register(&tk.app), 0);
     assert_int_equal(adhoc_set_role_fn(&tk.app, modules_adhoc_roles, NULL), 0);
+}
+
+static inline void testkit_setup_domain(void)
+{
+    testkit_setup_domain_at(":memory:");
 }
 
 static inline void testkit_teardown_domain(void)

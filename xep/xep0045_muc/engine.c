@@ -108,7 +108,8 @@ struct muc *xep0045_new(struct app *app, const struct muc_policy *policy,
     struct muc *m;
 
     if (!app || !policy || !policy->notice_nick || !policy->room ||
-        !policy->admit || !policy->store)
+        !policy->admit || !policy->store ||
+        !policy->submit != !policy->settle)
         return NULL;
     if (!(m = calloc(1, sizeof *m)))
         return NULL;

@@ -294,6 +294,7 @@ static int muc__enqueue(struct muc *m, const char *room, xmpp_stanza_t *out,
         return -1;
     q->out = xmpp_stanza_clone(out);
     q->orig = orig ? xmpp_stanza_clone(orig) : NULL;
+    q->batch = 0;
     m->n_queue++;
     return 0;
 }
@@ -308,6 +309,74 @@ static void muc__held_failed(struct muc *m, xmpp_stanza_t *orig,
         return;
     muc__refuse(m, &rq, err, "wait", "internal-server-error",
                 "The message could not be saved; send it again.", 0);
+}
+
+/* One queued reflection out, then freed: sent, or refused (lost: its
+ * message was not kept). */
+static void muc__queued_out(struct muc *m, struct muc__queued *q, int lost,
+                            const struct muc_err *err)
+{
+    if (q->orig && lost)
+        muc__held_failed(m, q->orig, err);
+    else
+        muc__msg_to_room(m, q->room, q->out);
+    xmpp_stanza_release(q->out);
+    if (q->orig)
+        xmpp_stanza_release(q->orig);
+    free(q->room);
+}
+
+/* policy->submit: every held reflection not yet handed over joins the
+ * batch handed over now. */
+static void muc__submit(struct muc *m)
+{
+    uint64_t b = m->policy.submit(m->app, m->ud);
+    for (size_t i = 0; b && i < m->n_queue; i++)
+        if (m->queue[i].orig && !m->queue[i].batch)
+            m->queue[i].batch = b;
+}
+
+/* Send the queue's head as far as it is settled: held reflections of the
+ * batches up to upto (those of batch lost refused with err) and the
+ * unheld ones between and after them; stop at the first one still
+ * waiting. Returns the number of messages made durable. */
+static size_t muc__send_settled(struct muc *m, uint64_t upto, uint64_t lost,
+                                const struct muc_err *err)
+{
+    size_t i = 0, durable = 0;
+    for (; i < m->n_queue; i++) {
+        struct muc__queued *q = &m->queue[i];
+        if (q->orig && (!q->batch || q->batch > upto))
+            break;
+        int gone = q->orig && q->batch == lost;
+        durable += q->orig && !gone;
+        muc__queued_out(m, q, gone, err);
+    }
+    if (i) {
+        memmove(m->queue, m->queue + i, (m->n_queue - i) * sizeof *m->queue);
+        m->n_queue -= i;
+    }
+    return durable;
+}
+
+/* Collect the finished batches (wait: every one in flight) and send what
+ * they free. *last_lost (may be NULL): 1 when the last batch collected
+ * was lost. Returns the number of messages made durable. */
+static size_t muc__settle(struct muc *m, int wait, int *last_lost)
+{
+    struct muc_err err;
+    uint64_t b = 0;
+    size_t durable = 0;
+    int rc;
+
+    memset(&err, 0, sizeof err);
+    while ((rc = m->policy.settle(m->app, wait, &b, &err, m->ud)) != 0) {
+        if (last_lost)
+            *last_lost = rc < 0;
+        durable += muc__send_settled(m, b, rc < 0 ? b : 0, &err);
+        memset(&err, 0, sizeof err);
+    }
+    return durable + muc__send_settled(m, 0, 0, &err);
 }
 
 /* 1 when the queue holds a stored message waiting for the commit. */
@@ -341,15 +410,8 @@ static int muc__flush(struct muc *m, int held, struct muc_err *err,
     m->queue = NULL; /* sending may not re-enter, but stay safe */
     m->n_queue = m->cap_queue = 0;
     for (size_t i = 0; i < n; i++) {
-        if (q[i].orig && rc != 0)
-            muc__held_failed(m, q[i].orig, err);
-        else
-            muc__msg_to_room(m, q[i].room, q[i].out);
         *durable += q[i].orig && rc == 0;
-        xmpp_stanza_release(q[i].out);
-        if (q[i].orig)
-            xmpp_stanza_release(q[i].orig);
-        free(q[i].room);
+        muc__queued_out(m, &q[i], rc != 0, err);
     }
     free(q);
     return rc;
@@ -362,12 +424,20 @@ static void muc__deliver(struct muc *m, const char *room, xmpp_stanza_t *out,
 {
     struct muc_err err;
     size_t durable;
+    int lost = 0;
 
     if (orig || m->n_queue) {
         if (muc__enqueue(m, room, out, orig) == 0)
             return;
-        /* no memory to wait: make it durable before it is seen */
-        if (muc__flush(m, orig != NULL, &err, &durable) != 0 && orig) {
+        /* no memory to wait: make it durable before it is seen (handed
+         * over, it is in the last batch) */
+        if (m->policy.submit) {
+            muc__submit(m);
+            muc__settle(m, 1, &lost);
+        }
+        memset(&err, 0, sizeof err);
+        if ((lost || muc__flush(m, orig != NULL, &err, &durable) != 0) &&
+            orig) {
             muc__held_failed(m, orig, &err);
             return;
         }
@@ -394,12 +464,26 @@ const char *muc_multicast(const struct muc *muc)
 size_t muc_flush(struct muc *muc)
 {
     struct muc_err err;
-    size_t durable;
+    size_t durable, settled = 0;
 
-    if (!muc || (!muc->n_queue && !muc->policy.commit))
+    if (!muc)
         return 0;
+    if (muc->policy.submit) {
+        muc__submit(muc);
+        settled = muc__settle(muc, 1, NULL);
+    }
+    if (!muc->n_queue && !muc->policy.commit)
+        return settled;
     muc__flush(muc, 0, &err, &durable);
-    return durable;
+    return settled + durable;
+}
+
+size_t muc_pump(struct muc *muc)
+{
+    if (!muc || !muc->policy.submit)
+        return muc_flush(muc);
+    muc__submit(muc);
+    return muc__settle(muc, 0, NULL);
 }
 
 int muc_holding(const struct muc *muc)
@@ -522,9 +606,17 @@ static const char *muc__origin_id(xmpp_stanza_t *st)
 static int muc__store(struct muc *m, const struct muc_msg *msg,
                       struct muc_stored *out, struct muc_err *err)
 {
-    memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
-    if (m->policy.store(m->app, msg, out, err, m->ud) != 0 || !out->id[0]) {
+    int rc = -1;
+
+    for (int again = 0; again < 2; again++) {
+        memset(out, 0, sizeof *out);
+        memset(err, 0, sizeof *err);
+        rc = m->policy.store(m->app, msg, out, err, m->ud);
+        if (rc != 0 || !out->settle_first)
+            break;
+        muc_flush(m); /* its first copy is now durable or lost */
+    }
+    if (rc != 0 || out->settle_first || !out->id[0]) {
         free(out->body);
         out->body = NULL;
         if (!err->condition[0])

@@ -66,6 +66,7 @@ struct muc__queued {
     char *room;
     xmpp_stanza_t *out;  /* what every occupant gets (to= set per resource) */
     xmpp_stanza_t *orig; /* held message: the sender's stanza, for an error */
+    uint64_t batch; /* held and handed over (policy->submit): its batch */
 };
 
 struct muc {

@@ -3,7 +3,11 @@
  * on a ":memory:" store: who may join a session room and with which role,
  * what a tech's first join does to a waiting session and who hears about
  * it, a contact's message in a session that has ended, and the presence
- * hint to a tech who has not approved chatdesk's subscription. */
+ * hint to a tech who has not approved chatdesk's subscription. Some run
+ * again on a database file with the commit writer, as chatdesk runs:
+ * reflections only once their batch is durable, a failed batch refusing
+ * each of its senders, a resend recognised while its first copy is in
+ * flight. */
 #include "testkit.h"
 
 #include "chat/chat.h"
@@ -14,10 +18,16 @@
 #include "domain/domain.h"
 #include "domain/sessions.h"
 #include "domain/tickets.h"
+#include "domain/writer.h"
 #include "runtime/clock.h"
+#include "runtime/store.h"
+#include "testdb.h"
 #include "xep0045_muc.h"
 
+#include <sqlite3.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define T0 1767261600 /* Thursday 2026-01-01T10:00:00Z */
 #define ROOM "chat-1@helpdesk.localhost"
@@ -44,6 +54,8 @@ static void add_contact(const char *jid, int64_t company, const char *name)
     assert_int_equal(directory_contact_create(dom()->dir, &c, NULL), DIR_OK);
 }
 
+static char db_path[64]; /* "": ":memory:" */
+
 /* Acme (alice, bob), techs Tess and Tom; session 1: alice's, waiting. */
 static int setup(void **state)
 {
@@ -51,8 +63,13 @@ static int setup(void **state)
     struct tech tess = {0, "tess@localhost", "Tess", false};
     struct tech tom = {0, "tom@localhost", "Tom", false};
     int64_t acme, ticket, id;
+    char err[256];
     (void)state;
-    testkit_setup_domain();
+    testkit_setup_domain_at(*db_path ? db_path : ":memory:");
+    if (*db_path) {
+        tk.app.writer = writer_open(db_path, err, sizeof err);
+        assert_non_null(tk.app.writer);
+    }
     assert_int_equal(chat_register(&tk.app), 0);
     assert_int_equal(directory_company_create(dom()->dir, &co, &acme), DIR_OK);
     add_contact("alice@localhost", acme, "Alice");
@@ -77,9 +94,24 @@ static int teardown(void **state)
     (void)state;
     testkit_clear();
     chat_free(&tk.app);
+    writer_close(tk.app.writer);
+    tk.app.writer = NULL;
     testkit_teardown_domain();
     clock_reset();
+    if (*db_path)
+        testdb_unlink(db_path);
+    *db_path = '\0';
     return 0;
+}
+
+/* setup() on a fresh database file, with the commit writer. */
+static int setup_writer(void **state)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/chatdesk-policy-XXXXXX");
+    int fd = mkstemp(db_path);
+    assert_true(fd >= 0);
+    close(fd);
+    return setup(state);
 }
 
 /* ---- driving the rooms ------------------------------------------------- */
@@ -414,6 +446,133 @@ static void test_relayed_notices(void **state)
     testkit_cfg.connections = 1;
 }
 
+/* ---- with the commit writer ------------------------------------------- */
+
+static void say(const char *from, const char *id, const char *body,
+                const char *origin)
+{
+    char xml[512];
+    snprintf(xml, sizeof xml,
+             "<message from='%s' to='" ROOM "' type='groupchat' id='%s'>"
+             "<body>%s</body>%s%s%s</message>",
+             from, id, body,
+             origin ? "<origin-id xmlns='urn:xmpp:sid:0' id='" : "",
+             origin ? origin : "", origin ? "'/>" : "");
+    testkit_feed(xml);
+}
+
+/* How many stored messages of session 1 have body. */
+static int stored(const char *body)
+{
+    struct sess_message_list l;
+    int n = 0;
+    assert_int_equal(sessions_history(dom()->sessions, 1, 0, &l), SESS_OK);
+    for (size_t k = 0; k < l.n; k++)
+        n += !strcmp(l.items[k].body, body);
+    sess_message_list_free(&l);
+    return n;
+}
+
+/* SPEC §3 with the writer: nothing is shown before its batch is durable;
+ * a batch that cannot be stored refuses each of its senders and shows
+ * nothing; the next batch is fine. */
+static void test_writer_stored_before_broadcast(void **state)
+{
+    (void)state;
+    assert_non_null(tk.app.writer);
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    say(ALICE, "w1", "first", NULL);
+    assert_int_equal(tk.n_sent, 0); /* held, not stored yet */
+    assert_int_equal(stored("first"), 0);
+    muc_flush(tk.app.chat->muc); /* hands it over, waits for the disk */
+    assert_int_equal(stored("first"), 1);
+    assert_true(sent_to(TESS, ">first<") >= 0);
+    assert_true(sent_to(ALICE, ">first<") >= 0);
+    /* the disk refuses the batch (a trigger stands in for a full disk) */
+    assert_int_equal(
+        sqlite3_exec(store_db(tk.app.store),
+                     "CREATE TRIGGER doom BEFORE INSERT ON messages WHEN "
+                     "NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk "
+                     "on fire'); END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    say(ALICE, "w2", "fine alone", NULL);
+    say(TESS, "w3", "doomed", NULL);
+    testkit_clear();
+    muc_pump(tk.app.chat->muc);
+    muc_flush(tk.app.chat->muc);
+    assert_int_equal(tk.n_sent, 2); /* one error to each sender, no more */
+    int a = sent_to(ALICE, "id=\"w2\""), t = sent_to(TESS, "id=\"w3\"");
+    assert_true(a >= 0 && t >= 0);
+    assert_string_equal(testkit_error(a), "internal-server-error");
+    assert_string_equal(testkit_error(t), "internal-server-error");
+    assert_int_equal(sent_to(TESS, "fine alone"), -1);
+    assert_int_equal(stored("fine alone") + stored("doomed"), 0);
+    assert_int_equal(sqlite3_exec(store_db(tk.app.store), "DROP TRIGGER doom",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    say(ALICE, "w4", "back", NULL);
+    muc_flush(tk.app.chat->muc);
+    assert_true(sent_to(TESS, ">back<") >= 0);
+    assert_int_equal(stored("back"), 1);
+}
+
+/* A resend with the same origin-id while the first copy is forming or in
+ * flight: stored once, shown to the room once, the resend answered with
+ * the first copy's stanza-id. */
+static void test_writer_resend_in_flight(void **state)
+{
+    (void)state;
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    say(ALICE, "r1", "once", "o-1");
+    say(ALICE, "r2", "once", "o-1"); /* the first copy is still forming */
+    int n = tk.n_sent; /* the resend settled the first copy first */
+    assert_true(n >= 3);
+    assert_int_equal(stored("once"), 1);
+    say(ALICE, "r3", "twice", "o-2");
+    muc_pump(tk.app.chat->muc); /* in flight */
+    say(ALICE, "r4", "twice", "o-2");
+    muc_flush(tk.app.chat->muc);
+    assert_int_equal(stored("twice"), 1);
+    int tess = 0;
+    for (int i = 0; i < tk.n_sent; i++)
+        tess += !strcmp(xmpp_stanza_get_to(tk.sent[i]), TESS) &&
+                testkit_contains(i, ">twice<");
+    assert_int_equal(tess, 1);
+    int first = sent_to(ALICE, "id=\"r3\""), again = sent_to(ALICE, "id=\"r4\"");
+    assert_true(first >= 0 && again > first);
+    xmpp_stanza_t *s1 = xmpp_stanza_get_child_by_name(tk.sent[first],
+                                                      "stanza-id");
+    xmpp_stanza_t *s2 = xmpp_stanza_get_child_by_name(tk.sent[again],
+                                                      "stanza-id");
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_string_equal(xmpp_stanza_get_attribute(s1, "id"),
+                        xmpp_stanza_get_attribute(s2, "id"));
+}
+
+/* Any stanza that is not a groupchat message waits for every batch in
+ * flight first (dispatch's barrier, muc_flush()): what it reads (history,
+ * MAM, a transcript) has every message that was acknowledged, and its
+ * answer leaves after their reflections. */
+static void test_writer_barrier(void **state)
+{
+    (void)state;
+    join(ALICE, ROOM, "Alice");
+    join(TESS, ROOM, "Tess");
+    say(ALICE, "b1", "before the query", NULL);
+    muc_pump(tk.app.chat->muc); /* handed over, maybe not durable yet */
+    testkit_feed("<iq type='get' id='d1' from='" TESS "' "
+                 "to='helpdesk.localhost'><query "
+                 "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_int_equal(stored("before the query"), 1);
+    int r = sent_to(TESS, ">before the query<"), q = sent_to(TESS, "id=\"d1\"");
+    assert_true(r >= 0 && q > r);
+    assert_false(muc_holding(tk.app.chat->muc));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +597,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_position_and_taken_notices,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_canned_reply, setup_writer,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ended_session_refuses_contact_message, setup_writer,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_writer_stored_before_broadcast,
+                                        setup_writer, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_resend_in_flight,
+                                        setup_writer, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_barrier, setup_writer,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

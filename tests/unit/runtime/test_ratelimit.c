@@ -3,6 +3,7 @@
 #include "testkit.h"
 
 #include "runtime/config.h"
+#include "runtime/lowq.h"
 #include "runtime/ratelimit.h"
 #include "xep0199_ping.h"
 
@@ -268,6 +269,86 @@ static void test_every_message_over_the_limit_gets_an_error(void **state)
     assert_int_equal(handled, 4);
 }
 
+/* Through dispatch_stanza() without a pass: the answers to refused
+ * messages stay in the low-priority queue. */
+static void message_held(const char *from, int n)
+{
+    char xml[256];
+    snprintf(xml, sizeof xml,
+             "<message type='groupchat' id='r%d' from='%s' "
+             "to='chat-1@helpdesk.localhost'><body>x</body></message>",
+             n, from);
+    xmpp_stanza_t *s = xmpp_stanza_new_from_string(tk.app.ctx, xml);
+    dispatch_stanza(tk.app.dispatch, &tk.app, s);
+    xmpp_stanza_release(s);
+}
+
+static void assert_answers(int first, int n)
+{
+    char id[32];
+    assert_int_equal(tk.n_sent, n);
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "r%d", first + i);
+        assert_string_equal(xmpp_stanza_get_id(tk.sent[i]), id);
+        assert_string_equal(testkit_error(i), "resource-constraint");
+        assert_true(testkit_contains(i, "to=\"m@localhost/a\""));
+        assert_true(testkit_contains(i, "not delivered"));
+    }
+    testkit_clear();
+}
+
+static void test_message_answers_wait_behind_other_traffic(void **state)
+{
+    (void)state;
+    app_with_limits(1, 3);
+    for (int i = 0; i < 3; i++)
+        message("m@localhost/a", "groupchat");
+    testkit_clear();
+    for (int i = 0; i < 10; i++)
+        message_held("m@localhost/a", i);
+    assert_int_equal(tk.n_sent, 0); /* nothing yet: they wait */
+    assert_int_equal(dispatch_refusals_pending(tk.app.dispatch), 10);
+    ping("other@localhost/a"); /* other traffic goes at once */
+    assert_int_equal(tk.n_sent, 1 + 10); /* the pass after it: all ten */
+    assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "result");
+    xmpp_stanza_release(tk.sent[0]);
+    memmove(tk.sent, tk.sent + 1, 10 * sizeof tk.sent[0]);
+    tk.n_sent = 10;
+    assert_answers(0, 10); /* in the order of the messages */
+    for (int i = 10; i < 20; i++)
+        message_held("m@localhost/a", i);
+    dispatch_send_refusals(tk.app.dispatch, &tk.app, 4); /* the 4 oldest */
+    assert_answers(10, 4);
+    assert_int_equal(dispatch_refusals_pending(tk.app.dispatch), 6);
+    /* a pass after a busy one sends none of the young ones */
+    assert_int_equal(dispatch_refusals_due(tk.app.dispatch, 0, 0), 0);
+    assert_int_equal(dispatch_refusals_due(tk.app.dispatch, 0, 1), 6);
+    assert_int_equal(dispatch_refusals_due(tk.app.dispatch, 500, 1), 0);
+    dispatch_send_refusals(tk.app.dispatch, &tk.app, 100);
+    assert_answers(14, 6);
+    assert_int_equal(dispatch_refusals_pending(tk.app.dispatch), 0);
+}
+
+static void test_a_full_queue_answers_its_oldest_at_once(void **state)
+{
+    (void)state;
+    app_with_limits(1, 1);
+    message("m@localhost/a", "groupchat");
+    testkit_clear();
+    for (int i = 0; i < LOWQ_DEFAULT_CAPACITY; i++)
+        message_held("m@localhost/a", i);
+    assert_int_equal(tk.n_sent, 0);
+    /* one more: the oldest goes now, nothing is dropped, order kept */
+    for (int i = 0; i < 5; i++)
+        message_held("m@localhost/a", LOWQ_DEFAULT_CAPACITY + i);
+    assert_answers(0, 5);
+    assert_int_equal(dispatch_refusals_pending(tk.app.dispatch),
+                     LOWQ_DEFAULT_CAPACITY);
+    dispatch_send_refusals(tk.app.dispatch, &tk.app, 60);
+    assert_answers(5, 60);
+    /* dispatch_free() frees what still waits (ASan: no leak) */
+}
+
 static void presence(const char *from, const char *type)
 {
     char xml[256];
@@ -346,6 +427,10 @@ int main(void)
             test_iq_over_the_limit_gets_resource_constraint, teardown),
         cmocka_unit_test_teardown(
             test_every_message_over_the_limit_gets_an_error, teardown),
+        cmocka_unit_test_teardown(
+            test_message_answers_wait_behind_other_traffic, teardown),
+        cmocka_unit_test_teardown(test_a_full_queue_answers_its_oldest_at_once,
+                                  teardown),
         cmocka_unit_test_teardown(test_presence_over_the_limit, teardown),
         cmocka_unit_test_teardown(test_no_limit_without_config_or_when_off,
                                   teardown),

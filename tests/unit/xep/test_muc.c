@@ -2,7 +2,8 @@
  * with a capturing app.send and a fake policy: join order, refusals,
  * multi-resource occupants, reflection with stanza-id, store before
  * broadcast, voice, leaving, chat states, private messages, room disco,
- * self-ping, the app's API and group commit (held reflections, muc_flush). */
+ * self-ping, the app's API and group commit (held reflections, muc_flush;
+ * pipelined: submit/settle, muc_pump). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1967,6 +1968,196 @@ static void test_free_with_queue(void **state)
 
 /* ---- XEP-0203 stamps ------------------------------------------------ */
 
+/* ---- pipelined commits (policy submit/settle: the commit writer) ------ */
+
+/* Batches handed over by submit and finished when the test says (or when
+ * settle is asked to wait); batch `lost` fails. Origin-id "o-fly" stands
+ * for a message whose first copy is tracked here: while its batch has not
+ * settled the store asks the engine to settle first; once settled it is a
+ * duplicate of that copy, or, if its batch was lost, stored anew. */
+static struct {
+    uint64_t seq;      /* the last batch handed over */
+    int unsubmitted;   /* held since the last submit */
+    uint64_t finished; /* the batches up to this one are done */
+    uint64_t settled;  /* the batches reported to the engine */
+    uint64_t lost;
+    uint64_t fly_batch; /* the batch of "o-fly"'s first copy, 0: none */
+    char fly_sid[MUC_ID_MAX];
+    int n_settle_first;
+} pl;
+
+static int pl_store(struct app *a, const struct muc_msg *msg,
+                    struct muc_stored *out, struct muc_err *err, void *ud)
+{
+    int fly = msg->origin_id && !strcmp(msg->origin_id, "o-fly");
+
+    if (fly && pl.fly_batch && pl.settled < pl.fly_batch) {
+        pl.n_settle_first++;
+        out->settle_first = 1;
+        return 0;
+    }
+    if (fly && pl.fly_batch && pl.fly_batch != pl.lost) {
+        snprintf(out->id, sizeof out->id, "%s", pl.fly_sid);
+        out->duplicate = 1;
+        return 0;
+    }
+    int rc = held_store(a, msg, out, err, ud);
+    if (rc == 0 && out->held) {
+        pl.unsubmitted++;
+        if (fly) {
+            pl.fly_batch = pl.seq + 1;
+            snprintf(pl.fly_sid, sizeof pl.fly_sid, "%s", out->id);
+        }
+    }
+    return rc;
+}
+
+static uint64_t pl_submit(struct app *a, void *ud)
+{
+    (void)a;
+    (void)ud;
+    if (!pl.unsubmitted)
+        return 0;
+    pl.unsubmitted = 0;
+    return ++pl.seq;
+}
+
+static int pl_settle(struct app *a, int wait, uint64_t *batch,
+                     struct muc_err *err, void *ud)
+{
+    (void)a;
+    (void)ud;
+    if (wait)
+        pl.finished = pl.seq;
+    if (pl.settled >= pl.finished)
+        return 0;
+    *batch = ++pl.settled;
+    if (pl.settled != pl.lost)
+        return 1;
+    muc_err_set(err, "cancel", "resource-constraint", "The disk is full.");
+    return -1;
+}
+
+static int setup_pipelined(void **state)
+{
+    struct muc_policy p = policy;
+
+    p.store = pl_store;
+    p.commit = fake_commit;
+    p.submit = pl_submit;
+    p.settle = pl_settle;
+    memset(&gc, 0, sizeof gc);
+    memset(&pl, 0, sizeof pl);
+    return setup_with(state, &p);
+}
+
+static void test_pipelined_reflect_after_settle(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(say(ALICE, "one"), 0);
+    clear_sent();
+    assert_int_equal(muc_pump(muc), 0); /* handed over, not durable yet */
+    assert_int_equal(pl.seq, 1);
+    assert_int_equal(n_sent, 0);
+    assert_int_equal(feed(COMPOSING), 0); /* waits behind "one" */
+    assert_int_equal(say(TECH, "two"), 0); /* forms while 1 syncs */
+    clear_sent();
+    assert_int_equal(muc_pump(muc), 0);
+    assert_int_equal(pl.seq, 2);
+    assert_int_equal(n_sent, 0);
+    pl.finished = 1; /* batch 1 is durable: it and what follows it */
+    assert_int_equal(muc_pump(muc), 1);
+    assert_int_equal(n_sent, 4);
+    expect_reflection(0, "Alice", "one", "sid-1");
+    expect_reflection(1, "Alice", "one", "sid-1");
+    expect_composing(2);
+    expect_composing(3);
+    assert_true(muc_holding(muc));
+    clear_sent();
+    pl.finished = 2;
+    assert_int_equal(muc_pump(muc), 1);
+    assert_int_equal(n_sent, 2);
+    expect_reflection(0, "Tech", "two", "sid-2");
+    assert_false(muc_holding(muc));
+    /* muc_flush() waits for every batch in flight */
+    say(ALICE, "three");
+    muc_pump(muc);
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 1);
+    assert_int_equal(n_sent, 2);
+    expect_reflection(0, "Alice", "three", "sid-3");
+}
+
+static void test_pipelined_lost_batch(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(TECH, "Tech");
+    say(ALICE, "lost");
+    say(TECH, "lost too");
+    muc_pump(muc);
+    say(ALICE, "kept");
+    muc_pump(muc);
+    pl.lost = 1;
+    pl.finished = 2;
+    clear_sent();
+    assert_int_equal(muc_pump(muc), 1);
+    /* each sender of batch 1 is told; batch 2 goes out after them */
+    assert_int_equal(n_sent, 4);
+    expect_held_error(0, ALICE, "cancel", "resource-constraint",
+                      "The disk is full.");
+    expect_held_error(1, TECH, "cancel", "resource-constraint",
+                      "The disk is full.");
+    expect_reflection(2, "Alice", "kept", "sid-3");
+    expect_reflection(3, "Alice", "kept", "sid-3");
+    assert_int_equal(count_body("lost"), 0);
+    assert_int_equal(count_body("lost too"), 0);
+}
+
+#define FLY(id, body)                                                          \
+    "<message from='" ALICE "' to='" ROOM "' type='groupchat' id='" id "'>"   \
+    "<body>" body "</body><origin-id xmlns='" NS_SID "' id='o-fly'/>"         \
+    "</message>"
+
+static void test_pipelined_resend_in_flight(void **state)
+{
+    (void)state;
+    join(ALICE, "Alice");
+    join(ALICE2, "Alice");
+    join(TECH, "Tech");
+    assert_int_equal(feed(FLY("r-1", "Hi")), 0);
+    muc_pump(muc); /* in flight */
+    /* the resend: settled first, then a duplicate of the first copy, to
+     * the sending resource only, after the first copy's reflections */
+    assert_int_equal(feed(FLY("r-2", "Hi")), 4);
+    assert_int_equal(pl.n_settle_first, 1);
+    assert_int_equal(fake.n_stored, 1);
+    for (int i = 0; i < 3; i++)
+        expect_reflection(i, "Alice", "Hi", "sid-1");
+    assert_string_equal(to_of(3), ALICE);
+    assert_string_equal(xmpp_stanza_get_id(sent[3]), "r-2");
+    assert_string_equal(sid_of(3), "sid-1");
+    /* again, the first copy still forming, and its batch is lost: its
+     * sender is refused, the resend is stored anew */
+    pl.fly_batch = 0;
+    pl.lost = pl.seq + 1;
+    assert_int_equal(feed(FLY("r-3", "Again")), 0);
+    assert_int_equal(feed(FLY("r-4", "Again")), 1);
+    assert_int_equal(pl.n_settle_first, 2);
+    expect_error(0, "message", "cancel", "resource-constraint");
+    assert_string_equal(to_of(0), ALICE);
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "r-3");
+    assert_int_equal(fake.n_stored, 3);
+    clear_sent();
+    assert_int_equal(muc_flush(muc), 1);
+    assert_int_equal(n_sent, 3);
+    expect_reflection(0, "Alice", "Again", "sid-3");
+    assert_string_equal(xmpp_stanza_get_id(sent[0]), "r-4");
+}
+
+
 static void test_delay_stamps(void **state)
 {
     char buf[DELAY_STAMP_LEN];
@@ -2134,6 +2325,12 @@ int main(void)
                                         setup_held, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_queue, setup_held,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_reflect_after_settle,
+                                        setup_pipelined, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_lost_batch,
+                                        setup_pipelined, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_resend_in_flight,
+                                        setup_pipelined, teardown),
         cmocka_unit_test(test_delay_stamps),
         cmocka_unit_test_setup_teardown(test_multicast_fan_out, setup,
                                         teardown),
