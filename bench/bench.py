@@ -258,10 +258,11 @@ def start_chatdesk(workdir, server, db, level="info", preload=None,
     cfg = os.path.join(d, "chatdesk.ini")
     with open(cfg, "w") as f:
         f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
-                "port = %d\nreconnect_max = 2\n%s\n[database]\npath = %s\n\n"
+                "port = %d\nreconnect_max = 2\n%s\n[database]\n%s = %s\n\n"
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port,
-                 "multicast = %s\n" % multicast if multicast else "", db,
+                 "multicast = %s\n" % multicast if multicast else "",
+                 "url" if db.startswith("postgresql://") else "path", db,
                  level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=preload) if preload else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
@@ -508,9 +509,8 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
     """kind: echo, muc or chatdesk; variant "nosync": chatdesk with
     fsync()/fdatasync() turned into no-ops (LD_PRELOAD bench/nosync.c);
     "slowsync": chatdesk with every fsync 2 ms slower (bench/slowsync.c);
-    "permsg": chatdesk with [component] multicast = off, one stanza per
-    occupant (the plain chatdesk column finds ejabberd's mod_multicast by
-    itself and fans out through it, XEP-0033);
+    "multicast": chatdesk with [component] multicast = auto, fanning room
+    messages out through ejabberd's mod_multicast (XEP-0033);
     "sid": the echo component stamping its reflections the way chatdesk
     does (XEP-0359 stanza-id); "mam": the server's MUC archiving every
     message. The server's CPU is reported as "prosody" for both servers."""
@@ -529,10 +529,16 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         else:
             service = server.component
             db = os.path.join(wd, "chatdesk.db")
+            if variant == "pg":  # a PostgreSQL 15 that fsyncs every commit
+                os.environ["PGFIXTURE_DURABLE"] = "1"
+                pg = h.Postgres(wd)
+                pg.start()
+                procs.append(pg)
+                db = pg.url
             write_directory(wd, db, a.sessions, a.techs)
             procs.append(start_chatdesk(
                 wd, server, db, preload=PRELOADS.get(variant),
-                multicast="off" if variant == "permsg" else None))
+                multicast="auto" if variant == "multicast" else None))
             procs[-1].wait_for("online as")
             watch.append(("component", procs[-1].proc))
         perf = None
@@ -558,7 +564,7 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
             res.append({"phase": "rss", "rss_kib": rss_kib(procs[-1].pid)})
         return res
     finally:
-        for p in procs:
+        for p in reversed(procs):  # chatdesk before its database
             p.stop()
         server.stop()
 
@@ -884,11 +890,12 @@ CHAT_PARTS = (
     ("chatdesk", "prosody", "chatdesk", ""),
     ("nosync", "prosody", "chatdesk", "nosync"),
     ("slowsync", "prosody", "chatdesk", "slowsync"),
+    ("pg", "prosody", "chatdesk", "pg"),
     ("ej-echo", "ejabberd", "echo", ""),
     ("ej-echosid", "ejabberd", "echo", "sid"),
     ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
     ("ej-chatdesk", "ejabberd", "chatdesk", ""),
-    ("ej-permsg", "ejabberd", "chatdesk", "permsg"))
+    ("ej-multicast", "ejabberd", "chatdesk", "multicast"))
 
 
 def chat_key(server_kind, kind, variant):
@@ -903,13 +910,14 @@ COLUMNS = {
                 ("mod_muc", "chat_muc"), ("muc+mam", "chat_muc_mam"),
                 ("chatdesk", "chat_chatdesk"),
                 ("cd nosync", "chat_chatdesk_nosync"),
-                ("cd 2ms-fsync", "chat_chatdesk_slowsync")),
+                ("cd 2ms-fsync", "chat_chatdesk_slowsync"),
+                ("cd postgresql", "chat_chatdesk_pg")),
     "ejabberd": (("echo", "ejabberd_chat_echo"),
                  ("echo+sid", "ejabberd_chat_echo_sid"),
                  ("mod_muc", "ejabberd_chat_muc"),
                  ("muc+mam", "ejabberd_chat_muc_mam"),
                  ("chatdesk", "ejabberd_chat_chatdesk"),
-                 ("cd permsg", "ejabberd_chat_chatdesk_permsg")),
+                 ("cd multicast", "ejabberd_chat_chatdesk_multicast")),
 }
 
 
@@ -1013,9 +1021,9 @@ def summary(results):
                                             "sent_per_s")),
             "chatdesk_per_muc_mam": per(cd, med(pre + "chat_muc_mam",
                                                 "saturate", "sent_per_s"))}
-    out["ejabberd"]["chatdesk_per_permsg"] = per(
-        med("ejabberd_chat_chatdesk", "saturate", "sent_per_s"),
-        med("ejabberd_chat_chatdesk_permsg", "saturate", "sent_per_s"))
+    out["ejabberd"]["multicast_per_chatdesk"] = per(
+        med("ejabberd_chat_chatdesk_multicast", "saturate", "sent_per_s"),
+        med("ejabberd_chat_chatdesk", "saturate", "sent_per_s"))
     out["slow_fsync"] = {
         "throughput_per_nosync": per(
             med("chat_chatdesk_slowsync", "saturate", "sent_per_s"),
@@ -1080,8 +1088,10 @@ def main():
                     help="comma-separated parts to run (nosync: chatdesk "
                          "with fsync turned off, an experiment; slowsync: "
                          "every fsync 2 ms slower; mucmam: the server's MUC "
-                         "archiving every message; ej-*: the same on "
-                         "ejabberd)")
+                         "archiving every message; pg: chatdesk on "
+                         "PostgreSQL 15, fsync on; ej-*: the same on "
+                         "ejabberd; ej-multicast: chatdesk with multicast "
+                         "= auto, through mod_multicast)")
     ap.add_argument("--profile", action="store_true",
                     help="perf record chatdesk in its runs; reports in "
                          "build-bench/bench-profile-*.txt")

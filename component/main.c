@@ -117,6 +117,12 @@ static void main__online(struct app *app)
     notify_ready(app->cfg->jid, app->cfg->host, app->cfg->port);
 }
 
+/* Several processes on one database: PostgreSQL and connections = auto. */
+static int main__several(const struct config *cfg)
+{
+    return *cfg->db_url && cfg->connections == 0;
+}
+
 /* Probes of other processes' rounds, noted for them; ours they noted. */
 static void main__probe_foreign(struct app *app, const char *round, int n)
 {
@@ -198,6 +204,8 @@ static int main__run(const struct config *cfg, struct store *store)
         log_error("main", "%s", err);
         goto out;
     }
+    if (!main__several(cfg))
+        cluster_set_leader(app.cluster); /* alone: the lock is ours */
     app.send = conn_send;
     app.send_ud = conn;
     app.holds_domain = main__holds_domain;
@@ -254,14 +262,20 @@ int main(int argc, char **argv)
         return code;
     char err[1024];
     log_set_level(cfg.log_level);
-    int lock = lock_acquire(cfg.db_path, err, sizeof err);
-    if (lock < 0) {
+    /* one chatdesk per database: a lock file beside a sqlite file, an
+     * advisory lock on PostgreSQL (store_claim_instance) */
+    int lock = *cfg.db_url ? -1 : lock_acquire(cfg.db_path, err, sizeof err);
+    if (!*cfg.db_url && lock < 0) {
         log_error("main", "%s", err);
         return 1;
     }
-    struct store *store = store_open(cfg.db_path, err, sizeof err);
-    if (!store) {
+    struct store *store = store_open(config_db_target(&cfg), err, sizeof err);
+    /* several processes on one PostgreSQL database (connections = auto):
+     * the lock picks the leader (runtime/cluster.h) instead of refusing */
+    if (!store || (!main__several(&cfg) &&
+                   store_claim_instance(store, err, sizeof err) != 0)) {
         log_error("main", "%s", err);
+        store_close(store);
         lock_release(lock);
         return 1;
     }

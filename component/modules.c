@@ -58,8 +58,9 @@ int modules_open(struct app *app)
         log_error("modules", "cannot open the history: %s", err);
         return -1;
     }
-    if (app->cfg && strcmp(app->cfg->db_path, ":memory:") != 0 &&
-        !(app->writer = writer_open(app->cfg->db_path, err, sizeof err))) {
+    if (app->cfg && strcmp(config_db_target(app->cfg), ":memory:") != 0 &&
+        !(app->writer =
+              writer_open(config_db_target(app->cfg), err, sizeof err))) {
         log_error("modules", "cannot start the commit writer: %s", err);
         return -1;
     }

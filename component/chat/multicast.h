@@ -1,6 +1,6 @@
 /* multicast.h - room messages through the server's XEP-0033 service.
  *
- * [component] multicast = auto (the default), off, or a service's domain.
+ * [component] multicast = off (the default), auto, or a service's domain.
  * Each time chatdesk gets online it looks for the service: with a domain,
  * it asks that domain for disco#info; with auto, it asks the server (the
  * component domain's parent: helpdesk.example.com -> example.com) for

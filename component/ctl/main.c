@@ -612,12 +612,12 @@ static int ctl__import(struct ctl *c, const char *kind, const char *path)
     if (store_begin(c->st) != 0) {
         ctl__csv_free(&s.csv);
         ctl_err("cannot start a transaction: %s",
-                 sqlite3_errmsg(store_db(c->st)));
+                 db_errmsg(store_db(c->st)));
         return CTL_FAIL;
     }
     int rc = ctl__import_rows(c, &s);
     if (rc == CTL_OK && store_commit(c->st) != 0) {
-        ctl_err("commit failed: %s", sqlite3_errmsg(store_db(c->st)));
+        ctl_err("commit failed: %s", db_errmsg(store_db(c->st)));
         rc = CTL_FAIL;
     }
     if (rc != CTL_OK) {
@@ -896,7 +896,7 @@ static const char *ctl__db_arg(int argc, char **argv, int *next, int *code)
             return NULL;
         }
         if (c)
-            db = cfg.db_path;
+            db = config_db_target(&cfg);
     }
     *next = i;
     if (!db)

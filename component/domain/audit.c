@@ -18,8 +18,8 @@ static const char *const audit__sql[A_COUNT] = {
 };
 
 struct audit {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[A_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[A_COUNT];
     char err[300];
 };
 
@@ -55,7 +55,7 @@ const char *audit_error(const struct audit *a)
 static int audit__fail(struct audit *a, const char *what)
 {
     snprintf(a->err, sizeof a->err, "Could not %s (%s); try again later.", what,
-             sqlite3_errmsg(a->db));
+             db_errmsg(a->db));
     return AUDIT_ERR_STORE;
 }
 
@@ -66,16 +66,16 @@ int audit_record(struct audit *a, const char *who, const char *object,
     const char *n = new_value ? new_value : "";
     if (!strcmp(o, n))
         return AUDIT_OK;
-    sqlite3_stmt *st = a->stmt[A_INSERT];
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)clock_now());
-    sqlite3_bind_text(st, 2, who ? who : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, object ? object : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, key ? key : "*", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, n, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? AUDIT_OK : audit__fail(a, "record the change");
+    struct db_stmt *st = a->stmt[A_INSERT];
+    db_bind_int64(st, 1, (int64_t)clock_now());
+    db_bind_text(st, 2, who ? who : "", -1, DB_STATIC);
+    db_bind_text(st, 3, object ? object : "", -1, DB_STATIC);
+    db_bind_text(st, 4, key ? key : "*", -1, DB_STATIC);
+    db_bind_text(st, 5, o, -1, DB_STATIC);
+    db_bind_text(st, 6, n, -1, DB_STATIC);
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? AUDIT_OK : audit__fail(a, "record the change");
 }
 
 void audit_list_free(struct audit_list *l)
@@ -95,14 +95,14 @@ void audit_list_free(struct audit_list *l)
     l->n = 0;
 }
 
-static char *audit__col(sqlite3_stmt *st, int col)
+static char *audit__col(struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const unsigned char *t = db_column_text(st, col);
     return strdup(t ? (const char *)t : "");
 }
 
 /* The current row into a new entry of out. 0 or -1 (memory). */
-static int audit__row(sqlite3_stmt *st, struct audit_list *out)
+static int audit__row(struct db_stmt *st, struct audit_list *out)
 {
     struct audit_entry *grown =
         realloc(out->items, (out->n + 1) * sizeof *grown);
@@ -110,8 +110,8 @@ static int audit__row(sqlite3_stmt *st, struct audit_list *out)
         return -1;
     out->items = grown;
     struct audit_entry *e = &out->items[out->n++];
-    e->id = sqlite3_column_int64(st, 0);
-    e->at = (time_t)sqlite3_column_int64(st, 1);
+    e->id = db_column_int64(st, 0);
+    e->at = (time_t)db_column_int64(st, 1);
     e->who = audit__col(st, 2);
     e->object = audit__col(st, 3);
     e->key = audit__col(st, 4);
@@ -124,15 +124,15 @@ static int audit__row(sqlite3_stmt *st, struct audit_list *out)
 int audit_list(struct audit *a, size_t offset, size_t limit,
                struct audit_list *out)
 {
-    sqlite3_stmt *st = a->stmt[A_LIST];
+    struct db_stmt *st = a->stmt[A_LIST];
     int rc, failed = 0;
     memset(out, 0, sizeof *out);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)offset);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    db_bind_int64(st, 1, (int64_t)offset);
+    db_bind_int64(st, 2, (int64_t)limit);
+    while (!failed && (rc = db_step(st)) == DB_ROW)
         failed = audit__row(st, out) != 0;
-    sqlite3_reset(st);
-    if (!failed && rc == SQLITE_DONE)
+    db_reset(st);
+    if (!failed && rc == DB_DONE)
         return AUDIT_OK;
     audit_list_free(out);
     if (failed) {

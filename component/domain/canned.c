@@ -20,9 +20,14 @@ static const char *const canned__sql[C_COUNT] = {
                 "(SELECT name FROM canned ORDER BY name)",
 };
 
+/* PostgreSQL: no group_concat; string_agg keeps the order. */
+static const char *const canned__pg_sql[C_COUNT] = {
+    [C_NAMES] = "SELECT string_agg(name, ', ' ORDER BY name) FROM canned",
+};
+
 struct canned {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[C_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[C_COUNT];
     char err[CANNED_TEXT_MAX / 8 + 256];
 };
 
@@ -40,7 +45,7 @@ static int canned__store_fail(struct canned *c, const char *what)
 {
     return canned__fail(c, CANNED_ERR_STORE,
                         "Could not %s (%s); try again later.", what,
-                        sqlite3_errmsg(c->db));
+                        db_errmsg(c->db));
 }
 
 struct canned *canned_open(struct store *st, char *err, size_t errlen)
@@ -51,8 +56,8 @@ struct canned *canned_open(struct store *st, char *err, size_t errlen)
         return NULL;
     }
     c->db = store_db(st);
-    if (store_prepare_all(c->db, canned__sql, c->stmt, C_COUNT, "canned", err,
-                          errlen) != 0) {
+    if (store_prepare_engines(c->db, canned__sql, canned__pg_sql, c->stmt,
+                              C_COUNT, "canned", err, errlen) != 0) {
         canned_close(c);
         return NULL;
     }
@@ -100,22 +105,22 @@ static int canned__text(struct canned *c, const char *text)
         CANNED_TEXT_MAX, text && *text ? "; it is too long" : "; it is empty");
 }
 
-/* Run st (bound) to SQLITE_DONE; CANNED_OK, NOT_FOUND when it changed no
+/* Run st (bound) to DB_DONE; CANNED_OK, NOT_FOUND when it changed no
  * row, or the store failure. */
-static int canned__write(struct canned *c, sqlite3_stmt *st, const char *name,
+static int canned__write(struct canned *c, struct db_stmt *st, const char *name,
                          const char *what)
 {
-    int rc = sqlite3_step(st);
-    int ext = sqlite3_extended_errcode(c->db);
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    int rc = db_step(st);
+    int ext = db_extended_errcode(c->db);
+    db_reset(st);
+    if (rc == DB_CONSTRAINT && ext == DB_CONSTRAINT_PRIMARYKEY)
         return canned__fail(c, CANNED_ERR_EXISTS,
                             "There is already a canned reply \"!%s\"; edit "
                             "it instead.",
                             name);
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         return canned__store_fail(c, what);
-    if (sqlite3_changes(c->db) == 0)
+    if (db_changes(c->db) == 0)
         return canned__fail(c, CANNED_ERR_NOT_FOUND,
                             "There is no canned reply \"!%s\".", name);
     return CANNED_OK;
@@ -129,9 +134,9 @@ int canned_add(struct canned *c, const char *name, const char *text)
         rc = canned__text(c, text);
     if (rc != CANNED_OK)
         return rc;
-    sqlite3_stmt *st = c->stmt[C_INSERT];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    struct db_stmt *st = c->stmt[C_INSERT];
+    db_bind_text(st, 1, key, -1, DB_STATIC);
+    db_bind_text(st, 2, text, -1, DB_STATIC);
     return canned__write(c, st, key, "save the canned reply");
 }
 
@@ -142,13 +147,13 @@ int canned_get(struct canned *c, const char *name, char **text)
     int rc = canned__name(c, name, key);
     if (rc != CANNED_OK)
         return rc;
-    sqlite3_stmt *st = c->stmt[C_GET];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *text = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    struct db_stmt *st = c->stmt[C_GET];
+    db_bind_text(st, 1, key, -1, DB_STATIC);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        *text = strdup((const char *)db_column_text(st, 0));
+    db_reset(st);
+    if (rc == DB_DONE)
         return canned__fail(c, CANNED_ERR_NOT_FOUND,
                             "There is no canned reply \"!%s\".", key);
     if (!*text)
@@ -178,9 +183,9 @@ int canned_edit(struct canned *c, const char *name, const char *text,
     if (rc != CANNED_OK)
         return rc;
     canned__name(c, name, key);
-    sqlite3_stmt *st = c->stmt[C_UPDATE];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    struct db_stmt *st = c->stmt[C_UPDATE];
+    db_bind_text(st, 1, key, -1, DB_STATIC);
+    db_bind_text(st, 2, text, -1, DB_STATIC);
     return canned__write(c, st, key, "save the canned reply");
 }
 
@@ -191,19 +196,19 @@ int canned_remove(struct canned *c, const char *name, char **old)
     if (rc != CANNED_OK)
         return rc;
     canned__name(c, name, key);
-    sqlite3_stmt *st = c->stmt[C_DELETE];
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    struct db_stmt *st = c->stmt[C_DELETE];
+    db_bind_text(st, 1, key, -1, DB_STATIC);
     return canned__write(c, st, key, "remove the canned reply");
 }
 
 int canned_names(struct canned *c, char **names)
 {
-    sqlite3_stmt *st = c->stmt[C_NAMES];
-    int rc = sqlite3_step(st);
+    struct db_stmt *st = c->stmt[C_NAMES];
+    int rc = db_step(st);
     const char *v =
-        rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    *names = rc == SQLITE_ROW ? strdup(v ? v : "") : NULL;
-    sqlite3_reset(st);
+        rc == DB_ROW ? (const char *)db_column_text(st, 0) : NULL;
+    *names = rc == DB_ROW ? strdup(v ? v : "") : NULL;
+    db_reset(st);
     return *names ? CANNED_OK : canned__store_fail(c, "list canned replies");
 }
 

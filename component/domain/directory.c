@@ -39,14 +39,14 @@ enum directory__stmt {
 
 static const char *const directory__sql[S_COUNT] = {
     [S_COMPANY_INSERT] = "INSERT INTO companies (name, chat, pre_ticket, "
-                         "callback) VALUES (?1, ?2, ?3, ?4)",
+                         "callback) VALUES (?1, ?2, ?3, ?4) RETURNING id",
     [S_COMPANY_UPDATE] = "UPDATE companies SET name = ?2, chat = ?3, "
                          "pre_ticket = ?4, callback = ?5 WHERE id = ?1",
     [S_COMPANY_GET] = COMPANY_COLS " WHERE id = ?1",
     [S_COMPANY_FIND] = COMPANY_COLS " WHERE name = ?1",
     [S_COMPANY_LIST] = COMPANY_COLS " ORDER BY name",
     [S_CONTACT_INSERT] = "INSERT INTO contacts (company_id, jid, name, phone, "
-                         "chat) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         "chat) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
     [S_CONTACT_UPDATE] = "UPDATE contacts SET company_id = ?2, jid = ?3, "
                          "name = ?4, phone = ?5, chat = ?6 WHERE id = ?1",
     [S_CONTACT_GET] = CONTACT_COLS " WHERE id = ?1",
@@ -54,7 +54,7 @@ static const char *const directory__sql[S_COUNT] = {
     [S_CONTACT_LIST] =
         CONTACT_COLS " WHERE ?1 = 0 OR company_id = ?1 ORDER BY jid",
     [S_TECH_INSERT] = "INSERT INTO techs (jid, name, admin) "
-                      "VALUES (?1, ?2, ?3)",
+                      "VALUES (?1, ?2, ?3) RETURNING id",
     [S_TECH_UPDATE] = "UPDATE techs SET jid = ?2, name = ?3, admin = ?4 "
                       "WHERE id = ?1",
     [S_TECH_GET] = TECH_COLS " WHERE id = ?1",
@@ -66,8 +66,8 @@ static const char *const directory__sql[S_COUNT] = {
 };
 
 struct directory {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[S_COUNT];
     char err[512];
 };
 
@@ -161,37 +161,37 @@ directory__fail(struct directory *dir, int code, const char *fmt, ...)
 static int directory__store_fail(struct directory *dir, const char *what)
 {
     return directory__fail(dir, DIR_ERR_STORE, "%s failed: %s", what,
-                           sqlite3_errmsg(dir->db));
+                           db_errmsg(dir->db));
 }
 
-static sqlite3_stmt *directory__stmt(struct directory *dir,
+static struct db_stmt *directory__stmt(struct directory *dir,
                                      enum directory__stmt which)
 {
-    sqlite3_stmt *s = dir->stmt[which];
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    struct db_stmt *s = dir->stmt[which];
+    db_reset(s);
+    db_clear_bindings(s);
     return s;
 }
 
-static void directory__bind_tri(sqlite3_stmt *s, int col, enum tristate t)
+static void directory__bind_tri(struct db_stmt *s, int col, enum tristate t)
 {
     if (t == TRI_ON || t == TRI_OFF)
-        sqlite3_bind_int(s, col, t == TRI_ON ? 1 : 0);
+        db_bind_int(s, col, t == TRI_ON ? 1 : 0);
     else
-        sqlite3_bind_null(s, col);
+        db_bind_null(s, col);
 }
 
-static enum tristate directory__col_tri(sqlite3_stmt *s, int col)
+static enum tristate directory__col_tri(struct db_stmt *s, int col)
 {
-    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+    if (db_column_type(s, col) == DB_NULL)
         return TRI_INHERIT;
-    return sqlite3_column_int(s, col) ? TRI_ON : TRI_OFF;
+    return db_column_int(s, col) ? TRI_ON : TRI_OFF;
 }
 
-static void directory__col_text(sqlite3_stmt *s, int col, char *dst,
+static void directory__col_text(struct db_stmt *s, int col, char *dst,
                                 size_t dstlen)
 {
-    const unsigned char *t = sqlite3_column_text(s, col);
+    const unsigned char *t = db_column_text(s, col);
     snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
 }
 
@@ -202,49 +202,60 @@ static bool directory__fits(const char *s, size_t max)
 
 /* Step a write statement once; map constraint failures to DIR_ERR_EXISTS
  * (unique) or DIR_ERR_NOT_FOUND (foreign key). */
-static int directory__write(struct directory *dir, sqlite3_stmt *s,
-                            const char *what)
+static int directory__write_id(struct directory *dir, struct db_stmt *s,
+                               const char *what, int64_t *id_out)
 {
-    int rc = sqlite3_step(s);
-    int ext = sqlite3_extended_errcode(dir->db);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
+    int rc = db_step(s);
+    if (rc == DB_ROW) { /* INSERT ... RETURNING id */
+        if (id_out)
+            *id_out = db_column_int64(s, 0);
+        rc = db_step(s);
+    }
+    int ext = db_extended_errcode(dir->db);
+    db_reset(s);
+    if (rc == DB_DONE)
         return DIR_OK;
-    if (ext == SQLITE_CONSTRAINT_UNIQUE)
+    if (ext == DB_CONSTRAINT_UNIQUE)
         return directory__fail(dir, DIR_ERR_EXISTS, "%s: already exists", what);
-    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+    if (ext == DB_CONSTRAINT_FOREIGNKEY)
         return directory__fail(dir, DIR_ERR_NOT_FOUND,
                                "%s: the company does not exist", what);
     return directory__store_fail(dir, what);
 }
 
+static int directory__write(struct directory *dir, struct db_stmt *s,
+                            const char *what)
+{
+    return directory__write_id(dir, s, what, NULL);
+}
+
 /* Step the bound UPDATE s of the record id of kind what ("company",
  * "contact", "tech") like directory__write; DIR_ERR_NOT_FOUND when no
  * record has that id. */
-static int directory__update(struct directory *dir, sqlite3_stmt *s,
+static int directory__update(struct directory *dir, struct db_stmt *s,
                              const char *what, int64_t id)
 {
     char op[32];
     snprintf(op, sizeof op, "update %s", what);
     int rc = directory__write(dir, s, op);
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
+    if (rc == DIR_OK && db_changes(dir->db) == 0)
         return directory__fail(dir, DIR_ERR_NOT_FOUND, "no %s with id %lld",
                                what, (long long)id);
     return rc;
 }
 
 /* Run a read statement expected to give at most one row; row() copies it. */
-static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
-                               void (*row)(sqlite3_stmt *, void *), void *out,
+static int directory__read_one(struct directory *dir, struct db_stmt *s,
+                               void (*row)(struct db_stmt *, void *), void *out,
                                const char *what)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    int rc = db_step(s);
+    if (rc == DB_ROW)
         row(s, out);
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
+    db_reset(s);
+    if (rc == DB_ROW)
         return DIR_OK;
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return directory__fail(dir, DIR_ERR_NOT_FOUND, "%s: not found", what);
     return directory__store_fail(dir, what);
 }
@@ -254,15 +265,15 @@ static int directory__read_one(struct directory *dir, sqlite3_stmt *s,
  * when jid is no JID or no such record exists. */
 static int directory__find_jid(struct directory *dir,
                                enum directory__stmt which, const char *jid,
-                               void (*row)(sqlite3_stmt *, void *), void *out,
+                               void (*row)(struct db_stmt *, void *), void *out,
                                const char *what)
 {
     char bare[DIR_JID_MAX];
     if (directory_jid_bare(jid, bare, sizeof bare) != 0)
         return directory__fail(dir, DIR_ERR_NOT_FOUND,
                                "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, which);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    struct db_stmt *s = directory__stmt(dir, which);
+    db_bind_text(s, 1, bare, -1, DB_STATIC);
     int rc = directory__read_one(dir, s, row, out, what);
     if (rc == DIR_ERR_NOT_FOUND)
         directory__fail(dir, rc, "%s is not a %s", bare, what);
@@ -302,10 +313,10 @@ const char *directory_error(const struct directory *dir)
 
 /* ---- companies -------------------------------------------------------- */
 
-static void directory__company_row(sqlite3_stmt *s, void *out)
+static void directory__company_row(struct db_stmt *s, void *out)
 {
     struct company *c = out;
-    c->id = sqlite3_column_int64(s, 0);
+    c->id = db_column_int64(s, 0);
     directory__col_text(s, 1, c->name, sizeof c->name);
     c->chat = directory__col_tri(s, 2);
     c->pre_ticket = directory__col_tri(s, 3);
@@ -325,10 +336,10 @@ static int directory__company_check(struct directory *dir,
     return DIR_OK;
 }
 
-static void directory__company_bind(sqlite3_stmt *s, int first,
+static void directory__company_bind(struct db_stmt *s, int first,
                                     const struct company *c)
 {
-    sqlite3_bind_text(s, first, c->name, -1, SQLITE_STATIC);
+    db_bind_text(s, first, c->name, -1, DB_STATIC);
     directory__bind_tri(s, first + 1, c->chat);
     directory__bind_tri(s, first + 2, c->pre_ticket);
     directory__bind_tri(s, first + 3, c->callback);
@@ -340,14 +351,12 @@ int directory_company_create(struct directory *dir, const struct company *c,
     int rc = directory__company_check(dir, c);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_INSERT);
+    struct db_stmt *s = directory__stmt(dir, S_COMPANY_INSERT);
     directory__company_bind(s, 1, c);
-    rc = directory__write(dir, s, "create company");
+    rc = directory__write_id(dir, s, "create company", id_out);
     if (rc == DIR_ERR_EXISTS)
         return directory__fail(dir, rc, "a company named \"%s\" exists",
                                c->name);
-    if (rc == DIR_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(dir->db);
     return rc;
 }
 
@@ -356,8 +365,8 @@ int directory_company_update(struct directory *dir, const struct company *c)
     int rc = directory__company_check(dir, c);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_UPDATE);
-    sqlite3_bind_int64(s, 1, c->id);
+    struct db_stmt *s = directory__stmt(dir, S_COMPANY_UPDATE);
+    db_bind_int64(s, 1, c->id);
     directory__company_bind(s, 2, c);
     rc = directory__update(dir, s, "company", c->id);
     if (rc == DIR_ERR_EXISTS)
@@ -369,16 +378,16 @@ int directory_company_update(struct directory *dir, const struct company *c)
 int directory_company_get(struct directory *dir, int64_t id,
                           struct company *out)
 {
-    sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_GET);
-    sqlite3_bind_int64(s, 1, id);
+    struct db_stmt *s = directory__stmt(dir, S_COMPANY_GET);
+    db_bind_int64(s, 1, id);
     return directory__read_one(dir, s, directory__company_row, out, "company");
 }
 
 int directory_company_find(struct directory *dir, const char *name,
                            struct company *out)
 {
-    sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_FIND);
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    struct db_stmt *s = directory__stmt(dir, S_COMPANY_FIND);
+    db_bind_text(s, 1, name, -1, DB_STATIC);
     int rc =
         directory__read_one(dir, s, directory__company_row, out, "company");
     if (rc == DIR_ERR_NOT_FOUND)
@@ -413,12 +422,12 @@ static int directory__jid_taken(struct directory *dir,
                                 enum directory__stmt which, const char *jid,
                                 int64_t self_id, bool *taken)
 {
-    sqlite3_stmt *s = directory__stmt(dir, which);
-    sqlite3_bind_text(s, 1, jid, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    *taken = rc == SQLITE_ROW && sqlite3_column_int64(s, 0) != self_id;
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    struct db_stmt *s = directory__stmt(dir, which);
+    db_bind_text(s, 1, jid, -1, DB_STATIC);
+    int rc = db_step(s);
+    *taken = rc == DB_ROW && db_column_int64(s, 0) != self_id;
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return directory__store_fail(dir, "JID lookup");
     return DIR_OK;
 }
@@ -448,11 +457,11 @@ static int directory__jid_free(struct directory *dir, const char *jid,
 
 /* ---- contacts --------------------------------------------------------- */
 
-static void directory__contact_row(sqlite3_stmt *s, void *out)
+static void directory__contact_row(struct db_stmt *s, void *out)
 {
     struct contact *c = out;
-    c->id = sqlite3_column_int64(s, 0);
-    c->company_id = sqlite3_column_int64(s, 1);
+    c->id = db_column_int64(s, 0);
+    c->company_id = db_column_int64(s, 1);
     directory__col_text(s, 2, c->jid, sizeof c->jid);
     directory__col_text(s, 3, c->name, sizeof c->name);
     directory__col_text(s, 4, c->phone, sizeof c->phone);
@@ -484,13 +493,13 @@ static int directory__contact_check(struct directory *dir,
     return directory__jid_free(dir, jid, c->id, false);
 }
 
-static void directory__contact_bind(sqlite3_stmt *s, int first,
+static void directory__contact_bind(struct db_stmt *s, int first,
                                     const struct contact *c, const char *jid)
 {
-    sqlite3_bind_int64(s, first, c->company_id);
-    sqlite3_bind_text(s, first + 1, jid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, first + 2, c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, first + 3, c->phone, -1, SQLITE_STATIC);
+    db_bind_int64(s, first, c->company_id);
+    db_bind_text(s, first + 1, jid, -1, DB_STATIC);
+    db_bind_text(s, first + 2, c->name, -1, DB_STATIC);
+    db_bind_text(s, first + 3, c->phone, -1, DB_STATIC);
     directory__bind_tri(s, first + 4, c->chat);
 }
 
@@ -503,11 +512,9 @@ int directory_contact_create(struct directory *dir, const struct contact *c,
     int rc = directory__contact_check(dir, &fresh, jid);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_INSERT);
+    struct db_stmt *s = directory__stmt(dir, S_CONTACT_INSERT);
     directory__contact_bind(s, 1, c, jid);
-    rc = directory__write(dir, s, "create contact");
-    if (rc == DIR_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(dir->db);
+    rc = directory__write_id(dir, s, "create contact", id_out);
     return rc;
 }
 
@@ -517,8 +524,8 @@ int directory_contact_update(struct directory *dir, const struct contact *c)
     int rc = directory__contact_check(dir, c, jid);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_UPDATE);
-    sqlite3_bind_int64(s, 1, c->id);
+    struct db_stmt *s = directory__stmt(dir, S_CONTACT_UPDATE);
+    db_bind_int64(s, 1, c->id);
     directory__contact_bind(s, 2, c, jid);
     return directory__update(dir, s, "contact", c->id);
 }
@@ -526,8 +533,8 @@ int directory_contact_update(struct directory *dir, const struct contact *c)
 int directory_contact_get(struct directory *dir, int64_t id,
                           struct contact *out)
 {
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_GET);
-    sqlite3_bind_int64(s, 1, id);
+    struct db_stmt *s = directory__stmt(dir, S_CONTACT_GET);
+    db_bind_int64(s, 1, id);
     return directory__read_one(dir, s, directory__contact_row, out, "contact");
 }
 
@@ -540,13 +547,13 @@ int directory_contact_find(struct directory *dir, const char *jid,
 
 /* ---- techs ------------------------------------------------------------ */
 
-static void directory__tech_row(sqlite3_stmt *s, void *out)
+static void directory__tech_row(struct db_stmt *s, void *out)
 {
     struct tech *t = out;
-    t->id = sqlite3_column_int64(s, 0);
+    t->id = db_column_int64(s, 0);
     directory__col_text(s, 1, t->jid, sizeof t->jid);
     directory__col_text(s, 2, t->name, sizeof t->name);
-    t->admin = sqlite3_column_int(s, 3) != 0;
+    t->admin = db_column_int(s, 3) != 0;
 }
 
 static int directory__tech_check(struct directory *dir, const struct tech *t,
@@ -569,13 +576,11 @@ int directory_tech_create(struct directory *dir, const struct tech *t,
     int rc = directory__tech_check(dir, t, 0, jid);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_INSERT);
-    sqlite3_bind_text(s, 1, jid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, t->admin ? 1 : 0);
-    rc = directory__write(dir, s, "create tech");
-    if (rc == DIR_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(dir->db);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_INSERT);
+    db_bind_text(s, 1, jid, -1, DB_STATIC);
+    db_bind_text(s, 2, t->name, -1, DB_STATIC);
+    db_bind_int(s, 3, t->admin ? 1 : 0);
+    rc = directory__write_id(dir, s, "create tech", id_out);
     return rc;
 }
 
@@ -585,18 +590,18 @@ int directory_tech_update(struct directory *dir, const struct tech *t)
     int rc = directory__tech_check(dir, t, t->id, jid);
     if (rc != DIR_OK)
         return rc;
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_UPDATE);
-    sqlite3_bind_int64(s, 1, t->id);
-    sqlite3_bind_text(s, 2, jid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, t->admin ? 1 : 0);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_UPDATE);
+    db_bind_int64(s, 1, t->id);
+    db_bind_text(s, 2, jid, -1, DB_STATIC);
+    db_bind_text(s, 3, t->name, -1, DB_STATIC);
+    db_bind_int(s, 4, t->admin ? 1 : 0);
     return directory__update(dir, s, "tech", t->id);
 }
 
 int directory_tech_get(struct directory *dir, int64_t id, struct tech *out)
 {
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_GET);
-    sqlite3_bind_int64(s, 1, id);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_GET);
+    db_bind_int64(s, 1, id);
     return directory__read_one(dir, s, directory__tech_row, out, "tech");
 }
 
@@ -613,10 +618,10 @@ int directory_tech_remove(struct directory *dir, const char *jid)
     if (directory_jid_bare(jid, bare, sizeof bare) != 0)
         return directory__fail(dir, DIR_ERR_NOT_FOUND,
                                "\"%s\" is not a valid JID", jid);
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_REMOVE);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_REMOVE);
+    db_bind_text(s, 1, bare, -1, DB_STATIC);
     int rc = directory__write(dir, s, "remove tech");
-    if (rc == DIR_OK && sqlite3_changes(dir->db) == 0)
+    if (rc == DIR_OK && db_changes(dir->db) == 0)
         return directory__fail(dir, DIR_ERR_NOT_FOUND, "%s is not a tech",
                                bare);
     return rc;
@@ -627,31 +632,31 @@ int directory_tech_hint_once(struct directory *dir, const char *jid)
     char bare[DIR_JID_MAX];
     if (directory_jid_bare(jid, bare, sizeof bare) != 0)
         return 0;
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_HINT);
-    sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_HINT);
+    db_bind_text(s, 1, bare, -1, DB_STATIC);
     if (directory__write(dir, s, "mark the presence hint") != DIR_OK)
         return -1;
-    return sqlite3_changes(dir->db) == 1;
+    return db_changes(dir->db) == 1;
 }
 
 /* ---- listing ---------------------------------------------------------- */
 
 /* Walk the rows of s, copying each with row() into rec and calling
  * visit(rec, ud) until it returns non-zero. */
-static int directory__walk(struct directory *dir, sqlite3_stmt *s,
-                           void (*row)(sqlite3_stmt *, void *), void *rec,
+static int directory__walk(struct directory *dir, struct db_stmt *s,
+                           void (*row)(struct db_stmt *, void *), void *rec,
                            int (*visit)(const void *, void *), void *ud)
 {
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = db_step(s)) == DB_ROW) {
         row(s, rec);
         if (visit(rec, ud) != 0) {
-            rc = SQLITE_DONE;
+            rc = DB_DONE;
             break;
         }
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? DIR_OK : directory__store_fail(dir, "list");
+    db_reset(s);
+    return rc == DB_DONE ? DIR_OK : directory__store_fail(dir, "list");
 }
 
 struct directory__visit {
@@ -684,7 +689,7 @@ int directory_company_list(struct directory *dir, directory_company_cb cb,
 {
     struct company rec;
     struct directory__visit v = {.company = cb, .ud = ud};
-    sqlite3_stmt *s = directory__stmt(dir, S_COMPANY_LIST);
+    struct db_stmt *s = directory__stmt(dir, S_COMPANY_LIST);
     return directory__walk(dir, s, directory__company_row, &rec,
                            directory__visit_company, &v);
 }
@@ -694,8 +699,8 @@ int directory_contact_list(struct directory *dir, int64_t company_id,
 {
     struct contact rec;
     struct directory__visit v = {.contact = cb, .ud = ud};
-    sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_LIST);
-    sqlite3_bind_int64(s, 1, company_id);
+    struct db_stmt *s = directory__stmt(dir, S_CONTACT_LIST);
+    db_bind_int64(s, 1, company_id);
     return directory__walk(dir, s, directory__contact_row, &rec,
                            directory__visit_contact, &v);
 }
@@ -704,7 +709,7 @@ int directory_tech_list(struct directory *dir, directory_tech_cb cb, void *ud)
 {
     struct tech rec;
     struct directory__visit v = {.tech = cb, .ud = ud};
-    sqlite3_stmt *s = directory__stmt(dir, S_TECH_LIST);
+    struct db_stmt *s = directory__stmt(dir, S_TECH_LIST);
     return directory__walk(dir, s, directory__tech_row, &rec,
                            directory__visit_tech, &v);
 }
@@ -738,11 +743,11 @@ enum dir_role directory_role(struct directory *dir, const char *bare_jid,
     if (directory_tech_find(dir, bare, &t) == DIR_OK) {
         role = t.admin ? ROLE_ADMIN : ROLE_TECH;
     } else {
-        sqlite3_stmt *s = directory__stmt(dir, S_CONTACT_FIND);
-        sqlite3_bind_text(s, 1, bare, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
+        struct db_stmt *s = directory__stmt(dir, S_CONTACT_FIND);
+        db_bind_text(s, 1, bare, -1, DB_STATIC);
+        if (db_step(s) == DB_ROW)
             role = ROLE_CONTACT;
-        sqlite3_reset(s);
+        db_reset(s);
     }
     return role;
 }

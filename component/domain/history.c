@@ -33,12 +33,17 @@ static const char *const history__clauses[] = {
 };
 
 /* Every word of a text filter must occur somewhere in the session: one
- * FTS5 match a word, the sessions of each intersected. */
+ * FTS5 match a word, the sessions of each intersected. PostgreSQL: the
+ * tsvector table of schema_pg.c's migration 4 and chatdesk_fts_term(). */
 #define HISTORY__TEXT_HEAD " AND id IN ("
 #define HISTORY__TEXT_WORD                                                     \
     "SELECT m.session_id FROM messages_fts"                                    \
     " JOIN messages m ON m.id = messages_fts.rowid"                            \
     " WHERE messages_fts MATCH :t%zu"
+#define HISTORY__TEXT_WORD_PG                                                  \
+    "SELECT m.session_id FROM messages_fts"                                    \
+    " JOIN messages m ON m.id = messages_fts.rowid"                            \
+    " WHERE messages_fts.body @@ chatdesk_fts_term(:t%zu)"
 
 #define HISTORY__SEARCH_HEAD                                                   \
     "SELECT id FROM sessions WHERE state NOT IN ('waiting', 'active')"
@@ -61,11 +66,12 @@ enum history__stmt {
  * whole plan. */
 #define HISTORY__ARCHIVE_WHERE                                                 \
     " FROM messages WHERE session_id = :sid"                                   \
-    " AND (:start IS NULL OR created >= :start)"                               \
-    " AND (:end IS NULL OR created <= :end)"                                   \
-    " AND (:wjid IS NULL OR (kind = 'chat' AND from_jid = :wjid))"             \
-    " AND (:wnick IS NULL OR (kind = 'chat' AND nick = :wnick))"               \
-    " AND (:wroom IS NULL OR kind = 'system')"
+    " AND (CAST(:start AS BIGINT) IS NULL OR created >= :start)"               \
+    " AND (CAST(:end AS BIGINT) IS NULL OR created <= :end)"                   \
+    " AND (CAST(:wjid AS TEXT) IS NULL"                                        \
+    "      OR (kind = 'chat' AND from_jid = :wjid))"                           \
+    " AND (CAST(:wnick AS TEXT) IS NULL OR (kind = 'chat' AND nick = :wnick))" \
+    " AND (CAST(:wroom AS TEXT) IS NULL OR kind = 'system')"
 #define HISTORY__MSG_COLS                                                      \
     "SELECT id, stanza_id, from_jid, nick, body, created, kind"
 
@@ -82,19 +88,27 @@ static const char *const history__sql[H_COUNT_STMTS] = {
      * messages above the mark up to that id; move the mark there. */
     [H_PENDING] = ("SELECT count(*), max(id) FROM (SELECT id FROM messages"
                    " WHERE id > (SELECT last_indexed FROM fts_state)"
-                   " ORDER BY id LIMIT :lim)"),
+                   " ORDER BY id LIMIT :lim) AS p"),
     [H_INDEX] = ("INSERT INTO messages_fts(rowid, body) SELECT id, body"
                  " FROM messages WHERE id > (SELECT last_indexed FROM"
                  " fts_state) AND id <= :upto ORDER BY id"),
     [H_MARK] = "UPDATE fts_state SET last_indexed = :upto",
 };
 
+/* The statements PostgreSQL needs in its own words (NULL: the same). */
+static const char *const history__pg_sql[H_COUNT_STMTS] = {
+    [H_INDEX] = ("INSERT INTO messages_fts(rowid, body)"
+                 " SELECT id, to_tsvector('simple', chatdesk_fold(body))"
+                 " FROM messages WHERE id > (SELECT last_indexed FROM"
+                 " fts_state) AND id <= :upto ORDER BY id"),
+};
+
 struct history {
     struct store *st;
-    sqlite3 *db;
+    struct db *db;
     struct domain *d;
-    sqlite3_stmt *stmt[H_COUNT_STMTS];
-    sqlite3_stmt *search[HB_ALL + 1][HIST_WORDS_MAX + 1];
+    struct db_stmt *stmt[H_COUNT_STMTS];
+    struct db_stmt *search[HB_ALL + 1][HIST_WORDS_MAX + 1];
     char err[512];
 };
 
@@ -114,7 +128,7 @@ static int history__store_fail(struct history *h, const char *what)
 {
     return history__fail(h, HIST_ERR_STORE,
                          "The helpdesk could not %s (%s); try again later.",
-                         what, sqlite3_errmsg(h->db));
+                         what, db_errmsg(h->db));
 }
 
 /* A failure of the sessions module, passed on with its sentence. */
@@ -138,25 +152,28 @@ const char *history_error(const struct history *h)
 /* ---- statements: prepare on first use ----------------------------------- */
 
 static int history__prepare(struct history *h, const char *sql,
-                            sqlite3_stmt **out)
+                            struct db_stmt **out)
 {
-    if (!*out && sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    out, NULL) != SQLITE_OK)
+    if (!*out && db_prepare(h->db, sql, out) != DB_OK)
         return history__store_fail(h, "prepare a query");
-    sqlite3_reset(*out);
-    sqlite3_clear_bindings(*out);
+    db_reset(*out);
+    db_clear_bindings(*out);
     return HIST_OK;
 }
 
-static sqlite3_stmt *history__stmt(struct history *h, enum history__stmt which)
+static struct db_stmt *history__stmt(struct history *h,
+                                     enum history__stmt which)
 {
-    if (history__prepare(h, history__sql[which], &h->stmt[which]) != HIST_OK)
+    const char *sql = db_kind(h->db) == DB_KIND_PG && history__pg_sql[which]
+                          ? history__pg_sql[which]
+                          : history__sql[which];
+    if (history__prepare(h, sql, &h->stmt[which]) != HIST_OK)
         return NULL;
     return h->stmt[which];
 }
 
 /* The search statement for the filters in mask and words text words. */
-static sqlite3_stmt *history__search_stmt(struct history *h, unsigned mask,
+static struct db_stmt *history__search_stmt(struct history *h, unsigned mask,
                                           size_t words)
 {
     char sql[4096];
@@ -170,7 +187,11 @@ static sqlite3_stmt *history__search_stmt(struct history *h, unsigned mask,
     for (size_t i = 1; i <= words; i++) {
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s",
                               i == 1 ? HISTORY__TEXT_HEAD : " INTERSECT ");
-        n += (size_t)snprintf(sql + n, sizeof sql - n, HISTORY__TEXT_WORD, i);
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              db_kind(h->db) == DB_KIND_PG
+                                  ? HISTORY__TEXT_WORD_PG
+                                  : HISTORY__TEXT_WORD,
+                              i);
     }
     snprintf(sql + n, sizeof sql - n, "%s%s", words ? ")" : "",
              HISTORY__SEARCH_TAIL);
@@ -179,20 +200,20 @@ static sqlite3_stmt *history__search_stmt(struct history *h, unsigned mask,
     return h->search[mask][words];
 }
 
-static void history__bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+static void history__bind_int(struct db_stmt *st, const char *name, int64_t v)
 {
-    int col = sqlite3_bind_parameter_index(st, name);
+    int col = db_bind_parameter_index(st, name);
     if (col > 0)
-        sqlite3_bind_int64(st, col, (sqlite3_int64)v);
+        db_bind_int64(st, col, (int64_t)v);
 }
 
-/* Bind text (SQLITE_STATIC: it must outlive the step), NULL stays NULL. */
-static void history__bind_text(sqlite3_stmt *st, const char *name,
+/* Bind text (DB_STATIC: it must outlive the step), NULL stays NULL. */
+static void history__bind_text(struct db_stmt *st, const char *name,
                                const char *text)
 {
-    int col = sqlite3_bind_parameter_index(st, name);
+    int col = db_bind_parameter_index(st, name);
     if (col > 0 && text)
-        sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+        db_bind_text(st, col, text, -1, DB_STATIC);
 }
 
 /* ---- open / close ------------------------------------------------------- */
@@ -221,10 +242,10 @@ void history_close(struct history *h)
     if (!h)
         return;
     for (int i = 0; i < H_COUNT_STMTS; i++)
-        sqlite3_finalize(h->stmt[i]);
+        db_finalize(h->stmt[i]);
     for (int i = 0; i <= HB_ALL; i++)
         for (int k = 0; k <= HIST_WORDS_MAX; k++)
-            sqlite3_finalize(h->search[i][k]);
+            db_finalize(h->search[i][k]);
     free(h);
 }
 
@@ -333,16 +354,17 @@ int history_session(struct history *h, int64_t id, struct hist_row *out)
 static int history__pending(struct history *h, size_t lim, size_t *n,
                             int64_t *upto)
 {
-    sqlite3_stmt *st = history__stmt(h, H_PENDING);
+    struct db_stmt *st = history__stmt(h, H_PENDING);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_int(
-        st, ":lim", lim == 0 || (uint64_t)lim > INT64_MAX ? -1 : (int64_t)lim);
-    int rc = sqlite3_step(st);
-    *n = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    *upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? HIST_OK
+        st, ":lim",
+        lim == 0 || (uint64_t)lim > INT64_MAX ? INT64_MAX : (int64_t)lim);
+    int rc = db_step(st);
+    *n = rc == DB_ROW ? (size_t)db_column_int64(st, 0) : 0;
+    *upto = rc == DB_ROW ? db_column_int64(st, 1) : 0;
+    db_reset(st);
+    return rc == DB_ROW ? HIST_OK
                             : history__store_fail(h, "update the search index");
 }
 
@@ -350,20 +372,20 @@ static int history__pending(struct history *h, size_t lim, size_t *n,
 static int history__step_upto(struct history *h, enum history__stmt which,
                               int64_t upto)
 {
-    sqlite3_stmt *st = history__stmt(h, which);
+    struct db_stmt *st = history__stmt(h, which);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_int(st, ":upto", upto);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE
                ? HIST_OK
                : history__store_fail(h, "update the search index");
 }
 
 static int history__exec(struct history *h, const char *sql)
 {
-    if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+    if (db_exec(h->db, sql, NULL) == DB_OK)
         return HIST_OK;
     return history__store_fail(h, "update the search index");
 }
@@ -378,7 +400,7 @@ int history_index_pending(struct history *h, size_t max_rows, size_t *indexed)
     int rc = history__pending(h, 1, &n, &upto);
     if (rc != HIST_OK || n == 0)
         return rc;
-    bool own = sqlite3_get_autocommit(h->db) != 0;
+    bool own = db_get_autocommit(h->db) != 0;
     rc = history__exec(h, own ? "BEGIN IMMEDIATE" : "SAVEPOINT history_index");
     if (rc != HIST_OK)
         return rc;
@@ -391,10 +413,10 @@ int history_index_pending(struct history *h, size_t max_rows, size_t *indexed)
         rc = history__exec(h, own ? "COMMIT" : "RELEASE history_index");
     if (rc != HIST_OK) {
         /* the index and the mark go back together; h->err is kept */
-        sqlite3_exec(h->db,
-                     own ? "ROLLBACK"
-                         : "ROLLBACK TO history_index; RELEASE history_index",
-                     NULL, NULL, NULL);
+        db_exec(h->db,
+                own ? "ROLLBACK"
+                    : "ROLLBACK TO history_index; RELEASE history_index",
+                NULL);
         return rc;
     }
     if (indexed)
@@ -439,18 +461,18 @@ static int history__mask(struct history *h, const struct hist_filter *f,
 }
 
 /* Step a statement whose first column is a session id; load each. */
-static int history__load_ids(struct history *h, sqlite3_stmt *st,
+static int history__load_ids(struct history *h, struct db_stmt *st,
                              struct sess_list *l)
 {
     size_t cap = 0;
     int rc, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
+    while ((step = db_step(st)) == DB_ROW) {
+        int64_t id = db_column_int64(st, 0);
         if (l->n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             struct sess_info *p = realloc(l->items, ncap * sizeof *p);
             if (!p) {
-                sqlite3_reset(st);
+                db_reset(st);
                 return history__fail(h, HIST_ERR_STORE, "out of memory");
             }
             l->items = p;
@@ -458,13 +480,13 @@ static int history__load_ids(struct history *h, sqlite3_stmt *st,
         }
         rc = sessions_get(h->d->sessions, id, &l->items[l->n]);
         if (rc != SESS_OK) {
-            sqlite3_reset(st);
+            db_reset(st);
             return history__sess_fail(h, rc);
         }
         l->n++;
     }
-    sqlite3_reset(st);
-    return step == SQLITE_DONE ? HIST_OK
+    db_reset(st);
+    return step == DB_DONE ? HIST_OK
                                : history__store_fail(h, "search the sessions");
 }
 
@@ -487,7 +509,7 @@ int history_search(struct history *h, const struct hist_filter *f,
     /* index every message stored so far, so none is missing from a match */
     if (words && (rc = history_index_pending(h, 0, NULL)) != HIST_OK)
         return rc;
-    sqlite3_stmt *st = history__search_stmt(h, mask, words);
+    struct db_stmt *st = history__search_stmt(h, mask, words);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_int(st, ":company", f->company_id);
@@ -689,7 +711,7 @@ void hist_page_free(struct hist_archive_page *p)
 }
 
 /* Bind the filters of q and the session to an archive statement. */
-static void history__bind_archive(sqlite3_stmt *st, int64_t sid,
+static void history__bind_archive(struct db_stmt *st, int64_t sid,
                                   const struct hist_archive_query *q)
 {
     history__bind_int(st, ":sid", sid);
@@ -709,20 +731,20 @@ static void history__bind_archive(sqlite3_stmt *st, int64_t sid,
 static int history__find(struct history *h, int64_t session, const char *sid,
                          int64_t *id)
 {
-    sqlite3_stmt *st = history__stmt(h, H_FIND);
+    struct db_stmt *st = history__stmt(h, H_FIND);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_int(st, ":sid", session);
     history__bind_text(st, ":stanza", sid);
-    int rc = sqlite3_step(st);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    int rc = db_step(st);
+    *id = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+    db_reset(st);
+    if (rc == DB_DONE)
         return history__fail(h, HIST_ERR_NOT_FOUND,
                              "There is no message \"%.100s\" in this room's "
                              "archive.",
                              sid);
-    return rc == SQLITE_ROW ? HIST_OK
+    return rc == DB_ROW ? HIST_OK
                             : history__store_fail(h, "read the archive");
 }
 
@@ -731,56 +753,56 @@ static int history__count(struct history *h, int64_t session,
                           const struct hist_archive_query *q, int64_t below,
                           size_t *out)
 {
-    sqlite3_stmt *st = history__stmt(h, H_COUNT);
+    struct db_stmt *st = history__stmt(h, H_COUNT);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_archive(st, session, q);
     history__bind_int(st, ":before", below);
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? HIST_OK
+    int rc = db_step(st);
+    *out = rc == DB_ROW ? (size_t)db_column_int64(st, 0) : 0;
+    db_reset(st);
+    return rc == DB_ROW ? HIST_OK
                             : history__store_fail(h, "count the archive");
 }
 
-static int history__message_row(sqlite3_stmt *st, struct sess_message *m)
+static int history__message_row(struct db_stmt *st, struct sess_message *m)
 {
     const unsigned char *t;
     memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(st, 0);
-    t = sqlite3_column_text(st, 1);
+    m->id = db_column_int64(st, 0);
+    t = db_column_text(st, 1);
     snprintf(m->stanza_id, sizeof m->stanza_id, "%s", t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 2);
+    t = db_column_text(st, 2);
     m->from_jid = strdup(t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 3);
+    t = db_column_text(st, 3);
     m->nick = strdup(t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 4);
+    t = db_column_text(st, 4);
     m->body = strdup(t ? (const char *)t : "");
-    m->created = (time_t)sqlite3_column_int64(st, 5);
-    t = sqlite3_column_text(st, 6);
+    m->created = (time_t)db_column_int64(st, 5);
+    t = db_column_text(st, 6);
     m->kind = t && !strcmp((const char *)t, "system") ? SESS_MSG_SYSTEM
                                                       : SESS_MSG_CHAT;
     return m->from_jid && m->nick && m->body ? 0 : -1;
 }
 
 /* Step an archive page statement into l (in statement order). */
-static int history__collect(struct history *h, sqlite3_stmt *st,
+static int history__collect(struct history *h, struct db_stmt *st,
                             struct sess_message_list *l, size_t cap)
 {
-    int rc = SQLITE_DONE;
+    int rc = DB_DONE;
     if (cap && !(l->items = calloc(cap, sizeof *l->items)))
         return history__fail(h, HIST_ERR_STORE, "out of memory");
-    while (l->n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (l->n < cap && (rc = db_step(st)) == DB_ROW) {
         if (history__message_row(st, &l->items[l->n++]) != 0) {
-            sqlite3_reset(st);
+            db_reset(st);
             return history__fail(h, HIST_ERR_STORE, "out of memory");
         }
     }
-    if (l->n < cap && rc != SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (l->n < cap && rc != DB_DONE) {
+        db_reset(st);
         return history__store_fail(h, "read the archive");
     }
-    sqlite3_reset(st);
+    db_reset(st);
     return HIST_OK;
 }
 
@@ -790,7 +812,7 @@ static int history__page_rows(struct history *h, int64_t session,
                               int64_t before, struct hist_archive_page *p)
 {
     bool back = q->before != NULL;
-    sqlite3_stmt *st = history__stmt(h, back ? H_BACK : H_FWD);
+    struct db_stmt *st = history__stmt(h, back ? H_BACK : H_FWD);
     if (!st)
         return HIST_ERR_STORE;
     history__bind_archive(st, session, q);

@@ -128,7 +128,7 @@ int history_search(struct history *h, const struct hist_filter *f,
  * Cheap when nothing is pending: one read, no write transaction.
  *
  * Transactions: outside a transaction it runs in its own BEGIN IMMEDIATE
- * ... COMMIT. Inside a caller's transaction (sqlite3_get_autocommit() == 0,
+ * ... COMMIT. Inside a caller's transaction (db_get_autocommit() == 0,
  * e.g. a held group commit) it joins it under a SAVEPOINT: the work then
  * commits or rolls back with the caller's transaction. On failure the
  * index and the mark are both left as they were (ROLLBACK, or ROLLBACK TO

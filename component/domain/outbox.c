@@ -5,6 +5,7 @@
 #include "runtime/store.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,8 @@ static const char *const outbox__statuses[] = {
 };
 
 struct outbox {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[O_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[O_COUNT];
     char err[256];
 };
 
@@ -88,11 +89,11 @@ outbox__fail(struct outbox *ob, const char *fmt, ...)
     return -1;
 }
 
-static sqlite3_stmt *outbox__stmt(struct outbox *ob, enum outbox__stmt which)
+static struct db_stmt *outbox__stmt(struct outbox *ob, enum outbox__stmt which)
 {
-    sqlite3_stmt *s = ob->stmt[which];
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    struct db_stmt *s = ob->stmt[which];
+    db_reset(s);
+    db_clear_bindings(s);
     return s;
 }
 
@@ -147,57 +148,58 @@ int outbox_add(struct outbox *ob, int64_t ticket_id, enum outbox_type type,
     char id[OUTBOX_ID_LEN];
     if (outbox__uuid(id) != 0)
         return outbox__fail(ob, "no random bytes for an event id");
-    sqlite3_stmt *s = outbox__stmt(ob, O_INSERT);
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, ticket_id);
-    sqlite3_bind_text(s, 3, outbox_type_name(type), -1, SQLITE_STATIC);
+    struct db_stmt *s = outbox__stmt(ob, O_INSERT);
+    db_bind_text(s, 1, id, -1, DB_STATIC);
+    db_bind_int64(s, 2, ticket_id);
+    db_bind_text(s, 3, outbox_type_name(type), -1, DB_STATIC);
     if (note_id)
-        sqlite3_bind_int64(s, 4, note_id);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)clock_now());
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+        db_bind_int64(s, 4, note_id);
+    db_bind_int64(s, 5, (int64_t)clock_now());
+    int rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE)
         return outbox__fail(ob, "record the PSA event: %s",
-                            sqlite3_errmsg(ob->db));
+                            db_errmsg(ob->db));
     if (event_id)
         memcpy(event_id, id, OUTBOX_ID_LEN);
     return 0;
 }
 
-static void outbox__row(sqlite3_stmt *s, struct outbox_event *e)
+static void outbox__row(struct db_stmt *s, struct outbox_event *e)
 {
     const unsigned char *t;
     memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(s, 0);
-    t = sqlite3_column_text(s, 1);
+    e->id = db_column_int64(s, 0);
+    t = db_column_text(s, 1);
     snprintf(e->event_id, sizeof e->event_id, "%s", t ? (const char *)t : "");
-    e->ticket_id = sqlite3_column_int64(s, 2);
+    e->ticket_id = db_column_int64(s, 2);
     e->type = (enum outbox_type)outbox__parse(outbox__types, 3,
-                                              sqlite3_column_text(s, 3));
-    e->note_id = sqlite3_column_int64(s, 4);
-    e->created = (time_t)sqlite3_column_int64(s, 5);
-    e->attempts = sqlite3_column_int(s, 6);
-    e->next_at = (time_t)sqlite3_column_int64(s, 7);
+                                              db_column_text(s, 3));
+    e->note_id = db_column_int64(s, 4);
+    e->created = (time_t)db_column_int64(s, 5);
+    e->attempts = db_column_int(s, 6);
+    e->next_at = (time_t)db_column_int64(s, 7);
     e->status = (enum outbox_status)outbox__parse(outbox__statuses, 3,
-                                                  sqlite3_column_text(s, 8));
-    t = sqlite3_column_text(s, 9);
+                                                  db_column_text(s, 8));
+    t = db_column_text(s, 9);
     snprintf(e->answer, sizeof e->answer, "%s", t ? (const char *)t : "");
 }
 
 /* Read every row of s (bound, limit in ?1) into *out. 0 or -1. */
-static int outbox__rows(struct outbox *ob, sqlite3_stmt *s, size_t limit,
+static int outbox__rows(struct outbox *ob, struct db_stmt *s, size_t limit,
                         struct outbox_list *out)
 {
     struct outbox_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    /* no LIMIT -1 (PostgreSQL refuses it): the largest instead */
+    db_bind_int64(s, 1, limit ? (int64_t)limit : INT64_MAX);
+    while ((rc = db_step(s)) == DB_ROW) {
         if (l.n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             struct outbox_event *items = realloc(l.items, ncap * sizeof *items);
             if (!items) {
-                rc = SQLITE_NOMEM;
+                rc = DB_NOMEM;
                 break;
             }
             l.items = items;
@@ -205,10 +207,10 @@ static int outbox__rows(struct outbox *ob, sqlite3_stmt *s, size_t limit,
         }
         outbox__row(s, &l.items[l.n++]);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    db_reset(s);
+    if (rc != DB_DONE) {
         outbox_list_free(&l);
-        return outbox__fail(ob, "read the outbox: %s", sqlite3_errmsg(ob->db));
+        return outbox__fail(ob, "read the outbox: %s", db_errmsg(ob->db));
     }
     *out = l;
     return 0;
@@ -221,31 +223,32 @@ int outbox_list(struct outbox *ob, size_t limit, struct outbox_list *out)
 
 int outbox_due(struct outbox *ob, size_t limit, struct outbox_list *out)
 {
-    sqlite3_stmt *s = outbox__stmt(ob, O_DUE);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    struct db_stmt *s = outbox__stmt(ob, O_DUE);
+    db_bind_int64(s, 2, (int64_t)clock_now());
     return outbox__rows(ob, s, limit, out);
 }
 
 long outbox_pending(struct outbox *ob)
 {
-    sqlite3_stmt *s = outbox__stmt(ob, O_PENDING);
+    struct db_stmt *s = outbox__stmt(ob, O_PENDING);
     long n = -1;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = (long)sqlite3_column_int64(s, 0);
+    if (db_step(s) == DB_ROW)
+        n = (long)db_column_int64(s, 0);
     else
-        outbox__fail(ob, "counting pending events: %s", sqlite3_errmsg(ob->db));
-    sqlite3_reset(s);
+        outbox__fail(ob, "counting pending events: %s", db_errmsg(ob->db));
+    db_reset(s);
     return n;
 }
 
 /* Step s (an UPDATE); the number of rows it changed, or -1. */
-static int outbox__update(struct outbox *ob, sqlite3_stmt *s, const char *what)
+static int outbox__update(struct outbox *ob, struct db_stmt *s,
+                          const char *what)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return outbox__fail(ob, "%s: %s", what, sqlite3_errmsg(ob->db));
-    return sqlite3_changes(ob->db);
+    int rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE)
+        return outbox__fail(ob, "%s: %s", what, db_errmsg(ob->db));
+    return db_changes(ob->db);
 }
 
 int outbox_settle(struct outbox *ob, int64_t id, enum outbox_status status,
@@ -257,19 +260,19 @@ int outbox_settle(struct outbox *ob, int64_t id, enum outbox_status status,
         while (len > 0 && ((unsigned char)answer[len] & 0xC0) == 0x80)
             len--;
     }
-    sqlite3_stmt *s = outbox__stmt(ob, O_SETTLE);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, outbox_status_name(status), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)next_at);
-    sqlite3_bind_text(s, 4, answer ? answer : "", (int)len, SQLITE_STATIC);
+    struct db_stmt *s = outbox__stmt(ob, O_SETTLE);
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, outbox_status_name(status), -1, DB_STATIC);
+    db_bind_int64(s, 3, (int64_t)next_at);
+    db_bind_text(s, 4, answer ? answer : "", (int)len, DB_STATIC);
     return outbox__update(ob, s, "record the PSA attempt") < 0 ? -1 : 0;
 }
 
 int outbox_requeue(struct outbox *ob, const char *event_id)
 {
-    sqlite3_stmt *s = outbox__stmt(ob, O_REQUEUE);
-    sqlite3_bind_text(s, 1, event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
+    struct db_stmt *s = outbox__stmt(ob, O_REQUEUE);
+    db_bind_text(s, 1, event_id, -1, DB_STATIC);
+    db_bind_int64(s, 2, (int64_t)clock_now());
     int n = outbox__update(ob, s, "retry the PSA event");
     return n < 0 ? -1 : n == 0 ? 1 : 0;
 }

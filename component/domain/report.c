@@ -20,8 +20,8 @@ static const char *const reports__sql[] = {
 };
 
 struct reports {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[1];
+    struct db *db;
+    struct db_stmt *stmt[1];
 };
 
 struct reports *reports_open(struct store *st, char *err, size_t errlen)
@@ -90,22 +90,22 @@ static struct reports__group *reports__find(struct reports__acc *a,
 }
 
 /* Count the current row of the statement into g. 0 or -1 (memory). */
-static int reports__count(struct reports__group *g, sqlite3_stmt *st)
+static int reports__count(struct reports__group *g, struct db_stmt *st)
 {
     g->row.sessions++;
-    g->row.abandoned += sqlite3_column_int(st, 4);
-    g->row.callbacks += sqlite3_column_int(st, 5);
-    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+    g->row.abandoned += db_column_int(st, 4);
+    g->row.callbacks += db_column_int(st, 5);
+    if (db_column_type(st, 6) != DB_NULL) {
         g->row.ratings++;
-        g->rating_sum += sqlite3_column_int(st, 6);
+        g->rating_sum += db_column_int(st, 6);
     }
-    if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+    if (db_column_type(st, 3) == DB_NULL)
         return 0;
     long *grown = realloc(g->waits, (g->n_waits + 1) * sizeof *grown);
     if (!grown)
         return -1;
     g->waits = grown;
-    g->waits[g->n_waits++] = (long)sqlite3_column_int64(st, 3);
+    g->waits[g->n_waits++] = (long)db_column_int64(st, 3);
     return 0;
 }
 
@@ -154,31 +154,31 @@ int reports_build(struct reports *r, time_t since, time_t until,
                   struct report *out, char *err, size_t errlen)
 {
     struct reports__acc a = {NULL, 0};
-    sqlite3_stmt *st = r->stmt[0];
+    struct db_stmt *st = r->stmt[0];
     int rc, failed = 0;
     memset(out, 0, sizeof *out);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)until);
-    while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *tech = (const char *)sqlite3_column_text(st, 0);
-        const char *tname = (const char *)sqlite3_column_text(st, 1);
-        const char *company = (const char *)sqlite3_column_text(st, 2);
+    db_bind_int64(st, 1, (int64_t)since);
+    db_bind_int64(st, 2, (int64_t)until);
+    while (!failed && (rc = db_step(st)) == DB_ROW) {
+        const char *tech = (const char *)db_column_text(st, 0);
+        const char *tname = (const char *)db_column_text(st, 1);
+        const char *company = (const char *)db_column_text(st, 2);
         struct reports__group *g = reports__find(&a, REPORT_TECH, tech, tname);
         failed = !g || reports__count(g, st) != 0;
         g = failed ? NULL : reports__find(&a, REPORT_COMPANY, company, company);
         failed = failed || !g || reports__count(g, st) != 0;
     }
-    sqlite3_reset(st);
-    if (!failed && rc != SQLITE_DONE)
+    db_reset(st);
+    if (!failed && rc != DB_DONE)
         snprintf(err, errlen, "cannot read the sessions: %s",
-                 sqlite3_errmsg(r->db));
+                 db_errmsg(r->db));
     else if (failed)
         snprintf(err, errlen, "out of memory");
     if (reports__finish(&a, out) != 0 && !failed) {
         snprintf(err, errlen, "out of memory");
         failed = 1;
     }
-    if (failed || rc != SQLITE_DONE) {
+    if (failed || rc != DB_DONE) {
         report_free(out);
         return -1;
     }

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,9 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_INSERT] = "INSERT INTO sessions (ticket_id, company_id, contact_jid, "
                  "state, description, created, answered_at, answered_by, "
                  "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
-    [S_MEMBER_INSERT] = "INSERT OR IGNORE INTO session_members (session_id, "
+    [S_MEMBER_INSERT] = "INSERT INTO session_members (session_id, "
                         "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
-                        "?5)",
+                        "?5) ON CONFLICT DO NOTHING",
     [S_GET] = SESSION_COLS " WHERE id = ?1",
     /* answered_at stays the first answer after a transfer to the queue */
     [S_TAKE] = "UPDATE sessions SET state = 'active', "
@@ -103,7 +104,7 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_TOUCH] = "UPDATE sessions SET last_activity = ?2 WHERE id = ?1",
     [S_HISTORY] = "SELECT id, stanza_id, from_jid, nick, body, created, kind "
                   "FROM (SELECT * FROM messages WHERE session_id = ?1 "
-                  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                  "ORDER BY id DESC LIMIT ?2) AS m ORDER BY id",
     [S_LIST_MINE] = SESSION_COLS " WHERE state IN ('waiting', 'active', "
                                  "'callback') AND id IN "
                                  "(SELECT session_id FROM session_members "
@@ -130,10 +131,10 @@ static const char *const sessions__sql[S_COUNT] = {
 
 struct sessions {
     struct store *st;
-    sqlite3 *db;
+    struct db *db;
     struct directory *dir;
     struct ticket_store *tickets;
-    sqlite3_stmt *stmt[S_COUNT];
+    struct db_stmt *stmt[S_COUNT];
     char err[512];
     int held;        /* sessions_hold(): a group-commit transaction is open */
     int held_failed; /* a write in it failed: sessions_commit_held() rolls back
@@ -212,7 +213,7 @@ static int sessions__store_fail(struct sessions *s, const char *what)
 {
     return sessions__fail(s, SESS_ERR_STORE,
                           "The helpdesk could not %s (%s); try again later.",
-                          what, sqlite3_errmsg(s->db));
+                          what, db_errmsg(s->db));
 }
 
 static int sessions__ticket_fail(struct sessions *s, const char *what)
@@ -227,35 +228,35 @@ static int sessions__state_fail(struct sessions *s, enum sess_state st)
     return sessions__fail(s, SESS_ERR_STATE, "%s.", sess_state_text(st));
 }
 
-static sqlite3_stmt *sessions__stmt(struct sessions *s,
+static struct db_stmt *sessions__stmt(struct sessions *s,
                                     enum sessions__stmt which)
 {
-    sqlite3_stmt *st = s->stmt[which];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    struct db_stmt *st = s->stmt[which];
+    db_reset(st);
+    db_clear_bindings(st);
     return st;
 }
 
 /* Bind text, NULL for a NULL or empty string. */
-static void sessions__bind_opt(sqlite3_stmt *st, int col, const char *text)
+static void sessions__bind_opt(struct db_stmt *st, int col, const char *text)
 {
     if (text && *text)
-        sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+        db_bind_text(st, col, text, -1, DB_STATIC);
     else
-        sqlite3_bind_null(st, col);
+        db_bind_null(st, col);
 }
 
-static void sessions__bind_named(sqlite3_stmt *st, const char *name,
+static void sessions__bind_named(struct db_stmt *st, const char *name,
                                  const char *text)
 {
-    int col = sqlite3_bind_parameter_index(st, name);
+    int col = db_bind_parameter_index(st, name);
     if (col > 0)
-        sqlite3_bind_text(st, col, text ? text : "", -1, SQLITE_STATIC);
+        db_bind_text(st, col, text ? text : "", -1, DB_STATIC);
 }
 
-static char *sessions__col_dup(sqlite3_stmt *st, int col)
+static char *sessions__col_dup(struct db_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const unsigned char *t = db_column_text(st, col);
     return strdup(t ? (const char *)t : "");
 }
 
@@ -280,7 +281,7 @@ static int sessions__bare(struct sessions *s, const char *jid, char *out,
  * be the one that makes the data durable. */
 static int sessions__begin(struct sessions *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
+    if (!db_get_autocommit(s->db))
         return sessions__fail(s, SESS_ERR_STORE,
                               "sessions: called inside an open transaction");
     if (store_begin(s->st) != 0)
@@ -401,28 +402,28 @@ static int sessions__grow(void **items, size_t n, size_t *cap, size_t elem)
 
 /* ---- reading rows ----------------------------------------------------- */
 
-static int sessions__info_row(sqlite3_stmt *st, struct sess_info *i)
+static int sessions__info_row(struct db_stmt *st, struct sess_info *i)
 {
     memset(i, 0, sizeof *i);
-    i->id = sqlite3_column_int64(st, 0);
-    i->ticket_id = sqlite3_column_int64(st, 1);
-    i->company_id = sqlite3_column_int64(st, 2);
+    i->id = db_column_int64(st, 0);
+    i->ticket_id = db_column_int64(st, 1);
+    i->company_id = db_column_int64(st, 2);
     i->contact_jid = sessions__col_dup(st, 3);
-    if (sess_state_parse((const char *)sqlite3_column_text(st, 4), &i->state) !=
+    if (sess_state_parse((const char *)db_column_text(st, 4), &i->state) !=
         0)
         i->state = SESS_CLOSED;
     i->description = sessions__col_dup(st, 5);
-    i->created = (time_t)sqlite3_column_int64(st, 6);
-    i->answered_at = (time_t)sqlite3_column_int64(st, 7);
+    i->created = (time_t)db_column_int64(st, 6);
+    i->answered_at = (time_t)db_column_int64(st, 7);
     i->answered_by = sessions__col_dup(st, 8);
-    i->ended_at = (time_t)sqlite3_column_int64(st, 9);
+    i->ended_at = (time_t)db_column_int64(st, 9);
     i->closer_jid = sessions__col_dup(st, 10);
-    i->last_activity = (time_t)sqlite3_column_int64(st, 11);
+    i->last_activity = (time_t)db_column_int64(st, 11);
     i->callback_phone = sessions__col_dup(st, 12);
     i->callback_note = sessions__col_dup(st, 13);
     i->closing_note = sessions__col_dup(st, 14);
     i->closing_note_by = sessions__col_dup(st, 15);
-    i->closing_note_at = (time_t)sqlite3_column_int64(st, 16);
+    i->closing_note_at = (time_t)db_column_int64(st, 16);
     if (i->contact_jid && i->description && i->answered_by && i->closer_jid &&
         i->callback_phone && i->callback_note && i->closing_note &&
         i->closing_note_by)
@@ -432,22 +433,22 @@ static int sessions__info_row(sqlite3_stmt *st, struct sess_info *i)
 }
 
 /* Step a prepared list statement and collect its session rows. */
-static int sessions__collect(struct sessions *s, sqlite3_stmt *st,
+static int sessions__collect(struct sessions *s, struct db_stmt *st,
                              struct sess_list *out)
 {
     struct sess_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items) ||
             sessions__info_row(st, &l.items[l.n]) != 0) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
         l.n++;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc != DB_DONE) {
         sess_list_free(&l);
         return sessions__store_fail(s, "list sessions");
     }
@@ -458,16 +459,16 @@ static int sessions__collect(struct sessions *s, sqlite3_stmt *st,
 int sessions_get(struct sessions *s, int64_t id, struct sess_info *out)
 {
     memset(out, 0, sizeof *out); /* cleared on failure: callers clear it */
-    sqlite3_stmt *st = sessions__stmt(s, S_GET);
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sessions__info_row(st, out) != 0)
-        rc = SQLITE_NOMEM;
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    struct db_stmt *st = sessions__stmt(s, S_GET);
+    db_bind_int64(st, 1, id);
+    int rc = db_step(st);
+    if (rc == DB_ROW && sessions__info_row(st, out) != 0)
+        rc = DB_NOMEM;
+    db_reset(st);
+    if (rc == DB_DONE)
         return sessions__fail(s, SESS_ERR_NOT_FOUND,
                               "There is no chat session %" PRId64 ".", id);
-    return rc == SQLITE_ROW ? SESS_OK
+    return rc == DB_ROW ? SESS_OK
                             : sessions__store_fail(s, "read the session");
 }
 
@@ -502,21 +503,21 @@ static int sessions__member(struct sessions *s, int64_t id, const char *bare,
                             enum sess_member_kind *kind, char *nick,
                             size_t nicklen)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_MEMBER_GET);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    struct db_stmt *st = sessions__stmt(s, S_MEMBER_GET);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, bare, -1, DB_STATIC);
+    int rc = db_step(st);
     *kind = SESS_MEMBER_NONE;
-    if (rc == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        const char *n = (const char *)sqlite3_column_text(st, 1);
+    if (rc == DB_ROW) {
+        const char *k = (const char *)db_column_text(st, 0);
+        const char *n = (const char *)db_column_text(st, 1);
         *kind =
             k && !strcmp(k, "tech") ? SESS_MEMBER_TECH : SESS_MEMBER_CONTACT;
         if (nick)
             snprintf(nick, nicklen, "%s", n ? n : "");
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    db_reset(st);
+    if (rc != DB_ROW && rc != DB_DONE)
         return sessions__store_fail(s, "read the session's members");
     return SESS_OK;
 }
@@ -527,15 +528,15 @@ static int sessions__add_member(struct sessions *s, int64_t id,
 {
     char nick[DIR_NAME_MAX];
     sessions__display_name(s, bare, nick, sizeof nick);
-    sqlite3_stmt *st = sessions__stmt(s, S_MEMBER_INSERT);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sess_member_kind_name(kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, nick, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SESS_OK
+    struct db_stmt *st = sessions__stmt(s, S_MEMBER_INSERT);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, bare, -1, DB_STATIC);
+    db_bind_text(st, 3, sess_member_kind_name(kind), -1, DB_STATIC);
+    db_bind_text(st, 4, nick, -1, DB_TRANSIENT);
+    db_bind_int64(st, 5, (int64_t)now);
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? SESS_OK
                              : sessions__store_fail(s, "add a member");
 }
 
@@ -557,27 +558,27 @@ int sessions_members(struct sessions *s, int64_t id,
     struct sess_member_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    sqlite3_stmt *st = sessions__stmt(s, S_MEMBERS);
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct db_stmt *st = sessions__stmt(s, S_MEMBERS);
+    db_bind_int64(st, 1, id);
+    while ((rc = db_step(st)) == DB_ROW) {
         if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items)) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
         struct sess_member *m = &l.items[l.n++];
-        const char *k = (const char *)sqlite3_column_text(st, 1);
+        const char *k = (const char *)db_column_text(st, 1);
         m->jid = sessions__col_dup(st, 0);
         m->kind =
             k && !strcmp(k, "tech") ? SESS_MEMBER_TECH : SESS_MEMBER_CONTACT;
         m->nick = sessions__col_dup(st, 2);
-        m->joined_at = (time_t)sqlite3_column_int64(st, 3);
+        m->joined_at = (time_t)db_column_int64(st, 3);
         if (!m->jid || !m->nick) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc != DB_DONE) {
         sess_member_list_free(&l);
         return sessions__store_fail(s, "list the session's members");
     }
@@ -609,42 +610,42 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
                                     const char *origin, time_t now,
                                     bool fixed, struct sess_stored *out)
 {
-    int rc = SQLITE_CONSTRAINT;
+    int rc = DB_CONSTRAINT;
     for (int attempt = 0; attempt < (fixed ? 1 : 4) &&
-                          rc == SQLITE_CONSTRAINT; attempt++) {
+                          rc == DB_CONSTRAINT; attempt++) {
         if (!fixed)
             sessions__stanza_id(out->stanza_id);
-        sqlite3_stmt *st = sessions__stmt(s, S_MSG_INSERT);
-        sqlite3_bind_text(st, 1, out->stanza_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, id);
-        sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, nick, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-        sqlite3_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
-                          -1, SQLITE_STATIC);
+        struct db_stmt *st = sessions__stmt(s, S_MSG_INSERT);
+        db_bind_text(st, 1, out->stanza_id, -1, DB_STATIC);
+        db_bind_int64(st, 2, id);
+        db_bind_text(st, 3, from, -1, DB_STATIC);
+        db_bind_text(st, 4, nick, -1, DB_STATIC);
+        db_bind_text(st, 5, body, -1, DB_STATIC);
+        db_bind_int64(st, 6, (int64_t)now);
+        db_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
+                          -1, DB_STATIC);
         sessions__bind_opt(st, 8, origin);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
+        rc = db_step(st);
+        db_reset(st);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "store the message");
-    out->id = sqlite3_last_insert_rowid(s->db);
+    out->id = db_last_insert_rowid(s->db);
     out->at = now;
     return SESS_OK;
 }
 
-static int sessions__message_row(sqlite3_stmt *st, struct sess_message *m)
+static int sessions__message_row(struct db_stmt *st, struct sess_message *m)
 {
-    const char *sid = (const char *)sqlite3_column_text(st, 1);
-    const char *kind = (const char *)sqlite3_column_text(st, 6);
+    const char *sid = (const char *)db_column_text(st, 1);
+    const char *kind = (const char *)db_column_text(st, 6);
     memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(st, 0);
+    m->id = db_column_int64(st, 0);
     snprintf(m->stanza_id, sizeof m->stanza_id, "%s", sid ? sid : "");
     m->from_jid = sessions__col_dup(st, 2);
     m->nick = sessions__col_dup(st, 3);
     m->body = sessions__col_dup(st, 4);
-    m->created = (time_t)sqlite3_column_int64(st, 5);
+    m->created = (time_t)db_column_int64(st, 5);
     m->kind = kind && !strcmp(kind, "system") ? SESS_MSG_SYSTEM : SESS_MSG_CHAT;
     return m->from_jid && m->nick && m->body ? 0 : -1;
 }
@@ -655,21 +656,21 @@ int sessions_history(struct sessions *s, int64_t id, size_t limit,
     struct sess_message_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    sqlite3_stmt *st = sessions__stmt(s, S_HISTORY);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct db_stmt *st = sessions__stmt(s, S_HISTORY);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, limit ? (int64_t)limit : INT64_MAX);
+    while ((rc = db_step(st)) == DB_ROW) {
         if (sessions__grow((void **)&l.items, l.n, &cap, sizeof *l.items)) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
         if (sessions__message_row(st, &l.items[l.n++]) != 0) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc != DB_DONE) {
         sess_message_list_free(&l);
         return sessions__store_fail(s, "read the messages");
     }
@@ -763,17 +764,17 @@ int sessions_transcript(struct sessions *s, int64_t id, char **out)
 static int sessions__move(struct sessions *s, int64_t id, enum sess_state from,
                           enum sess_state to, time_t now, const char *closer)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_MOVE);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, sess_state_name(from), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sess_state_name(to), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+    struct db_stmt *st = sessions__stmt(s, S_MOVE);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, sess_state_name(from), -1, DB_STATIC);
+    db_bind_text(st, 3, sess_state_name(to), -1, DB_STATIC);
+    db_bind_int64(st, 4, (int64_t)now);
     sessions__bind_opt(st, 5, closer);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    int rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "change the session");
-    if (sqlite3_changes(s->db) != 1)
+    if (db_changes(s->db) != 1)
         return sessions__fail(s, SESS_ERR_STATE,
                               "The session changed meanwhile; try again.");
     return SESS_OK;
@@ -824,18 +825,18 @@ static int sessions__write_note(struct sessions *s,
                                 const char *note, time_t now)
 {
     bool has = note && *note;
-    sqlite3_stmt *st = sessions__stmt(s, S_NOTE_SET);
-    sqlite3_bind_int64(st, 1, info->id);
+    struct db_stmt *st = sessions__stmt(s, S_NOTE_SET);
+    db_bind_int64(st, 1, info->id);
     sessions__bind_opt(st, 2, note);
     sessions__bind_opt(st, 3, has ? jid : NULL);
     if (has)
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+        db_bind_int64(st, 4, (int64_t)now);
     else
-        sqlite3_bind_null(st, 4);
-    sqlite3_bind_text(st, 5, jid, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+        db_bind_null(st, 4);
+    db_bind_text(st, 5, jid, -1, DB_STATIC);
+    int rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "save the closing note");
     if (ticket_add_note(s->tickets, info->ticket_id, TICKET_NOTE_CLOSING, jid,
                         has ? note : "(closing note removed)") != TICKET_OK)
@@ -872,24 +873,24 @@ static int sessions__insert(struct sessions *s, int64_t ticket, int64_t company,
                             const char *description, const char *answered_by,
                             time_t now)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_INSERT);
-    sqlite3_bind_int64(st, 1, ticket);
+    struct db_stmt *st = sessions__stmt(s, S_INSERT);
+    db_bind_int64(st, 1, ticket);
     if (company)
-        sqlite3_bind_int64(st, 2, company);
+        db_bind_int64(st, 2, company);
     else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, sess_state_name(state), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, description, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+        db_bind_null(st, 2);
+    db_bind_text(st, 3, contact, -1, DB_STATIC);
+    db_bind_text(st, 4, sess_state_name(state), -1, DB_STATIC);
+    db_bind_text(st, 5, description, -1, DB_STATIC);
+    db_bind_int64(st, 6, (int64_t)now);
     if (answered_by)
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
+        db_bind_int64(st, 7, (int64_t)now);
     else
-        sqlite3_bind_null(st, 7);
+        db_bind_null(st, 7);
     sessions__bind_opt(st, 8, answered_by);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SESS_OK
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? SESS_OK
                              : sessions__store_fail(s, "create the session");
 }
 
@@ -943,7 +944,7 @@ static int sessions__insert_waiting(struct sessions *s, const char *bare,
     time_t now = clock_now();
     int rc = sessions__insert(s, ticket_id, company_id, bare, SESS_WAITING,
                               description, NULL, now);
-    *id = sqlite3_last_insert_rowid(s->db);
+    *id = db_last_insert_rowid(s->db);
     if (rc == SESS_OK)
         rc = sessions__add_member(s, *id, bare, SESS_MEMBER_CONTACT, now);
     return rc;
@@ -1022,7 +1023,7 @@ int sessions_create_active(struct sessions *s, int64_t ticket_id,
     if (rc == SESS_OK) {
         rc = sessions__insert(s, ticket_id, t.company_id, cbare, SESS_ACTIVE,
                               t.summary, tbare, now);
-        int64_t id = sqlite3_last_insert_rowid(s->db);
+        int64_t id = db_last_insert_rowid(s->db);
         if (rc == SESS_OK)
             rc = sessions__add_member(s, id, cbare, SESS_MEMBER_CONTACT, now);
         if (rc == SESS_OK)
@@ -1042,15 +1043,15 @@ static int sessions__join(struct sessions *s, const struct sess_info *info,
                           const char *tech, time_t now, struct sess_result *r)
 {
     if (info->state == SESS_WAITING) {
-        sqlite3_stmt *st = sessions__stmt(s, S_TAKE);
-        sqlite3_bind_int64(st, 1, info->id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-        sqlite3_bind_text(st, 3, tech, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
+        struct db_stmt *st = sessions__stmt(s, S_TAKE);
+        db_bind_int64(st, 1, info->id);
+        db_bind_int64(st, 2, (int64_t)now);
+        db_bind_text(st, 3, tech, -1, DB_STATIC);
+        int rc = db_step(st);
+        db_reset(st);
+        if (rc != DB_DONE)
             return sessions__store_fail(s, "take the session");
-        r->took = sqlite3_changes(s->db) == 1;
+        r->took = db_changes(s->db) == 1;
     }
     r->after = SESS_ACTIVE;
     return sessions__add_member(s, info->id, tech, SESS_MEMBER_TECH, now);
@@ -1164,14 +1165,14 @@ static int sessions__hand_over(struct sessions *s, const struct sess_info *info,
     int rc =
         *to ? SESS_OK
             : sessions__move(s, info->id, SESS_ACTIVE, SESS_WAITING, now, NULL);
-    sqlite3_stmt *st = sessions__stmt(s, S_TRANSFER_ADD);
-    sqlite3_bind_int64(st, 1, info->id);
-    sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+    struct db_stmt *st = sessions__stmt(s, S_TRANSFER_ADD);
+    db_bind_int64(st, 1, info->id);
+    db_bind_text(st, 2, from, -1, DB_STATIC);
     sessions__bind_opt(st, 3, *to ? to : NULL);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-    if (rc == SESS_OK && sqlite3_step(st) != SQLITE_DONE)
+    db_bind_int64(st, 4, (int64_t)now);
+    if (rc == SESS_OK && db_step(st) != DB_DONE)
         rc = sessions__store_fail(s, "record the transfer");
-    sqlite3_reset(st);
+    db_reset(st);
     sessions__display_name(s, from, who, sizeof who);
     if (*to) {
         sessions__display_name(s, to, whom, sizeof whom);
@@ -1227,11 +1228,11 @@ int sessions_transfer(struct sessions *s, int64_t id, const char *from_tech,
 int sessions_transfers(struct sessions *s, int64_t id,
                        struct sess_transfer_list *out)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_TRANSFERS);
+    struct db_stmt *st = sessions__stmt(s, S_TRANSFERS);
     int rc;
     memset(out, 0, sizeof *out);
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_bind_int64(st, 1, id);
+    while ((rc = db_step(st)) == DB_ROW) {
         struct sess_transfer *grown =
             realloc(out->items, (out->n + 1) * sizeof *grown);
         if (!grown)
@@ -1240,10 +1241,10 @@ int sessions_transfers(struct sessions *s, int64_t id,
         struct sess_transfer *t = &out->items[out->n++];
         t->from_jid = sessions__col_dup(st, 0);
         t->to_jid = sessions__col_dup(st, 1);
-        t->at = (time_t)sqlite3_column_int64(st, 2);
+        t->at = (time_t)db_column_int64(st, 2);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc != DB_DONE) {
         sess_transfer_list_free(out);
         return sessions__store_fail(s, "read the transfers");
     }
@@ -1270,19 +1271,19 @@ static int sessions__rate(struct sessions *s, const struct sess_info *info,
                           int score, const char *comment)
 {
     char note[SESS_NOTE_MAX + 64];
-    sqlite3_stmt *st = sessions__stmt(s, S_RATE);
-    sqlite3_bind_int64(st, 1, info->id);
-    sqlite3_bind_int(st, 2, score);
-    sqlite3_bind_text(st, 3, comment, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, info->contact_jid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)clock_now());
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT)
+    struct db_stmt *st = sessions__stmt(s, S_RATE);
+    db_bind_int64(st, 1, info->id);
+    db_bind_int(st, 2, score);
+    db_bind_text(st, 3, comment, -1, DB_STATIC);
+    db_bind_text(st, 4, info->contact_jid, -1, DB_STATIC);
+    db_bind_int64(st, 5, (int64_t)clock_now());
+    int rc = db_step(st);
+    db_reset(st);
+    if (rc == DB_CONSTRAINT)
         return sessions__fail(s, SESS_ERR_STATE,
                               "This chat has been rated already; a chat is "
                               "rated once.");
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "save the rating");
     snprintf(note, sizeof note, "Rating of chat session %" PRId64 ": %d/5%s%s",
              info->id, score, *comment ? "\n" : "", comment);
@@ -1323,22 +1324,22 @@ int sessions_rate(struct sessions *s, int64_t id, const char *contact,
 
 int sessions_rating(struct sessions *s, int64_t id, int *score, char **comment)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_RATING);
+    struct db_stmt *st = sessions__stmt(s, S_RATING);
     *score = 0;
     if (comment)
         *comment = NULL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *score = sqlite3_column_int(st, 0);
+    db_bind_int64(st, 1, id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *score = db_column_int(st, 0);
         if (comment)
             *comment = sessions__col_dup(st, 1);
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
+    db_reset(st);
+    if (rc == DB_DONE)
         return sessions__fail(s, SESS_ERR_NOT_FOUND,
                               "Chat session %" PRId64 " has no rating.", id);
-    return rc == SQLITE_ROW ? SESS_OK
+    return rc == DB_ROW ? SESS_OK
                             : sessions__store_fail(s, "read the rating");
 }
 
@@ -1434,13 +1435,13 @@ static int sessions__request_callback(struct sessions *s,
     sessions__display_name(s, info->contact_jid, name, sizeof name);
     snprintf(notice, sizeof notice, "%s asked to be called back on %s.%s%s",
              name, phone, has_note ? " Note: " : "", has_note ? note : "");
-    sqlite3_stmt *st = sessions__stmt(s, S_CALLBACK_SET);
-    sqlite3_bind_int64(st, 1, info->id);
-    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
+    struct db_stmt *st = sessions__stmt(s, S_CALLBACK_SET);
+    db_bind_int64(st, 1, info->id);
+    db_bind_text(st, 2, phone, -1, DB_STATIC);
     sessions__bind_opt(st, 3, has_note ? note : NULL);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    int rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "save the callback request");
     rc = sessions__leave_live(s, info, SESS_CALLBACK, NULL, info->contact_jid,
                               notice, now, r);
@@ -1594,23 +1595,23 @@ bool sessions_held(const struct sessions *s)
 int sessions_stats(struct sessions *s, struct sess_stats *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = s->stmt[S_STATE_COUNTS];
+    struct db_stmt *st = s->stmt[S_STATE_COUNTS];
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         enum sess_state state;
-        if (sess_state_parse((const char *)sqlite3_column_text(st, 0),
+        if (sess_state_parse((const char *)db_column_text(st, 0),
                              &state) == 0)
-            out->by_state[state] = sqlite3_column_int64(st, 1);
+            out->by_state[state] = db_column_int64(st, 1);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    db_reset(st);
+    if (rc != DB_DONE)
         return sessions__store_fail(s, "count the sessions");
     st = s->stmt[S_MSG_STORED];
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        out->messages = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        out->messages = db_column_int64(st, 0);
+    db_reset(st);
+    if (rc != DB_ROW)
         return sessions__store_fail(s, "count the messages");
     return SESS_OK;
 }
@@ -1649,12 +1650,12 @@ static int sessions__write_message(struct sessions *s, int64_t id,
     rc = sessions__insert_message(s, id, bare, who, body, kind, origin, now,
                                   fixed, out);
     if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
-        sqlite3_stmt *st = sessions__stmt(s, S_TOUCH);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        struct db_stmt *st = sessions__stmt(s, S_TOUCH);
+        db_bind_int64(st, 1, id);
+        db_bind_int64(st, 2, (int64_t)now);
+        if (db_step(st) != DB_DONE)
             rc = sessions__store_fail(s, "update the session");
-        sqlite3_reset(st);
+        db_reset(st);
     }
     if (s->held) {
         if (rc != SESS_OK)
@@ -1673,19 +1674,19 @@ static int sessions__find_origin(struct sessions *s, int64_t id,
                                  const char *bare, const char *origin,
                                  struct sess_stored *out)
 {
-    sqlite3_stmt *st = sessions__stmt(s, S_MSG_ORIGIN);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, bare, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    struct db_stmt *st = sessions__stmt(s, S_MSG_ORIGIN);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, bare, -1, DB_STATIC);
+    db_bind_text(st, 3, origin, -1, DB_STATIC);
+    int found = db_step(st) == DB_ROW;
     if (found) {
-        const char *sid = (const char *)sqlite3_column_text(st, 1);
-        out->id = sqlite3_column_int64(st, 0);
+        const char *sid = (const char *)db_column_text(st, 1);
+        out->id = db_column_int64(st, 0);
         snprintf(out->stanza_id, sizeof out->stanza_id, "%s", sid ? sid : "");
-        out->at = (time_t)sqlite3_column_int64(st, 2);
+        out->at = (time_t)db_column_int64(st, 2);
         out->duplicate = true;
     }
-    sqlite3_reset(st);
+    db_reset(st);
     return found;
 }
 
@@ -1816,14 +1817,14 @@ int sessions_purge(struct sessions *s, time_t before, size_t limit,
     int rc = sessions__begin(s);
     if (rc != SESS_OK)
         return rc;
-    sqlite3_stmt *st = sessions__stmt(s, S_PURGE);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    struct db_stmt *st = sessions__stmt(s, S_PURGE);
+    db_bind_int64(st, 1, (int64_t)before);
+    db_bind_int64(st, 2, (int64_t)limit);
+    if (db_step(st) != DB_DONE)
         rc = sessions__store_fail(s, "purge old messages");
     else if (purged)
-        *purged = (size_t)sqlite3_changes(s->db);
-    sqlite3_reset(st);
+        *purged = (size_t)db_changes(s->db);
+    db_reset(st);
     return sessions__finish(s, rc);
 }
 
@@ -1850,12 +1851,12 @@ int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
         if (rc != SESS_OK)
             return rc;
     }
-    sqlite3_stmt *st = sessions__stmt(s, which);
+    struct db_stmt *st = sessions__stmt(s, which);
     sessions__bind_named(st, ":jid", bare);
     if (which == S_LIST_STATE)
         sessions__bind_named(st, ":state", sess_state_name(by_state[view]));
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":lim"),
-                       limit ? (sqlite3_int64)limit : -1);
+    db_bind_int64(st, db_bind_parameter_index(st, ":lim"),
+                  limit ? (int64_t)limit : INT64_MAX);
     return sessions__collect(s, st, out);
 }
 
@@ -1870,13 +1871,13 @@ int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
         return rc;
     if (state != SESS_WAITING)
         return sessions__state_fail(s, state);
-    sqlite3_stmt *st = sessions__stmt(s, S_QUEUE_AHEAD);
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *pos = 1 + sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? SESS_OK
+    struct db_stmt *st = sessions__stmt(s, S_QUEUE_AHEAD);
+    db_bind_int64(st, 1, id);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        *pos = 1 + db_column_int(st, 0);
+    db_reset(st);
+    return rc == DB_ROW ? SESS_OK
                             : sessions__store_fail(s, "count the queue");
 }
 

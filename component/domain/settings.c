@@ -20,8 +20,8 @@ static const char *const settings__sql[S_COUNT] = {
 };
 
 struct settings_store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[S_COUNT];
 };
 
 const char *const settings_keys[] = {
@@ -192,38 +192,38 @@ int settings_load(struct settings_store *ss,
                   const struct settings_defaults *defs, struct settings *out,
                   char *err, size_t errlen)
 {
-    sqlite3_stmt *s = ss->stmt[S_ALL];
+    struct db_stmt *s = ss->stmt[S_ALL];
     int rc;
     settings_defaults_apply(out, defs);
-    sqlite3_reset(s);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int k = settings__key((const char *)sqlite3_column_text(s, 0));
-        const char *value = (const char *)sqlite3_column_text(s, 1);
+    db_reset(s);
+    while ((rc = db_step(s)) == DB_ROW) {
+        int k = settings__key((const char *)db_column_text(s, 0));
+        const char *value = (const char *)db_column_text(s, 1);
         if (k < 0)
             continue; /* a key this version does not know */
         if (settings__apply(out, k, value ? value : "", err, errlen) != 0) {
-            sqlite3_reset(s);
+            db_reset(s);
             return -1;
         }
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    db_reset(s);
+    if (rc != DB_DONE) {
         snprintf(err, errlen, "settings: cannot read: %s",
-                 sqlite3_errmsg(ss->db));
+                 db_errmsg(ss->db));
         return -1;
     }
     return 0;
 }
 
-static int settings__exec(struct settings_store *ss, sqlite3_stmt *s, char *err,
-                          size_t errlen)
+static int settings__exec(struct settings_store *ss, struct db_stmt *s,
+                          char *err, size_t errlen)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc == SQLITE_DONE)
+    int rc = db_step(s);
+    db_reset(s);
+    db_clear_bindings(s);
+    if (rc == DB_DONE)
         return 0;
-    snprintf(err, errlen, "settings: cannot write: %s", sqlite3_errmsg(ss->db));
+    snprintf(err, errlen, "settings: cannot write: %s", db_errmsg(ss->db));
     return -1;
 }
 
@@ -249,9 +249,9 @@ int settings_set(struct settings_store *ss, const char *key, const char *value,
         snprintf(err, errlen, "%s: value too long", settings_keys[k]);
         goto out;
     }
-    sqlite3_stmt *s = ss->stmt[S_PUT];
-    sqlite3_bind_text(s, 1, settings_keys[k], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, canon, -1, SQLITE_STATIC);
+    struct db_stmt *s = ss->stmt[S_PUT];
+    db_bind_text(s, 1, settings_keys[k], -1, DB_STATIC);
+    db_bind_text(s, 2, canon, -1, DB_STATIC);
     rc = settings__exec(ss, s, err, errlen);
 out:
     free(scratch);
@@ -267,8 +267,8 @@ int settings_unset(struct settings_store *ss, const char *key, char *err,
         snprintf(err, errlen, "unknown setting \"%s\"", key ? key : "");
         return -1;
     }
-    sqlite3_stmt *s = ss->stmt[S_DEL];
-    sqlite3_bind_text(s, 1, settings_keys[k], -1, SQLITE_STATIC);
+    struct db_stmt *s = ss->stmt[S_DEL];
+    db_bind_text(s, 1, settings_keys[k], -1, DB_STATIC);
     return settings__exec(ss, s, err, errlen);
 }
 
@@ -277,12 +277,12 @@ int settings_is_stored(struct settings_store *ss, const char *key)
     int k = settings__key(key);
     if (k < 0)
         return -1;
-    sqlite3_stmt *s = ss->stmt[S_GET];
-    sqlite3_bind_text(s, 1, settings_keys[k], -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc == SQLITE_ROW)
+    struct db_stmt *s = ss->stmt[S_GET];
+    db_bind_text(s, 1, settings_keys[k], -1, DB_STATIC);
+    int rc = db_step(s);
+    db_reset(s);
+    db_clear_bindings(s);
+    if (rc == DB_ROW)
         return 1;
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rc == DB_DONE ? 0 : -1;
 }

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,17 +141,19 @@ enum tickets__stmt {
 
 static const char *const tickets__sql[T_COUNT] = {
     [T_INSERT] = "INSERT INTO tickets (company_id, contact_id, summary, "
-                 "status, created) VALUES (?1, ?2, ?3, 'open', ?4)",
+                 "status, created) VALUES (?1, ?2, ?3, 'open', ?4) "
+                 "RETURNING id",
     [T_GET] = TICKET_COLS " WHERE id = ?1",
     [T_NOTES] = "SELECT id, kind, author, created, text FROM ticket_notes "
                 "WHERE ticket_id = ?1 ORDER BY id",
     [T_LIST] = TICKET_COLS " WHERE (?1 = 0 OR company_id = ?1)"
                            " AND (?2 = 0 OR contact_id = ?2)"
-                           " AND (?3 IS NULL OR status = ?3)"
+                           " AND (CAST(?3 AS TEXT) IS NULL OR status = ?3)"
                            " ORDER BY created DESC, id DESC"
                            " LIMIT ?4 OFFSET ?5",
     [T_NOTE_INSERT] = "INSERT INTO ticket_notes (ticket_id, kind, author, "
-                      "created, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+                      "created, text) VALUES (?1, ?2, ?3, ?4, ?5) "
+                      "RETURNING id",
     [T_STATUS] = "SELECT status FROM tickets WHERE id = ?1",
     [T_CLOSE] = "UPDATE tickets SET status = 'closed', closed = ?2 "
                 "WHERE id = ?1 AND status = 'open'",
@@ -164,8 +167,8 @@ static const char *const tickets__sql[T_COUNT] = {
 
 struct tickets__sqlite {
     struct ticket_store base; /* first: the interface */
-    sqlite3 *db;
-    sqlite3_stmt *stmt[T_COUNT];
+    struct db *db;
+    struct db_stmt *stmt[T_COUNT];
     struct outbox *outbox; /* every change records its PSA event here */
 };
 
@@ -187,29 +190,29 @@ tickets__fail(struct ticket_store *ts, int code, const char *fmt, ...)
 static int tickets__store_fail(struct tickets__sqlite *self, const char *what)
 {
     return tickets__fail(&self->base, TICKET_ERR_STORE, "%s failed: %s", what,
-                         sqlite3_errmsg(self->db));
+                         db_errmsg(self->db));
 }
 
-static sqlite3_stmt *tickets__stmt(struct tickets__sqlite *self,
+static struct db_stmt *tickets__stmt(struct tickets__sqlite *self,
                                    enum tickets__stmt which)
 {
-    sqlite3_stmt *s = self->stmt[which];
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    struct db_stmt *s = self->stmt[which];
+    db_reset(s);
+    db_clear_bindings(s);
     return s;
 }
 
-static void tickets__bind_id(sqlite3_stmt *s, int col, int64_t id)
+static void tickets__bind_id(struct db_stmt *s, int col, int64_t id)
 {
     if (id)
-        sqlite3_bind_int64(s, col, id);
+        db_bind_int64(s, col, id);
     else
-        sqlite3_bind_null(s, col);
+        db_bind_null(s, col);
 }
 
-static char *tickets__col_dup(sqlite3_stmt *s, int col)
+static char *tickets__col_dup(struct db_stmt *s, int col)
 {
-    const unsigned char *t = sqlite3_column_text(s, col);
+    const unsigned char *t = db_column_text(s, col);
     return strdup(t ? (const char *)t : "");
 }
 
@@ -219,14 +222,14 @@ static int tickets__lookup(struct tickets__sqlite *self,
                            enum tickets__stmt which, int64_t id, bool *found,
                            int64_t *value)
 {
-    sqlite3_stmt *s = tickets__stmt(self, which);
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    *found = rc == SQLITE_ROW;
+    struct db_stmt *s = tickets__stmt(self, which);
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s);
+    *found = rc == DB_ROW;
     if (*found && value)
-        *value = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        *value = db_column_int64(s, 0);
+    db_reset(s);
+    if (rc != DB_ROW && rc != DB_DONE)
         return tickets__store_fail(self, "lookup");
     return TICKET_OK;
 }
@@ -268,10 +271,10 @@ static int tickets__resolve_owner(struct tickets__sqlite *self,
 static int tickets__exec(struct tickets__sqlite *self, enum tickets__stmt which,
                          const char *what)
 {
-    sqlite3_stmt *s = tickets__stmt(self, which);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? TICKET_OK : tickets__store_fail(self, what);
+    struct db_stmt *s = tickets__stmt(self, which);
+    int rc = db_step(s);
+    db_reset(s);
+    return rc == DB_DONE ? TICKET_OK : tickets__store_fail(self, what);
 }
 
 /* A change is one savepoint: its own transaction outside one, a part of the
@@ -305,6 +308,19 @@ static int tickets__event(struct tickets__sqlite *self, int64_t id,
                          outbox_error(self->outbox));
 }
 
+/* Step the bound INSERT ... RETURNING id s: its id into *id, then reset.
+ * DB_DONE or the error code. */
+static int tickets__insert(struct db_stmt *s, int64_t *id)
+{
+    int rc = db_step(s);
+    if (rc == DB_ROW) {
+        *id = db_column_int64(s, 0);
+        rc = db_step(s);
+    }
+    db_reset(s);
+    return rc;
+}
+
 static int tickets__create(struct ticket_store *ts,
                            const struct ticket_draft *d, int64_t *id_out)
 {
@@ -322,15 +338,14 @@ static int tickets__create(struct ticket_store *ts,
         rc = tickets__begin(self);
     if (rc != TICKET_OK)
         return rc;
-    sqlite3_stmt *s = tickets__stmt(self, T_INSERT);
+    struct db_stmt *s = tickets__stmt(self, T_INSERT);
     tickets__bind_id(s, 1, company);
     tickets__bind_id(s, 2, d->contact_id);
-    sqlite3_bind_text(s, 3, d->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    int64_t id = sqlite3_last_insert_rowid(self->db);
-    rc = rc == SQLITE_DONE ? tickets__event(self, id, OUTBOX_TICKET_CREATED, 0)
+    db_bind_text(s, 3, d->summary, -1, DB_STATIC);
+    db_bind_int64(s, 4, (int64_t)clock_now());
+    int64_t id = 0;
+    rc = tickets__insert(s, &id);
+    rc = rc == DB_DONE ? tickets__event(self, id, OUTBOX_TICKET_CREATED, 0)
                            : tickets__store_fail(self, "create ticket");
     rc = tickets__end(self, rc);
     if (rc == TICKET_OK && id_out)
@@ -339,33 +354,33 @@ static int tickets__create(struct ticket_store *ts,
 }
 
 /* Copy the current row of a TICKET_COLS statement into t (no notes). */
-static int tickets__row(sqlite3_stmt *s, struct ticket *t)
+static int tickets__row(struct db_stmt *s, struct ticket *t)
 {
     memset(t, 0, sizeof *t);
-    t->id = sqlite3_column_int64(s, 0);
-    t->company_id = sqlite3_column_int64(s, 1);
-    t->contact_id = sqlite3_column_int64(s, 2);
+    t->id = db_column_int64(s, 0);
+    t->company_id = db_column_int64(s, 1);
+    t->contact_id = db_column_int64(s, 2);
     t->summary = tickets__col_dup(s, 3);
-    const unsigned char *status = sqlite3_column_text(s, 4);
+    const unsigned char *status = db_column_text(s, 4);
     t->status = status && !strcmp((const char *)status, "closed")
                     ? TICKET_CLOSED
                     : TICKET_OPEN;
-    t->created = (time_t)sqlite3_column_int64(s, 5);
-    t->closed = (time_t)sqlite3_column_int64(s, 6);
-    if (sqlite3_column_type(s, 7) != SQLITE_NULL &&
+    t->created = (time_t)db_column_int64(s, 5);
+    t->closed = (time_t)db_column_int64(s, 6);
+    if (db_column_type(s, 7) != DB_NULL &&
         !(t->external_id = tickets__col_dup(s, 7)))
         return -1;
     return t->summary ? 0 : -1;
 }
 
-static int tickets__note_row(sqlite3_stmt *s, struct ticket_note *n)
+static int tickets__note_row(struct db_stmt *s, struct ticket_note *n)
 {
-    n->id = sqlite3_column_int64(s, 0);
-    const unsigned char *kind = sqlite3_column_text(s, 1);
+    n->id = db_column_int64(s, 0);
+    const unsigned char *kind = db_column_text(s, 1);
     if (ticket_note_kind_parse((const char *)kind, &n->kind) != 0)
         n->kind = TICKET_NOTE_TEXT;
     n->author = tickets__col_dup(s, 2);
-    n->created = (time_t)sqlite3_column_int64(s, 3);
+    n->created = (time_t)db_column_int64(s, 3);
     n->text = tickets__col_dup(s, 4);
     return n->author && n->text ? 0 : -1;
 }
@@ -373,16 +388,16 @@ static int tickets__note_row(sqlite3_stmt *s, struct ticket_note *n)
 /* Append the notes of t->id to t. */
 static int tickets__load_notes(struct tickets__sqlite *self, struct ticket *t)
 {
-    sqlite3_stmt *s = tickets__stmt(self, T_NOTES);
+    struct db_stmt *s = tickets__stmt(self, T_NOTES);
     size_t cap = 0;
     int rc;
-    sqlite3_bind_int64(s, 1, t->id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    db_bind_int64(s, 1, t->id);
+    while ((rc = db_step(s)) == DB_ROW) {
         if (t->n_notes == cap) {
             size_t ncap = cap ? cap * 2 : 8;
             struct ticket_note *n = realloc(t->notes, ncap * sizeof *n);
             if (!n) {
-                rc = SQLITE_NOMEM;
+                rc = DB_NOMEM;
                 break;
             }
             t->notes = n;
@@ -391,12 +406,12 @@ static int tickets__load_notes(struct tickets__sqlite *self, struct ticket *t)
         struct ticket_note *n = &t->notes[t->n_notes++];
         memset(n, 0, sizeof *n);
         if (tickets__note_row(s, n) != 0) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    db_reset(s);
+    if (rc != DB_DONE)
         return tickets__store_fail(self, "read notes");
     return TICKET_OK;
 }
@@ -405,18 +420,18 @@ static int tickets__get(struct ticket_store *ts, int64_t id, struct ticket *out)
 {
     struct tickets__sqlite *self = tickets__self(ts);
     struct ticket t;
-    sqlite3_stmt *s = tickets__stmt(self, T_GET);
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && tickets__row(s, &t) != 0) {
+    struct db_stmt *s = tickets__stmt(self, T_GET);
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s);
+    if (rc == DB_ROW && tickets__row(s, &t) != 0) {
         ticket_clear(&t);
-        rc = SQLITE_NOMEM;
+        rc = DB_NOMEM;
     }
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
+    db_reset(s);
+    if (rc == DB_DONE)
         return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
                              (long long)id);
-    if (rc != SQLITE_ROW)
+    if (rc != DB_ROW)
         return tickets__store_fail(self, "read ticket");
     rc = tickets__load_notes(self, &t);
     if (rc != TICKET_OK) {
@@ -427,21 +442,22 @@ static int tickets__get(struct ticket_store *ts, int64_t id, struct ticket *out)
     return TICKET_OK;
 }
 
-static void tickets__bind_filter(sqlite3_stmt *s, const struct ticket_filter *f)
+static void tickets__bind_filter(struct db_stmt *s,
+                                 const struct ticket_filter *f)
 {
     static const struct ticket_filter any = {0};
     if (!f)
         f = &any;
-    sqlite3_bind_int64(s, 1, f->company_id);
-    sqlite3_bind_int64(s, 2, f->contact_id);
+    db_bind_int64(s, 1, f->company_id);
+    db_bind_int64(s, 2, f->contact_id);
     if (f->status == TICKET_FILTER_OPEN)
-        sqlite3_bind_text(s, 3, "open", -1, SQLITE_STATIC);
+        db_bind_text(s, 3, "open", -1, DB_STATIC);
     else if (f->status == TICKET_FILTER_CLOSED)
-        sqlite3_bind_text(s, 3, "closed", -1, SQLITE_STATIC);
+        db_bind_text(s, 3, "closed", -1, DB_STATIC);
     else
-        sqlite3_bind_null(s, 3);
-    sqlite3_bind_int64(s, 4, f->limit ? (sqlite3_int64)f->limit : -1);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)f->offset);
+        db_bind_null(s, 3);
+    db_bind_int64(s, 4, f->limit ? (int64_t)f->limit : INT64_MAX);
+    db_bind_int64(s, 5, (int64_t)f->offset);
 }
 
 static int tickets__list(struct ticket_store *ts,
@@ -452,26 +468,26 @@ static int tickets__list(struct ticket_store *ts,
     struct ticket_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
-    sqlite3_stmt *s = tickets__stmt(self, T_LIST);
+    struct db_stmt *s = tickets__stmt(self, T_LIST);
     tickets__bind_filter(s, filter);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = db_step(s)) == DB_ROW) {
         if (l.n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             struct ticket *items = realloc(l.items, ncap * sizeof *items);
             if (!items) {
-                rc = SQLITE_NOMEM;
+                rc = DB_NOMEM;
                 break;
             }
             l.items = items;
             cap = ncap;
         }
         if (tickets__row(s, &l.items[l.n++]) != 0) {
-            rc = SQLITE_NOMEM;
+            rc = DB_NOMEM;
             break;
         }
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    db_reset(s);
+    if (rc != DB_DONE) {
         ticket_list_free(&l);
         return tickets__store_fail(self, "list tickets");
     }
@@ -483,16 +499,16 @@ static int tickets__list(struct ticket_store *ts,
 static int tickets__status(struct tickets__sqlite *self, int64_t id,
                            bool *closed)
 {
-    sqlite3_stmt *s = tickets__stmt(self, T_STATUS);
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    *closed = rc == SQLITE_ROW &&
-              !strcmp((const char *)sqlite3_column_text(s, 0), "closed");
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
+    struct db_stmt *s = tickets__stmt(self, T_STATUS);
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s);
+    *closed = rc == DB_ROW &&
+              !strcmp((const char *)db_column_text(s, 0), "closed");
+    db_reset(s);
+    if (rc == DB_DONE)
         return tickets__fail(&self->base, TICKET_ERR_NOT_FOUND,
                              "no ticket #%lld", (long long)id);
-    return rc == SQLITE_ROW ? TICKET_OK
+    return rc == DB_ROW ? TICKET_OK
                             : tickets__store_fail(self, "read ticket");
 }
 
@@ -501,18 +517,16 @@ static int tickets__insert_note(struct tickets__sqlite *self, int64_t id,
                                 enum ticket_note_kind kind, const char *author,
                                 const char *text)
 {
-    sqlite3_stmt *s = tickets__stmt(self, T_NOTE_INSERT);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, tickets__kinds[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, author, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)clock_now());
-    sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    struct db_stmt *s = tickets__stmt(self, T_NOTE_INSERT);
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, tickets__kinds[kind], -1, DB_STATIC);
+    db_bind_text(s, 3, author, -1, DB_STATIC);
+    db_bind_int64(s, 4, (int64_t)clock_now());
+    db_bind_text(s, 5, text, -1, DB_STATIC);
+    int64_t note = 0;
+    if (tickets__insert(s, &note) != DB_DONE)
         return tickets__store_fail(self, "add note");
-    return tickets__event(self, id, OUTBOX_NOTE_ADDED,
-                          sqlite3_last_insert_rowid(self->db));
+    return tickets__event(self, id, OUTBOX_NOTE_ADDED, note);
 }
 
 static int tickets__add_note(struct ticket_store *ts, int64_t id,
@@ -546,14 +560,14 @@ static int tickets__close_in(struct tickets__sqlite *self, int64_t id,
         rc = tickets__insert_note(self, id, TICKET_NOTE_CLOSING, author, note);
     if (rc != TICKET_OK)
         return rc;
-    sqlite3_stmt *s = tickets__stmt(self, T_CLOSE);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)clock_now());
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    struct db_stmt *s = tickets__stmt(self, T_CLOSE);
+    db_bind_int64(s, 1, id);
+    db_bind_int64(s, 2, (int64_t)clock_now());
+    rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE)
         return tickets__store_fail(self, "close ticket");
-    if (sqlite3_changes(self->db) != 1) /* closed by another process */
+    if (db_changes(self->db) != 1) /* closed by another process */
         return tickets__fail(&self->base, TICKET_ERR_CLOSED,
                              "ticket #%lld is already closed", (long long)id);
     return tickets__event(self, id, OUTBOX_TICKET_CLOSED, 0);
@@ -587,14 +601,14 @@ static int tickets__set_external_id(struct ticket_store *ts, int64_t id,
     struct tickets__sqlite *self = tickets__self(ts);
     if (!external_id || !*external_id)
         return tickets__fail(ts, TICKET_ERR_INVALID, "an empty external id");
-    sqlite3_stmt *s = tickets__stmt(self, T_EXTERNAL_ID);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, external_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    struct db_stmt *s = tickets__stmt(self, T_EXTERNAL_ID);
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, external_id, -1, DB_STATIC);
+    int rc = db_step(s);
+    db_reset(s);
+    if (rc != DB_DONE)
         return tickets__store_fail(self, "store the external id");
-    if (sqlite3_changes(self->db) != 1)
+    if (db_changes(self->db) != 1)
         return tickets__fail(ts, TICKET_ERR_NOT_FOUND, "no ticket #%lld",
                              (long long)id);
     return TICKET_OK;

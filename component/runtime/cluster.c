@@ -1,6 +1,9 @@
 /* cluster.c - see cluster.h */
 #include "runtime/cluster.h"
 
+#include "runtime/clock.h"
+#include "runtime/db.h"
+#include "runtime/log.h"
 #include "runtime/store.h"
 
 #include <stdio.h>
@@ -17,8 +20,11 @@ static const char *const cluster__sql[C_COUNT] = {
 };
 
 struct cluster {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[C_COUNT];
+    struct store *store;
+    struct db *db;
+    struct db_stmt *stmt[C_COUNT];
+    int leader;           /* holds the lock (store_try_lead) */
+    uint64_t next_try_ms; /* a follower asks again then */
     char err[300];
 };
 
@@ -29,6 +35,7 @@ struct cluster *cluster_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "cluster: out of memory");
         return NULL;
     }
+    c->store = st;
     c->db = store_db(st);
     if (store_prepare_all(c->db, cluster__sql, c->stmt, C_COUNT, "cluster",
                           err, errlen) != 0) {
@@ -46,44 +53,61 @@ void cluster_close(struct cluster *c)
     free(c);
 }
 
-int cluster_leader(struct cluster *c)
-{
-    (void)c;
-    return 1; /* sqlite: runtime/lock keeps this process alone */
-}
-
 const char *cluster_error(const struct cluster *c)
 {
     return c->err;
 }
 
-static int cluster__done(struct cluster *c, sqlite3_stmt *st, int rc)
+void cluster_set_leader(struct cluster *c)
 {
-    if (rc != SQLITE_DONE)
-        snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    c->leader = 1;
+}
+
+int cluster_leader(struct cluster *c)
+{
+    uint64_t now = clock_mono_ms();
+    if (c->leader || now < c->next_try_ms)
+        return c->leader;
+    c->next_try_ms = now + 1000;
+    int got = store_try_lead(c->store);
+    if (got < 0)
+        log_warn("cluster", "cannot ask for the leader's lock: %s",
+                 db_errmsg(c->db));
+    if (got == 1) {
+        c->leader = 1;
+        log_info("cluster", "this process leads now: it runs the PSA "
+                 "sender, retention and the search index");
+    }
+    return c->leader;
+}
+
+static int cluster__done(struct cluster *c, struct db_stmt *st, int rc)
+{
+    if (rc != DB_DONE)
+        snprintf(c->err, sizeof c->err, "%s", db_errmsg(c->db));
+    db_reset(st);
+    db_clear_bindings(st);
+    return rc == DB_DONE ? 0 : -1;
 }
 
 int cluster_probe_seen(struct cluster *c, const char *round, int n,
                        time_t now)
 {
-    sqlite3_stmt *st = c->stmt[C_SEEN];
-    sqlite3_bind_text(st, 1, round, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, n);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-    return cluster__done(c, st, sqlite3_step(st));
+    struct db_stmt *st = c->stmt[C_SEEN];
+    db_bind_text(st, 1, round, -1, DB_STATIC);
+    db_bind_int(st, 2, n);
+    db_bind_int64(st, 3, (int64_t)now);
+    return cluster__done(c, st, db_step(st));
 }
 
 int cluster_probes_elsewhere(struct cluster *c, const char *round,
                              unsigned char *seen, size_t nseen)
 {
-    sqlite3_stmt *st = c->stmt[C_ELSEWHERE];
+    struct db_stmt *st = c->stmt[C_ELSEWHERE];
     int rc, count = 0;
-    sqlite3_bind_text(st, 1, round, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int n = sqlite3_column_int(st, 0);
+    db_bind_text(st, 1, round, -1, DB_STATIC);
+    while ((rc = db_step(st)) == DB_ROW) {
+        int n = db_column_int(st, 0);
         size_t i = n < 0 ? nseen - 1 : (size_t)n;
         if (nseen && i < nseen && !seen[i]) {
             seen[i] = 1;
@@ -95,7 +119,7 @@ int cluster_probes_elsewhere(struct cluster *c, const char *round,
 
 int cluster_prune(struct cluster *c, time_t before)
 {
-    sqlite3_stmt *st = c->stmt[C_PRUNE];
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
-    return cluster__done(c, st, sqlite3_step(st));
+    struct db_stmt *st = c->stmt[C_PRUNE];
+    db_bind_int64(st, 1, (int64_t)before);
+    return cluster__done(c, st, db_step(st));
 }

@@ -39,8 +39,15 @@ int cluster_prune(struct cluster *c, time_t before);
 
 /* Exactly once across processes: 1 when this process runs the work only
  * one process may do (the PSA webhook sender, retention, the search
- * index). On sqlite always (one process per database). 0 or 1. */
+ * index). On sqlite always (one process per database). On PostgreSQL the
+ * holder of the instance lock (store_try_lead(), a session-level advisory
+ * lock, released by PostgreSQL when the holder's connection ends, e.g.
+ * with a kill -9); a follower asks for it again at most once a second,
+ * and takes over within about a second of the leader's death. 0 or 1. */
 int cluster_leader(struct cluster *c);
+
+/* This process took the lock already (store_claim_instance at start). */
+void cluster_set_leader(struct cluster *c);
 
 /* The last error, for the log. */
 const char *cluster_error(const struct cluster *c);

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ struct config__key {
 
 static config__parser config__string, config__number, config__timeout,
     config__domain, config__admins, config__level, config__listen, config__url,
-    config__multicast, config__connections;
+    config__pg_url, config__multicast, config__connections;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -56,7 +57,9 @@ static const struct config__key config__keys[] = {
      0, 1, 64, 0},
     {"component", "connections_max", config__number,
      CONFIG__AT(connections_max), 0, 1, 64, 0},
-    {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 1},
+    /* one of path and url: config__check_required */
+    {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 0},
+    {"database", "url", config__pg_url, CONFIG__STR(db_url), 0, 0, 0},
     {"admins", "jids", config__admins, 0, 0, 0, 0, 0},
     {"chat", "answer_timeout", config__timeout, CONFIG__AT(answer_timeout), 0,
      CONFIG_TIMEOUT_MIN, CONFIG_TIMEOUT_MAX, 0},
@@ -358,6 +361,28 @@ static void config__url(struct config__parse *p, const struct config__key *k,
         config__string(p, k, value);
 }
 
+/* A PostgreSQL connection URI that libpq can read. */
+static void config__pg_url(struct config__parse *p,
+                           const struct config__key *k, const char *value)
+{
+    char *why = NULL;
+    PQconninfoOption *opts = NULL;
+    if (strncmp(value, "postgresql://", 13) &&
+        strncmp(value, "postgres://", 11))
+        config__fail(p, p->line, k->key,
+                     "must be a postgresql:// URI like "
+                     "postgresql://chatdesk@db.example.com/chatdesk, not '%s'",
+                     value);
+    else if (!(opts = PQconninfoParse(value, &why)))
+        config__fail(p, p->line, k->key, "'%s' is not a valid URI: %.*s",
+                     value, why ? (int)strcspn(why, "\n") : 14,
+                     why ? why : "out of memory");
+    else
+        config__string(p, k, value);
+    PQconninfoFree(opts);
+    PQfreemem(why);
+}
+
 static int config__known_section(const char *section)
 {
     for (size_t i = 0; i < CONFIG__NKEYS; i++)
@@ -449,6 +474,17 @@ static void config__check_required(struct config__parse *p)
             config__fail(p, 0, k->key,
                          "missing: the file has no section [%s]", k->section);
     }
+    const struct config *c = p->cfg;
+    if (!*c->db_path && !*c->db_url) {
+        int line = config__section_line(p, "database");
+        config__fail(p, line, "path",
+                     line ? "missing: section [database] must set path "
+                            "(sqlite) or url (PostgreSQL)"
+                          : "missing: the file has no section [database]");
+    } else if (*c->db_path && *c->db_url) {
+        config__fail(p, config__section_line(p, "database"), "url",
+                     "set path (sqlite) or url (PostgreSQL), not both");
+    }
     if (*p->cfg->psa_url && !*p->cfg->psa_secret)
         config__fail(p, config__section_line(p, "psa"), "webhook_secret",
                      "missing: required when webhook_url is set");
@@ -466,6 +502,11 @@ static int config__run(struct config__parse *p)
         config__fail(p, 0, "file", "cannot be read");
     config__check_required(p);
     return p->failed ? -1 : 0;
+}
+
+const char *config_db_target(const struct config *cfg)
+{
+    return *cfg->db_url ? cfg->db_url : cfg->db_path;
 }
 
 int config_load(struct config *cfg, const char *path, char *err,
@@ -497,7 +538,7 @@ void config_defaults(struct config *cfg)
     strcpy(cfg->host, "127.0.0.1");
     cfg->port = 5347;
     cfg->reconnect_max = 30;
-    strcpy(cfg->multicast, "auto");
+    strcpy(cfg->multicast, "off");
     cfg->connections = 1;
     cfg->connections_max = 8;
     cfg->answer_timeout = 60;

@@ -18,15 +18,16 @@ struct config {
     char host[256];   /* [component] host */
     int port;         /* [component] port */
     int reconnect_max; /* [component] reconnect_max: back-off cap, seconds */
-    char multicast[256]; /* [component] multicast: "auto" (a XEP-0033
-                            service the server lists), "off", or the
-                            service's domain */
     /* [component] connections: 1..64 component connections at start, or
      * 0 for "auto" (probe the server's route slots and fill them, up to
      * connections_max; runtime/slots.h). Default 1. */
     int connections;
     int connections_max; /* [component] connections_max: 1..64, default 8 */
-    char db_path[1024]; /* [database] path */
+    char multicast[256]; /* [component] multicast: "off" (default),
+                            "auto" (a XEP-0033 service the server lists),
+                            or the service's domain */
+    char db_path[1024]; /* [database] path: the sqlite file */
+    char db_url[1024];  /* [database] url: postgresql://... (SPEC §11) */
     char admins[CONFIG_MAX_ADMINS][256]; /* [admins] jids, bare, lowercase */
     size_t n_admins;
     int answer_timeout; /* [chat] seconds */
@@ -81,14 +82,17 @@ void config_defaults(struct config *cfg);
 /* Parse the INI text in file path into cfg (defaults first). Returns 0, or
  * -1 with the error lines (above) in err, joined by '\n' and cut at errlen;
  * a file that cannot be opened is "PATH: cannot open: reason". Required
- * keys: [component] jid and secret, [database] path; [psa] webhook_secret
- * when webhook_url is set. */
+ * keys: [component] jid and secret, [database] path or url (one of them);
+ * [psa] webhook_secret when webhook_url is set. */
 int config_load(struct config *cfg, const char *path, char *err,
                 size_t errlen);
 
 /* Same, from a string; name is used in messages. */
 int config_load_string(struct config *cfg, const char *text, const char *name,
                        char *err, size_t errlen);
+
+/* What store_open() takes: [database] url when set, else path. */
+const char *config_db_target(const struct config *cfg);
 
 /* 1 if bare_jid is one of the configured admins (case-insensitive). */
 int config_is_admin(const struct config *cfg, const char *bare_jid);

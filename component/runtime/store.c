@@ -5,59 +5,114 @@
 #include "runtime/metrics.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 struct store {
-    sqlite3 *db;
+    struct db *db;
 };
 
-static int store__user_version(sqlite3 *db)
+static int store__pg(struct db *db)
 {
-    sqlite3_stmt *st = NULL;
+    return db_kind(db) == DB_KIND_PG;
+}
+
+/* The first column of sql's first row as an integer; def when there is no
+ * row, -1 on error. */
+static int store__int(struct db *db, const char *sql, int def)
+{
+    struct db_stmt *st = NULL;
     int v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (db_prepare(db, sql, &st) != DB_OK)
         return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        v = db_column_int(st, 0);
+    else if (rc == DB_DONE)
+        v = def;
+    db_finalize(st);
     return v;
 }
 
-static int store__apply(sqlite3 *db, int version, const char *sql, char *err,
-                        size_t errlen)
+static int store__version(struct db *db)
+{
+    if (!store__pg(db))
+        return store__int(db, "PRAGMA user_version", 0);
+    /* PostgreSQL: a one-row table instead of PRAGMA user_version. */
+    if (db_exec(db,
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER NOT NULL)",
+                NULL) != DB_OK)
+        return -1;
+    return store__int(db, "SELECT version FROM schema_version", 0);
+}
+
+static int store__set_version(struct db *db, int version, char **msg)
+{
+    char sql[160];
+    if (store__pg(db))
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM schema_version; "
+                 "INSERT INTO schema_version (version) VALUES (%d)",
+                 version);
+    else
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+    return db_exec(db, sql, msg);
+}
+
+/* PostgreSQL: one migrator at a time across processes (a transaction-level
+ * advisory lock), and a migration another process applied meanwhile is
+ * not applied again. 1 = already applied, 0 = go on, -1 = error. */
+static int store__pg_claim(struct db *db, int version, char **msg)
+{
+    if (!store__pg(db))
+        return 0;
+    if (db_exec(db, "SELECT pg_advisory_xact_lock(7311514921)", msg) !=
+        DB_OK)
+        return -1;
+    int v = store__int(db, "SELECT version FROM schema_version", 0);
+    return v < 0 ? -1 : v >= version;
+}
+
+static int store__apply(struct db *db, int version, const char *sql,
+                        char *err, size_t errlen)
 {
     char *msg = NULL;
-    char pragma[64];
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+    int claimed;
+    if (db_exec(db, "BEGIN IMMEDIATE", &msg) != DB_OK)
         goto fail;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    if ((claimed = store__pg_claim(db, version, &msg)) < 0)
         goto rollback;
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
-    if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
+    if (claimed) {
+        db_exec(db, "ROLLBACK", NULL);
+        return 0;
+    }
+    if (db_exec(db, sql, &msg) != DB_OK)
         goto rollback;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+    if (store__set_version(db, version, &msg) != DB_OK)
+        goto rollback;
+    if (db_exec(db, "COMMIT", &msg) != DB_OK)
         goto rollback;
     return 0;
 rollback:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    db_exec(db, "ROLLBACK", NULL);
 fail:
     snprintf(err, errlen, "migration to schema version %d failed: %s",
-             version, msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
+             version, msg ? msg : db_errmsg(db));
+    db_free(msg);
     return -1;
 }
 
-int store_migrate(sqlite3 *db, const char *const *migrations, size_t count,
+int store_migrate(struct db *db, const char *const *migrations, size_t count,
                   char *err, size_t errlen)
 {
-    int current = store__user_version(db);
+    int current = store__version(db);
     if (current < 0) {
         snprintf(err, errlen, "cannot read schema version: %s",
-                 sqlite3_errmsg(db));
+                 db_errmsg(db));
         return -1;
     }
     if ((size_t)current > count) {
@@ -74,31 +129,32 @@ int store_migrate(sqlite3 *db, const char *const *migrations, size_t count,
     return 0;
 }
 
-static int store__exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+static int store__exec(struct db *db, const char *sql, char *err,
+                       size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    if (db_exec(db, sql, &msg) == DB_OK)
         return 0;
-    snprintf(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
+    snprintf(err, errlen, "%s: %s", sql, msg ? msg : db_errmsg(db));
+    db_free(msg);
     return -1;
 }
 
-struct store *store_open(const char *path, char *err, size_t errlen)
+struct store *store_open(const char *target, char *err, size_t errlen)
 {
     struct store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path,
-                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    if (!(st->db = db_open(target, err, errlen)))
         goto fail;
+    if (store__pg(st->db)) {
+        if (store_migrate(st->db, chatdesk_pg_migrations,
+                          chatdesk_pg_migrations_count, err, errlen) != 0)
+            goto fail;
+        return st;
     }
-    sqlite3_busy_timeout(st->db, 5000);
     /* Acknowledged messages must survive power loss: FULL, not NORMAL. */
     if (store__exec(st->db, "PRAGMA journal_mode = WAL", err, errlen) ||
         store__exec(st->db, "PRAGMA synchronous = FULL", err, errlen) ||
@@ -117,63 +173,100 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
-    sqlite3_close(st->db);
+    db_close(st->db);
     free(st);
 }
 
-sqlite3 *store_db(struct store *st)
+struct db *store_db(struct store *st)
 {
     return st->db;
 }
 
 int store_schema_version(struct store *st)
 {
-    return store__user_version(st->db);
+    return store__version(st->db);
+}
+
+/* The instance lock: one chatdesk per database, or with several processes
+ * (runtime/cluster.h) the one that leads. */
+static const char store__lock[] = "SELECT pg_try_advisory_lock(7311514922)";
+
+int store_try_lead(struct store *st)
+{
+    if (!store__pg(st->db))
+        return 1;
+    int got = store__int(st->db, store__lock, 0);
+    /* a session lock: taken again on a new connection after a lost one */
+    if (got == 1 && db_set_session_sql(st->db, store__lock) != DB_OK)
+        return -1;
+    return got;
+}
+
+int store_claim_instance(struct store *st, char *err, size_t errlen)
+{
+    if (!store__pg(st->db))
+        return 0;
+    int got = store_try_lead(st);
+    if (got == 1)
+        return 0;
+    if (got < 0)
+        snprintf(err, errlen, "cannot take the instance lock: %s",
+                 db_errmsg(st->db));
+    else
+        snprintf(err, errlen,
+                 "another chatdesk is already running on this PostgreSQL "
+                 "database");
+    return -1;
 }
 
 int store_begin(struct store *st)
 {
-    return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-                   SQLITE_OK
-               ? 0
-               : -1;
+    return db_exec(st->db, "BEGIN IMMEDIATE", NULL) == DB_OK ? 0 : -1;
 }
 
 int store_commit(struct store *st)
 {
     uint64_t t0 = clock_mono_us();
-    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
-                 ? 0
-                 : -1;
+    int rc = db_exec(st->db, "COMMIT", NULL) == DB_OK ? 0 : -1;
     metrics_commit(clock_mono_us() - t0);
     return rc;
 }
 
 int store_rollback(struct store *st)
 {
-    return sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    return db_exec(st->db, "ROLLBACK", NULL) == DB_OK ? 0 : -1;
 }
 
-int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmt,
-                      int n, const char *module, char *err, size_t errlen)
+int store_prepare_engines(struct db *db, const char *const *sql,
+                          const char *const *pg_sql, struct db_stmt **stmt,
+                          int n, const char *module, char *err,
+                          size_t errlen)
 {
+    int pg = pg_sql && store__pg(db);
     for (int i = 0; i < n; i++) {
-        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &stmt[i], NULL) != SQLITE_OK) {
+        const char *text = pg && pg_sql[i] ? pg_sql[i] : sql[i];
+        if (db_prepare(db, text, &stmt[i]) != DB_OK) {
             snprintf(err, errlen, "%s: cannot prepare \"%s\": %s", module,
-                     sql[i], sqlite3_errmsg(db));
+                     text, db_errmsg(db));
             return -1;
         }
     }
     return 0;
 }
 
-void store_finalize_all(sqlite3_stmt **stmt, int n)
+int store_prepare_all(struct db *db, const char *const *sql,
+                      struct db_stmt **stmt, int n, const char *module,
+                      char *err, size_t errlen)
 {
-    for (int i = 0; i < n; i++)
-        sqlite3_finalize(stmt[i]);
+    return store_prepare_engines(db, sql, NULL, stmt, n, module, err, errlen);
+}
+
+void store_finalize_all(struct db_stmt **stmt, int n)
+{
+    for (int i = 0; i < n; i++) {
+        db_finalize(stmt[i]);
+        stmt[i] = NULL;
+    }
 }
 
 /* The whole of src into the (new) database file at path, in one step: a
@@ -206,12 +299,19 @@ int store_backup(struct store *st, const char *dest, char *err,
                  size_t errlen)
 {
     char tmp[4096];
+    sqlite3 *src = db_sqlite_handle(st->db);
+    if (!src) {
+        snprintf(err, errlen,
+                 "backup: the database is PostgreSQL; back it up with "
+                 "pg_dump (docs/operations.md)");
+        return -1;
+    }
     if (snprintf(tmp, sizeof tmp, "%s.tmp", dest) >= (int)sizeof tmp) {
         snprintf(err, errlen, "backup: the file name is too long");
         return -1;
     }
     unlink(tmp);
-    if (store__copy(st->db, tmp, err, errlen) != 0) {
+    if (store__copy(src, tmp, err, errlen) != 0) {
         unlink(tmp);
         return -1;
     }

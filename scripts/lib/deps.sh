@@ -3,13 +3,15 @@
 
 CHATDESK_BUILD_PACKAGES=(
     gcc make cmake pkg-config
-    libstrophe-dev libexpat1-dev libssl-dev libsqlite3-dev libinih-dev
+    libstrophe-dev libexpat1-dev libssl-dev libsqlite3-dev libpq-dev libinih-dev
     libcmocka-dev libicu-dev libsystemd-dev libmicrohttpd-dev
     libcurl4-openssl-dev libjansson-dev
 )
 CHATDESK_RUNTIME_PACKAGES=(prosody ejabberd)
+# postgresql-15: the store tests' second engine (tests/pg/pgfixture starts
+# a throw-away server; Debian's own cluster is not used).
 CHATDESK_TEST_PACKAGES=(python3 python3-slixmpp valgrind clang libclang-rt-14-dev
-    dpkg-dev file systemd man-db)
+    dpkg-dev file systemd man-db postgresql-15)
 
 # install_missing PKG...: apt-get install what dpkg does not have yet.
 install_missing() {

@@ -299,11 +299,45 @@ async def error_of(awaitable):
 
 # ---- the database ---------------------------------------------------------
 
+def _pg_literal(v):
+    if isinstance(v, (int, float)):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _pg_value(v):
+    return int(v) if v is not None and re.fullmatch(r"-?\d+", v) else v
+
+
 def db_rows(env, sql, args=()):
+    """Rows of a read-only query with ? parameters, on either store."""
+    if env.chatdesk.db_url:
+        parts = sql.split("?")
+        text = parts[0] + "".join(_pg_literal(a) + p
+                                  for a, p in zip(args, parts[1:]))
+        return [tuple(_pg_value(v) for v in row)
+                for row in env.pg.psql(env.chatdesk.db_url, text)]
     con = sqlite3.connect("file:%s?mode=ro" % env.chatdesk.db, uri=True,
                           timeout=5)
     try:
         return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def db_write(env, sql, args=()):
+    """Run one statement with ? parameters that changes the store, as an
+    operator or a PSA would by hand, on either store."""
+    if env.chatdesk.db_url:
+        parts = sql.split("?")
+        text = parts[0] + "".join(_pg_literal(a) + p
+                                  for a, p in zip(args, parts[1:]))
+        env.pg.psql(env.chatdesk.db_url, text)
+        return
+    con = sqlite3.connect(env.chatdesk.db, timeout=10)
+    try:
+        with con:
+            con.execute(sql, args)
     finally:
         con.close()
 

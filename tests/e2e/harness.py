@@ -10,6 +10,12 @@ password), start(), stop(sig), server_pid() (the process to kill by hand:
 for ejabberd that is the Erlang VM, not the ejabberdctl script we start).
 env.server is the one in use (env.prosody is the old name).
 
+The store is sqlite, or PostgreSQL with CHATDESK_DB=postgresql: then Env
+starts a throw-away PostgreSQL 15 (tests/pg/pgfixture) in the test's
+directory and chatdesk gets [database] url (ctest runs the files that say
+"# databases: sqlite, postgresql" as e2e-pg.NAME too; env.db_rows() reads
+either store).
+
 Everything listens on free loopback ports inside a fresh temporary
 directory; every process started here is stopped by PID when the test file
 ends (or fails).
@@ -67,6 +73,8 @@ NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DATA = "jabber:x:data"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 SERVER = os.environ.get("CHATDESK_SERVER", "prosody")
+DB = os.environ.get("CHATDESK_DB", "sqlite")
+PGFIXTURE = os.path.join(SOURCE_DIR, "tests", "pg", "pgfixture")
 
 
 class TestFailure(AssertionError):
@@ -452,27 +460,68 @@ def make_server(workdir, **kw):
     return SERVERS[SERVER](workdir, **kw)
 
 
+class Postgres:
+    """A throw-away PostgreSQL 15 (tests/pg/pgfixture) with one database,
+    chatdesk; stopped by PID."""
+
+    def __init__(self, workdir):
+        # the server runs as postgres: a directory it can reach (the test's
+        # own is 0700), gone with pgfixture stop
+        self.dir = os.path.join(tempfile.mkdtemp(prefix="chatdesk-pg-"), "pg")
+        os.chmod(os.path.dirname(self.dir), 0o755)
+        self.url = None
+
+    def start(self):
+        r = subprocess.run([PGFIXTURE, "start", self.dir], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 0, "pgfixture start: " + r.stderr)
+        server = r.stdout.strip()
+        self.psql(server, "CREATE DATABASE chatdesk")
+        self.url = server.rsplit("/", 1)[0] + "/chatdesk"
+
+    def psql(self, url, sql):
+        """Rows of sql as lists of strings (None for NULL)."""
+        # fields, rows and NULL marked by control characters: values may
+        # hold newlines (transcripts)
+        r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f",
+                            "-R", "\x1d", "-P", "null=\x1e",
+                            "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "psql %s: %s" % (sql, r.stderr))
+        out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+        return [[None if v == "\x1e" else v for v in row.split("\x1f")]
+                for row in out.split("\x1d") if row]
+
+    def stop(self):
+        subprocess.run([PGFIXTURE, "stop", self.dir], timeout=60)
+        shutil.rmtree(os.path.dirname(self.dir), ignore_errors=True)
+        return 0
+
+
 class Chatdesk:
-    """A chatdesk process with its own config and database."""
+    """A chatdesk process with its own config and database (db_url: on
+    PostgreSQL instead of the sqlite file db)."""
 
     def __init__(self, workdir, server, name="chatdesk", secret=None,
                  extra="", db=None, valgrind=False,
-                 admins=("admin@localhost",), jid=None):
+                 admins=("admin@localhost",), jid=None, db_url=None):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.db = db or os.path.join(self.dir, "chatdesk.db")
+        self.db_url = db_url
         self.config = os.path.join(self.dir, "chatdesk.ini")
         self.log = os.path.join(self.dir, "chatdesk.log")
         self.valgrind = valgrind or os.environ.get("CHATDESK_VALGRIND") == "1"
         self.proc = None
         with open(self.config, "w") as f:
             f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
-                    "port = %d\nreconnect_max = 2\n\n[database]\npath = %s\n\n"
+                    "port = %d\nreconnect_max = 2\n\n[database]\n%s\n\n"
                     "[admins]\njids = %s\n\n[chat]\nrejoin_grace = 0\n\n"
                     "[log]\nlevel = debug\n%s" %
                     (jid or server.component, secret or server.secret,
-                     server.component_port, self.db, ", ".join(admins),
-                     extra))
+                     server.component_port,
+                     "url = " + db_url if db_url else "path = " + self.db,
+                     ", ".join(admins), extra))
 
     def command(self):
         if self.valgrind:
@@ -693,10 +742,16 @@ class Env:
         self.workdir = tempfile.mkdtemp(prefix="e2e-", dir=root)
         self.server = make_server(self.workdir, **(server_kw or {}))
         self.prosody = self.server
-        self.chatdesk = Chatdesk(self.workdir, self.server,
-                                 extra=chatdesk_extra)
         self.clients = []
         self.extra = []
+        self.pg = None
+        if DB == "postgresql":
+            self.pg = Postgres(self.workdir)
+            self.pg.start()
+            self.extra.append(self.pg)
+        self.chatdesk = Chatdesk(self.workdir, self.server,
+                                 extra=chatdesk_extra,
+                                 db_url=self.pg.url if self.pg else None)
         try:
             for u in users:
                 self.server.register(u)
@@ -711,6 +766,8 @@ class Env:
                     stop_pid(self.chatdesk.proc, signal.SIGKILL)
             finally:
                 self.server.stop(signal.SIGKILL)
+                if self.pg:
+                    self.pg.stop()
             raise
 
     async def client(self, user, resource="test", presence=True, show=None):
@@ -720,9 +777,10 @@ class Env:
         return c
 
     def ctl(self, *args, check_rc=True):
-        r = subprocess.run([CHATDESKCTL_BIN, "-d", self.chatdesk.db] +
-                           list(args), capture_output=True, text=True,
-                           timeout=60)
+        where = (["-c", self.chatdesk.config] if self.chatdesk.db_url else
+                 ["-d", self.chatdesk.db])
+        r = subprocess.run([CHATDESKCTL_BIN] + where + list(args),
+                           capture_output=True, text=True, timeout=60)
         if check_rc:
             check(r.returncode == 0, "chatdeskctl %s: %s" % (args, r.stderr))
         return r

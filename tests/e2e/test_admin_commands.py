@@ -8,6 +8,7 @@ for the contact and lists it; the contact is refused the tech commands.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
 import csv
 import io

@@ -10,10 +10,10 @@ flight).
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
 import os
 import re
-import sqlite3
 import subprocess
 
 from slixmpp.xmlstream import ET
@@ -356,11 +356,8 @@ async def test_retention(env):
     await tom.command("end-session", {"session": f["session"]})
     await cl.wait_state(env, f["session"], "ended")
     sid = int(f["session"])
-    con = sqlite3.connect(env.chatdesk.db, timeout=10)
-    with con:
-        con.execute("UPDATE messages SET created = created - 2 * 86400 "
-                    "WHERE session_id = ?", (sid,))
-    con.close()
+    cl.db_write(env, "UPDATE messages SET created = created - 2 * 86400 "
+                "WHERE session_id = ?", (sid,))
 
     def left():
         return cl.db_rows(env, "SELECT count(*) FROM messages WHERE "

@@ -1,4 +1,5 @@
 # servers: prosody
+# databases: sqlite, postgresql
 """The chatdesk command line: --help, --version, bad configs (exit 2, file,
 line and key named), --check-config (exit 0 good, 1 with every bad key
 named; the shipped example passes), and a clean stop on SIGTERM/SIGINT while no server

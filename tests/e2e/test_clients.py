@@ -8,6 +8,7 @@ with nothing but "next"; result tables come as text too.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 import os

@@ -1,4 +1,5 @@
 # servers: prosody
+# databases: sqlite, postgresql
 """Restarts and crashes during active chats: nothing acknowledged is lost.
 
 Three active sessions (alice with tom, bob with tina, ivan with amy); all six

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # servers: prosody
+# databases: sqlite, postgresql
 """chatdeskctl end to end: bulk CSV import (all or nothing), list, set.
 
 Runs the real chatdeskctl binary (CHATDESKCTL_BIN, else

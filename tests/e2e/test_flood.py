@@ -13,6 +13,7 @@ for measuring).
 The directory is chatlib's. Prints one line per test and "N passed, M
 failed" last.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 import os

@@ -1,5 +1,6 @@
 """Foundation through a real Prosody: disco, version, ping, unknown iq,
 reconnect after Prosody restarts, wrong secret, single instance."""
+# databases: sqlite, postgresql
 
 import asyncio
 import os
@@ -103,7 +104,7 @@ async def test_unknown_component_domain_exits_1(env):
 
 async def test_second_instance_refused(env):
     twin = h.Chatdesk(env.workdir, env.prosody, name="twin",
-                      db=env.chatdesk.db)
+                      db=env.chatdesk.db, db_url=env.chatdesk.db_url)
     twin.start(wait_online=False)
     rc = twin.wait_exit(20)
     h.check(rc == 1, "exit code 1 for a second instance, got %d" % rc)

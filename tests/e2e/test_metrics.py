@@ -1,4 +1,5 @@
 # servers: prosody
+# databases: sqlite, postgresql
 """[metrics] listen (SPEC §10): Prometheus text at /metrics, served off the
 chat loop by libmicrohttpd. A real chat through the server moves the
 numbers: sessions by state, messages stored, stanzas in and out by kind,

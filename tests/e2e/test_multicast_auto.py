@@ -1,5 +1,5 @@
-"""[component] multicast = auto (the default): chatdesk finds the server's
-XEP-0033 service by itself.
+"""[component] multicast = auto: chatdesk finds the server's XEP-0033
+service by itself.
 
 On ejabberd (mod_multicast in config/ejabberd.yml) the server's disco#items
 lists multicast.localhost, whose disco#info has the address feature: the
@@ -47,4 +47,5 @@ async def test_room_messages_arrive_once(env):
 
 if __name__ == "__main__":
     cl.main(None, [test_finds_the_service_or_says_none,
-                   test_room_messages_arrive_once])
+                   test_room_messages_arrive_once],
+            extra=cl.CHAT_EXTRA + "\n[component]\nmulticast = auto\n")

@@ -7,6 +7,7 @@ occupant JID whose resource fails resourceprep), with a clean nick, they
 can talk, and the notices and the queue room show the cleaned names.
 Prints one line per test and "N passed, M failed" last.
 """
+# databases: sqlite, postgresql
 
 import os
 

@@ -10,6 +10,7 @@ through the queue room, probes and subscription requests to the component.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 

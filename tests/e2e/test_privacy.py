@@ -13,6 +13,7 @@ still get the full room info.
 The directory is chatlib's. Prints one line per test and "N passed, M
 failed" last.
 """
+# databases: sqlite, postgresql
 
 from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET, tostring

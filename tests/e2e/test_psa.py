@@ -15,6 +15,7 @@ self-signed certificate is refused (the certificate is verified) until
 chatdesk is given it as [psa] ca_file.
 """
 # servers: prosody
+# databases: sqlite, postgresql
 
 import asyncio
 import hashlib

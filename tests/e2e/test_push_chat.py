@@ -8,8 +8,8 @@ and a mediated XEP-0045 invitation, joins, and they chat.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
-import sqlite3
 import time
 
 from e2e import harness as h
@@ -80,13 +80,8 @@ async def test_refused_chat_off_closed_unknown(env):
 
 def env_close_ticket(env, ticket):
     """Close a ticket in the store, as a PSA would (no command does)."""
-    con = sqlite3.connect(env.chatdesk.db, timeout=5)
-    try:
-        con.execute("UPDATE tickets SET status = 'closed', closed = ? "
-                    "WHERE id = ?", (int(time.time()), int(ticket)))
-        con.commit()
-    finally:
-        con.close()
+    cl.db_write(env, "UPDATE tickets SET status = 'closed', closed = ? "
+                "WHERE id = ?", (int(time.time()), int(ticket)))
 
 
 async def test_push_chat_and_talk(env):

@@ -1,4 +1,5 @@
 # servers: prosody
+# databases: sqlite, postgresql
 """What chatdesk tells systemd (Type=notify, sd_notify): nothing while the
 server is away, READY=1 once the component handshake succeeded, WATCHDOG=1
 when the unit sets WatchdogSec, STOPPING=1 on SIGTERM. The test plays

@@ -12,6 +12,7 @@ by going Offline, callbacks, and a restart of chatdesk with a live session.
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 import time

@@ -9,6 +9,7 @@ answers a ping, a late joiner gets the newest messages as history (at
 most max_stanza_bytes of it: four of the nine) after a line pointing to the
 archive, and a new chat starts. Prints one line per test and "N passed, M failed" last.
 """
+# databases: sqlite, postgresql
 
 import asyncio
 

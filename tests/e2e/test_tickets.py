@@ -7,6 +7,7 @@ the shell with `chatdeskctl -c FILE ticket list|show|close`; every change
 is listed by `chatdeskctl outbox list` as a pending PSA event.
 """
 # servers: prosody
+# databases: sqlite, postgresql
 
 import re
 import subprocess

@@ -9,6 +9,7 @@ own answers (a non-occupant's message: not-acceptable; a stranger's join:
 registration-required). Prints one line per test and "N passed, M failed"
 last.
 """
+# databases: sqlite, postgresql
 
 from e2e import harness as h
 from e2e import chatlib as cl

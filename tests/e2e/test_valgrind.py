@@ -2,6 +2,7 @@
 disco, ping, ad-hoc listing, two Prosody restarts (SIGTERM and kill -9),
 then SIGTERM. valgrind's --error-exitcode makes any memory error or
 definite/indirect leak fail the run (exit 99 instead of 0)."""
+# databases: sqlite, postgresql
 
 import os
 import signal

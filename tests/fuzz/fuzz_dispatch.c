@@ -79,6 +79,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sqlite3.h>
 #include <strophe.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -580,7 +581,7 @@ static void fuzz__down(struct fuzz__world *w)
 {
     modules_stopping(&w->app);
     fuzz__app_free(w);
-    fuzz__restore(store_db(fuzz__base.store), w->broken);
+    fuzz__restore(db_sqlite_handle(store_db(fuzz__base.store)), w->broken);
 }
 
 /* The store of the whole run, with the schema and the directory, and the
@@ -606,7 +607,7 @@ static void fuzz__base_up(void)
     fuzz__app(&w);
     fuzz__directory(w.app.domain->dir, w.app.domain->tickets);
     fuzz__app_free(&w);
-    fuzz__snapshot(store_db(fuzz__base.store));
+    fuzz__snapshot(db_sqlite_handle(store_db(fuzz__base.store)));
 }
 
 /* sessionid='$' on an ad-hoc command: the last one handed out. */
@@ -638,7 +639,7 @@ static void fuzz__record(struct fuzz__world *w, uint8_t ctl, const char *xml)
     } else {
         int was = w->broken;
         w->broken = (w->broken + 1) % 3;
-        fuzz__break(store_db(w->store), was, w->broken);
+        fuzz__break(db_sqlite_handle(store_db(w->store)), was, w->broken);
     }
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(w->app.ctx, xml);
     /* the server hands the component only stanzas addressed to its domain */

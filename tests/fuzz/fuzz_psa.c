@@ -35,7 +35,7 @@
 #include "runtime/store.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "runtime/db.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,9 +158,8 @@ static void fuzz_psa__settle(const char *body, long status)
         fuzz_psa__fail("an external_id from an answer without one", body);
     json_decref(root);
     char *err = NULL;
-    if (sqlite3_exec(store_db(fuzz_psa__base.st),
-                     "UPDATE tickets SET external_id = NULL", NULL, NULL,
-                     &err) != SQLITE_OK)
+    if (db_exec(store_db(fuzz_psa__base.st),
+                "UPDATE tickets SET external_id = NULL", &err) != DB_OK)
         fuzz_psa__fail("cannot clear the external_id", err);
 }
 

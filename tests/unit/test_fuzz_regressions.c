@@ -113,7 +113,8 @@ static const char *answer(void)
 static void test_transition_on_unknown_session(void **state)
 {
     (void)state;
-    command(ALICE, "end-chat", SUBMIT(FIELD("session", "chat-1@helpdesk.localhost")));
+    command(ALICE, "end-chat",
+            SUBMIT(FIELD("session", "chat-1@helpdesk.localhost")));
     assert_string_equal(answer(), "item-not-found");
     command(ALICE, "callback",
             SUBMIT(FIELD("session", "7") FIELD("phone", "555 0100")));
@@ -130,8 +131,9 @@ static void test_transition_on_unknown_session(void **state)
 static void test_office_hours_single_day(void **state)
 {
     (void)state;
-    submit(ADMIN, "settings",
-           SUBMIT(FIELD("office_hours", "mon-fri 09:00-17:00; sat 10:00-12:00")));
+    submit(
+        ADMIN, "settings",
+        SUBMIT(FIELD("office_hours", "mon-fri 09:00-17:00; sat 10:00-12:00")));
     assert_string_equal(answer(), "completed");
     submit(ADMIN, "settings", SUBMIT(FIELD("office_hours", "sun 01:00-02:00")));
     assert_string_equal(answer(), "completed");
@@ -148,9 +150,9 @@ static void test_join_refused_by_store(void **state)
     submit("alice@localhost/portal", "start-chat",
            SUBMIT(FIELD("description", "printer")));
     assert_string_equal(answer(), "completed");
-    sqlite3 *db = store_db(tk.app.store);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 1", 0, 0, 0),
-                     SQLITE_OK);
+    struct db *db = store_db(tk.app.store);
+    assert_int_equal(db_exec(db, "PRAGMA query_only = 1", NULL),
+                     DB_OK);
     testkit_feed("<presence from='bob@localhost/dino' "
                  "to='chat-1@helpdesk.localhost/Bob'>"
                  "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
@@ -159,8 +161,8 @@ static void test_join_refused_by_store(void **state)
         kicked |= testkit_contains(i, "code=\"307\"") &&
                   !strcmp(xmpp_stanza_get_to(tk.sent[i]), "bob@localhost/dino");
     assert_true(kicked);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 0", 0, 0, 0),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "PRAGMA query_only = 0", NULL),
+                     DB_OK);
     testkit_feed("<presence from='bob@localhost/dino' "
                  "to='chat-1@helpdesk.localhost/Bob'>"
                  "<x xmlns='http://jabber.org/protocol/muc'/></presence>");

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strophe.h>
 
+#include "testdb.h"
 #include "runtime/app.h"
 #include "runtime/disco.h"
 #include "runtime/dispatch.h"
@@ -149,7 +150,7 @@ static inline void testkit_setup_domain_at(const char *path)
              "admin@localhost");
     testkit_cfg.n_admins = 1;
     tk.app.cfg = &testkit_cfg;
-    tk.app.store = store_open(path, err, sizeof err);
+    tk.app.store = store_open(testdb_target(path), err, sizeof err);
     assert_non_null(tk.app.store);
     tk.app.domain = domain_open(tk.app.store, &testkit_cfg, err, sizeof err);
     assert_non_null(tk.app.domain);

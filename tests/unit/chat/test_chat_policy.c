@@ -24,7 +24,7 @@
 #include "testdb.h"
 #include "xep0045_muc.h"
 
-#include <sqlite3.h>
+#include "runtime/db.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -67,7 +67,7 @@ static int setup(void **state)
     (void)state;
     testkit_setup_domain_at(*db_path ? db_path : ":memory:");
     if (*db_path) {
-        tk.app.writer = writer_open(db_path, err, sizeof err);
+        tk.app.writer = writer_open(testdb_target(db_path), err, sizeof err);
         assert_non_null(tk.app.writer);
     }
     assert_int_equal(chat_register(&tk.app), 0);
@@ -99,7 +99,7 @@ static int teardown(void **state)
     testkit_teardown_domain();
     clock_reset();
     if (*db_path)
-        testdb_unlink(db_path);
+        testdb_remove(db_path);
     *db_path = '\0';
     return 0;
 }
@@ -491,12 +491,15 @@ static void test_writer_stored_before_broadcast(void **state)
     assert_true(sent_to(ALICE, ">first<") >= 0);
     /* the disk refuses the batch (a trigger stands in for a full disk) */
     assert_int_equal(
-        sqlite3_exec(store_db(tk.app.store),
-                     "CREATE TRIGGER doom BEFORE INSERT ON messages WHEN "
-                     "NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk "
-                     "on fire'); END",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+        db_exec(store_db(tk.app.store),
+                testdb_is_pg()
+                    ? "ALTER TABLE messages ADD CONSTRAINT \"disk on fire\" "
+                      "CHECK (body <> 'doomed') NOT VALID"
+                    : "CREATE TRIGGER doom BEFORE INSERT ON messages WHEN "
+                      "NEW.body = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk "
+                      "on fire'); END",
+                NULL),
+        DB_OK);
     say(ALICE, "w2", "fine alone", NULL);
     say(TESS, "w3", "doomed", NULL);
     testkit_clear();
@@ -509,9 +512,12 @@ static void test_writer_stored_before_broadcast(void **state)
     assert_string_equal(testkit_error(t), "internal-server-error");
     assert_int_equal(sent_to(TESS, "fine alone"), -1);
     assert_int_equal(stored("fine alone") + stored("doomed"), 0);
-    assert_int_equal(sqlite3_exec(store_db(tk.app.store), "DROP TRIGGER doom",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(store_db(tk.app.store),
+                             testdb_is_pg() ? "ALTER TABLE messages DROP "
+                                              "CONSTRAINT \"disk on fire\""
+                                            : "DROP TRIGGER doom",
+                             NULL),
+                     DB_OK);
     say(ALICE, "w4", "back", NULL);
     muc_flush(tk.app.chat->muc);
     assert_true(sent_to(TESS, ">back<") >= 0);

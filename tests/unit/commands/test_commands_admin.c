@@ -77,8 +77,8 @@ static int teardown(void **state)
 
 static void sql(const char *text)
 {
-    assert_int_equal(sqlite3_exec(store_db(st), text, NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(store_db(st), text, NULL),
+                     DB_OK);
 }
 
 /* ---- driving commands ------------------------------------------------------
@@ -268,9 +268,11 @@ static void test_settings_validation(void **state)
 static void test_settings_store_failure_rolls_back(void **state)
 {
     (void)state;
-    sql("CREATE TRIGGER no_idle BEFORE INSERT ON settings "
-        "WHEN NEW.key = 'idle_timeout' "
-        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+    sql(testdb_is_pg() ? "ALTER TABLE settings ADD CONSTRAINT \"disk on "
+                         "fire\" CHECK (key <> 'idle_timeout') NOT VALID"
+                       : "CREATE TRIGGER no_idle BEFORE INSERT ON settings "
+                         "WHEN NEW.key = 'idle_timeout' "
+                         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
     start(ADMIN, "settings");
     testkit_expect_error(
         step(ADMIN, "settings", "complete",
@@ -362,8 +364,10 @@ static void test_company_errors(void **state)
 static void test_company_store_failure(void **state)
 {
     (void)state;
-    sql("CREATE TRIGGER no_co BEFORE INSERT ON companies "
-        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+    sql(testdb_is_pg() ? "ALTER TABLE companies ADD CONSTRAINT \"disk on "
+                         "fire\" CHECK (false) NOT VALID"
+                       : "CREATE TRIGGER no_co BEFORE INSERT ON companies "
+                         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
     start(ADMIN, "company");
     step(ADMIN, "company", "next", SUBMIT(FIELD("company", "new")));
     testkit_expect_error(

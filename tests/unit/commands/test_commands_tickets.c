@@ -210,12 +210,15 @@ static void test_create_ticket_errors(void **state)
 static void test_create_ticket_store_failure(void **state)
 {
     (void)state;
-    assert_int_equal(sqlite3_exec(store_db(st),
-                                  "CREATE TRIGGER no_t BEFORE INSERT ON "
-                                  "tickets BEGIN SELECT RAISE(ABORT, "
-                                  "'disk on fire'); END;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        db_exec(store_db(st),
+                testdb_is_pg()
+                    ? "ALTER TABLE tickets ADD CONSTRAINT \"disk on fire\" "
+                      "CHECK (false) NOT VALID"
+                    : "CREATE TRIGGER no_t BEFORE INSERT ON tickets BEGIN "
+                      "SELECT RAISE(ABORT, 'disk on fire'); END;",
+                NULL),
+        DB_OK);
     testkit_expect_error(submit(TECH, "create-ticket",
                                 SUBMIT(FIELD("contact", "alice@localhost")
                                            FIELD("summary", "x"))),
@@ -233,7 +236,8 @@ static void three_tickets(void)
     new_ticket(bob_id, "Second");
     clock_advance(3600);
     new_ticket(alice_id, "Third");
-    assert_int_equal(ticket_close(tk.app.domain->tickets, 1, NULL, NULL), TICKET_OK);
+    assert_int_equal(ticket_close(tk.app.domain->tickets, 1, NULL, NULL),
+                     TICKET_OK);
 }
 
 static void test_tickets_list_all(void **state)
@@ -388,10 +392,12 @@ static void test_tickets_fit_one_stanza(void **state)
 static void test_tickets_store_failure(void **state)
 {
     (void)state;
-    assert_int_equal(sqlite3_exec(store_db(st),
-                                  "DROP TABLE ticket_notes; DROP TABLE tickets",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        db_exec(store_db(st),
+                testdb_is_pg() ? "DROP TABLE ticket_notes, tickets CASCADE"
+                               : "DROP TABLE ticket_notes; DROP TABLE tickets",
+                NULL),
+        DB_OK);
     testkit_expect_error(submit(TECH, "tickets", SUBMIT("")), "wait",
                          "internal-server-error", "Could not list the tickets");
 }

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/audit.h"
 #include "runtime/clock.h"
 #include "runtime/store.h"
@@ -24,7 +25,7 @@ static int setup(void **state)
 {
     char err[256];
     (void)state;
-    st = store_open(":memory:", err, sizeof err);
+    st = store_open(testdb_target(":memory:"), err, sizeof err);
     a = st ? audit_open(st, err, sizeof err) : NULL;
     clock_set(T0);
     return a ? 0 : -1;

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/canned.h"
 #include "runtime/store.h"
 
@@ -22,7 +23,7 @@ static int setup(void **state)
 {
     char err[256];
     (void)state;
-    st = store_open(":memory:", err, sizeof err);
+    st = store_open(testdb_target(":memory:"), err, sizeof err);
     c = st ? canned_open(st, err, sizeof err) : NULL;
     return c ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/directory.h"
 #include "runtime/store.h"
 
@@ -21,7 +22,7 @@ static int setup(void **state)
 {
     static struct fixture fx;
     char err[256];
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     if (!fx.st) {
         print_error("store_open: %s\n", err);
         return -1;

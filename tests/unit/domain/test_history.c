@@ -71,7 +71,7 @@ static int setup(void **state)
     config_defaults(&cfg);
     snprintf(cfg.admins[0], sizeof cfg.admins[0], "boss@localhost");
     cfg.n_admins = 1;
-    st = store_open(":memory:", err, sizeof err);
+    st = store_open(testdb_target(":memory:"), err, sizeof err);
     assert_non_null(st);
     dom = domain_open(st, &cfg, err, sizeof err);
     assert_non_null(dom);
@@ -655,68 +655,99 @@ static void test_archive_errors(void **state)
 /* ---- batch indexing of messages_fts (schema migration 5) ----------------
  */
 
-static int64_t scalar(sqlite3 *db, const char *sql)
+static int64_t scalar(struct db *db, const char *sql)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    struct db_stmt *s;
+    if (db_prepare(db, sql, &s) != DB_OK)
+        fail_msg("%s: %s", sql, db_errmsg(db));
+    assert_int_equal(db_step(s), DB_ROW);
+    int64_t v = db_column_int64(s, 0);
+    db_finalize(s);
     return v;
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
+static void exec_ok(struct db *db, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    if (db_exec(db, sql, &msg) != DB_OK)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
-static int64_t mark_of(sqlite3 *db)
+static int64_t mark_of(struct db *db)
 {
     return scalar(db, "SELECT last_indexed FROM fts_state");
 }
 
-static int64_t pending_of(sqlite3 *db)
+static int64_t pending_of(struct db *db)
 {
     return scalar(db, "SELECT count(*) FROM messages WHERE id > "
                       "(SELECT last_indexed FROM fts_state)");
 }
 
 /* The rowids matching an FTS5 expression, as "1,2". */
-static const char *fts_rowids(sqlite3 *db, const char *match)
+static const char *fts_rowids(struct db *db, const char *match)
 {
     static char buf[256];
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT group_concat(rowid) FROM "
-                                        "(SELECT rowid FROM messages_fts "
-                                        "WHERE messages_fts MATCH ?1 "
-                                        "ORDER BY rowid)",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    const unsigned char *t = sqlite3_column_text(s, 0);
+    struct db_stmt *s;
+    assert_int_equal(
+        db_prepare(db,
+                   testdb_is_pg()
+                       ? "SELECT string_agg(rowid::text, ',' ORDER BY rowid) "
+                         "FROM messages_fts WHERE body @@ "
+                         "to_tsquery('simple', ?1)"
+                       : "SELECT group_concat(rowid) FROM "
+                         "(SELECT rowid FROM messages_fts "
+                         "WHERE messages_fts MATCH ?1 ORDER BY rowid)",
+                   &s),
+        DB_OK);
+    db_bind_text(s, 1, match, -1, DB_STATIC);
+    assert_int_equal(db_step(s), DB_ROW);
+    const unsigned char *t = db_column_text(s, 0);
     snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "");
-    sqlite3_finalize(s);
+    db_finalize(s);
     return buf;
 }
 
 /* The index is internally consistent (FTS5 'integrity-check'). */
-static void fts_intact(sqlite3 *db)
+static void fts_intact(struct db *db)
 {
+    if (testdb_is_pg()) /* a row a message: the primary key sees to it */
+        return;
     exec_ok(db, "INSERT INTO messages_fts(messages_fts) "
                 "VALUES ('integrity-check')");
+}
+
+/* How many indexed messages match word. */
+static int64_t fts_count(struct db *db, const char *word)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             testdb_is_pg() ? "SELECT count(*) FROM messages_fts WHERE body "
+                              "@@ to_tsquery('simple', '%s')"
+                            : "SELECT count(*) FROM messages_fts WHERE "
+                              "messages_fts MATCH '%s'",
+             word);
+    return scalar(db, sql);
 }
 
 /* Intact, and it holds exactly the rows of messages with their current
  * bodies: none missing, none indexed twice ('integrity-check' with rank 1
  * compares with the external content; the plain one does not notice a row
  * indexed twice on sqlite 3.40). Only true with nothing pending. */
-static void fts_consistent(sqlite3 *db)
+static void fts_consistent(struct db *db)
 {
+    if (testdb_is_pg()) {
+        /* exactly the messages up to the mark, with their bodies' vectors */
+        assert_int_equal(
+            scalar(db, "SELECT count(*) FROM messages m FULL JOIN "
+                       "messages_fts f ON f.rowid = m.id, fts_state s "
+                       "WHERE (m.id IS NULL) OR (m.id <= s.last_indexed "
+                       "AND (f.rowid IS NULL OR f.body <> to_tsvector("
+                       "'simple', chatdesk_fold(m.body)))) OR "
+                       "(m.id > s.last_indexed AND f.rowid IS NOT NULL)"),
+            0);
+        return;
+    }
     fts_intact(db);
     exec_ok(db, "INSERT INTO messages_fts(messages_fts, rank) "
                 "VALUES ('integrity-check', 1)");
@@ -725,7 +756,7 @@ static void fts_consistent(sqlite3 *db)
 static void test_search_finds_message_stored_after_catch_up(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     static const char *const l1[] = {"c:My printer is on fire", NULL};
     static const char *const l2[] = {"c:A zebra ate the toner", NULL};
     char want[32];
@@ -753,7 +784,7 @@ static void test_search_finds_message_stored_after_catch_up(void **state)
 static void test_index_pending_batches(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     static const char *const l[] = {"c:one",  "c:two",  "c:three",
                                     "c:four", "c:five", NULL};
     size_t n = 99;
@@ -781,9 +812,7 @@ static void test_index_pending_batches(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(mark_of(db), scalar(db, "SELECT max(id) FROM messages"));
     fts_consistent(db);
-    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
-                                "messages_fts MATCH 'three'"),
-                     2);
+    assert_int_equal(fts_count(db, "three"), 2);
     /* max_rows 0: everything pending in one go; indexed may be NULL */
     mk("carol@localhost", T0 + 20, K_ENDED, l);
     pending = pending_of(db);
@@ -793,10 +822,18 @@ static void test_index_pending_batches(void **state)
     assert_int_equal(history_index_pending(hist, 0, NULL), HIST_OK);
     assert_int_equal(pending_of(db), 0);
     fts_consistent(db);
-    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
-                                "messages_fts MATCH 'three'"),
-                     4);
+    assert_int_equal(fts_count(db, "three"), 4);
 }
+
+/* Every update of fts_state fails with "boom", and back. */
+#define BOOM_ON                                                                \
+    (testdb_is_pg() ? "ALTER TABLE fts_state ADD CONSTRAINT boom "             \
+                      "CHECK (false) NOT VALID"                                \
+                    : "CREATE TEMP TRIGGER fts_state_boom BEFORE UPDATE ON "   \
+                      "main.fts_state BEGIN SELECT RAISE(ABORT, 'boom'); END;")
+#define BOOM_OFF                                                               \
+    (testdb_is_pg() ? "ALTER TABLE fts_state DROP CONSTRAINT boom"             \
+                    : "DROP TRIGGER fts_state_boom")
 
 /* A failing catch-up fails the text search, rolls back whatever it had
  * indexed (so a later catch-up does not index it twice) and leaves no
@@ -804,18 +841,17 @@ static void test_index_pending_batches(void **state)
 static void test_index_failure_fails_search(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     static const char *const l[] = {"c:A zebra ate the toner", NULL};
     struct hist_rows rows;
     int64_t id = mk("alice@localhost", T0, K_ENDED, l);
     int64_t mark = mark_of(db);
-    exec_ok(db, "CREATE TEMP TRIGGER fts_state_boom BEFORE UPDATE ON "
-                "main.fts_state BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    exec_ok(db, BOOM_ON);
     struct hist_filter f = {.text = "zebra", .limit = 10};
     assert_int_equal(history_search(hist, &f, &rows), HIST_ERR_STORE);
     assert_non_null(strstr(history_error(hist), "search index"));
     assert_non_null(strstr(history_error(hist), "boom"));
-    assert_int_not_equal(sqlite3_get_autocommit(db), 0);
+    assert_int_not_equal(db_get_autocommit(db), 0);
     assert_int_equal(mark_of(db), mark);
     assert_string_equal(fts_rowids(db, "zebra"), ""); /* rolled back */
     size_t n = 99;
@@ -824,7 +860,7 @@ static void test_index_failure_fails_search(void **state)
     f.text = NULL; /* no text: no catch-up, works */
     assert_int_equal(history_search(hist, &f, &rows), HIST_OK);
     hist_rows_free(&rows);
-    exec_ok(db, "DROP TRIGGER fts_state_boom");
+    exec_ok(db, BOOM_OFF);
     f.text = "zebra";
     char want[32];
     snprintf(want, sizeof want, "%lld", (long long)id);
@@ -837,7 +873,7 @@ static void test_index_failure_fails_search(void **state)
 static void test_index_pending_inside_transaction(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     int64_t sid = mk("alice@localhost", T0, K_ENDED, NULL);
     char sql[512];
     size_t n = 0;
@@ -852,11 +888,9 @@ static void test_index_pending_inside_transaction(void **state)
     exec_ok(db, sql);
     assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(sqlite3_get_autocommit(db), 0); /* still the caller's */
+    assert_int_equal(db_get_autocommit(db), 0); /* still the caller's */
     assert_int_equal(mark_of(db), mark + 1);
-    assert_int_equal(scalar(db, "SELECT count(*) FROM messages_fts WHERE "
-                                "messages_fts MATCH 'walrus'"),
-                     1); /* visible inside the transaction */
+    assert_int_equal(fts_count(db, "walrus"), 1); /* visible inside it */
     exec_ok(db, "ROLLBACK");
     assert_int_equal(mark_of(db), mark);
     assert_string_equal(fts_rowids(db, "walrus"), "");
@@ -864,11 +898,10 @@ static void test_index_pending_inside_transaction(void **state)
 
     exec_ok(db, "BEGIN");
     exec_ok(db, sql);
-    exec_ok(db, "CREATE TEMP TRIGGER fts_state_boom BEFORE UPDATE ON "
-                "main.fts_state BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    exec_ok(db, BOOM_ON);
     assert_int_equal(history_index_pending(hist, 0, &n), HIST_ERR_STORE);
-    assert_int_equal(sqlite3_get_autocommit(db), 0); /* not ended for us */
-    exec_ok(db, "DROP TRIGGER fts_state_boom");
+    assert_int_equal(db_get_autocommit(db), 0); /* not ended for us */
+    exec_ok(db, BOOM_OFF);
     assert_int_equal(history_index_pending(hist, 0, &n), HIST_OK);
     assert_int_equal(n, 1);
     exec_ok(db, "COMMIT");
@@ -885,7 +918,9 @@ static void test_index_pending_inside_transaction(void **state)
 static void test_fts_triggers_respect_mark(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    if (testdb_is_pg()) /* sqlite's FTS5 triggers; PostgreSQL cascades */
+        skip();
+    struct db *db = store_db(st);
     static const char *const l1[] = {"c:old ferret", "c:old badger", NULL};
     static const char *const l2[] = {"c:new ferret", "c:new badger", NULL};
     mk("alice@localhost", T0, K_ENDED, l1);
@@ -927,7 +962,7 @@ static void test_fts_triggers_respect_mark(void **state)
 static void test_retention_purge(void **state)
 {
     (void)state;
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     size_t n = 0;
     static const char *const old[] = {"c:ancient wombat", "t:ancient quokka",
                                       "c:ancient numbat", NULL};
@@ -972,11 +1007,11 @@ static void test_retention_purge(void **state)
 static void v4_database(char *path)
 {
     char err[256];
-    sqlite3 *db;
+    struct db *db;
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_non_null(db = db_open(path, err, sizeof err));
     assert_int_equal(store_migrate(db, chatdesk_migrations, 3, err, sizeof err),
                      0);
     exec_ok(db, "INSERT INTO tickets (summary, created) VALUES ('x', 1);"
@@ -991,13 +1026,15 @@ static void v4_database(char *path)
                 "nick, body, created, kind) VALUES ('s2', 1, 'a@b', 'A', "
                 "'Kerberos again', 2, 'chat');");
     assert_string_equal(fts_rowids(db, "kerberos"), "1,2");
-    sqlite3_close(db);
+    db_close(db);
 }
 
 /* The database of v4_database() opened by this chatdesk (migration 5): the
  * messages migration 4 indexed are not indexed again, later ones are. */
 static void test_fts_migration_5_keeps_old_index(void **state)
 {
+    if (testdb_is_pg()) /* an sqlite file of schema version 4 */
+        skip();
     char err[256], path[] = "/tmp/chatdesk-history-XXXXXX";
     size_t n = 0;
     (void)state;
@@ -1006,7 +1043,7 @@ static void test_fts_migration_5_keeps_old_index(void **state)
     st = store_open(path, err, sizeof err);
     assert_non_null(st);
     assert_true(store_schema_version(st) >= 5);
-    sqlite3 *db = store_db(st);
+    struct db *db = store_db(st);
     assert_int_equal(mark_of(db), 2);
     assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE "
                                 "type = 'trigger' AND sql LIKE "

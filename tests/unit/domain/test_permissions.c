@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "runtime/clock.h"
 #include "domain/directory.h"
 #include "domain/permissions.h"
@@ -270,7 +271,7 @@ static int setup(void **state)
 {
     static struct fixture fx;
     char err[256];
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.dir = fx.st ? directory_open(fx.st, err, sizeof err) : NULL;
     fx.ss = fx.dir ? settings_open(fx.st, err, sizeof err) : NULL;
     if (!fx.ss) {

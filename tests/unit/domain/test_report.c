@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/report.h"
@@ -36,7 +37,7 @@ static int setup(void **state)
     struct contact c = {0};
     (void)state;
     config_defaults(&cfg);
-    st = store_open(":memory:", err, sizeof err);
+    st = store_open(testdb_target(":memory:"), err, sizeof err);
     dom = st ? domain_open(st, &cfg, err, sizeof err) : NULL;
     if (!dom)
         return -1;

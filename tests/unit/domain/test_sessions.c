@@ -131,7 +131,7 @@ static int setup(void **state)
     static struct fixture fx;
     char err[256];
     memset(&fx, 0, sizeof fx);
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.dir = fx.st ? directory_open(fx.st, err, sizeof err) : NULL;
     fx.inner = fx.dir ? ticket_store_sqlite_new(fx.st, err, sizeof err) : NULL;
     fx.ts.base.ops = &flaky_ops;
@@ -890,7 +890,7 @@ static void test_message_committed_before_return(void **state)
     assert_int_equal(store_rollback(fx->st), 0);
     expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL, "x",
                                        SESS_MSG_CHAT, &m));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
 }
 
 /* The same on a file with a second connection: what add_message returned is
@@ -903,8 +903,9 @@ static void test_message_visible_to_other_connection(void **state)
     assert_true(fd >= 0);
     close(fd);
     char err[256];
-    struct store *a = store_open(path, err, sizeof err);
-    struct store *b = a ? store_open(path, err, sizeof err) : NULL;
+    struct store *a = store_open(testdb_target(path), err, sizeof err);
+    struct store *b =
+        a ? store_open(testdb_target(path), err, sizeof err) : NULL;
     assert_non_null(b);
     struct directory *dir = directory_open(a, err, sizeof err);
     struct ticket_store *ts = ticket_store_sqlite_new(a, err, sizeof err);
@@ -920,22 +921,20 @@ static void test_message_visible_to_other_connection(void **state)
     assert_int_equal(sessions_add_message(s, id, "carol@localhost", NULL,
                                           "anyone?", SESS_MSG_CHAT, &m),
                      SESS_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(b),
-                                        "SELECT body FROM messages WHERE "
-                                        "stanza_id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(q, 1, m.stanza_id, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "anyone?");
-    sqlite3_finalize(q);
+    struct db_stmt *q = NULL;
+    assert_int_equal(db_prepare(store_db(b), "SELECT body FROM messages WHERE "
+                                        "stanza_id = ?1", &q),
+                     DB_OK);
+    db_bind_text(q, 1, m.stanza_id, -1, DB_STATIC);
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_string_equal((const char *)db_column_text(q, 0), "anyone?");
+    db_finalize(q);
     sessions_close(s);
     ticket_store_destroy(ts);
     directory_close(dir);
     store_close(b);
     store_close(a);
-    testdb_unlink(path);
+    testdb_remove(path);
 }
 
 /* ---- group commit -------------------------------------------------------- */
@@ -943,17 +942,17 @@ static void test_message_visible_to_other_connection(void **state)
 /* How many messages of session id the connection of st sees. */
 static int count_messages(struct store *st, int64_t id)
 {
-    sqlite3_stmt *q = NULL;
+    struct db_stmt *q = NULL;
     int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st),
-                                        "SELECT count(*) FROM messages WHERE "
-                                        "session_id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(q, 1, id);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
+    assert_int_equal(db_prepare(store_db(st),
+                                "SELECT count(*) FROM messages WHERE "
+                                "session_id = ?1",
+                                &q),
+                     DB_OK);
+    db_bind_int64(q, 1, id);
+    if (db_step(q) == DB_ROW)
+        n = db_column_int(q, 0);
+    db_finalize(q);
     return n;
 }
 
@@ -992,10 +991,10 @@ static void test_group_commit(void **state)
     expect_ok(fx, sessions_hold(fx->s)); /* twice: a no-op too */
     for (int i = 0; i < 3; i++)
         add_held(fx->s, id, bodies[i], &m[i]);
-    assert_false(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_false(db_get_autocommit(store_db(fx->st)));
     expect_ok(fx, sessions_commit_held(fx->s));
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before + 3);
     assert_int_equal(sessions_history(fx->s, id, 3, &h), SESS_OK);
     assert_int_equal(h.n, 3);
@@ -1014,12 +1013,15 @@ static void test_group_commit_failed_write(void **state)
     int64_t id = session_in(fx, SESS_ACTIVE);
     int before = count_messages(fx->st, id);
     assert_int_equal(
-        sqlite3_exec(store_db(fx->st),
-                     "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
-                     "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
-                     "END;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+        db_exec(store_db(fx->st),
+                testdb_is_pg()
+                    ? "ALTER TABLE messages ADD CONSTRAINT x "
+                      "CHECK (body <> 'boom') NOT VALID"
+                    : "CREATE TEMP TRIGGER boom BEFORE INSERT ON messages "
+                      "WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'x'); "
+                      "END;",
+                NULL),
+        DB_OK);
     expect_ok(fx, sessions_hold(fx->s));
     add_held(fx->s, id, "a", &m);
     assert_int_equal(sessions_add_message(fx->s, id, "alice@localhost", NULL,
@@ -1037,7 +1039,7 @@ static void test_group_commit_failed_write(void **state)
     assert_int_equal(sessions_commit_held(fx->s), SESS_ERR_STORE);
     expect_error_has(fx, "none of them was saved");
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before); /* not even "a" */
     /* the store is usable afterwards, on its own and held */
     expect_ok(fx, sessions_add_message(fx->s, id, "alice@localhost", NULL,
@@ -1088,7 +1090,7 @@ static void test_message_without_hold(void **state)
     assert_true(m.stored);
     assert_false(m.held);
     assert_false(sessions_held(fx->s));
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(count_messages(fx->st, id), before + 1);
 }
 
@@ -1113,8 +1115,8 @@ static void file_fx_open(struct file_fx *f)
     int fd = mkstemp(f->path);
     assert_true(fd >= 0);
     close(fd);
-    f->a = store_open(f->path, err, sizeof err);
-    f->b = f->a ? store_open(f->path, err, sizeof err) : NULL;
+    f->a = store_open(testdb_target(f->path), err, sizeof err);
+    f->b = f->a ? store_open(testdb_target(f->path), err, sizeof err) : NULL;
     assert_non_null(f->b);
     f->dir = directory_open(f->a, err, sizeof err);
     f->ts = ticket_store_sqlite_new(f->a, err, sizeof err);
@@ -1133,7 +1135,7 @@ static void file_fx_close(struct file_fx *f)
     directory_close(f->dir);
     store_close(f->b);
     store_close(f->a);
-    testdb_unlink(f->path);
+    testdb_remove(f->path);
 }
 
 /* Nothing of a held batch is visible to another connection before the
@@ -1233,8 +1235,8 @@ static void member(struct fixture *fx, int64_t id, const char *jid)
              "INSERT INTO session_members (session_id, jid, kind, nick, "
              "joined_at) VALUES (%lld, '%s', 'tech', 'x', 0)",
              (long long)id, jid);
-    assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(store_db(fx->st), sql, NULL),
+                     DB_OK);
 }
 
 static void test_lists(void **state)
@@ -1316,13 +1318,13 @@ static void test_queue_position(void **state)
 static int64_t count_rows(struct fixture *fx, const char *table)
 {
     char sql[128];
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-    assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    assert_int_equal(db_prepare(store_db(fx->st), sql, &st),
+                     DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_finalize(st);
     return n;
 }
 
@@ -1344,12 +1346,16 @@ static void test_start_chat_one_transaction(void **state)
     assert_int_equal(sessions_is_member(fx->s, id, "alice@localhost"),
                      SESS_MEMBER_CONTACT);
     /* the member insert fails: the ticket goes with it */
-    assert_int_equal(sqlite3_exec(store_db(fx->st),
-                                  "CREATE TRIGGER crash BEFORE INSERT ON "
-                                  "session_members BEGIN SELECT RAISE(ABORT, "
-                                  "'crash'); END;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        db_exec(store_db(fx->st),
+                testdb_is_pg()
+                    ? "ALTER TABLE session_members ADD CONSTRAINT crash "
+                      "CHECK (false) NOT VALID"
+                    : "CREATE TRIGGER crash BEFORE INSERT ON "
+                      "session_members BEGIN SELECT RAISE(ABORT, "
+                      "'crash'); END;",
+                NULL),
+        DB_OK);
     int64_t tickets = count_rows(fx, "tickets");
     int64_t sessions = count_rows(fx, "sessions");
     assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
@@ -1358,7 +1364,7 @@ static void test_start_chat_one_transaction(void **state)
                      SESS_ERR_STORE);
     assert_int_equal(count_rows(fx, "tickets"), tickets);
     assert_int_equal(count_rows(fx, "sessions"), sessions);
-    assert_true(sqlite3_get_autocommit(store_db(fx->st)));
+    assert_true(db_get_autocommit(store_db(fx->st)));
     assert_int_equal(sessions_start_chat(fx->s, "alice@localhost",
                                          fx->alice_id, "  ", &ticket, &id),
                      SESS_ERR_INVALID);

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "domain/settings.h"
 #include "runtime/store.h"
 
@@ -20,7 +21,7 @@ static int setup(void **state)
 {
     static struct fixture fx;
     char err[256];
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.ss = fx.st ? settings_open(fx.st, err, sizeof err) : NULL;
     if (!fx.ss) {
         print_error("setup: %s\n", err);
@@ -142,12 +143,10 @@ static void test_corrupt_value_is_reported(void **state)
     struct fixture *fx = *state;
     char err[256] = "";
     struct settings s;
-    assert_int_equal(sqlite3_exec(store_db(fx->st),
-                                  "INSERT INTO settings VALUES "
+    assert_int_equal(db_exec(store_db(fx->st), "INSERT INTO settings VALUES "
                                   "('idle_timeout', 'soon'),"
-                                  "('future_key', 'x')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+                                  "('future_key', 'x')", NULL),
+                     DB_OK);
     assert_int_equal(settings_load(fx->ss, &defs, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "idle_timeout"));
 }

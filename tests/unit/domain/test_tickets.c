@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "testdb.h"
 #include "runtime/clock.h"
 #include "domain/directory.h"
 #include "runtime/store.h"
@@ -48,7 +49,7 @@ static int setup(void **state)
     static struct fixture fx;
     char err[256];
     memset(&fx, 0, sizeof fx);
-    fx.st = store_open(":memory:", err, sizeof err);
+    fx.st = store_open(testdb_target(":memory:"), err, sizeof err);
     fx.dir = fx.st ? directory_open(fx.st, err, sizeof err) : NULL;
     fx.ts = fx.dir ? ticket_store_sqlite_new(fx.st, err, sizeof err) : NULL;
     if (!fx.ts) {

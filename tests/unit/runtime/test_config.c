@@ -70,6 +70,27 @@ static void test_defaults(void **state)
     assert_int_equal(c.limit_burst, 150);
 }
 
+/* [database] url instead of path: PostgreSQL (SPEC §11). */
+static void test_database_url(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    const char *pg = "[component]\njid=h.example\nsecret=x\n[database]\n"
+                     "url = postgresql://chatdesk@db.example.com:5433/cd"
+                     "?sslmode=require\n";
+    assert_int_equal(config_load_string(&c, pg, "p.ini", err, sizeof err), 0);
+    assert_string_equal(c.db_url,
+                        "postgresql://chatdesk@db.example.com:5433/cd"
+                        "?sslmode=require");
+    assert_string_equal(config_db_target(&c), c.db_url);
+    const char *lite = "[component]\njid=h.example\nsecret=x\n[database]\n"
+                       "path = /tmp/x.db\n";
+    assert_int_equal(config_load_string(&c, lite, "s.ini", err, sizeof err),
+                     0);
+    assert_string_equal(config_db_target(&c), "/tmp/x.db");
+}
+
 static void test_metrics_listen(void **state)
 {
     (void)state;
@@ -94,7 +115,7 @@ static void test_metrics_listen(void **state)
     assert_int_equal(c.metrics_port, 19643);
 }
 
-/* [component] multicast: auto by default, off, or a domain (lowercased);
+/* [component] multicast: off by default, auto, or a domain (lowercased);
  * anything else names the key and the line. */
 static void test_multicast(void **state)
 {
@@ -106,11 +127,11 @@ static void test_multicast(void **state)
                        "jid=h.example\nsecret=x\n";
     assert_int_equal(config_load_string(&c, base, "m.ini", err, sizeof err),
                      0);
-    assert_string_equal(c.multicast, "auto");
-    snprintf(text, sizeof text, "%smulticast = OFF\n", base);
+    assert_string_equal(c.multicast, "off");
+    snprintf(text, sizeof text, "%smulticast = AUTO\n", base);
     assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
                      0);
-    assert_string_equal(c.multicast, "off");
+    assert_string_equal(c.multicast, "auto");
     snprintf(text, sizeof text, "%smulticast = Multicast.Example.com\n",
              base);
     assert_int_equal(config_load_string(&c, text, "m.ini", err, sizeof err),
@@ -234,6 +255,22 @@ static void test_bad_input(void **state)
          "b.ini:1: secret: missing: section [component] must set this key"},
         {"[component]\njid=h\nsecret=x\n",
          "b.ini:0: path: missing: the file has no section [database]"},
+        {"[component]\njid=h\nsecret=x\n[database]\n",
+         "b.ini:4: path: missing: section [database] must set path (sqlite) "
+         "or url (PostgreSQL)"},
+        {"[component]\njid=h\nsecret=x\n[database]\nurl = mysql://x/y\n",
+         "b.ini:5: url: must be a postgresql:// URI like "
+         "postgresql://chatdesk@db.example.com/chatdesk, not 'mysql://x/y'"},
+        {"[component]\njid=h\nsecret=x\n[database]\n"
+         "url = postgresql://[::1/db\n",
+         "b.ini:5: url: 'postgresql://[::1/db' is not a valid URI: "},
+        {"[component]\njid=h\nsecret=x\n[database]\n"
+         "url = postgresql://h/db?nonsense=1\n",
+         "b.ini:5: url: 'postgresql://h/db?nonsense=1' is not a valid URI: "
+         "invalid URI query parameter: \"nonsense\""},
+        {"[component]\njid=h\nsecret=x\n[database]\npath=p\n"
+         "url = postgresql://h/db\n",
+         "b.ini:4: url: set path (sqlite) or url (PostgreSQL), not both"},
         {"[component]\njid = user@h\n",
          "b.ini:2: jid: 'user@h' is not a bare domain"},
         {"[component]\njid = h/r\n", "b.ini:2: jid: 'h/r' is not a bare"},
@@ -354,6 +391,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_example),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_database_url),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_multicast),
         cmocka_unit_test(test_connections),

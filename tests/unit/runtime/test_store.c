@@ -1,5 +1,6 @@
-/* test_store.c - migrations on PRAGMA user_version, WAL on a file, the
- * online backup. */
+/* test_store.c - migrations (PRAGMA user_version on sqlite, the table
+ * schema_version on PostgreSQL), WAL on a file, the online backup (sqlite)
+ * or the pointer to pg_dump (PostgreSQL). Runs on both (testdb.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +14,18 @@
 #include "runtime/store.h"
 #include "testdb.h"
 
-static int version_of(sqlite3 *db)
+static int version_of(struct db *db)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    struct db_stmt *st;
+    assert_int_equal(db_prepare(db,
+                                db_kind(db) == DB_KIND_PG
+                                    ? "SELECT version FROM schema_version"
+                                    : "PRAGMA user_version",
+                                &st),
+                     DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int v = db_column_int(st, 0);
+    db_finalize(st);
     return v;
 }
 
@@ -29,11 +33,18 @@ static void test_open_memory_runs_all_migrations(void **state)
 {
     (void)state;
     char err[256];
-    struct store *st = store_open(":memory:", err, sizeof err);
+    struct store *st = store_open(testdb_target(":memory:"), err, sizeof err);
     assert_non_null(st);
     assert_int_equal(store_schema_version(st),
                      (int)chatdesk_migrations_count);
     store_close(st);
+}
+
+/* Both engines know the same migrations. */
+static void test_engines_have_the_same_migrations(void **state)
+{
+    (void)state;
+    assert_int_equal(chatdesk_pg_migrations_count, chatdesk_migrations_count);
 }
 
 static void test_migrations_step_by_step(void **state)
@@ -44,22 +55,21 @@ static void test_migrations_step_by_step(void **state)
         "ALTER TABLE a ADD COLUMN y TEXT;",
         "CREATE INDEX a_y ON a (y);",
     };
-    sqlite3 *db;
+    struct db *db;
     char err[256];
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_non_null(db = db_open(testdb_target(":memory:"), err, sizeof err));
     assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
     assert_int_equal(version_of(db), 1);
     /* re-running is a no-op; later migrations apply on top */
     assert_int_equal(store_migrate(db, m, 1, err, sizeof err), 0);
     assert_int_equal(store_migrate(db, m, 3, err, sizeof err), 0);
     assert_int_equal(version_of(db), 3);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO a (x, y) VALUES (1, 'z')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(db_exec(db, "INSERT INTO a (x, y) VALUES (1, 'z')", NULL),
+                     DB_OK);
     /* a database newer than the program is refused */
     assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "newer than this chatdesk"));
-    sqlite3_close(db);
+    db_close(db);
 }
 
 static void test_failed_migration_rolls_back(void **state)
@@ -69,17 +79,16 @@ static void test_failed_migration_rolls_back(void **state)
         "CREATE TABLE a (x INTEGER);",
         "CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER);",
     };
-    sqlite3 *db;
+    struct db *db;
     char err[256];
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_non_null(db = db_open(testdb_target(":memory:"), err, sizeof err));
     assert_int_equal(store_migrate(db, m, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "migration to schema version 2 failed"));
     assert_int_equal(version_of(db), 1);
     /* table b of the failed migration is gone with it */
-    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL,
-                                      NULL),
-                         SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_not_equal(db_exec(db, "SELECT * FROM b", NULL),
+                         DB_OK);
+    db_close(db);
 }
 
 static void test_file_is_wal_and_reopens(void **state)
@@ -90,22 +99,24 @@ static void test_file_is_wal_and_reopens(void **state)
     assert_true(fd >= 0);
     close(fd);
     char err[256];
-    struct store *st = store_open(path, err, sizeof err);
+    struct store *st = store_open(testdb_target(path), err, sizeof err);
     assert_non_null(st);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
-    sqlite3_finalize(q);
+    if (!testdb_is_pg()) {
+        struct db_stmt *q;
+        assert_int_equal(db_prepare(store_db(st), "PRAGMA journal_mode", &q),
+                         DB_OK);
+        assert_int_equal(db_step(q), DB_ROW);
+        assert_string_equal((const char *)db_column_text(q, 0), "wal");
+        db_finalize(q);
+    }
     store_close(st);
-    st = store_open(path, err, sizeof err);
+    st = store_open(testdb_target(path), err, sizeof err);
     assert_non_null(st);
     assert_int_equal(store_schema_version(st),
                      (int)chatdesk_migrations_count);
     store_close(st);
-    testdb_unlink(path);
+    testdb_remove(path);
+    unlink(path);
 }
 
 /* The backup is a complete database (schema version and rows) and leaves
@@ -113,6 +124,15 @@ static void test_file_is_wal_and_reopens(void **state)
 static void test_backup(void **state)
 {
     (void)state;
+    if (testdb_is_pg()) {
+        char e[256];
+        struct store *pg = store_open(testdb_target(":memory:"), e, sizeof e);
+        assert_non_null(pg);
+        assert_int_equal(store_backup(pg, "/tmp/x.bak", e, sizeof e), -1);
+        assert_non_null(strstr(e, "pg_dump"));
+        store_close(pg);
+        return;
+    }
     char path[] = "/tmp/chatdesk-store-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -121,16 +141,15 @@ static void test_backup(void **state)
     snprintf(copy, sizeof copy, "%s.bak", path);
     struct store *st = store_open(path, err, sizeof err);
     assert_non_null(st);
-    sqlite3 *db = store_db(st);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t "
-                                      "VALUES (1), (2)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    struct db *db = store_db(st);
+    assert_int_equal(db_exec(db, "CREATE TABLE t (x); INSERT INTO t "
+                                      "VALUES (1), (2)", NULL),
+                     DB_OK);
     assert_int_equal(store_backup(st, copy, err, sizeof err), 0);
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(
-        sqlite3_exec(db, "INSERT INTO t VALUES (3)", NULL, NULL, NULL),
-        SQLITE_OK);
+        db_exec(db, "INSERT INTO t VALUES (3)", NULL),
+        DB_OK);
     assert_int_equal(store_backup(st, "/nonexistent-dir/x.bak", err,
                                   sizeof err),
                      -1);
@@ -142,13 +161,12 @@ static void test_backup(void **state)
     assert_non_null(st);
     assert_int_equal(store_schema_version(st),
                      (int)chatdesk_migrations_count);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT SUM(x) FROM t",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 3);
-    sqlite3_finalize(q);
+    struct db_stmt *q;
+    assert_int_equal(db_prepare(store_db(st), "SELECT SUM(x) FROM t", &q),
+                     DB_OK);
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_int_equal(db_column_int(q, 0), 3);
+    db_finalize(q);
     store_close(st);
     assert_int_equal(access(strcat(copy, ".tmp"), F_OK), -1);
     copy[strlen(copy) - 4] = '\0';
@@ -162,12 +180,18 @@ static void test_unopenable_path(void **state)
     char err[256];
     assert_null(store_open("/nonexistent-dir/x.db", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+    /* a server nobody listens on (port 1) */
+    assert_null(store_open("postgresql://chatdesk@127.0.0.1:1/chatdesk"
+                           "?connect_timeout=2",
+                           err, sizeof err));
+    assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_memory_runs_all_migrations),
+        cmocka_unit_test(test_engines_have_the_same_migrations),
         cmocka_unit_test(test_migrations_step_by_step),
         cmocka_unit_test(test_failed_migration_rolls_back),
         cmocka_unit_test(test_file_is_wal_and_reopens),
