@@ -16,8 +16,8 @@ static const char *const canned__sql[C_COUNT] = {
     [C_UPDATE] = "UPDATE canned SET text = ?2 WHERE name = ?1",
     [C_DELETE] = "DELETE FROM canned WHERE name = ?1",
     [C_GET] = "SELECT text FROM canned WHERE name = ?1",
-    [C_NAMES] = "SELECT group_concat(name, ', ') FROM "
-                "(SELECT name FROM canned ORDER BY name)",
+    [C_NAMES] = ("SELECT group_concat(name, ', ') FROM "
+                 "(SELECT name FROM canned ORDER BY name)"),
 };
 
 /* PostgreSQL: no group_concat; string_agg keeps the order. */
