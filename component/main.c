@@ -6,6 +6,8 @@
  * the configuration: 0 good, 1 bad (one "FILE:LINE: key: ..." line each).
  */
 #include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/cluster.h"
 #include "runtime/config.h"
 #include "runtime/conn.h"
 #include "runtime/disco.h"
@@ -115,6 +117,35 @@ static void main__online(struct app *app)
     notify_ready(app->cfg->jid, app->cfg->host, app->cfg->port);
 }
 
+/* Several processes on one database: PostgreSQL and connections = auto. */
+static int main__several(const struct config *cfg)
+{
+    return *cfg->db_url && cfg->connections == 0;
+}
+
+/* Probes of other processes' rounds, noted for them; ours they noted. */
+static void main__probe_foreign(struct app *app, const char *round, int n)
+{
+    if (cluster_probe_seen(app->cluster, round, n, clock_now()) != 0)
+        log_warn("main", "cannot note a route-slot probe: %s",
+                 cluster_error(app->cluster));
+}
+
+static int main__probes_elsewhere(struct app *app, const char *round,
+                                  unsigned char *seen, size_t nseen)
+{
+    int n = cluster_probes_elsewhere(app->cluster, round, seen, nseen);
+    if (n < 0)
+        log_warn("main", "cannot read route-slot probes: %s",
+                 cluster_error(app->cluster));
+    return n;
+}
+
+static int main__holds_domain(struct app *app)
+{
+    return conn_holds_domain(app->send_ud);
+}
+
 /* The store's side of the metrics, once a tick when they are served. */
 static void main__metrics(struct app *app)
 {
@@ -130,6 +161,11 @@ static void main__metrics(struct app *app)
 
 static void main__tick(struct app *app)
 {
+    static unsigned ticks;
+    if (app->cluster && ++ticks % 60 == 0 &&
+        cluster_prune(app->cluster, clock_now() - 60) != 0)
+        log_warn("main", "cannot prune route-slot probes: %s",
+                 cluster_error(app->cluster));
     modules_tick(app);
     main__metrics(app);
     notify_watchdog();
@@ -149,17 +185,30 @@ static int main__run(const struct config *cfg, struct store *store)
                       .dispatch = dispatch_new(), .disco = disco_new(),
                       .jid = cfg->jid};
     static const struct conn_hooks hooks = {.on_online = main__online,
+                                            .link_online = modules_link_online,
                                             .tick = main__tick,
                                             .stopping = main__stopping,
-                                            .pass = modules_pass};
+                                            .pass = modules_pass,
+                                            .probe_foreign =
+                                                main__probe_foreign,
+                                            .probes_elsewhere =
+                                                main__probes_elsewhere};
     struct conn *conn = conn_new(ctx, cfg, &app, &hooks);
+    char err[512];
     int code = 1;
     if (!ctx || !app.dispatch || !app.disco || !conn) {
         log_error("main", "out of memory");
         goto out;
     }
+    if (!(app.cluster = cluster_open(store, err, sizeof err))) {
+        log_error("main", "%s", err);
+        goto out;
+    }
+    if (!main__several(cfg))
+        cluster_set_leader(app.cluster); /* alone: the lock is ours */
     app.send = conn_send;
     app.send_ud = conn;
+    app.holds_domain = main__holds_domain;
     if (modules_register(&app) != 0) {
         log_error("main", "cannot register the protocol modules");
         goto out;
@@ -169,6 +218,7 @@ static int main__run(const struct config *cfg, struct store *store)
     log_info("main", code ? "stopped on a fatal error" : "stopped");
 out:
     modules_free(&app);
+    cluster_close(app.cluster);
     conn_free(conn);
     disco_free(app.disco);
     dispatch_free(app.dispatch);
@@ -220,7 +270,10 @@ int main(int argc, char **argv)
         return 1;
     }
     struct store *store = store_open(config_db_target(&cfg), err, sizeof err);
-    if (!store || store_claim_instance(store, err, sizeof err) != 0) {
+    /* several processes on one PostgreSQL database (connections = auto):
+     * the lock picks the leader (runtime/cluster.h) instead of refusing */
+    if (!store || (!main__several(&cfg) &&
+                   store_claim_instance(store, err, sizeof err) != 0)) {
         log_error("main", "%s", err);
         store_close(store);
         lock_release(lock);

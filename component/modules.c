@@ -18,6 +18,7 @@
 #include "psa/sender.h"
 #include "runtime/app.h"
 #include "runtime/clock.h"
+#include "runtime/cluster.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "xep0030_disco.h"
@@ -145,12 +146,16 @@ static void modules__retention(struct app *app)
 
 void modules_tick(struct app *app)
 {
-    modules__index(app);
+    /* what this process's rooms and commands hold in memory: always */
     if (app->chat)
         chat_tick(app);
-    modules__retention(app);
     if (app->adhoc)
         adhoc_reap(app);
+    /* the database's work: once across processes (runtime/cluster.h) */
+    if (app->cluster && !cluster_leader(app->cluster))
+        return;
+    modules__index(app);
+    modules__retention(app);
     if (app->psa)
         psa_sender_tick(app->psa);
 }
@@ -165,6 +170,12 @@ void modules_online(struct app *app)
 {
     if (app->chat)
         chat_on_online(app);
+}
+
+void modules_link_online(struct app *app)
+{
+    if (app->chat)
+        chat_on_link_online(app);
 }
 
 void modules_stopping(struct app *app)

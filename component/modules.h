@@ -33,8 +33,9 @@ void modules_close(struct app *app);
 #define MODULES_PURGE_BATCH 500
 
 /* Periodic work (search indexing, retention, reaping stale ad-hoc
- * sessions); about
- * once a second, between event-loop passes (conn.c), so no batch is held
+ * sessions, the PSA sender); about once a second; the database's share
+ * (indexing, retention, the PSA sender) only in the process that is the
+ * cluster's leader (runtime/cluster.h; always with sqlite), between event-loop passes (conn.c), so no batch is held
  * (app->flush). */
 void modules_tick(struct app *app);
 
@@ -42,8 +43,13 @@ void modules_tick(struct app *app);
  * without waiting. */
 void modules_pass(struct app *app);
 
-/* After each successful handshake (presence subscriptions and probes). */
+/* After a handshake that brings the process online (presence
+ * subscriptions and probes). */
 void modules_online(struct app *app);
+
+/* After one more connection's handshake (another route slot): presence
+ * is asked again. */
+void modules_link_online(struct app *app);
 
 /* Before the stream closes on a clean stop (occupants are told). */
 void modules_stopping(struct app *app);

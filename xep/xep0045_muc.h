@@ -275,6 +275,12 @@ struct muc_policy {
                   const char *to_jid, struct muc_err *err, void *ud);
     /* 1: rooms answer XEP-0313 queries (urn:xmpp:mam:2 in room disco). */
     int mam;
+    /* A notice was stored for room (its key) as id, but nobody is in the
+     * room here: with several processes on one domain another one may
+     * serve it (the app relays it there, muc_relay_notice()). May be
+     * NULL. */
+    void (*notice_unheard)(struct app *app, const char *room,
+                           const char *body, const char *id, void *ud);
 };
 
 /* ---- lifecycle ------------------------------------------------------ */
@@ -339,6 +345,13 @@ int muc_holding(const struct muc *muc);
  * (may be NULL) filled when the room is unknown or the store refused. */
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err);
+
+/* A notice stored elsewhere (another process, policy->notice_unheard) as
+ * id: sent like muc_send_notice() sends it, to the occupants here, and
+ * stored nowhere. The number of resources it went to (0 for an unknown
+ * room or nobody in it). */
+size_t muc_relay_notice(struct muc *muc, const char *room, const char *body,
+                        const char *id);
 
 /* Change the role of the occupant bare_jid: everyone gets its presence
  * with the new role (and reason, may be NULL). MUC_ROLE_NONE kicks it

@@ -8,6 +8,7 @@
 #include "chat/notices.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
+#include "chat/relay.h"
 #include "chat/rooms.h"
 #include "domain/writer.h"
 #include "runtime/app.h"
@@ -44,6 +45,9 @@ int chat_register(struct app *app)
     app->chat = calloc(1, sizeof *app->chat);
     if (!app->chat)
         return -1;
+    /* relays first: they never reach the MUC engine (relay.h) */
+    if (chat_relay_register(app) != 0)
+        return -1;
     if (!app->writer) /* the group commit on the loop: policy.commit */
         policy.submit = NULL, policy.settle = NULL;
     app->chat->muc = xep0045_new(app, &policy, NULL);
@@ -63,6 +67,11 @@ void chat_on_online(struct app *app)
 {
     chat_presence_online(app);
     chat_multicast_online(app);
+}
+
+void chat_on_link_online(struct app *app)
+{
+    chat_presence_more_slots(app);
 }
 
 void chat_tick(struct app *app)

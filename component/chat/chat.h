@@ -38,6 +38,10 @@ void chat_free(struct app *app);
  * again), ask every known tech and contact for presence. */
 void chat_on_online(struct app *app);
 
+/* After one more connection came online (several route slots, SPEC §11):
+ * ask everyone for presence again, forgetting nothing. */
+void chat_on_link_online(struct app *app);
+
 /* Once a second (the runtime's tick): a waiting session whose contact
  * left and did not come back within [chat] rejoin_grace is abandoned. */
 void chat_tick(struct app *app);

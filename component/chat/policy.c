@@ -5,6 +5,7 @@
 #include "chat/errors.h"
 #include "chat/notices.h"
 #include "chat/presence.h"
+#include "chat/relay.h"
 #include "chat/rooms.h"
 #include "domain/canned.h"
 #include "domain/domain.h"
@@ -450,6 +451,7 @@ const struct muc_policy *chat_policy(void)
         .event = chat__event,
         .invite = chat__invite,
         .mam = 1,
+        .notice_unheard = chat_relay_notice,
     };
     return &policy;
 }

@@ -165,6 +165,8 @@ static int chat__hint_offline_tech(const struct tech *t, void *ud)
  * techs chatdesk still cannot see get their hint (once each). */
 static void chat__hint_due(struct app *app)
 {
+    if (!app_holds_domain(app))
+        return; /* presence goes to another process */
     directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
 }
 
@@ -193,10 +195,13 @@ static int chat__ask_contact(const struct contact *c, void *ud)
  * probes for whoever is online, so a contact still Offline left while
  * chatdesk was away, and its waiting sessions are abandoned. Prosody also
  * answers a probe with unavailable (see chat__react); ejabberd says nothing
- * for an offline user, hence this timer. */
+ * for an offline user, hence this timer. Only the process that receives
+ * presence (app_holds_domain()) may conclude anything from its absence. */
 static void chat__grace_over(struct app *app)
 {
     struct sess_list l;
+    if (!app_holds_domain(app))
+        return; /* presence goes to another process: it knows, not us */
     if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
         SESS_OK)
         return;
@@ -211,6 +216,13 @@ static void chat__grace_over(struct app *app)
 void chat_presence_online(struct app *app)
 {
     presence_clear(app->domain->presence);
+    directory_tech_list(app->domain->dir, chat__ask_tech, app);
+    directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
+    dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);
+}
+
+void chat_presence_more_slots(struct app *app)
+{
     directory_tech_list(app->domain->dir, chat__ask_tech, app);
     directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
     dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);

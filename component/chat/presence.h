@@ -26,6 +26,13 @@ void chat_presence_free(struct app *app);
  * grace timer (CHAT_PRESENCE_GRACE_MS). */
 void chat_presence_online(struct app *app);
 
+/* One more connection came online (runtime/conn.h, link_online): answers
+ * to the component's JID that the server dropped while its route slot had
+ * no connection may arrive now, so ask everyone again (nothing forgotten)
+ * and start the grace again, so no waiting session is abandoned for an
+ * answer that was dropped. */
+void chat_presence_more_slots(struct app *app);
+
 /* The presence of an occupant of the queue room counts as the tech's
  * presence (a resource of its own). */
 void chat_presence_from_queue(struct app *app, const char *full_jid,

@@ -34,6 +34,11 @@ static size_t app__bound(xmpp_stanza_t *st)
     return n;
 }
 
+int app_holds_domain(struct app *app)
+{
+    return !app->holds_domain || app->holds_domain(app);
+}
+
 size_t app_stanza_size(struct app *app, xmpp_stanza_t *st, size_t max)
 {
     size_t bound = app__bound(st), len = 0;

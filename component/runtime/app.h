@@ -17,6 +17,7 @@ struct dispatch;
 struct disco;
 struct conn;
 struct history;
+struct cluster;
 struct writer;
 
 typedef void (*app_send_fn)(void *ud, xmpp_stanza_t *stanza);
@@ -39,6 +40,9 @@ struct app {
     struct psa_sender *psa; /* NULL without [psa] webhook_url */
     /* Long-lived, for indexing new messages for search (modules.c). */
     struct history *history;
+    /* What several processes on one database share (runtime/cluster.h):
+     * route-slot probes. Owned by main. */
+    struct cluster *cluster;
     /* The commit writer (domain/writer.h): chat messages are stored on
      * its thread. NULL (":memory:" databases, unit tests): the group
      * commit runs on the loop (flush). Opened by modules.c. */
@@ -57,6 +61,13 @@ struct app {
      * whatever runs after it reads every acknowledged message. NULL:
      * nothing is ever held. */
     void (*flush)(struct app *app);
+    /* Several connections (SPEC §11, runtime/slots.h): 1 when stanzas to
+     * the component's own JID (presence of techs and contacts, ad-hoc
+     * commands) reach this process, 0 when another process holds that
+     * route slot or nobody does. Only that process knows presence, so
+     * only it may act on someone's absence. NULL: always 1 (one
+     * connection, the default). Use app_holds_domain(). */
+    int (*holds_domain)(struct app *app);
     /* With a commit writer (all three set by chat_register(), else NULL):
      * pump, the end of a pass instead of flush: hand the held batch to the
      * writer and send what is durable, without waiting for the rest (see
@@ -70,6 +81,9 @@ struct app {
     int (*busy)(struct app *app);
     int (*wait)(struct app *app, unsigned ms);
 };
+
+/* app->holds_domain(app), or 1 when it is not set. */
+int app_holds_domain(struct app *app);
 
 /* Send a stanza (borrowed). Stamps from= with the component JID when the
  * stanza has none. */

@@ -39,7 +39,7 @@ struct config__key {
 
 static config__parser config__string, config__number, config__timeout,
     config__domain, config__admins, config__level, config__listen, config__url,
-    config__pg_url, config__multicast;
+    config__pg_url, config__multicast, config__connections;
 
 #define CONFIG__AT(field) offsetof(struct config, field)
 #define CONFIG__STR(field) CONFIG__AT(field), sizeof((struct config *)0)->field
@@ -53,6 +53,10 @@ static const struct config__key config__keys[] = {
      0, 1, 3600, 0},
     {"component", "multicast", config__multicast, CONFIG__STR(multicast), 0,
      0, 0},
+    {"component", "connections", config__connections, CONFIG__AT(connections),
+     0, 1, 64, 0},
+    {"component", "connections_max", config__number,
+     CONFIG__AT(connections_max), 0, 1, 64, 0},
     /* one of path and url: config__check_required */
     {"database", "path", config__string, CONFIG__STR(db_path), 0, 0, 0},
     {"database", "url", config__pg_url, CONFIG__STR(db_url), 0, 0, 0},
@@ -272,6 +276,27 @@ static void config__multicast(struct config__parse *p,
         return;
     }
     config__domain(p, k, value);
+}
+
+/* auto (0), or a number of connections. */
+static void config__connections(struct config__parse *p,
+                                const struct config__key *k,
+                                const char *value)
+{
+    if (!strcasecmp(value, "auto")) {
+        *(int *)config__field(p, k) = 0;
+        return;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || errno || v < k->min || v > k->max)
+        config__fail(p, p->line, k->key,
+                     "must be auto or a whole number from %ld to %ld, not "
+                     "'%s'",
+                     k->min, k->max, value);
+    else
+        *(int *)config__field(p, k) = (int)v;
 }
 
 static void config__level(struct config__parse *p,
@@ -514,6 +539,8 @@ void config_defaults(struct config *cfg)
     cfg->port = 5347;
     cfg->reconnect_max = 30;
     strcpy(cfg->multicast, "off");
+    cfg->connections = 1;
+    cfg->connections_max = 8;
     cfg->answer_timeout = 60;
     cfg->idle_timeout = 3600;
     cfg->away_after = 300;

@@ -18,6 +18,11 @@ struct config {
     char host[256];   /* [component] host */
     int port;         /* [component] port */
     int reconnect_max; /* [component] reconnect_max: back-off cap, seconds */
+    /* [component] connections: 1..64 component connections at start, or
+     * 0 for "auto" (probe the server's route slots and fill them, up to
+     * connections_max; runtime/slots.h). Default 1. */
+    int connections;
+    int connections_max; /* [component] connections_max: 1..64, default 8 */
     char multicast[256]; /* [component] multicast: "off" (default),
                             "auto" (a XEP-0033 service the server lists),
                             or the service's domain */

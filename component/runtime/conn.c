@@ -7,26 +7,46 @@
 #include "runtime/dispatch.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
+#include "runtime/slots.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_ONLINE };
+enum conn_state {
+    CONN_IDLE,       /* waiting for the next attempt (back-off) */
+    CONN_CONNECTING,
+    CONN_ONLINE,
+    CONN_CLOSING,    /* closed on purpose (holds no route slot) */
+    CONN_GONE        /* closed: conn_run() frees it between passes */
+};
+
+/* One component connection (XEP-0114 stream). A process holds one, or
+ * several behind ejabberd's domain_balancing ([component] connections);
+ * each keeps its own reconnect back-off. */
+struct conn_link {
+    struct conn *c;
+    unsigned index; /* in c->links, for the logs and the prober */
+    xmpp_conn_t *xc;
+    enum conn_state state;
+    unsigned attempt;     /* failed attempts since the last success */
+    uint64_t next_try_ms; /* monotonic time of the next connect attempt */
+    char label[16];       /* " #N" in the logs when there may be several */
+};
 
 struct conn {
     xmpp_ctx_t *ctx;
-    xmpp_conn_t *xc;
     const struct config *cfg;
     struct app *app;
     struct conn_hooks hooks;
-    enum conn_state state;
-    unsigned attempt;       /* failed attempts since the last success */
-    uint64_t next_try_ms;   /* monotonic time of the next connect attempt */
+    struct conn_link *links[SLOTS_LINKS_MAX]; /* NULL: no connection */
+    unsigned n_links;                         /* highest index used + 1 */
+    struct slots *slots; /* connections = auto: the prober; else NULL */
     uint64_t next_tick_ms;
     int fatal;
     int stopping; /* conn__shutdown() under way: no reconnect */
@@ -55,55 +75,94 @@ static int conn__sockopt(xmpp_conn_t *xc, void *sock)
 
 static int conn__stanza(xmpp_conn_t *xc, xmpp_stanza_t *stanza, void *ud)
 {
-    struct conn *c = ud;
+    struct conn_link *l = ud;
+    struct conn *c = l->c;
     (void)xc;
-    c->last_in_ms = clock_mono_ms();
     metrics_stanza_in(metrics_kind_of(xmpp_stanza_get_name(stanza)));
+    if (c->slots && slots_receive(c->slots, l->index, stanza))
+        return 1; /* a route-slot probe: never dispatched */
+    c->last_in_ms = clock_mono_ms();
     dispatch_stanza(c->app->dispatch, c->app, stanza);
     return 1;
 }
 
-static void conn__schedule_retry(struct conn *c)
+static void conn__schedule_retry(struct conn_link *l)
 {
+    const struct config *cfg = l->c->cfg;
     unsigned long delay =
-        conn_backoff_ms(c->attempt, (unsigned long)c->cfg->reconnect_max *
+        conn_backoff_ms(l->attempt, (unsigned long)cfg->reconnect_max *
                                         1000UL);
-    c->attempt++;
+    l->attempt++;
     metrics_reconnect();
-    c->next_try_ms = clock_mono_ms() + delay;
-    c->state = CONN_IDLE;
-    log_info("conn", "reconnecting to %s:%d in %lu ms", c->cfg->host,
-             c->cfg->port, delay);
+    l->next_try_ms = clock_mono_ms() + delay;
+    l->state = CONN_IDLE;
+    log_info("conn", "reconnecting%s to %s:%d in %lu ms", l->label,
+             cfg->host, cfg->port, delay);
+}
+
+static unsigned conn__online_count(const struct conn *c)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->n_links; i++)
+        n += c->links[i] && c->links[i]->state == CONN_ONLINE;
+    return n;
+}
+
+static void conn__online(struct conn_link *l)
+{
+    struct conn *c = l->c;
+    int first = conn__online_count(c) == 0;
+    log_info("conn", "online as %s%s", c->cfg->jid, l->label);
+    l->state = CONN_ONLINE;
+    l->attempt = 0;
+    if (c->slots)
+        slots_link_changed(c->slots, l->index);
+    if (first && c->hooks.on_online)
+        c->hooks.on_online(c->app);
+    else if (!first && c->hooks.link_online)
+        c->hooks.link_online(c->app);
+}
+
+/* The server refused the handshake: the secret, or an unknown domain. */
+static void conn__refused(struct conn_link *l, xmpp_stream_error_t *se)
+{
+    const char *jid = l->c->cfg->jid;
+    /* ejabberd says not-authorized for an unknown domain too */
+    log_error("conn",
+              "the server refused the component handshake for %s: the "
+              "secret does not match the server's component secret, or "
+              "the server has no component %s configured%s%s",
+              jid, jid, se->text ? ": " : "", se->text ? se->text : "");
+    l->c->fatal = 1;
+    l->state = CONN_IDLE;
 }
 
 static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
                         xmpp_stream_error_t *se, void *ud)
 {
-    struct conn *c = ud;
+    struct conn_link *l = ud;
+    struct conn *c = l->c;
     (void)xc;
     if (event == XMPP_CONN_CONNECT) {
-        log_info("conn", "online as %s", c->cfg->jid);
-        c->state = CONN_ONLINE;
-        c->attempt = 0;
-        if (c->hooks.on_online)
-            c->hooks.on_online(c->app);
+        conn__online(l);
         return;
     }
-    if (c->stopping) {
-        c->state = CONN_IDLE;
+    if (c->slots)
+        slots_link_changed(c->slots, l->index);
+    if (c->stopping || l->state == CONN_CLOSING) {
+        l->state = c->stopping ? CONN_IDLE : CONN_GONE;
         return;
     }
     if (se && (se->type == XMPP_SE_NOT_AUTHORIZED ||
                se->type == XMPP_SE_HOST_UNKNOWN)) {
-        /* ejabberd says not-authorized for an unknown domain too */
-        log_error("conn",
-                  "the server refused the component handshake for %s: the "
-                  "secret does not match the server's component secret, or "
-                  "the server has no component %s configured%s%s",
-                  c->cfg->jid, c->cfg->jid, se->text ? ": " : "",
-                  se->text ? se->text : "");
-        c->fatal = 1;
-        c->state = CONN_IDLE;
+        conn__refused(l, se);
+        return;
+    }
+    if (se && se->type == XMPP_SE_CONFLICT && l->index > 0) {
+        /* a server without domain_balancing: one connection is all */
+        log_info("conn", "the server refuses a second connection as %s "
+                 "(conflict): connection #%u closed", c->cfg->jid, l->index);
+        l->state = CONN_GONE;
         return;
     }
     if (se && se->type == XMPP_SE_CONFLICT)
@@ -111,13 +170,14 @@ static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
                   "the server says another component is connected as %s; "
                   "is a second chatdesk running on another database?",
                   c->cfg->jid);
-    if (c->state == CONN_ONLINE)
-        log_warn("conn", "connection lost (error %d%s%s)", error,
-                 se && se->text ? ", " : "", se && se->text ? se->text : "");
+    if (l->state == CONN_ONLINE)
+        log_warn("conn", "connection%s lost (error %d%s%s)", l->label,
+                 error, se && se->text ? ", " : "",
+                 se && se->text ? se->text : "");
     else
         log_warn("conn", "cannot connect to %s:%d (error %d)", c->cfg->host,
                  c->cfg->port, error);
-    conn__schedule_retry(c);
+    conn__schedule_retry(l);
 }
 
 static void conn__ignore_event(xmpp_conn_t *xc, xmpp_conn_event_t event,
@@ -130,7 +190,7 @@ static void conn__ignore_event(xmpp_conn_t *xc, xmpp_conn_event_t event,
  * xmpp_connect_client(), but reads it for every stanza, send and disconnect;
  * a component connection without it crashes on the handshake reply. Borrow
  * the state from a throw-away client connection to a closed loopback port. */
-static int conn__give_sm_state(struct conn *c)
+static int conn__give_sm_state(xmpp_ctx_t *ctx, xmpp_conn_t *xc)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -142,7 +202,7 @@ static int conn__give_sm_state(struct conn *c)
             close(fd);
         return -1;
     }
-    xmpp_conn_t *tmp = xmpp_conn_new(c->ctx);
+    xmpp_conn_t *tmp = xmpp_conn_new(ctx);
     xmpp_conn_set_jid(tmp, "sm-workaround@localhost");
     xmpp_conn_set_flags(tmp, XMPP_CONN_FLAG_DISABLE_TLS);
     int rc = xmpp_connect_client(tmp, "127.0.0.1", ntohs(sa.sin_port),
@@ -150,48 +210,103 @@ static int conn__give_sm_state(struct conn *c)
     if (rc == XMPP_EOK) {
         xmpp_disconnect(tmp);
         for (int i = 0; i < 100 && !xmpp_conn_is_disconnected(tmp); i++)
-            xmpp_run_once(c->ctx, 10);
+            xmpp_run_once(ctx, 10);
     }
     close(fd);
     xmpp_sm_state_t *sm = xmpp_conn_get_sm_state(tmp);
     xmpp_conn_release(tmp);
     if (!sm)
         return -1;
-    if (xmpp_conn_set_sm_state(c->xc, sm) != XMPP_EOK) {
+    if (xmpp_conn_set_sm_state(xc, sm) != XMPP_EOK) {
         xmpp_free_sm_state(sm);
         return -1;
     }
     return 0;
 }
 
-static void conn__try_connect(struct conn *c)
+static void conn__try_connect(struct conn_link *l)
 {
-    if (!c->xc) {
-        c->xc = xmpp_conn_new(c->ctx);
-        xmpp_conn_set_jid(c->xc, c->cfg->jid);
-        xmpp_conn_set_pass(c->xc, c->cfg->secret);
-        xmpp_conn_set_sockopt_callback(c->xc, conn__sockopt);
+    struct conn *c = l->c;
+    if (!l->xc) {
+        l->xc = xmpp_conn_new(c->ctx);
+        xmpp_conn_set_jid(l->xc, c->cfg->jid);
+        xmpp_conn_set_pass(l->xc, c->cfg->secret);
+        xmpp_conn_set_sockopt_callback(l->xc, conn__sockopt);
         /* One handler for every stanza; dispatch.c sorts them by kind. */
-        xmpp_handler_add(c->xc, conn__stanza, NULL, NULL, NULL, c);
-        if (conn__give_sm_state(c) != 0) {
+        xmpp_handler_add(l->xc, conn__stanza, NULL, NULL, NULL, l);
+        if (conn__give_sm_state(c->ctx, l->xc) != 0) {
             log_error("conn", "cannot prepare the connection state");
             c->fatal = 1;
             return;
         }
     }
-    log_info("conn", "connecting to %s:%d as %s", c->cfg->host, c->cfg->port,
-             c->cfg->jid);
-    c->state = CONN_CONNECTING;
-    if (xmpp_connect_component(c->xc, c->cfg->host,
+    log_info("conn", "connecting%s to %s:%d as %s", l->label, c->cfg->host,
+             c->cfg->port, c->cfg->jid);
+    l->state = CONN_CONNECTING;
+    if (xmpp_connect_component(l->xc, c->cfg->host,
                                (unsigned short)c->cfg->port, conn__event,
-                               c) != XMPP_EOK)
-        conn__schedule_retry(c);
+                               l) != XMPP_EOK)
+        conn__schedule_retry(l);
+}
+
+/* A new connection in the first free place; it connects at once. */
+static struct conn_link *conn__add_link(struct conn *c)
+{
+    unsigned i = 0;
+    while (i < SLOTS_LINKS_MAX && c->links[i])
+        i++;
+    if (i == SLOTS_LINKS_MAX)
+        return NULL;
+    struct conn_link *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->c = c;
+    l->index = i;
+    l->next_try_ms = clock_mono_ms();
+    if (c->slots || c->cfg->connections > 1)
+        snprintf(l->label, sizeof l->label, " #%u", i);
+    c->links[i] = l;
+    if (i >= c->n_links)
+        c->n_links = i + 1;
+    return l;
+}
+
+static void conn__free_link(struct conn *c, unsigned i)
+{
+    struct conn_link *l = c->links[i];
+    if (!l)
+        return;
+    if (l->xc)
+        xmpp_conn_release(l->xc);
+    free(l);
+    c->links[i] = NULL;
+    while (c->n_links && !c->links[c->n_links - 1])
+        c->n_links--;
+}
+
+static void conn__foreign(struct app *app, const char *round, int n,
+                          unsigned link, void *ud)
+{
+    struct conn *c = ud;
+    (void)link;
+    if (c->hooks.probe_foreign)
+        c->hooks.probe_foreign(app, round, n);
+}
+
+static int conn__elsewhere(struct app *app, const char *round,
+                           unsigned char *seen, size_t nseen, void *ud)
+{
+    struct conn *c = ud;
+    return c->hooks.probes_elsewhere
+               ? c->hooks.probes_elsewhere(app, round, seen, nseen)
+               : 0;
 }
 
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
                       struct app *app, const struct conn_hooks *hooks)
 {
     struct conn *c = calloc(1, sizeof *c);
+    unsigned want = cfg->connections > 0 ? (unsigned)cfg->connections : 1;
     if (!c)
         return NULL;
     c->ctx = ctx;
@@ -199,6 +314,20 @@ struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
     c->app = app;
     if (hooks)
         c->hooks = *hooks;
+    if (cfg->connections == 0 &&
+        !(c->slots = slots_new(app, (unsigned)cfg->connections_max))) {
+        free(c);
+        return NULL;
+    }
+    if (c->slots) {
+        slots_set_foreign(c->slots, conn__foreign, c);
+        slots_set_elsewhere(c->slots, conn__elsewhere, c);
+    }
+    for (unsigned i = 0; i < want && i < SLOTS_LINKS_MAX; i++)
+        if (!conn__add_link(c)) {
+            conn_free(c);
+            return NULL;
+        }
     return c;
 }
 
@@ -206,21 +335,47 @@ void conn_free(struct conn *c)
 {
     if (!c)
         return;
-    if (c->xc)
-        xmpp_conn_release(c->xc);
+    for (unsigned i = 0; i < SLOTS_LINKS_MAX; i++)
+        conn__free_link(c, i);
+    slots_free(c->slots);
     free(c);
+}
+
+/* The first connection online, or NULL: where stanzas go out (any will
+ * do: the server routes by the destination). */
+static struct conn_link *conn__first_online(const struct conn *c)
+{
+    for (unsigned i = 0; i < c->n_links; i++)
+        if (c->links[i] && c->links[i]->state == CONN_ONLINE)
+            return c->links[i];
+    return NULL;
 }
 
 void conn_send(void *ud, xmpp_stanza_t *stanza)
 {
     struct conn *c = ud;
-    if (c->state != CONN_ONLINE) {
+    struct conn_link *l = conn__first_online(c);
+    if (!l) {
         log_warn("conn", "offline: dropped an outgoing <%s/>",
                  xmpp_stanza_get_name(stanza));
         return;
     }
     metrics_stanza_out(metrics_kind_of(xmpp_stanza_get_name(stanza)));
-    xmpp_send(c->xc, stanza);
+    xmpp_send(l->xc, stanza);
+}
+
+unsigned conn_online_count(const struct conn *c)
+{
+    return conn__online_count(c);
+}
+
+int conn_holds_domain(const struct conn *c)
+{
+    if (!c->slots)
+        return 1;
+    int i = slots_domain_link(c->slots);
+    return i >= 0 && (unsigned)i < c->n_links && c->links[i] &&
+           c->links[i]->state == CONN_ONLINE;
 }
 
 /* The rate limit's answers to refused messages (dispatch.h, lowq.h) that
@@ -230,9 +385,10 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
 static void conn__refusals(struct conn *c, int quiet)
 {
     struct dispatch *d = c->app->dispatch;
-    if (!dispatch_refusals_pending(d) || c->state != CONN_ONLINE || !c->xc)
+    struct conn_link *l = conn__first_online(c);
+    if (!dispatch_refusals_pending(d) || !l)
         return;
-    int sendq = xmpp_conn_send_queue_len(c->xc);
+    int sendq = xmpp_conn_send_queue_len(l->xc); /* where conn_send sends */
     size_t n = dispatch_refusals_due(d, sendq, quiet);
     if (!n)
         return;
@@ -279,32 +435,73 @@ static void conn__pass(struct conn *c, unsigned long timeout_ms)
         c->hooks.pass(app);
 }
 
+static int conn__all_disconnected(const struct conn *c)
+{
+    for (unsigned i = 0; i < c->n_links; i++) {
+        struct conn_link *l = c->links[i];
+        if (l && l->xc && !xmpp_conn_is_disconnected(l->xc))
+            return 0;
+    }
+    return 1;
+}
+
 static void conn__shutdown(struct conn *c)
 {
-    if (!c->xc || xmpp_conn_is_disconnected(c->xc))
+    if (conn__all_disconnected(c))
         return;
-    if (c->state == CONN_ONLINE && c->hooks.stopping)
+    if (conn__online_count(c) && c->hooks.stopping)
         c->hooks.stopping(c->app);
-    if (c->state == CONN_ONLINE)
+    if (conn__first_online(c))
         dispatch_send_refusals(c->app->dispatch, c->app,
                                dispatch_refusals_pending(c->app->dispatch));
-    log_info("conn", "closing the stream");
+    log_info("conn", "closing the stream%s", c->n_links > 1 ? "s" : "");
     c->stopping = 1;
-    xmpp_disconnect(c->xc);
+    for (unsigned i = 0; i < c->n_links; i++)
+        if (c->links[i] && c->links[i]->xc &&
+            !xmpp_conn_is_disconnected(c->links[i]->xc))
+            xmpp_disconnect(c->links[i]->xc);
     uint64_t deadline = clock_mono_ms() + 2000;
-    while (!xmpp_conn_is_disconnected(c->xc) && clock_mono_ms() < deadline)
+    while (!conn__all_disconnected(c) && clock_mono_ms() < deadline)
         conn__pass(c, 50);
+}
+
+/* Between passes: connect what is due, free what was closed, and (with
+ * connections = auto) let the prober probe and carry out its decision. */
+static void conn__links(struct conn *c, uint64_t now)
+{
+    enum slots_link seen[SLOTS_LINKS_MAX];
+    for (unsigned i = 0; i < c->n_links && !c->fatal; i++) {
+        struct conn_link *l = c->links[i];
+        if (l && l->state == CONN_GONE)
+            conn__free_link(c, i);
+        else if (l && l->state == CONN_IDLE && now >= l->next_try_ms)
+            conn__try_connect(l);
+    }
+    if (!c->slots)
+        return;
+    for (unsigned i = 0; i < c->n_links; i++)
+        seen[i] = !c->links[i] ? SLOTS_LINK_NONE
+                  : c->links[i]->state == CONN_ONLINE ? SLOTS_LINK_ONLINE
+                                                      : SLOTS_LINK_PENDING;
+    struct slots_action a = slots_poll(c->slots, now, seen, c->n_links);
+    if (a.what == SLOTS_OPEN) {
+        struct conn_link *l = conn__add_link(c);
+        if (l)
+            conn__try_connect(l);
+    } else if (a.what == SLOTS_CLOSE && a.link < c->n_links &&
+               c->links[a.link]) {
+        c->links[a.link]->state = CONN_CLOSING;
+        xmpp_disconnect(c->links[a.link]->xc);
+    }
 }
 
 enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop)
 {
     /* With no socket open xmpp_run_once() sleeps the whole ctx timeout. */
     xmpp_ctx_set_timeout(c->ctx, 100);
-    c->next_try_ms = clock_mono_ms();
     while (!*stop && !c->fatal) {
         uint64_t now = clock_mono_ms();
-        if (c->state == CONN_IDLE && now >= c->next_try_ms)
-            conn__try_connect(c);
+        conn__links(c, now);
         if (now >= c->next_tick_ms) {
             c->next_tick_ms = now + 1000;
             if (c->app->flush) /* nothing is held or in flight at a tick */

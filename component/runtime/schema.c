@@ -252,6 +252,15 @@ const char *const chatdesk_migrations[] = {
     "  key TEXT NOT NULL,"
     "  old_value TEXT NOT NULL,"
     "  new_value TEXT NOT NULL);",
+
+    /* 14: route-slot probes a process received from another one's round
+     * (runtime/cluster.h, SPEC §11); pruned after a minute. */
+    "CREATE TABLE slot_probes ("
+    "  round TEXT NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (round, n));"
+    "CREATE INDEX slot_probes_at ON slot_probes(at);",
 };
 
 const size_t chatdesk_migrations_count =

@@ -206,6 +206,14 @@ const char *const chatdesk_pg_migrations[] = {
     "  key TEXT NOT NULL,"
     "  old_value TEXT NOT NULL,"
     "  new_value TEXT NOT NULL);",
+
+    /* 14 */
+    "CREATE TABLE slot_probes ("
+    "  round TEXT NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  at BIGINT NOT NULL,"
+    "  PRIMARY KEY (round, n));"
+    "CREATE INDEX slot_probes_at ON slot_probes(at);",
 };
 
 const size_t chatdesk_pg_migrations_count =

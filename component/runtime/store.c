@@ -187,14 +187,27 @@ int store_schema_version(struct store *st)
     return store__version(st->db);
 }
 
+/* The instance lock: one chatdesk per database, or with several processes
+ * (runtime/cluster.h) the one that leads. */
+static const char store__lock[] = "SELECT pg_try_advisory_lock(7311514922)";
+
+int store_try_lead(struct store *st)
+{
+    if (!store__pg(st->db))
+        return 1;
+    int got = store__int(st->db, store__lock, 0);
+    /* a session lock: taken again on a new connection after a lost one */
+    if (got == 1 && db_set_session_sql(st->db, store__lock) != DB_OK)
+        return -1;
+    return got;
+}
+
 int store_claim_instance(struct store *st, char *err, size_t errlen)
 {
     if (!store__pg(st->db))
         return 0;
-    static const char lock[] = "SELECT pg_try_advisory_lock(7311514922)";
-    int got = store__int(st->db, lock, 0);
-    /* a session lock: taken again on a new connection after a lost one */
-    if (got == 1 && db_set_session_sql(st->db, lock) == DB_OK)
+    int got = store_try_lead(st);
+    if (got == 1)
         return 0;
     if (got < 0)
         snprintf(err, errlen, "cannot take the instance lock: %s",

@@ -73,12 +73,18 @@ int store_backup(struct store *st, const char *dest, char *err,
 
 /* One chatdesk per database. PostgreSQL: take a session-level advisory
  * lock, held while st is open; a second chatdesk on the same database gets
- * -1 and a message in err (several processes on one database are the other
- * half of SPEC §11, not done yet). The lock is taken again when a lost
+ * -1 and a message in err (several processes on one database, with
+ * connections = auto, use store_try_lead() instead: runtime/cluster.h). The lock is taken again when a lost
  * connection is opened again (a second chatdesk started in between would
  * keep it: then both run). sqlite: 0 (runtime/lock keeps the file's
  * lock). */
 int store_claim_instance(struct store *st, char *err, size_t errlen);
+
+/* The same lock for several processes on one PostgreSQL database
+ * (runtime/cluster.h): 1 when this process holds it now (taken, or it is
+ * sqlite), 0 when another process does, -1 on an error. Calling it again
+ * while holding it stacks the lock: ask until it says 1, then no more. */
+int store_try_lead(struct store *st);
 
 /* BEGIN IMMEDIATE (PostgreSQL: BEGIN) / COMMIT / ROLLBACK. Return 0 or -1. Each
  * COMMIT's time goes to the metrics' latency histogram (runtime/metrics). */

@@ -381,7 +381,7 @@ def open_office(env):
 
 # ---- running ----------------------------------------------------------------
 
-def main(setup, tests, users=USERS, extra=CHAT_EXTRA):
+def main(setup, tests, users=USERS, extra=CHAT_EXTRA, server_kw=None):
     """h.main with chatdesk started by the first test, setup(env), after
     the directory is written."""
     async def start_with_directory(env):
@@ -391,7 +391,7 @@ def main(setup, tests, users=USERS, extra=CHAT_EXTRA):
         env.chatdesk.start()
         h.check(env.chatdesk.proc.poll() is None, "chatdesk running")
     h.main([start_with_directory] + list(tests), users=users,
-           chatdesk_extra=extra, start_chatdesk=False)
+           chatdesk_extra=extra, start_chatdesk=False, server_kw=server_kw)
 
 
 METRIC_SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", re.M)

@@ -267,7 +267,11 @@ class Ejabberd:
     USER = "ejabberd"
     NODE = "ejabberd@localhost"
 
-    def __init__(self, workdir, component=COMPONENT, secret=SECRET):
+    def __init__(self, workdir, component=COMPONENT, secret=SECRET,
+                 component_number=None):
+        # component_number: ejabberd's domain_balancing for the component
+        # (type bare_destination, that many route slots; SPEC §11).
+        self.component_number = component_number
         # ejabberdctl runs only as root (it switches to ejabberd) or as
         # ejabberd itself; we switch ourselves to keep the VM our grandchild.
         self.switch_user = os.geteuid() == 0
@@ -293,6 +297,12 @@ class Ejabberd:
 
     def render(self):
         render_config("ejabberd.yml", self, self._portal_dir())
+        if self.component_number:
+            with open(self.config, "a") as f:
+                f.write('\ndomain_balancing:\n  "%s":\n'
+                        '    type: bare_destination\n'
+                        '    component_number: %d\n' %
+                        (self.component, self.component_number))
         # ejabberdctl sources this. ERL_DIST_PORT: the node listens there
         # and no epmd is started. The -kernel option is what
         # INET_DIST_INTERFACE=127.0.0.1 turns into, without the extra
@@ -726,10 +736,11 @@ class Env:
     + users, for one test file. env.server is the server; env.prosody is
     the same object under its old name."""
 
-    def __init__(self, users=(), chatdesk_extra="", start_chatdesk=True):
+    def __init__(self, users=(), chatdesk_extra="", start_chatdesk=True,
+                 server_kw=None):
         root = _test_root()
         self.workdir = tempfile.mkdtemp(prefix="e2e-", dir=root)
-        self.server = make_server(self.workdir)
+        self.server = make_server(self.workdir, **(server_kw or {}))
         self.prosody = self.server
         self.clients = []
         self.extra = []
@@ -795,7 +806,8 @@ class Env:
         return rc
 
 
-def main(tests, users=(), chatdesk_extra="", start_chatdesk=True):
+def main(tests, users=(), chatdesk_extra="", start_chatdesk=True,
+         server_kw=None):
     """Run the async tests (each takes the Env) in order; print one line a
     test and a closing 'N passed, N failed'; exit 1 on any failure."""
     logging.basicConfig(level=logging.ERROR)
@@ -803,7 +815,7 @@ def main(tests, users=(), chatdesk_extra="", start_chatdesk=True):
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    env = Env(users, chatdesk_extra, start_chatdesk)
+    env = Env(users, chatdesk_extra, start_chatdesk, server_kw)
     passed = failed = 0
     try:
         for t in tests:

@@ -782,15 +782,40 @@ void muc__direct(struct muc *m, const struct muc__req *rq)
 
 /* ---- the app's API ------------------------------------------------------ */
 
+/* A stored notice (id) from the room's own occupant to everyone here; the
+ * number of resources in the room (0: nobody heard it here). */
+static size_t muc__notice_out(struct muc *m, const char *key,
+                              const char *body, const char *id)
+{
+    char room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
+    struct muc__room *r = muc__room_find(m, key);
+    size_t n = 0;
+    xmpp_stanza_t *st;
+
+    for (size_t i = 0; r && i < r->n_occ; i++)
+        n += r->occ[i]->n_res;
+    if (!n)
+        return 0; /* stored: it reaches everyone through the history */
+    muc__room_jid(m, key, room_jid, sizeof room_jid);
+    muc__notice_jid(m, key, from, sizeof from);
+    st = muc__groupchat_new(m, from, id);
+    if (!st)
+        return n;
+    stanza_add_text_child(st, "body", NULL, body);
+    stanza_id_add(st, room_jid, id);
+    muc__msg_to_room(m, key, st);
+    xmpp_stanza_release(st);
+    return n;
+}
+
 int muc_send_notice(struct muc *muc, const char *room, const char *body,
                     struct muc_err *err)
 {
-    char key[MUC__ROOM_MAX], room_jid[MUC__JID_MAX], from[MUC__JID_MAX];
+    char key[MUC__ROOM_MAX];
     struct muc_err tmp;
     struct muc_err *e = err ? err : &tmp;
     struct muc_stored stored;
     struct muc_msg msg;
-    xmpp_stanza_t *st;
 
     if (!muc || !body || muc__key(key, sizeof key, room) ||
         !muc__known(muc, key, NULL)) {
@@ -808,16 +833,22 @@ int muc_send_notice(struct muc *muc, const char *room, const char *body,
                         "The notice could not be saved.");
         return -1; /* a notice is never held: commit it at once */
     }
-    muc__room_jid(muc, key, room_jid, sizeof room_jid);
-    muc__notice_jid(muc, key, from, sizeof from);
-    st = muc__groupchat_new(muc, from, stored.id);
-    if (!st)
-        return 0; /* stored: it reaches everyone through the history */
-    stanza_add_text_child(st, "body", NULL, body);
-    stanza_id_add(st, room_jid, stored.id);
-    muc__msg_to_room(muc, key, st);
-    xmpp_stanza_release(st);
+    if (!muc__notice_out(muc, key, body, stored.id) &&
+        muc->policy.notice_unheard)
+        muc->policy.notice_unheard(muc->app, key, body, stored.id, muc->ud);
     return 0;
+}
+
+size_t muc_relay_notice(struct muc *muc, const char *room, const char *body,
+                        const char *id)
+{
+    char key[MUC__ROOM_MAX];
+
+    if (!muc || !body || !id || muc__key(key, sizeof key, room) ||
+        !muc__known(muc, key, NULL))
+        return 0;
+    muc_flush(muc);
+    return muc__notice_out(muc, key, body, id);
 }
 
 int muc_invite(struct muc *muc, const char *room, const char *from_jid,

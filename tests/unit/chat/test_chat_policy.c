@@ -395,6 +395,57 @@ static void test_unsubscribed_tech_gets_one_hint(void **state)
     assert_int_equal(sent_to("alice@localhost", QUEUE), -1);
 }
 
+/* The sent stanza with this body, or -1. */
+static int sent_body(const char *body)
+{
+    for (int i = 0; i < tk.n_sent; i++) {
+        char *b = stanza_child_text(tk.sent[i], "body", NULL);
+        int same = b && !strcmp(b, body);
+        if (b)
+            xmpp_free(tk.app.ctx, b);
+        if (same)
+            return i;
+    }
+    return -1;
+}
+
+/* Several processes (chat/relay.h): a notice nobody here hears is relayed
+ * to the room's JID from the domain; a relay from the domain reaches the
+ * occupants here; one from anyone else posts nothing. With one connection
+ * nothing is relayed. */
+static void test_relayed_notices(void **state)
+{
+    (void)state;
+    chat_queue_post(&tk.app, "Nobody here");
+    assert_int_equal(tk.n_sent, 0); /* connections = 1: no relay */
+    testkit_cfg.connections = 0;    /* auto */
+    chat_queue_post(&tk.app, "Nobody here");
+    assert_int_equal(tk.n_sent, 1);
+    assert_string_equal(xmpp_stanza_get_to(tk.sent[0]),
+                        "queue@helpdesk.localhost");
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[0]),
+                        "helpdesk.localhost");
+    assert_true(testkit_contains(0, "urn:chatdesk:relay"));
+
+    join("alice@localhost/pc", ROOM, "Alice");
+    testkit_feed("<message type='headline' from='helpdesk.localhost' "
+                 "to='chat-1@helpdesk.localhost'><relay xmlns='"
+                 "urn:chatdesk:relay' id='n-7'><body>From afar</body></relay>"
+                 "</message>");
+    int i = sent_body("From afar");
+    assert_true(i >= 0);
+    assert_string_equal(xmpp_stanza_get_to(tk.sent[i]), "alice@localhost/pc");
+    assert_string_equal(xmpp_stanza_get_from(tk.sent[i]),
+                        "chat-1@helpdesk.localhost/Helpdesk");
+    assert_true(testkit_contains(i, "id=\"n-7\""));
+    testkit_feed("<message type='headline' from='alice@localhost/pc' "
+                 "to='chat-1@helpdesk.localhost'><relay xmlns='"
+                 "urn:chatdesk:relay' id='n-8'><body>Forged</body></relay>"
+                 "</message>");
+    assert_int_equal(sent_body("Forged"), -1);
+    testkit_cfg.connections = 1;
+}
+
 /* ---- with the commit writer ------------------------------------------- */
 
 static void say(const char *from, const char *id, const char *body,
@@ -531,6 +582,8 @@ static void test_writer_barrier(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_relayed_notices, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_subscribed_tech_gets_no_hint,

@@ -143,6 +143,40 @@ static void test_multicast(void **state)
     assert_non_null(strstr(err, "m.ini:6: multicast: must be auto, off or"));
 }
 
+/* [component] connections: 1 by default, auto (0) or 1..64, with a
+ * maximum for auto; anything else names the key and the line. */
+static void test_connections(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256] = "";
+    char text[512];
+    const char *base = "[database]\npath=/tmp/x.db\n[component]\n"
+                       "jid=h.example\nsecret=x\n";
+    assert_int_equal(config_load_string(&c, base, "c.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.connections, 1);
+    assert_int_equal(c.connections_max, 8);
+    snprintf(text, sizeof text, "%sconnections = Auto\nconnections_max = 3\n",
+             base);
+    assert_int_equal(config_load_string(&c, text, "c.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.connections, 0);
+    assert_int_equal(c.connections_max, 3);
+    snprintf(text, sizeof text, "%sconnections = 4\n", base);
+    assert_int_equal(config_load_string(&c, text, "c.ini", err, sizeof err),
+                     0);
+    assert_int_equal(c.connections, 4);
+    snprintf(text, sizeof text, "%sconnections = 0\nconnections_max = 65\n",
+             base);
+    assert_int_not_equal(
+        config_load_string(&c, text, "c.ini", err, sizeof err), 0);
+    assert_non_null(strstr(err, "c.ini:6: connections: must be auto or a "
+                                "whole number from 1 to 64, not '0'"));
+    assert_non_null(strstr(err, "c.ini:7: connections_max: must be a whole "
+                                "number from 1 to 64"));
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -360,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_database_url),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_multicast),
+        cmocka_unit_test(test_connections),
         cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_psa),
         cmocka_unit_test(test_bad_input),

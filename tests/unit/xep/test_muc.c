@@ -1398,6 +1398,59 @@ static void test_self_ping(void **state)
 
 /* ---- the app's API -------------------------------------------------- */
 
+static char unheard[3][64];
+static int n_unheard;
+
+static void fake_unheard(struct app *a, const char *room, const char *body,
+                         const char *id, void *ud)
+{
+    (void)a, (void)ud;
+    snprintf(unheard[0], sizeof unheard[0], "%s", room);
+    snprintf(unheard[1], sizeof unheard[1], "%s", body);
+    snprintf(unheard[2], sizeof unheard[2], "%s", id);
+    n_unheard++;
+}
+
+static int setup_unheard(void **state)
+{
+    struct muc_policy p = policy;
+
+    p.notice_unheard = fake_unheard;
+    n_unheard = 0;
+    return setup_with(state, &p);
+}
+
+/* Several processes (SPEC §11): a notice nobody here heard goes to the
+ * app (which relays it to the process serving the room); a relayed one is
+ * sent to the occupants here and stored nowhere. */
+static void test_notice_unheard_and_relayed(void **state)
+{
+    (void)state;
+    assert_int_equal(muc_send_notice(muc, "chat-1", "Tech joined", NULL), 0);
+    assert_int_equal(n_sent, 0);
+    assert_int_equal(n_unheard, 1);
+    assert_string_equal(unheard[0], "chat-1");
+    assert_string_equal(unheard[1], "Tech joined");
+    assert_string_equal(unheard[2], "sid-1");
+    join(ALICE, "Alice");
+    clear_sent();
+    assert_int_equal(muc_send_notice(muc, "chat-1", "Heard", NULL), 0);
+    assert_int_equal(n_unheard, 1); /* heard here: not relayed */
+    assert_int_equal(n_sent, 1);
+    clear_sent();
+    int stored = fake.from_notice;
+    assert_int_equal(muc_relay_notice(muc, "CHAT-1", "From afar", "sid-9"), 1);
+    assert_int_equal(fake.from_notice, stored); /* not stored again */
+    assert_int_equal(n_sent, 1);
+    assert_string_equal(to_of(0), ALICE);
+    assert_string_equal(from_of(0), ROOM "/Helpdesk");
+    expect_body(0, "From afar");
+    assert_string_equal(sid_of(0), "sid-9");
+    clear_sent();
+    assert_int_equal(muc_relay_notice(muc, "nope", "x", "sid-10"), 0);
+    assert_int_equal(n_sent, 0);
+}
+
 static void test_notice_subject_invite(void **state)
 {
     struct muc_err err;
@@ -2245,6 +2298,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_room_disco_stranger, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_self_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_unheard_and_relayed,
+                                        setup_unheard, teardown),
         cmocka_unit_test_setup_teardown(test_notice_subject_invite, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_client_invites, setup, teardown),

@@ -1,0 +1,55 @@
+/* cluster.h - what several chatdesk processes on one database tell each
+ * other through it (SPEC §11).
+ *
+ * Route-slot probes (runtime/slots.h): a process that receives a probe of
+ * another process's round notes it here (slot_probes, migration 14), and
+ * the sender, judging its round, counts those as answered: the slot is
+ * held, by someone else. Without that a process would take every probe
+ * another one holds for a vacant slot. With sqlite only one process runs
+ * on a database (runtime/lock), so nothing is ever noted; the table is
+ * there so PostgreSQL shares it. Rows older than a minute are pruned.
+ *
+ * Loop thread only; every call is one short autocommit statement.
+ */
+#ifndef CHATDESK_CLUSTER_H
+#define CHATDESK_CLUSTER_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct store;
+struct cluster;
+
+struct cluster *cluster_open(struct store *st, char *err, size_t errlen);
+void cluster_close(struct cluster *c);
+
+/* Probe n (-1: the domain's own) of round came to this process at now.
+ * 0 or -1. */
+int cluster_probe_seen(struct cluster *c, const char *round, int n,
+                       time_t now);
+
+/* For each probe of round another process noted, seen[n] = 1 (n from 0 to
+ * nseen - 2; the domain's probe, n = -1, is seen[nseen - 1]). The number
+ * noted, or -1. */
+int cluster_probes_elsewhere(struct cluster *c, const char *round,
+                             unsigned char *seen, size_t nseen);
+
+/* Forget what was noted before before. 0 or -1. */
+int cluster_prune(struct cluster *c, time_t before);
+
+/* Exactly once across processes: 1 when this process runs the work only
+ * one process may do (the PSA webhook sender, retention, the search
+ * index). On sqlite always (one process per database). On PostgreSQL the
+ * holder of the instance lock (store_try_lead(), a session-level advisory
+ * lock, released by PostgreSQL when the holder's connection ends, e.g.
+ * with a kill -9); a follower asks for it again at most once a second,
+ * and takes over within about a second of the leader's death. 0 or 1. */
+int cluster_leader(struct cluster *c);
+
+/* This process took the lock already (store_claim_instance at start). */
+void cluster_set_leader(struct cluster *c);
+
+/* The last error, for the log. */
+const char *cluster_error(const struct cluster *c);
+
+#endif
