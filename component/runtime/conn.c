@@ -418,7 +418,7 @@ static void conn__refusals(struct conn *c, int quiet)
 static void conn__pass(struct conn *c, unsigned long timeout_ms)
 {
     struct app *app = c->app;
-    if (c->state == CONN_ONLINE && dispatch_refusals_pending(app->dispatch) &&
+    if (conn__first_online(c) && dispatch_refusals_pending(app->dispatch) &&
         timeout_ms > CONN_WAITING_MS)
         timeout_ms = CONN_WAITING_MS;
     if (app->busy && app->busy(app))
