@@ -24,7 +24,7 @@ struct cluster {
     struct db *db;
     struct db_stmt *stmt[C_COUNT];
     int leader;           /* holds the lock (store_try_lead) */
-    uint64_t next_try_ms; /* a follower asks again then */
+    uint64_t next_try_ms; /* a follower asks again then, a leader checks */
     char err[300];
 };
 
@@ -63,12 +63,26 @@ void cluster_set_leader(struct cluster *c)
     c->leader = 1;
 }
 
+int cluster_check_leader(struct cluster *c)
+{
+    if (c->leader && store_holds_lead(c->store) == 0) {
+        c->leader = 0;
+        log_warn("cluster", "this process lost the leader's lock (its "
+                 "database connection was opened again and another process "
+                 "leads now): it stops running the PSA sender, retention "
+                 "and the search index");
+    }
+    return c->leader;
+}
+
 int cluster_leader(struct cluster *c)
 {
     uint64_t now = clock_mono_ms();
-    if (c->leader || now < c->next_try_ms)
+    if (now < c->next_try_ms)
         return c->leader;
     c->next_try_ms = now + 1000;
+    if (c->leader)
+        return cluster_check_leader(c);
     int got = store_try_lead(c->store);
     if (got < 0)
         log_warn("cluster", "cannot ask for the leader's lock: %s",

@@ -43,8 +43,17 @@ int cluster_prune(struct cluster *c, time_t before);
  * holder of the instance lock (store_try_lead(), a session-level advisory
  * lock, released by PostgreSQL when the holder's connection ends, e.g.
  * with a kill -9); a follower asks for it again at most once a second,
- * and takes over within about a second of the leader's death. 0 or 1. */
+ * and takes over within about a second of the leader's death; a leader
+ * checks once a second that it still holds the lock
+ * (cluster_check_leader()). 0 or 1. */
 int cluster_leader(struct cluster *c);
+
+/* What cluster_leader() does once a second while leading: ask the
+ * database whether this connection still holds the lock (a connection
+ * lost and opened again may not have it back, store_holds_lead()); if
+ * not, this process stops leading (logged) and asks again like any
+ * follower. Returns the state after the check. */
+int cluster_check_leader(struct cluster *c);
 
 /* This process took the lock already (store_claim_instance at start). */
 void cluster_set_leader(struct cluster *c);

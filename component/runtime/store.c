@@ -202,6 +202,20 @@ int store_try_lead(struct store *st)
     return got;
 }
 
+/* pg_try_advisory_lock(bigint) takes classid = the key's high 32 bits,
+ * objid = its low 32 bits, objsubid = 1 (PostgreSQL's pg_locks docs). */
+int store_holds_lead(struct store *st)
+{
+    if (!store__pg(st->db))
+        return 1;
+    return store__int(st->db,
+                      "SELECT count(*) FROM pg_locks WHERE locktype = "
+                      "'advisory' AND granted AND pid = pg_backend_pid() "
+                      "AND objsubid = 1 AND ((classid::bigint << 32) | "
+                      "objid::bigint) = 7311514922",
+                      -1);
+}
+
 int store_claim_instance(struct store *st, char *err, size_t errlen)
 {
     if (!store__pg(st->db))

@@ -86,6 +86,11 @@ int store_claim_instance(struct store *st, char *err, size_t errlen);
  * while holding it stacks the lock: ask until it says 1, then no more. */
 int store_try_lead(struct store *st);
 
+/* 1 when this process's connection holds that lock now (always on
+ * sqlite), 0 when it does not (its connection was lost and opened again
+ * while another process took the lock), -1 on an error. */
+int store_holds_lead(struct store *st);
+
 /* BEGIN IMMEDIATE (PostgreSQL: BEGIN) / COMMIT / ROLLBACK. Return 0 or -1. Each
  * COMMIT's time goes to the metrics' latency histogram (runtime/metrics). */
 int store_begin(struct store *st);

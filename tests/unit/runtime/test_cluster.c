@@ -60,6 +60,22 @@ static void test_one_leader(void **state)
     assert_int_equal(cluster_leader(ca), 1);
     assert_int_equal(cluster_leader(ca), 1); /* asked once, kept */
     assert_int_equal(cluster_leader(cb), testdb_is_pg() ? 0 : 1);
+    assert_int_equal(cluster_check_leader(ca), 1); /* still holds it */
+    if (testdb_is_pg()) {
+        /* a's session loses the lock (as when its connection is opened
+         * again) and b takes it: a finds out at its next check */
+        assert_int_equal(db_exec(store_db(a),
+                                 "SELECT pg_advisory_unlock_all()", NULL),
+                         DB_OK);
+        assert_int_equal(store_try_lead(b), 1);
+        assert_int_equal(store_holds_lead(a), 0);
+        assert_int_equal(store_holds_lead(b), 1);
+        assert_int_equal(cluster_check_leader(ca), 0);
+        assert_int_equal(cluster_leader(ca), 0);
+        assert_int_equal(db_exec(store_db(b),
+                                 "SELECT pg_advisory_unlock_all()", NULL),
+                         DB_OK);
+    }
     cluster_close(ca);
     store_close(a); /* the leader's connection ends: the lock is free */
     /* once PostgreSQL has ended that connection's backend (a moment) */
