@@ -64,8 +64,8 @@ static void xep0030__items(struct app *app, xmpp_stanza_t *iq,
     xmpp_stanza_t *q = stanza_add_child_ns(res, "query", NS_DISCO_ITEMS);
     if (node)
         xmpp_stanza_set_attribute(q, "node", node);
-    if (disco_fill_items(app->disco, app, node, xmpp_stanza_get_from(iq),
-                         q) != 0 &&
+    if (disco_fill_items(app->disco, app, node, xmpp_stanza_get_from(iq), q) !=
+            0 &&
         node && *node) {
         xmpp_stanza_release(res);
         send_error(app, iq, "cancel", "item-not-found",
@@ -91,15 +91,15 @@ int xep0030_register(struct app *app)
     return 0;
 }
 
-xmpp_stanza_t *xep0030_info_request(xmpp_ctx_t *ctx, const char *to,
-                                    const char *id)
+xmpp_stanza_t *xep0030_request(xmpp_ctx_t *ctx, const char *to, const char *id,
+                               const char *ns)
 {
     xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", id);
 
     if (!iq)
         return NULL;
     xmpp_stanza_set_to(iq, to);
-    if (!stanza_add_child_ns(iq, "query", NS_DISCO_INFO)) {
+    if (!stanza_add_child_ns(iq, "query", ns)) {
         xmpp_stanza_release(iq);
         return NULL;
     }

@@ -13,10 +13,11 @@ int xep0030_register(struct app *app);
 
 #include <strophe.h>
 
-/* A disco#info request <iq type='get' id=id to=to><query/></iq> (caller
- * releases), or NULL when out of memory. */
-xmpp_stanza_t *xep0030_info_request(xmpp_ctx_t *ctx, const char *to,
-                                    const char *id);
+/* A disco request <iq type='get' id=id to=to><query xmlns=ns/></iq>, ns
+ * NS_DISCO_INFO or NS_DISCO_ITEMS (caller releases), or NULL when out of
+ * memory. */
+xmpp_stanza_t *xep0030_request(xmpp_ctx_t *ctx, const char *to, const char *id,
+                               const char *ns);
 
 /* 1 when reply is a disco#info result listing the feature var. */
 int xep0030_info_has_feature(xmpp_stanza_t *reply, const char *var);

@@ -9,8 +9,8 @@ static int xep0033__is_addresses(xmpp_stanza_t *c)
     const char *name = xmpp_stanza_get_name(c);
     const char *ns = xmpp_stanza_get_ns(c);
 
-    return xmpp_stanza_is_tag(c) && name && ns &&
-           !strcmp(name, "addresses") && !strcmp(ns, NS_ADDRESS);
+    return xmpp_stanza_is_tag(c) && name && ns && !strcmp(name, "addresses") &&
+           !strcmp(ns, NS_ADDRESS);
 }
 
 /* A shallow copy of st: its name and attributes, no children. */

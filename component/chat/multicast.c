@@ -15,18 +15,14 @@
 
 #define CHAT__MC_ID "chatdesk-multicast-"
 
-/* Ask to for disco#info (items 0) or disco#items (items 1); fn gets the
- * answer. 0 or -1. */
+/* Ask to for disco#info or disco#items (ns); fn gets the answer. 0 or
+ * -1. */
 static int chat__mc_ask(struct app *app, const char *to, const char *id,
-                        int items, dispatch_reply_fn fn)
+                        const char *ns, dispatch_reply_fn fn)
 {
-    xmpp_stanza_t *iq = xep0030_info_request(app->ctx, to, id);
+    xmpp_stanza_t *iq = xep0030_request(app->ctx, to, id, ns);
     int rc = -1;
 
-    if (iq && items) {
-        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name(iq, "query");
-        xmpp_stanza_set_ns(q, NS_DISCO_ITEMS);
-    }
     if (iq && dispatch_await(app->dispatch, id, to, fn, NULL) == 0) {
         xmpp_stanza_set_from(iq, app->jid);
         app_send(app, iq);
@@ -39,7 +35,8 @@ static int chat__mc_ask(struct app *app, const char *to, const char *id,
 
 static void chat__mc_none(struct app *app, const char *server)
 {
-    log_info("chat", "no XEP-0033 multicast service on %s: room messages "
+    log_info("chat",
+             "no XEP-0033 multicast service on %s: room messages "
              "go one stanza per occupant",
              server);
 }
@@ -74,8 +71,8 @@ static void chat__mc_info(struct app *app, xmpp_stanza_t *reply, void *ud)
 /* auto: the server's items; each (but ourselves) is asked for its info. */
 static void chat__mc_items(struct app *app, xmpp_stanza_t *reply, void *ud)
 {
-    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-                                                           NS_DISCO_ITEMS);
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_DISCO_ITEMS);
     int n = 0;
 
     (void)ud;
@@ -89,7 +86,7 @@ static void chat__mc_items(struct app *app, xmpp_stanza_t *reply, void *ud)
             continue;
         snprintf(id, sizeof id, CHAT__MC_ID "info-%d", n++);
         app->chat->multicast_asked +=
-            chat__mc_ask(app, jid, id, 0, chat__mc_info) == 0;
+            chat__mc_ask(app, jid, id, NS_DISCO_INFO, chat__mc_info) == 0;
     }
     if (!app->chat->multicast_asked)
         chat__mc_none(app, xmpp_stanza_get_from(reply));
@@ -105,12 +102,15 @@ void chat_multicast_online(struct app *app)
     if (!strcmp(mode, "off"))
         return;
     if (strcmp(mode, "auto")) {
-        if (chat__mc_ask(app, mode, CHAT__MC_ID "info", 0, chat__mc_info))
-            log_warn("chat", "[component] multicast: cannot ask %s (out of "
+        if (chat__mc_ask(app, mode, CHAT__MC_ID "info", NS_DISCO_INFO,
+                         chat__mc_info))
+            log_warn("chat",
+                     "[component] multicast: cannot ask %s (out of "
                      "memory); room messages go one stanza per occupant",
                      mode);
         return;
     }
     if (server && server[1])
-        chat__mc_ask(app, server + 1, CHAT__MC_ID "items", 1, chat__mc_items);
+        chat__mc_ask(app, server + 1, CHAT__MC_ID "items", NS_DISCO_ITEMS,
+                     chat__mc_items);
 }

@@ -66,14 +66,27 @@ def jid(user):
     return "%s@%s" % (user, h.DOMAIN)
 
 
-def write_directory(env):
-    """Import companies, contacts and techs through chatdeskctl."""
-    for kind, text in (("companies", COMPANIES), ("contacts", CONTACTS),
-                       ("techs", TECHS)):
+def write_directory(env, companies=None, contacts=None, techs=None):
+    """Import companies, contacts and techs (CSV texts; the sample
+    directory above by default) through chatdeskctl."""
+    for kind, text in (("companies", companies or COMPANIES),
+                       ("contacts", contacts or CONTACTS),
+                       ("techs", techs or TECHS)):
         path = os.path.join(env.workdir, "%s.csv" % kind)
         with open(path, "w") as f:
             f.write(text)
         env.ctl("import", kind, path)
+
+
+def write_acme_directory(env, users):
+    """One company, Acme, with users as its contacts ("User N" from uN) and
+    tom as the one tech: for tests that need many rooms."""
+    write_directory(
+        env, companies="name,chat,pre_ticket,callback\n"
+                       "Acme,inherit,inherit,inherit\n",
+        contacts="jid,company,name,phone,chat\n" + "".join(
+            "%s@localhost,Acme,User %s,,\n" % (u, u[1:]) for u in users),
+        techs="jid,name,admin\ntom@localhost,Tom Tech,no\n")
 
 
 # ---- chatdesk's log -------------------------------------------------------

@@ -18,7 +18,6 @@ and that the probing is what made them all work.
 """
 
 import asyncio
-import os
 import re
 
 from e2e import harness as h
@@ -27,21 +26,6 @@ from e2e import chatlib as cl
 CONTACTS = ["u%d" % i for i in range(1, 13)]
 TECHS = ["tom"]
 SLOTS = 3
-
-
-def write_directory(env):
-    files = {
-        "companies": "name,chat,pre_ticket,callback\n"
-                     "Acme,inherit,inherit,inherit\n",
-        "contacts": "jid,company,name,phone,chat\n" + "".join(
-            "%s@localhost,Acme,User %s,,\n" % (u, u[1:]) for u in CONTACTS),
-        "techs": "jid,name,admin\ntom@localhost,Tom Tech,no\n",
-    }
-    for kind, text in files.items():
-        path = os.path.join(env.workdir, "%s.csv" % kind)
-        with open(path, "w") as f:
-            f.write(text)
-        env.ctl("import", kind, path)
 
 
 def online_lines(env):
@@ -132,7 +116,7 @@ async def test_one_connection_serves_one_slot_only(env):
 
 
 def setup(env):
-    write_directory(env)
+    cl.write_acme_directory(env, CONTACTS)
 
 
 if __name__ == "__main__":

@@ -70,21 +70,6 @@ EXTRA = cl.CHAT_EXTRA.replace("answer_timeout = 2", "answer_timeout = 600") + (
     "webhook_secret = %s\nretry_max = 2\n" % (SLOTS, PSA_PORT, PSA_SECRET))
 
 
-def write_directory(env):
-    files = {
-        "companies": "name,chat,pre_ticket,callback\n"
-                     "Acme,inherit,inherit,inherit\n",
-        "contacts": "jid,company,name,phone,chat\n" + "".join(
-            "%s@localhost,Acme,User %s,,\n" % (u, u[1:]) for u in CONTACTS),
-        "techs": "jid,name,admin\ntom@localhost,Tom Tech,no\n",
-    }
-    for kind, text in files.items():
-        path = os.path.join(env.workdir, "%s.csv" % kind)
-        with open(path, "w") as f:
-            f.write(text)
-        env.ctl("import", kind, path)
-
-
 def served_by(cd, room):
     """Whether chatdesk cd received a stanza for room (its debug log)."""
     return re.search(r'RECV: <[^>]*to="%s[/"]' % re.escape(room),
@@ -102,7 +87,7 @@ async def test_start_two_processes(env):
     env.b = h.Chatdesk(env.workdir, env.server, name="b", extra=EXTRA,
                        db_url=env.pg.url)
     env.chatdesk = env.a  # env.ctl and chatlib.db_rows use its database
-    write_directory(env)
+    cl.write_acme_directory(env, CONTACTS)
     env.a.start(wait_online=False)
     env.b.start(wait_online=False)
     env.extra.insert(0, env.b)  # stopped before the database
