@@ -14,6 +14,7 @@
  * Seeds: corpus-office-hours/.
  */
 #include "domain/office_hours.h"
+#include "fuzz_input.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -37,21 +38,6 @@ static void fuzz_oh__fail(const char *what, const char *text)
 {
     fprintf(stderr, "fuzz_office_hours: %s: \"%s\"\n", what, text);
     abort();
-}
-
-/* The next NUL-terminated part of data[*at..size) into buf (cut to fit). */
-static void fuzz_oh__part(const uint8_t *data, size_t size, size_t *at,
-                          char *buf, size_t len)
-{
-    size_t n = 0;
-    while (*at < size && data[*at]) {
-        if (n + 1 < len)
-            buf[n++] = (char)data[*at];
-        (*at)++;
-    }
-    if (*at < size)
-        (*at)++;
-    buf[n] = '\0';
 }
 
 static void fuzz_oh__shape(const struct office_hours *oh, const char *text)
@@ -108,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     size_t at = 0;
     office_hours_init(&oh);
-    fuzz_oh__part(data, size, &at, week, sizeof week);
-    fuzz_oh__part(data, size, &at, holidays, sizeof holidays);
+    fuzz_input_part(data, size, &at, week, sizeof week);
+    fuzz_input_part(data, size, &at, holidays, sizeof holidays);
     fuzz_oh__parse(&oh, week, 1);
     fuzz_oh__parse(&oh, holidays, 0);
     if (at < size) {

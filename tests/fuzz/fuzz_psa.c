@@ -30,12 +30,13 @@
 #include "domain/outbox.h"
 #include "domain/psa.h"
 #include "domain/tickets.h"
+#include "fuzz_input.h"
 #include "runtime/clock.h"
 #include "runtime/log.h"
 #include "runtime/store.h"
 
-#include <jansson.h>
 #include "runtime/db.h"
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,21 +64,6 @@ static void fuzz_psa__fail(const char *what, const char *text)
 {
     fprintf(stderr, "fuzz_psa: %s: \"%s\"\n", what, text ? text : "(null)");
     abort();
-}
-
-/* The next NUL-terminated part of data[*at..size) into buf (cut to fit). */
-static void fuzz_psa__part(const uint8_t *data, size_t size, size_t *at,
-                           char *buf, size_t len)
-{
-    size_t n = 0;
-    while (*at < size && data[*at]) {
-        if (n + 1 < len)
-            buf[n++] = (char)data[*at];
-        (*at)++;
-    }
-    if (*at < size)
-        (*at)++;
-    buf[n] = '\0';
 }
 
 static void fuzz_psa__sign(const char *body)
@@ -288,7 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = 1;
     long status = size ? fuzz_psa__status[data[0] & 7] : 200;
     for (int i = 0; i < P_N; i++)
-        fuzz_psa__part(data, size, &at, parts[i], sizeof parts[i]);
+        fuzz_input_part(data, size, &at, parts[i], sizeof parts[i]);
     fuzz_psa__settle(parts[P_BODY], status);
     fuzz_psa__render_parts(parts);
     return 0;
