@@ -38,4 +38,17 @@ void chat_presence_more_slots(struct app *app);
 void chat_presence_from_queue(struct app *app, const char *full_jid,
                               bool available, const char *show);
 
+/* Several processes on one PostgreSQL database (connections = auto):
+ * open the presence this process shares with the others
+ * (domain/presence_share.h): what it receives is written there, what the
+ * others received is merged into its tracker once a tick. Otherwise
+ * nothing. 0 or -1. */
+int chat_presence_share_open(struct app *app);
+
+/* Once a tick: the shared presence's beat and merge (nothing without). */
+void chat_presence_tick(struct app *app);
+
+/* Drop this process's shared rows (a clean stop) and close. */
+void chat_presence_share_close(struct app *app);
+
 #endif
