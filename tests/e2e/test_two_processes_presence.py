@@ -15,7 +15,8 @@ get commands and subscription presence (checked below from the logs).
   each, including the one the queue room's process does not serve.
 - tina does the same while both chats wait: invited once to each.
 - ben takes the chat of a room served by the process that does not get
-  commands; he ends it with end-session (handled by the other process):
+  commands: the contact waiting in the other room (served by the other
+  process) is told its new place in line; ben ends the chat with end-session (handled by the other process):
   the contact, still in the room, loses voice (a presence with role
   visitor) and sees the notice.
 """
@@ -141,8 +142,17 @@ async def _end_session_elsewhere_takes_the_contact_voice(env):
     c, f = next((c, f) for c, f in env.chats
                 if served_by(env.other, f["room"]))
     room = f["room"]
+    # the other chat waits in a room the other process serves: its contact
+    # is told the new place in line when ben takes this one
+    wc, wf = next((c2, f2) for c2, f2 in env.chats if f2 is not f)
+    h.check(served_by(env.dom, wf["room"]), "the waiting chat's room is "
+            "served by the process holding the component's JID")
+    wm = cl.Mark(wc)
     await cl.join(env.ben, room, "ben")
     await cl.wait_state(env, f["session"], "active", timeout=10)
+    await cl.wait_message(wc, lambda m: m["from"].bare == wf["room"] and
+                          cl.body(m) == "You are number 1 in line.", wm,
+                          what="the waiting contact's new place in line")
     m = cl.Mark(c)
     r = await env.ben.command("end-session", {"session": f["session"]})
     h.check(r.status == "completed", "end-session completes")
