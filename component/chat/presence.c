@@ -269,7 +269,9 @@ static void chat__merged(const char *bare, bool is_tech,
         return;
     log_debug("chat", "%s is now %s (seen by another process)", bare,
               presence_name(ch->after));
-    if (is_tech && ch->after == CD_ONLINE && app_holds_domain(app))
+    enum dir_role role = domain_role(app->domain, bare);
+    if (is_tech && (role == ROLE_TECH || role == ROLE_ADMIN) &&
+        ch->after == CD_ONLINE && app_holds_domain(app))
         chat_notify_tech_online(app, bare);
 }
 
