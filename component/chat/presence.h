@@ -23,7 +23,10 @@ void chat_presence_free(struct app *app);
 
 /* After each successful handshake: forget presence (the server will tell
  * again), ask every known tech and contact for presence, and start the
- * grace timer (CHAT_PRESENCE_GRACE_MS). */
+ * grace timer (CHAT_PRESENCE_GRACE_MS). With shared presence this
+ * process's rows are dropped too and the others' read again at the next
+ * tick (a tech Online elsewhere is then a change here, as after a
+ * reconnect of a lone process). */
 void chat_presence_online(struct app *app);
 
 /* One more connection came online (runtime/conn.h, link_online): answers
