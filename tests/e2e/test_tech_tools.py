@@ -1,4 +1,5 @@
 # databases: sqlite, postgresql
+# pg-servers: prosody, ejabberd
 """The tech tools of SPEC §4 through a real server, chatdesk and slixmpp.
 
 Before chatdesk starts, the directory is imported with chatdeskctl and 130
