@@ -97,10 +97,15 @@ static const char *const history__sql[H_COUNT_STMTS] = {
 
 /* The statements PostgreSQL needs in its own words (NULL: the same). */
 static const char *const history__pg_sql[H_COUNT_STMTS] = {
+    /* the trigger of schema_pg.c's migration 16 indexed them already:
+     * only a message without its row (loaded with triggers off); another
+     * process may be indexing the same one */
     [H_INDEX] = ("INSERT INTO messages_fts(rowid, body)"
                  " SELECT id, to_tsvector('simple', chatdesk_fold(body))"
-                 " FROM messages WHERE id > (SELECT last_indexed FROM"
-                 " fts_state) AND id <= :upto ORDER BY id"),
+                 " FROM messages m WHERE id > (SELECT last_indexed FROM"
+                 " fts_state) AND id <= :upto AND NOT EXISTS (SELECT 1"
+                 " FROM messages_fts f WHERE f.rowid = m.id) ORDER BY id"
+                 " ON CONFLICT (rowid) DO NOTHING"),
 };
 
 struct history {

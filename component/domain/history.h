@@ -17,7 +17,10 @@
  *            taken literally (history_fts_query()). Messages are indexed
  *            in batches (history_index_pending(), schema migration 5); a
  *            text search first indexes every message not indexed yet, so
- *            it finds a message stored a moment before.
+ *            it finds a message stored a moment before. PostgreSQL: a
+ *            tsvector table, written by a trigger in each message's own
+ *            transaction and on a hand edit (schema_pg.c, migration 16);
+ *            the batches only index a message left without its row.
  *   since    created >= since
  *   until    created <= until
  *

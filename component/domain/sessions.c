@@ -60,7 +60,8 @@ enum sessions__stmt {
 static const char *const sessions__sql[S_COUNT] = {
     [S_INSERT] = "INSERT INTO sessions (ticket_id, company_id, contact_jid, "
                  "state, description, created, answered_at, answered_by, "
-                 "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
+                 "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6) "
+                 "RETURNING id",
     [S_MEMBER_INSERT] = "INSERT INTO session_members (session_id, "
                         "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
                         "?5) ON CONFLICT DO NOTHING",
@@ -85,7 +86,7 @@ static const char *const sessions__sql[S_COUNT] = {
                   "WHERE session_id = ?1 ORDER BY rowid",
     [S_MSG_INSERT] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
                      "nick, body, created, kind, origin_id) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
     [S_TRANSFER_ADD] = "INSERT INTO transfers (session_id, from_jid, to_jid, "
                        "created) VALUES (?1, ?2, ?3, ?4)",
     [S_TRANSFERS] = "SELECT from_jid, COALESCE(to_jid, ''), created "
@@ -611,6 +612,7 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
                                     bool fixed, struct sess_stored *out)
 {
     int rc = DB_CONSTRAINT;
+    int64_t row = 0;
     for (int attempt = 0; attempt < (fixed ? 1 : 4) &&
                           rc == DB_CONSTRAINT; attempt++) {
         if (!fixed)
@@ -625,12 +627,12 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
         db_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
                           -1, DB_STATIC);
         sessions__bind_opt(st, 8, origin);
-        rc = db_step(st);
+        rc = db_step_id(st, &row);
         db_reset(st);
     }
     if (rc != DB_DONE)
         return sessions__store_fail(s, "store the message");
-    out->id = db_last_insert_rowid(s->db);
+    out->id = row;
     out->at = now;
     return SESS_OK;
 }
@@ -868,10 +870,11 @@ static int sessions__done(struct sess_info *info, struct sess_result *r, int rc)
 
 /* ---- creating --------------------------------------------------------- */
 
+/* The session row; its id into *id. */
 static int sessions__insert(struct sessions *s, int64_t ticket, int64_t company,
                             const char *contact, enum sess_state state,
                             const char *description, const char *answered_by,
-                            time_t now)
+                            time_t now, int64_t *id)
 {
     struct db_stmt *st = sessions__stmt(s, S_INSERT);
     db_bind_int64(st, 1, ticket);
@@ -888,7 +891,7 @@ static int sessions__insert(struct sessions *s, int64_t ticket, int64_t company,
     else
         db_bind_null(st, 7);
     sessions__bind_opt(st, 8, answered_by);
-    int rc = db_step(st);
+    int rc = db_step_id(st, id);
     db_reset(st);
     return rc == DB_DONE ? SESS_OK
                              : sessions__store_fail(s, "create the session");
@@ -943,8 +946,7 @@ static int sessions__insert_waiting(struct sessions *s, const char *bare,
 {
     time_t now = clock_now();
     int rc = sessions__insert(s, ticket_id, company_id, bare, SESS_WAITING,
-                              description, NULL, now);
-    *id = db_last_insert_rowid(s->db);
+                              description, NULL, now, id);
     if (rc == SESS_OK)
         rc = sessions__add_member(s, *id, bare, SESS_MEMBER_CONTACT, now);
     return rc;
@@ -1021,9 +1023,9 @@ int sessions_create_active(struct sessions *s, int64_t ticket_id,
     time_t now = clock_now();
     rc = sessions__begin(s);
     if (rc == SESS_OK) {
+        int64_t id = 0;
         rc = sessions__insert(s, ticket_id, t.company_id, cbare, SESS_ACTIVE,
-                              t.summary, tbare, now);
-        int64_t id = db_last_insert_rowid(s->db);
+                              t.summary, tbare, now, &id);
         if (rc == SESS_OK)
             rc = sessions__add_member(s, id, cbare, SESS_MEMBER_CONTACT, now);
         if (rc == SESS_OK)

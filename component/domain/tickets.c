@@ -312,11 +312,7 @@ static int tickets__event(struct tickets__sqlite *self, int64_t id,
  * DB_DONE or the error code. */
 static int tickets__insert(struct db_stmt *s, int64_t *id)
 {
-    int rc = db_step(s);
-    if (rc == DB_ROW) {
-        *id = db_column_int64(s, 0);
-        rc = db_step(s);
-    }
+    int rc = db_step_id(s, id);
     db_reset(s);
     return rc;
 }

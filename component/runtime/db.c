@@ -68,11 +68,6 @@ int db_changes(struct db *db)
     return db->ops->changes(db);
 }
 
-int64_t db_last_insert_rowid(struct db *db)
-{
-    return db->ops->last_insert_rowid(db);
-}
-
 int db_get_autocommit(struct db *db)
 {
     return db->ops->get_autocommit(db);
@@ -96,6 +91,18 @@ int db_step(struct db_stmt *st)
 int db_reset(struct db_stmt *st)
 {
     return st->db->ops->reset(st);
+}
+
+int db_step_id(struct db_stmt *st, int64_t *id)
+{
+    int rc = db_step(st);
+    if (rc != DB_ROW)
+        return rc == DB_DONE ? DB_MISUSE : rc; /* no RETURNING row */
+    int64_t v = db_column_int64(st, 0);
+    rc = db_step(st);
+    if (rc == DB_DONE)
+        *id = v;
+    return rc == DB_ROW ? DB_MISUSE : rc;
 }
 
 int db_clear_bindings(struct db_stmt *st)

@@ -91,9 +91,6 @@ int db_extended_errcode(struct db *db);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE run on db. */
 int db_changes(struct db *db);
-/* The id of the last row inserted on db (PostgreSQL: lastval()). Prefer
- * INSERT ... RETURNING id in new code. */
-int64_t db_last_insert_rowid(struct db *db);
 /* 0 inside a transaction, else non-zero (sqlite3_get_autocommit). */
 int db_get_autocommit(struct db *db);
 
@@ -102,6 +99,13 @@ int db_prepare(struct db *db, const char *sql, struct db_stmt **out);
 int db_finalize(struct db_stmt *st);
 int db_step(struct db_stmt *st);
 int db_reset(struct db_stmt *st);
+/* Step a bound INSERT ... RETURNING id (one row of one column) to its
+ * end: DB_DONE with the new row's id in *id, or the error code (*id
+ * untouched). The caller resets st. This, not a "last inserted id" of the
+ * connection, is how a new row's id is learned: it is the statement's own
+ * row on both engines, whatever triggers, other connections or other
+ * processes inserted meanwhile. */
+int db_step_id(struct db_stmt *st, int64_t *id);
 int db_clear_bindings(struct db_stmt *st);
 
 int db_bind_int64(struct db_stmt *st, int i, int64_t v);

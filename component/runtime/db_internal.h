@@ -15,7 +15,6 @@ struct db_ops {
     int (*errcode)(struct db *db);
     int (*extended_errcode)(struct db *db);
     int (*changes)(struct db *db);
-    int64_t (*last_insert_rowid)(struct db *db);
     int (*get_autocommit)(struct db *db);
     int (*prepare)(struct db *db, const char *sql, struct db_stmt **out);
     int (*finalize)(struct db_stmt *st);

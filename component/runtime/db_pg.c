@@ -160,11 +160,31 @@ static int dbp_idle(struct dbp *db)
     return PQtransactionStatus(db->c) == PQTRANS_IDLE;
 }
 
+/* Is sql a transaction-control statement dbp_control() runs itself? */
+static int dbp_is_control(const char *sql)
+{
+    return !strncasecmp(sql, "BEGIN", 5) || !strncasecmp(sql, "COMMIT", 6) ||
+           !strncasecmp(sql, "END", 3) || !strncasecmp(sql, "SAVEPOINT", 9) ||
+           !strncasecmp(sql, "RELEASE", 7) ||
+           (!strncasecmp(sql, "ROLLBACK", 8) &&
+            strncasecmp(sql, "ROLLBACK TO", 11));
+}
+
 /* One transaction-control statement, with sqlite's meaning (see the
- * comment at the top). *handled = 0 when sql is not one. */
+ * comment at the top). *handled = 0 when sql is not one. Statements after
+ * it in the same string ("BEGIN; INSERT ...") would not run: refused. */
 static int dbp_control(struct dbp *db, const char *sql, int *handled)
 {
-    *handled = 1;
+    *handled = dbp_is_control(sql);
+    if (!*handled)
+        return DB_OK;
+    const char *semi = strchr(sql, ';');
+    if (semi && semi[strspn(semi, "; \t\r\n")]) {
+        dbp_set_err(db, DB_MISUSE, 0,
+                    "a transaction statement runs alone, not with others "
+                    "after it in one string");
+        return DB_MISUSE;
+    }
     if (!strncasecmp(sql, "BEGIN", 5)) {
         db->implicit = 0;
         db->tx = 0;
@@ -196,16 +216,12 @@ static int dbp_control(struct dbp *db, const char *sql, int *handled)
         }
         return dbp_run(db, sql);
     }
-    if (!strncasecmp(sql, "RELEASE", 7)) {
-        int rc = dbp_run(db, sql);
-        if (rc == DB_OK && db->implicit && --db->implicit == 0) {
-            rc = dbp_run(db, "COMMIT");
-            db->tx = 0;
-        }
-        return rc;
+    int rc = dbp_run(db, sql); /* RELEASE */
+    if (rc == DB_OK && db->implicit && --db->implicit == 0) {
+        rc = dbp_run(db, "COMMIT");
+        db->tx = 0;
     }
-    *handled = 0;
-    return DB_OK;
+    return rc;
 }
 
 static void dbp_close(struct db *db)
@@ -262,17 +278,6 @@ static int dbp_extended_errcode(struct db *db)
 static int dbp_changes(struct db *db)
 {
     return P(db)->changes;
-}
-
-static int64_t dbp_last_insert_rowid(struct db *dbase)
-{
-    struct dbp *db = P(dbase);
-    PGresult *r = PQexec(db->c, "SELECT lastval()");
-    int64_t id = 0;
-    if (dbp_check(db, r) == DB_OK && PQntuples(r) == 1)
-        id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return id;
 }
 
 static int dbp_get_autocommit(struct db *db)
@@ -598,7 +603,6 @@ static const struct db_ops dbp_ops = {
     .errcode = dbp_errcode,
     .extended_errcode = dbp_extended_errcode,
     .changes = dbp_changes,
-    .last_insert_rowid = dbp_last_insert_rowid,
     .get_autocommit = dbp_get_autocommit,
     .prepare = dbp_prepare,
     .finalize = dbp_finalize,

@@ -78,11 +78,6 @@ static int dbs_changes(struct db *db)
     return sqlite3_changes(H(db));
 }
 
-static int64_t dbs_last_insert_rowid(struct db *db)
-{
-    return sqlite3_last_insert_rowid(H(db));
-}
-
 static int dbs_get_autocommit(struct db *db)
 {
     return sqlite3_get_autocommit(H(db));
@@ -176,7 +171,6 @@ static const struct db_ops dbs_ops = {
     .errcode = dbs_errcode,
     .extended_errcode = dbs_extended_errcode,
     .changes = dbs_changes,
-    .last_insert_rowid = dbs_last_insert_rowid,
     .get_autocommit = dbs_get_autocommit,
     .prepare = dbs_prepare,
     .finalize = dbs_finalize,

@@ -13,12 +13,15 @@
  *   created here) for sqlite's COLLATE NOCASE: = and UNIQUE ignore case;
  * - session_members has a column "rowid" (identity) so that "ORDER BY
  *   rowid", sqlite's insertion order, means the same on both;
- * - the full-text index (4, 5): messages_fts is a table of tsvectors
+ * - the full-text index (4, 5, 15): messages_fts is a table of tsvectors
  *   (config 'simple': lower case, no stemming, of the text with its
  *   diacritics taken off by chatdesk_fold(), as FTS5's remove_diacritics
- *   does) with a GIN index, filled in
- *   batches by history_index_pending() under the same fts_state mark as on
- *   sqlite; a deleted message takes its row with it (ON DELETE CASCADE).
+ *   does) with a GIN index. Since 15 a trigger writes a message's row in
+ *   the message's own transaction and again when its body is edited (ids
+ *   commit out of order on PostgreSQL, so sqlite's batches under the
+ *   fts_state mark could miss one); history_index_pending() only moves the
+ *   mark and indexes a message that has no row. A deleted message takes
+ *   its row with it (ON DELETE CASCADE).
  *   chatdesk_fts_term() turns history_fts_query()'s FTS5 terms ("word",
  *   "word"* for a prefix) into a tsquery;
  * - migration 7 changes a CHECK in place (sqlite had to copy the table).
@@ -234,6 +237,32 @@ const char *const chatdesk_pg_migrations[] = {
     "  id INTEGER PRIMARY KEY,"
     "  seq BIGINT NOT NULL);"
     "INSERT INTO presence_seq (id, seq) VALUES (1, 0);",
+    /* 16: a message's text index row is written by a trigger in the
+     * message's own transaction, and again when its body (or id) is
+     * edited by hand. The batch indexing of 5 rested on ids committing in
+     * order (sqlite's single writer); on PostgreSQL two connections (the
+     * commit writer and the event loop, or two processes) commit them out
+     * of order, and a message committed below the mark after the mark had
+     * passed it was never indexed; a hand edit was not indexed again
+     * either. Messages without a row (stored before) are indexed here. An
+     * edited id takes its row along (ON UPDATE CASCADE). */
+    "ALTER TABLE messages_fts DROP CONSTRAINT messages_fts_rowid_fkey;"
+    "ALTER TABLE messages_fts ADD CONSTRAINT messages_fts_rowid_fkey"
+    "  FOREIGN KEY (rowid) REFERENCES messages(id)"
+    "  ON DELETE CASCADE ON UPDATE CASCADE;"
+    "CREATE FUNCTION chatdesk_fts_row() RETURNS trigger"
+    "  LANGUAGE plpgsql AS $$ BEGIN"
+    "  INSERT INTO messages_fts (rowid, body)"
+    "    VALUES (NEW.id, to_tsvector('simple', chatdesk_fold(NEW.body)))"
+    "    ON CONFLICT (rowid) DO UPDATE SET body = EXCLUDED.body;"
+    "  RETURN NULL; END $$;"
+    "CREATE TRIGGER messages_fts_row AFTER INSERT OR UPDATE OF id, body"
+    "  ON messages FOR EACH ROW EXECUTE FUNCTION chatdesk_fts_row();"
+    "INSERT INTO messages_fts (rowid, body)"
+    "  SELECT id, to_tsvector('simple', chatdesk_fold(body)) FROM messages m"
+    "  WHERE NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = m.id);"
+    "UPDATE fts_state SET last_indexed ="
+    "  (SELECT COALESCE(MAX(id), 0) FROM messages);",
 };
 
 const size_t chatdesk_pg_migrations_count =

@@ -14,7 +14,7 @@ import sys
 
 FUNCS = """step reset finalize clear_bindings bind_int64 bind_int bind_text
 bind_null bind_parameter_index column_int64 column_int column_text
-column_type errmsg errcode extended_errcode changes last_insert_rowid
+column_type errmsg errcode extended_errcode changes
 get_autocommit""".split()
 CODES = """OK ERROR BUSY LOCKED NOMEM MISUSE CONSTRAINT ROW DONE
 CONSTRAINT_CHECK CONSTRAINT_FOREIGNKEY CONSTRAINT_NOTNULL

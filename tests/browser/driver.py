@@ -3,7 +3,8 @@ through playwright-core, tests/browser/browser.mjs) as a child process that
 takes one JSON request a line, and the conveniences the test files use.
 
 Screenshots, the page's console and the driver's log go to
-CHATDESK_BROWSER_ARTIFACTS (default BUILD_DIR/browser-artifacts/SERVER/).
+CHATDESK_BROWSER_ARTIFACTS (default BUILD_DIR/browser-artifacts/SERVER/,
+SERVER-pg/ for a run on PostgreSQL, which may run beside the other).
 """
 
 import asyncio
@@ -18,7 +19,8 @@ from e2e import harness as h
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARTIFACTS = os.environ.get("CHATDESK_BROWSER_ARTIFACTS",
                            os.path.join(h.BUILD_DIR, "browser-artifacts",
-                                        h.SERVER))
+                                        h.SERVER + ("-pg" if h.DB ==
+                                                    "postgresql" else "")))
 NODE = os.environ.get("CHATDESK_NODE", "node")
 
 

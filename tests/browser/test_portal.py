@@ -9,14 +9,21 @@ one JSON request a line on stdin. Every scenario is written here, so the
 tech's stanzas and the browser's clicks interleave in one place.
 
 Runs on Prosody (ctest: browser.test_portal) and on ejabberd
-(browser-ejabberd.test_portal), like the e2e tests. Screenshots, the
-page's console and the driver's log go to BUILD_DIR/browser-artifacts/SERVER/
-(build/ under ctest).
+(browser-ejabberd.test_portal), like the e2e tests, and once more on
+Prosody with chatdesk on PostgreSQL (browser-pg.test_portal): the portal
+talks only XMPP to the server, so that run checks that every scenario a
+contact lives through in the browser (chats, callbacks, the queue,
+reloads, messages left, ratings, files, a server restart) behaves the same
+with the other store behind chatdesk; one server is enough for that.
+Screenshots, the page's console and the driver's log go to
+BUILD_DIR/browser-artifacts/SERVER/ (SERVER-pg/ on PostgreSQL; build/
+under ctest).
 Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure. Needs `npm ci` in portal/ and tests/browser/ (scripts/test
 does it).
 """
 # servers: prosody, ejabberd
+# databases: sqlite, postgresql
 
 import asyncio
 import base64

@@ -313,6 +313,8 @@ async def error_of(awaitable):
 # ---- the database ---------------------------------------------------------
 
 def _pg_literal(v):
+    if v is None:
+        return "NULL"
     if isinstance(v, (int, float)):
         return str(v)
     return "'" + str(v).replace("'", "''") + "'"
@@ -351,6 +353,26 @@ def db_write(env, sql, args=()):
     try:
         with con:
             con.execute(sql, args)
+    finally:
+        con.close()
+
+
+def db_script(env, statements):
+    """Run (sql, args) statements with ? parameters in one transaction on
+    either store (a bulk load: one psql on PostgreSQL)."""
+    if env.chatdesk.db_url:
+        text = []
+        for sql, args in statements:
+            parts = sql.split("?")
+            text.append(parts[0] + "".join(_pg_literal(a) + p
+                                           for a, p in zip(args, parts[1:])))
+        env.pg.psql(env.chatdesk.db_url, ";\n".join(text) + ";")
+        return
+    con = sqlite3.connect(env.chatdesk.db, timeout=10)
+    try:
+        with con:
+            for sql, args in statements:
+                con.execute(sql, args)
     finally:
         con.close()
 

@@ -480,14 +480,18 @@ class Postgres:
         self.url = server.rsplit("/", 1)[0] + "/chatdesk"
 
     def psql(self, url, sql):
-        """Rows of sql as lists of strings (None for NULL)."""
+        """Rows of sql as lists of strings (None for NULL). A long sql (a
+        bulk load) goes on standard input, in one transaction."""
         # fields, rows and NULL marked by control characters: values may
         # hold newlines (transcripts)
+        long = len(sql) > 60000  # -c is one argument: 128 KiB at most
         r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f",
                             "-R", "\x1d", "-P", "null=\x1e",
-                            "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                            "-v", "ON_ERROR_STOP=1", "-d", url] +
+                           (["-1", "-f", "-"] if long else ["-c", sql]),
+                           input=sql if long else None,
                            capture_output=True, text=True, timeout=30)
-        check(r.returncode == 0, "psql %s: %s" % (sql, r.stderr))
+        check(r.returncode == 0, "psql %s: %s" % (sql[:2000], r.stderr))
         out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
         return [[None if v == "\x1e" else v for v in row.split("\x1f")]
                 for row in out.split("\x1d") if row]

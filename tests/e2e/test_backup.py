@@ -1,13 +1,40 @@
 # servers: prosody
+# databases: sqlite, postgresql
 """chatdeskctl backup FILE while chatdesk runs (docs/operations.md): the
 copy is a consistent database holding the chat just stored, and the
-running chatdesk goes on storing messages afterwards."""
+running chatdesk goes on storing messages afterwards. On PostgreSQL
+(e2e-pg) backup refuses, exit 1, pointing to pg_dump and writing no
+file, and chatdesk goes on storing messages."""
 
 import os
 import sqlite3
 
 from e2e import harness as h
 from e2e import chatlib as cl
+
+
+async def test_backup_refused_on_postgresql(env):
+    alice = await cl.login(env, "alice")
+    f = await cl.start_chat(alice, "Back me up")
+    room = f.get("room")
+    await cl.join(alice, room, "alice")
+    copy = os.path.join(env.workdir, "backup.db")
+    r = env.ctl("backup", copy, check_rc=False)
+    h.check(r.returncode == 1 and "pg_dump" in r.stderr and
+            "PostgreSQL" in r.stderr,
+            "backup on PostgreSQL fails with exit 1 naming pg_dump: %d %r" %
+            (r.returncode, r.stderr))
+    h.check(not os.path.exists(copy) and not os.path.exists(copy + ".tmp"),
+            "no file written")
+    mark = cl.Mark(alice)
+    cl.say(alice, room, "still stored", mid="p1")
+    await cl.wait_message(alice, lambda m: m["id"] == "p1" and
+                          cl.stanza_id(m, room), mark,
+                          what="message p1 stored")
+    rows = cl.db_rows(env, "SELECT count(*) FROM messages WHERE body = ?",
+                      ("still stored",))
+    h.check(rows == [(1,)], "stored after the refusal: %r" % rows)
+    h.check(env.chatdesk.proc.poll() is None, "chatdesk still running")
 
 
 async def test_backup_while_running(env):
@@ -40,4 +67,5 @@ async def test_backup_while_running(env):
             "an unwritable target fails with exit 1 naming it: %r" % r.stderr)
 
 
-cl.main(None, [test_backup_while_running])
+cl.main(None, [test_backup_refused_on_postgresql if h.DB == "postgresql"
+              else test_backup_while_running])

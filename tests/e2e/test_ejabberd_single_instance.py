@@ -1,4 +1,5 @@
 # servers: ejabberd
+# databases: sqlite, postgresql
 """One chatdesk per database, on ejabberd.
 
 ejabberd 23.01 accepts a second XEP-0114 connection for a component domain
@@ -7,8 +8,10 @@ domain over both connections (Prosody refuses the second one with a
 <conflict/> stream error). So nothing on the server side stops two chatdesks
 from splitting one helpdesk between them: chatdesk's own lock on the
 database has to. This file shows both halves: a second chatdesk on the same
-database exits 1 with "already running"; a second one on another database
-does get online next to the first and takes part of the traffic."""
+database exits 1 with "already running" (on PostgreSQL too, e2e-pg-ejabberd:
+the lock is an advisory lock there); a second one on another database (an
+sqlite file of its own) does get online next to the first and takes part
+of the traffic."""
 
 import asyncio
 
@@ -26,7 +29,7 @@ async def _ping(client, timeout=10):
 
 async def test_second_chatdesk_on_same_database_exits_1(env):
     twin = h.Chatdesk(env.workdir, env.server, name="twin",
-                      db=env.chatdesk.db)
+                      db=env.chatdesk.db, db_url=env.chatdesk.db_url)
     twin.start(wait_online=False)
     rc = twin.wait_exit(20)
     h.check(rc == 1, "exit code 1 for a second instance, got %d" % rc)

@@ -1,3 +1,6 @@
+# databases: sqlite (only: the fan-out of room messages through XEP-0033 is
+# the same whatever stores them, and the store paths a room message takes
+# run on PostgreSQL in test_sessions, test_chat_extras and test_clients)
 """Room messages through the server's XEP-0033 multicast service.
 
 chatdesk runs with `[component] multicast = multicast.localhost`. On

@@ -1,3 +1,5 @@
+# databases: sqlite (only: finding the XEP-0033 service never touches the
+# store; room messages on PostgreSQL: test_sessions, test_chat_extras)
 """[component] multicast = auto: chatdesk finds the server's XEP-0033
 service by itself.
 

@@ -16,6 +16,7 @@ chatdesk is given it as [psa] ca_file.
 """
 # servers: prosody
 # databases: sqlite, postgresql
+# pg-servers: prosody, ejabberd
 
 import asyncio
 import hashlib

@@ -13,6 +13,7 @@ Prints one line per test and "N passed, M failed" last; exits non-zero on
 any failure.
 """
 # databases: sqlite, postgresql
+# pg-servers: prosody, ejabberd
 
 import asyncio
 import time

@@ -1,4 +1,5 @@
 # servers: ejabberd
+# databases: sqlite, postgresql
 """A lone chatdesk serves every route slot of ejabberd's domain_balancing
 (SPEC §11, issue 21).
 

@@ -1,3 +1,4 @@
+# databases: sqlite, postgresql
 """`[component] connections = auto` on a server without ejabberd's
 domain_balancing (Prosody; ejabberd as configured by config/ejabberd.yml)
 stays at one connection: every route-slot probe comes back on it, so

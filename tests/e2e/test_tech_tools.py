@@ -1,8 +1,11 @@
+# databases: sqlite, postgresql
+# pg-servers: prosody, ejabberd
 """The tech tools of SPEC §4 through a real server, chatdesk and slixmpp.
 
 Before chatdesk starts, the directory is imported with chatdeskctl and 130
 past sessions (plus one with a 25-message archive) are written straight
-into chatdesk's database with sqlite3, as a bulk load. Then, with real
+into chatdesk's database (sqlite3, or one psql on PostgreSQL: e2e-pg), as
+a bulk load. Then, with real
 clients: the four `sessions` views and their columns (a waiting session
 from start-chat, the active one a tech joined, the seeded abandoned and
 callback ones); `history` with every filter (company, contact, text,
@@ -23,12 +26,12 @@ import datetime
 import io
 import os
 import re
-import sqlite3
 
 from slixmpp.exceptions import IqError
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+from e2e import chatlib as cl
 from e2e import harness as h
 
 NS_MAM = "urn:xmpp:mam:2"
@@ -80,71 +83,80 @@ def write_directory(env):
         env.ctl("import", kind, path)
 
 
-def seed_session(con, i, user, created, state, lines):
+def seed_session(out, ids, i, user, created, state, lines):
     """One past session of user with its ticket and messages (lines of
-    (author, body), author a user name); returns its id."""
-    company_id, contact_id = con.execute(
-        "SELECT company_id, id FROM contacts WHERE jid = ?",
-        (jid(user),)).fetchone()
-    ticket = con.execute(
-        "INSERT INTO tickets (company_id, contact_id, summary, created) "
-        "VALUES (?, ?, ?, ?)", (company_id, contact_id, "Seeded issue %d" % i,
-                                created)).lastrowid
+    (author, body), author a user name) as statements appended to out;
+    its ticket and session take the next id of ids (explicit: the same on
+    both stores); returns the session id."""
+    company_id, contact_id = ids["contact"][user]
+    ids["next"] += 1
+    sid = ticket = ids["next"]
+    out.append(("INSERT INTO tickets (id, company_id, contact_id, summary, "
+                "created) VALUES (?, ?, ?, ?, ?)",
+                (ticket, company_id, contact_id, "Seeded issue %d" % i,
+                 created)))
     answered = state in ("ended", "closed")
     callback = state == "callback"
-    sid = con.execute(
-        "INSERT INTO sessions (ticket_id, company_id, contact_jid, state, "
+    out.append((
+        "INSERT INTO sessions (id, ticket_id, company_id, contact_jid, state, "
         "description, created, answered_at, answered_by, ended_at, "
         "closer_jid, last_activity, callback_phone, callback_note, "
         "closing_note, closing_note_by, closing_note_at) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ticket, company_id, jid(user), state, "Seeded issue %d" % i, created,
-         created + 30 if answered else None,
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sid, ticket, company_id, jid(user), state, "Seeded issue %d" % i,
+         created, created + 30 if answered else None,
          jid("sam") if answered else None, created + 600,
          jid("sam") if answered else None, created,
          "+44 20 7946 %04d" % i if callback else None,
          "mornings please" if callback else None,
          "Seeded note %d" % i if state == "closed" else None,
          jid("sam") if state == "closed" else None,
-         created + 700 if state == "closed" else None)).lastrowid
-    con.execute("INSERT INTO session_members VALUES (?, ?, 'contact', ?, ?)",
-                (sid, jid(user), user.capitalize(), created))
+         created + 700 if state == "closed" else None)))
+    member = ("INSERT INTO session_members (session_id, jid, kind, nick, "
+              "joined_at) VALUES (?, ?, ?, ?, ?)")
+    out.append((member, (sid, jid(user), "contact", user.capitalize(),
+                         created)))
     if answered:
-        con.execute("INSERT INTO session_members VALUES (?, ?, 'tech', "
-                    "'Sam', ?)", (sid, jid("sam"), created))
+        out.append((member, (sid, jid("sam"), "tech", "Sam", created)))
     for k, (author, text) in enumerate(lines):
-        con.execute(
+        out.append((
             "INSERT INTO messages (stanza_id, session_id, from_jid, nick, "
             "body, created, kind) VALUES (?, ?, ?, ?, ?, ?, 'chat')",
             ("%08x%08x" % (sid, k), sid, jid(author), author.capitalize(),
-             text, created + 10 * k))
+             text, created + 10 * k)))
     return sid
 
 
 def seed(env):
-    """Directory through chatdeskctl, sessions through sqlite3 (not
-    indexed for search yet: a text search indexes pending messages first,
-    history_index_pending())."""
+    """Directory through chatdeskctl, sessions written straight into the
+    store in one transaction (on sqlite not indexed for search yet: a text
+    search indexes pending messages first, history_index_pending())."""
     write_directory(env)
-    con = sqlite3.connect(env.chatdesk.db, timeout=5)
-    with con:
-        for i in range(SEED_COUNT):
-            user = SEED_CONTACTS[i % 3]
-            state = ("abandoned" if i in SEED_ABANDONED else
-                     "callback" if i in SEED_CALLBACK else
-                     "closed" if i % 10 == 9 else "ended")
-            words = "the kerberos ticket expired" if i == SEED_KERBEROS else \
-                "my printer needs toner" if i % 5 == 0 else "screen is dark"
-            lines = [(user, "Hello, %s" % words)]
-            if state in ("ended", "closed"):
-                lines.append(("sam", "Let me look at issue %d" % i))
-            seeded[i] = seed_session(con, i, user, SEED_BASE + i * 3600,
-                                     state, lines)
-        seeded["archive"] = seed_session(
-            con, 999, "alice", ARCHIVE_AT, "ended",
-            [("alice" if k % 2 else "sam", "m%d" % k)
-             for k in range(1, 26)])
-    con.close()
+    ids = {"next": 0, "contact": {}}
+    for user in SEED_CONTACTS:
+        ids["contact"][user] = cl.db_rows(
+            env, "SELECT company_id, id FROM contacts WHERE jid = ?",
+            (jid(user),))[0]
+    out = []
+    for i in range(SEED_COUNT):
+        user = SEED_CONTACTS[i % 3]
+        state = ("abandoned" if i in SEED_ABANDONED else
+                 "callback" if i in SEED_CALLBACK else
+                 "closed" if i % 10 == 9 else "ended")
+        words = "the kerberos ticket expired" if i == SEED_KERBEROS else \
+            "my printer needs toner" if i % 5 == 0 else "screen is dark"
+        lines = [(user, "Hello, %s" % words)]
+        if state in ("ended", "closed"):
+            lines.append(("sam", "Let me look at issue %d" % i))
+        seeded[i] = seed_session(out, ids, i, user, SEED_BASE + i * 3600,
+                                 state, lines)
+    seeded["archive"] = seed_session(
+        out, ids, 999, "alice", ARCHIVE_AT, "ended",
+        [("alice" if k % 2 else "sam", "m%d" % k) for k in range(1, 26)])
+    if env.chatdesk.db_url:  # explicit ids: move the identity sequences on
+        out += [("SELECT setval(pg_get_serial_sequence('%s', 'id'), ?)" % t,
+                 (ids["next"],)) for t in ("tickets", "sessions")]
+    cl.db_script(env, out)
 
 
 # ---- clients -------------------------------------------------------------------
@@ -204,14 +216,7 @@ async def error_of(awaitable):
 
 
 def state_of(env, session):
-    con = sqlite3.connect("file:%s?mode=ro" % env.chatdesk.db, uri=True,
-                          timeout=5)
-    try:
-        row = con.execute("SELECT state FROM sessions WHERE id = ?",
-                          (int(session),)).fetchone()
-        return row[0] if row else None
-    finally:
-        con.close()
+    return cl.session_state(env, session)
 
 
 async def wait_state(env, session, state):

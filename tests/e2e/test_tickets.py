@@ -8,6 +8,7 @@ is listed by `chatdeskctl outbox list` as a pending PSA event.
 """
 # servers: prosody
 # databases: sqlite, postgresql
+# pg-servers: prosody, ejabberd
 
 import re
 import subprocess

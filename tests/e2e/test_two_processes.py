@@ -1,4 +1,6 @@
 # servers: ejabberd
+# Always on a PostgreSQL of its own (several processes share only that
+# store; sqlite is one process), so no "databases" line and no e2e-pg run.
 """Two chatdesk processes on one domain and one PostgreSQL database, behind
 ejabberd's domain_balancing; one is killed with SIGKILL mid-chat (SPEC §11,
 issue 21).
