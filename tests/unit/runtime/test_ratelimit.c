@@ -406,7 +406,15 @@ static void test_defaults_let_normal_use_through(void **state)
         ping("tech@localhost/desk");
         assert_string_equal(xmpp_stanza_get_type(tk.sent[0]), "result");
     }
-    ping("tech@localhost/desk");
+    /* the next is refused; on a loaded machine the 150 may have taken
+     * long enough (over 33 ms) to earn a token back, so ping until the
+     * bucket is empty: a few at most, never a refusal-free run */
+    int extra = 0;
+    do {
+        ping("tech@localhost/desk");
+    } while (!testkit_error(0) && ++extra < 100);
+    assert_true(extra < 100);
+    assert_non_null(testkit_error(0));
     assert_string_equal(testkit_error(0), "resource-constraint");
     assert_true(testkit_contains(0, "at most 30 per second (bursts of 150)"));
 }
