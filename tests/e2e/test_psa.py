@@ -14,7 +14,6 @@ within a second (the HTTP timeout is 5 s). A 400 makes a dead letter that
 self-signed certificate is refused (the certificate is verified) until
 chatdesk is given it as [psa] ca_file.
 """
-# servers: prosody
 # databases: sqlite, postgresql
 # pg-servers: prosody, ejabberd
 

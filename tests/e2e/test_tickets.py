@@ -6,7 +6,6 @@ a closed ticket with a text, `tickets` filters by status, and the same from
 the shell with `chatdeskctl -c FILE ticket list|show|close`; every change
 is listed by `chatdeskctl outbox list` as a pending PSA event.
 """
-# servers: prosody
 # databases: sqlite, postgresql
 # pg-servers: prosody, ejabberd
 
