@@ -4,7 +4,9 @@
 """chatdeskctl end to end: bulk CSV import (all or nothing), list, set.
 
 Runs the real chatdeskctl binary (CHATDESKCTL_BIN, else
-$CHATDESK_BUILD_DIR/chatdeskctl) on throw-away databases. Prints one line
+$CHATDESK_BUILD_DIR/chatdeskctl) on throw-away databases: sqlite files,
+or with CHATDESK_DB=postgresql (the e2e-pg run) databases of one throw-away
+PostgreSQL 15 named in config files. Prints one line
 per check and "N passed, M failed" last; exits non-zero on any failure.
 """
 import csv
@@ -45,10 +47,45 @@ def ctl_binary():
 CTL = ctl_binary()
 
 
+# With CHATDESK_DB=postgresql (the e2e-pg run) every database the tests
+# name by a path is a PostgreSQL database of its own on one throw-away
+# server, reached through a config file (-c) instead of -d PATH.
+PG = None
+PG_DBS = {}  # path -> (config file, url)
+
+
+def pg_database(db):
+    """The (config, url) standing for the database path db (made once)."""
+    if db not in PG_DBS:
+        name = "ctl_%d" % len(PG_DBS)
+        PG.psql(PG.url, "CREATE DATABASE " + name)
+        url = PG.url.rsplit("/", 1)[0] + "/" + name
+        conf = db + ".ini"
+        with open(conf, "w") as f:
+            f.write("[component]\njid = helpdesk.localhost\nsecret = x\n\n"
+                    "[database]\nurl = %s\n" % url)
+        PG_DBS[db] = (conf, url)
+    return PG_DBS[db]
+
+
 def ctl(*args):
+    if PG and len(args) > 1 and args[0] == "-d" and \
+            not args[1].startswith("/nonexistent"):
+        args = ("-c", pg_database(args[1])[0],) + args[2:]
     proc = subprocess.run([CTL, *args], capture_output=True, text=True,
                           timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def sql(db, statement):
+    """Run statement on the database db stands for (sqlite or PostgreSQL)."""
+    if PG:
+        PG.psql(pg_database(db)[1], statement)
+        return
+    con = sqlite3.connect(db)
+    con.execute(statement)
+    con.commit()
+    con.close()
 
 
 def rows(stdout):
@@ -229,10 +266,10 @@ def test_techs_and_set(tmp, db):
 def test_audit_failure_changes_nothing(db):
     """A change whose audit entry cannot be written is not made (one
     transaction), and chatdeskctl says so and exits 1."""
-    con = sqlite3.connect(db)
-    con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
-    con.commit()
+    sql(db, "ALTER TABLE audit ADD CONSTRAINT no_audit CHECK (false) "
+            "NOT VALID" if PG else
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
     rc, _, err = ctl("-d", db, "set", "callback", "off")
     _, out, _ = ctl("-d", db, "show", "settings")
     check("set without its audit entry is not made",
@@ -242,9 +279,8 @@ def test_audit_failure_changes_nothing(db):
     _, out, _ = ctl("-d", db, "list", "techs")
     check("remove tech without its audit entry is not made",
           rc == 1 and "tom@localhost" in out, err + out)
-    con.execute("DROP TRIGGER no_audit")
-    con.commit()
-    con.close()
+    sql(db, "ALTER TABLE audit DROP CONSTRAINT no_audit" if PG else
+            "DROP TRIGGER no_audit")
 
 
 def test_usage():
@@ -264,6 +300,19 @@ def test_usage():
 
 
 def main():
+    global PG
+    if os.environ.get("CHATDESK_DB") == "postgresql":
+        import harness
+        PG = harness.Postgres(None)
+        PG.start()
+    try:
+        return run_all()
+    finally:
+        if PG:
+            PG.stop()
+
+
+def run_all():
     with tempfile.TemporaryDirectory() as tmp:
         db = test_bulk_import(tmp)
         test_bad_row_fresh_db(tmp)
