@@ -40,6 +40,7 @@ LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 ECHO = os.path.join(BUILD, "bench", "echo_component")
 NOSYNC = os.path.join(BUILD, "bench", "nosync.so")
 SLOWSYNC = os.path.join(BUILD, "bench", "slowsync.so")
+WRITER_RT = os.path.join(BUILD, "bench", "writer_rt")
 ECHO_DOMAIN = "echo.localhost"
 MUC_DOMAIN = "conference.localhost"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -1028,6 +1029,23 @@ def fsync_probe(directory, n=200):
                                                           3)}
 
 
+def writer_probe(directory):
+    """bench/writer_rt: the commit writer's round trip on this disk, one
+    message a batch every 20 ms (the rate phase's floor for chatdesk), with
+    the real fsync and with none; {} when the tool is not built."""
+    out = {}
+    if not os.path.exists(WRITER_RT):
+        return out
+    for name, env in (("fsync", None),
+                      ("no_fsync", dict(os.environ, LD_PRELOAD=NOSYNC))):
+        r = subprocess.run([WRITER_RT, "--count", "200", "--dir", directory],
+                           capture_output=True, text=True, timeout=120,
+                           env=env)
+        if r.returncode == 0:
+            out[name] = json.loads(r.stdout)
+    return out
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -1417,6 +1435,7 @@ def main():
     try:
         results["loadavg"] = {"start": os.getloadavg()}
         results["fsync"] = {"start": fsync_probe(root)}
+        results["writer_rt"] = writer_probe(root)
         if "nagle" in parts:
             results["nagle"] = run_nagle(root, a)
             results["loadavg"]["after nagle"] = os.getloadavg()
@@ -1464,6 +1483,10 @@ def main():
     print("fsync of a 4 KiB write: " + ", ".join(
         "%s p50 %.2f ms p99 %.2f ms" % (k, v["p50_ms"], v["p99_ms"])
         for k, v in results.get("fsync", {}).items()))
+    print("commit writer's round trip (bench/writer_rt, 1 message a batch): "
+          + ", ".join("%s p50 %.2f ms p99 %.2f ms, %.0f us CPU a message" % (
+              k, v["p50_ms"], v["p99_ms"], v["cpu_us_per_msg"])
+              for k, v in results.get("writer_rt", {}).items()))
     print(table(results))
     print("summary: " + json.dumps(results["summary"]))
 
