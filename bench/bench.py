@@ -572,12 +572,16 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         best_step(res)
         for r in res:
             if r["phase"] != "setup":
+                # a ramp step's line comes before its last messages
+                # arrived: what is missing there is in flight, not lost
+                step = r["phase"].startswith("saturate-w")
                 log("%-8s %-8s in %7.1f/s delivered %8.1f/s p50 %6.2f p99 "
-                    "%7.2f ms errors %d lost %d cpu %s loadgen %.0f%%" %
+                    "%7.2f ms errors %d %s %d cpu %s loadgen %.0f%%" %
                     (label, r["phase"] if r["phase"] != "saturate" else
                      "best w%d" % r["window"], r["sent_per_s"],
                      r["delivered_per_s"],
                      r["p50_ms"], r["p99_ms"], r["errors"],
+                     "in flight" if step else "lost",
                      r["expected"] - r["delivered"], r["cpu_pct"],
                      r["loadgen_cpu_pct"]))
         if kind == "chatdesk":
