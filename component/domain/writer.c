@@ -44,8 +44,9 @@ struct writer {
     struct sessions *sessions;
     struct history *history;
     pthread_t thread;
-    uint64_t indexed_ms; /* when the thread last indexed for search */
-    int unindexed;       /* it committed messages it did not index */
+    uint64_t indexed_ms;   /* when the thread last indexed for search */
+    uint64_t committed_ms; /* when it last committed a batch */
+    int unindexed;         /* it committed messages it did not index */
     /* the loop's */
     struct writer__batch *forming;
     uint64_t last_seq;
@@ -158,6 +159,7 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
         rc = crc;
     if (rc == SESS_OK)
         w->unindexed = !index;
+    w->committed_ms = now;
     for (struct writer__batch *b = list; b; b = b->next) {
         b->failed = rc != SESS_OK;
         if (b->failed)
@@ -170,8 +172,9 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
 }
 
 /* With the mutex held: wait for work; while stored messages wait for the
- * search index, index them (in a transaction of their own) once
- * WRITER_INDEX_MS passed since the last indexing and nothing came. */
+ * search index, index them (in a transaction of their own, one more
+ * fsync) once WRITER_INDEX_MS passed since the last commit and the last
+ * indexing: while batches keep coming the index rides along with them. */
 static void writer__idle(struct writer *w)
 {
     while (!w->todo.head && !w->stop) {
@@ -179,7 +182,9 @@ static void writer__idle(struct writer *w)
             pthread_cond_wait(&w->work, &w->mu);
             continue;
         }
-        uint64_t due = w->indexed_ms + WRITER_INDEX_MS;
+        uint64_t due = (w->indexed_ms > w->committed_ms ? w->indexed_ms
+                                                         : w->committed_ms) +
+                       WRITER_INDEX_MS;
         struct timespec until = {(time_t)(due / 1000),
                                  (long)(due % 1000) * 1000000L};
         if (pthread_cond_timedwait(&w->work, &w->mu, &until) != ETIMEDOUT ||

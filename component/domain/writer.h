@@ -17,8 +17,9 @@
  * at most every WRITER_INDEX_MS (FTS5 writes a new segment in each
  * transaction that indexes: in every one-message batch it cost more CPU
  * and writing than the message itself); what is left unindexed when no
- * batch comes the thread indexes on its own WRITER_INDEX_MS after the last
- * indexing. A text search indexes whatever is still pending first
+ * batch comes the thread indexes on its own once WRITER_INDEX_MS passed
+ * since the last commit. A text search indexes whatever is still pending
+ * first
  * (history.h), so nothing stored is missed by a search.
  *
  * Threads: every function here is for the thread that opened the writer
