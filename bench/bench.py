@@ -29,6 +29,7 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))
 os.environ.setdefault("CHATDESK_SOURCE_DIR", SOURCE_DIR)
 
+from e2e import chatlib as cl  # noqa: E402
 from e2e import harness as h  # noqa: E402
 
 BUILD = os.environ.get("CHATDESK_BENCH_BUILD",
@@ -39,6 +40,7 @@ LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 ECHO = os.path.join(BUILD, "bench", "echo_component")
 NOSYNC = os.path.join(BUILD, "bench", "nosync.so")
 SLOWSYNC = os.path.join(BUILD, "bench", "slowsync.so")
+WRITER_RT = os.path.join(BUILD, "bench", "writer_rt")
 ECHO_DOMAIN = "echo.localhost"
 MUC_DOMAIN = "conference.localhost"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -126,9 +128,9 @@ class BenchEjabberd(h.Ejabberd):
     every room message in ejabberd's default database, mnesia), the echo
     component on the component listener and warning-level logging."""
 
-    def __init__(self, workdir, mam=False):
+    def __init__(self, workdir, mam=False, component_number=None):
         self.mam = mam
-        super().__init__(workdir)
+        super().__init__(workdir, component_number=component_number)
 
     def render(self):
         super().render()
@@ -252,21 +254,27 @@ def supports_limits():
 
 
 def start_chatdesk(workdir, server, db, level="info", preload=None,
-                   multicast=None):
-    d = os.path.join(workdir, "chatdesk")
+                   multicast=None, name="chatdesk", connections=None):
+    """chatdesk in workdir/name; connections: [component] connections =
+    auto with at most that many (several processes on ejabberd's
+    domain_balancing, SPEC §11)."""
+    d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
     cfg = os.path.join(d, "chatdesk.ini")
+    component = ("multicast = %s\n" % multicast if multicast else "") + (
+        "connections = auto\nconnections_max = %d\n" % connections
+        if connections else "")
     with open(cfg, "w") as f:
         f.write("[component]\njid = %s\nsecret = %s\nhost = 127.0.0.1\n"
                 "port = %d\nreconnect_max = 2\n%s\n[database]\n%s = %s\n\n"
                 "[log]\nlevel = %s\n%s%s" %
                 (server.component, server.secret, server.component_port,
-                 "multicast = %s\n" % multicast if multicast else "",
+                 component,
                  "url" if db.startswith("postgresql://") else "path", db,
                  level, LIMITS if supports_limits() else "", PSA["extra"]))
     env = dict(os.environ, LD_PRELOAD=preload) if preload else None
     p = Proc([CHATDESK, "-c", cfg], os.path.join(d, "chatdesk.log"),
-             "chatdesk", env=env)
+             name, env=env)
     return p
 
 
@@ -435,6 +443,12 @@ def nagle_chat_args(server, kind, service):
 
 # ---- 2. throughput and latency ---------------------------------------------
 
+# The saturation ramp: messages in flight per session, each step
+# --sat-duration s, the best step is "saturate" (docs/performance.md: one
+# message in flight is round-trip bound on ejabberd; Prosody gives its
+# most at 1-2).
+WINDOWS = "1,2,4,8,16"
+
 def chat_args(a, kind, server, service):
     return ["--mode", "chat", "--kind", kind, "--port", server.c2s_port,
             "--service", service, "--sessions", a.sessions, "--techs",
@@ -459,7 +473,7 @@ class Perf:
         if syscalls:  # strace -c: syscall counts and times
             argv = ["strace", "-c", "-f", "-o", out, "-p", str(pid)]
         else:
-            argv = ["perf", "record", "-F", "299", "--call-graph",
+            argv = ["perf", "record", "-F", "999", "--call-graph",
                     "dwarf,16384", "-o", self.data, "-p", str(pid)]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL,
@@ -484,11 +498,13 @@ class Perf:
         os.unlink(self.data)
 
 
-def chat_server(wd, a, server_kind, mam):
+def chat_server(wd, a, server_kind, mam, component_number=None):
     """A started server of server_kind (prosody, ejabberd) with the users
-    of the workload; (server, what cpu_seconds() reads for it)."""
+    of the workload; (server, what cpu_seconds() reads for it).
+    component_number: ejabberd's domain_balancing route slots."""
     if server_kind == "ejabberd":
-        server = BenchEjabberd(wd, mam=mam)
+        server = BenchEjabberd(wd, mam=mam,
+                               component_number=component_number)
         server.start()
         try:
             server.register_many(users_for(a))
@@ -516,7 +532,8 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
     message. The server's CPU is reported as "prosody" for both servers."""
     label = server_kind[:2] + "-" + kind + ("-" + variant if variant else "")
     wd = tempfile.mkdtemp(prefix="chat-%s-" % label, dir=root)
-    server, server_watch = chat_server(wd, a, server_kind, variant == "mam")
+    server, server_watch = chat_server(wd, a, server_kind, variant == "mam",
+                                       SLOTS if variant == "two" else None)
     procs = []
     try:
         watch = [("prosody", server_watch)]
@@ -529,17 +546,17 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         else:
             service = server.component
             db = os.path.join(wd, "chatdesk.db")
-            if variant == "pg":  # a PostgreSQL 15 that fsyncs every commit
-                os.environ["PGFIXTURE_DURABLE"] = "1"
-                pg = h.Postgres(wd)
-                pg.start()
-                procs.append(pg)
-                db = pg.url
+            if variant in ("pg", "two"):  # a PostgreSQL 15 that fsyncs
+                db = start_postgres(wd, procs)
             write_directory(wd, db, a.sessions, a.techs)
-            procs.append(start_chatdesk(
-                wd, server, db, preload=PRELOADS.get(variant),
-                multicast="auto" if variant == "multicast" else None))
-            procs[-1].wait_for("online as")
+            if variant == "two":
+                procs += start_two(wd, server, db)
+                watch.append(("component2", procs[-2].proc))
+            else:
+                procs.append(start_chatdesk(
+                    wd, server, db, preload=PRELOADS.get(variant),
+                    multicast="auto" if variant == "multicast" else None))
+                procs[-1].wait_for("online as")
             watch.append(("component", procs[-1].proc))
         perf = None
         if (a.profile or a.syscalls) and kind == "chatdesk":
@@ -552,12 +569,19 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         finally:
             if perf:
                 perf.stop()
+        best_step(res)
         for r in res:
             if r["phase"] != "setup":
+                # a ramp step's line comes before its last messages
+                # arrived: what is missing there is in flight, not lost
+                step = r["phase"].startswith("saturate-w")
                 log("%-8s %-8s in %7.1f/s delivered %8.1f/s p50 %6.2f p99 "
-                    "%7.2f ms errors %d lost %d cpu %s loadgen %.0f%%" %
-                    (label, r["phase"], r["sent_per_s"], r["delivered_per_s"],
+                    "%7.2f ms errors %d %s %d cpu %s loadgen %.0f%%" %
+                    (label, r["phase"] if r["phase"] != "saturate" else
+                     "best w%d" % r["window"], r["sent_per_s"],
+                     r["delivered_per_s"],
                      r["p50_ms"], r["p99_ms"], r["errors"],
+                     "in flight" if step else "lost",
                      r["expected"] - r["delivered"], r["cpu_pct"],
                      r["loadgen_cpu_pct"]))
         if kind == "chatdesk":
@@ -567,6 +591,198 @@ def run_chat(root, a, kind, variant="", server_kind="prosody"):
         for p in reversed(procs):  # chatdesk before its database
             p.stop()
         server.stop()
+
+
+def start_postgres(wd, procs):
+    """A throw-away PostgreSQL 15 that fsyncs every commit (appended to
+    procs, stopped after the chatdesks); its database's URL."""
+    os.environ["PGFIXTURE_DURABLE"] = "1"
+    pg = h.Postgres(wd)
+    pg.start()
+    procs.append(pg)
+    return pg.url
+
+
+# ejabberd's route slots for the component when several processes serve it
+SLOTS = 2
+PROBED = "every probe came back"
+
+
+def start_two(wd, server, db, names=("a", "b")):
+    """Two chatdesks on one database, connections = auto (at most SLOTS
+    each), started together; returned once each has seen its probes come
+    back (docs/architecture.md: slots), i.e. holds its share of the
+    slots."""
+    procs = [start_chatdesk(wd, server, db, name=n, connections=SLOTS)
+             for n in names]
+    for p in procs:
+        p.wait_for(PROBED, timeout=60)
+    return procs
+
+
+# ---- failover: two processes, one killed -9 --------------------------------
+
+FAILOVER_ROOMS = 6
+
+
+def run_failover(root, a):
+    """Two chatdesks (connections = auto) on one PostgreSQL behind
+    ejabberd's domain_balancing; FAILOVER_ROOMS chats, one contact and
+    tech t0 in each. a.kills times: kill -9 the process that serves the
+    component's JID and time until every room answers again (clients
+    rejoin when a message is refused with not-acceptable, as a XEP-0410
+    self-ping would make them), then start a new process in its place.
+    Returns {"seconds": [...], "rejoined": [...]}."""
+    wd = tempfile.mkdtemp(prefix="failover-", dir=root)
+    contacts = ["c%d" % i for i in range(FAILOVER_ROOMS)]
+    server = BenchEjabberd(wd, component_number=SLOTS)
+    server.start()
+    procs = []
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        server.register_many(contacts + ["t0"])
+        db = start_postgres(wd, procs)
+        write_directory(wd, db, FAILOVER_ROOMS, 3)
+        live = start_two_debug(wd, server, db, ("a", "b"))
+        procs += live
+        return loop.run_until_complete(asyncio.wait_for(
+            failover_kills(wd, server, db, live, procs, contacts, a.kills),
+            600))
+    finally:
+        for t in asyncio.all_tasks(loop):
+            t.cancel()
+        loop.run_until_complete(asyncio.sleep(0.05))
+        loop.close()
+        for p in reversed(procs):
+            p.stop()
+        server.stop()
+
+
+def start_two_debug(wd, server, db, names):
+    """start_two() at log level debug: which process got a stanza for
+    the component's JID is read from its log."""
+    procs = [start_chatdesk(wd, server, db, name=n, connections=SLOTS,
+                            level="debug") for n in names]
+    for p in procs:
+        p.wait_for(PROBED, timeout=60)
+    return procs
+
+
+async def failover_kills(wd, server, db, live, procs, contacts, kills):
+    env = types.SimpleNamespace(server=server, clients=[])
+    tom = await fo_client(env, "t0")
+    rooms = []
+    for u in contacts:
+        c = await fo_client(env, u)
+        r = await c.command("start-chat", {"description": "failover"},
+                            to=server.component)
+        rooms.append((c, r.fields["room"]))
+    out = {"seconds": [], "rejoined": []}
+    try:
+        took, _ = await fo_every_room_works(tom, rooms, 60)
+        h.check(took is not None, "every room works before the kills")
+        for k in range(kills):
+            victim = await fo_component_holder(tom, server, live)
+            survivor = [p for p in live if p is not victim][0]
+            t0 = time.monotonic()
+            h.stop_pid(victim.proc, signal.SIGKILL)
+            took, rejoined = await fo_every_room_works(tom, rooms, 60, t0)
+            log("failover: kill -9 #%d of %s: every room answered after "
+                "%s s (%d rejoined)" % (k + 1, victim.name,
+                                        "%.2f" % took if took else "-",
+                                        rejoined))
+            out["seconds"].append(round(took, 3) if took else None)
+            out["rejoined"].append(rejoined)
+            fresh = start_chatdesk(wd, server, db, name="r%d" % k,
+                                   connections=SLOTS, level="debug")
+            procs.append(fresh)
+            fresh.wait_for(PROBED, timeout=60)
+            live = [survivor, fresh]
+    finally:
+        for c in env.clients:
+            c.disconnect()
+    return out
+
+
+async def fo_client(env, user):
+    c = h.Client(user)
+    c.messages = []
+    c.add_event_handler("groupchat_message", c.messages.append)
+    c.add_event_handler("message_error", c.messages.append)
+    await c.start(env.server.c2s_port)
+    env.clients.append(c)
+    return c
+
+
+async def fo_component_holder(tom, server, live):
+    """The process of live that receives stanzas for the component's JID
+    (a disco#info from tom; its debug log shows the RECV)."""
+    marks = [len(p.text()) for p in live]
+    await tom["xep_0030"].get_info(jid=server.component, timeout=10)
+    for p, m in zip(live, marks):
+        if 'to="%s"' % server.component in p.text()[m:]:
+            return p
+    raise h.TestFailure("no process got the disco#info")
+
+
+async def fo_every_room_works(tom, rooms, limit, t0=None):
+    """Each room's contact says something until its reflection comes back
+    (a refusal makes contact and tom join again); seconds from t0 until
+    the last room answered (None after limit s), and how many rejoined."""
+    t0 = t0 or time.monotonic()
+    rejoined = set()
+
+    async def one(c, room):
+        n = 0
+        while time.monotonic() - t0 < limit:
+            n += 1
+            got = await fo_talk(c, room, "ping %d" % n)
+            if got == "ok":
+                return time.monotonic()
+            if got != "nothing":  # not-acceptable: the room moved
+                rejoined.add(room)
+                for who, nick in ((c, c.boundjid.user), (tom, "tom")):
+                    try:
+                        await cl.join(who, room, nick, timeout=5)
+                    except Exception:  # noqa: BLE001 - try again next round
+                        pass
+        return None
+
+    done = await asyncio.gather(*(one(c, r) for c, r in rooms))
+    if any(d is None for d in done):
+        return None, len(rejoined)
+    return max(done) - t0, len(rejoined)
+
+
+async def fo_talk(c, room, text, timeout=0.5):
+    """'ok' when the message's reflection came back within timeout, the
+    error condition when refused, 'nothing' otherwise."""
+    start = len(c.messages)
+    msg = c.make_message(mto=room, mbody=text, mtype="groupchat")
+    msg.send()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for m in c.messages[start:]:
+            if m["from"].bare != room:
+                continue
+            if m["type"] == "error":
+                return m["error"]["condition"] or "error"
+            if m["body"] == text:
+                return "ok"
+        await asyncio.sleep(0.01)
+    return "nothing"
+
+
+def best_step(res):
+    """The saturation ramp (loadgen --window 1,4,...): its "saturate"
+    line repeats the step with the most messages in /s after the last
+    step; the CPU shares measured over that step go with it."""
+    steps = {r["window"]: r for r in res
+             if r["phase"].startswith("saturate-w")}
+    for r in res:
+        if r["phase"] == "saturate" and r["window"] in steps:
+            r["cpu_pct"] = steps[r["window"]]["cpu_pct"]
 
 
 # ---- 3. memory and start-up ------------------------------------------------
@@ -817,6 +1033,23 @@ def fsync_probe(directory, n=200):
                                                           3)}
 
 
+def writer_probe(directory):
+    """bench/writer_rt: the commit writer's round trip on this disk, one
+    message a batch every 20 ms (the rate phase's floor for chatdesk), with
+    the real fsync and with none; {} when the tool is not built."""
+    out = {}
+    if not os.path.exists(WRITER_RT):
+        return out
+    for name, env in (("fsync", None),
+                      ("no_fsync", dict(os.environ, LD_PRELOAD=NOSYNC))):
+        r = subprocess.run([WRITER_RT, "--count", "200", "--dir", directory],
+                           capture_output=True, text=True, timeout=120,
+                           env=env)
+        if r.returncode == 0:
+            out[name] = json.loads(r.stdout)
+    return out
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -895,7 +1128,11 @@ CHAT_PARTS = (
     ("ej-echosid", "ejabberd", "echo", "sid"),
     ("ej-muc", "ejabberd", "muc", ""), ("ej-mucmam", "ejabberd", "muc", "mam"),
     ("ej-chatdesk", "ejabberd", "chatdesk", ""),
-    ("ej-multicast", "ejabberd", "chatdesk", "multicast"))
+    ("ej-multicast", "ejabberd", "chatdesk", "multicast"),
+    ("ej-pg", "ejabberd", "chatdesk", "pg"),
+    ("ej-two", "ejabberd", "chatdesk", "two"))
+# --only cluster: issue 21's comparison on ejabberd (cluster_table())
+CLUSTER_PARTS = ("ej-chatdesk", "ej-pg", "ej-two", "failover")
 
 
 def chat_key(server_kind, kind, variant):
@@ -970,12 +1207,56 @@ def chat_table(results, server_kind):
     return lines
 
 
+def cluster_table(results):
+    """Issue 21: one process on sqlite, one on PostgreSQL, two on one
+    PostgreSQL (ejabberd's domain_balancing), and kill -9 to every room
+    working again."""
+    cols = (("sqlite, 1 process", "ejabberd_chat_chatdesk"),
+            ("PostgreSQL, 1", "ejabberd_chat_chatdesk_pg"),
+            ("PostgreSQL, 2", "ejabberd_chat_chatdesk_two"))
+    if not any(results.get(k) for _, k in cols[1:]) and \
+            not results.get("failover"):
+        return []
+    lines = ["ejabberd, several processes (issue 21): %d sessions" %
+             results["args"]["sessions"],
+             "%-26s" % "" + "".join(" %18s" % c[0] for c in cols)]
+    for label, ph, key in (("saturate: messages in /s", "saturate",
+                            "sent_per_s"),
+                           ("saturate: p99 ms", "saturate", "p99_ms"),
+                           ("rate: p50 ms", "rate", "p50_ms"),
+                           ("rate: p99 ms", "rate", "p99_ms")):
+        vals = [(phase(results.get(k), ph) or {}).get(key) for _, k in cols]
+        lines.append("%-26s" % label + "".join(
+            " %18.2f" % v if v is not None else " %18s" % "-" for v in vals))
+    cpu = [(phase(results.get(k), "saturate") or {}).get("cpu_pct") or {}
+           for _, k in cols]
+    lines.append("%-26s" % "saturate: CPU % ej/cd" + "".join(
+        " %18s" % ("%.0f / %s" % (c["prosody"], "+".join(
+            "%.0f" % c[n] for n in ("component2", "component") if n in c))
+                   if c else "-") for c in cpu))
+    fo = results.get("failover")
+    if fo:
+        lines.append("kill -9 to every room answering again: %s s "
+                     "(median %s)" % (
+                         ", ".join("%.2f" % t if t else "-"
+                                   for t in fo["seconds"]),
+                         fo_median(fo)))
+    return lines
+
+
+def fo_median(fo):
+    ok = [t for t in fo["seconds"] if t is not None]
+    return round(median(ok), 2) if ok and len(ok) == len(fo["seconds"]) \
+        else None
+
+
 def table(results):
     lines = []
     if results.get("nagle"):
         lines += nagle_table(results["nagle"])
     lines += chat_table(results, "prosody")
     lines += chat_table(results, "ejabberd")
+    lines += cluster_table(results)
     mem = results.get("memory")
     if mem:
         lines.append("chatdesk RSS: " + ", ".join(
@@ -1033,6 +1314,7 @@ def summary(results):
             med("chat_echo_sid", "rate", "p50_ms"))}
     out["rate_p99_per_muc"] = per(med("chat_chatdesk", "rate", "p99_ms"),
                                   med("chat_muc", "rate", "p99_ms"))
+    out["cluster"] = cluster_summary(results, med, per)
     st = results.get("startup") or {}
     common = st.get("history_" + COMMON_WORD)
     out["search_common_word_p99_ms"] = (
@@ -1046,6 +1328,25 @@ def summary(results):
                if m.get("restart_s") is not None and m["sessions"] >= 100000]
     out["startup_s_100k_sessions"] = \
         round(restart[0]["restart_s"], 3) if restart else None
+    return out
+
+
+def cluster_summary(results, med, per):
+    """summary["cluster"]: issue 21's comparison on ejabberd."""
+    out = {}
+    for name, key in (("sqlite", "ejabberd_chat_chatdesk"),
+                      ("postgresql", "ejabberd_chat_chatdesk_pg"),
+                      ("two_processes", "ejabberd_chat_chatdesk_two")):
+        out[name + "_per_s"] = med(key, "saturate", "sent_per_s")
+        out[name + "_saturate_p99_ms"] = med(key, "saturate", "p99_ms")
+        out[name + "_rate_p99_ms"] = med(key, "rate", "p99_ms")
+    out["two_processes_per_postgresql"] = per(out["two_processes_per_s"],
+                                              out["postgresql_per_s"])
+    out["postgresql_per_sqlite"] = per(out["postgresql_per_s"],
+                                       out["sqlite_per_s"])
+    fo = results.get("failover")
+    out["failover_s"] = fo["seconds"] if fo else None
+    out["failover_median_s"] = fo_median(fo) if fo else None
     return out
 
 
@@ -1067,12 +1368,15 @@ def main():
                     help="messages/s per session in the rate phase")
     ap.add_argument("--duration", type=float, default=10,
                     help="seconds of the rate phase")
-    ap.add_argument("--sat-duration", type=float, default=10,
-                    help="seconds of the saturation phase")
+    ap.add_argument("--sat-duration", type=float, default=4,
+                    help="seconds of each step of the saturation ramp")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each throughput workload (medians shown)")
-    ap.add_argument("--window", type=int, default=1,
-                    help="messages in flight per session when saturating")
+    ap.add_argument("--window", default=WINDOWS,
+                    help="messages in flight per session when saturating: "
+                         "one number, or ascending numbers for a ramp "
+                         "whose best step is the result (default %s)" %
+                         WINDOWS)
     ap.add_argument("--body-size", type=int, default=120)
     ap.add_argument("--ping-count", type=int, default=100)
     ap.add_argument("--milestones", default="1000,10000,100000")
@@ -1080,18 +1384,25 @@ def main():
     ap.add_argument("--create-window", type=int, default=4)
     ap.add_argument("--messages", type=int, default=1000000)
     ap.add_argument("--quick", action="store_true",
-                    help="a small run (~1 min): 20 sessions, 5 s phases, "
+                    help="a small run: 20 sessions, a 5 s rate phase, 2 s a "
+                         "saturation step, "
                          "one repeat, 200/1000 sessions, 100k messages")
     ap.add_argument("--only",
                     default="nagle," + ",".join(p[0] for p in CHAT_PARTS) +
-                            ",memory,startup",
+                            ",failover,memory,startup",
                     help="comma-separated parts to run (nosync: chatdesk "
                          "with fsync turned off, an experiment; slowsync: "
                          "every fsync 2 ms slower; mucmam: the server's MUC "
                          "archiving every message; pg: chatdesk on "
                          "PostgreSQL 15, fsync on; ej-*: the same on "
                          "ejabberd; ej-multicast: chatdesk with multicast "
-                         "= auto, through mod_multicast)")
+                         "= auto, through mod_multicast; ej-two: two "
+                         "chatdesks on one PostgreSQL, component_number "
+                         "2; failover: kill -9 one of two, time until "
+                         "every room answers; cluster: ej-chatdesk, ej-pg, "
+                         "ej-two and failover)")
+    ap.add_argument("--kills", type=int, default=5,
+                    help="kill -9 rounds of the failover part (--quick: 3)")
     ap.add_argument("--profile", action="store_true",
                     help="perf record chatdesk in its runs; reports in "
                          "build-bench/bench-profile-*.txt")
@@ -1103,12 +1414,17 @@ def main():
                     help="attach scripts/psa-receiver as chatdesk's PSA "
                          "webhook (every ticket event is POSTed to it)")
     a = ap.parse_args()
-    if a.quick:
-        a.sessions, a.techs, a.duration, a.sat_duration = 20, 10, 5, 5
-        a.repeat = 1
-        a.milestones, a.messages, a.ping_count = "200,1000", 100000, 50
+    if a.quick:  # its sizes, where the command line did not say
+        for k, v in (("sessions", 20), ("techs", 10), ("duration", 5),
+                     ("sat_duration", 2), ("repeat", 1),
+                     ("milestones", "200,1000"), ("messages", 100000),
+                     ("ping_count", 50), ("kills", 3)):
+            if getattr(a, k) == ap.get_default(k):
+                setattr(a, k, v)
     a.milestones = [int(m) for m in a.milestones.split(",") if m]
     parts = a.only.split(",")
+    if "cluster" in parts:
+        parts += CLUSTER_PARTS
     for path in (CHATDESK, CHATDESKCTL, LOADGEN, ECHO):
         h.check(os.path.exists(path), "%s built (scripts/bench builds it)" %
                 path)
@@ -1123,6 +1439,7 @@ def main():
     try:
         results["loadavg"] = {"start": os.getloadavg()}
         results["fsync"] = {"start": fsync_probe(root)}
+        results["writer_rt"] = writer_probe(root)
         if "nagle" in parts:
             results["nagle"] = run_nagle(root, a)
             results["loadavg"]["after nagle"] = os.getloadavg()
@@ -1130,7 +1447,8 @@ def main():
         # shared machine hits every kind alike; the table shows medians
         if not has_ejabberd():
             log("no ejabberd here (or not root): ejabberd columns skipped")
-            parts = [p for p in parts if not p.startswith("ej-")]
+            parts = [p for p in parts if not p.startswith("ej-") and
+                     p != "failover"]
         for rep in range(a.repeat):
             for name, server_kind, kind, variant in CHAT_PARTS:
                 if name not in parts:
@@ -1140,6 +1458,9 @@ def main():
                     run_chat(root, a, kind, variant, server_kind))
                 results["loadavg"]["after %s #%d" % (name, rep + 1)] = \
                     os.getloadavg()
+        if "failover" in parts:
+            results["failover"] = run_failover(root, a)
+            results["loadavg"]["after failover"] = os.getloadavg()
         results["fsync"]["end"] = fsync_probe(root)
         if "memory" in parts:
             results["memory"] = run_memory(root, a)
@@ -1166,6 +1487,10 @@ def main():
     print("fsync of a 4 KiB write: " + ", ".join(
         "%s p50 %.2f ms p99 %.2f ms" % (k, v["p50_ms"], v["p99_ms"])
         for k, v in results.get("fsync", {}).items()))
+    print("commit writer's round trip (bench/writer_rt, 1 message a batch): "
+          + ", ".join("%s p50 %.2f ms p99 %.2f ms, %.0f us CPU a message" % (
+              k, v["p50_ms"], v["p99_ms"], v["cpu_us_per_msg"])
+              for k, v in results.get("writer_rt", {}).items()))
     print(table(results))
     print("summary: " + json.dumps(results["summary"]))
 

@@ -17,7 +17,8 @@
  *         JSON line: the round-trip times.
  *
  *  chat   --kind chatdesk|muc|echo --service DOMAIN --sessions N --techs T
- *         --rate R --duration D --sat-duration S --window W --body-size B
+ *         --rate R --duration D --sat-duration S --window W[,W2,...]
+ *         --body-size B
  *         N helpdesk sessions, each a room with its contact c<i> and one
  *         to three techs (2-4 occupants; techs are shared between
  *         sessions). chatdesk: the contact runs the ad-hoc start-chat and
@@ -26,10 +27,14 @@
  *         two measured phases follow: "rate" (each session sends R
  *         messages/s, its occupants taking turns, for D s) and "saturate"
  *         (each session keeps W messages in flight for S s: the next one
- *         leaves when the previous came back to its sender). A body
+ *         leaves when one came back to its sender). With a list of windows
+ *         (ascending) the saturation is a ramp: S s at each window, the
+ *         window raised by sending the difference, one line a step
+ *         ("saturate-wW"), then a "saturate" line that repeats the step
+ *         with the most messages sent per second (the maximum). A body
  *         carries the send time; every delivery to an occupant counts, and
- *         its time-to-delivery goes into the percentiles. One JSON line a
- *         phase.
+ *         its time-to-delivery goes into the percentiles of the step (or
+ *         phase) it was sent in. One JSON line a phase or step.
  *
  *  create --service DOMAIN --contacts M --milestones 1000,10000 --window W
  *         Bulk sessions through start-chat: M contacts each keep W
@@ -61,12 +66,13 @@
 #define LG_MAX_OCC 4
 #define LG_MAX_CONNECTING 32
 #define LG_BODY_MAX 4096
+#define LG_MAX_STEPS 8
 
 /* ---- options ------------------------------------------------------------ */
 
 struct opts {
     const char *mode, *kind, *service, *target, *domain, *password;
-    const char *contact_prefix, *tech_prefix, *milestones;
+    const char *contact_prefix, *tech_prefix, *milestones, *windows;
     int port, clients, count, burst, msg;
     int sessions, techs, window, body_size, contacts;
     double rate, duration, sat_duration, setup_timeout;
@@ -81,6 +87,7 @@ static struct opts opt = {
     .contact_prefix = "c",
     .tech_prefix = "t",
     .milestones = "1000,10000",
+    .windows = "1",
     .clients = 1,
     .count = 200,
     .burst = 1,
@@ -259,7 +266,8 @@ struct session {
     unsigned seq, turn;
 };
 
-enum phase { PH_SETUP, PH_RATE, PH_SAT, PH_N };
+/* PH_SAT + k: step k of the saturation ramp */
+enum phase { PH_SETUP, PH_RATE, PH_SAT, PH_N = PH_SAT + LG_MAX_STEPS };
 
 struct phase_stats {
     uint64_t sent, delivered, expected, errors, t0, t1;
@@ -276,6 +284,7 @@ struct lg {
     struct smap rooms;
     enum phase phase;
     struct phase_stats ph[PH_N];
+    int window[LG_MAX_STEPS], n_steps; /* the saturation ramp */
     struct lat ping;
     int online, failed, joins_done, join_errors, create_errors;
     uint64_t id_seq;
@@ -716,7 +725,7 @@ static int lg__message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     ph->delivered++;
     lat_add(&ph->lat, lg__now_us() - sent_us);
     /* saturate: the sender got its own message back: the next one goes */
-    if (sender == c->idx && phase == PH_SAT && lg.phase == PH_SAT)
+    if (sender == c->idx && phase >= PH_SAT && lg.phase >= PH_SAT)
         lg__send_msg(&lg.ss[si], si);
     return 1;
 }
@@ -752,20 +761,22 @@ static void lg__phase_begin(enum phase p)
     lg.ph[p].cpu0 = lg__cpu_s();
 }
 
-/* Stop sending; wait until every expected delivery came (or 5 s). */
-static void lg__phase_end(enum phase p)
+/* Stop sending; wait until every expected delivery of phases first..last
+ * came (or 5 s). */
+static void lg__phase_end(enum phase first, enum phase last)
 {
-    struct phase_stats *ph = &lg.ph[p];
-    ph->t1 = lg__now_us();
+    lg.ph[last].t1 = lg__now_us();
     lg.phase = PH_SETUP;
     uint64_t deadline = lg__now_us() + 5000000;
-    while (ph->delivered < ph->expected && lg__now_us() < deadline &&
-           !lg_stop && !lg.failed)
-        xmpp_run_once(lg.ctx, 5);
-    ph->cpu1 = lg__cpu_s();
+    for (enum phase p = first; p <= last; p++)
+        while (lg.ph[p].delivered < lg.ph[p].expected &&
+               lg__now_us() < deadline && !lg_stop && !lg.failed)
+            xmpp_run_once(lg.ctx, 5);
+    lg.ph[last].cpu1 = lg__cpu_s();
 }
 
-static void lg__phase_print(enum phase p)
+/* One JSON line: phase p under name, with its window (0: none). */
+static void lg__phase_print(enum phase p, const char *name, int window)
 {
     struct phase_stats *ph = &lg.ph[p];
     double secs = (double)(ph->t1 - ph->t0) / 1e6;
@@ -778,8 +789,8 @@ static void lg__phase_print(enum phase p)
            "\"sent\": %" PRIu64 ", \"expected\": %" PRIu64
            ", \"delivered\": %" PRIu64 ", \"errors\": %" PRIu64 ", "
            "\"sent_per_s\": %.1f, \"delivered_per_s\": %.1f, ",
-           opt.kind, p == PH_RATE ? "rate" : "saturate", lg.n_ss, occ, lg.n_cl,
-           p == PH_RATE ? opt.rate : 0.0, p == PH_SAT ? opt.window : 0, secs,
+           opt.kind, name, lg.n_ss, occ, lg.n_cl,
+           p == PH_RATE ? opt.rate : 0.0, window, secs,
            ph->sent, ph->expected, ph->delivered, ph->errors,
            (double)ph->sent / secs, (double)ph->delivered / secs);
     lat_print(&ph->lat);
@@ -808,6 +819,60 @@ static int lg__wait_joined(void)
             "errors)\n",
             lg.joins_done, total, lg.join_errors, lg.create_errors);
     return -1;
+}
+
+/* The saturation ramp: S s at each window (raised by sending the
+ * difference), a line a step, then the best step again as "saturate". */
+static void lg__saturate(void)
+{
+    int best = 0, last = lg.n_steps - 1;
+    for (int k = 0; k < lg.n_steps && !lg_stop && !lg.failed; k++) {
+        int more = lg.window[k] - (k ? lg.window[k - 1] : 0);
+        lg__phase_begin((enum phase)(PH_SAT + k));
+        for (int i = 0; i < lg.n_ss; i++)
+            for (int w = 0; w < more; w++)
+                lg__send_msg(&lg.ss[i], i);
+        uint64_t end = lg.ph[PH_SAT + k].t0 +
+                       (uint64_t)(opt.sat_duration * 1e6);
+        while (!lg_stop && !lg.failed && lg__now_us() < end)
+            xmpp_run_once(lg.ctx, 5);
+        if (k == last)
+            lg__phase_end(PH_SAT, (enum phase)(PH_SAT + k));
+        else {
+            lg.ph[PH_SAT + k].t1 = lg__now_us();
+            lg.ph[PH_SAT + k].cpu1 = lg__cpu_s();
+        }
+        char name[32];
+        snprintf(name, sizeof name, "saturate-w%d", lg.window[k]);
+        if (lg.n_steps > 1)
+            lg__phase_print((enum phase)(PH_SAT + k), name, lg.window[k]);
+        const struct phase_stats *b = &lg.ph[PH_SAT + best],
+                                 *p = &lg.ph[PH_SAT + k];
+        if ((double)p->sent / (double)(p->t1 - p->t0) >
+            (double)b->sent / (double)(b->t1 - b->t0))
+            best = k;
+    }
+    lg__phase_print((enum phase)(PH_SAT + best), "saturate", lg.window[best]);
+}
+
+/* --window W[,W2,...]: the saturation ramp's windows, ascending. */
+static int lg__parse_windows(void)
+{
+    const char *s = opt.windows;
+    lg.n_steps = 0;
+    while (*s && lg.n_steps < LG_MAX_STEPS) {
+        char *end;
+        long w = strtol(s, &end, 10);
+        if (end == s || w < 1 || w > 10000 ||
+            (lg.n_steps && w <= lg.window[lg.n_steps - 1]))
+            return -1;
+        lg.window[lg.n_steps++] = (int)w;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    opt.window = lg.window[0];
+    return *s || !lg.n_steps ? -1 : 0;
 }
 
 static int lg__mode_chat(void)
@@ -875,21 +940,12 @@ static int lg__mode_chat(void)
             }
             xmpp_run_once(lg.ctx, 1);
         }
-        lg__phase_end(PH_RATE);
-        lg__phase_print(PH_RATE);
+        lg__phase_end(PH_RATE, PH_RATE);
+        lg__phase_print(PH_RATE, "rate", 0);
     }
     /* phase 2: saturate with W messages in flight per session */
-    if (opt.sat_duration > 0 && opt.window > 0) {
-        lg__phase_begin(PH_SAT);
-        for (int i = 0; i < lg.n_ss; i++)
-            for (int w = 0; w < opt.window; w++)
-                lg__send_msg(&lg.ss[i], i);
-        uint64_t end = lg.ph[PH_SAT].t0 + (uint64_t)(opt.sat_duration * 1e6);
-        while (!lg_stop && !lg.failed && lg__now_us() < end)
-            xmpp_run_once(lg.ctx, 5);
-        lg__phase_end(PH_SAT);
-        lg__phase_print(PH_SAT);
-    }
+    if (opt.sat_duration > 0 && lg.n_steps > 0)
+        lg__saturate();
     int rc = lg.failed ? 1 : 0;
     lg__disconnect_all();
     return rc;
@@ -982,7 +1038,7 @@ static void lg__usage(FILE *out)
           "  ping:   --target JID --clients C --count N --burst B [--msg]\n"
           "  chat:   --kind chatdesk|muc|echo --service DOMAIN --sessions N\n"
           "          --techs T --rate R --duration D --sat-duration S\n"
-          "          --window W --body-size B\n"
+          "          --window W[,W2...] --body-size B\n"
           "  create: --service DOMAIN --contacts M --milestones 1000,10000\n"
           "          --window W\n"
           "See the comment at the top of bench/loadgen.c.\n",
@@ -1012,7 +1068,7 @@ static int lg__args(int argc, char **argv)
         {"--msg", 'f', &opt.msg},
         {"--sessions", 'i', &opt.sessions},
         {"--techs", 'i', &opt.techs},
-        {"--window", 'i', &opt.window},
+        {"--window", 's', &opt.windows},
         {"--body-size", 'i', &opt.body_size},
         {"--contacts", 'i', &opt.contacts},
         {"--rate", 'd', &opt.rate},
@@ -1052,6 +1108,11 @@ static int lg__args(int argc, char **argv)
     }
     if (opt.burst < 1)
         opt.burst = 1;
+    if (lg__parse_windows() != 0) {
+        fprintf(stderr, "loadgen: --window wants ascending numbers "
+                        "(at most %d): %s\n", LG_MAX_STEPS, opt.windows);
+        return -1;
+    }
     if (opt.body_size >= LG_BODY_MAX)
         opt.body_size = LG_BODY_MAX - 1;
     return 0;

@@ -44,6 +44,9 @@ struct writer {
     struct sessions *sessions;
     struct history *history;
     pthread_t thread;
+    uint64_t indexed_ms;   /* when the thread last indexed for search */
+    uint64_t committed_ms; /* when it last committed a batch */
+    int unindexed;         /* it committed messages it did not index */
     /* the loop's */
     struct writer__batch *forming;
     uint64_t last_seq;
@@ -124,6 +127,13 @@ static void writer__origin_drop(struct writer *w, uint64_t seq)
     w->n_origins -= i;
 }
 
+static uint64_t writer__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* One transaction for every batch of the list; each gets the result. */
 static void writer__commit(struct writer *w, struct writer__batch *list)
 {
@@ -134,14 +144,22 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
             rc = sessions_store_pending(w->sessions, &b->items[i]);
     if (rc != SESS_OK)
         snprintf(why, sizeof why, "%s", sessions_error(w->sessions));
-    /* the search index in the same transaction: no extra fsync; a failure
-     * only leaves the rows to the tick or the next search (bounded as the
-     * loop's group commit bounds it, so a backlog cannot stretch a batch) */
-    if (rc == SESS_OK)
+    /* the search index in the same transaction (no extra fsync), at most
+     * every WRITER_INDEX_MS (writer.h); a failure only leaves the rows to
+     * the next indexing, tick or search (bounded as the loop's group
+     * commit bounds it, so a backlog cannot stretch a batch) */
+    uint64_t now = writer__now_ms();
+    int index = rc == SESS_OK && now - w->indexed_ms >= WRITER_INDEX_MS;
+    if (index) {
         history_index_pending(w->history, 2000, NULL);
+        w->indexed_ms = now;
+    }
     int crc = sessions_commit_held(w->sessions);
     if (rc == SESS_OK)
         rc = crc;
+    if (rc == SESS_OK)
+        w->unindexed = !index;
+    w->committed_ms = now;
     for (struct writer__batch *b = list; b; b = b->next) {
         b->failed = rc != SESS_OK;
         if (b->failed)
@@ -153,14 +171,40 @@ static void writer__commit(struct writer *w, struct writer__batch *list)
     }
 }
 
+/* With the mutex held: wait for work; while stored messages wait for the
+ * search index, index them (in a transaction of their own, one more
+ * fsync) once WRITER_INDEX_MS passed since the last commit and the last
+ * indexing: while batches keep coming the index rides along with them. */
+static void writer__idle(struct writer *w)
+{
+    while (!w->todo.head && !w->stop) {
+        if (!w->unindexed) {
+            pthread_cond_wait(&w->work, &w->mu);
+            continue;
+        }
+        uint64_t due = (w->indexed_ms > w->committed_ms ? w->indexed_ms
+                                                         : w->committed_ms) +
+                       WRITER_INDEX_MS;
+        struct timespec until = {(time_t)(due / 1000),
+                                 (long)(due % 1000) * 1000000L};
+        if (pthread_cond_timedwait(&w->work, &w->mu, &until) != ETIMEDOUT ||
+            w->todo.head || w->stop)
+            continue;
+        pthread_mutex_unlock(&w->mu);
+        history_index_pending(w->history, 2000, NULL);
+        w->indexed_ms = writer__now_ms();
+        w->unindexed = 0;
+        pthread_mutex_lock(&w->mu);
+    }
+}
+
 /* The thread: take everything handed over, commit it, report it. */
 static void *writer__main(void *arg)
 {
     struct writer *w = arg;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->todo.head && !w->stop)
-            pthread_cond_wait(&w->work, &w->mu);
+        writer__idle(w);
         struct writer__batch *list = w->todo.head;
         if (!list)
             break; /* stopping, and nothing left to write */
@@ -225,10 +269,11 @@ struct writer *writer_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->work, NULL);
-    pthread_condattr_t ca; /* writer_wait()'s deadline: monotonic */
+    pthread_condattr_t ca; /* the deadlines of writer_wait() and of the
+                              thread's indexing: monotonic */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->work, &ca);
     pthread_cond_init(&w->done, &ca);
     pthread_condattr_destroy(&ca);
     int rc = writer__start(w);

@@ -9,16 +9,26 @@
  * (sessions_prepare_message()) and adds it to the forming batch;
  * writer_submit() hands the batch over and numbers it (1, 2, ...). The
  * thread takes every batch handed over so far, writes them in one
- * transaction (BEGIN IMMEDIATE, the messages, their search index, COMMIT:
- * one fsync) and reports each batch's result, in order: the loop collects
- * them with writer_settle() and only then may show the messages (SPEC §3:
- * stored before broadcast). A failed transaction fails every batch in it.
+ * transaction (BEGIN IMMEDIATE, the messages, COMMIT: one fsync) and
+ * reports each batch's result, in order: the loop collects them with
+ * writer_settle() and only then may show the messages (SPEC §3: stored
+ * before broadcast). A failed transaction fails every batch in it.
+ * The search index of what is stored rides along in a batch's transaction
+ * at most every WRITER_INDEX_MS (FTS5 writes a new segment in each
+ * transaction that indexes: in every one-message batch it cost more CPU
+ * and writing than the message itself); what is left unindexed when no
+ * batch comes the thread indexes on its own once WRITER_INDEX_MS passed
+ * since the last commit. A text search indexes whatever is still pending
+ * first
+ * (history.h), so nothing stored is missed by a search.
  *
  * Threads: every function here is for the thread that opened the writer
  * (the event loop); the writer's own thread only runs writer.c's loop.
  */
 #ifndef CHATDESK_WRITER_H
 #define CHATDESK_WRITER_H
+
+#define WRITER_INDEX_MS 200
 
 #include <stddef.h>
 #include <stdint.h>
