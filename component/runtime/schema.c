@@ -261,6 +261,15 @@ const char *const chatdesk_migrations[] = {
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (round, n));"
     "CREATE INDEX slot_probes_at ON slot_probes(at);",
+
+    /* 15: each process's lease when several share a PostgreSQL database
+     * (runtime/cluster.h: the beat in the database's clock, ms; the
+     * backend that wrote it; route slots held). Unused on sqlite. */
+    "CREATE TABLE cluster_peers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  backend INTEGER NOT NULL,"
+    "  slots INTEGER NOT NULL,"
+    "  beat INTEGER NOT NULL);",
 };
 
 const size_t chatdesk_migrations_count =

@@ -214,6 +214,13 @@ const char *const chatdesk_pg_migrations[] = {
     "  at BIGINT NOT NULL,"
     "  PRIMARY KEY (round, n));"
     "CREATE INDEX slot_probes_at ON slot_probes(at);",
+
+    /* 15 */
+    "CREATE TABLE cluster_peers ("
+    "  id BIGINT PRIMARY KEY,"
+    "  backend INTEGER NOT NULL,"
+    "  slots INTEGER NOT NULL,"
+    "  beat BIGINT NOT NULL);",
 };
 
 const size_t chatdesk_pg_migrations_count =

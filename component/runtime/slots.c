@@ -26,10 +26,11 @@ struct slots {
     uint64_t round;        /* rounds sent */
     uint64_t judge_ms;     /* when the round in flight is judged */
     uint64_t next_ms;      /* when the next round goes out */
+    uint64_t hurry_ms;     /* slots_hurry(): a round then (0: none) */
     unsigned char got[SLOTS__ALL];
     unsigned count[SLOTS_LINKS_MAX]; /* probes each link got this round */
     unsigned idle[SLOTS_LINKS_MAX];  /* judged rounds without a probe */
-    unsigned last_back, last_elsewhere;
+    unsigned last_back, last_elsewhere, last_held;
     int domain_link;
     unsigned logged_back, logged_links; /* what the log said last */
     uint64_t full_warned_ms;
@@ -78,6 +79,18 @@ unsigned slots_last_back(const struct slots *s)
 int slots_domain_link(const struct slots *s)
 {
     return s->domain_link;
+}
+
+unsigned slots_held(const struct slots *s)
+{
+    return s->last_held;
+}
+
+void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms)
+{
+    uint64_t at = now_ms + delay_ms;
+    if (!s->hurry_ms || at < s->hurry_ms)
+        s->hurry_ms = at ? at : 1;
 }
 
 void slots_link_changed(struct slots *s, unsigned link)
@@ -167,6 +180,7 @@ static void slots__start(struct slots *s, uint64_t now_ms, unsigned n)
     slots__send(s, s->app->jid, -1);
     s->round++;
     s->judge_ms = now_ms + SLOTS_WAIT_MS;
+    s->hurry_ms = 0;
 }
 
 /* One info line when what the rounds show changes. */
@@ -230,7 +244,7 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
 {
     unsigned used = 0, online = 0, pending = 0;
     unsigned char other[SLOTS__ALL] = {0};
-    s->last_back = s->last_elsewhere = 0;
+    s->last_back = s->last_elsewhere = s->last_held = 0;
     if (s->elsewhere &&
         s->elsewhere(s->app, s->nonce, other, SLOTS__ALL, s->elsewhere_ud) < 0)
         memset(other, 0, sizeof other);
@@ -245,6 +259,7 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
         pending += links[i] == SLOTS_LINK_PENDING;
         if (links[i] == SLOTS_LINK_ONLINE)
             s->idle[i] = s->count[i] ? 0 : s->idle[i] + 1;
+        s->last_held += links[i] == SLOTS_LINK_ONLINE && s->count[i];
     }
     slots__log(s, online);
     struct slots_action a = {SLOTS_NOTHING, 0};
@@ -272,7 +287,7 @@ struct slots_action slots_poll(struct slots *s, uint64_t now_ms,
         return none;
     if (!s->next_ms)
         s->next_ms = now_ms + SLOTS_SOON_MS;
-    if (now_ms >= s->next_ms)
+    if (now_ms >= s->next_ms || (s->hurry_ms && now_ms >= s->hurry_ms))
         slots__start(s, now_ms, n);
     return none;
 }

@@ -216,6 +216,38 @@ static void test_probes_other_processes_got(void **state)
     assert_int_equal(judge(&now, ONE, 1).what, SLOTS_OPEN);
 }
 
+/* Another process died (runtime/cluster.h): the next round goes out at
+ * once, or after the delay, not at the end of the period; a round in
+ * flight is judged first. slots_held() counts the connections that got a
+ * probe. */
+static void test_hurry_and_held(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    send_round(&now, TWO, 2);
+    for (int i = 0; i <= SLOTS_PROBES; i++)
+        back(i, 0); /* all on #0: #1 holds no slot */
+    slots_hurry(s, now, 0); /* while the round is in flight */
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(slots_held(s), 1);
+    testkit_clear();
+    now += 1;
+    assert_int_equal(slots_poll(s, now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1); /* at once, not +5 s */
+    for (int i = 0; i <= SLOTS_PROBES; i++)
+        back(i, (unsigned)i % 2);
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(slots_held(s), 2);
+    /* a later hurry: not before its time, then well before the period */
+    testkit_clear();
+    slots_hurry(s, now, 2000);
+    assert_int_equal(slots_poll(s, now + 1500, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, 0);
+    assert_int_equal(slots_poll(s, now + 2000, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1);
+    assert_true(2000 < SLOTS_PERIOD_MS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +262,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_our_domain_sends_probes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_another_process_probe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hurry_and_held, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_probes_other_processes_got,
                                         setup, teardown),
