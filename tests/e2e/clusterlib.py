@@ -21,6 +21,7 @@ from e2e import harness as h
 from e2e import chatlib as cl
 
 PSA_SECRET = "psa-secret"
+PROBE_PERIOD = 5  # s between probe rounds: SLOTS_PERIOD_MS, runtime/slots.h
 RECEIVER = os.path.join(h.SOURCE_DIR, "scripts", "psa-receiver")
 
 
@@ -117,6 +118,19 @@ def timeline(cd, since):
         ", ".join("+%.2f s" % t for t in online) or "-")
 
 
+ROUND_SENT = r'SENT: <message to="probe-.*n="0"'  # a probe round's first
+
+
+def round_after_gone(cd, since):
+    """Seconds from cd seeing a peer gone (after since, time.time()) to
+    the first probe round it sent after that; None when it saw none."""
+    seen = [t for t in log_times(cd, r"stopped or died") if t >= since]
+    if not seen:
+        return None
+    sent = [t for t in log_times(cd, ROUND_SENT) if t >= seen[0]]
+    return sent[0] - seen[0] if sent else None
+
+
 async def chat(env, tom, user, n):
     """user starts chat n, both join, the session is active: (client,
     the start form's fields)."""
@@ -197,12 +211,13 @@ async def every_room_works_again(env, tom, chats, t0, acked, limit=30):
 
 
 def check_acked_stored_once(env, acked):
-    missing = []
-    for session, text in acked:
-        rows = cl.db_rows(env, "SELECT count(*) FROM messages WHERE "
-                          "session_id = ? AND body = ?", (int(session), text))
-        if not rows or int(rows[0][0]) != 1:
-            missing.append((session, text, rows))
+    stored = {}
+    for session, body in cl.db_rows(env, "SELECT session_id, body FROM "
+                                    "messages"):
+        key = (int(session), body)
+        stored[key] = stored.get(key, 0) + 1
+    missing = [(s, t, stored.get((int(s), t), 0)) for s, t in acked
+               if stored.get((int(s), t), 0) != 1]
     h.check(not missing, "acknowledged messages stored once each: %r" %
             missing)
 
