@@ -157,6 +157,10 @@ static void main__metrics(struct app *app)
     for (int i = 0; i <= SESS_CLOSED; i++)
         names[i] = sess_state_name((enum sess_state)i);
     metrics_set_store(names, st.by_state, SESS_CLOSED + 1, st.messages);
+    metrics_set_cluster((long)conn_slots_held(app->send_ud),
+                        app->cluster
+                            ? (long)cluster_peers_alive(app->cluster)
+                            : 0);
 }
 
 static void main__tick(struct app *app)
@@ -173,7 +177,8 @@ static void main__tick(struct app *app)
 
 /* Several processes: the leases (runtime/cluster.h). When another process
  * stopped or died its route slots may be vacant: probe now (the process
- * holding the fewest slots, a hot standby first) or a little later (the
+ * holding the fewest slots, a hot standby first; it opens as many
+ * connections as the dead one held slots at once) or a little later (the
  * others: by then the first has filled them, and the round says so). */
 #define MAIN_SECOND_PROBE_MS 2500
 static void main__pass(struct app *app)
@@ -184,10 +189,13 @@ static void main__pass(struct app *app)
     struct conn *conn = app->send_ud;
     int w = cluster_watch(app->cluster, clock_mono_ms(),
                           conn_slots_held(conn));
+    unsigned slots = 0;
+    if (w == CLUSTER_GONE_FIRST || w == CLUSTER_GONE_SECOND)
+        metrics_peers_gone(cluster_gone(app->cluster, &slots));
     if (w == CLUSTER_GONE_FIRST)
-        conn_hurry(conn, 0);
+        conn_hurry(conn, 0, slots);
     else if (w == CLUSTER_GONE_SECOND)
-        conn_hurry(conn, MAIN_SECOND_PROBE_MS);
+        conn_hurry(conn, MAIN_SECOND_PROBE_MS, 0);
 }
 
 static void main__stopping(struct app *app)

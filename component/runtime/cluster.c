@@ -53,6 +53,7 @@ struct cluster {
     int64_t id;                         /* this process's lease */
     struct cluster__peer alive[CLUSTER_PEERS_MAX]; /* at the last look */
     unsigned n_alive;
+    unsigned gone, gone_slots; /* peers gone at the last look, their slots */
     uint64_t next_beat_ms, next_watch_ms, next_prune_ms;
     int failing; /* the last look failed (logged once) */
     int leader;           /* holds the lock (store_try_lead) */
@@ -205,12 +206,24 @@ void cluster_leave(struct cluster *c)
         log_warn("cluster", "cannot delete the lease: %s", c->err);
 }
 
-static int cluster__was_alive(const struct cluster *c, int64_t id)
+static int cluster__alive_in(const struct cluster__peer *list, unsigned n,
+                             int64_t id)
 {
-    for (unsigned i = 0; i < c->n_alive; i++)
-        if (c->alive[i].id == id)
+    for (unsigned i = 0; i < n; i++)
+        if (list[i].id == id)
             return 1;
     return 0;
+}
+
+unsigned cluster_peers_alive(const struct cluster *c)
+{
+    return c->n_alive;
+}
+
+unsigned cluster_gone(const struct cluster *c, unsigned *slots)
+{
+    *slots = c->gone_slots;
+    return c->gone;
 }
 
 /* Read the leases: the living now (into c->alive), and how many of those
@@ -218,7 +231,7 @@ static int cluster__was_alive(const struct cluster *c, int64_t id)
 static int cluster__look(struct cluster *c)
 {
     struct cluster__peer now[CLUSTER_PEERS_MAX];
-    unsigned n = 0, still = 0;
+    unsigned n = 0;
     int rc;
     struct db_stmt *st = c->peer_stmt[P_LIST];
     db_bind_int64(st, 1, CLUSTER_LEASE_MS);
@@ -228,14 +241,20 @@ static int cluster__look(struct cluster *c)
             continue;
         now[n].id = id;
         now[n].slots = (unsigned)db_column_int(st, 1);
-        still += cluster__was_alive(c, id);
         n++;
     }
     if (cluster__done(c, st, rc) != 0)
         return -1;
-    int gone = (int)(c->n_alive - still);
+    int gone = 0;
+    c->gone_slots = 0;
+    for (unsigned i = 0; i < c->n_alive; i++)
+        if (!cluster__alive_in(now, n, c->alive[i].id)) {
+            gone++;
+            c->gone_slots += c->alive[i].slots;
+        }
     memcpy(c->alive, now, n * sizeof now[0]);
     c->n_alive = n;
+    c->gone = (unsigned)gone;
     return gone;
 }
 

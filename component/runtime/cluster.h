@@ -94,6 +94,14 @@ int cluster_join(struct cluster *c, char *err, size_t errlen);
  * cluster_join(); -1 on a database error (cluster_error()). */
 int cluster_watch(struct cluster *c, uint64_t now_ms, unsigned slots_held);
 
+/* Other processes alive at the last look. */
+unsigned cluster_peers_alive(const struct cluster *c);
+
+/* The peers found gone at the last look; *slots: the route slots they
+ * held (from their leases), how many vacant slots to expect
+ * (slots_hurry()). */
+unsigned cluster_gone(const struct cluster *c, unsigned *slots);
+
 /* Delete this process's lease (a clean stop), so the others learn at
  * their next look. */
 void cluster_leave(struct cluster *c);

@@ -378,10 +378,10 @@ int conn_holds_domain(const struct conn *c)
            c->links[i]->state == CONN_ONLINE;
 }
 
-void conn_hurry(struct conn *c, unsigned delay_ms)
+void conn_hurry(struct conn *c, unsigned delay_ms, unsigned expect)
 {
     if (c->slots)
-        slots_hurry(c->slots, clock_mono_ms(), delay_ms);
+        slots_hurry(c->slots, clock_mono_ms(), delay_ms, expect);
 }
 
 unsigned conn_slots_held(const struct conn *c)

@@ -73,9 +73,9 @@ unsigned conn_online_count(const struct conn *c);
 int conn_holds_domain(const struct conn *c);
 
 /* connections = auto: probe the route slots delay_ms from now instead of
- * at the end of the period (another process on the database died:
- * slots_hurry()). Nothing without the prober. */
-void conn_hurry(struct conn *c, unsigned delay_ms);
+ * at the end of the period (another process on the database died,
+ * holding expect slots: slots_hurry()). Nothing without the prober. */
+void conn_hurry(struct conn *c, unsigned delay_ms, unsigned expect);
 
 /* connections = auto: route slots held at the last probe round
  * (slots_held()); with connections = N, the connections online. */

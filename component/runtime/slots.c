@@ -27,6 +27,8 @@ struct slots {
     uint64_t judge_ms;     /* when the round in flight is judged */
     uint64_t next_ms;      /* when the next round goes out */
     uint64_t hurry_ms;     /* slots_hurry(): a round then (0: none) */
+    unsigned expect;       /* slots_hurry(): slots the dead process held */
+    unsigned open_more;    /* connections still to open at once */
     unsigned char got[SLOTS__ALL];
     unsigned count[SLOTS_LINKS_MAX]; /* probes each link got this round */
     unsigned idle[SLOTS_LINKS_MAX];  /* judged rounds without a probe */
@@ -86,11 +88,13 @@ unsigned slots_held(const struct slots *s)
     return s->last_held;
 }
 
-void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms)
+void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
+                 unsigned expect)
 {
     uint64_t at = now_ms + delay_ms;
     if (!s->hurry_ms || at < s->hurry_ms)
         s->hurry_ms = at ? at : 1;
+    s->expect += expect;
 }
 
 void slots_link_changed(struct slots *s, unsigned link)
@@ -226,8 +230,14 @@ static struct slots_action slots__decide(struct slots *s, uint64_t now_ms,
         a.what = SLOTS_CLOSE;
         a.link = (unsigned)idle;
     } else if (s->last_back < SLOTS__ALL && used < s->max_links) {
-        log_info("slots", "opening connection #%u for the vacant slot", used);
+        unsigned want = s->expect > 1 ? s->expect : 1;
+        if (want > s->max_links - used)
+            want = s->max_links - used;
+        log_info("slots", "opening connection%s #%u%s for the vacant slot%s",
+                 want > 1 ? "s" : "", used, want > 1 ? " and more" : "",
+                 want > 1 ? "s the process gone held" : "");
         a.what = SLOTS_OPEN;
+        s->open_more = want - 1;
     } else if (s->last_back < SLOTS__ALL &&
                now_ms >= s->full_warned_ms + 60000) {
         s->full_warned_ms = now_ms;
@@ -263,8 +273,10 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
     }
     slots__log(s, online);
     struct slots_action a = {SLOTS_NOTHING, 0};
-    if (!pending)
+    if (!pending) {
         a = slots__decide(s, now_ms, links, n, used, online);
+        s->expect = 0; /* judged with every connection online */
+    }
     s->next_ms = now_ms + (a.what != SLOTS_NOTHING || pending
                                ? SLOTS_SOON_MS
                                : SLOTS_PERIOD_MS);
@@ -280,6 +292,11 @@ struct slots_action slots_poll(struct slots *s, uint64_t now_ms,
         n = SLOTS_LINKS_MAX;
     for (unsigned i = 0; i < n; i++)
         any_online |= links[i] == SLOTS_LINK_ONLINE;
+    if (s->open_more) { /* the rest of the dead process's slots */
+        s->open_more--;
+        struct slots_action more = {SLOTS_OPEN, 0};
+        return more;
+    }
     if (*s->nonce)
         return now_ms >= s->judge_ms ? slots__judge(s, now_ms, links, n)
                                      : none;

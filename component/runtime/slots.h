@@ -102,8 +102,13 @@ void slots_link_changed(struct slots *s, unsigned link);
  * process sharing the database died or stopped (runtime/cluster.h), so its
  * slots may be vacant now. A round in flight is judged first (it went
  * out before and may have reached the dead process); the hurried round
- * comes after it. An earlier round already due is kept. */
-void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms);
+ * comes after it. An earlier round already due is kept. expect: the
+ * route slots the dead process held (its lease; 0: unknown): when the
+ * next judged round finds a slot vacant, that many connections are
+ * opened one after the other at once (up to the maximum), not one a
+ * round; one that finds no slot left is closed as any idle one. */
+void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
+                 unsigned expect);
 
 /* Between passes: starts a round when one is due (sending its probes),
  * judges one that has waited long enough. links[i] says what connection i

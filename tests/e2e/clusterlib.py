@@ -78,11 +78,14 @@ def start_database(env):
     env.extra.insert(0, env.rx)
 
 
-def process(env, name, slots_max):
-    """A chatdesk of the cluster (not started); stopped before the
-    database at the end."""
+def process(env, name, slots_max, metrics_port=None):
+    """A chatdesk of the cluster (not started), serving /metrics on
+    metrics_port if given; stopped before the database at the end."""
+    more = ("\n[metrics]\nlisten = 127.0.0.1:%d\n" % metrics_port
+            if metrics_port else "")
     cd = h.Chatdesk(env.workdir, env.server, name=name,
-                    extra=extra(slots_max, env.rx.port), db_url=env.pg.url)
+                    extra=extra(slots_max, env.rx.port) + more,
+                    db_url=env.pg.url)
     env.extra.insert(0, cd)
     return cd
 

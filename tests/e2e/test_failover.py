@@ -15,7 +15,7 @@ both ways. Then the process that does NOT hold
 the component's own JID is killed with SIGKILL: the survivors learn it
 from its lease (its database backend ended), the standby probes first
 (it holds the fewest slots) and takes the freed slots, and closes its
-idle connection; every room works again within 15 s while ad-hoc commands
+idle connection (its /metrics say so); every room works again within 15 s while ad-hoc commands
 to the component's JID keep working throughout. Last: every acknowledged
 message is stored once, tom was invited to each room once, and no PSA
 event was delivered twice.
@@ -33,6 +33,13 @@ from e2e import clusterlib as cx
 CONTACTS = ["u%d" % i for i in range(1, 13)]
 TECHS = ["tom"]
 SLOTS = 3
+METRICS = h.free_port()  # the standby's /metrics
+
+
+def standby_metrics():
+    m = cl.scrape_metrics(METRICS)
+    return (m["chatdesk_route_slots"], m["chatdesk_cluster_peers"],
+            m["chatdesk_cluster_peers_gone_total"])
 
 
 def lease(env, cd):
@@ -65,7 +72,7 @@ async def test_two_start_at_the_same_moment(env):
     cx.start_database(env)
     env.a = cx.process(env, "a", SLOTS)
     env.b = cx.process(env, "b", SLOTS)
-    env.c = cx.process(env, "c", SLOTS)
+    env.c = cx.process(env, "c", SLOTS, metrics_port=METRICS)
     env.chatdesk = env.a  # env.ctl and chatlib.db_rows use its database
     cl.write_acme_directory(env, CONTACTS)
     env.a.start(wait_online=False)
@@ -100,6 +107,8 @@ async def test_a_third_is_a_hot_standby(env):
     h.check("opening connection" not in text and connections(env.c) == 1,
             "c keeps its one connection and opens none:\n" + text[-1500:])
     h.check(settled(env, (env.a, env.b)), "a and b keep their slots")
+    await h.async_wait_until(lambda: standby_metrics() == (0, 2, 0), 5,
+                             "the standby's metrics: no slot, 2 peers")
 
 
 async def _commands_throughout(tom, stop, failures):
@@ -181,6 +190,9 @@ async def test_kill_the_one_without_the_component_jid(env):
                              "once, the standby's idle connection closed" %
                              SLOTS)
     cx.check_invited_once(tom, chats)
+    await h.async_wait_until(
+        lambda: standby_metrics()[0] >= 1 and standby_metrics()[1:] ==
+        (1, 1), 5, "the standby's metrics: slots, 1 peer left, 1 gone")
 
 
 async def test_nothing_acknowledged_is_lost(env):

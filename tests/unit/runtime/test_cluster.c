@@ -136,6 +136,10 @@ static void test_leases(void **state)
         cluster_leave(c[2]);
         uint64_t t = now;
         assert_int_equal(watch_for_change(c[1], &t, 0), CLUSTER_GONE_FIRST);
+        unsigned slots = 0;
+        assert_int_equal(cluster_gone(c[1], &slots), 1);
+        assert_int_equal(slots, 1); /* from #2's lease */
+        assert_int_equal(cluster_peers_alive(c[1]), 1);
         assert_int_equal(watch_for_change(c[0], &now, 1),
                          CLUSTER_GONE_SECOND);
         /* #1 dies (its connection ends, as with kill -9): #0 is alone */

@@ -227,7 +227,7 @@ static void test_hurry_and_held(void **state)
     send_round(&now, TWO, 2);
     for (int i = 0; i <= SLOTS_PROBES; i++)
         back(i, 0); /* all on #0: #1 holds no slot */
-    slots_hurry(s, now, 0); /* while the round is in flight */
+    slots_hurry(s, now, 0, 0); /* while the round is in flight */
     assert_int_equal(judge(&now, TWO, 2).what, SLOTS_NOTHING);
     assert_int_equal(slots_held(s), 1);
     testkit_clear();
@@ -240,12 +240,45 @@ static void test_hurry_and_held(void **state)
     assert_int_equal(slots_held(s), 2);
     /* a later hurry: not before its time, then well before the period */
     testkit_clear();
-    slots_hurry(s, now, 2000);
+    slots_hurry(s, now, 2000, 0);
     assert_int_equal(slots_poll(s, now + 1500, TWO, 2).what, SLOTS_NOTHING);
     assert_int_equal(tk.n_sent, 0);
     assert_int_equal(slots_poll(s, now + 2000, TWO, 2).what, SLOTS_NOTHING);
     assert_int_equal(tk.n_sent, SLOTS_PROBES + 1);
     assert_true(2000 < SLOTS_PERIOD_MS);
+}
+
+/* A process that held two slots died: the round that finds slots vacant
+ * opens two connections at once, not one a round; never beyond the
+ * maximum (4 here), and only for that round. */
+static void test_hurry_opens_what_the_dead_held(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    const enum slots_link three[] = {SLOTS_LINK_ONLINE, SLOTS_LINK_ONLINE,
+                                     SLOTS_LINK_ONLINE};
+    slots_hurry(s, now, 0, 5); /* more than the maximum allows */
+    send_round(&now, three, 3);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 3);
+    assert_int_equal(judge(&now, three, 3).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, three, 3).what, SLOTS_NOTHING);
+    /* two online and every probe back: then a vacancy opens one only */
+    now += SLOTS_PERIOD_MS;
+    slots_hurry(s, now, 0, 2);
+    send_round(&now, TWO, 2);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 2);
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, TWO, 2).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 2, TWO, 2).what, SLOTS_NOTHING);
+    /* later, a vacancy without a hurry: one connection */
+    now += SLOTS_PERIOD_MS;
+    send_round(&now, three, 3);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 3);
+    assert_int_equal(judge(&now, three, 3).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, three, 3).what, SLOTS_NOTHING);
 }
 
 int main(void)
@@ -265,6 +298,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hurry_and_held, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hurry_opens_what_the_dead_held,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_probes_other_processes_got,
                                         setup, teardown),
     };
