@@ -18,7 +18,9 @@ from its lease (its database backend ended), the standby probes first
 idle connection (its /metrics say so); every room works again within 15 s while ad-hoc commands
 to the component's JID keep working throughout. Last: every acknowledged
 message is stored once, tom was invited to each room once, and no PSA
-event was delivered twice.
+event was delivered twice. Then the holder stops cleanly (SIGTERM): its
+lease is deleted, and the standby at once takes every slot and the
+component's JID.
 """
 
 import asyncio
@@ -205,9 +207,33 @@ async def test_psa_events_once(env):
     print("      PSA: %d events, %d deliveries" % (events, deliveries))
 
 
+async def test_a_clean_stop_hands_over_at_once(env):
+    """SIGTERM: the process deletes its lease once its streams are closed,
+    and the standby, alone now, takes every slot, the component's JID
+    with them."""
+    holder = env.chatdesk
+    m = re.search(r"lease (\d+) written", holder.text())
+    wall = time.time()
+    h.check(holder.stop() == 0, "a clean stop")
+    h.check(not cl.db_rows(env, "SELECT id FROM cluster_peers WHERE id = ?",
+                           (int(m.group(1)),)), "its lease deleted")
+    env.chatdesk = env.c
+    await h.async_wait_until(lambda: standby_metrics()[:2] == (SLOTS, 0), 15,
+                             "the last process holds every slot")
+    delay = cx.round_after_gone(env.c, wall)
+    h.check(delay is not None and delay < 1.5,
+            "it probed as soon as it saw the lease gone: %r" % delay)
+    tom = await cl.login(env, "tom", resource="stop")
+    r = await tom.command("sessions", {"view": "waiting"})
+    h.check(r.status == "completed", "commands to %s answered by the last "
+            "process" % h.COMPONENT)
+    print("      %s" % cx.timeline(env.c, wall))
+
+
 if __name__ == "__main__":
     h.main([test_two_start_at_the_same_moment, test_a_third_is_a_hot_standby,
             test_kill_the_one_without_the_component_jid,
-            test_nothing_acknowledged_is_lost, test_psa_events_once],
+            test_nothing_acknowledged_is_lost, test_psa_events_once,
+            test_a_clean_stop_hands_over_at_once],
            users=CONTACTS + TECHS, start_chatdesk=False,
            server_kw={"component_number": SLOTS})

@@ -147,6 +147,21 @@ static void test_leases(void **state)
         store_close(st[1]);
         c[1] = NULL, st[1] = NULL;
         assert_int_equal(watch_for_change(c[0], &now, 1), CLUSTER_GONE_FIRST);
+        /* #1 again, alive but its beat stops (a hung process, a lost
+         * host): gone once the beat is CLUSTER_LEASE_MS old */
+        st[1] = store_open(testdb_target(path), err, sizeof err);
+        c[1] = cluster_open(st[1], err, sizeof err);
+        assert_non_null(c[1]);
+        assert_int_equal(cluster_join(c[1], err, sizeof err), 0);
+        now += CLUSTER_WATCH_MS;
+        assert_int_equal(cluster_watch(c[0], now, 1), CLUSTER_CALM);
+        assert_int_equal(cluster_peers_alive(c[0]), 1);
+        assert_int_equal(db_exec(store_db(st[1]),
+                                 "UPDATE cluster_peers SET beat = beat - "
+                                 "3500 WHERE backend = pg_backend_pid()",
+                                 NULL),
+                         DB_OK);
+        assert_int_equal(watch_for_change(c[0], &now, 1), CLUSTER_GONE_FIRST);
     }
     for (int i = 0; i < 3; i++) {
         cluster_close(c[i]);
