@@ -60,7 +60,8 @@ int chat_register(struct app *app)
         app->wait = chat__wait;
     }
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
-    return chat_presence_register(app) || chat_help_register(app);
+    return chat_presence_register(app) || chat_help_register(app) ||
+           chat_presence_share_open(app);
 }
 
 void chat_on_online(struct app *app)
@@ -77,6 +78,7 @@ void chat_on_link_online(struct app *app)
 void chat_tick(struct app *app)
 {
     chat_gone_tick(app);
+    chat_presence_tick(app);
 }
 
 void chat_stopping(struct app *app)
@@ -89,6 +91,7 @@ void chat_free(struct app *app)
     if (!app->chat)
         return;
     chat_presence_free(app);
+    chat_presence_share_close(app);
     muc_flush(app->chat->muc); /* keep what is held: commit, then free */
     app->flush = NULL;
     app->pump = NULL;

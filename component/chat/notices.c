@@ -1,6 +1,7 @@
 /* notices.c - see notices.h */
 #include "chat/notices.h"
 
+#include "chat/relay.h"
 #include "chat/rooms.h"
 #include "domain/domain.h"
 #include "domain/presence.h"
@@ -138,19 +139,8 @@ void chat_notify_contact_offline(struct app *app, const char *contact)
 
 void chat_notify_position(struct app *app, int64_t session_id)
 {
-    struct sess_info s;
-    char room[64], text[128];
-    int pos = 0;
-    if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
-        return;
-    sessions_room_localpart(session_id, room, sizeof room);
-    if (muc_role_of(app->chat->muc, room, s.contact_jid) != MUC_ROLE_NONE &&
-        sessions_queue_position(app->domain->sessions, session_id, &pos) ==
-            SESS_OK) {
-        snprintf(text, sizeof text, "You are number %d in line.", pos);
-        muc_send_notice(app->chat->muc, room, text, NULL);
-    }
-    sess_info_clear(&s);
+    if (!chat_tell_position(app, session_id))
+        chat_relay_room(app, session_id, CHAT_RELAY_POSITION);
 }
 
 /* 1 when waiting session w is behind m in queue order (created, id). */
@@ -273,8 +263,9 @@ void chat_after_transition(struct app *app, const struct sess_result *r)
         chat_queue_post(app, q);
     bool live_before = r->before == SESS_WAITING || r->before == SESS_ACTIVE;
     bool live_after = r->after == SESS_WAITING || r->after == SESS_ACTIVE;
-    if (r->before != r->after && live_before && !live_after)
-        chat_revoke_contact_voice(app, &s);
+    if (r->before != r->after && live_before && !live_after &&
+        !chat_revoke_contact_voice(app, &s))
+        chat_relay_room(app, s.id, CHAT_RELAY_VOICE);
     /* left the queue, or came back to it (a transfer) */
     if (r->before != r->after &&
         (r->before == SESS_WAITING || r->after == SESS_WAITING))

@@ -6,13 +6,17 @@
 #include "chat/rooms.h"
 #include "domain/domain.h"
 #include "domain/presence.h"
+#include "domain/presence_share.h"
 #include "runtime/app.h"
+#include "runtime/clock.h"
+#include "runtime/config.h"
 #include "runtime/dispatch.h"
 #include "runtime/log.h"
 #include "runtime/stanza.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void chat__presence_to(struct app *app, const char *to, const char *type)
 {
@@ -53,7 +57,10 @@ static void chat__react(struct app *app, const char *bare, int is_tech,
     if (!ch->changed)
         return;
     log_debug("chat", "%s is now %s", bare, presence_name(ch->after));
-    if (is_tech && ch->after == CD_ONLINE)
+    /* shared presence: the process holding the component JID invites,
+     * whichever process saw it (chat__merged), so each tech once */
+    if (is_tech && ch->after == CD_ONLINE &&
+        (!app->chat->pshare || app_holds_domain(app)))
         chat_notify_tech_online(app, bare);
     if (!is_tech && ch->after == CD_OFFLINE)
         chat_contact_offline_later(app, bare); /* a reload comes back */
@@ -74,8 +81,14 @@ static void chat__update(struct app *app, const char *full, int available,
         show = PRESENCE_SHOW_NONE;
     struct presence_change ch;
     if (presence_update(app->domain->presence, full, available, show, is_tech,
-                        &ch) == 0)
-        chat__react(app, bare, is_tech, &ch);
+                        &ch) != 0)
+        return;
+    if (app->chat->pshare &&
+        pshare_put(app->chat->pshare, full, available, show, is_tech,
+                   clock_now()) != 0)
+        log_warn("chat", "cannot share the presence of %s: %s", bare,
+                 pshare_error(app->chat->pshare));
+    chat__react(app, bare, is_tech, &ch);
 }
 
 void chat_presence_from_queue(struct app *app, const char *full_jid,
@@ -216,6 +229,14 @@ static void chat__grace_over(struct app *app)
 void chat_presence_online(struct app *app)
 {
     presence_clear(app->domain->presence);
+    if (app->chat->pshare) {
+        /* what this process saw is gone with its stream; the others'
+         * rows are merged again at the next tick */
+        if (pshare_drop_own(app->chat->pshare, clock_now()) != 0)
+            log_warn("chat", "cannot drop the presence shared: %s",
+                     pshare_error(app->chat->pshare));
+        pshare_rewind(app->chat->pshare);
+    }
     directory_tech_list(app->domain->dir, chat__ask_tech, app);
     directory_contact_list(app->domain->dir, 0, chat__ask_contact, app);
     dispatch_timer_set(app->dispatch, chat__grace_over, CHAT_PRESENCE_GRACE_MS);
@@ -234,4 +255,61 @@ void chat_presence_free(struct app *app)
         return;
     dispatch_timer_cancel(app->dispatch, chat__grace_over);
     dispatch_timer_cancel(app->dispatch, chat__hint_due);
+}
+
+/* A row another process shared changed a JID here. Only the process
+ * holding the component JID's slot acts on it, and only on a tech coming
+ * Online (invitations to the waiting chats): absence is concluded only
+ * from presence received (chat__react, chat__grace_over). */
+static void chat__merged(const char *bare, bool is_tech,
+                         const struct presence_change *ch, void *ud)
+{
+    struct app *app = ud;
+    if (!ch->changed)
+        return;
+    log_debug("chat", "%s is now %s (seen by another process)", bare,
+              presence_name(ch->after));
+    enum dir_role role = domain_role(app->domain, bare);
+    if (is_tech && (role == ROLE_TECH || role == ROLE_ADMIN) &&
+        ch->after == CD_ONLINE && app_holds_domain(app))
+        chat_notify_tech_online(app, bare);
+}
+
+int chat_presence_share_open(struct app *app)
+{
+    char host[64] = "", source[PSHARE_SOURCE_MAX], err[400];
+    if (!app->store || !app->cfg || !*app->cfg->db_url ||
+        app->cfg->connections != 0)
+        return 0; /* one process on the database: nothing is shared */
+    gethostname(host, sizeof host - 1);
+    snprintf(source, sizeof source, "%s:%ld:%lld", host, (long)getpid(),
+             (long long)clock_now());
+    app->chat->pshare = pshare_open(app->store, source, err, sizeof err);
+    if (!app->chat->pshare) {
+        log_error("chat", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void chat_presence_tick(struct app *app)
+{
+    struct pshare *ps = app->chat->pshare;
+    if (!ps)
+        return;
+    if (pshare_beat(ps, clock_now(), PSHARE_STALE_SECONDS) != 0 ||
+        pshare_merge(ps, app->domain->presence, chat__merged, app) < 0)
+        log_warn("chat", "shared presence: %s", pshare_error(ps));
+}
+
+void chat_presence_share_close(struct app *app)
+{
+    struct pshare *ps = app->chat ? app->chat->pshare : NULL;
+    if (!ps)
+        return;
+    if (pshare_drop_own(ps, clock_now()) != 0) /* a clean stop */
+        log_warn("chat", "cannot drop the presence shared: %s",
+                 pshare_error(ps));
+    pshare_close(ps);
+    app->chat->pshare = NULL;
 }

@@ -23,7 +23,10 @@ void chat_presence_free(struct app *app);
 
 /* After each successful handshake: forget presence (the server will tell
  * again), ask every known tech and contact for presence, and start the
- * grace timer (CHAT_PRESENCE_GRACE_MS). */
+ * grace timer (CHAT_PRESENCE_GRACE_MS). With shared presence this
+ * process's rows are dropped too and the others' read again at the next
+ * tick (a tech Online elsewhere is then a change here, as after a
+ * reconnect of a lone process). */
 void chat_presence_online(struct app *app);
 
 /* One more connection came online (runtime/conn.h, link_online): answers
@@ -37,5 +40,18 @@ void chat_presence_more_slots(struct app *app);
  * presence (a resource of its own). */
 void chat_presence_from_queue(struct app *app, const char *full_jid,
                               bool available, const char *show);
+
+/* Several processes on one PostgreSQL database (connections = auto):
+ * open the presence this process shares with the others
+ * (domain/presence_share.h): what it receives is written there, what the
+ * others received is merged into its tracker once a tick. Otherwise
+ * nothing. 0 or -1. */
+int chat_presence_share_open(struct app *app);
+
+/* Once a tick: the shared presence's beat and merge (nothing without). */
+void chat_presence_tick(struct app *app);
+
+/* Drop this process's shared rows (a clean stop) and close. */
+void chat_presence_share_close(struct app *app);
 
 #endif

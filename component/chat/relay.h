@@ -25,9 +25,29 @@
 #ifndef CHATDESK_CHAT_RELAY_H
 #define CHATDESK_CHAT_RELAY_H
 
+#include <stdint.h>
+
 struct app;
 
 #define NS_CHATDESK_RELAY "urn:chatdesk:relay"
+
+/* A change of a room's state made here for a room another process may
+ * serve (nobody is in it here), relayed the same way as
+ *
+ *   <relay xmlns='urn:chatdesk:relay' what='voice'/>     the session is
+ *       over: the contact loses voice (chat_revoke_contact_voice())
+ *   <relay xmlns='urn:chatdesk:relay' what='position'/>  the queue moved:
+ *       the waiting contact is told its place (chat_tell_position())
+ *
+ * The receiver reads the session from the database and does what its
+ * state calls for (a voice relay for a live session does nothing), so a
+ * relay carries no state of its own. */
+enum chat_relay_what { CHAT_RELAY_VOICE, CHAT_RELAY_POSITION };
+
+/* Relay what for session_id's room when this process is one of several
+ * (connections = auto); else nothing. */
+void chat_relay_room(struct app *app, int64_t session_id,
+                     enum chat_relay_what what);
 
 /* Adds the relay's message handler: call it before the MUC engine's
  * (xep0045_new()), so relays never reach the engine. 0 or -1. */

@@ -49,11 +49,33 @@ void chat_queue_post(struct app *app, const char *text)
     muc_send_notice(app->chat->muc, CHAT_QUEUE_ROOM, text, NULL);
 }
 
-void chat_revoke_contact_voice(struct app *app, const struct sess_info *s)
+int chat_revoke_contact_voice(struct app *app, const struct sess_info *s)
 {
     char room[64];
     sessions_room_localpart(s->id, room, sizeof room);
-    if (muc_role_of(app->chat->muc, room, s->contact_jid) != MUC_ROLE_NONE)
-        muc_set_role(app->chat->muc, room, s->contact_jid, MUC_ROLE_VISITOR,
-                     "The chat has ended.");
+    if (muc_role_of(app->chat->muc, room, s->contact_jid) == MUC_ROLE_NONE)
+        return 0;
+    muc_set_role(app->chat->muc, room, s->contact_jid, MUC_ROLE_VISITOR,
+                 "The chat has ended.");
+    return 1;
+}
+
+int chat_tell_position(struct app *app, int64_t session_id)
+{
+    struct sess_info s;
+    char room[64], text[128];
+    int pos = 0, here = 0;
+    if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
+        return 0;
+    sessions_room_localpart(session_id, room, sizeof room);
+    if (muc_role_of(app->chat->muc, room, s.contact_jid) != MUC_ROLE_NONE) {
+        here = 1;
+        if (sessions_queue_position(app->domain->sessions, session_id,
+                                    &pos) == SESS_OK) {
+            snprintf(text, sizeof text, "You are number %d in line.", pos);
+            muc_send_notice(app->chat->muc, room, text, NULL);
+        }
+    }
+    sess_info_clear(&s);
+    return here;
 }

@@ -29,6 +29,8 @@ struct chat_gone {
 };
 
 /* app->chat: created by chat_register(), freed by chat_free(). */
+struct pshare;
+
 struct chat {
     struct chat_gone gone[CHAT_GONE_MAX];
     size_t n_gone;
@@ -40,6 +42,9 @@ struct chat {
     const struct sess_stored *prestored;
     unsigned long queue_seq; /* ids of the queue room's live lines */
     int multicast_asked;     /* disco#info answers multicast.c waits for */
+    /* Several processes on one PostgreSQL database (connections = auto):
+     * presence shared through it (domain/presence_share.h); else NULL. */
+    struct pshare *pshare;
 };
 
 /* "chat-<id>@<component>" into buf; returns buf. */
@@ -58,7 +63,14 @@ void chat_broadcast_stored(struct app *app, int64_t session_id,
 /* Post a line in the queue room (not stored: the queue is live only). */
 void chat_queue_post(struct app *app, const char *text);
 
-/* After a session ended: the contact keeps the room but loses voice. */
-void chat_revoke_contact_voice(struct app *app, const struct sess_info *s);
+/* After a session ended: the contact keeps the room but loses voice. 1
+ * when the contact is in the room here (done), 0 when not (with several
+ * processes the room may be served by another one: chat/relay.h). */
+int chat_revoke_contact_voice(struct app *app, const struct sess_info *s);
+
+/* Tell the contact of waiting session id its place in line ("You are
+ * number N in line."). 1 when the contact is in the room here (told), 0
+ * when not. */
+int chat_tell_position(struct app *app, int64_t session_id);
 
 #endif

@@ -2,12 +2,12 @@
 #include "commands/admin.h"
 
 #include "commands/fields.h"
-#include "runtime/app.h"
 #include "domain/audit.h"
 #include "domain/directory.h"
 #include "domain/domain.h"
 #include "domain/office_hours.h"
 #include "domain/settings.h"
+#include "runtime/app.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/store.h"
@@ -27,57 +27,96 @@
 /* ---- the audit trail (SPEC §9) ------------------------------------------ */
 
 /* Record one change of object by the requester (nothing when old equals
- * new). A failure is logged: the change it describes is already made. */
-static void admin_cmd__audit(const struct adhoc_request *req,
-                             const char *object, const char *key,
-                             const char *old, const char *new)
+ * new), in the change's own transaction (admin_cmd__begin()): 0, or 1
+ * when it could not be recorded (then the change is rolled back). */
+static int admin_cmd__audit(const struct adhoc_request *req, const char *object,
+                            const char *key, const char *old, const char *new)
 {
     struct audit *a = req->app->domain->audit;
-    if (audit_record(a, req->bare, object, key, old, new) != AUDIT_OK)
-        log_warn("admin", "audit of %s %s: %s", object, key, audit_error(a));
+    if (audit_record(a, req->bare, object, key, old, new) == AUDIT_OK)
+        return 0;
+    log_warn("admin", "audit of %s %s: %s", object, key, audit_error(a));
+    return 1;
 }
 
-static void admin_cmd__audit_company(const struct adhoc_request *req,
-                                     const struct company *o,
-                                     const struct company *n)
+/* A directory change and its audit entries are one transaction: no change
+ * without its entry. Begin it: 0, or -1 after answering. */
+static int admin_cmd__begin(const struct adhoc_request *req,
+                            struct adhoc_reply *reply)
 {
+    if (store_begin(req->app->store) == 0)
+        return 0;
+    adhoc_reply_store_fail(reply, "start a transaction",
+                           "the database is busy or unreachable");
+    return -1;
+}
+
+/* End it: commit when the change and its audit entries were written
+ * (failed == 0), else roll back. 0 when committed, or -1 after answering. */
+static int admin_cmd__end(const struct adhoc_request *req,
+                          struct adhoc_reply *reply, int failed)
+{
+    struct store *st = req->app->store;
+    if (!failed && store_commit(st) == 0)
+        return 0;
+    store_rollback(st);
+    adhoc_reply_store_fail(reply,
+                           failed ? "record the change in the audit trail"
+                                  : "commit the change",
+                           "nothing was changed");
+    return -1;
+}
+
+static int admin_cmd__audit_company(const struct adhoc_request *req,
+                                    const struct company *o,
+                                    const struct company *n)
+{
+    int failed = 0;
     char object[DIR_NAME_MAX + 16];
     snprintf(object, sizeof object, "company:%s", n->name);
-    admin_cmd__audit(req, object, "name", o->name, n->name);
-    admin_cmd__audit(req, object, "chat", tristate_name(o->chat),
-                     tristate_name(n->chat));
-    admin_cmd__audit(req, object, "pre_ticket", tristate_name(o->pre_ticket),
-                     tristate_name(n->pre_ticket));
-    admin_cmd__audit(req, object, "callback", tristate_name(o->callback),
-                     tristate_name(n->callback));
+    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
+    failed += admin_cmd__audit(req, object, "chat", tristate_name(o->chat),
+                               tristate_name(n->chat));
+    failed += admin_cmd__audit(req, object, "pre_ticket",
+                               tristate_name(o->pre_ticket),
+                               tristate_name(n->pre_ticket));
+    failed +=
+        admin_cmd__audit(req, object, "callback", tristate_name(o->callback),
+                         tristate_name(n->callback));
+    return failed;
 }
 
-static void admin_cmd__audit_contact(const struct adhoc_request *req,
-                                     const struct contact *o,
-                                     const struct contact *n)
+static int admin_cmd__audit_contact(const struct adhoc_request *req,
+                                    const struct contact *o,
+                                    const struct contact *n)
 {
+    int failed = 0;
     char object[DIR_JID_MAX + 16], a[32] = "", b[32];
     snprintf(object, sizeof object, "contact:%s", n->jid);
     if (o->company_id)
         snprintf(a, sizeof a, "%lld", (long long)o->company_id);
     snprintf(b, sizeof b, "%lld", (long long)n->company_id);
-    admin_cmd__audit(req, object, "company_id", a, b);
-    admin_cmd__audit(req, object, "name", o->name, n->name);
-    admin_cmd__audit(req, object, "phone", o->phone, n->phone);
-    admin_cmd__audit(req, object, "chat", o->id ? tristate_name(o->chat) : "",
-                     tristate_name(n->chat));
+    failed += admin_cmd__audit(req, object, "company_id", a, b);
+    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
+    failed += admin_cmd__audit(req, object, "phone", o->phone, n->phone);
+    failed += admin_cmd__audit(req, object, "chat",
+                               o->id ? tristate_name(o->chat) : "",
+                               tristate_name(n->chat));
+    return failed;
 }
 
-static void admin_cmd__audit_tech(const struct adhoc_request *req,
-                                  const struct tech *o, const struct tech *n)
+static int admin_cmd__audit_tech(const struct adhoc_request *req,
+                                 const struct tech *o, const struct tech *n)
 {
+    int failed = 0;
     char object[DIR_JID_MAX + 16];
     snprintf(object, sizeof object, "tech:%s", n->jid);
-    admin_cmd__audit(req, object, "*", o->id ? "tech" : "", "tech");
-    admin_cmd__audit(req, object, "name", o->name, n->name);
-    admin_cmd__audit(req, object, "admin",
-                     o->id ? (o->admin ? "yes" : "no") : "",
-                     n->admin ? "yes" : "no");
+    failed += admin_cmd__audit(req, object, "*", o->id ? "tech" : "", "tech");
+    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
+    failed += admin_cmd__audit(req, object, "admin",
+                               o->id ? (o->admin ? "yes" : "no") : "",
+                               n->admin ? "yes" : "no");
+    return failed;
 }
 
 /* ---- replies ---------------------------------------------------------- */
@@ -602,13 +641,17 @@ static void admin_cmd__company_save(struct adhoc_request *req,
                            reply))
             return;
     }
+    if (admin_cmd__begin(req, reply))
+        return;
     rc = st->id ? directory_company_update(dir, &c)
                 : directory_company_create(dir, &c, NULL);
     if (rc != DIR_OK) {
+        store_rollback(req->app->store);
         admin_cmd__dir_fail(reply, dir, rc, "name");
         return;
     }
-    admin_cmd__audit_company(req, &before, &c);
+    if (admin_cmd__end(req, reply, admin_cmd__audit_company(req, &before, &c)))
+        return;
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Company \"%.300s\" %s", c.name,
              st->id ? "updated" : "created");
@@ -798,13 +841,17 @@ static void admin_cmd__contact_save(struct adhoc_request *req,
         return;
     memcpy(c.name, name, sizeof name);
     memcpy(c.phone, phone, sizeof phone);
+    if (admin_cmd__begin(req, reply))
+        return;
     rc = st->id ? directory_contact_update(dir, &c)
                 : directory_contact_create(dir, &c, NULL);
     if (rc != DIR_OK) {
+        store_rollback(req->app->store);
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
-    admin_cmd__audit_contact(req, &before, &c);
+    if (admin_cmd__end(req, reply, admin_cmd__audit_contact(req, &before, &c)))
+        return;
     if (req->app->person_added)
         req->app->person_added(req->app, c.jid);
     adhoc_reply_completed(reply, NULL);
@@ -870,14 +917,19 @@ static void admin_cmd__tech_remove(struct adhoc_request *req,
                                    struct adhoc_reply *reply, const char *jid)
 {
     char note[ADMIN_CMD__TEXT], object[DIR_JID_MAX + 16];
+    if (admin_cmd__begin(req, reply))
+        return;
     int rc = directory_tech_remove(admin_cmd__dir(req), jid);
 
     if (rc != DIR_OK) {
+        store_rollback(req->app->store);
         admin_cmd__dir_fail(reply, admin_cmd__dir(req), rc, "jid");
         return;
     }
     snprintf(object, sizeof object, "tech:%s", jid);
-    admin_cmd__audit(req, object, "*", "tech", "");
+    if (admin_cmd__end(req, reply,
+                       admin_cmd__audit(req, object, "*", "tech", "")))
+        return;
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Tech %.300s removed", jid);
     adhoc_reply_note(reply, "info", note);
@@ -947,13 +999,17 @@ static void admin_cmd__tech_save(struct adhoc_request *req,
         admin_cmd__bool(req->form, "admin", t.admin, &t.admin, reply))
         return;
     memcpy(t.name, name, sizeof name);
+    if (admin_cmd__begin(req, reply))
+        return;
     rc = st->id ? directory_tech_update(dir, &t)
                 : directory_tech_create(dir, &t, NULL);
     if (rc != DIR_OK) {
+        store_rollback(req->app->store);
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
-    admin_cmd__audit_tech(req, &before, &t);
+    if (admin_cmd__end(req, reply, admin_cmd__audit_tech(req, &before, &t)))
+        return;
     if (req->app->person_added)
         req->app->person_added(req->app, t.jid);
     adhoc_reply_completed(reply, NULL);

@@ -8,6 +8,7 @@
 #include "domain/domain.h"
 #include "runtime/app.h"
 #include "runtime/log.h"
+#include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
@@ -44,15 +45,22 @@ static struct form *canned_cmd__form(struct app *app)
 }
 
 /* Do action on name with text and record it in the audit trail (SPEC
- * §9; a failure to record is logged); the canned_code. */
+ * §9), in one transaction: no change without its entry. The canned_code,
+ * or -1 after answering (no transaction, or the entry could not be
+ * written: nothing was changed). */
 static int canned_cmd__apply(const struct adhoc_request *req,
-                             const char *action, const char *name,
-                             const char *text)
+                             struct adhoc_reply *reply, const char *action,
+                             const char *name, const char *text)
 {
     struct canned *c = req->app->domain->canned;
     struct audit *a = req->app->domain->audit;
     char *old = NULL, object[CANNED_NAME_MAX + 16];
     int rc, remove = !strcmp(action, "remove");
+    if (store_begin(req->app->store) != 0) {
+        adhoc_reply_store_fail(reply, "start a transaction",
+                               "the database is busy or unreachable");
+        return -1;
+    }
     if (!strcmp(action, "add"))
         rc = canned_add(c, name, text);
     else if (!remove)
@@ -62,10 +70,23 @@ static int canned_cmd__apply(const struct adhoc_request *req,
     snprintf(object, sizeof object, "canned:%s", name);
     for (char *p = object; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    if (rc == CANNED_OK && audit_record(a, req->bare, object, "text", old,
-                                        remove ? "" : text) != AUDIT_OK)
-        log_warn("canned", "audit of %s: %s", object, audit_error(a));
+    int audited =
+        rc == CANNED_OK && audit_record(a, req->bare, object, "text", old,
+                                        remove ? "" : text) == AUDIT_OK;
     free(old);
+    if (rc != CANNED_OK || !audited || store_commit(req->app->store) != 0) {
+        store_rollback(req->app->store);
+        if (rc == CANNED_OK) {
+            log_warn("canned", "%s of %s: %s", audited ? "commit" : "audit",
+                     object, audited ? "failed" : audit_error(a));
+            adhoc_reply_store_fail(reply,
+                                   audited ? "commit the change"
+                                           : "record the change in the "
+                                             "audit trail",
+                                   "nothing was changed");
+            return -1;
+        }
+    }
     return rc;
 }
 
@@ -82,7 +103,9 @@ static void canned_cmd__do(struct adhoc_request *req, struct adhoc_reply *reply,
                         action);
         return;
     }
-    int rc = canned_cmd__apply(req, action, name, text);
+    int rc = canned_cmd__apply(req, reply, action, name, text);
+    if (rc < 0)
+        return;
     if (rc != CANNED_OK) {
         const struct xmpp_cond *c = errors_canned(rc);
         adhoc_reply_error(reply, c->type, c->cond,

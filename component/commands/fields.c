@@ -1,10 +1,13 @@
 /* fields.c - see fields.h */
 #include "commands/fields.h"
 
+#include "commands/table.h"
+
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -131,6 +134,41 @@ int fields_read_id_note(struct adhoc_reply *reply, enum fields_id kind,
         free(*note);
         *note = NULL;
         return -1;
+    }
+    return 0;
+}
+
+int fields_add_lines(struct form *res, const char *text, const char *var,
+                     const char *label, const char *label_more,
+                     size_t budget)
+{
+    struct form_field *f = NULL;
+    int part = 1;
+    size_t used = 0;
+    for (const char *line = text; line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        used += table_xml_len(line, len) + sizeof "<value></value>";
+        if (used > budget)
+            return 1;
+        if (!f || f->n_values >= FORM_MAX_VALUES) {
+            char name[128];
+            int n = part == 1 ? snprintf(name, sizeof name, "%s", var)
+                              : snprintf(name, sizeof name, "%s-%d", var,
+                                         part);
+            if (n < 0 || (size_t)n >= sizeof name)
+                return -1;
+            f = form_add_field(res, FIELD_TEXT_MULTI, name,
+                               part == 1 || !label_more ? label
+                                                        : label_more);
+            part++;
+        }
+        char *copy = strndup(line, len);
+        int rc = f && copy ? form_field_add_value(f, copy) : -1;
+        free(copy);
+        if (rc != 0)
+            return -1;
+        line = nl ? nl + 1 : NULL;
     }
     return 0;
 }

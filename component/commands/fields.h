@@ -51,4 +51,14 @@ int fields_read_id_note(struct adhoc_reply *reply, enum fields_id kind,
                         const struct form *form, size_t max, int64_t *id,
                         char **note);
 
+/* text as text-multi fields of res, one line a value: field var (label)
+ * takes the first FORM_MAX_VALUES lines, then var-2, var-3, ... (label
+ * label_more, or label when NULL) the next ones, until the lines take
+ * budget bytes of XML (table_xml_len() of each line and its <value/>).
+ * 0 (all of it), 1 (cut at budget: the lines that fit are in), or -1
+ * (out of memory, or var too long). */
+int fields_add_lines(struct form *res, const char *text, const char *var,
+                     const char *label, const char *label_more,
+                     size_t budget);
+
 #endif

@@ -613,40 +613,6 @@ static void sess_cmd__hist_step(struct adhoc_request *req,
 /* ---- view-session ---------------------------------------------------------
  */
 
-/* Append the transcript, one line a value, continuing in transcript-2, ...
- * past FORM_MAX_VALUES lines, until the lines take budget bytes of XML.
- * 0 (all of it), 1 (cut at budget), or -1 (out of memory, or too long). */
-static int sess_cmd__transcript(struct form *res, const char *text,
-                                size_t budget)
-{
-    struct form_field *f = NULL;
-    int part = 1;
-    size_t used = 0;
-    for (const char *line = text; line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        used += table_xml_len(line, len) + sizeof "<value></value>";
-        if (used > budget)
-            return 1;
-        if (!f || f->n_values >= FORM_MAX_VALUES) {
-            char var[32];
-            snprintf(var, sizeof var,
-                     part == 1 ? "transcript" : "transcript-%d", part);
-            f = form_add_field(res, FIELD_TEXT_MULTI, var,
-                               part == 1 ? "Transcript"
-                                         : "Transcript (continued)");
-            part++;
-        }
-        char *copy = strndup(line, len);
-        int rc = f && copy ? form_field_add_value(f, copy) : -1;
-        free(copy);
-        if (rc != 0)
-            return -1;
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
 /* The details of r as fields of res. */
 static void sess_cmd__details(struct app *app, struct form *res,
                               const struct hist_row *r)
@@ -725,7 +691,9 @@ static void sess_cmd__view_session(struct adhoc_request *req,
         sess_cmd__details(req->app, res, &r);
         sess_cmd__transfers(req->app, id, transfers, sizeof transfers);
         form_add_text_multi(res, "transfers", "Transfers", transfers);
-        rc = sess_cmd__transcript(res, text, table_budget(req->app));
+        rc = fields_add_lines(res, text, "transcript", "Transcript",
+                              "Transcript (continued)",
+                              table_budget(req->app));
         if (rc != 0)
             sess_cmd__cut_note(req->app, reply, rc, &r);
         adhoc_reply_completed(reply, res);

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,30 +444,11 @@ static int ticket_cmd__note(struct form *res, size_t n,
                             const struct ticket_note *note)
 {
     char var[48], label[400], at[32];
-    struct form_field *f = NULL;
-    int part = 1;
     ticket_cmd__iso(note->created, at, sizeof at);
     snprintf(label, sizeof label, "Note %zu: %s by %.300s at %s", n,
              ticket_note_kind_name(note->kind), note->author, at);
-    for (const char *line = note->text; line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (!f || f->n_values >= FORM_MAX_VALUES) {
-            if (part == 1)
-                snprintf(var, sizeof var, "note-%zu", n);
-            else
-                snprintf(var, sizeof var, "note-%zu-%d", n, part);
-            f = form_add_field(res, FIELD_TEXT_MULTI, var, label);
-            part++;
-        }
-        char *copy = strndup(line, len);
-        int rc = f && copy ? form_field_add_value(f, copy) : -1;
-        free(copy);
-        if (rc != 0)
-            return -1;
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
+    snprintf(var, sizeof var, "note-%zu", n);
+    return fields_add_lines(res, note->text, var, label, NULL, SIZE_MAX);
 }
 
 /* Every note, oldest first, while they fit in one form (the text of all

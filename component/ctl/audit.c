@@ -3,6 +3,8 @@
 
 #include "domain/audit.h"
 #include "domain/settings.h"
+#include "runtime/db.h"
+#include "runtime/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +12,32 @@
 
 #define CTL__WHO "chatdeskctl"
 
-void ctl_audit_record(struct ctl *c, const char *object, const char *key,
-                      const char *old_value, const char *new_value)
+int ctl_audit_record(struct ctl *c, const char *object, const char *key,
+                     const char *old_value, const char *new_value)
 {
-    if (audit_record(c->audit, CTL__WHO, object, key, old_value, new_value) !=
+    if (audit_record(c->audit, CTL__WHO, object, key, old_value, new_value) ==
         AUDIT_OK)
-        ctl_err("audit: %s", audit_error(c->audit));
+        return 0;
+    ctl_err("audit: %s (nothing was changed)", audit_error(c->audit));
+    return -1;
+}
+
+int ctl_change_begin(struct ctl *c)
+{
+    if (store_begin(c->st) == 0)
+        return 0;
+    ctl_err("cannot start a transaction: %s", db_errmsg(store_db(c->st)));
+    return -1;
+}
+
+int ctl_change_end(struct ctl *c, int ok)
+{
+    if (ok && store_commit(c->st) == 0)
+        return 0;
+    if (ok)
+        ctl_err("commit failed: %s", db_errmsg(store_db(c->st)));
+    store_rollback(c->st);
+    return -1;
 }
 
 void ctl_setting_value(struct ctl *c, const char *key, char *buf, size_t len)

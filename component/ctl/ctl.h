@@ -43,10 +43,18 @@ int ctl_outbox(struct ctl *c, int argc, char **argv);
 #define CTL_AUDIT_PAGE 50
 int ctl_audit(struct ctl *c, int argc, char **argv);
 
-/* Record a change made by chatdeskctl (who "chatdeskctl"); a failure is
- * printed, the change stands. */
-void ctl_audit_record(struct ctl *c, const char *object, const char *key,
-                      const char *old_value, const char *new_value);
+/* Record a change made by chatdeskctl (who "chatdeskctl"), in the
+ * change's transaction (ctl_change_begin()): 0, or -1 after printing why. */
+int ctl_audit_record(struct ctl *c, const char *object, const char *key,
+                     const char *old_value, const char *new_value);
+
+/* A change and its audit entries are one transaction: no change without
+ * its entry. Begin it: 0, or -1 after printing why. */
+int ctl_change_begin(struct ctl *c);
+
+/* End it: commit when ok (the change and its entries were written), else
+ * roll back. 0 when committed, or -1 (printed when the commit failed). */
+int ctl_change_end(struct ctl *c, int ok);
 
 /* Setting key's current canonical value (stored or default) into buf; ""
  * when it cannot be read. */

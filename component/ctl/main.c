@@ -611,8 +611,7 @@ static int ctl__import(struct ctl *c, const char *kind, const char *path)
     }
     if (store_begin(c->st) != 0) {
         ctl__csv_free(&s.csv);
-        ctl_err("cannot start a transaction: %s",
-                 db_errmsg(store_db(c->st)));
+        ctl_err("cannot start a transaction: %s", db_errmsg(store_db(c->st)));
         return CTL_FAIL;
     }
     int rc = ctl__import_rows(c, &s);
@@ -728,8 +727,8 @@ static int ctl__set_contact(struct ctl *c, enum tristate value, const char *jid)
 }
 
 /* Record the change of setting key from before (SETTINGS_VALUE_MAX bytes
- * of buffer, reused) to its value now. */
-static void ctl__audit_setting(struct ctl *c, const char *key, char *before)
+ * of buffer, reused) to its value now. 0 or -1 (printed). */
+static int ctl__audit_setting(struct ctl *c, const char *key, char *before)
 {
     char name[64], *after = malloc(SETTINGS_VALUE_MAX);
     size_t i = 0;
@@ -738,8 +737,9 @@ static void ctl__audit_setting(struct ctl *c, const char *key, char *before)
     name[i] = '\0';
     if (after)
         ctl_setting_value(c, key, after, SETTINGS_VALUE_MAX);
-    ctl_audit_record(c, "settings", name, before, after ? after : "?");
+    int rc = ctl_audit_record(c, "settings", name, before, after ? after : "?");
     free(after);
+    return rc;
 }
 
 /* set or (value NULL) unset the setting key, with its audit entry. */
@@ -751,13 +751,18 @@ static int ctl__set_setting(struct ctl *c, const char *key, const char *value)
         return CTL_FAIL;
     }
     ctl_setting_value(c, key, before, SETTINGS_VALUE_MAX);
+    if (ctl_change_begin(c) != 0) {
+        free(before);
+        return CTL_FAIL;
+    }
     int rc = value ? settings_set(c->ss, key, value, err, sizeof err)
                    : settings_unset(c->ss, key, err, sizeof err);
-    if (rc == 0)
-        ctl__audit_setting(c, key, before);
+    int audited = rc == 0 && ctl__audit_setting(c, key, before) == 0;
     free(before);
-    if (rc == 0)
+    if (ctl_change_end(c, audited) == 0)
         return CTL_OK;
+    if (rc == 0)
+        return CTL_FAIL; /* the audit entry or the commit failed: printed */
     ctl_err("%s", err);
     if (!value)
         return strstr(err, "unknown") ? CTL_USAGE : CTL_FAIL;
@@ -856,13 +861,17 @@ static int ctl__command(struct ctl *c, int argc, char **argv)
         return CTL_FAIL;
     }
     if (!strcmp(cmd, "remove") && argc == 3 && !strcmp(argv[1], "tech")) {
+        if (ctl_change_begin(c) != 0)
+            return CTL_FAIL;
         int rc = directory_tech_remove(c->dir, argv[2]);
         char object[DIR_JID_MAX + 8];
         snprintf(object, sizeof object, "tech:%s", argv[2]);
-        if (rc == DIR_OK)
-            ctl_audit_record(c, object, "*", "tech", "");
-        if (rc == DIR_OK)
+        int audited =
+            rc == DIR_OK && ctl_audit_record(c, object, "*", "tech", "") == 0;
+        if (ctl_change_end(c, audited) == 0)
             return CTL_OK;
+        if (rc == DIR_OK)
+            return CTL_FAIL;
         ctl_err("%s", directory_error(c->dir));
         return rc == DIR_ERR_STORE ? CTL_FAIL : CTL_USAGE;
     }

@@ -3,6 +3,9 @@
  * The tracker keeps, per bare JID, the resources that sent available
  * presence and each one's <show/>. It is not persisted: after a restart (or
  * a reconnect to the server) the component clears it and probes again.
+ * Several processes on one database share what each received through it
+ * (domain/presence_share.h): another process's resource appears here as
+ * "RESOURCE~SOURCE".
  *
  * Mapping of one resource (SPEC §2):
  *   show            contact   tech

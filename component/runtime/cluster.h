@@ -61,7 +61,7 @@ void cluster_set_leader(struct cluster *c);
 
 /* Leases: how a process learns at once that another one sharing the
  * PostgreSQL database died (its route slots are vacant, runtime/slots.h).
- * Each process keeps a row in cluster_peers (migration 15): a random id,
+ * Each process keeps a row in cluster_peers (migration 16): a random id,
  * the route slots it holds, its database backend's pid, and a beat in the
  * database's clock, written every CLUSTER_BEAT_MS. Every CLUSTER_WATCH_MS
  * it reads the others': a peer seen alive before is gone when its row is

@@ -261,8 +261,29 @@ const char *const chatdesk_migrations[] = {
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (round, n));"
     "CREATE INDEX slot_probes_at ON slot_probes(at);",
+    /* 15: presence shared by several processes on one database
+     * (domain/presence_share.h, SPEC §11): a row per bare JID, resource
+     * and process, the change sequence, the processes alive. */
+    "CREATE TABLE presence_shared ("
+    "  jid TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  available INTEGER NOT NULL,"
+    "  show INTEGER NOT NULL,"
+    "  is_tech INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  changed INTEGER NOT NULL,"
+    "  PRIMARY KEY (jid, resource, source));"
+    "CREATE INDEX presence_shared_seq ON presence_shared(seq);"
+    "CREATE TABLE presence_sources ("
+    "  source TEXT PRIMARY KEY,"
+    "  alive INTEGER NOT NULL);"
+    "CREATE TABLE presence_seq ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL);"
+    "INSERT INTO presence_seq (id, seq) VALUES (1, 0);",
 
-    /* 15: each process's lease when several share a PostgreSQL database
+    /* 16: each process's lease when several share a PostgreSQL database
      * (runtime/cluster.h: the beat in the database's clock, ms; the
      * backend that wrote it; route slots held). Unused on sqlite. */
     "CREATE TABLE cluster_peers ("

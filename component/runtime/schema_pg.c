@@ -216,6 +216,26 @@ const char *const chatdesk_pg_migrations[] = {
     "CREATE INDEX slot_probes_at ON slot_probes(at);",
 
     /* 15 */
+    "CREATE TABLE presence_shared ("
+    "  jid TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  available INTEGER NOT NULL,"
+    "  show INTEGER NOT NULL,"
+    "  is_tech INTEGER NOT NULL,"
+    "  seq BIGINT NOT NULL,"
+    "  changed BIGINT NOT NULL,"
+    "  PRIMARY KEY (jid, resource, source));"
+    "CREATE INDEX presence_shared_seq ON presence_shared(seq);"
+    "CREATE TABLE presence_sources ("
+    "  source TEXT PRIMARY KEY,"
+    "  alive BIGINT NOT NULL);"
+    "CREATE TABLE presence_seq ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seq BIGINT NOT NULL);"
+    "INSERT INTO presence_seq (id, seq) VALUES (1, 0);",
+
+    /* 16 */
     "CREATE TABLE cluster_peers ("
     "  id BIGINT PRIMARY KEY,"
     "  backend INTEGER NOT NULL,"

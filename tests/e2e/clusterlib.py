@@ -229,7 +229,10 @@ async def end_chat_and_check_psa_once(env, session):
     """tom ends session through the component's JID (whichever process
     serves it now); every event in the outbox reaches the PSA, none
     twice. Returns (events, deliveries)."""
-    tom = await cl.login(env, "tom", resource="after")
+    # known=False: the survivor may know tom Online already (the dead
+    # process's shared presence counts until it expires), so it logs no
+    # change; end-session needs the tech's role, not his presence
+    tom = await cl.login(env, "tom", resource="after", known=False)
     r = await tom.command("end-session", {"session": session})
     h.check(r.status == "completed", "end-session on the survivor")
     await cl.wait_state(env, session, "ended", timeout=10)

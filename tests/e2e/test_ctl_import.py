@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -222,6 +223,28 @@ def test_techs_and_set(tmp, db):
     check("bad office hours named", rc == 2 and '"25:00"' in err, err)
     rc, _, err = ctl("-d", db, "set", "holidays", "2026-12-25,2026-02-30")
     check("bad holiday named", rc == 2 and "2026-02-30" in err, err)
+    test_audit_failure_changes_nothing(db)
+
+
+def test_audit_failure_changes_nothing(db):
+    """A change whose audit entry cannot be written is not made (one
+    transaction), and chatdeskctl says so and exits 1."""
+    con = sqlite3.connect(db)
+    con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    con.commit()
+    rc, _, err = ctl("-d", db, "set", "callback", "off")
+    _, out, _ = ctl("-d", db, "show", "settings")
+    check("set without its audit entry is not made",
+          rc == 1 and "nothing was changed" in err and
+          "callback = on" in out, err + out)
+    rc, _, err = ctl("-d", db, "remove", "tech", "tom@localhost")
+    _, out, _ = ctl("-d", db, "list", "techs")
+    check("remove tech without its audit entry is not made",
+          rc == 1 and "tom@localhost" in out, err + out)
+    con.execute("DROP TRIGGER no_audit")
+    con.commit()
+    con.close()
 
 
 def test_usage():

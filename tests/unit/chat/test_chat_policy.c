@@ -446,6 +446,70 @@ static void test_relayed_notices(void **state)
     testkit_cfg.connections = 1;
 }
 
+/* Several processes (chat/relay.h): a session ended here whose contact is
+ * not in the room here relays what='voice' to the room's JID; the process
+ * serving the room applies what the database says: a relay for a live
+ * session changes nothing, one for an ended session takes the contact's
+ * voice, one from anyone else is not a relay. A waiting contact's place in
+ * line goes the same way (what='position'). */
+static void test_relayed_room_state(void **state)
+{
+    struct sess_result r;
+    (void)state;
+    testkit_cfg.connections = 0; /* auto */
+    static const char voice[] =
+        "<message type='headline' from='%s' to='" ROOM "'><relay xmlns='"
+        "urn:chatdesk:relay' what='%s'/></message>";
+    char xml[300];
+    join(ALICE, ROOM, "Alice");
+    testkit_clear();
+    snprintf(xml, sizeof xml, voice, "helpdesk.localhost", "position");
+    testkit_feed(xml);
+    assert_true(sent_to(ALICE, "You are number 1 in line.") >= 0);
+    testkit_clear();
+    snprintf(xml, sizeof xml, voice, "helpdesk.localhost", "voice");
+    testkit_feed(xml); /* waiting: live, nothing to take */
+    assert_int_equal(sent_to(ALICE, "visitor"), -1);
+    join(TESS, ROOM, "Tess");
+    /* ended by another process: the database says so, the relay comes */
+    assert_int_equal(
+        sessions_end_by_tech(dom()->sessions, 1, "tess@localhost", NULL, &r),
+        SESS_OK);
+    snprintf(xml, sizeof xml, voice, "alice@localhost/portal", "voice");
+    testkit_feed(xml);
+    assert_int_equal(sent_to(ALICE, "visitor"), -1);
+    snprintf(xml, sizeof xml, voice, "helpdesk.localhost", "voice");
+    testkit_feed(xml);
+    assert_true(sent_to(ALICE, "role=\"visitor\"") >= 0);
+    testkit_cfg.connections = 1;
+}
+
+/* The sending half: nobody in the room here, so the change is relayed. */
+static void test_room_state_relayed_when_nobody_here(void **state)
+{
+    struct sess_result r;
+    (void)state;
+    testkit_cfg.connections = 0; /* auto */
+    join(TESS, ROOM, "Tess");
+    assert_int_equal(
+        sessions_end_by_tech(dom()->sessions, 1, "tess@localhost", NULL, &r),
+        SESS_OK);
+    testkit_clear();
+    chat_after_transition(&tk.app, &r);
+    int found = -1;
+    for (int i = 0; i < tk.n_sent; i++)
+        if (testkit_contains(i, "what=\"voice\"") &&
+            !strcmp(xmpp_stanza_get_to(tk.sent[i]), ROOM) &&
+            !strcmp(xmpp_stanza_get_from(tk.sent[i]), "helpdesk.localhost"))
+            found = i;
+    assert_true(found >= 0);
+    testkit_cfg.connections = 1; /* one process: nothing relayed */
+    testkit_clear();
+    chat_after_transition(&tk.app, &r);
+    for (int i = 0; i < tk.n_sent; i++)
+        assert_false(testkit_contains(i, "urn:chatdesk:relay"));
+}
+
 /* ---- with the commit writer ------------------------------------------- */
 
 static void say(const char *from, const char *id, const char *body,
@@ -584,6 +648,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_relayed_notices, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_relayed_room_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_room_state_relayed_when_nobody_here, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_name_gets_suffix, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_subscribed_tech_gets_no_hint,

@@ -7,6 +7,7 @@
 #include "commands/audit.h"
 #include "commands/canned.h"
 #include "domain/audit.h"
+#include "domain/canned.h"
 
 #include "runtime/clock.h"
 #include "commands/admin.h"
@@ -631,11 +632,53 @@ static void test_audit_trail(void **state)
                "page");
 }
 
+/* A change whose audit entry cannot be written is not made (one
+ * transaction): the company keeps its setting, the canned reply is not
+ * added, and the admin is told nothing was changed. */
+static void test_audit_failure_rolls_back(void **state)
+{
+    struct company c;
+    char *text = NULL;
+    (void)state;
+    assert_int_equal(commands_canned_register(&tk.app), 0);
+    sql(testdb_is_pg() ? "ALTER TABLE audit ADD CONSTRAINT \"disk on "
+                         "fire\" CHECK (false) NOT VALID"
+                       : "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
+    start(ADMIN, "company");
+    step(ADMIN, "company", "next", SUBMIT(FIELD("company", "Acme")));
+    testkit_expect_error(step(ADMIN, "company", "complete",
+                              SUBMIT(FIELD("name", "Acme")
+                                         FIELD("chat", "off"))),
+                         "wait", "internal-server-error",
+                         "Could not record the change in the audit trail "
+                         "(nothing was changed)");
+    assert_int_equal(directory_company_find(dir(), "Acme", &c), DIR_OK);
+    assert_int_equal(c.chat, TRI_INHERIT);
+    testkit_expect_error(run(ADMIN, "canned", NULL, NULL,
+                             SUBMIT(FIELD("action", "add") FIELD("name", "Hi")
+                                        FIELD("text", "Hello"))),
+                         "wait", "internal-server-error",
+                         "audit trail (nothing was changed)");
+    assert_int_equal(canned_get(tk.app.domain->canned, "hi", &text),
+                     CANNED_ERR_NOT_FOUND);
+    free(text);
+    /* the transaction was ended: the next change goes through */
+    sql(testdb_is_pg() ? "ALTER TABLE audit DROP CONSTRAINT \"disk on fire\""
+                       : "DROP TRIGGER no_audit");
+    testkit_expect_status(run(ADMIN, "canned", NULL, NULL,
+                              SUBMIT(FIELD("action", "add") FIELD("name", "Hi")
+                                         FIELD("text", "Hello"))),
+                          "completed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_settings_prefilled_and_saved,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_failure_rolls_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_settings_left_out_fields_kept,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings_validation, setup,
