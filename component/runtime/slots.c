@@ -29,6 +29,7 @@ struct slots {
     uint64_t hurry_ms;     /* slots_hurry(): a round then (0: none) */
     unsigned expect;       /* slots_hurry(): slots the dead process held */
     unsigned open_more;    /* connections still to open at once */
+    uint64_t defer_ms;     /* no connection opened for a vacancy before */
     unsigned char got[SLOTS__ALL];
     unsigned count[SLOTS_LINKS_MAX]; /* probes each link got this round */
     unsigned idle[SLOTS_LINKS_MAX];  /* judged rounds without a probe */
@@ -94,6 +95,8 @@ void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
     uint64_t at = now_ms + delay_ms;
     if (!s->hurry_ms || at < s->hurry_ms)
         s->hurry_ms = at ? at : 1;
+    if (delay_ms && at > s->defer_ms)
+        s->defer_ms = at;
     s->expect += expect;
 }
 
@@ -229,6 +232,10 @@ static struct slots_action slots__decide(struct slots *s, uint64_t now_ms,
                  "component_number); closing it", idle, SLOTS_IDLE_ROUNDS);
         a.what = SLOTS_CLOSE;
         a.link = (unsigned)idle;
+    } else if (s->last_back < SLOTS__ALL && now_ms < s->defer_ms) {
+        log_debug("slots", "a slot is vacant: another process fills it "
+                  "first (asking again in %" PRIu64 " ms)",
+                  s->defer_ms - now_ms);
     } else if (s->last_back < SLOTS__ALL && used < s->max_links) {
         unsigned want = s->expect > 1 ? s->expect : 1;
         if (want > s->max_links - used)

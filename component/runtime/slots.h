@@ -106,7 +106,10 @@ void slots_link_changed(struct slots *s, unsigned link);
  * route slots the dead process held (its lease; 0: unknown): when the
  * next judged round finds a slot vacant, that many connections are
  * opened one after the other at once (up to the maximum), not one a
- * round; one that finds no slot left is closed as any idle one. */
+ * round; one that finds no slot left is closed as any idle one. With a
+ * delay (another process goes first) no connection is opened for a
+ * vacant slot before the hurried round: the first fills it meanwhile,
+ * and two processes do not open one each for the same slot. */
 void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
                  unsigned expect);
 

@@ -185,6 +185,10 @@ async def test_kill_the_one_without_the_component_jid(env):
             "the standby probes as soon as it sees the peer gone: %r" % delay)
     h.check("another process probes first" in holder.text(),
             "the holder lets the standby go first")
+    h.check(not [t for t in cx.log_times(holder, "opening connection")
+                 if t >= wall],
+            "the holder opens no connection for the slots the standby "
+            "fills")
     h.check(any(cx.served_by(env.c, r) for r in moved),
             "the standby serves the victim's rooms now")
     await h.async_wait_until(lambda: settled(env, (holder, env.c)), 20,

@@ -281,6 +281,29 @@ static void test_hurry_opens_what_the_dead_held(void **state)
     assert_int_equal(slots_poll(s, now + 1, three, 3).what, SLOTS_NOTHING);
 }
 
+/* Another process goes first (slots_hurry with a delay): a vacancy a
+ * round finds before the hurried round opens nothing; the hurried round
+ * opens a connection if the slot is still vacant. */
+static void test_a_deferred_hurry_lets_the_first_fill(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    send_round(&now, ONE, 1); /* a regular round, in flight */
+    slots_hurry(s, now, 2500, 0);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_NOTHING); /* defer */
+    testkit_clear();
+    assert_int_equal(slots_poll(s, now + 1000, ONE, 1).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, 0); /* the hurried round not yet */
+    now += 1500;
+    assert_int_equal(slots_poll(s, now, ONE, 1).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_OPEN); /* still */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +323,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hurry_opens_what_the_dead_held,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_deferred_hurry_lets_the_first_fill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probes_other_processes_got,
                                         setup, teardown),
     };
