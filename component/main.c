@@ -157,6 +157,10 @@ static void main__metrics(struct app *app)
     for (int i = 0; i <= SESS_CLOSED; i++)
         names[i] = sess_state_name((enum sess_state)i);
     metrics_set_store(names, st.by_state, SESS_CLOSED + 1, st.messages);
+    metrics_set_cluster((long)conn_slots_held(app->send_ud),
+                        app->cluster
+                            ? (long)cluster_peers_alive(app->cluster)
+                            : 0);
 }
 
 static void main__tick(struct app *app)
@@ -169,6 +173,29 @@ static void main__tick(struct app *app)
     modules_tick(app);
     main__metrics(app);
     notify_watchdog();
+}
+
+/* Several processes: the leases (runtime/cluster.h). When another process
+ * stopped or died its route slots may be vacant: probe now (the process
+ * holding the fewest slots, a hot standby first; it opens as many
+ * connections as the dead one held slots at once) or a little later (the
+ * others: by then the first has filled them, and the round says so). */
+#define MAIN_SECOND_PROBE_MS 2500
+static void main__pass(struct app *app)
+{
+    modules_pass(app);
+    if (!app->cluster)
+        return;
+    struct conn *conn = app->send_ud;
+    int w = cluster_watch(app->cluster, clock_mono_ms(),
+                          conn_slots_held(conn));
+    unsigned slots = 0;
+    if (w == CLUSTER_GONE_FIRST || w == CLUSTER_GONE_SECOND)
+        metrics_peers_gone(cluster_gone(app->cluster, &slots));
+    if (w == CLUSTER_GONE_FIRST)
+        conn_hurry(conn, 0, slots);
+    else if (w == CLUSTER_GONE_SECOND)
+        conn_hurry(conn, MAIN_SECOND_PROBE_MS, 0);
 }
 
 static void main__stopping(struct app *app)
@@ -188,7 +215,7 @@ static int main__run(const struct config *cfg, struct store *store)
                                             .link_online = modules_link_online,
                                             .tick = main__tick,
                                             .stopping = main__stopping,
-                                            .pass = modules_pass,
+                                            .pass = main__pass,
                                             .probe_foreign =
                                                 main__probe_foreign,
                                             .probes_elsewhere =
@@ -206,6 +233,10 @@ static int main__run(const struct config *cfg, struct store *store)
     }
     if (!main__several(cfg))
         cluster_set_leader(app.cluster); /* alone: the lock is ours */
+    else if (cluster_join(app.cluster, err, sizeof err) != 0) {
+        log_error("main", "%s", err);
+        goto out;
+    }
     app.send = conn_send;
     app.send_ud = conn;
     app.holds_domain = main__holds_domain;
@@ -214,6 +245,7 @@ static int main__run(const struct config *cfg, struct store *store)
         goto out;
     }
     code = conn_run(conn, &main__stop) == CONN_EXIT_STOPPED ? 0 : 1;
+    cluster_leave(app.cluster); /* the streams are closed: slots vacant */
     notify_stopping();
     log_info("main", code ? "stopped on a fatal error" : "stopped");
 out:

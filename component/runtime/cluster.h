@@ -15,6 +15,7 @@
 #define CHATDESK_CLUSTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct store;
@@ -57,6 +58,53 @@ int cluster_check_leader(struct cluster *c);
 
 /* This process took the lock already (store_claim_instance at start). */
 void cluster_set_leader(struct cluster *c);
+
+/* Leases: how a process learns at once that another one sharing the
+ * PostgreSQL database died (its route slots are vacant, runtime/slots.h).
+ * Each process keeps a row in cluster_peers (migration 17): a random id,
+ * the route slots it holds, its database backend's pid, and a beat in the
+ * database's clock, written every CLUSTER_BEAT_MS. Every CLUSTER_WATCH_MS
+ * it reads the others': a peer seen alive before is gone when its row is
+ * (a clean stop deletes it), when its backend is no longer in
+ * pg_stat_activity (PostgreSQL ends the backend as soon as the client's
+ * socket closes: a crash, kill -9), or when its beat is older than
+ * CLUSTER_LEASE_MS (a lost host, a hung process). False alarms (a peer
+ * whose database connection was opened again) cost one probe round. Rows
+ * older than a minute are pruned. PostgreSQL only: on sqlite one process
+ * runs per database and nothing is written. */
+#define CLUSTER_BEAT_MS 1000
+#define CLUSTER_WATCH_MS 500
+#define CLUSTER_LEASE_MS 3000
+#define CLUSTER_PEERS_MAX 64
+
+enum cluster_watch {
+    CLUSTER_CALM = 0,    /* no peer gone (or not time to look yet) */
+    CLUSTER_GONE_FIRST,  /* a peer is gone; this process, holding the
+                          * fewest slots of the living (then the lowest
+                          * id), should probe at once */
+    CLUSTER_GONE_SECOND  /* a peer is gone; another process goes first */
+};
+
+/* Start the leases (PostgreSQL only; on sqlite 0 and nothing happens):
+ * write this process's first beat. 0, or -1 with err. */
+int cluster_join(struct cluster *c, char *err, size_t errlen);
+
+/* Between passes: beat and look at the others when due (now_ms:
+ * clock_mono_ms()); slots_held goes into the lease. CLUSTER_CALM until
+ * cluster_join(); -1 on a database error (cluster_error()). */
+int cluster_watch(struct cluster *c, uint64_t now_ms, unsigned slots_held);
+
+/* Other processes alive at the last look. */
+unsigned cluster_peers_alive(const struct cluster *c);
+
+/* The peers found gone at the last look; *slots: the route slots they
+ * held (from their leases), how many vacant slots to expect
+ * (slots_hurry()). */
+unsigned cluster_gone(const struct cluster *c, unsigned *slots);
+
+/* Delete this process's lease (a clean stop), so the others learn at
+ * their next look. */
+void cluster_leave(struct cluster *c);
 
 /* The last error, for the log. */
 const char *cluster_error(const struct cluster *c);

@@ -378,6 +378,17 @@ int conn_holds_domain(const struct conn *c)
            c->links[i]->state == CONN_ONLINE;
 }
 
+void conn_hurry(struct conn *c, unsigned delay_ms, unsigned expect)
+{
+    if (c->slots)
+        slots_hurry(c->slots, clock_mono_ms(), delay_ms, expect);
+}
+
+unsigned conn_slots_held(const struct conn *c)
+{
+    return c->slots ? slots_held(c->slots) : conn__online_count(c);
+}
+
 /* The rate limit's answers to refused messages (dispatch.h, lowq.h) that
  * may go after this pass: normal traffic first. Offline they wait for the
  * next connection (the queue is bounded); a clean stop sends them all

@@ -72,6 +72,15 @@ unsigned conn_online_count(const struct conn *c);
  * the domain came back on a connection that is still online. */
 int conn_holds_domain(const struct conn *c);
 
+/* connections = auto: probe the route slots delay_ms from now instead of
+ * at the end of the period (another process on the database died,
+ * holding expect slots: slots_hurry()). Nothing without the prober. */
+void conn_hurry(struct conn *c, unsigned delay_ms, unsigned expect);
+
+/* connections = auto: route slots held at the last probe round
+ * (slots_held()); with connections = N, the connections online. */
+unsigned conn_slots_held(const struct conn *c);
+
 /* The back-off delay in ms before reconnect attempt number attempt (0-based),
  * capped at cap_ms. Exposed for unit tests. */
 unsigned long conn_backoff_ms(unsigned attempt, unsigned long cap_ms);

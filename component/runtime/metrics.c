@@ -25,6 +25,8 @@ static const uint64_t metrics__bounds[] = {250,   500,    1000,   2500,
 static atomic_ulong metrics__in[METRICS_KINDS], metrics__out[METRICS_KINDS];
 static atomic_ulong metrics__reconnects, metrics__outbox_failures;
 static atomic_long metrics__outbox_depth;
+static atomic_long metrics__slots, metrics__peers;
+static atomic_ulong metrics__peers_gone;
 /* per bucket, not cumulative; the last one is +Inf */
 static atomic_ulong metrics__buckets[METRICS__NBOUNDS + 1];
 static atomic_ulong metrics__commit_count;
@@ -79,6 +81,17 @@ void metrics_set_outbox_depth(long depth)
 {
     atomic_store_explicit(&metrics__outbox_depth, depth,
                           memory_order_relaxed);
+}
+
+void metrics_set_cluster(long slots, long peers)
+{
+    atomic_store_explicit(&metrics__slots, slots, memory_order_relaxed);
+    atomic_store_explicit(&metrics__peers, peers, memory_order_relaxed);
+}
+
+void metrics_peers_gone(unsigned n)
+{
+    atomic_fetch_add_explicit(&metrics__peers_gone, n, memory_order_relaxed);
 }
 
 void metrics_outbox_failure(void)
@@ -202,6 +215,21 @@ static void metrics__render_rest(struct metrics__out *o)
                     metrics__get(&metrics__reconnects),
                     atomic_load(&metrics__outbox_depth),
                     metrics__get(&metrics__outbox_failures));
+    metrics__printf(o,
+                    "# HELP chatdesk_route_slots Route slots of the "
+                    "component domain this process holds.\n"
+                    "# TYPE chatdesk_route_slots gauge\n"
+                    "chatdesk_route_slots %ld\n"
+                    "# HELP chatdesk_cluster_peers Other chatdesk processes "
+                    "alive on the database (their leases).\n"
+                    "# TYPE chatdesk_cluster_peers gauge\n"
+                    "chatdesk_cluster_peers %ld\n"
+                    "# HELP chatdesk_cluster_peers_gone_total Other chatdesk "
+                    "processes seen stop or die.\n"
+                    "# TYPE chatdesk_cluster_peers_gone_total counter\n"
+                    "chatdesk_cluster_peers_gone_total %lu\n",
+                    atomic_load(&metrics__slots), atomic_load(&metrics__peers),
+                    metrics__get(&metrics__peers_gone));
 }
 
 size_t metrics_render(char *buf, size_t size)

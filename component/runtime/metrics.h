@@ -45,6 +45,12 @@ void metrics_commit(uint64_t usec);
 void metrics_set_outbox_depth(long depth);
 void metrics_outbox_failure(void);
 
+/* Several processes (runtime/cluster.h, runtime/slots.h): the route
+ * slots this process holds and the other processes alive on the database
+ * (gauges, set by the loop), and other processes seen stop or die. */
+void metrics_set_cluster(long slots, long peers);
+void metrics_peers_gone(unsigned n);
+
 /* The chat loop's snapshot of the database: n session states with their
  * names (copied) and counts, and the number of messages stored. */
 void metrics_set_store(const char *const names[], const long counts[],

@@ -288,6 +288,14 @@ const char *const chatdesk_migrations[] = {
      * time commits ids in order, so the batches under the mark of 5 see
      * every message, and 5's update trigger indexes a hand edit. */
     "SELECT 1;",
+    /* 17: each process's lease when several share a PostgreSQL database
+     * (runtime/cluster.h: the beat in the database's clock, ms; the
+     * backend that wrote it; route slots held). Unused on sqlite. */
+    "CREATE TABLE cluster_peers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  backend INTEGER NOT NULL,"
+    "  slots INTEGER NOT NULL,"
+    "  beat INTEGER NOT NULL);",
 };
 
 const size_t chatdesk_migrations_count =

@@ -263,6 +263,13 @@ const char *const chatdesk_pg_migrations[] = {
     "  WHERE NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = m.id);"
     "UPDATE fts_state SET last_indexed ="
     "  (SELECT COALESCE(MAX(id), 0) FROM messages);",
+
+    /* 17 */
+    "CREATE TABLE cluster_peers ("
+    "  id BIGINT PRIMARY KEY,"
+    "  backend INTEGER NOT NULL,"
+    "  slots INTEGER NOT NULL,"
+    "  beat BIGINT NOT NULL);",
 };
 
 const size_t chatdesk_pg_migrations_count =

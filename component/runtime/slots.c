@@ -26,10 +26,14 @@ struct slots {
     uint64_t round;        /* rounds sent */
     uint64_t judge_ms;     /* when the round in flight is judged */
     uint64_t next_ms;      /* when the next round goes out */
+    uint64_t hurry_ms;     /* slots_hurry(): a round then (0: none) */
+    unsigned expect;       /* slots_hurry(): slots the dead process held */
+    unsigned open_more;    /* connections still to open at once */
+    uint64_t defer_ms;     /* no connection opened for a vacancy before */
     unsigned char got[SLOTS__ALL];
     unsigned count[SLOTS_LINKS_MAX]; /* probes each link got this round */
     unsigned idle[SLOTS_LINKS_MAX];  /* judged rounds without a probe */
-    unsigned last_back, last_elsewhere;
+    unsigned last_back, last_elsewhere, last_held;
     int domain_link;
     unsigned logged_back, logged_links; /* what the log said last */
     uint64_t full_warned_ms;
@@ -78,6 +82,22 @@ unsigned slots_last_back(const struct slots *s)
 int slots_domain_link(const struct slots *s)
 {
     return s->domain_link;
+}
+
+unsigned slots_held(const struct slots *s)
+{
+    return s->last_held;
+}
+
+void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
+                 unsigned expect)
+{
+    uint64_t at = now_ms + delay_ms;
+    if (!s->hurry_ms || at < s->hurry_ms)
+        s->hurry_ms = at ? at : 1;
+    if (delay_ms && at > s->defer_ms)
+        s->defer_ms = at;
+    s->expect += expect;
 }
 
 void slots_link_changed(struct slots *s, unsigned link)
@@ -167,6 +187,7 @@ static void slots__start(struct slots *s, uint64_t now_ms, unsigned n)
     slots__send(s, s->app->jid, -1);
     s->round++;
     s->judge_ms = now_ms + SLOTS_WAIT_MS;
+    s->hurry_ms = 0;
 }
 
 /* One info line when what the rounds show changes. */
@@ -211,9 +232,19 @@ static struct slots_action slots__decide(struct slots *s, uint64_t now_ms,
                  "component_number); closing it", idle, SLOTS_IDLE_ROUNDS);
         a.what = SLOTS_CLOSE;
         a.link = (unsigned)idle;
+    } else if (s->last_back < SLOTS__ALL && now_ms < s->defer_ms) {
+        log_debug("slots", "a slot is vacant: another process fills it "
+                  "first (asking again in %" PRIu64 " ms)",
+                  s->defer_ms - now_ms);
     } else if (s->last_back < SLOTS__ALL && used < s->max_links) {
-        log_info("slots", "opening connection #%u for the vacant slot", used);
+        unsigned want = s->expect > 1 ? s->expect : 1;
+        if (want > s->max_links - used)
+            want = s->max_links - used;
+        log_info("slots", "opening connection%s #%u%s for the vacant slot%s",
+                 want > 1 ? "s" : "", used, want > 1 ? " and more" : "",
+                 want > 1 ? "s the process gone held" : "");
         a.what = SLOTS_OPEN;
+        s->open_more = want - 1;
     } else if (s->last_back < SLOTS__ALL &&
                now_ms >= s->full_warned_ms + 60000) {
         s->full_warned_ms = now_ms;
@@ -230,7 +261,7 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
 {
     unsigned used = 0, online = 0, pending = 0;
     unsigned char other[SLOTS__ALL] = {0};
-    s->last_back = s->last_elsewhere = 0;
+    s->last_back = s->last_elsewhere = s->last_held = 0;
     if (s->elsewhere &&
         s->elsewhere(s->app, s->nonce, other, SLOTS__ALL, s->elsewhere_ud) < 0)
         memset(other, 0, sizeof other);
@@ -245,11 +276,14 @@ static struct slots_action slots__judge(struct slots *s, uint64_t now_ms,
         pending += links[i] == SLOTS_LINK_PENDING;
         if (links[i] == SLOTS_LINK_ONLINE)
             s->idle[i] = s->count[i] ? 0 : s->idle[i] + 1;
+        s->last_held += links[i] == SLOTS_LINK_ONLINE && s->count[i];
     }
     slots__log(s, online);
     struct slots_action a = {SLOTS_NOTHING, 0};
-    if (!pending)
+    if (!pending) {
         a = slots__decide(s, now_ms, links, n, used, online);
+        s->expect = 0; /* judged with every connection online */
+    }
     s->next_ms = now_ms + (a.what != SLOTS_NOTHING || pending
                                ? SLOTS_SOON_MS
                                : SLOTS_PERIOD_MS);
@@ -265,6 +299,11 @@ struct slots_action slots_poll(struct slots *s, uint64_t now_ms,
         n = SLOTS_LINKS_MAX;
     for (unsigned i = 0; i < n; i++)
         any_online |= links[i] == SLOTS_LINK_ONLINE;
+    if (s->open_more) { /* the rest of the dead process's slots */
+        s->open_more--;
+        struct slots_action more = {SLOTS_OPEN, 0};
+        return more;
+    }
     if (*s->nonce)
         return now_ms >= s->judge_ms ? slots__judge(s, now_ms, links, n)
                                      : none;
@@ -272,7 +311,7 @@ struct slots_action slots_poll(struct slots *s, uint64_t now_ms,
         return none;
     if (!s->next_ms)
         s->next_ms = now_ms + SLOTS_SOON_MS;
-    if (now_ms >= s->next_ms)
+    if (now_ms >= s->next_ms || (s->hurry_ms && now_ms >= s->hurry_ms))
         slots__start(s, now_ms, n);
     return none;
 }

@@ -89,7 +89,6 @@ void slots_free(struct slots *s);
 
 void slots_set_foreign(struct slots *s, slots_foreign_fn fn, void *ud);
 void slots_set_elsewhere(struct slots *s, slots_elsewhere_fn fn, void *ud);
-void slots_set_elsewhere(struct slots *s, slots_elsewhere_fn fn, void *ud);
 
 /* 1 when stanza (borrowed, received on connection link) is a probe: it is
  * noted and must not be dispatched; 0 otherwise. */
@@ -98,6 +97,21 @@ int slots_receive(struct slots *s, unsigned link, xmpp_stanza_t *stanza);
 /* A connection came online (or went): its idle count starts again, and
  * the next round comes soon. */
 void slots_link_changed(struct slots *s, unsigned link);
+
+/* A round at now_ms + delay_ms rather than at the end of the period: a
+ * process sharing the database died or stopped (runtime/cluster.h), so its
+ * slots may be vacant now. A round in flight is judged first (it went
+ * out before and may have reached the dead process); the hurried round
+ * comes after it. An earlier round already due is kept. expect: the
+ * route slots the dead process held (its lease; 0: unknown): when the
+ * next judged round finds a slot vacant, that many connections are
+ * opened one after the other at once (up to the maximum), not one a
+ * round; one that finds no slot left is closed as any idle one. With a
+ * delay (another process goes first) no connection is opened for a
+ * vacant slot before the hurried round: the first fills it meanwhile,
+ * and two processes do not open one each for the same slot. */
+void slots_hurry(struct slots *s, uint64_t now_ms, unsigned delay_ms,
+                 unsigned expect);
 
 /* Between passes: starts a round when one is due (sending its probes),
  * judges one that has waited long enough. links[i] says what connection i
@@ -110,5 +124,9 @@ struct slots_action slots_poll(struct slots *s, uint64_t now_ms,
  * connection that holds the domain's own JID (-1: none seen). */
 unsigned slots_last_back(const struct slots *s);
 int slots_domain_link(const struct slots *s);
+
+/* Route slots this process held at the last judged round: its
+ * connections that got a probe of it (0 for a hot standby). */
+unsigned slots_held(const struct slots *s);
 
 #endif

@@ -30,6 +30,7 @@ import time
 
 from e2e import harness as h
 from e2e import chatlib as cl
+from e2e import clusterlib as cx
 
 CONTACTS = ["u1", "u2"]
 TECHS = ["ben", "tina"]
@@ -38,12 +39,6 @@ QUEUE = "queue@%s" % h.COMPONENT
 
 EXTRA = cl.CHAT_EXTRA.replace("answer_timeout = 2", "answer_timeout = 600") + (
     "\n[component]\nconnections = auto\nconnections_max = %d\n" % SLOTS)
-
-
-def served_by(cd, room):
-    """Whether chatdesk cd received a stanza for room (its debug log)."""
-    return re.search(r'RECV: <[^>]*to="%s[/"]' % re.escape(room),
-                     cd.text()) is not None
 
 
 async def _wait_log(cd, pattern, what, timeout=10):
@@ -77,10 +72,10 @@ async def test_start_two_processes(env):
         await _wait_log(cd, r"every probe came back: \d+ to this process "
                             r"\(1 connection\), \d+ to others",
                         "half the probes its own, half the other's", 20)
-    env.dom = env.a if served_by(env.a, h.COMPONENT) else env.b
+    env.dom = env.a if cx.served_by(env.a, h.COMPONENT) else env.b
     env.other = env.b if env.dom is env.a else env.a
-    h.check(served_by(env.dom, h.COMPONENT) and
-            not served_by(env.other, h.COMPONENT),
+    h.check(cx.served_by(env.dom, h.COMPONENT) and
+            not cx.served_by(env.other, h.COMPONENT),
             "one process gets the stanzas to the component's JID")
     env.chatdesk = env.dom
 
@@ -121,7 +116,7 @@ async def test_shared_presence_and_relayed_room_state(env):
 
 async def _tech_in_queue_of_other_process_is_invited(env):
     env.ben = await _sit_in_queue(env, "ben")
-    h.check(served_by(env.other, QUEUE) and not served_by(env.dom, QUEUE),
+    h.check(cx.served_by(env.other, QUEUE) and not cx.served_by(env.dom, QUEUE),
             "the queue room is served by the process without the "
             "component's JID")
     env.chats = []
@@ -131,8 +126,8 @@ async def _tech_in_queue_of_other_process_is_invited(env):
         await cl.join(c, f["room"], u)
         env.chats.append((c, f))
     rooms = [f["room"] for _, f in env.chats]
-    h.check(any(served_by(env.dom, r) for r in rooms) and
-            any(served_by(env.other, r) for r in rooms),
+    h.check(any(cx.served_by(env.dom, r) for r in rooms) and
+            any(cx.served_by(env.other, r) for r in rooms),
             "the rooms are served by both processes: %r" % rooms)
     await _invited_once(env.ben, rooms, "ben")
 
@@ -145,12 +140,12 @@ async def _tech_online_later_is_invited_once(env):
 
 async def _end_session_elsewhere_takes_the_contact_voice(env):
     c, f = next((c, f) for c, f in env.chats
-                if served_by(env.other, f["room"]))
+                if cx.served_by(env.other, f["room"]))
     room = f["room"]
     # the other chat waits in a room the other process serves: its contact
     # is told the new place in line when ben takes this one
     wc, wf = next((c2, f2) for c2, f2 in env.chats if f2 is not f)
-    h.check(served_by(env.dom, wf["room"]), "the waiting chat's room is "
+    h.check(cx.served_by(env.dom, wf["room"]), "the waiting chat's room is "
             "served by the process holding the component's JID")
     wm = cl.Mark(wc)
     await cl.join(env.ben, room, "ben")

@@ -87,11 +87,95 @@ static void test_one_leader(void **state)
     store_close(b);
 }
 
+/* Watch until something other than CLUSTER_CALM comes (a backend ends a
+ * moment after its connection closes); now_ms steps past the watch
+ * period each time. */
+static int watch_for_change(struct cluster *c, uint64_t *now, unsigned held)
+{
+    int w = CLUSTER_CALM;
+    for (int i = 0; i < 300 && w == CLUSTER_CALM; i++) {
+        *now += CLUSTER_WATCH_MS;
+        w = cluster_watch(c, *now, held);
+        if (w == CLUSTER_CALM)
+            usleep(10000);
+    }
+    return w;
+}
+
+/* The leases: a process learns at its next look that another one stopped
+ * (its lease deleted) or died (its database connection ended); the one
+ * holding the fewest route slots goes first. On sqlite nothing is
+ * written and nothing is ever seen. */
+static void test_leases(void **state)
+{
+    (void)state;
+    char err[256], path[64];
+    snprintf(path, sizeof path, "/tmp/chatdesk-leases-%ld.db", (long)getpid());
+    struct store *st[3];
+    struct cluster *c[3];
+    for (int i = 0; i < 3; i++) {
+        st[i] = store_open(testdb_target(path), err, sizeof err);
+        assert_non_null(st[i]);
+        c[i] = cluster_open(st[i], err, sizeof err);
+        assert_non_null(c[i]);
+        assert_int_equal(cluster_join(c[i], err, sizeof err), 0);
+    }
+    uint64_t now = 0;
+    const unsigned held[3] = {1, 0, 1}; /* #1: a hot standby */
+    for (int i = 0; i < 3; i++) /* the first look: every lease is new */
+        assert_int_equal(cluster_watch(c[i], now, held[i]), CLUSTER_CALM);
+    now += CLUSTER_WATCH_MS;
+    for (int i = 0; i < 3; i++) /* the slots held are in the leases now */
+        assert_int_equal(cluster_watch(c[i], now, held[i]), CLUSTER_CALM);
+    if (!testdb_is_pg()) {
+        cluster_leave(c[2]);
+        now += CLUSTER_WATCH_MS;
+        assert_int_equal(cluster_watch(c[0], now, 1), CLUSTER_CALM);
+    } else {
+        /* #2 stops cleanly: the standby goes first, #0 after it */
+        cluster_leave(c[2]);
+        uint64_t t = now;
+        assert_int_equal(watch_for_change(c[1], &t, 0), CLUSTER_GONE_FIRST);
+        unsigned slots = 0;
+        assert_int_equal(cluster_gone(c[1], &slots), 1);
+        assert_int_equal(slots, 1); /* from #2's lease */
+        assert_int_equal(cluster_peers_alive(c[1]), 1);
+        assert_int_equal(watch_for_change(c[0], &now, 1),
+                         CLUSTER_GONE_SECOND);
+        /* #1 dies (its connection ends, as with kill -9): #0 is alone */
+        cluster_close(c[1]);
+        store_close(st[1]);
+        c[1] = NULL, st[1] = NULL;
+        assert_int_equal(watch_for_change(c[0], &now, 1), CLUSTER_GONE_FIRST);
+        /* #1 again, alive but its beat stops (a hung process, a lost
+         * host): gone once the beat is CLUSTER_LEASE_MS old */
+        st[1] = store_open(testdb_target(path), err, sizeof err);
+        c[1] = cluster_open(st[1], err, sizeof err);
+        assert_non_null(c[1]);
+        assert_int_equal(cluster_join(c[1], err, sizeof err), 0);
+        now += CLUSTER_WATCH_MS;
+        assert_int_equal(cluster_watch(c[0], now, 1), CLUSTER_CALM);
+        assert_int_equal(cluster_peers_alive(c[0]), 1);
+        assert_int_equal(db_exec(store_db(st[1]),
+                                 "UPDATE cluster_peers SET beat = beat - "
+                                 "3500 WHERE backend = pg_backend_pid()",
+                                 NULL),
+                         DB_OK);
+        assert_int_equal(watch_for_change(c[0], &now, 1), CLUSTER_GONE_FIRST);
+    }
+    for (int i = 0; i < 3; i++) {
+        cluster_close(c[i]);
+        store_close(st[i]);
+    }
+    testdb_remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probes_noted_read_and_pruned),
         cmocka_unit_test(test_one_leader),
+        cmocka_unit_test(test_leases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

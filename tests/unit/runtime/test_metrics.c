@@ -41,6 +41,9 @@ static void test_counters(void **state)
     metrics_reconnect();
     metrics_set_outbox_depth(7);
     metrics_outbox_failure();
+    metrics_set_cluster(2, 1);
+    metrics_peers_gone(1);
+    metrics_peers_gone(2);
     char *t = render();
     has(t, "chatdesk_stanzas_total{direction=\"in\",kind=\"message\"} 2");
     has(t, "chatdesk_stanzas_total{direction=\"out\",kind=\"message\"} 0");
@@ -49,6 +52,9 @@ static void test_counters(void **state)
     has(t, "chatdesk_reconnects_total 1");
     has(t, "chatdesk_outbox_depth 7");
     has(t, "chatdesk_outbox_failures_total 1");
+    has(t, "chatdesk_route_slots 2");
+    has(t, "chatdesk_cluster_peers 1");
+    has(t, "chatdesk_cluster_peers_gone_total 3");
     has(t, "# TYPE chatdesk_commit_seconds histogram");
     free(t);
 }

@@ -216,6 +216,94 @@ static void test_probes_other_processes_got(void **state)
     assert_int_equal(judge(&now, ONE, 1).what, SLOTS_OPEN);
 }
 
+/* Another process died (runtime/cluster.h): the next round goes out at
+ * once, or after the delay, not at the end of the period; a round in
+ * flight is judged first. slots_held() counts the connections that got a
+ * probe. */
+static void test_hurry_and_held(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    send_round(&now, TWO, 2);
+    for (int i = 0; i <= SLOTS_PROBES; i++)
+        back(i, 0); /* all on #0: #1 holds no slot */
+    slots_hurry(s, now, 0, 0); /* while the round is in flight */
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(slots_held(s), 1);
+    testkit_clear();
+    now += 1;
+    assert_int_equal(slots_poll(s, now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1); /* at once, not +5 s */
+    for (int i = 0; i <= SLOTS_PROBES; i++)
+        back(i, (unsigned)i % 2);
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(slots_held(s), 2);
+    /* a later hurry: not before its time, then well before the period */
+    testkit_clear();
+    slots_hurry(s, now, 2000, 0);
+    assert_int_equal(slots_poll(s, now + 1500, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, 0);
+    assert_int_equal(slots_poll(s, now + 2000, TWO, 2).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1);
+    assert_true(2000 < SLOTS_PERIOD_MS);
+}
+
+/* A process that held two slots died: the round that finds slots vacant
+ * opens two connections at once, not one a round; never beyond the
+ * maximum (4 here), and only for that round. */
+static void test_hurry_opens_what_the_dead_held(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    const enum slots_link three[] = {SLOTS_LINK_ONLINE, SLOTS_LINK_ONLINE,
+                                     SLOTS_LINK_ONLINE};
+    slots_hurry(s, now, 0, 5); /* more than the maximum allows */
+    send_round(&now, three, 3);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 3);
+    assert_int_equal(judge(&now, three, 3).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, three, 3).what, SLOTS_NOTHING);
+    /* two online and every probe back: then a vacancy opens one only */
+    now += SLOTS_PERIOD_MS;
+    slots_hurry(s, now, 0, 2);
+    send_round(&now, TWO, 2);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 2);
+    assert_int_equal(judge(&now, TWO, 2).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, TWO, 2).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 2, TWO, 2).what, SLOTS_NOTHING);
+    /* later, a vacancy without a hurry: one connection */
+    now += SLOTS_PERIOD_MS;
+    send_round(&now, three, 3);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, (unsigned)i % 3);
+    assert_int_equal(judge(&now, three, 3).what, SLOTS_OPEN);
+    assert_int_equal(slots_poll(s, now + 1, three, 3).what, SLOTS_NOTHING);
+}
+
+/* Another process goes first (slots_hurry with a delay): a vacancy a
+ * round finds before the hurried round opens nothing; the hurried round
+ * opens a connection if the slot is still vacant. */
+static void test_a_deferred_hurry_lets_the_first_fill(void **state)
+{
+    (void)state;
+    uint64_t now = 0;
+    send_round(&now, ONE, 1); /* a regular round, in flight */
+    slots_hurry(s, now, 2500, 0);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_NOTHING); /* defer */
+    testkit_clear();
+    assert_int_equal(slots_poll(s, now + 1000, ONE, 1).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, 0); /* the hurried round not yet */
+    now += 1500;
+    assert_int_equal(slots_poll(s, now, ONE, 1).what, SLOTS_NOTHING);
+    assert_int_equal(tk.n_sent, SLOTS_PROBES + 1);
+    for (int i = 0; i <= SLOTS_PROBES; i += 2)
+        back(i, 0);
+    assert_int_equal(judge(&now, ONE, 1).what, SLOTS_OPEN); /* still */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +319,12 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_another_process_probe, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hurry_and_held, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hurry_opens_what_the_dead_held,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_deferred_hurry_lets_the_first_fill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probes_other_processes_got,
                                         setup, teardown),
     };
