@@ -13,6 +13,7 @@ import calendar
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -225,10 +226,37 @@ def check_acked_stored_once(env, acked):
             missing)
 
 
+# A leader killed after the PSA took an event but before it recorded the
+# answer sends that event again (delivery is at least once, with the same
+# Idempotency-Key: docs/psa.md); only an event first received this long
+# before a kill can have been in flight then.
+IN_FLIGHT_S = 2.0
+
+
+def kill9(env, cd):
+    """SIGKILL chatdesk cd; the time goes to env.kills (wall clock), which
+    end_chat_and_check_psa_once() reads."""
+    env.kills = getattr(env, "kills", []) + [time.time()]
+    h.stop_pid(cd.proc, signal.SIGKILL)
+    cd.proc = None
+
+
+def psa_in_flight_at_kill(env, event_id):
+    """True when event_id's first 2xx delivery was received within
+    IN_FLIGHT_S before a kill (its answer may have died with the leader)."""
+    firsts = [e["time"] for e in env.rx.entries() if e["answer"] and
+              200 <= e["answer"] < 300 and
+              str(json.loads(e["body"])["id"]) == event_id]
+    return bool(firsts) and any(k - IN_FLIGHT_S <= min(firsts) <= k
+                                for k in getattr(env, "kills", []))
+
+
 async def end_chat_and_check_psa_once(env, session):
     """tom ends session through the component's JID (whichever process
     serves it now); every event in the outbox reaches the PSA, none
-    twice. Returns (events, deliveries)."""
+    twice — but for one in flight when its leader was killed, which the
+    next leader sends again under the same Idempotency-Key (at least
+    once, docs/psa.md). Returns (events, deliveries)."""
     # known=False: the survivor may know tom Online already (the dead
     # process's shared presence counts until it expires), so it logs no
     # change; end-session needs the tech's role, not his presence
@@ -242,5 +270,12 @@ async def end_chat_and_check_psa_once(env, session):
                              "every PSA event delivered")
     got = env.rx.delivered()
     twice = sorted({i for i in got if got.count(i) > 1})
-    h.check(not twice, "no PSA event delivered twice: %r" % twice)
+    resent = [i for i in twice if got.count(i) == 2 and
+              psa_in_flight_at_kill(env, i)]
+    if resent:
+        print("      PSA: %s in flight at the kill, sent again with its "
+              "Idempotency-Key" % resent)
+    h.check(len(resent) <= 1 and not set(twice) - set(resent),
+            "no PSA event delivered twice (but one in flight at a kill): "
+            "%r" % twice)
     return len(ids), len(got)
