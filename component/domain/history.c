@@ -574,27 +574,33 @@ static int history__load_ids(struct history *h, struct db_stmt *st,
                                : history__store_fail(h, "search the sessions");
 }
 
-/* Count each word's matches up to h->common_at and move the rare words
- * (fewer) to the front of terms; their number into *rare. */
+/* The FTS matches of term, counted up to h->common_at, into *n. */
+static int history__matches(struct history *h, const char *term, int64_t *n)
+{
+    struct db_stmt *st = history__stmt(h, H_MATCHES);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_text(st, ":t", term);
+    history__bind_int(st, ":lim", (int64_t)h->common_at);
+    int step = db_step(st);
+    *n = step == DB_ROW ? db_column_int64(st, 0) : 0;
+    db_reset(st);
+    return step == DB_ROW ? HIST_OK
+                          : history__store_fail(h, "search the sessions");
+}
+
+/* Move the rare words (fewer than h->common_at matches; every word when
+ * it is 0) to the front of terms; their number into *rare. */
 static int history__split(struct history *h, const char **terms, size_t words,
                           size_t *rare)
 {
     *rare = 0;
     for (size_t i = 0; i < words; i++) {
-        struct db_stmt *st = h->common_at ? history__stmt(h, H_MATCHES) : NULL;
         int64_t n = 0;
-        if (h->common_at && !st)
-            return HIST_ERR_STORE;
-        if (st) {
-            history__bind_text(st, ":t", terms[i]);
-            history__bind_int(st, ":lim", (int64_t)h->common_at);
-            int step = db_step(st);
-            n = step == DB_ROW ? db_column_int64(st, 0) : -1;
-            db_reset(st);
-            if (n < 0)
-                return history__store_fail(h, "search the sessions");
-        }
-        if (!st || (size_t)n < h->common_at) {
+        int rc = h->common_at ? history__matches(h, terms[i], &n) : HIST_OK;
+        if (rc != HIST_OK)
+            return rc;
+        if (!h->common_at || (uint64_t)n < h->common_at) {
             const char *t = terms[*rare];
             terms[*rare] = terms[i];
             terms[i] = t;
