@@ -32,9 +32,16 @@ static const char *const history__clauses[] = {
     " AND created <= :until",
 };
 
-/* Every word of a text filter must occur somewhere in the session: one
- * FTS5 match a word, the sessions of each intersected. PostgreSQL: the
- * tsvector table of schema_pg.c's migration 4 and chatdesk_fts_term(). */
+/* Every word of a text filter must occur somewhere in the session. Two
+ * forms of a word (docs/tech-tools.md, docs/performance.md):
+ * - rare (fewer than common_at matches): the sessions of its FTS5 matches,
+ *   " AND id IN (w1 INTERSECT w2 ...)"; cheap when the matches are few.
+ * - common: a correlated EXISTS for each session the ORDER BY's index walks
+ *   newest first: the word's matches between the session's first and last
+ *   message id (one FTS5 rowid-range seek, CROSS JOIN keeps FTS5 outer),
+ *   checked to be the session's. The walk stops at the page.
+ * PostgreSQL: the tsvector table of schema_pg.c's migration 4 and
+ * chatdesk_fts_term(). */
 #define HISTORY__TEXT_HEAD " AND id IN ("
 #define HISTORY__TEXT_WORD                                                     \
     "SELECT m.session_id FROM messages_fts"                                    \
@@ -44,11 +51,32 @@ static const char *const history__clauses[] = {
     "SELECT m.session_id FROM messages_fts"                                    \
     " JOIN messages m ON m.id = messages_fts.rowid"                            \
     " WHERE messages_fts.body @@ chatdesk_fts_term(:t%zu)"
+#define HISTORY__TEXT_EXISTS                                                   \
+    " AND EXISTS (SELECT 1 FROM messages_fts f CROSS JOIN messages m"          \
+    " ON m.id = f.rowid WHERE messages_fts MATCH :t%zu"                        \
+    " AND f.rowid >= (SELECT min(id) FROM messages WHERE session_id = s.id)"   \
+    " AND f.rowid <= (SELECT max(id) FROM messages WHERE session_id = s.id)"   \
+    " AND m.session_id = s.id)"
+#define HISTORY__TEXT_EXISTS_PG                                                \
+    " AND EXISTS (SELECT 1 FROM messages m JOIN messages_fts f"                \
+    " ON f.rowid = m.id WHERE m.session_id = s.id"                             \
+    " AND f.body @@ chatdesk_fts_term(:t%zu))"
+/* The walk looks at the sessions from the newest to this one at most. */
+#define HISTORY__WALK_FLOOR                                                    \
+    " AND created >= :fc AND (created > :fc OR id >= :fid)"
 
 #define HISTORY__SEARCH_HEAD                                                   \
-    "SELECT id FROM sessions WHERE state NOT IN ('waiting', 'active')"
+    "SELECT %s FROM sessions s WHERE state NOT IN ('waiting', 'active')"
 #define HISTORY__SEARCH_TAIL                                                   \
     " ORDER BY created DESC, id DESC LIMIT :lim OFFSET :off"
+/* The walk's floor: the walk_max-th newest session the filters allow. */
+#define HISTORY__FLOOR_TAIL                                                    \
+    " ORDER BY created DESC, id DESC LIMIT 1 OFFSET :scan"
+
+/* A word with this many FTS5 matches is common; the walk looks at this
+ * many sessions at most (sqlite; docs/performance.md has the numbers). */
+#define HISTORY__COMMON_AT 5000
+#define HISTORY__WALK_MAX 2000
 
 enum history__stmt {
     H_FWD,
@@ -58,6 +86,7 @@ enum history__stmt {
     H_PENDING,
     H_INDEX,
     H_MARK,
+    H_MATCHES,
     H_COUNT_STMTS
 };
 
@@ -93,6 +122,9 @@ static const char *const history__sql[H_COUNT_STMTS] = {
                  " FROM messages WHERE id > (SELECT last_indexed FROM"
                  " fts_state) AND id <= :upto ORDER BY id"),
     [H_MARK] = "UPDATE fts_state SET last_indexed = :upto",
+    /* a word's matches, counted up to :lim (rare or common) */
+    [H_MATCHES] = ("SELECT count(*) FROM (SELECT 1 FROM messages_fts"
+                   " WHERE messages_fts MATCH :t LIMIT :lim) AS c"),
 };
 
 /* The statements PostgreSQL needs in its own words (NULL: the same). */
@@ -106,6 +138,8 @@ static const char *const history__pg_sql[H_COUNT_STMTS] = {
                  " fts_state) AND id <= :upto AND NOT EXISTS (SELECT 1"
                  " FROM messages_fts f WHERE f.rowid = m.id) ORDER BY id"
                  " ON CONFLICT (rowid) DO NOTHING"),
+    [H_MATCHES] = ("SELECT count(*) FROM (SELECT 1 FROM messages_fts"
+                   " WHERE body @@ chatdesk_fts_term(:t) LIMIT :lim) AS c"),
 };
 
 struct history {
@@ -113,7 +147,10 @@ struct history {
     struct db *db;
     struct domain *d;
     struct db_stmt *stmt[H_COUNT_STMTS];
-    struct db_stmt *search[HB_ALL + 1][HIST_WORDS_MAX + 1];
+    /* [mask][words][rare words]; rare 0 with words: the walk */
+    struct db_stmt *search[HB_ALL + 1][HIST_WORDS_MAX + 1][HIST_WORDS_MAX + 1];
+    struct db_stmt *floor[HB_ALL + 1];
+    size_t common_at, walk_max; /* 0: never common (every word rare) */
     char err[512];
 };
 
@@ -177,32 +214,60 @@ static struct db_stmt *history__stmt(struct history *h,
     return h->stmt[which];
 }
 
-/* The search statement for the filters in mask and words text words. */
-static struct db_stmt *history__search_stmt(struct history *h, unsigned mask,
-                                          size_t words)
+/* HISTORY__SEARCH_HEAD of cols and the clauses of mask into sql; its
+ * length. */
+static size_t history__head(char *sql, size_t len, const char *cols,
+                            unsigned mask)
 {
-    char sql[4096];
-    size_t n = (size_t)snprintf(sql, sizeof sql, "%s", HISTORY__SEARCH_HEAD);
+    size_t n = (size_t)snprintf(sql, len, HISTORY__SEARCH_HEAD, cols);
     for (size_t i = 0; i < sizeof history__clauses / sizeof *history__clauses;
          i++) {
         if (mask & (1u << i))
-            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s",
-                                  history__clauses[i]);
+            n += (size_t)snprintf(sql + n, len - n, "%s", history__clauses[i]);
     }
-    for (size_t i = 1; i <= words; i++) {
+    return n;
+}
+
+/* The search statement for the filters in mask and words text words, the
+ * first rare of them rare (an IN), the others common (an EXISTS); rare 0
+ * with words: the walk, below its floor (:fc, :fid). */
+static struct db_stmt *history__search_stmt(struct history *h, unsigned mask,
+                                          size_t words, size_t rare)
+{
+    char sql[8192];
+    bool pg = db_kind(h->db) == DB_KIND_PG;
+    size_t n = history__head(sql, sizeof sql, "id", mask);
+    for (size_t i = 1; i <= rare; i++) {
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s",
                               i == 1 ? HISTORY__TEXT_HEAD : " INTERSECT ");
         n += (size_t)snprintf(sql + n, sizeof sql - n,
-                              db_kind(h->db) == DB_KIND_PG
-                                  ? HISTORY__TEXT_WORD_PG
-                                  : HISTORY__TEXT_WORD,
+                              pg ? HISTORY__TEXT_WORD_PG : HISTORY__TEXT_WORD,
                               i);
     }
-    snprintf(sql + n, sizeof sql - n, "%s%s", words ? ")" : "",
-             HISTORY__SEARCH_TAIL);
-    if (history__prepare(h, sql, &h->search[mask][words]) != HIST_OK)
+    if (rare)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
+    else if (words)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, HISTORY__WALK_FLOOR);
+    for (size_t i = rare + 1; i <= words; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              pg ? HISTORY__TEXT_EXISTS_PG
+                                 : HISTORY__TEXT_EXISTS,
+                              i);
+    snprintf(sql + n, sizeof sql - n, "%s", HISTORY__SEARCH_TAIL);
+    if (history__prepare(h, sql, &h->search[mask][words][rare]) != HIST_OK)
         return NULL;
-    return h->search[mask][words];
+    return h->search[mask][words][rare];
+}
+
+/* The statement for the walk's floor under the filters in mask. */
+static struct db_stmt *history__floor_stmt(struct history *h, unsigned mask)
+{
+    char sql[1024];
+    size_t n = history__head(sql, sizeof sql, "created, id", mask);
+    snprintf(sql + n, sizeof sql - n, "%s", HISTORY__FLOOR_TAIL);
+    if (history__prepare(h, sql, &h->floor[mask]) != HIST_OK)
+        return NULL;
+    return h->floor[mask];
 }
 
 static void history__bind_int(struct db_stmt *st, const char *name, int64_t v)
@@ -234,6 +299,10 @@ struct history *history_open(struct store *st, struct domain *d, char *err,
     h->st = st;
     h->db = store_db(st);
     h->d = d;
+    /* PostgreSQL keeps the IN form for every word: the walk is not
+     * measured there (docs/performance.md) */
+    if (db_kind(h->db) != DB_KIND_PG)
+        history_set_search_paths(h, HISTORY__COMMON_AT, HISTORY__WALK_MAX);
     if (store_schema_version(st) < 5) {
         snprintf(err, errlen, "history: the database schema is too old");
         free(h);
@@ -248,10 +317,20 @@ void history_close(struct history *h)
         return;
     for (int i = 0; i < H_COUNT_STMTS; i++)
         db_finalize(h->stmt[i]);
-    for (int i = 0; i <= HB_ALL; i++)
+    for (int i = 0; i <= HB_ALL; i++) {
+        db_finalize(h->floor[i]);
         for (int k = 0; k <= HIST_WORDS_MAX; k++)
-            db_finalize(h->search[i][k]);
+            for (int r = 0; r <= HIST_WORDS_MAX; r++)
+                db_finalize(h->search[i][k][r]);
+    }
     free(h);
+}
+
+void history_set_search_paths(struct history *h, size_t common_at,
+                              size_t walk_max)
+{
+    h->common_at = common_at;
+    h->walk_max = walk_max;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
@@ -495,14 +574,133 @@ static int history__load_ids(struct history *h, struct db_stmt *st,
                                : history__store_fail(h, "search the sessions");
 }
 
+/* The FTS matches of term, counted up to h->common_at, into *n. */
+static int history__matches(struct history *h, const char *term, int64_t *n)
+{
+    struct db_stmt *st = history__stmt(h, H_MATCHES);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_text(st, ":t", term);
+    history__bind_int(st, ":lim", (int64_t)h->common_at);
+    int step = db_step(st);
+    *n = step == DB_ROW ? db_column_int64(st, 0) : 0;
+    db_reset(st);
+    return step == DB_ROW ? HIST_OK
+                          : history__store_fail(h, "search the sessions");
+}
+
+/* Move the rare words (fewer than h->common_at matches; every word when
+ * it is 0) to the front of terms; their number into *rare. */
+static int history__split(struct history *h, const char **terms, size_t words,
+                          size_t *rare)
+{
+    *rare = 0;
+    for (size_t i = 0; i < words; i++) {
+        int64_t n = 0;
+        int rc = h->common_at ? history__matches(h, terms[i], &n) : HIST_OK;
+        if (rc != HIST_OK)
+            return rc;
+        if (!h->common_at || (uint64_t)n < h->common_at) {
+            const char *t = terms[*rare];
+            terms[*rare] = terms[i];
+            terms[i] = t;
+            (*rare)++;
+        }
+    }
+    return HIST_OK;
+}
+
+static void history__bind_filters(struct db_stmt *st,
+                                  const struct hist_filter *f,
+                                  const char *contact)
+{
+    history__bind_int(st, ":company", f->company_id);
+    history__bind_text(st, ":contact", contact);
+    history__bind_int(st, ":since", (int64_t)f->since);
+    history__bind_int(st, ":until", (int64_t)f->until);
+}
+
+/* The walk's floor (created, id) into fl: the walk_max-th newest session
+ * the filters allow, or the lowest values when there are fewer (*all). */
+static int history__floor(struct history *h, const struct hist_filter *f,
+                          const char *contact, unsigned mask, int64_t fl[2],
+                          bool *all)
+{
+    struct db_stmt *st = history__floor_stmt(h, mask);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_filters(st, f, contact);
+    history__bind_int(st, ":scan", (int64_t)h->walk_max - 1);
+    int step = db_step(st);
+    *all = step != DB_ROW;
+    fl[0] = *all ? INT64_MIN : db_column_int64(st, 0);
+    fl[1] = *all ? INT64_MIN : db_column_int64(st, 1);
+    db_reset(st);
+    return step == DB_ROW || step == DB_DONE
+               ? HIST_OK
+               : history__store_fail(h, "search the sessions");
+}
+
+/* One search statement (see history__search_stmt) run into l. */
+static int history__run(struct history *h, const struct hist_filter *f,
+                        const char *contact, unsigned mask,
+                        const char *const *terms, size_t words, size_t rare,
+                        const int64_t fl[2], struct sess_list *l)
+{
+    char name[32];
+    struct db_stmt *st = history__search_stmt(h, mask, words, rare);
+    if (!st)
+        return HIST_ERR_STORE;
+    history__bind_filters(st, f, contact);
+    for (size_t i = 0; i < words; i++) {
+        snprintf(name, sizeof name, ":t%zu", i + 1);
+        history__bind_text(st, name, terms[i]);
+    }
+    if (fl) {
+        history__bind_int(st, ":fc", fl[0]);
+        history__bind_int(st, ":fid", fl[1]);
+    }
+    history__bind_int(st, ":lim", (int64_t)f->limit);
+    history__bind_int(st, ":off", (int64_t)f->offset);
+    int rc = history__load_ids(h, st, l);
+    if (rc != HIST_OK)
+        sess_list_free(l);
+    return rc;
+}
+
+/* Every word common and the page within the newest walk_max sessions:
+ * walk them. *done when that gave the page (full, or every session seen);
+ * else the IN form must answer. */
+static int history__walk(struct history *h, const struct hist_filter *f,
+                         const char *contact, unsigned mask,
+                         const char *const *terms, size_t words,
+                         struct sess_list *l, bool *done)
+{
+    int64_t fl[2];
+    bool all;
+    *done = false;
+    if (f->offset + f->limit > h->walk_max)
+        return HIST_OK;
+    int rc = history__floor(h, f, contact, mask, fl, &all);
+    if (rc == HIST_OK)
+        rc = history__run(h, f, contact, mask, terms, words, 0, fl, l);
+    if (rc != HIST_OK)
+        return rc;
+    *done = all || l->n == f->limit;
+    if (!*done)
+        sess_list_free(l);
+    return HIST_OK;
+}
+
 int history_search(struct history *h, const struct hist_filter *f,
                    struct hist_rows *out)
 {
-    char fts[HIST_FTS_MAX], contact[DIR_JID_MAX] = "", name[32];
+    char fts[HIST_FTS_MAX], contact[DIR_JID_MAX] = "";
     const char *terms[HIST_WORDS_MAX];
     struct sess_list l = {NULL, 0};
-    size_t words;
+    size_t words, rare = 0;
     unsigned mask;
+    bool done = false;
     int rc = history__mask(h, f, fts, sizeof fts, terms, &words, &mask);
     if (rc != HIST_OK)
         return rc;
@@ -514,24 +712,16 @@ int history_search(struct history *h, const struct hist_filter *f,
     /* index every message stored so far, so none is missing from a match */
     if (words && (rc = history_index_pending(h, 0, NULL)) != HIST_OK)
         return rc;
-    struct db_stmt *st = history__search_stmt(h, mask, words);
-    if (!st)
-        return HIST_ERR_STORE;
-    history__bind_int(st, ":company", f->company_id);
-    history__bind_text(st, ":contact", contact);
-    history__bind_int(st, ":since", (int64_t)f->since);
-    history__bind_int(st, ":until", (int64_t)f->until);
-    for (size_t i = 0; i < words; i++) {
-        snprintf(name, sizeof name, ":t%zu", i + 1);
-        history__bind_text(st, name, terms[i]);
-    }
-    history__bind_int(st, ":lim", (int64_t)f->limit);
-    history__bind_int(st, ":off", (int64_t)f->offset);
-    rc = history__load_ids(h, st, &l);
-    if (rc != HIST_OK) {
-        sess_list_free(&l);
+    if (words && (rc = history__split(h, terms, words, &rare)) != HIST_OK)
         return rc;
+    if (words && !rare) {
+        rc = history__walk(h, f, contact, mask, terms, words, &l, &done);
+        rare = words; /* not done: every word in the IN form */
     }
+    if (rc == HIST_OK && !done)
+        rc = history__run(h, f, contact, mask, terms, words, rare, NULL, &l);
+    if (rc != HIST_OK)
+        return rc;
     return history__rows(h, &l, out);
 }
 

@@ -123,6 +123,17 @@ int history_view(struct history *h, enum sess_view view, const char *tech,
 int history_search(struct history *h, const struct hist_filter *f,
                    struct hist_rows *out);
 
+/* How history_search() answers a text filter (the same rows either way): a
+ * word with at least common_at FTS matches is common, the others rare
+ * (0: every word rare). With every word common and the page within the
+ * newest walk_max sessions, those sessions are walked newest first, each
+ * tested for the words; otherwise (or when the walk ends short of a full
+ * page) the sessions of the words' matches are intersected. history_open()
+ * sets the defaults: sqlite 5000 and 2000; PostgreSQL 0 (every word
+ * rare). Tests set them to take one path or the other. */
+void history_set_search_paths(struct history *h, size_t common_at,
+                              size_t walk_max);
+
 /* Index the messages stored since the last call into messages_fts: the
  * next max_rows messages (0 = all) above the high-water mark
  * fts_state.last_indexed, in id order, and move the mark past them, both in

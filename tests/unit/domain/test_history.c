@@ -392,6 +392,87 @@ static void test_search_paging(void **state)
     assert_string_equal(ids(&f), "");
 }
 
+/* The two ways of answering a text filter (history_set_search_paths): the
+ * sessions of each word's matches intersected, and the walk of the newest
+ * sessions testing each for the words (with its floor, its fallback when
+ * the window is short of a page, and words of both kinds in one filter)
+ * give the same pages for every filter, text and page. Pairs of sessions
+ * share their created time, so the order's tie-break (id) and a floor
+ * inside a tie are covered. */
+static void test_search_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const jids[] = {"alice@localhost", "bob@localhost",
+                                       "carol@localhost"};
+    static const char *const texts[] = {
+        "common", "rare", "odd trio", "common rare", "trio", "rare odd",
+        "odd common trio", "absent", "common absent", "comm*", "beta",
+        "alpha beta", "alpha common"};
+    static const size_t paths[][2] = {{1, 1000}, {1, 5}, {1, 1}, {4, 1000},
+                                      {4, 7}};
+    char line[3][80];
+    struct company acme;
+    assert_int_equal(directory_company_find(dom->dir, "acme", &acme), DIR_OK);
+    for (int i = 0; i < 30; i++) {
+        snprintf(line[0], sizeof line[0], "c:hello, a common word %s",
+                 i % 2 ? "odd" : "even");
+        snprintf(line[1], sizeof line[1], "c:%s", i % 10 == 3 ? "rare" : "x");
+        snprintf(line[2], sizeof line[2], "t:%s", i % 3 ? "y" : "trio");
+        const char *const lines[] = {line[0], line[1], line[2], NULL};
+        mk(jids[i % 3], T0 + (i / 2) * 60, i % 7 == 6 ? K_ABANDONED : K_ENDED,
+           lines);
+    }
+    /* session 32's messages lie on both sides of session 33's: the walk
+     * must not take 33's "beta" for 32's */
+    static const char *const first[] = {"c:alpha one", NULL};
+    static const char *const other[] = {"c:beta common", NULL};
+    struct sess_stored out;
+    struct sess_result r;
+    mk("alice@localhost", T0 + 3600, K_ACTIVE, NULL); /* live: never listed */
+    int64_t a = mk("carol@localhost", T0 + 4000, K_ACTIVE, first);
+    mk("bob@localhost", T0 + 4001, K_ENDED, other);
+    assert_int_equal(sessions_add_message(dom->sessions, a, "carol@localhost",
+                                          NULL, "alpha two", SESS_MSG_CHAT,
+                                          &out),
+                     SESS_OK);
+    assert_int_equal(sessions_end_by_tech(dom->sessions, a, TESS, "ok", &r),
+                     SESS_OK);
+    struct hist_filter f = {.text = "beta"};
+    history_set_search_paths(hist, 1, 1000);
+    assert_string_equal(ids(&f), "33");
+    /* sessions 3, 13, 23 (ids 1 up): the known answer of one filter */
+    f.text = "rare";
+    history_set_search_paths(hist, 0, 0);
+    assert_string_equal(ids(&f), "24,14,4");
+    f.text = "rare odd";
+    history_set_search_paths(hist, 1, 1000);
+    assert_string_equal(ids(&f), "24,14,4");
+    const struct hist_filter filters[] = {
+        {.limit = 4},
+        {.limit = 7, .company_id = acme.id},
+        {.limit = 3, .contact = "bob@localhost"},
+        {.limit = 5, .has_since = true, .since = T0 + 5 * 60},
+    };
+    for (size_t k = 0; k < sizeof filters / sizeof *filters; k++)
+        for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
+            for (size_t off = 0; off < 34; off += filters[k].limit - 1) {
+                char want[1024];
+                f = filters[k];
+                f.text = texts[t];
+                f.offset = off;
+                history_set_search_paths(hist, 0, 0); /* every word IN */
+                snprintf(want, sizeof want, "%s", ids(&f));
+                for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
+                    history_set_search_paths(hist, paths[p][0], paths[p][1]);
+                    if (strcmp(ids(&f), want))
+                        fail_msg("text \"%s\" filter %zu offset %zu paths "
+                                 "%zu/%zu: %s, want %s",
+                                 texts[t], k, off, paths[p][0], paths[p][1],
+                                 ids(&f), want);
+                }
+            }
+}
+
 /* ---- lists and one session
  * --------------------------------------------------- */
 
@@ -1199,6 +1280,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_paths_agree, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_views, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_forward, setup, teardown),
