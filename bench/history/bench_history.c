@@ -21,7 +21,10 @@
 #include "domain/domain.h"
 #include "domain/history.h"
 #include "domain/sessions.h"
+#include "runtime/db.h"
 #include "runtime/store.h"
+
+#include <sqlite3.h>
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -389,7 +392,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_history: %s\n", err);
         return 1;
     }
-    bench__generate(store_db(st), total, messages);
+    bench__generate(db_sqlite_handle(store_db(st)), total, messages);
     config_defaults(&cfg);
     struct domain *d = domain_open(st, &cfg, err, sizeof err);
     struct history *h = d ? history_open(st, d, err, sizeof err) : NULL;
@@ -409,8 +412,8 @@ int main(int argc, char **argv)
                (bench__ms() - t0) / 1000.0);
     printf("%" PRId64 " sessions, %" PRId64 " messages; median and slowest "
            "of %d runs\n\n",
-           bench__count(store_db(st), "SELECT count(*) FROM sessions"),
-           bench__count(store_db(st), "SELECT count(*) FROM messages"), runs);
+           bench__count(db_sqlite_handle(store_db(st)), "SELECT count(*) FROM sessions"),
+           bench__count(db_sqlite_handle(store_db(st)), "SELECT count(*) FROM messages"), runs);
     printf("| %-44s | %5s | %8s | %8s |\n|%s|------:|---------:|---------:|\n",
            "query", "rows", "median", "max",
            "----------------------------------------------");
