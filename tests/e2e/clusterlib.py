@@ -279,3 +279,15 @@ async def end_chat_and_check_psa_once(env, session):
             "no PSA event delivered twice (but one in flight at a kill): "
             "%r" % twice)
     return len(ids), len(got)
+
+
+# The last checks of a kill test (env.acked, env.chats as the kill tests
+# keep them), shared by test_two_processes and test_failover.
+async def test_nothing_acknowledged_is_lost(env):
+    check_acked_stored_once(env, env.acked)
+
+
+async def test_psa_events_once(env):
+    events, deliveries = await end_chat_and_check_psa_once(
+        env, env.chats[0][1]["session"])
+    print("      PSA: %d events, %d deliveries" % (events, deliveries))

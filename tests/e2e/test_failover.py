@@ -199,14 +199,9 @@ async def test_kill_the_one_without_the_component_jid(env):
         (1, 1), 5, "the standby's metrics: slots, 1 peer left, 1 gone")
 
 
-async def test_nothing_acknowledged_is_lost(env):
-    cx.check_acked_stored_once(env, env.acked)
-
-
-async def test_psa_events_once(env):
-    events, deliveries = await cx.end_chat_and_check_psa_once(
-        env, env.chats[0][1]["session"])
-    print("      PSA: %d events, %d deliveries" % (events, deliveries))
+# the checks after a kill that every cluster test makes (clusterlib)
+test_nothing_acknowledged_is_lost = cx.test_nothing_acknowledged_is_lost
+test_psa_events_once = cx.test_psa_events_once
 
 
 async def test_a_clean_stop_hands_over_at_once(env):

@@ -96,14 +96,9 @@ async def _kill_one_every_room_works_again(env):
     h.check(took <= 15, "every room works within 15 s, took %.1f s" % took)
 
 
-async def test_nothing_acknowledged_is_lost(env):
-    cx.check_acked_stored_once(env, env.acked)
-
-
-async def test_psa_events_once(env):
-    events, deliveries = await cx.end_chat_and_check_psa_once(
-        env, env.chats[0][1]["session"])
-    print("      PSA: %d events, %d deliveries" % (events, deliveries))
+# the checks after a kill that every cluster test makes (clusterlib)
+test_nothing_acknowledged_is_lost = cx.test_nothing_acknowledged_is_lost
+test_psa_events_once = cx.test_psa_events_once
 
 
 if __name__ == "__main__":
