@@ -74,8 +74,9 @@ static const char *const history__clauses[] = {
     " ORDER BY created DESC, id DESC LIMIT 1 OFFSET :scan"
 
 /* A word with this many FTS5 matches is common; the walk looks at this
- * many sessions at most (sqlite; docs/performance.md has the numbers). */
-#define HISTORY__COMMON_AT 5000
+ * many sessions at most (sqlite; docs/performance.md has the numbers:
+ * below ~30,000 matches mapping them is cheaper than walking to a page). */
+#define HISTORY__COMMON_AT 30000
 #define HISTORY__WALK_MAX 2000
 
 enum history__stmt {

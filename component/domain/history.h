@@ -129,7 +129,7 @@ int history_search(struct history *h, const struct hist_filter *f,
  * newest walk_max sessions, those sessions are walked newest first, each
  * tested for the words; otherwise (or when the walk ends short of a full
  * page) the sessions of the words' matches are intersected. history_open()
- * sets the defaults: sqlite 5000 and 2000; PostgreSQL 0 (every word
+ * sets the defaults: sqlite 30000 and 2000; PostgreSQL 0 (every word
  * rare). Tests set them to take one path or the other. */
 void history_set_search_paths(struct history *h, size_t common_at,
                               size_t walk_max);
