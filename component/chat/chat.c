@@ -6,6 +6,7 @@
 #include "chat/help.h"
 #include "chat/multicast.h"
 #include "chat/notices.h"
+#include "chat/places.h"
 #include "chat/policy.h"
 #include "chat/presence.h"
 #include "chat/relay.h"
@@ -78,6 +79,7 @@ void chat_on_link_online(struct app *app)
 void chat_tick(struct app *app)
 {
     chat_gone_tick(app);
+    chat_places_tick(app);
     chat_presence_tick(app);
 }
 

@@ -1,6 +1,7 @@
 /* notices.c - see notices.h */
 #include "chat/notices.h"
 
+#include "chat/places.h"
 #include "chat/relay.h"
 #include "chat/rooms.h"
 #include "domain/domain.h"
@@ -139,27 +140,13 @@ void chat_notify_contact_offline(struct app *app, const char *contact)
 
 void chat_notify_position(struct app *app, int64_t session_id)
 {
-    if (!chat_tell_position(app, session_id))
-        chat_relay_room(app, session_id, CHAT_RELAY_POSITION);
-}
-
-/* 1 when waiting session w is behind m in queue order (created, id). */
-static int chat__behind(const struct sess_info *w, const struct sess_info *m)
-{
-    return w->created > m->created ||
-           (w->created == m->created && w->id > m->id);
-}
-
-void chat_notify_queue_moved(struct app *app, const struct sess_info *moved)
-{
-    struct sess_list l;
-    if (sessions_list(app->domain->sessions, SESS_VIEW_WAITING, NULL, 0, &l) !=
+    int pos = 0;
+    if (sessions_queue_position(app->domain->sessions, session_id, &pos) !=
         SESS_OK)
-        return;
-    for (size_t i = 0; i < l.n; i++)
-        if (l.items[i].id != moved->id && chat__behind(&l.items[i], moved))
-            chat_notify_position(app, l.items[i].id);
-    sess_list_free(&l);
+        return; /* not waiting: no place to tell */
+    chat_places_told(app, session_id, pos);
+    if (!chat_tell_place(app, session_id, pos))
+        chat_relay_room(app, session_id, CHAT_RELAY_POSITION);
 }
 
 static void chat__abandon(struct app *app, int64_t id)
@@ -269,6 +256,6 @@ void chat_after_transition(struct app *app, const struct sess_result *r)
     /* left the queue, or came back to it (a transfer) */
     if (r->before != r->after &&
         (r->before == SESS_WAITING || r->after == SESS_WAITING))
-        chat_notify_queue_moved(app, &s);
+        chat_places_moved(app);
     sess_info_clear(&s);
 }

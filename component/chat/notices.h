@@ -24,13 +24,10 @@ void chat_notify_taken(struct app *app, int64_t session_id, const char *tech);
 void chat_notify_contact_offline(struct app *app, const char *contact);
 
 /* "You are number N in line." in the room of waiting session id (SPEC §9),
- * when its contact is in the room; nothing for a session not waiting. */
+ * when its contact is in the room (else relayed, chat/relay.h); nothing for
+ * a session not waiting. Remembered as told (chat/places.h). */
 void chat_notify_position(struct app *app, int64_t session_id);
 
-/* The queue changed around session `moved` (it left the queue, or came
- * back to it): every waiting session behind it, in queue order, is told
- * its new place (chat_notify_position). */
-void chat_notify_queue_moved(struct app *app, const struct sess_info *moved);
 /* The contact of waiting session id left its room or went Offline: it is
  * abandoned after app->chat->rejoin_grace seconds unless the contact is
  * back in the room by then (a portal reload); at once without a grace. */

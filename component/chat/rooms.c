@@ -60,22 +60,28 @@ int chat_revoke_contact_voice(struct app *app, const struct sess_info *s)
     return 1;
 }
 
-int chat_tell_position(struct app *app, int64_t session_id)
+int chat_tell_place(struct app *app, int64_t session_id, int place)
 {
     struct sess_info s;
     char room[64], text[128];
-    int pos = 0, here = 0;
     if (sessions_get(app->domain->sessions, session_id, &s) != SESS_OK)
         return 0;
     sessions_room_localpart(session_id, room, sizeof room);
-    if (muc_role_of(app->chat->muc, room, s.contact_jid) != MUC_ROLE_NONE) {
-        here = 1;
-        if (sessions_queue_position(app->domain->sessions, session_id,
-                                    &pos) == SESS_OK) {
-            snprintf(text, sizeof text, "You are number %d in line.", pos);
-            muc_send_notice(app->chat->muc, room, text, NULL);
-        }
+    int here = muc_role_of(app->chat->muc, room, s.contact_jid) !=
+               MUC_ROLE_NONE;
+    if (here) {
+        snprintf(text, sizeof text, "You are number %d in line.", place);
+        muc_send_notice(app->chat->muc, room, text, NULL);
     }
     sess_info_clear(&s);
     return here;
+}
+
+int chat_tell_position(struct app *app, int64_t session_id)
+{
+    int pos = 0;
+    if (sessions_queue_position(app->domain->sessions, session_id, &pos) !=
+        SESS_OK)
+        return 0;
+    return chat_tell_place(app, session_id, pos);
 }

@@ -45,6 +45,7 @@ struct chat {
     /* Several processes on one PostgreSQL database (connections = auto):
      * presence shared through it (domain/presence_share.h); else NULL. */
     struct pshare *pshare;
+    int queue_moved; /* chat/places.h: read the queue at the next tick */
 };
 
 /* "chat-<id>@<component>" into buf; returns buf. */
@@ -68,9 +69,11 @@ void chat_queue_post(struct app *app, const char *text);
  * processes the room may be served by another one: chat/relay.h). */
 int chat_revoke_contact_voice(struct app *app, const struct sess_info *s);
 
-/* Tell the contact of waiting session id its place in line ("You are
- * number N in line."). 1 when the contact is in the room here (told), 0
- * when not. */
+/* Tell the contact of waiting session id that it is number `place` in line
+ * ("You are number N in line."). 1 when the contact is in the room here
+ * (told), 0 when not. */
+int chat_tell_place(struct app *app, int64_t session_id, int place);
+/* The same with the place read from the store (0 when it is not waiting). */
 int chat_tell_position(struct app *app, int64_t session_id);
 
 #endif

@@ -47,6 +47,8 @@ enum sessions__stmt {
     S_STATE_COUNTS,
     S_MSG_STORED,
     S_QUEUE_AHEAD,
+    S_WAITING_PLACES,
+    S_PLACE_TOLD,
     S_COUNT
 };
 
@@ -128,6 +130,9 @@ static const char *const sessions__sql[S_COUNT] = {
                       "WHERE b.id = ?1 AND a.state = 'waiting' AND "
                       "(a.created < b.created OR "
                       "(a.created = b.created AND a.id < b.id))",
+    [S_WAITING_PLACES] = "SELECT id, place_told FROM sessions "
+                         "WHERE state = 'waiting' ORDER BY created, id",
+    [S_PLACE_TOLD] = "UPDATE sessions SET place_told = ?2 WHERE id = ?1",
 };
 
 struct sessions {
@@ -1881,6 +1886,52 @@ int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
     db_reset(st);
     return rc == DB_ROW ? SESS_OK
                             : sessions__store_fail(s, "count the queue");
+}
+
+int sessions_waiting_places(struct sessions *s, struct sess_place **out,
+                            size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = sessions__stmt(s, S_WAITING_PLACES);
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct sess_place *more = realloc(*out, cap * sizeof **out);
+            if (!more)
+                break;
+            *out = more;
+        }
+        (*out)[*n].id = db_column_int64(st, 0);
+        (*out)[(*n)++].told = db_column_int(st, 1);
+    }
+    db_reset(st);
+    if (rc == DB_DONE)
+        return SESS_OK;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return sessions__store_fail(s, "list the queue");
+}
+
+int sessions_places_told(struct sessions *s, const struct sess_place *told,
+                         size_t n)
+{
+    int rc = s->held || !n ? SESS_OK : sessions__begin(s);
+    for (size_t i = 0; rc == SESS_OK && i < n; i++) {
+        struct db_stmt *st = sessions__stmt(s, S_PLACE_TOLD);
+        db_bind_int64(st, 1, told[i].id);
+        db_bind_int64(st, 2, told[i].told);
+        if (db_step(st) != DB_DONE)
+            rc = sessions__store_fail(s, "record a place in line told");
+        db_reset(st);
+    }
+    if (s->held) /* (no commit writer): commits with the batch; a failure
+                  * here is no reason to lose the batch's messages */
+        return rc;
+    return n ? sessions__finish(s, rc) : rc;
 }
 
 /* ---- open / close ----------------------------------------------------- */

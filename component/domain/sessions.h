@@ -447,6 +447,19 @@ int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
  * sessions created before it (ties by id), so 1 = next. SESS_ERR_STATE
  * when it is not waiting. */
 int sessions_queue_position(struct sessions *s, int64_t id, int *pos);
+/* A waiting session and the place its contact was told last (0: none). */
+struct sess_place {
+    int64_t id;
+    int told;
+};
+/* Every waiting session in queue order ((*out)[0] is number 1), one read;
+ * the caller frees *out. */
+int sessions_waiting_places(struct sessions *s, struct sess_place **out,
+                            size_t *n);
+/* Record the places told (told[i].told to session told[i].id), in one
+ * transaction (in the held one when there is one). */
+int sessions_places_told(struct sessions *s, const struct sess_place *told,
+                         size_t n);
 /* The last `limit` messages (0 = all), oldest first. */
 int sessions_history(struct sessions *s, int64_t id, size_t limit,
                      struct sess_message_list *out);

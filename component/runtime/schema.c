@@ -296,6 +296,9 @@ const char *const chatdesk_migrations[] = {
     "  backend INTEGER NOT NULL,"
     "  slots INTEGER NOT NULL,"
     "  beat INTEGER NOT NULL);",
+    /* 18: the place in line each waiting contact was told last
+     * (chat/places.h), so that any process tells a moved queue. */
+    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;",
 };
 
 const size_t chatdesk_migrations_count =

@@ -270,6 +270,9 @@ const char *const chatdesk_pg_migrations[] = {
     "  backend INTEGER NOT NULL,"
     "  slots INTEGER NOT NULL,"
     "  beat BIGINT NOT NULL);",
+
+    /* 18 */
+    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;",
 };
 
 const size_t chatdesk_pg_migrations_count =

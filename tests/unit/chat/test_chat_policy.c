@@ -12,6 +12,7 @@
 
 #include "chat/chat.h"
 #include "chat/notices.h"
+#include "chat/places.h"
 #include "chat/rooms.h"
 #include "domain/canned.h"
 #include "domain/directory.h"
@@ -25,7 +26,9 @@
 #include "xep0045_muc.h"
 
 #include "runtime/db.h"
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -308,6 +311,8 @@ static void test_queue_position_and_taken_notices(void **state)
     assert_true(sent_to(BOB, "You are number 2 in line.") >= 0);
     /* alice's session is taken: bob moves up, alice hears who helps */
     join(TESS, ROOM, "Tess");
+    assert_int_equal(sent_to(BOB, "in line"), -1); /* told once a tick */
+    chat_places_tick(&tk.app);
     assert_true(sent_to(BOB, "You are number 1 in line.") >= 0);
     assert_true(sent_to(ALICE, "Tess has joined and will help you.") >= 0);
     assert_int_equal(sent_to(ALICE, "in line"), -1);
@@ -317,7 +322,123 @@ static void test_queue_position_and_taken_notices(void **state)
         SESS_OK);
     testkit_clear();
     chat_after_transition(&tk.app, &r);
+    chat_places_tick(&tk.app);
     assert_int_equal(sent_to(ALICE, "in line"), -1);
+}
+
+/* chat/places.h's rule: a place of 10 or less whenever it changes, further
+ * back when it moved by a tenth of what the contact was told last. */
+static void test_place_worth_telling(void **state)
+{
+    (void)state;
+    assert_false(chat_places_worth(0, 5)); /* never told here: remembered */
+    assert_false(chat_places_worth(5, 5));
+    assert_true(chat_places_worth(5, 4));
+    assert_true(chat_places_worth(5, 6)); /* back in line: a transfer */
+    assert_true(chat_places_worth(11, 10));
+    assert_false(chat_places_worth(237, 214));
+    assert_true(chat_places_worth(237, 213));
+    assert_false(chat_places_worth(100, 91));
+    assert_true(chat_places_worth(100, 90));
+    assert_false(chat_places_worth(200, 219));
+    assert_true(chat_places_worth(200, 220));
+}
+
+#define LINE 150 /* contacts waiting behind alice (session 1) */
+
+/* The place told to `to` in the stanzas sent since the last clear, or 0. */
+static int place_told(const char *to)
+{
+    int i = sent_to(to, "in line"), n = 0;
+    if (i < 0)
+        return 0;
+    char *text = NULL;
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(tk.sent[i], "body");
+    if (b)
+        text = xmpp_stanza_get_text(b);
+    assert_non_null(text);
+    assert_int_equal(sscanf(text, "You are number %d in line.", &n), 1);
+    xmpp_free(xmpp_stanza_get_context(tk.sent[i]), text);
+    return n;
+}
+
+/* LINE contacts join their rooms behind alice; each hears its place. */
+static void line_up(int64_t company)
+{
+    char jid[64], full[80], room[64], desc[32];
+    int64_t ticket, id;
+    for (int k = 0; k < LINE; k++) {
+        struct contact c = {0};
+        c.company_id = company;
+        snprintf(c.jid, sizeof c.jid, "c%d@localhost", k);
+        snprintf(c.name, sizeof c.name, "Contact %d", k);
+        assert_int_equal(directory_contact_create(dom()->dir, &c, &c.id),
+                         DIR_OK);
+        clock_set(T0 + 10 + k);
+        snprintf(desc, sizeof desc, "Problem %d", k);
+        assert_int_equal(sessions_start_chat(dom()->sessions, c.jid, c.id,
+                                             desc, &ticket, &id),
+                         SESS_OK);
+        snprintf(jid, sizeof jid, "c%d", k);
+        snprintf(full, sizeof full, "c%d@localhost/portal", k);
+        snprintf(room, sizeof room, "chat-%" PRId64 "@helpdesk.localhost",
+                 id);
+        join(full, room, jid);
+        assert_int_equal(place_told(full), k + 2);
+        testkit_clear();
+    }
+}
+
+/* SPEC §9 in a long queue (chat/places.h): a departure is told once a
+ * tick, to the first ten and to whoever moved by a tenth since it was told
+ * last; the last in line hears O(log N) places on its way to number 1
+ * instead of one notice per departure. */
+static void test_long_queue_told_sparingly(void **state)
+{
+    struct contact alice;
+    struct sess_result r;
+    static const int heard_by_last[] = {
+        135, 121, 108, 97, 87, 78, 70, 63, 56, 50, 45, 40, 36, 32, 28, 25,
+        22,  19,  17,  15, 13, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1};
+    const int n_heard = sizeof heard_by_last / sizeof *heard_by_last;
+    int heard = 0, total = 0;
+    (void)state;
+    assert_int_equal(
+        directory_contact_find(dom()->dir, "alice@localhost", &alice),
+        DIR_OK);
+    line_up(alice.company_id);
+    /* alice leaves the queue: nothing until the tick, then the first ten */
+    assert_int_equal(sessions_contact_gone(dom()->sessions, 1, &r), SESS_OK);
+    chat_after_transition(&tk.app, &r);
+    assert_int_equal(sent_to("c0@localhost/portal", "in line"), -1);
+    chat_places_tick(&tk.app);
+    assert_int_equal(place_told("c0@localhost/portal"), 1);
+    assert_int_equal(place_told("c9@localhost/portal"), 10);
+    assert_int_equal(place_told("c10@localhost/portal"), 0);
+    for (int k = 0; k < tk.n_sent; k++)
+        total += testkit_contains(k, "in line");
+    assert_int_equal(total, 10);
+    /* the rest leave one a tick, from the front: the last one hears */
+    for (int64_t id = 2; id <= LINE; id++) {
+        testkit_clear();
+        assert_int_equal(sessions_contact_gone(dom()->sessions, id, &r),
+                         SESS_OK);
+        chat_after_transition(&tk.app, &r);
+        chat_places_tick(&tk.app);
+        for (int k = 0; k < tk.n_sent; k++)
+            total += testkit_contains(k, "in line");
+        int told = place_told("c149@localhost/portal");
+        if (told) {
+            assert_true(heard < n_heard);
+            assert_int_equal(told, heard_by_last[heard]);
+            heard++;
+        }
+    }
+    assert_int_equal(heard, n_heard);
+    /* nobody hears more than the last in line; one notice a departure for
+     * each contact behind it would be 11,175 */
+    assert_true(total <= LINE * n_heard);
+    print_message("a queue of %d drained: %d place notices\n", LINE, total);
 }
 
 /* Canned replies (SPEC §9): a tech's "!name" is replaced before it is
@@ -670,6 +791,9 @@ int main(void)
             test_ended_session_refuses_contact_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_position_and_taken_notices,
                                         setup, teardown),
+        cmocka_unit_test(test_place_worth_telling),
+        cmocka_unit_test_setup_teardown(test_long_queue_told_sparingly, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup_writer,
                                         teardown),
