@@ -47,6 +47,7 @@ enum sessions__stmt {
     S_STATE_COUNTS,
     S_MSG_STORED,
     S_QUEUE_AHEAD,
+    S_QUEUE_PLACE,
     S_WAITING_PLACES,
     S_PLACE_TOLD,
     S_COUNT
@@ -130,6 +131,13 @@ static const char *const sessions__sql[S_COUNT] = {
                       "WHERE b.id = ?1 AND a.state = 'waiting' AND "
                       "(a.created < b.created OR "
                       "(a.created = b.created AND a.id < b.id))",
+    /* the queue's length less the waiting sessions behind ?1: a range of
+     * the (state, created) index from ?1 on, short for a new session */
+    [S_QUEUE_PLACE] = "SELECT (SELECT n FROM queue_length) - COUNT(*) "
+                      "FROM sessions a, sessions b "
+                      "WHERE b.id = ?1 AND a.state = 'waiting' AND "
+                      "a.created >= b.created AND "
+                      "(a.created > b.created OR a.id > b.id)",
     [S_WAITING_PLACES] = "SELECT id, place_told FROM sessions "
                          "WHERE state = 'waiting' ORDER BY created, id",
     [S_PLACE_TOLD] = "UPDATE sessions SET place_told = ?2 WHERE id = ?1",
@@ -1867,6 +1875,19 @@ int sessions_list(struct sessions *s, enum sess_view view, const char *jid,
     return sessions__collect(s, st, out);
 }
 
+/* The one number statement `which` gives for session id into *n. */
+static int sessions__count(struct sessions *s, enum sessions__stmt which,
+                           int64_t id, int *n)
+{
+    struct db_stmt *st = sessions__stmt(s, which);
+    db_bind_int64(st, 1, id);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *n = db_column_int(st, 0);
+    db_reset(st);
+    return rc == DB_ROW ? SESS_OK : sessions__store_fail(s, "count the queue");
+}
+
 int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
 {
     struct sess_info i;
@@ -1878,14 +1899,13 @@ int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
         return rc;
     if (state != SESS_WAITING)
         return sessions__state_fail(s, state);
-    struct db_stmt *st = sessions__stmt(s, S_QUEUE_AHEAD);
-    db_bind_int64(st, 1, id);
-    rc = db_step(st);
-    if (rc == DB_ROW)
-        *pos = 1 + db_column_int(st, 0);
-    db_reset(st);
-    return rc == DB_ROW ? SESS_OK
-                            : sessions__store_fail(s, "count the queue");
+    rc = sessions__count(s, S_QUEUE_PLACE, id, pos);
+    if (rc != SESS_OK || *pos >= 1)
+        return rc;
+    /* the length is off (it counts this session): count those ahead */
+    rc = sessions__count(s, S_QUEUE_AHEAD, id, pos);
+    *pos += 1;
+    return rc;
 }
 
 int sessions_waiting_places(struct sessions *s, struct sess_place **out,

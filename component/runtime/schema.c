@@ -297,8 +297,24 @@ const char *const chatdesk_migrations[] = {
     "  slots INTEGER NOT NULL,"
     "  beat INTEGER NOT NULL);",
     /* 18: the place in line each waiting contact was told last
-     * (chat/places.h), so that any process tells a moved queue. */
-    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;",
+     * (chat/places.h), so that any process tells a moved queue; the
+     * length of the queue, kept by triggers, so that a place is the length
+     * less the sessions behind it (the newest: none) instead of a count of
+     * the whole queue ahead (sessions_queue_position()). */
+    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE queue_length (n INTEGER NOT NULL);"
+    "INSERT INTO queue_length (n)"
+    "  SELECT COUNT(*) FROM sessions WHERE state = 'waiting';"
+    "CREATE TRIGGER queue_in AFTER INSERT ON sessions"
+    "  WHEN NEW.state = 'waiting'"
+    "  BEGIN UPDATE queue_length SET n = n + 1; END;"
+    "CREATE TRIGGER queue_out AFTER DELETE ON sessions"
+    "  WHEN OLD.state = 'waiting'"
+    "  BEGIN UPDATE queue_length SET n = n - 1; END;"
+    "CREATE TRIGGER queue_moved AFTER UPDATE OF state ON sessions"
+    "  WHEN (OLD.state = 'waiting') <> (NEW.state = 'waiting')"
+    "  BEGIN UPDATE queue_length SET n = n +"
+    "    CASE WHEN NEW.state = 'waiting' THEN 1 ELSE -1 END; END;",
 };
 
 const size_t chatdesk_migrations_count =

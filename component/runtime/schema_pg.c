@@ -272,7 +272,20 @@ const char *const chatdesk_pg_migrations[] = {
     "  beat BIGINT NOT NULL);",
 
     /* 18 */
-    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE queue_length (n BIGINT NOT NULL);"
+    "INSERT INTO queue_length (n)"
+    "  SELECT COUNT(*) FROM sessions WHERE state = 'waiting';"
+    "CREATE FUNCTION chatdesk_queue_length() RETURNS trigger"
+    "  LANGUAGE plpgsql AS $$ DECLARE d INTEGER := 0; BEGIN"
+    "  IF TG_OP <> 'INSERT' AND OLD.state = 'waiting' THEN d := d - 1;"
+    "  END IF;"
+    "  IF TG_OP <> 'DELETE' AND NEW.state = 'waiting' THEN d := d + 1;"
+    "  END IF;"
+    "  IF d <> 0 THEN UPDATE queue_length SET n = n + d; END IF;"
+    "  RETURN NULL; END $$;"
+    "CREATE TRIGGER queue_length AFTER INSERT OR DELETE OR UPDATE OF state"
+    "  ON sessions FOR EACH ROW EXECUTE FUNCTION chatdesk_queue_length();",
 };
 
 const size_t chatdesk_pg_migrations_count =

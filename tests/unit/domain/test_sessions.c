@@ -1315,6 +1315,50 @@ static void test_queue_position(void **state)
                      SESS_ERR_NOT_FOUND);
 }
 
+/* migration 18's queue_length */
+static int count_waiting_by_length(struct fixture *fx)
+{
+    struct db_stmt *st = NULL;
+    assert_int_equal(
+        db_prepare(store_db(fx->st), "SELECT n FROM queue_length", &st),
+        DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int n = db_column_int(st, 0);
+    db_finalize(st);
+    return n;
+}
+
+/* The queue's length (migration 18's triggers) follows every way in and
+ * out of it, so a place is the length less those behind; a length gone
+ * wrong (a hand edit without the triggers) falls back to counting. */
+static void test_queue_length_kept(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r;
+    int pos = -1;
+    int64_t a = new_waiting(fx), b = new_waiting(fx), c = new_waiting(fx);
+    int64_t d = new_waiting(fx);
+    assert_int_equal(count_waiting_by_length(fx), 4);
+    expect_ok(fx, sessions_tech_join(fx->s, b, "tom@localhost", &r));
+    expect_ok(fx, sessions_contact_gone(fx->s, c, &r));
+    assert_int_equal(count_waiting_by_length(fx), 2);
+    expect_ok(fx, sessions_queue_position(fx->s, d, &pos));
+    assert_int_equal(pos, 2);
+    /* b handed back to the queue: in again, at its own place */
+    expect_ok(fx, sessions_transfer(fx->s, b, "tom@localhost", NULL, &r));
+    assert_int_equal(count_waiting_by_length(fx), 3);
+    expect_ok(fx, sessions_queue_position(fx->s, b, &pos));
+    assert_int_equal(pos, 2);
+    expect_ok(fx, sessions_queue_position(fx->s, d, &pos));
+    assert_int_equal(pos, 3);
+    assert_int_equal(
+        db_exec(store_db(fx->st), "UPDATE queue_length SET n = 0", NULL), 0);
+    expect_ok(fx, sessions_queue_position(fx->s, d, &pos));
+    assert_int_equal(pos, 3);
+    expect_ok(fx, sessions_queue_position(fx->s, a, &pos));
+    assert_int_equal(pos, 1);
+}
+
 static int64_t count_rows(struct fixture *fx, const char *table)
 {
     char sql[128];
@@ -1544,6 +1588,7 @@ int main(void)
         T(test_transcript_format),
         T(test_lists),
         T(test_queue_position),
+        T(test_queue_length_kept),
         T(test_start_chat_one_transaction),
         T(test_origin_id_stored_once),
         T(test_transfer),
