@@ -144,9 +144,9 @@ void chat_notify_position(struct app *app, int64_t session_id)
     if (sessions_queue_position(app->domain->sessions, session_id, &pos) !=
         SESS_OK)
         return; /* not waiting: no place to tell */
-    chat_places_told(app, session_id, pos);
     if (!chat_tell_place(app, session_id, pos))
         chat_relay_room(app, session_id, CHAT_RELAY_POSITION);
+    chat_places_told(app, session_id, pos);
 }
 
 static void chat__abandon(struct app *app, int64_t id)

@@ -21,6 +21,10 @@ bool chat_places_worth(int last, int now)
 void chat_places_told(struct app *app, int64_t id, int place)
 {
     struct sess_place p = {id, place};
+    int told;
+    if (sessions_place_told(app->domain->sessions, id, &told) == SESS_OK &&
+        told == place)
+        return; /* start-chat's result said so: no write */
     if (sessions_places_told(app->domain->sessions, &p, 1) != SESS_OK)
         log_warn("chat", "cannot record the place told: %s",
                  sessions_error(app->domain->sessions));

@@ -21,7 +21,8 @@ struct app;
  * now; the contact hears its place when it joins (chat_notify_position()). */
 bool chat_places_worth(int last, int now);
 
-/* Session id's contact was told (or relayed) place. */
+/* Session id's contact was told (or relayed) place; written only when it
+ * is not what the session row holds already (start-chat's position). */
 void chat_places_told(struct app *app, int64_t id, int place);
 
 /* The queue changed (a session left it, or came back): the next

@@ -50,6 +50,7 @@ enum sessions__stmt {
     S_QUEUE_PLACE,
     S_WAITING_PLACES,
     S_PLACE_TOLD,
+    S_PLACE_TOLD_GET,
     S_COUNT
 };
 
@@ -63,8 +64,9 @@ enum sessions__stmt {
 static const char *const sessions__sql[S_COUNT] = {
     [S_INSERT] = "INSERT INTO sessions (ticket_id, company_id, contact_jid, "
                  "state, description, created, answered_at, answered_by, "
-                 "last_activity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6) "
-                 "RETURNING id",
+                 "last_activity, place_told) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                 "?7, ?8, ?6, CASE WHEN ?4 = 'waiting' THEN "
+                 "(SELECT n FROM queue_length) + 1 ELSE 0 END) RETURNING id",
     [S_MEMBER_INSERT] = "INSERT INTO session_members (session_id, "
                         "jid, kind, nick, joined_at) VALUES (?1, ?2, ?3, ?4, "
                         "?5) ON CONFLICT DO NOTHING",
@@ -141,6 +143,7 @@ static const char *const sessions__sql[S_COUNT] = {
     [S_WAITING_PLACES] = "SELECT id, place_told FROM sessions "
                          "WHERE state = 'waiting' ORDER BY created, id",
     [S_PLACE_TOLD] = "UPDATE sessions SET place_told = ?2 WHERE id = ?1",
+    [S_PLACE_TOLD_GET] = "SELECT place_told FROM sessions WHERE id = ?1",
 };
 
 struct sessions {
@@ -1885,7 +1888,7 @@ static int sessions__count(struct sessions *s, enum sessions__stmt which,
     if (rc == DB_ROW)
         *n = db_column_int(st, 0);
     db_reset(st);
-    return rc == DB_ROW ? SESS_OK : sessions__store_fail(s, "count the queue");
+    return rc == DB_ROW ? SESS_OK : sessions__store_fail(s, "read the queue");
 }
 
 int sessions_queue_position(struct sessions *s, int64_t id, int *pos)
@@ -1934,6 +1937,12 @@ int sessions_waiting_places(struct sessions *s, struct sess_place **out,
     *out = NULL;
     *n = 0;
     return sessions__store_fail(s, "list the queue");
+}
+
+int sessions_place_told(struct sessions *s, int64_t id, int *told)
+{
+    *told = 0;
+    return sessions__count(s, S_PLACE_TOLD_GET, id, told);
 }
 
 int sessions_places_told(struct sessions *s, const struct sess_place *told,

@@ -456,6 +456,10 @@ struct sess_place {
  * the caller frees *out. */
 int sessions_waiting_places(struct sessions *s, struct sess_place **out,
                             size_t *n);
+/* The place session id's contact was told last: start-chat's position (a
+ * new waiting session is last in line), then what sessions_places_told()
+ * recorded; 0 for none. */
+int sessions_place_told(struct sessions *s, int64_t id, int *told);
 /* Record the places told (told[i].told to session told[i].id), in one
  * transaction (in the held one when there is one). */
 int sessions_places_told(struct sessions *s, const struct sess_place *told,

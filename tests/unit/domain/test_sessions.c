@@ -1338,7 +1338,11 @@ static void test_queue_length_kept(void **state)
     int pos = -1;
     int64_t a = new_waiting(fx), b = new_waiting(fx), c = new_waiting(fx);
     int64_t d = new_waiting(fx);
+    int told = -1;
     assert_int_equal(count_waiting_by_length(fx), 4);
+    /* a new session is last in line: start-chat's position is told */
+    expect_ok(fx, sessions_place_told(fx->s, d, &told));
+    assert_int_equal(told, 4);
     expect_ok(fx, sessions_tech_join(fx->s, b, "tom@localhost", &r));
     expect_ok(fx, sessions_contact_gone(fx->s, c, &r));
     assert_int_equal(count_waiting_by_length(fx), 2);
