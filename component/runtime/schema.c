@@ -296,6 +296,11 @@ const char *const chatdesk_migrations[] = {
     "  backend INTEGER NOT NULL,"
     "  slots INTEGER NOT NULL,"
     "  beat INTEGER NOT NULL);",
+    /* 18: a process's shared presence lives as long as its lease
+     * (domain/presence_share.h): the table of presence beats goes, and
+     * the rows named the old way (host:pid:time), never alive now. */
+    "DROP TABLE presence_sources;"
+    "DELETE FROM presence_shared;",
 };
 
 const size_t chatdesk_migrations_count =

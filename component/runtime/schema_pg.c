@@ -270,6 +270,10 @@ const char *const chatdesk_pg_migrations[] = {
     "  backend INTEGER NOT NULL,"
     "  slots INTEGER NOT NULL,"
     "  beat BIGINT NOT NULL);",
+
+    /* 18 */
+    "DROP TABLE presence_sources;"
+    "DELETE FROM presence_shared;",
 };
 
 const size_t chatdesk_pg_migrations_count =
