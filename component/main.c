@@ -189,6 +189,8 @@ static void main__pass(struct app *app)
     struct conn *conn = app->send_ud;
     int w = cluster_watch(app->cluster, clock_mono_ms(),
                           conn_slots_held(conn));
+    if (cluster_peers_changed(app->cluster))
+        modules_peers(app); /* a dead process's presence goes with it */
     unsigned slots = 0;
     if (w == CLUSTER_GONE_FIRST || w == CLUSTER_GONE_SECOND)
         metrics_peers_gone(cluster_gone(app->cluster, &slots));

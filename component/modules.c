@@ -3,6 +3,7 @@
 
 #include "chat/archive.h"
 #include "chat/chat.h"
+#include "chat/presence.h"
 #include "commands/admin.h"
 #include "commands/audit.h"
 #include "commands/canned.h"
@@ -182,4 +183,10 @@ void modules_stopping(struct app *app)
 {
     if (app->chat)
         chat_stopping(app);
+}
+
+void modules_peers(struct app *app)
+{
+    if (app->chat)
+        chat_presence_peers(app);
 }

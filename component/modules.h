@@ -54,4 +54,9 @@ void modules_link_online(struct app *app);
 /* Before the stream closes on a clean stop (occupants are told). */
 void modules_stopping(struct app *app);
 
+/* Several processes: the set of processes alive changed
+ * (cluster_peers_changed()): what follows their lives (the shared
+ * presence) follows now. */
+void modules_peers(struct app *app);
+
 #endif

@@ -9,6 +9,7 @@
 #include "domain/presence_share.h"
 #include "runtime/app.h"
 #include "runtime/clock.h"
+#include "runtime/cluster.h"
 #include "runtime/config.h"
 #include "runtime/dispatch.h"
 #include "runtime/log.h"
@@ -16,7 +17,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static void chat__presence_to(struct app *app, const char *to, const char *type)
 {
@@ -277,19 +277,26 @@ static void chat__merged(const char *bare, bool is_tech,
 
 int chat_presence_share_open(struct app *app)
 {
-    char host[64] = "", source[PSHARE_SOURCE_MAX], err[400];
+    char err[400];
     if (!app->store || !app->cfg || !*app->cfg->db_url ||
         app->cfg->connections != 0)
         return 0; /* one process on the database: nothing is shared */
-    gethostname(host, sizeof host - 1);
-    snprintf(source, sizeof source, "%s:%ld:%lld", host, (long)getpid(),
-             (long long)clock_now());
-    app->chat->pshare = pshare_open(app->store, source, err, sizeof err);
+    /* each process's rows are named by its lease, so they live and die
+     * with it (chat_presence_peers) */
+    int64_t lease = app->cluster ? cluster_id(app->cluster) : 0;
+    app->chat->pshare = pshare_open(app->store, lease, err, sizeof err);
     if (!app->chat->pshare) {
-        log_error("chat", "%s", err);
+        log_error("chat", "%s (the cluster's lease: %lld)", err,
+                  (long long)lease);
         return -1;
     }
     return 0;
+}
+
+static void chat__share_merge(struct app *app, struct pshare *ps)
+{
+    if (pshare_merge(ps, app->domain->presence, chat__merged, app) < 0)
+        log_warn("chat", "shared presence: %s", pshare_error(ps));
 }
 
 void chat_presence_tick(struct app *app)
@@ -297,9 +304,20 @@ void chat_presence_tick(struct app *app)
     struct pshare *ps = app->chat->pshare;
     if (!ps)
         return;
-    if (pshare_beat(ps, clock_now(), PSHARE_STALE_SECONDS) != 0 ||
-        pshare_merge(ps, app->domain->presence, chat__merged, app) < 0)
+    if (pshare_prune(ps, clock_now()) != 0)
         log_warn("chat", "shared presence: %s", pshare_error(ps));
+    chat__share_merge(app, ps);
+}
+
+void chat_presence_peers(struct app *app)
+{
+    int64_t ids[PSHARE_PEERS_MAX];
+    struct pshare *ps = app->chat ? app->chat->pshare : NULL;
+    if (!ps || !app->cluster)
+        return;
+    unsigned n = cluster_peer_ids(app->cluster, ids, PSHARE_PEERS_MAX);
+    if (pshare_peers(ps, ids, n < PSHARE_PEERS_MAX ? n : PSHARE_PEERS_MAX))
+        chat__share_merge(app, ps); /* a process gone leaves the view now */
 }
 
 void chat_presence_share_close(struct app *app)

@@ -44,12 +44,19 @@ void chat_presence_from_queue(struct app *app, const char *full_jid,
 /* Several processes on one PostgreSQL database (connections = auto):
  * open the presence this process shares with the others
  * (domain/presence_share.h): what it receives is written there, what the
- * others received is merged into its tracker once a tick. Otherwise
- * nothing. 0 or -1. */
+ * others received is merged into its tracker once a tick. Its rows are
+ * named by its lease (app->cluster, joined before). Otherwise nothing.
+ * 0 or -1. */
 int chat_presence_share_open(struct app *app);
 
-/* Once a tick: the shared presence's beat and merge (nothing without). */
+/* Once a tick: the shared presence's merge (and, once a minute, the
+ * prune; nothing without). */
 void chat_presence_tick(struct app *app);
+
+/* The cluster's set of living processes changed (runtime/cluster.h,
+ * cluster_peers_changed()): only the rows of those count, merged at once,
+ * so a process that died leaves this view as soon as its lease does. */
+void chat_presence_peers(struct app *app);
 
 /* Drop this process's shared rows (a clean stop) and close. */
 void chat_presence_share_close(struct app *app);

@@ -11,21 +11,26 @@
 #include "runtime/stanza.h"
 #include "xep0045_muc.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-/* Send r (consumed) in a headline to room@DOMAIN from DOMAIN, when this
- * process is one of several (connections = auto). */
+/* One process serves every room (a fixed number of connections, not
+ * connections = auto): nothing is ever relayed. */
+static bool chat__relay_alone(const struct app *app)
+{
+    return !app->cfg || app->cfg->connections != 0;
+}
+
+/* Send r (consumed; NULL when out of memory: nothing) in a headline to
+ * room@DOMAIN from DOMAIN. Callers ask chat__relay_alone() first. */
 static void chat__relay_send(struct app *app, const char *room,
                              xmpp_stanza_t *r)
 {
     char to[CHAT_JID_MAX];
-    if (!app->cfg || app->cfg->connections != 0 || !r) {
-        if (r)
-            xmpp_stanza_release(r);
-        return; /* one process serves every room */
-    }
+    if (!r)
+        return;
     snprintf(to, sizeof to, "%s@%s", room, app->jid);
     xmpp_stanza_t *m = xmpp_message_new(app->ctx, "headline", to, NULL);
     if (m) {
@@ -51,7 +56,7 @@ void chat_relay_notice(struct app *app, const char *room, const char *body,
                        const char *id, void *ud)
 {
     (void)ud;
-    if (!app->cfg || app->cfg->connections != 0)
+    if (chat__relay_alone(app))
         return;
     xmpp_stanza_t *r = chat__relay_new(app);
     if (r) {
@@ -65,7 +70,7 @@ void chat_relay_room(struct app *app, int64_t session_id,
                      enum chat_relay_what what)
 {
     char room[64];
-    if (!app->cfg || app->cfg->connections != 0)
+    if (chat__relay_alone(app))
         return;
     xmpp_stanza_t *r = chat__relay_new(app);
     if (r)

@@ -1,6 +1,7 @@
 /* admin.c - see commands/admin.h */
 #include "commands/admin.h"
 
+#include "commands/change.h"
 #include "commands/fields.h"
 #include "domain/audit.h"
 #include "domain/directory.h"
@@ -10,7 +11,6 @@
 #include "runtime/app.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
-#include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
@@ -24,48 +24,7 @@
 
 #define ADMIN_CMD__TEXT 512
 
-/* ---- the audit trail (SPEC §9) ------------------------------------------ */
-
-/* Record one change of object by the requester (nothing when old equals
- * new), in the change's own transaction (admin_cmd__begin()): 0, or 1
- * when it could not be recorded (then the change is rolled back). */
-static int admin_cmd__audit(const struct adhoc_request *req, const char *object,
-                            const char *key, const char *old, const char *new)
-{
-    struct audit *a = req->app->domain->audit;
-    if (audit_record(a, req->bare, object, key, old, new) == AUDIT_OK)
-        return 0;
-    log_warn("admin", "audit of %s %s: %s", object, key, audit_error(a));
-    return 1;
-}
-
-/* A directory change and its audit entries are one transaction: no change
- * without its entry. Begin it: 0, or -1 after answering. */
-static int admin_cmd__begin(const struct adhoc_request *req,
-                            struct adhoc_reply *reply)
-{
-    if (store_begin(req->app->store) == 0)
-        return 0;
-    adhoc_reply_store_fail(reply, "start a transaction",
-                           "the database is busy or unreachable");
-    return -1;
-}
-
-/* End it: commit when the change and its audit entries were written
- * (failed == 0), else roll back. 0 when committed, or -1 after answering. */
-static int admin_cmd__end(const struct adhoc_request *req,
-                          struct adhoc_reply *reply, int failed)
-{
-    struct store *st = req->app->store;
-    if (!failed && store_commit(st) == 0)
-        return 0;
-    store_rollback(st);
-    adhoc_reply_store_fail(reply,
-                           failed ? "record the change in the audit trail"
-                                  : "commit the change",
-                           "nothing was changed");
-    return -1;
-}
+/* ---- the audit trail (SPEC §9; the transaction: commands/change.h) ------ */
 
 static int admin_cmd__audit_company(const struct adhoc_request *req,
                                     const struct company *o,
@@ -74,14 +33,14 @@ static int admin_cmd__audit_company(const struct adhoc_request *req,
     int failed = 0;
     char object[DIR_NAME_MAX + 16];
     snprintf(object, sizeof object, "company:%s", n->name);
-    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
-    failed += admin_cmd__audit(req, object, "chat", tristate_name(o->chat),
+    failed += change_record(req, object, "name", o->name, n->name);
+    failed += change_record(req, object, "chat", tristate_name(o->chat),
                                tristate_name(n->chat));
-    failed += admin_cmd__audit(req, object, "pre_ticket",
+    failed += change_record(req, object, "pre_ticket",
                                tristate_name(o->pre_ticket),
                                tristate_name(n->pre_ticket));
     failed +=
-        admin_cmd__audit(req, object, "callback", tristate_name(o->callback),
+        change_record(req, object, "callback", tristate_name(o->callback),
                          tristate_name(n->callback));
     return failed;
 }
@@ -96,10 +55,10 @@ static int admin_cmd__audit_contact(const struct adhoc_request *req,
     if (o->company_id)
         snprintf(a, sizeof a, "%lld", (long long)o->company_id);
     snprintf(b, sizeof b, "%lld", (long long)n->company_id);
-    failed += admin_cmd__audit(req, object, "company_id", a, b);
-    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
-    failed += admin_cmd__audit(req, object, "phone", o->phone, n->phone);
-    failed += admin_cmd__audit(req, object, "chat",
+    failed += change_record(req, object, "company_id", a, b);
+    failed += change_record(req, object, "name", o->name, n->name);
+    failed += change_record(req, object, "phone", o->phone, n->phone);
+    failed += change_record(req, object, "chat",
                                o->id ? tristate_name(o->chat) : "",
                                tristate_name(n->chat));
     return failed;
@@ -111,9 +70,9 @@ static int admin_cmd__audit_tech(const struct adhoc_request *req,
     int failed = 0;
     char object[DIR_JID_MAX + 16];
     snprintf(object, sizeof object, "tech:%s", n->jid);
-    failed += admin_cmd__audit(req, object, "*", o->id ? "tech" : "", "tech");
-    failed += admin_cmd__audit(req, object, "name", o->name, n->name);
-    failed += admin_cmd__audit(req, object, "admin",
+    failed += change_record(req, object, "*", o->id ? "tech" : "", "tech");
+    failed += change_record(req, object, "name", o->name, n->name);
+    failed += change_record(req, object, "admin",
                                o->id ? (o->admin ? "yes" : "no") : "",
                                n->admin ? "yes" : "no");
     return failed;
@@ -436,11 +395,12 @@ static int admin_cmd__settings_store(const struct adhoc_request *req,
                                      size_t *changed, char *err, size_t errlen)
 {
     struct app *app = req->app;
+    struct audit *au = app->domain->audit;
     char *a = malloc(SETTINGS_VALUE_MAX), *b = malloc(SETTINGS_VALUE_MAX);
     int rc = -1;
 
     snprintf(err, errlen, "cannot start a transaction");
-    if (!a || !b || store_begin(app->store) != 0)
+    if (!a || !b || audit_change_begin(au) != AUDIT_CHANGE_DONE)
         goto out;
     for (size_t i = 0; i < ADMIN_CMD__N_SETTINGS; i++) {
         const char *key = admin_cmd__settings[i].key;
@@ -455,20 +415,18 @@ static int admin_cmd__settings_store(const struct adhoc_request *req,
         if (settings_set(app->domain->settings, key, b, err, errlen) != 0)
             goto rollback;
         /* in the transaction: no change without its audit entry */
-        if (audit_record(app->domain->audit, req->bare, "settings", key, a,
-                         b) != AUDIT_OK) {
-            snprintf(err, errlen, "%s", audit_error(app->domain->audit));
+        if (audit_record(au, req->bare, "settings", key, a, b) != AUDIT_OK) {
+            snprintf(err, errlen, "%s", audit_error(au));
             goto rollback;
         }
         (*changed)++;
     }
     snprintf(err, errlen, "cannot commit the transaction");
-    if (store_commit(app->store) == 0) {
+    if (audit_change_end(au, 1) == AUDIT_CHANGE_DONE)
         rc = 0;
-        goto out;
-    }
+    goto out;
 rollback:
-    store_rollback(app->store);
+    audit_change_cancel(au);
 out:
     free(a);
     free(b);
@@ -641,16 +599,16 @@ static void admin_cmd__company_save(struct adhoc_request *req,
                            reply))
             return;
     }
-    if (admin_cmd__begin(req, reply))
+    if (change_begin(req, reply))
         return;
     rc = st->id ? directory_company_update(dir, &c)
                 : directory_company_create(dir, &c, NULL);
     if (rc != DIR_OK) {
-        store_rollback(req->app->store);
+        change_cancel(req);
         admin_cmd__dir_fail(reply, dir, rc, "name");
         return;
     }
-    if (admin_cmd__end(req, reply, admin_cmd__audit_company(req, &before, &c)))
+    if (change_end(req, reply, admin_cmd__audit_company(req, &before, &c)))
         return;
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Company \"%.300s\" %s", c.name,
@@ -841,16 +799,16 @@ static void admin_cmd__contact_save(struct adhoc_request *req,
         return;
     memcpy(c.name, name, sizeof name);
     memcpy(c.phone, phone, sizeof phone);
-    if (admin_cmd__begin(req, reply))
+    if (change_begin(req, reply))
         return;
     rc = st->id ? directory_contact_update(dir, &c)
                 : directory_contact_create(dir, &c, NULL);
     if (rc != DIR_OK) {
-        store_rollback(req->app->store);
+        change_cancel(req);
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
-    if (admin_cmd__end(req, reply, admin_cmd__audit_contact(req, &before, &c)))
+    if (change_end(req, reply, admin_cmd__audit_contact(req, &before, &c)))
         return;
     if (req->app->person_added)
         req->app->person_added(req->app, c.jid);
@@ -917,18 +875,18 @@ static void admin_cmd__tech_remove(struct adhoc_request *req,
                                    struct adhoc_reply *reply, const char *jid)
 {
     char note[ADMIN_CMD__TEXT], object[DIR_JID_MAX + 16];
-    if (admin_cmd__begin(req, reply))
+    if (change_begin(req, reply))
         return;
     int rc = directory_tech_remove(admin_cmd__dir(req), jid);
 
     if (rc != DIR_OK) {
-        store_rollback(req->app->store);
+        change_cancel(req);
         admin_cmd__dir_fail(reply, admin_cmd__dir(req), rc, "jid");
         return;
     }
     snprintf(object, sizeof object, "tech:%s", jid);
-    if (admin_cmd__end(req, reply,
-                       admin_cmd__audit(req, object, "*", "tech", "")))
+    if (change_end(req, reply,
+                       change_record(req, object, "*", "tech", "")))
         return;
     adhoc_reply_completed(reply, NULL);
     snprintf(note, sizeof note, "Tech %.300s removed", jid);
@@ -999,16 +957,16 @@ static void admin_cmd__tech_save(struct adhoc_request *req,
         admin_cmd__bool(req->form, "admin", t.admin, &t.admin, reply))
         return;
     memcpy(t.name, name, sizeof name);
-    if (admin_cmd__begin(req, reply))
+    if (change_begin(req, reply))
         return;
     rc = st->id ? directory_tech_update(dir, &t)
                 : directory_tech_create(dir, &t, NULL);
     if (rc != DIR_OK) {
-        store_rollback(req->app->store);
+        change_cancel(req);
         admin_cmd__dir_fail(reply, dir, rc, "jid");
         return;
     }
-    if (admin_cmd__end(req, reply, admin_cmd__audit_tech(req, &before, &t)))
+    if (change_end(req, reply, admin_cmd__audit_tech(req, &before, &t)))
         return;
     if (req->app->person_added)
         req->app->person_added(req->app, t.jid);

@@ -2,13 +2,11 @@
 #include "commands/canned.h"
 
 #include "chat/errors.h"
+#include "commands/change.h"
 #include "commands/fields.h"
-#include "domain/audit.h"
 #include "domain/canned.h"
 #include "domain/domain.h"
 #include "runtime/app.h"
-#include "runtime/log.h"
-#include "runtime/store.h"
 #include "xep0004_forms.h"
 #include "xep0050_adhoc.h"
 
@@ -53,41 +51,27 @@ static int canned_cmd__apply(const struct adhoc_request *req,
                              const char *name, const char *text)
 {
     struct canned *c = req->app->domain->canned;
-    struct audit *a = req->app->domain->audit;
     char *old = NULL, object[CANNED_NAME_MAX + 16];
     int rc, remove = !strcmp(action, "remove");
-    if (store_begin(req->app->store) != 0) {
-        adhoc_reply_store_fail(reply, "start a transaction",
-                               "the database is busy or unreachable");
+    if (change_begin(req, reply))
         return -1;
-    }
     if (!strcmp(action, "add"))
         rc = canned_add(c, name, text);
     else if (!remove)
         rc = canned_edit(c, name, text, &old);
     else
         rc = canned_remove(c, name, &old);
+    if (rc != CANNED_OK) {
+        free(old);
+        change_cancel(req);
+        return rc;
+    }
     snprintf(object, sizeof object, "canned:%s", name);
     for (char *p = object; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    int audited =
-        rc == CANNED_OK && audit_record(a, req->bare, object, "text", old,
-                                        remove ? "" : text) == AUDIT_OK;
+    int failed = change_record(req, object, "text", old, remove ? "" : text);
     free(old);
-    if (rc != CANNED_OK || !audited || store_commit(req->app->store) != 0) {
-        store_rollback(req->app->store);
-        if (rc == CANNED_OK) {
-            log_warn("canned", "%s of %s: %s", audited ? "commit" : "audit",
-                     object, audited ? "failed" : audit_error(a));
-            adhoc_reply_store_fail(reply,
-                                   audited ? "commit the change"
-                                           : "record the change in the "
-                                             "audit trail",
-                                   "nothing was changed");
-            return -1;
-        }
-    }
-    return rc;
+    return change_end(req, reply, failed) ? -1 : rc;
 }
 
 static void canned_cmd__do(struct adhoc_request *req, struct adhoc_reply *reply,

@@ -3,8 +3,6 @@
 
 #include "domain/audit.h"
 #include "domain/settings.h"
-#include "runtime/db.h"
-#include "runtime/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +20,24 @@ int ctl_audit_record(struct ctl *c, const char *object, const char *key,
     return -1;
 }
 
+/* The transaction is domain/audit.h's, as the admin commands'
+ * (commands/change.h); chatdeskctl prints where they answer. */
 int ctl_change_begin(struct ctl *c)
 {
-    if (store_begin(c->st) == 0)
+    enum audit_change r = audit_change_begin(c->audit);
+    if (r == AUDIT_CHANGE_DONE)
         return 0;
-    ctl_err("cannot start a transaction: %s", db_errmsg(store_db(c->st)));
+    ctl_err("cannot %s: %s", audit_change_what(r), audit_error(c->audit));
     return -1;
 }
 
 int ctl_change_end(struct ctl *c, int ok)
 {
-    if (ok && store_commit(c->st) == 0)
-        return 0;
-    if (ok)
-        ctl_err("commit failed: %s", db_errmsg(store_db(c->st)));
-    store_rollback(c->st);
-    return -1;
+    enum audit_change r = audit_change_end(c->audit, ok);
+    if (r == AUDIT_CHANGE_COMMIT) /* a failed entry was printed already */
+        ctl_err("cannot %s: %s (nothing was changed)", audit_change_what(r),
+                audit_error(c->audit));
+    return r == AUDIT_CHANGE_DONE ? 0 : -1;
 }
 
 void ctl_setting_value(struct ctl *c, const char *key, char *buf, size_t len)

@@ -49,7 +49,8 @@ int ctl_audit_record(struct ctl *c, const char *object, const char *key,
                      const char *old_value, const char *new_value);
 
 /* A change and its audit entries are one transaction: no change without
- * its entry. Begin it: 0, or -1 after printing why. */
+ * its entry (domain/audit.h's audit_change_*, as the admin commands').
+ * Begin it: 0, or -1 after printing why. */
 int ctl_change_begin(struct ctl *c);
 
 /* End it: commit when ok (the change and its entries were written), else

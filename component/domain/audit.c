@@ -18,6 +18,7 @@ static const char *const audit__sql[A_COUNT] = {
 };
 
 struct audit {
+    struct store *store;
     struct db *db;
     struct db_stmt *stmt[A_COUNT];
     char err[300];
@@ -30,6 +31,7 @@ struct audit *audit_open(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "audit: out of memory");
         return NULL;
     }
+    a->store = st;
     a->db = store_db(st);
     if (store_prepare_all(a->db, audit__sql, a->stmt, A_COUNT, "audit", err,
                           errlen) != 0) {
@@ -50,6 +52,40 @@ void audit_close(struct audit *a)
 const char *audit_error(const struct audit *a)
 {
     return a->err;
+}
+
+enum audit_change audit_change_begin(struct audit *a)
+{
+    if (store_begin(a->store) == 0)
+        return AUDIT_CHANGE_DONE;
+    snprintf(a->err, sizeof a->err, "%s", db_errmsg(a->db));
+    return AUDIT_CHANGE_BEGIN;
+}
+
+enum audit_change audit_change_end(struct audit *a, int recorded)
+{
+    if (recorded && store_commit(a->store) == 0)
+        return AUDIT_CHANGE_DONE;
+    if (recorded) /* before the rollback: its message is the commit's */
+        snprintf(a->err, sizeof a->err, "%s", db_errmsg(a->db));
+    store_rollback(a->store);
+    return recorded ? AUDIT_CHANGE_COMMIT : AUDIT_CHANGE_RECORD;
+}
+
+void audit_change_cancel(struct audit *a)
+{
+    store_rollback(a->store);
+}
+
+const char *audit_change_what(enum audit_change r)
+{
+    static const char *const what[] = {
+        [AUDIT_CHANGE_DONE] = "",
+        [AUDIT_CHANGE_BEGIN] = "start a transaction",
+        [AUDIT_CHANGE_RECORD] = "record the change in the audit trail",
+        [AUDIT_CHANGE_COMMIT] = "commit the change",
+    };
+    return (size_t)r < sizeof what / sizeof what[0] ? what[r] : "";
 }
 
 static int audit__fail(struct audit *a, const char *what)

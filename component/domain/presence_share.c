@@ -5,23 +5,22 @@
 #include "runtime/db.h"
 #include "runtime/store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PSHARE_PRUNE_SECONDS 600
+#define PSHARE_PRUNE_EVERY 60 /* seconds between two prunes */
+#define PSHARE__SRC 128       /* a source as stored, with its NUL */
 
 enum pshare__stmt {
     P_NEXT,
     P_PUT,
     P_DROP_OWN,
     P_READ,
-    P_ALIVE,
-    P_JOIN,
-    P_REVIVE,
-    P_STALE,
-    P_GONE,
-    P_PRUNE,
+    P_PRUNE_OFF,
+    P_SOURCES,
+    P_PRUNE_SOURCE,
     P_COUNT
 };
 
@@ -36,33 +35,28 @@ static const char *const pshare__sql[P_COUNT] = {
               " changed = excluded.changed",
     [P_DROP_OWN] = "UPDATE presence_shared SET available = 0, seq = ?1,"
                    " changed = ?2 WHERE source = ?3 AND available = 1",
-    /* a row counts while its source is alive (not declared gone) */
-    [P_READ] = "SELECT p.jid, p.resource, p.source, CASE WHEN p.available = 1"
-               " AND s.source IS NOT NULL THEN 1 ELSE 0 END, p.show,"
-               " p.is_tech, p.seq FROM presence_shared p LEFT JOIN"
-               " presence_sources s ON s.source = p.source"
-               " WHERE p.seq > ?1 AND p.source <> ?2 ORDER BY p.seq",
-    [P_ALIVE] = "UPDATE presence_sources SET alive = ?1 WHERE source = ?2",
-    [P_JOIN] = "INSERT INTO presence_sources (source, alive) VALUES (?2, ?1)"
-               " ON CONFLICT (source) DO UPDATE SET alive = excluded.alive",
-    [P_REVIVE] = "UPDATE presence_shared SET seq = ?1, changed = ?2"
-                 " WHERE source = ?3 AND available = 1",
-    [P_STALE] = "UPDATE presence_shared SET seq = ?1, changed = ?2"
-                " WHERE source IN (SELECT source FROM presence_sources"
-                " WHERE alive < ?3)",
-    [P_GONE] = "DELETE FROM presence_sources WHERE alive < ?1",
-    [P_PRUNE] = "DELETE FROM presence_shared WHERE changed < ?1 AND"
-                " (available = 0 OR source NOT IN (SELECT source FROM"
-                " presence_sources))",
+    /* whether a row's source is alive is the caller's (pshare_peers) */
+    [P_READ] = "SELECT jid, resource, source, available, show, is_tech, seq"
+               " FROM presence_shared WHERE seq > ?1 AND source <> ?2"
+               " ORDER BY seq",
+    [P_PRUNE_OFF] = "DELETE FROM presence_shared WHERE available = 0 AND"
+                    " changed < ?1",
+    [P_SOURCES] = "SELECT DISTINCT source FROM presence_shared WHERE"
+                  " changed < ?1 AND source <> ?2",
+    [P_PRUNE_SOURCE] = "DELETE FROM presence_shared WHERE source = ?1 AND"
+                       " changed < ?2",
 };
 
 struct pshare {
     struct store *store;
     struct db *db;
     struct db_stmt *stmt[P_COUNT];
-    char source[PSHARE_SOURCE_MAX];
-    int64_t last;     /* the highest sequence merged */
-    time_t next_beat; /* pshare_beat() does its work then */
+    char source[PSHARE__SRC];        /* this process's id, as stored */
+    int64_t peers[PSHARE_PEERS_MAX]; /* the others alive (pshare_peers) */
+    size_t n_peers;
+    bool peers_known;  /* pshare_peers() was called */
+    int64_t last;      /* the highest sequence merged */
+    time_t next_prune; /* pshare_prune() does its work then */
     char err[300];
 };
 
@@ -120,28 +114,19 @@ static int pshare__end(struct pshare *ps, int rc)
     return -1;
 }
 
-static int pshare__join(struct pshare *ps, time_t now)
-{
-    struct db_stmt *st = ps->stmt[P_JOIN];
-    db_bind_int64(st, 1, (int64_t)now);
-    db_bind_text(st, 2, ps->source, -1, DB_STATIC);
-    return pshare__run(ps, st);
-}
-
-struct pshare *pshare_open(struct store *st, const char *source, char *err,
+struct pshare *pshare_open(struct store *st, int64_t source, char *err,
                            size_t errlen)
 {
     struct pshare *ps = calloc(1, sizeof *ps);
-    if (!ps || !source || !*source ||
-        strlen(source) >= sizeof ps->source || strchr(source, '/')) {
+    if (!ps || source <= 0) {
         snprintf(err, errlen, "presence_share: %s",
-                 ps ? "a bad source name" : "out of memory");
+                 ps ? "a bad source id" : "out of memory");
         free(ps);
         return NULL;
     }
     ps->store = st;
     ps->db = store_db(st);
-    snprintf(ps->source, sizeof ps->source, "%s", source);
+    snprintf(ps->source, sizeof ps->source, "%" PRId64, source);
     if (store_prepare_all(ps->db, pshare__sql, ps->stmt, P_COUNT,
                           "presence_share", err, errlen) != 0) {
         pshare_close(ps);
@@ -173,8 +158,6 @@ int pshare_put(struct pshare *ps, const char *full_jid, bool available,
     }
     const char *slash = strchr(full_jid, '/');
     int64_t seq;
-    if (ps->next_beat == 0 && pshare_beat(ps, now, PSHARE_STALE_SECONDS))
-        return -1; /* the first write: the source must exist first */
     if (pshare__begin(ps, &seq) != 0)
         return -1;
     struct db_stmt *st = ps->stmt[P_PUT];
@@ -189,9 +172,9 @@ int pshare_put(struct pshare *ps, const char *full_jid, bool available,
     return pshare__end(ps, pshare__run(ps, st));
 }
 
-/* seq and now into st's ?1 and ?2, the source into ?3. */
-static int pshare__own(struct pshare *ps, struct db_stmt *st, time_t now)
+int pshare_drop_own(struct pshare *ps, time_t now)
 {
+    struct db_stmt *st = ps->stmt[P_DROP_OWN];
     int64_t seq;
     if (pshare__begin(ps, &seq) != 0)
         return -1;
@@ -201,20 +184,30 @@ static int pshare__own(struct pshare *ps, struct db_stmt *st, time_t now)
     return pshare__end(ps, pshare__run(ps, st));
 }
 
-int pshare_drop_own(struct pshare *ps, time_t now)
+/* Whether the source text src names a process alive (pshare_peers). */
+static bool pshare__alive(const struct pshare *ps, const char *src)
 {
-    return pshare__own(ps, ps->stmt[P_DROP_OWN], now);
+    char *end;
+    if (!src || !*src)
+        return false;
+    long long id = strtoll(src, &end, 10);
+    if (*end)
+        return false; /* not an id (a row written before migration 18) */
+    for (size_t i = 0; i < ps->n_peers; i++)
+        if (ps->peers[i] == (int64_t)id)
+            return true;
+    return false;
 }
 
 static void pshare__apply(struct pshare *ps, struct db_stmt *st,
                           struct presence_tracker *tr, pshare_change_fn cb,
                           void *ud)
 {
-    char key[DIR_JID_MAX + 1100 + PSHARE_SOURCE_MAX];
+    char key[DIR_JID_MAX + 1100 + PSHARE__SRC];
     const char *jid = (const char *)db_column_text(st, 0);
     const char *res = (const char *)db_column_text(st, 1);
     const char *src = (const char *)db_column_text(st, 2);
-    int available = db_column_int(st, 3);
+    int available = db_column_int(st, 3) && pshare__alive(ps, src);
     int show = db_column_int(st, 4);
     bool is_tech = db_column_int(st, 5) != 0;
     struct presence_change ch;
@@ -254,50 +247,66 @@ void pshare_rewind(struct pshare *ps)
     ps->last = 0;
 }
 
-/* This source's beat; declared gone meanwhile: back, rows and all. */
-static int pshare__alive(struct pshare *ps, time_t now)
+int pshare_peers(struct pshare *ps, const int64_t *ids, size_t n)
 {
-    struct db_stmt *st = ps->stmt[P_ALIVE];
-    db_bind_int64(st, 1, (int64_t)now);
+    if (n > PSHARE_PEERS_MAX)
+        n = PSHARE_PEERS_MAX;
+    bool same = ps->peers_known && n == ps->n_peers;
+    for (size_t i = 0; same && i < n; i++) {
+        int64_t *end = ps->peers + ps->n_peers;
+        same = false;
+        for (int64_t *p = ps->peers; p < end && !same; p++)
+            same = *p == ids[i];
+    }
+    ps->peers_known = true;
+    if (same)
+        return 0;
+    if (n)
+        memcpy(ps->peers, ids, n * sizeof ids[0]);
+    ps->n_peers = n;
+    ps->last = 0; /* read every row again: who counts changed */
+    return 1;
+}
+
+/* The sources of rows unchanged since before cutoff that are not alive
+ * (at most max, into out). The number, or -1. */
+static int pshare__dead_sources(struct pshare *ps, time_t cutoff,
+                                char out[][PSHARE__SRC], int max)
+{
+    struct db_stmt *st = ps->stmt[P_SOURCES];
+    int rc, n = 0;
+    db_bind_int64(st, 1, (int64_t)cutoff);
     db_bind_text(st, 2, ps->source, -1, DB_STATIC);
+    while ((rc = db_step(st)) == DB_ROW && n < max) {
+        const char *src = (const char *)db_column_text(st, 0);
+        if (src && !pshare__alive(ps, src) && strlen(src) < sizeof out[0])
+            snprintf(out[n++], sizeof out[0], "%s", src);
+    }
+    if (rc != DB_DONE && rc != DB_ROW)
+        return pshare__fail(ps, st);
+    db_reset(st);
+    db_clear_bindings(st);
+    return n;
+}
+
+int pshare_prune(struct pshare *ps, time_t now)
+{
+    char dead[16][PSHARE__SRC];
+    if (!ps->peers_known || now < ps->next_prune)
+        return 0;
+    ps->next_prune = now + PSHARE_PRUNE_EVERY;
+    time_t cutoff = now - PSHARE_PRUNE_SECONDS;
+    struct db_stmt *st = ps->stmt[P_PRUNE_OFF];
+    db_bind_int64(st, 1, (int64_t)cutoff);
     if (pshare__run(ps, st) != 0)
         return -1;
-    if (db_changes(ps->db) > 0)
-        return 0;
-    if (pshare__join(ps, now) != 0)
-        return -1;
-    return pshare__own(ps, ps->stmt[P_REVIVE], now);
-}
-
-/* Sources silent since before cutoff: their rows change (readers drop
- * them), the sources go. One transaction. */
-static int pshare__expire(struct pshare *ps, time_t now, time_t cutoff)
-{
-    int64_t seq;
-    if (pshare__begin(ps, &seq) != 0)
-        return -1;
-    struct db_stmt *st = ps->stmt[P_STALE];
-    db_bind_int64(st, 1, seq);
-    db_bind_int64(st, 2, (int64_t)now);
-    db_bind_int64(st, 3, (int64_t)cutoff);
-    int rc = pshare__run(ps, st);
-    if (rc == 0) {
-        st = ps->stmt[P_GONE];
-        db_bind_int64(st, 1, (int64_t)cutoff);
-        rc = pshare__run(ps, st);
+    int n = pshare__dead_sources(ps, cutoff, dead, 16);
+    for (int i = 0; i < n; i++) {
+        st = ps->stmt[P_PRUNE_SOURCE];
+        db_bind_text(st, 1, dead[i], -1, DB_STATIC);
+        db_bind_int64(st, 2, (int64_t)cutoff);
+        if (pshare__run(ps, st) != 0)
+            return -1;
     }
-    return pshare__end(ps, rc);
-}
-
-int pshare_beat(struct pshare *ps, time_t now, int stale_after)
-{
-    if (now < ps->next_beat)
-        return 0;
-    ps->next_beat = now + PSHARE_BEAT_SECONDS;
-    if (pshare__alive(ps, now) != 0 ||
-        pshare__expire(ps, now, now - stale_after) != 0)
-        return -1;
-    struct db_stmt *st = ps->stmt[P_PRUNE];
-    db_bind_int64(st, 1, (int64_t)(now - PSHARE_PRUNE_SECONDS));
-    return pshare__run(ps, st);
+    return n < 0 ? -1 : 0;
 }

@@ -18,15 +18,16 @@
  * a reader asking for seq > last therefore never skips a change that
  * commits later with a smaller number.
  *
- * A process that dies: its rows stay (the presence did not change on the
- * server) until its source has not beaten for stale_after seconds
- * (presence_sources, pshare_beat() every few seconds); then any process
- * marks the source gone and its rows change (a new sequence) so readers
- * drop them. The process that takes over the component JID's slot asks
- * everyone for presence again (chat_presence_more_slots) and writes rows of
- * its own long before that. A process that beats again after being
- * declared gone (a loop stalled longer than stale_after) brings its rows
- * back. Gone rows are deleted after ten minutes.
+ * Which processes count: a row counts while its source is among the
+ * processes alive, as the caller last said (pshare_peers()). chatdesk's
+ * sources are the processes' leases (runtime/cluster.h: a beat a second,
+ * a death seen within a second), so a process that dies drops out of
+ * every other's view as soon as their cluster sees it gone; it need not
+ * beat for its presence too. A process declared gone by mistake (a loop
+ * stalled past its lease) comes back with its rows when it is seen alive
+ * again: any change of the set makes the next merge read every row again.
+ * The rows of a process not alive are deleted once unchanged for ten
+ * minutes (pshare_prune()).
  *
  * With sqlite (one process per database) nothing of this runs; the table
  * exists on both engines so the tests run on both. Loop thread only.
@@ -44,13 +45,13 @@
 struct store;
 struct pshare;
 
-#define PSHARE_SOURCE_MAX 128
-#define PSHARE_BEAT_SECONDS 5   /* how often a process says it is alive */
-#define PSHARE_STALE_SECONDS 30 /* silent this long: its rows are dropped */
+#define PSHARE_PEERS_MAX 64      /* other processes counted at most */
+#define PSHARE_PRUNE_SECONDS 600 /* rows of a process not alive: deleted */
 
-/* Open on st for the process named source (unique per process start: host,
- * pid, time). NULL with a message in err. */
-struct pshare *pshare_open(struct store *st, const char *source, char *err,
+/* Open on st for the process whose id is source: positive and unique per
+ * process start (chatdesk gives its lease's id). NULL with a message in
+ * err. */
+struct pshare *pshare_open(struct store *st, int64_t source, char *err,
                            size_t errlen);
 void pshare_close(struct pshare *ps);
 const char *pshare_error(const struct pshare *ps);
@@ -77,10 +78,16 @@ int pshare_merge(struct pshare *ps, struct presence_tracker *tr,
 /* The tracker was cleared: the next merge reads every row again. */
 void pshare_rewind(struct pshare *ps);
 
-/* Once a tick: every PSHARE_BEAT_SECONDS note this source alive, bring
- * back its rows if it had been declared gone, declare gone the sources
- * silent for stale_after seconds, delete rows gone for ten minutes.
- * 0 or -1. */
-int pshare_beat(struct pshare *ps, time_t now, int stale_after);
+/* The other processes alive now: only the rows of these n sources count
+ * (at most PSHARE_PEERS_MAX; until the first call, none). When the set
+ * differs from the last one, the next merge reads every row again, so the
+ * rows of a process gone leave the view (as unavailable) and those of one
+ * new or back come in. 1 when the set changed, else 0. */
+int pshare_peers(struct pshare *ps, const int64_t *ids, size_t n);
+
+/* At most once a minute, once the peers are known: delete the rows
+ * unavailable, and those of processes not alive, unchanged for
+ * PSHARE_PRUNE_SECONDS. 0 or -1. */
+int pshare_prune(struct pshare *ps, time_t now);
 
 #endif

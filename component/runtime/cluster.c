@@ -54,6 +54,8 @@ struct cluster {
     struct cluster__peer alive[CLUSTER_PEERS_MAX]; /* at the last look */
     unsigned n_alive;
     unsigned gone, gone_slots; /* peers gone at the last look, their slots */
+    int changed;               /* the living set changed (not yet told) */
+    int looked;                /* a look succeeded once */
     uint64_t next_beat_ms, next_watch_ms, next_prune_ms;
     int failing; /* the last look failed (logged once) */
     int leader;           /* holds the lock (store_try_lead) */
@@ -220,6 +222,26 @@ unsigned cluster_peers_alive(const struct cluster *c)
     return c->n_alive;
 }
 
+int64_t cluster_id(const struct cluster *c)
+{
+    return c->id;
+}
+
+unsigned cluster_peer_ids(const struct cluster *c, int64_t *ids,
+                          unsigned max)
+{
+    for (unsigned i = 0; i < c->n_alive && i < max; i++)
+        ids[i] = c->alive[i].id;
+    return c->n_alive;
+}
+
+int cluster_peers_changed(struct cluster *c)
+{
+    int changed = c->changed;
+    c->changed = 0;
+    return changed;
+}
+
 unsigned cluster_gone(const struct cluster *c, unsigned *slots)
 {
     *slots = c->gone_slots;
@@ -252,6 +274,10 @@ static int cluster__look(struct cluster *c)
             gone++;
             c->gone_slots += c->alive[i].slots;
         }
+    /* none gone: the living set grew iff n differs */
+    if (gone || n != c->n_alive || !c->looked)
+        c->changed = 1;
+    c->looked = 1;
     memcpy(c->alive, now, n * sizeof now[0]);
     c->n_alive = n;
     c->gone = (unsigned)gone;

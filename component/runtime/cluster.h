@@ -97,6 +97,21 @@ int cluster_watch(struct cluster *c, uint64_t now_ms, unsigned slots_held);
 /* Other processes alive at the last look. */
 unsigned cluster_peers_alive(const struct cluster *c);
 
+/* This process's lease id (positive once cluster_join() wrote it, else
+ * 0): a name for it that the others' leases list. */
+int64_t cluster_id(const struct cluster *c);
+
+/* The lease ids of the other processes alive at the last look, at most max
+ * into ids. How many there are. */
+unsigned cluster_peer_ids(const struct cluster *c, int64_t *ids,
+                          unsigned max);
+
+/* 1 once after a look that found the set of living peers changed (one
+ * gone, or one new or back: a peer declared gone by mistake beats again),
+ * and at the first look; then 0 until the next change. What hangs off a
+ * peer's life (its shared presence, domain/presence_share.h) follows it. */
+int cluster_peers_changed(struct cluster *c);
+
 /* The peers found gone at the last look; *slots: the route slots they
  * held (from their leases), how many vacant slots to expect
  * (slots_hurry()). */

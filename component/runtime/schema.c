@@ -296,7 +296,12 @@ const char *const chatdesk_migrations[] = {
     "  backend INTEGER NOT NULL,"
     "  slots INTEGER NOT NULL,"
     "  beat INTEGER NOT NULL);",
-    /* 18: the place in line each waiting contact was told last
+    /* 18: a process's shared presence lives as long as its lease
+     * (domain/presence_share.h): the table of presence beats goes, and
+     * the rows named the old way (host:pid:time), never alive now. */
+    "DROP TABLE presence_sources;"
+    "DELETE FROM presence_shared;",
+    /* 19: the place in line each waiting contact was told last
      * (chat/places.h), so that any process tells a moved queue; the
      * length of the queue, kept by triggers, so that a place is the length
      * less the sessions behind it (the newest: none) instead of a count of

@@ -272,6 +272,10 @@ const char *const chatdesk_pg_migrations[] = {
     "  beat BIGINT NOT NULL);",
 
     /* 18 */
+    "DROP TABLE presence_sources;"
+    "DELETE FROM presence_shared;",
+
+    /* 19 */
     "ALTER TABLE sessions ADD COLUMN place_told INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE queue_length (n BIGINT NOT NULL);"
     "INSERT INTO queue_length (n)"

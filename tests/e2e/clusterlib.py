@@ -257,9 +257,9 @@ async def end_chat_and_check_psa_once(env, session):
     twice — but for one in flight when its leader was killed, which the
     next leader sends again under the same Idempotency-Key (at least
     once, docs/psa.md). Returns (events, deliveries)."""
-    # known=False: the survivor may know tom Online already (the dead
-    # process's shared presence counts until it expires), so it logs no
-    # change; end-session needs the tech's role, not his presence
+    # known=False: the survivor may know tom Online already (his presence
+    # came to it, or again after the takeover), so it logs no change;
+    # end-session needs the tech's role, not his presence
     tom = await cl.login(env, "tom", resource="after", known=False)
     r = await tom.command("end-session", {"session": session})
     h.check(r.status == "completed", "end-session on the survivor")

@@ -1,6 +1,7 @@
 /* test_audit.c - the audit trail (domain/audit.h) on :memory: with a
  * pinned clock: a change is recorded with who, when, object, key, old and
- * new; no change, no entry; newest first; paging. */
+ * new; no change, no entry; newest first; paging; a change and its entries
+ * in one transaction (audit_change_*). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,10 +80,50 @@ static void test_record_and_list(void **state)
     audit_list_free(&l);
 }
 
+static size_t entries(void)
+{
+    struct audit_list l;
+    assert_int_equal(audit_list(a, 0, 100, &l), AUDIT_OK);
+    size_t n = l.n;
+    audit_list_free(&l);
+    return n;
+}
+
+/* Committed when every entry was written; rolled back when one was not, or
+ * when the change itself failed; each failure named for a person. */
+static void test_change_transaction(void **state)
+{
+    (void)state;
+    assert_int_equal(audit_change_begin(a), AUDIT_CHANGE_DONE);
+    assert_int_equal(audit_record(a, "x", "o", "kept", "", "v"), AUDIT_OK);
+    assert_int_equal(audit_change_end(a, 1), AUDIT_CHANGE_DONE);
+    assert_int_equal(entries(), 1);
+    assert_int_equal(audit_change_begin(a), AUDIT_CHANGE_DONE);
+    assert_int_equal(audit_record(a, "x", "o", "lost", "", "v"), AUDIT_OK);
+    assert_int_equal(audit_change_end(a, 0), AUDIT_CHANGE_RECORD);
+    assert_int_equal(entries(), 1);
+    assert_int_equal(audit_change_begin(a), AUDIT_CHANGE_DONE);
+    assert_int_equal(audit_record(a, "x", "o", "lost", "", "v"), AUDIT_OK);
+    audit_change_cancel(a);
+    assert_int_equal(entries(), 1);
+    /* each ended its transaction: the next begins */
+    assert_int_equal(audit_change_begin(a), AUDIT_CHANGE_DONE);
+    assert_int_equal(audit_change_end(a, 1), AUDIT_CHANGE_DONE);
+    assert_string_equal(audit_change_what(AUDIT_CHANGE_BEGIN),
+                        "start a transaction");
+    assert_string_equal(audit_change_what(AUDIT_CHANGE_RECORD),
+                        "record the change in the audit trail");
+    assert_string_equal(audit_change_what(AUDIT_CHANGE_COMMIT),
+                        "commit the change");
+    assert_string_equal(audit_change_what(AUDIT_CHANGE_DONE), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_transaction, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1315,7 +1315,7 @@ static void test_queue_position(void **state)
                      SESS_ERR_NOT_FOUND);
 }
 
-/* migration 18's queue_length */
+/* migration 19's queue_length */
 static int count_waiting_by_length(struct fixture *fx)
 {
     struct db_stmt *st = NULL;
@@ -1328,7 +1328,7 @@ static int count_waiting_by_length(struct fixture *fx)
     return n;
 }
 
-/* The queue's length (migration 18's triggers) follows every way in and
+/* The queue's length (migration 19's triggers) follows every way in and
  * out of it, so a place is the length less those behind; a length gone
  * wrong (a hand edit without the triggers) falls back to counting. */
 static void test_queue_length_kept(void **state)

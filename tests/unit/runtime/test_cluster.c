@@ -122,12 +122,19 @@ static void test_leases(void **state)
     }
     uint64_t now = 0;
     const unsigned held[3] = {1, 0, 1}; /* #1: a hot standby */
-    for (int i = 0; i < 3; i++) /* the first look: every lease is new */
+    int pg = testdb_is_pg();
+    for (int i = 0; i < 3; i++) { /* the first look: every lease is new */
         assert_int_equal(cluster_watch(c[i], now, held[i]), CLUSTER_CALM);
+        assert_int_equal(cluster_peers_changed(c[i]), pg);
+        assert_int_equal(cluster_peers_changed(c[i]), 0); /* told once */
+        assert_int_equal(cluster_id(c[i]) > 0, pg);
+    }
     now += CLUSTER_WATCH_MS;
-    for (int i = 0; i < 3; i++) /* the slots held are in the leases now */
+    for (int i = 0; i < 3; i++) { /* the slots held are in the leases now */
         assert_int_equal(cluster_watch(c[i], now, held[i]), CLUSTER_CALM);
-    if (!testdb_is_pg()) {
+        assert_int_equal(cluster_peers_changed(c[i]), 0); /* the same */
+    }
+    if (!pg) {
         cluster_leave(c[2]);
         now += CLUSTER_WATCH_MS;
         assert_int_equal(cluster_watch(c[0], now, 1), CLUSTER_CALM);
@@ -140,8 +147,13 @@ static void test_leases(void **state)
         assert_int_equal(cluster_gone(c[1], &slots), 1);
         assert_int_equal(slots, 1); /* from #2's lease */
         assert_int_equal(cluster_peers_alive(c[1]), 1);
+        int64_t ids[4] = {0};
+        assert_int_equal(cluster_peers_changed(c[1]), 1);
+        assert_int_equal(cluster_peer_ids(c[1], ids, 4), 1);
+        assert_true(ids[0] == cluster_id(c[0]));
         assert_int_equal(watch_for_change(c[0], &now, 1),
                          CLUSTER_GONE_SECOND);
+        assert_int_equal(cluster_peers_changed(c[0]), 1);
         /* #1 dies (its connection ends, as with kill -9): #0 is alone */
         cluster_close(c[1]);
         store_close(st[1]);
@@ -154,8 +166,13 @@ static void test_leases(void **state)
         assert_non_null(c[1]);
         assert_int_equal(cluster_join(c[1], err, sizeof err), 0);
         now += CLUSTER_WATCH_MS;
+        assert_int_equal(cluster_peers_changed(c[0]), 1); /* #1 died */
         assert_int_equal(cluster_watch(c[0], now, 1), CLUSTER_CALM);
         assert_int_equal(cluster_peers_alive(c[0]), 1);
+        /* a new peer changes the set too (its shared presence counts) */
+        assert_int_equal(cluster_peers_changed(c[0]), 1);
+        assert_int_equal(cluster_peer_ids(c[0], ids, 4), 1);
+        assert_true(ids[0] == cluster_id(c[1]));
         assert_int_equal(db_exec(store_db(st[1]),
                                  "UPDATE cluster_peers SET beat = beat - "
                                  "3500 WHERE backend = pg_backend_pid()",
