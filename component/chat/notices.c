@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "Alice Example (Acme Corp)" for a session's contact. */
@@ -122,18 +123,37 @@ void chat_notify_taken(struct app *app, int64_t session_id, const char *tech)
     sess_info_clear(&s);
 }
 
+/* Abandon the waiting sessions ids[0..n) in one transaction, then tell. */
+static void chat__abandon_many(struct app *app, const int64_t *ids, size_t n)
+{
+    struct sess_result *r = calloc(n, sizeof *r);
+    if (!r)
+        return;
+    if (sessions_contact_gone_many(app->domain->sessions, ids, n, r) ==
+        SESS_OK)
+        for (size_t i = 0; i < n; i++)
+            if (r[i].session_id && r[i].before != r[i].after)
+                chat_after_transition(app, &r[i]);
+    free(r);
+}
+
+#define CHAT_ABANDON_BATCH 256 /* sessions a transaction */
+
 void chat_notify_contact_offline(struct app *app, const char *contact)
 {
     struct sess_list l;
+    int64_t ids[CHAT_ABANDON_BATCH];
+    size_t n = 0;
     if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact, 0,
                       &l) != SESS_OK)
         return;
     for (size_t i = 0; i < l.n; i++) {
-        struct sess_result r;
-        if (l.items[i].state == SESS_WAITING &&
-            sessions_contact_gone(app->domain->sessions, l.items[i].id, &r) ==
-                SESS_OK)
-            chat_after_transition(app, &r);
+        if (l.items[i].state == SESS_WAITING)
+            ids[n++] = l.items[i].id;
+        if (n == CHAT_ABANDON_BATCH || (n && i + 1 == l.n)) {
+            chat__abandon_many(app, ids, n);
+            n = 0;
+        }
     }
     sess_list_free(&l);
 }

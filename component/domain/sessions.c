@@ -1108,22 +1108,48 @@ int sessions_tech_join(struct sessions *s, int64_t id, const char *tech,
     return sessions__done(&info, r, rc);
 }
 
-int sessions_contact_gone(struct sessions *s, int64_t id, struct sess_result *r)
+/* Inside a transaction: waiting session info is abandoned by its contact. */
+static int sessions__abandon(struct sessions *s, const struct sess_info *info,
+                             struct sess_result *r)
 {
     char name[DIR_NAME_MAX], notice[SESS_NOTICE_MAX];
+    sessions__display_name(s, info->contact_jid, name, sizeof name);
+    snprintf(notice, sizeof notice, "%s left before a technician answered.",
+             name);
+    return sessions__leave_live(s, info, SESS_ABANDONED, NULL,
+                                info->contact_jid, notice, clock_now(), r);
+}
+
+int sessions_contact_gone(struct sessions *s, int64_t id, struct sess_result *r)
+{
     struct sess_info info;
     int rc = sessions__load(s, id, &info, r);
     if (rc != SESS_OK || info.state != SESS_WAITING)
         return sessions__done(&info, r, rc);
-    sessions__display_name(s, info.contact_jid, name, sizeof name);
-    snprintf(notice, sizeof notice, "%s left before a technician answered.",
-             name);
     rc = sessions__begin(s);
     if (rc == SESS_OK)
-        rc = sessions__finish(s, sessions__leave_live(s, &info, SESS_ABANDONED,
-                                                      NULL, info.contact_jid,
-                                                      notice, clock_now(), r));
+        rc = sessions__finish(s, sessions__abandon(s, &info, r));
     return sessions__done(&info, r, rc);
+}
+
+int sessions_contact_gone_many(struct sessions *s, const int64_t *ids,
+                               size_t n, struct sess_result *out)
+{
+    int rc = n ? sessions__begin(s) : SESS_OK;
+    for (size_t i = 0; rc == SESS_OK && i < n; i++) {
+        struct sess_info info;
+        rc = sessions__load(s, ids[i], &info, &out[i]);
+        if (rc == SESS_ERR_NOT_FOUND)
+            rc = SESS_OK; /* gone meanwhile: nothing to do, out[i] zeroed */
+        else if (rc == SESS_OK && info.state == SESS_WAITING)
+            rc = sessions__abandon(s, &info, &out[i]);
+        sess_info_clear(&info);
+    }
+    if (n)
+        rc = sessions__finish(s, rc);
+    if (rc != SESS_OK)
+        memset(out, 0, n * sizeof *out);
+    return rc;
 }
 
 /* Inside the transaction of end_by_tech. */

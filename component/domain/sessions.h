@@ -266,6 +266,12 @@ int sessions_tech_join(struct sessions *s, int64_t id, const char *tech,
  * notice and the transcript; other states unchanged (SESS_OK). */
 int sessions_contact_gone(struct sessions *s, int64_t id,
                           struct sess_result *r);
+/* The same for each of ids in one transaction (out[i] for ids[i]; a session
+ * not waiting any more, or gone, is left as it is: before == after): a
+ * contact with many waiting sessions costs one commit, not one each. On
+ * failure nothing changed and every out[i] is zeroed. */
+int sessions_contact_gone_many(struct sessions *s, const int64_t *ids,
+                               size_t n, struct sess_result *out);
 
 /* A tech ends (waiting|active -> ended) or closes (abandoned|callback ->
  * closed) the session and becomes its closer. note (may be NULL or "") is

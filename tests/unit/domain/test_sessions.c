@@ -1315,6 +1315,31 @@ static void test_queue_position(void **state)
                      SESS_ERR_NOT_FOUND);
 }
 
+/* A contact gone with many waiting sessions: one transaction abandons the
+ * waiting ones, leaves the others and an unknown id alone, and each result
+ * carries its notice as sessions_contact_gone()'s would. */
+static void test_contact_gone_many(void **state)
+{
+    struct fixture *fx = *state;
+    struct sess_result r[4];
+    int64_t a = new_waiting(fx), b = new_waiting(fx), c = new_waiting(fx);
+    expect_ok(fx, sessions_tech_join(fx->s, b, "tom@localhost", &r[0]));
+    int64_t ids[4] = {a, b, 9999, c};
+    expect_ok(fx, sessions_contact_gone_many(fx->s, ids, 4, r));
+    assert_int_equal(state_of(fx, a), SESS_ABANDONED);
+    assert_int_equal(state_of(fx, b), SESS_ACTIVE);
+    assert_int_equal(state_of(fx, c), SESS_ABANDONED);
+    assert_int_equal(r[0].session_id, a);
+    assert_int_equal(r[0].before, SESS_WAITING);
+    assert_int_equal(r[0].after, SESS_ABANDONED);
+    assert_true(r[0].notice.stored);
+    assert_non_null(strstr(r[0].notice.body, "left before a technician"));
+    assert_int_equal(r[1].before, r[1].after);
+    assert_int_equal(r[2].session_id, 0);
+    assert_int_equal(r[3].after, SESS_ABANDONED);
+    assert_true(r[3].notice.id > r[0].notice.id);
+}
+
 /* migration 19's queue_length */
 static int count_waiting_by_length(struct fixture *fx)
 {
@@ -1593,6 +1618,7 @@ int main(void)
         T(test_lists),
         T(test_queue_position),
         T(test_queue_length_kept),
+        T(test_contact_gone_many),
         T(test_start_chat_one_transaction),
         T(test_origin_id_stored_once),
         T(test_transfer),
