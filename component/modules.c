@@ -163,6 +163,8 @@ void modules_tick(struct app *app)
 
 void modules_pass(struct app *app)
 {
+    if (app->chat)
+        chat_pass(app);
     if (app->psa)
         psa_sender_pass(app->psa);
 }

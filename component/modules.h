@@ -40,7 +40,8 @@ void modules_close(struct app *app);
 void modules_tick(struct app *app);
 
 /* After every event-loop pass (conn.c): the PSA sender's requests move on
- * without waiting. */
+ * without waiting; a batch of the waiting sessions of contacts gone
+ * Offline is abandoned (chat/notices.h). */
 void modules_pass(struct app *app);
 
 /* After a handshake that brings the process online (presence

@@ -32,7 +32,8 @@ static void chat__pump(struct app *app)
 
 static int chat__busy(struct app *app)
 {
-    return writer_in_flight(app->writer) > 0;
+    return writer_in_flight(app->writer) > 0 ||
+           (app->chat && app->chat->n_abandon && !app->chat->stopping);
 }
 
 static int chat__wait(struct app *app, unsigned ms)
@@ -55,9 +56,9 @@ int chat_register(struct app *app)
     if (!app->chat->muc)
         return -1;
     app->flush = chat__flush;
+    app->busy = chat__busy;
     if (app->writer) {
         app->pump = chat__pump;
-        app->busy = chat__busy;
         app->wait = chat__wait;
     }
     app->chat->rejoin_grace = app->cfg ? app->cfg->rejoin_grace : 30;
@@ -83,8 +84,14 @@ void chat_tick(struct app *app)
     chat_presence_tick(app);
 }
 
+void chat_pass(struct app *app)
+{
+    chat_abandon_pass(app);
+}
+
 void chat_stopping(struct app *app)
 {
+    app->chat->stopping = 1; /* what is left to abandon: the next start */
     muc_shutdown(app->chat->muc);
 }
 
@@ -100,6 +107,7 @@ void chat_free(struct app *app)
     app->busy = NULL;
     app->wait = NULL;
     xep0045_free(app->chat->muc);
+    free(app->chat->abandon);
     free(app->chat);
     app->chat = NULL;
 }

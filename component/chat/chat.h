@@ -43,8 +43,13 @@ void chat_on_online(struct app *app);
 void chat_on_link_online(struct app *app);
 
 /* Once a second (the runtime's tick): a waiting session whose contact
- * left and did not come back within [chat] rejoin_grace is abandoned. */
+ * left and did not come back within [chat] rejoin_grace is abandoned; a
+ * queue that moved tells its waiting contacts their places (places.h). */
 void chat_tick(struct app *app);
+
+/* After every event-loop pass: a batch of the sessions waiting to be
+ * abandoned (chat/notices.h). */
+void chat_pass(struct app *app);
 
 /* A clean stop: every occupant is told the rooms go away (332). */
 void chat_stopping(struct app *app);

@@ -137,24 +137,46 @@ static void chat__abandon_many(struct app *app, const int64_t *ids, size_t n)
     free(r);
 }
 
-#define CHAT_ABANDON_BATCH 256 /* sessions a transaction */
+void chat_abandon_later(struct app *app, int64_t session_id)
+{
+    struct chat *c = app->chat;
+    if (c->n_abandon == c->cap_abandon) {
+        size_t cap = c->cap_abandon ? 2 * c->cap_abandon : 256;
+        int64_t *more = realloc(c->abandon, cap * sizeof *more);
+        if (!more) { /* no room to wait: at once */
+            chat__abandon_many(app, &session_id, 1);
+            return;
+        }
+        c->abandon = more;
+        c->cap_abandon = cap;
+    }
+    c->abandon[c->n_abandon++] = session_id;
+}
+
+void chat_abandon_pass(struct app *app)
+{
+    struct chat *c = app->chat;
+    if (!c || !c->n_abandon || c->stopping)
+        return;
+    size_t n = c->n_abandon < CHAT_ABANDON_BATCH ? c->n_abandon
+                                                 : CHAT_ABANDON_BATCH;
+    int64_t ids[CHAT_ABANDON_BATCH];
+    memcpy(ids, c->abandon, n * sizeof *ids);
+    c->n_abandon -= n;
+    memmove(c->abandon, c->abandon + n, c->n_abandon * sizeof *c->abandon);
+    chat__abandon_many(app, ids, n);
+}
 
 void chat_notify_contact_offline(struct app *app, const char *contact)
 {
     struct sess_list l;
-    int64_t ids[CHAT_ABANDON_BATCH];
-    size_t n = 0;
-    if (sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact, 0,
-                      &l) != SESS_OK)
+    if (app->chat->stopping ||
+        sessions_list(app->domain->sessions, SESS_VIEW_CONTACT_LIVE, contact,
+                      0, &l) != SESS_OK)
         return;
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; i < l.n; i++)
         if (l.items[i].state == SESS_WAITING)
-            ids[n++] = l.items[i].id;
-        if (n == CHAT_ABANDON_BATCH || (n && i + 1 == l.n)) {
-            chat__abandon_many(app, ids, n);
-            n = 0;
-        }
-    }
+            chat_abandon_later(app, l.items[i].id);
     sess_list_free(&l);
 }
 

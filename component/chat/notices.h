@@ -20,8 +20,19 @@ void chat_notify_tech_online(struct app *app, const char *tech);
  * joined and will help you.", SPEC §9) and the other techs. */
 void chat_notify_taken(struct app *app, int64_t session_id, const char *tech);
 
-/* The contact became Offline: its waiting sessions are abandoned. */
+/* The contact became Offline: its waiting sessions are abandoned, through
+ * chat_abandon_later(). Nothing while chatdesk stops: its next start sees
+ * the contact's presence again. */
 void chat_notify_contact_offline(struct app *app, const char *contact);
+
+/* Waiting session id is to be abandoned (its contact is Offline): queued,
+ * and chat_abandon_pass() abandons CHAT_ABANDON_BATCH of the queue in one
+ * transaction after each event-loop pass (app->busy keeps the loop from
+ * sleeping meanwhile), so thousands of sessions of contacts gone while
+ * chatdesk was away never hold the loop, and a stop is not kept waiting. */
+#define CHAT_ABANDON_BATCH 256
+void chat_abandon_later(struct app *app, int64_t session_id);
+void chat_abandon_pass(struct app *app);
 
 /* "You are number N in line." in the room of waiting session id (SPEC §9),
  * when its contact is in the room (else relayed, chat/relay.h); nothing for

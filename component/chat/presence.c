@@ -221,7 +221,7 @@ static void chat__grace_over(struct app *app)
     for (size_t i = 0; i < l.n; i++)
         if (presence_of(app->domain->presence, l.items[i].contact_jid, false) ==
             CD_OFFLINE)
-            chat_notify_contact_offline(app, l.items[i].contact_jid);
+            chat_abandon_later(app, l.items[i].id);
     sess_list_free(&l);
     directory_tech_list(app->domain->dir, chat__hint_offline_tech, app);
 }

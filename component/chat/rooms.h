@@ -46,6 +46,11 @@ struct chat {
      * presence shared through it (domain/presence_share.h); else NULL. */
     struct pshare *pshare;
     int queue_moved; /* chat/places.h: read the queue at the next tick */
+    /* waiting sessions whose contact went Offline, abandoned a batch a
+     * loop pass (chat/notices.h); not while stopping */
+    int64_t *abandon;
+    size_t n_abandon, cap_abandon;
+    int stopping;
 };
 
 /* "chat-<id>@<component>" into buf; returns buf. */

@@ -441,6 +441,42 @@ static void test_long_queue_told_sparingly(void **state)
     print_message("a queue of %d drained: %d place notices\n", LINE, total);
 }
 
+static int count_state(enum sess_state st)
+{
+    struct sess_stats stats;
+    assert_int_equal(sessions_stats(dom()->sessions, &stats), SESS_OK);
+    return (int)stats.by_state[st];
+}
+
+/* A contact gone Offline with many waiting sessions (after a restart: they
+ * waited while chatdesk was away): they are abandoned CHAT_ABANDON_BATCH a
+ * loop pass, not all inside the presence stanza; a stop leaves the rest
+ * for the next start. */
+static void test_many_abandoned_a_batch_a_pass(void **state)
+{
+    struct contact bob;
+    int64_t ticket, id;
+    (void)state;
+    assert_int_equal(directory_contact_find(dom()->dir, "bob@localhost", &bob),
+                     DIR_OK);
+    for (int k = 0; k < 300; k++)
+        assert_int_equal(sessions_start_chat(dom()->sessions, bob.jid, bob.id,
+                                             "Mouse broken", &ticket, &id),
+                         SESS_OK);
+    chat_notify_contact_offline(&tk.app, "bob@localhost");
+    assert_int_equal(count_state(SESS_WAITING), 301);
+    chat_pass(&tk.app);
+    assert_int_equal(count_state(SESS_ABANDONED), CHAT_ABANDON_BATCH);
+    chat_pass(&tk.app);
+    assert_int_equal(count_state(SESS_ABANDONED), 300);
+    assert_int_equal(count_state(SESS_WAITING), 1); /* alice's */
+    /* stopping: nothing more is queued or abandoned */
+    chat_notify_contact_offline(&tk.app, "alice@localhost");
+    chat_stopping(&tk.app);
+    chat_pass(&tk.app);
+    assert_int_equal(count_state(SESS_WAITING), 1);
+}
+
 /* Canned replies (SPEC §9): a tech's "!name" is replaced before it is
  * stored and reflected; an unknown name is an error to that tech only;
  * a contact's "!name" is an ordinary message. */
@@ -807,6 +843,8 @@ int main(void)
         cmocka_unit_test(test_place_worth_telling),
         cmocka_unit_test_setup_teardown(test_long_queue_told_sparingly, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_many_abandoned_a_batch_a_pass,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_canned_reply, setup_writer,
                                         teardown),
