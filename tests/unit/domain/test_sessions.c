@@ -1315,6 +1315,24 @@ static void test_queue_position(void **state)
                      SESS_ERR_NOT_FOUND);
 }
 
+/* The one number sql gives. */
+static int64_t query_int(struct fixture *fx, const char *sql)
+{
+    struct db_stmt *st = NULL;
+    assert_int_equal(db_prepare(store_db(fx->st), sql, &st), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_finalize(st);
+    return n;
+}
+
+static int64_t count_rows(struct fixture *fx, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+    return query_int(fx, sql);
+}
+
 /* A contact gone with many waiting sessions: one transaction abandons the
  * waiting ones, leaves the others and an unknown id alone, and each result
  * carries its notice as sessions_contact_gone()'s would. */
@@ -1340,19 +1358,6 @@ static void test_contact_gone_many(void **state)
     assert_true(r[3].notice.id > r[0].notice.id);
 }
 
-/* migration 19's queue_length */
-static int count_waiting_by_length(struct fixture *fx)
-{
-    struct db_stmt *st = NULL;
-    assert_int_equal(
-        db_prepare(store_db(fx->st), "SELECT n FROM queue_length", &st),
-        DB_OK);
-    assert_int_equal(db_step(st), DB_ROW);
-    int n = db_column_int(st, 0);
-    db_finalize(st);
-    return n;
-}
-
 /* The queue's length (migration 19's triggers) follows every way in and
  * out of it, so a place is the length less those behind; a length gone
  * wrong (a hand edit without the triggers) falls back to counting. */
@@ -1364,18 +1369,18 @@ static void test_queue_length_kept(void **state)
     int64_t a = new_waiting(fx), b = new_waiting(fx), c = new_waiting(fx);
     int64_t d = new_waiting(fx);
     int told = -1;
-    assert_int_equal(count_waiting_by_length(fx), 4);
+    assert_int_equal((int)query_int(fx, "SELECT n FROM queue_length"), 4);
     /* a new session is last in line: start-chat's position is told */
     expect_ok(fx, sessions_place_told(fx->s, d, &told));
     assert_int_equal(told, 4);
     expect_ok(fx, sessions_tech_join(fx->s, b, "tom@localhost", &r));
     expect_ok(fx, sessions_contact_gone(fx->s, c, &r));
-    assert_int_equal(count_waiting_by_length(fx), 2);
+    assert_int_equal((int)query_int(fx, "SELECT n FROM queue_length"), 2);
     expect_ok(fx, sessions_queue_position(fx->s, d, &pos));
     assert_int_equal(pos, 2);
     /* b handed back to the queue: in again, at its own place */
     expect_ok(fx, sessions_transfer(fx->s, b, "tom@localhost", NULL, &r));
-    assert_int_equal(count_waiting_by_length(fx), 3);
+    assert_int_equal((int)query_int(fx, "SELECT n FROM queue_length"), 3);
     expect_ok(fx, sessions_queue_position(fx->s, b, &pos));
     assert_int_equal(pos, 2);
     expect_ok(fx, sessions_queue_position(fx->s, d, &pos));
@@ -1386,19 +1391,6 @@ static void test_queue_length_kept(void **state)
     assert_int_equal(pos, 3);
     expect_ok(fx, sessions_queue_position(fx->s, a, &pos));
     assert_int_equal(pos, 1);
-}
-
-static int64_t count_rows(struct fixture *fx, const char *table)
-{
-    char sql[128];
-    struct db_stmt *st = NULL;
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-    assert_int_equal(db_prepare(store_db(fx->st), sql, &st),
-                     DB_OK);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t n = db_column_int64(st, 0);
-    db_finalize(st);
-    return n;
 }
 
 /* start-chat writes the ticket and the session in one transaction: a
