@@ -153,6 +153,19 @@ void chat_abandon_later(struct app *app, int64_t session_id)
     c->abandon[c->n_abandon++] = session_id;
 }
 
+/* 1 unless the contact of session id came back while it waited its turn
+ * in the queue of chat_abandon_later(). */
+static int chat__still_offline(struct app *app, int64_t id)
+{
+    struct sess_info s;
+    if (sessions_get(app->domain->sessions, id, &s) != SESS_OK)
+        return 0;
+    int off = presence_of(app->domain->presence, s.contact_jid, false) ==
+              CD_OFFLINE;
+    sess_info_clear(&s);
+    return off;
+}
+
 void chat_abandon_pass(struct app *app)
 {
     struct chat *c = app->chat;
@@ -161,10 +174,14 @@ void chat_abandon_pass(struct app *app)
     size_t n = c->n_abandon < CHAT_ABANDON_BATCH ? c->n_abandon
                                                  : CHAT_ABANDON_BATCH;
     int64_t ids[CHAT_ABANDON_BATCH];
-    memcpy(ids, c->abandon, n * sizeof *ids);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (chat__still_offline(app, c->abandon[i]))
+            ids[k++] = c->abandon[i];
     c->n_abandon -= n;
     memmove(c->abandon, c->abandon + n, c->n_abandon * sizeof *c->abandon);
-    chat__abandon_many(app, ids, n);
+    if (k)
+        chat__abandon_many(app, ids, k);
 }
 
 void chat_notify_contact_offline(struct app *app, const char *contact)

@@ -29,7 +29,8 @@ void chat_notify_contact_offline(struct app *app, const char *contact);
  * and chat_abandon_pass() abandons CHAT_ABANDON_BATCH of the queue in one
  * transaction after each event-loop pass (app->busy keeps the loop from
  * sleeping meanwhile), so thousands of sessions of contacts gone while
- * chatdesk was away never hold the loop, and a stop is not kept waiting. */
+ * chatdesk was away never hold the loop, and a stop is not kept waiting.
+ * A contact back Online before its turn keeps its session. */
 #define CHAT_ABANDON_BATCH 256
 void chat_abandon_later(struct app *app, int64_t session_id);
 void chat_abandon_pass(struct app *app);

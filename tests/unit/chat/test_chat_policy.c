@@ -450,8 +450,9 @@ static int count_state(enum sess_state st)
 
 /* A contact gone Offline with many waiting sessions (after a restart: they
  * waited while chatdesk was away): they are abandoned CHAT_ABANDON_BATCH a
- * loop pass, not all inside the presence stanza; a stop leaves the rest
- * for the next start. */
+ * loop pass, not all inside the presence stanza; a contact back Online
+ * before its turn keeps its session; a stop leaves the rest for the next
+ * start. */
 static void test_many_abandoned_a_batch_a_pass(void **state)
 {
     struct contact bob;
@@ -470,8 +471,14 @@ static void test_many_abandoned_a_batch_a_pass(void **state)
     chat_pass(&tk.app);
     assert_int_equal(count_state(SESS_ABANDONED), 300);
     assert_int_equal(count_state(SESS_WAITING), 1); /* alice's */
-    /* stopping: nothing more is queued or abandoned */
+    /* back Online before its turn: the session stays */
     chat_notify_contact_offline(&tk.app, "alice@localhost");
+    testkit_feed("<presence from='" ALICE "' to='helpdesk.localhost'/>");
+    chat_pass(&tk.app);
+    assert_int_equal(count_state(SESS_WAITING), 1);
+    /* stopping: what is queued is left to the next start */
+    testkit_feed("<presence type='unavailable' from='" ALICE
+                 "' to='helpdesk.localhost'/>");
     chat_stopping(&tk.app);
     chat_pass(&tk.app);
     assert_int_equal(count_state(SESS_WAITING), 1);
