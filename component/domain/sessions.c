@@ -47,6 +47,7 @@ enum sessions__stmt {
     S_STATE_COUNTS,
     S_MSG_STORED,
     S_QUEUE_AHEAD,
+    S_MSG_CHECK,
     S_COUNT
 };
 
@@ -128,6 +129,11 @@ static const char *const sessions__sql[S_COUNT] = {
                       "WHERE b.id = ?1 AND a.state = 'waiting' AND "
                       "(a.created < b.created OR "
                       "(a.created = b.created AND a.id < b.id))",
+    /* a chat message's checks in one read: the session's state and the
+     * sender's membership (kind and nick; NULL: not a member) */
+    [S_MSG_CHECK] = "SELECT s.state, m.kind, m.nick FROM sessions s "
+                    "LEFT JOIN session_members m ON m.session_id = s.id "
+                    "AND m.jid = ?2 WHERE s.id = ?1",
 };
 
 struct sessions {
@@ -473,21 +479,30 @@ int sessions_get(struct sessions *s, int64_t id, struct sess_info *out)
                             : sessions__store_fail(s, "read the session");
 }
 
-int sessions_get_by_room(struct sessions *s, const char *localpart,
-                         struct sess_info *out)
+int sessions_room_id(const char *localpart, int64_t *id)
 {
     bool ok = localpart && !strncasecmp(localpart, "chat-", 5);
     const char *digits = ok ? localpart + 5 : "";
-    int64_t id = 0;
+    int64_t v = 0;
     ok = ok && digits[0] >= '1' && digits[0] <= '9' && strlen(digits) <= 18;
     for (const char *p = digits; ok && *p; p++) {
         ok = *p >= '0' && *p <= '9';
-        id = id * 10 + (*p - '0');
+        v = v * 10 + (*p - '0');
     }
-    if (!ok)
+    *id = ok ? v : 0;
+    return ok ? 0 : -1;
+}
+
+int sessions_get_by_room(struct sessions *s, const char *localpart,
+                         struct sess_info *out)
+{
+    int64_t id;
+    if (sessions_room_id(localpart, &id) != 0) {
+        memset(out, 0, sizeof *out);
         return sessions__fail(s, SESS_ERR_NOT_FOUND,
                               "There is no chat room \"%s\".",
                               localpart ? localpart : "");
+    }
     return sessions_get(s, id, out);
 }
 
@@ -1556,25 +1571,6 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
 
 /* ---- messages (public) ------------------------------------------------ */
 
-/* Resolve who writes: members only for chat; nick defaults to theirs. */
-static int sessions__author(struct sessions *s, int64_t id, const char *from,
-                            const char *nick, char *bare, char *nick_out)
-{
-    enum sess_member_kind kind;
-    char member_nick[DIR_NAME_MAX];
-    int rc = sessions__bare(s, from, bare, "sender");
-    if (rc == SESS_OK)
-        rc = sessions__member(s, id, bare, &kind, member_nick,
-                              sizeof member_nick);
-    if (rc != SESS_OK)
-        return rc;
-    if (kind == SESS_MEMBER_NONE)
-        return sessions__fail(s, SESS_ERR_FORBIDDEN,
-                              "Only members of this chat may write in it.");
-    snprintf(nick_out, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
-    return SESS_OK;
-}
-
 /* ---- group commit ----------------------------------------------------- */
 
 int sessions_hold(struct sessions *s)
@@ -1696,26 +1692,78 @@ static int sessions__find_origin(struct sessions *s, int64_t id,
  * author (chat: a member; bare and who get its JID and nick); then, for a
  * chat message with an origin-id, the copy stored before (1 in *dup, out
  * filled as sessions__find_origin() does). */
+static int sessions__body_check(struct sessions *s, const char *body)
+{
+    if (body && *body && strlen(body) <= SESS_BODY_MAX)
+        return SESS_OK;
+    return sessions__fail(s, SESS_ERR_INVALID,
+                          "A message needs a body of at most %d bytes.",
+                          SESS_BODY_MAX);
+}
+
+/* sessions__check_message() of a chat message up to its author, in one
+ * statement (S_MSG_CHECK) where a notice's reads the whole session: the
+ * per-message path. The same checks, in the same order: the session, its
+ * state, the body, the sender's JID, its membership. */
+static int sessions__check_chat(struct sessions *s, int64_t id,
+                                const char *from_jid, const char *nick,
+                                const char *body, char *bare, char *who)
+{
+    int bare_rc = directory_jid_bare(from_jid, bare, DIR_JID_MAX);
+    struct db_stmt *st = sessions__stmt(s, S_MSG_CHECK);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, bare_rc == 0 ? bare : "", -1, DB_STATIC);
+    int rc = db_step(st), member = 0;
+    enum sess_state state = SESS_CLOSED;
+    char member_nick[DIR_NAME_MAX] = "";
+    if (rc == DB_ROW) {
+        const char *k = (const char *)db_column_text(st, 1);
+        const char *n = (const char *)db_column_text(st, 2);
+        if (sess_state_parse((const char *)db_column_text(st, 0), &state))
+            state = SESS_CLOSED;
+        member = k != NULL;
+        snprintf(member_nick, sizeof member_nick, "%s", n ? n : "");
+    }
+    db_reset(st);
+    if (rc == DB_DONE)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "There is no chat session %" PRId64 ".", id);
+    if (rc != DB_ROW)
+        return sessions__store_fail(s, "read the session");
+    rc = sessions__live(state) ? sessions__body_check(s, body)
+                               : sessions__state_fail(s, state);
+    if (rc == SESS_OK && bare_rc != 0)
+        rc = sessions__bare(s, from_jid, bare, "sender");
+    if (rc == SESS_OK && !member)
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "Only members of this chat may write in it.");
+    if (rc == SESS_OK)
+        snprintf(who, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
+    return rc;
+}
+
 static int sessions__check_message(struct sessions *s, int64_t id,
                                    const char *from_jid, const char *nick,
                                    const char *body, enum sess_msg_kind kind,
                                    const char *origin, char *bare, char *who,
                                    int *dup, struct sess_stored *out)
 {
-    struct sess_info info;
-    struct sess_result r;
-    int rc = sessions__load(s, id, &info, &r);
-    if (rc == SESS_OK && !sessions__live(info.state))
-        rc = sessions__state_fail(s, info.state);
-    if (rc == SESS_OK && (!body || !*body || strlen(body) > SESS_BODY_MAX))
-        rc = sessions__fail(s, SESS_ERR_INVALID,
-                            "A message needs a body of at most %d bytes.",
-                            SESS_BODY_MAX);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
-        rc = sessions__author(s, id, from_jid, nick, bare, who);
+    int rc;
+    if (kind == SESS_MSG_CHAT) {
+        rc = sessions__check_chat(s, id, from_jid, nick, body, bare, who);
+    } else {
+        struct sess_info info;
+        struct sess_result r;
+        rc = sessions__load(s, id, &info, &r);
+        if (rc == SESS_OK && !sessions__live(info.state))
+            rc = sessions__state_fail(s, info.state);
+        if (rc == SESS_OK)
+            rc = sessions__body_check(s, body);
+        sessions__done(&info, &r, rc);
+    }
     *dup = rc == SESS_OK && origin &&
            sessions__find_origin(s, id, bare, origin, out);
-    return sessions__done(&info, &r, rc);
+    return rc;
 }
 
 /* The origin-id a message keeps: chat messages only, 1 to

@@ -432,6 +432,10 @@ int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
  * zeros); anything else is SESS_ERR_NOT_FOUND. */
 int sessions_get_by_room(struct sessions *s, const char *localpart,
                          struct sess_info *out);
+/* The session id a room localpart names, without reading the database:
+ * 0 and *id, or -1 (*id 0) for anything sessions_get_by_room() refuses
+ * as not a room. */
+int sessions_room_id(const char *localpart, int64_t *id);
 /* "chat-<id>" into buf; returns buf. */
 char *sessions_room_localpart(int64_t id, char *buf, size_t buflen);
 int sessions_members(struct sessions *s, int64_t id,
