@@ -136,6 +136,22 @@ static const char *const sessions__sql[S_COUNT] = {
                     "AND m.jid = ?2 WHERE s.id = ?1",
 };
 
+/* A chat message's checks that passed (the session live, the sender a
+ * member with this nick), kept for the next message from the same sender
+ * while nothing was written: sessions__begin() starts a new generation,
+ * and every change of a session's state or members goes through it. Only
+ * on sqlite, where this process is the database's one writer of sessions
+ * (the lock: one chatdesk a file; chatdeskctl and the commit writer's
+ * connection never change a session or its members); with PostgreSQL
+ * another process may, so every message reads. */
+#define SESSIONS_SEEN 512 /* slots, by (session, sender), two for each */
+struct sessions__seen {
+    int64_t id; /* 0: empty */
+    uint64_t gen;
+    char *jid;
+    char nick[DIR_NAME_MAX];
+};
+
 struct sessions {
     struct store *st;
     struct db *db;
@@ -146,6 +162,9 @@ struct sessions {
     int held;        /* sessions_hold(): a group-commit transaction is open */
     int held_failed; /* a write in it failed: sessions_commit_held() rolls back
                       */
+    bool cache;    /* sqlite: checks passed are kept (seen) */
+    uint64_t gen;  /* the current generation of seen */
+    struct sessions__seen seen[SESSIONS_SEEN];
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -291,6 +310,7 @@ static int sessions__begin(struct sessions *s)
     if (!db_get_autocommit(s->db))
         return sessions__fail(s, SESS_ERR_STORE,
                               "sessions: called inside an open transaction");
+    s->gen++; /* whatever it writes: forget the checks seen */
     if (store_begin(s->st) != 0)
         return sessions__store_fail(s, "start a transaction");
     return SESS_OK;
@@ -1705,11 +1725,76 @@ static int sessions__body_check(struct sessions *s, const char *body)
  * statement (S_MSG_CHECK) where a notice's reads the whole session: the
  * per-message path. The same checks, in the same order: the session, its
  * state, the body, the sender's JID, its membership. */
+/* The two slots (session, sender) may take; a hit is in either. */
+static void sessions__seen_slots(struct sessions *s, int64_t id,
+                                 const char *bare,
+                                 struct sessions__seen *slot[2])
+{
+    uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15u;
+    for (const char *p = bare; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    slot[0] = &s->seen[h % SESSIONS_SEEN];
+    slot[1] = &s->seen[(h >> 32) % SESSIONS_SEEN];
+}
+
+static bool sessions__seen_is(const struct sessions *s,
+                              const struct sessions__seen *e, int64_t id,
+                              const char *bare)
+{
+    return e->id == id && e->gen == s->gen && e->jid && !strcmp(e->jid, bare);
+}
+
+/* The nick of a sender whose checks passed in this generation, or NULL.
+ * Outside any transaction only: inside one a read may see what is not
+ * committed yet. */
+static const char *sessions__seen_get(struct sessions *s, int64_t id,
+                                      const char *bare)
+{
+    struct sessions__seen *slot[2];
+    if (!s->cache || !db_get_autocommit(s->db))
+        return NULL;
+    sessions__seen_slots(s, id, bare, slot);
+    for (int i = 0; i < 2; i++)
+        if (sessions__seen_is(s, slot[i], id, bare))
+            return slot[i]->nick;
+    return NULL;
+}
+
+/* Keep a check that passed (after a miss): in the second slot when only
+ * the first holds one of this generation, else in the first. */
+static void sessions__seen_put(struct sessions *s, int64_t id,
+                               const char *bare, const char *nick)
+{
+    struct sessions__seen *slot[2];
+    if (!s->cache || !db_get_autocommit(s->db))
+        return;
+    sessions__seen_slots(s, id, bare, slot);
+    struct sessions__seen *e =
+        slot[0]->gen == s->gen && slot[1]->gen != s->gen ? slot[1] : slot[0];
+    if (!e->jid || strcmp(e->jid, bare)) {
+        char *jid = strdup(bare);
+        if (!jid)
+            return;
+        free(e->jid);
+        e->jid = jid;
+    }
+    e->id = id;
+    e->gen = s->gen;
+    snprintf(e->nick, sizeof e->nick, "%s", nick);
+}
+
 static int sessions__check_chat(struct sessions *s, int64_t id,
                                 const char *from_jid, const char *nick,
                                 const char *body, char *bare, char *who)
 {
     int bare_rc = directory_jid_bare(from_jid, bare, DIR_JID_MAX);
+    const char *seen = bare_rc == 0 ? sessions__seen_get(s, id, bare) : NULL;
+    if (seen) { /* live, a member: of the checks only the body's is left */
+        int rc = sessions__body_check(s, body);
+        if (rc == SESS_OK)
+            snprintf(who, DIR_NAME_MAX, "%s", nick && *nick ? nick : seen);
+        return rc;
+    }
     struct db_stmt *st = sessions__stmt(s, S_MSG_CHECK);
     db_bind_int64(st, 1, id);
     db_bind_text(st, 2, bare_rc == 0 ? bare : "", -1, DB_STATIC);
@@ -1737,8 +1822,10 @@ static int sessions__check_chat(struct sessions *s, int64_t id,
     if (rc == SESS_OK && !member)
         rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
                             "Only members of this chat may write in it.");
-    if (rc == SESS_OK)
+    if (rc == SESS_OK) {
+        sessions__seen_put(s, id, bare, member_nick);
         snprintf(who, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
+    }
     return rc;
 }
 
@@ -1943,6 +2030,8 @@ void sessions_close(struct sessions *s)
     if (!s)
         return;
     store_finalize_all(s->stmt, S_COUNT);
+    for (size_t i = 0; i < SESSIONS_SEEN; i++)
+        free(s->seen[i].jid);
     free(s);
 }
 
@@ -1959,6 +2048,8 @@ struct sessions *sessions_open(struct store *st, struct directory *dir,
     s->db = store_db(st);
     s->dir = dir;
     s->tickets = tickets;
+    s->cache = db_kind(s->db) == DB_KIND_SQLITE;
+    s->gen = 1;
     if (store_prepare_all(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
                           err, errlen)) {
         sessions_close(s);

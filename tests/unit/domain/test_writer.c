@@ -2,7 +2,8 @@
  * connection cannot share :memory:): batches are stored in order with the
  * stanza ids and times the loop stamped, indexed for search, and settled
  * oldest first; a failed transaction fails its batches and keeps none of
- * their messages; closing waits for what was handed over. */
+ * their messages; closing waits for what was handed over; the loop's
+ * checks follow every change of the session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -281,6 +282,54 @@ static void test_origin_id_in_flight(void **state)
                      1);
 }
 
+/* The checks the loop keeps between one sender's messages (sqlite:
+ * sessions.c's seen) never outlive a change: a tech may write once he
+ * joined, and nobody once the session ended, whoever wrote before. */
+static void test_prepare_follows_transitions(void **state)
+{
+    struct fx *f = *state;
+    struct sess_pending p;
+    struct sess_result r;
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "hi",
+                                              NULL, &p),
+                     SESS_ERR_FORBIDDEN);
+    for (int i = 0; i < 2; i++) { /* read, then kept */
+        prepare(f, "hello", NULL, &p);
+        assert_string_equal(p.nick, "carol");
+        sess_pending_clear(&p);
+    }
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "Carol@localhost/phone", "C",
+                                              "x", NULL, &p),
+                     SESS_OK);
+    assert_string_equal(p.nick, "C");
+    sess_pending_clear(&p);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "carol@localhost", NULL, "",
+                                              NULL, &p),
+                     SESS_ERR_INVALID);
+    assert_int_equal(sessions_tech_join(f->s, f->session, "tom@localhost",
+                                        &r),
+                     SESS_OK);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "hi",
+                                              NULL, &p),
+                     SESS_OK);
+    sess_pending_clear(&p);
+    assert_int_equal(sessions_end_by_tech(f->s, f->session, "tom@localhost",
+                                          NULL, &r),
+                     SESS_OK);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "carol@localhost", NULL, "late",
+                                              NULL, &p),
+                     SESS_ERR_STATE);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "late",
+                                              NULL, &p),
+                     SESS_ERR_STATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +343,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_origin_id_in_flight, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_follows_transitions,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
