@@ -48,6 +48,7 @@ enum sessions__stmt {
     S_MSG_STORED,
     S_QUEUE_AHEAD,
     S_MSG_CHECK,
+    S_MSG_STORE,
     S_COUNT
 };
 
@@ -131,6 +132,11 @@ static const char *const sessions__sql[S_COUNT] = {
                       "(a.created = b.created AND a.id < b.id))",
     /* a chat message's checks in one read: the session's state and the
      * sender's membership (kind and nick; NULL: not a member) */
+    /* S_MSG_INSERT for a prepared message: its id is never asked for (no
+     * RETURNING: sqlite would build an ephemeral table for it each time) */
+    [S_MSG_STORE] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                    "nick, body, created, kind, origin_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_MSG_CHECK] = "SELECT s.state, m.kind, m.nick FROM sessions s "
                     "LEFT JOIN session_members m ON m.session_id = s.id "
                     "AND m.jid = ?2 WHERE s.id = ?1",
@@ -162,6 +168,13 @@ struct sessions {
     int held;        /* sessions_hold(): a group-commit transaction is open */
     int held_failed; /* a write in it failed: sessions_commit_held() rolls back
                       */
+    /* the held transaction's prepared messages (sessions_store_pending()):
+     * each session's last_activity, written once before its COMMIT */
+    struct sessions__touch {
+        int64_t id;
+        time_t at;
+    } *touch;
+    size_t n_touch, cap_touch;
     bool cache;    /* sqlite: checks passed are kept (seen) */
     uint64_t gen;  /* the current generation of seen */
     struct sessions__seen seen[SESSIONS_SEEN];
@@ -652,7 +665,8 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
                           rc == DB_CONSTRAINT; attempt++) {
         if (!fixed)
             sessions__stanza_id(out->stanza_id);
-        struct db_stmt *st = sessions__stmt(s, S_MSG_INSERT);
+        struct db_stmt *st = sessions__stmt(s, fixed ? S_MSG_STORE
+                                                     : S_MSG_INSERT);
         db_bind_text(st, 1, out->stanza_id, -1, DB_STATIC);
         db_bind_int64(st, 2, id);
         db_bind_text(st, 3, from, -1, DB_STATIC);
@@ -662,7 +676,7 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
         db_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
                           -1, DB_STATIC);
         sessions__bind_opt(st, 8, origin);
-        rc = db_step_id(st, &row);
+        rc = fixed ? db_step(st) : db_step_id(st, &row);
         db_reset(st);
     }
     if (rc != DB_DONE)
@@ -1634,11 +1648,48 @@ int sessions_stats(struct sessions *s, struct sess_stats *out)
     return SESS_OK;
 }
 
+/* A chat message's last_activity (inside the caller's transaction). */
+static int sessions__touch(struct sessions *s, int64_t id, time_t at)
+{
+    struct db_stmt *st = sessions__stmt(s, S_TOUCH);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, (int64_t)at);
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? SESS_OK
+                         : sessions__store_fail(s, "update the session");
+}
+
+/* sessions__touch() of a prepared message, written at the held
+ * transaction's COMMIT: one UPDATE a session, its last message's time
+ * (the transaction shows nothing before it commits: the same rows). */
+static int sessions__touch_later(struct sessions *s, int64_t id, time_t at)
+{
+    for (size_t i = 0; i < s->n_touch; i++)
+        if (s->touch[i].id == id) {
+            s->touch[i].at = at;
+            return SESS_OK;
+        }
+    if (s->n_touch == s->cap_touch) {
+        size_t cap = s->cap_touch ? 2 * s->cap_touch : 16;
+        struct sessions__touch *grown = realloc(s->touch, cap * sizeof *grown);
+        if (!grown)
+            return sessions__touch(s, id, at);
+        s->touch = grown;
+        s->cap_touch = cap;
+    }
+    s->touch[s->n_touch++] = (struct sessions__touch){id, at};
+    return SESS_OK;
+}
+
 int sessions_commit_held(struct sessions *s)
 {
     if (!s->held)
         return SESS_OK;
     int failed = s->held_failed;
+    for (size_t i = 0; i < s->n_touch && !failed; i++)
+        failed = sessions__touch(s, s->touch[i].id, s->touch[i].at) != SESS_OK;
+    s->n_touch = 0;
     s->held = s->held_failed = 0;
     if (failed) {
         store_rollback(s->st);
@@ -1667,14 +1718,9 @@ static int sessions__write_message(struct sessions *s, int64_t id,
         return rc;
     rc = sessions__insert_message(s, id, bare, who, body, kind, origin, now,
                                   fixed, out);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
-        struct db_stmt *st = sessions__stmt(s, S_TOUCH);
-        db_bind_int64(st, 1, id);
-        db_bind_int64(st, 2, (int64_t)now);
-        if (db_step(st) != DB_DONE)
-            rc = sessions__store_fail(s, "update the session");
-        db_reset(st);
-    }
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
+        rc = fixed && s->held ? sessions__touch_later(s, id, now)
+                              : sessions__touch(s, id, now);
     if (s->held) {
         if (rc != SESS_OK)
             s->held_failed = 1;
@@ -2032,6 +2078,7 @@ void sessions_close(struct sessions *s)
     store_finalize_all(s->stmt, S_COUNT);
     for (size_t i = 0; i < SESSIONS_SEEN; i++)
         free(s->seen[i].jid);
+    free(s->touch);
     free(s);
 }
 
