@@ -391,8 +391,9 @@ static void conn__out_flush_all(struct conn *c)
             conn__out_flush(c->links[i]);
 }
 
-/* Append text to l's pass buffer; 0, or -1 out of memory. */
-static int conn__out_add(struct conn_link *l, const char *text, size_t len)
+/* Append bytes to l's pass buffer (NUL-terminated, not yet a stanza);
+ * 0, or -1 out of memory. */
+static int conn__out_put(struct conn_link *l, const char *text, size_t len)
 {
     struct conn_out *o = &l->out;
     if (o->len + len + 1 > o->cap) { /* NUL-terminated: libstrophe's
@@ -409,9 +410,22 @@ static int conn__out_add(struct conn_link *l, const char *text, size_t len)
     memcpy(o->buf + o->len, text, len);
     o->len += len;
     o->buf[o->len] = '\0';
-    o->n++;
-    if (o->len >= CONN_OUT_MAX)
+    return 0;
+}
+
+/* The stanza put in l's pass buffer is whole: count it. */
+static void conn__out_end(struct conn_link *l)
+{
+    l->out.n++;
+    if (l->out.len >= CONN_OUT_MAX)
         conn__out_flush(l);
+}
+
+static int conn__out_add(struct conn_link *l, const char *text, size_t len)
+{
+    if (conn__out_put(l, text, len) != 0)
+        return -1;
+    conn__out_end(l);
     return 0;
 }
 
@@ -452,6 +466,75 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
         xmpp_free(c->ctx, text);
     conn__out_flush(l); /* out of memory: the stanza after what came first */
     xmpp_send(l->xc, stanza);
+}
+
+/* Append s to l's pass buffer, XML-escaped for an attribute value; 0 or
+ * -1 (out of memory). */
+static int conn__out_attr(struct conn_link *l, const char *s)
+{
+    for (const char *p = s; *p;) {
+        size_t plain = strcspn(p, "&<>\"'");
+        if (plain && conn__out_put(l, p, plain) != 0)
+            return -1;
+        p += plain;
+        if (!*p)
+            break;
+        const char *ent = *p == '&'   ? "&amp;"
+                          : *p == '<' ? "&lt;"
+                          : *p == '>' ? "&gt;"
+                          : *p == '"' ? "&quot;"
+                                      : "&apos;";
+        if (conn__out_put(l, ent, strlen(ent)) != 0)
+            return -1;
+        p++;
+    }
+    return 0;
+}
+
+/* One copy of the stanza serialised in text (its element's name name_len
+ * bytes after the '<') to to: the text with to='...' after the name. */
+static int conn__out_copy(struct conn_link *l, const char *text, size_t len,
+                          size_t name_len, const char *to)
+{
+    size_t head = 1 + name_len;
+    if (conn__out_put(l, text, head) != 0 ||
+        conn__out_put(l, " to=\"", 5) != 0 || conn__out_attr(l, to) != 0 ||
+        conn__out_put(l, "\"", 1) != 0 ||
+        conn__out_put(l, text + head, len - head) != 0)
+        return -1;
+    conn__out_end(l);
+    return 0;
+}
+
+void conn_send_each(void *ud, xmpp_stanza_t *stanza, const char *const *to,
+                    size_t n)
+{
+    struct conn *c = ud;
+    struct conn_link *l = conn__first_online(c);
+    const char *name = xmpp_stanza_get_name(stanza);
+    size_t name_len = name ? strlen(name) : 0;
+    char *text = NULL;
+    size_t len = 0, i = 0;
+    if (l && name_len && xmpp_stanza_to_text(stanza, &text, &len) == XMPP_EOK &&
+        len > name_len + 1 && text[0] == '<' &&
+        !strncmp(text + 1, name, name_len) &&
+        text[1 + name_len] && strchr(" />", text[1 + name_len]))
+        for (; i < n; i++) {
+            size_t mark = l->out.len;
+            if (conn__out_copy(l, text, len, name_len, to[i]) != 0) {
+                l->out.len = mark; /* out of memory: one at a time */
+                if (l->out.buf)
+                    l->out.buf[mark] = '\0';
+                break;
+            }
+            metrics_stanza_out(metrics_kind_of(name));
+        }
+    if (text)
+        xmpp_free(c->ctx, text);
+    for (; i < n; i++) { /* what could not be copied (or offline: logged) */
+        xmpp_stanza_set_to(stanza, to[i]);
+        conn_send(c, stanza);
+    }
 }
 
 unsigned conn_online_count(const struct conn *c)
