@@ -412,7 +412,11 @@ struct sess_pending {
  * the writer, not yet committed) is not seen here: the writer's own list
  * of pending origin-ids answers for those (writer_pending_origin()). Read
  * only: any thread that owns s. SESS_OK (maybe with out->duplicate), or
- * the add_message refusals (*out then holds nothing). */
+ * the add_message refusals (*out then holds nothing). On sqlite the
+ * checks that passed (session live, sender a member, his nick) are kept
+ * for his next message until s next begins a write transaction (every
+ * change of a state or of the members does): there this process is the
+ * only one that changes sessions. With PostgreSQL each call reads. */
 int sessions_prepare_message(struct sessions *s, int64_t id,
                              const char *from_jid, const char *nick,
                              const char *body, const char *origin_id,
