@@ -240,6 +240,7 @@ static int main__run(const struct config *cfg, struct store *store)
         goto out;
     }
     app.send = conn_send;
+    app.send_each = conn_send_each;
     app.send_ud = conn;
     app.holds_domain = main__holds_domain;
     if (modules_register(&app) != 0) {

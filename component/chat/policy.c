@@ -219,9 +219,13 @@ static int chat__store_pending(struct app *app, int64_t session,
                                       msg->from_bare, msg->nick,
                                       canned ? canned : msg->body,
                                       msg->origin_id, &p);
+    if (rc == SESS_ERR_NOT_FOUND) /* as chat__store() says it */
+        muc_err_set(err, "cancel", "item-not-found",
+                    "There is no such chat session.");
+    else if (rc != SESS_OK)
+        chat__store_error(app, rc, err);
     if (rc != SESS_OK) {
         free(canned);
-        chat__store_error(app, rc, err);
         return -1;
     }
     if (!p.duplicate && writer_pending_origin(app->writer, &p)) {
@@ -268,6 +272,13 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
      * never do: they are sent from commands and events, between batches. */
     if (msg->from_bare && !app->writer)
         sessions_hold(app->domain->sessions);
+    int64_t id;
+    if (msg->from_bare && app->writer && msg->body && msg->body[0] != '!' &&
+        !strncmp(msg->room, "chat-", 5) &&
+        sessions_room_id(msg->room, &id) == 0)
+        /* the per-message path (not a canned reply's "!name"):
+         * sessions_prepare_message() reads the session, no read here */
+        return chat__store_pending(app, id, msg, NULL, out, err);
     struct sess_info s;
     if (chat__session(app, msg->room, &s) != 0) {
         muc_err_set(err, "cancel", "item-not-found",
@@ -281,7 +292,7 @@ static int chat__store(struct app *app, const struct muc_msg *msg,
         return -1;
     }
     if (msg->from_bare && app->writer) {
-        int64_t id = s.id;
+        id = s.id;
         sess_info_clear(&s);
         return chat__store_pending(app, id, msg, canned, out, err);
     }

@@ -51,6 +51,8 @@ enum sessions__stmt {
     S_WAITING_PLACES,
     S_PLACE_TOLD,
     S_PLACE_TOLD_GET,
+    S_MSG_CHECK,
+    S_MSG_STORE,
     S_COUNT
 };
 
@@ -144,6 +146,32 @@ static const char *const sessions__sql[S_COUNT] = {
                          "WHERE state = 'waiting' ORDER BY created, id",
     [S_PLACE_TOLD] = "UPDATE sessions SET place_told = ?2 WHERE id = ?1",
     [S_PLACE_TOLD_GET] = "SELECT place_told FROM sessions WHERE id = ?1",
+    /* a chat message's checks in one read: the session's state and the
+     * sender's membership (kind and nick; NULL: not a member) */
+    /* S_MSG_INSERT for a prepared message: its id is never asked for (no
+     * RETURNING: sqlite would build an ephemeral table for it each time) */
+    [S_MSG_STORE] = "INSERT INTO messages (stanza_id, session_id, from_jid, "
+                    "nick, body, created, kind, origin_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_MSG_CHECK] = "SELECT s.state, m.kind, m.nick FROM sessions s "
+                    "LEFT JOIN session_members m ON m.session_id = s.id "
+                    "AND m.jid = ?2 WHERE s.id = ?1",
+};
+
+/* A chat message's checks that passed (the session live, the sender a
+ * member with this nick), kept for the next message from the same sender
+ * while nothing was written: sessions__begin() starts a new generation,
+ * and every change of a session's state or members goes through it. Only
+ * on sqlite, where this process is the database's one writer of sessions
+ * (the lock: one chatdesk a file; chatdeskctl and the commit writer's
+ * connection never change a session or its members); with PostgreSQL
+ * another process may, so every message reads. */
+#define SESSIONS_SEEN 512 /* slots, by (session, sender), two for each */
+struct sessions__seen {
+    int64_t id; /* 0: empty */
+    uint64_t gen;
+    char *jid;
+    char nick[DIR_NAME_MAX];
 };
 
 struct sessions {
@@ -156,6 +184,16 @@ struct sessions {
     int held;        /* sessions_hold(): a group-commit transaction is open */
     int held_failed; /* a write in it failed: sessions_commit_held() rolls back
                       */
+    /* the held transaction's prepared messages (sessions_store_pending()):
+     * each session's last_activity, written once before its COMMIT */
+    struct sessions__touch {
+        int64_t id;
+        time_t at;
+    } *touch;
+    size_t n_touch, cap_touch;
+    bool cache;    /* sqlite: checks passed are kept (seen) */
+    uint64_t gen;  /* the current generation of seen */
+    struct sessions__seen seen[SESSIONS_SEEN];
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -301,6 +339,7 @@ static int sessions__begin(struct sessions *s)
     if (!db_get_autocommit(s->db))
         return sessions__fail(s, SESS_ERR_STORE,
                               "sessions: called inside an open transaction");
+    s->gen++; /* whatever it writes: forget the checks seen */
     if (store_begin(s->st) != 0)
         return sessions__store_fail(s, "start a transaction");
     return SESS_OK;
@@ -489,21 +528,30 @@ int sessions_get(struct sessions *s, int64_t id, struct sess_info *out)
                             : sessions__store_fail(s, "read the session");
 }
 
-int sessions_get_by_room(struct sessions *s, const char *localpart,
-                         struct sess_info *out)
+int sessions_room_id(const char *localpart, int64_t *id)
 {
     bool ok = localpart && !strncasecmp(localpart, "chat-", 5);
     const char *digits = ok ? localpart + 5 : "";
-    int64_t id = 0;
+    int64_t v = 0;
     ok = ok && digits[0] >= '1' && digits[0] <= '9' && strlen(digits) <= 18;
     for (const char *p = digits; ok && *p; p++) {
         ok = *p >= '0' && *p <= '9';
-        id = id * 10 + (*p - '0');
+        v = v * 10 + (*p - '0');
     }
-    if (!ok)
+    *id = ok ? v : 0;
+    return ok ? 0 : -1;
+}
+
+int sessions_get_by_room(struct sessions *s, const char *localpart,
+                         struct sess_info *out)
+{
+    int64_t id;
+    if (sessions_room_id(localpart, &id) != 0) {
+        memset(out, 0, sizeof *out);
         return sessions__fail(s, SESS_ERR_NOT_FOUND,
                               "There is no chat room \"%s\".",
                               localpart ? localpart : "");
+    }
     return sessions_get(s, id, out);
 }
 
@@ -633,7 +681,8 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
                           rc == DB_CONSTRAINT; attempt++) {
         if (!fixed)
             sessions__stanza_id(out->stanza_id);
-        struct db_stmt *st = sessions__stmt(s, S_MSG_INSERT);
+        struct db_stmt *st = sessions__stmt(s, fixed ? S_MSG_STORE
+                                                     : S_MSG_INSERT);
         db_bind_text(st, 1, out->stanza_id, -1, DB_STATIC);
         db_bind_int64(st, 2, id);
         db_bind_text(st, 3, from, -1, DB_STATIC);
@@ -643,7 +692,7 @@ static int sessions__insert_message(struct sessions *s, int64_t id,
         db_bind_text(st, 7, kind == SESS_MSG_SYSTEM ? "system" : "chat",
                           -1, DB_STATIC);
         sessions__bind_opt(st, 8, origin);
-        rc = db_step_id(st, &row);
+        rc = fixed ? db_step(st) : db_step_id(st, &row);
         db_reset(st);
     }
     if (rc != DB_DONE)
@@ -1598,25 +1647,6 @@ int sessions_set_closing_note(struct sessions *s, int64_t id, const char *jid,
 
 /* ---- messages (public) ------------------------------------------------ */
 
-/* Resolve who writes: members only for chat; nick defaults to theirs. */
-static int sessions__author(struct sessions *s, int64_t id, const char *from,
-                            const char *nick, char *bare, char *nick_out)
-{
-    enum sess_member_kind kind;
-    char member_nick[DIR_NAME_MAX];
-    int rc = sessions__bare(s, from, bare, "sender");
-    if (rc == SESS_OK)
-        rc = sessions__member(s, id, bare, &kind, member_nick,
-                              sizeof member_nick);
-    if (rc != SESS_OK)
-        return rc;
-    if (kind == SESS_MEMBER_NONE)
-        return sessions__fail(s, SESS_ERR_FORBIDDEN,
-                              "Only members of this chat may write in it.");
-    snprintf(nick_out, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
-    return SESS_OK;
-}
-
 /* ---- group commit ----------------------------------------------------- */
 
 int sessions_hold(struct sessions *s)
@@ -1660,11 +1690,48 @@ int sessions_stats(struct sessions *s, struct sess_stats *out)
     return SESS_OK;
 }
 
+/* A chat message's last_activity (inside the caller's transaction). */
+static int sessions__touch(struct sessions *s, int64_t id, time_t at)
+{
+    struct db_stmt *st = sessions__stmt(s, S_TOUCH);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, (int64_t)at);
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? SESS_OK
+                         : sessions__store_fail(s, "update the session");
+}
+
+/* sessions__touch() of a prepared message, written at the held
+ * transaction's COMMIT: one UPDATE a session, its last message's time
+ * (the transaction shows nothing before it commits: the same rows). */
+static int sessions__touch_later(struct sessions *s, int64_t id, time_t at)
+{
+    for (size_t i = 0; i < s->n_touch; i++)
+        if (s->touch[i].id == id) {
+            s->touch[i].at = at;
+            return SESS_OK;
+        }
+    if (s->n_touch == s->cap_touch) {
+        size_t cap = s->cap_touch ? 2 * s->cap_touch : 16;
+        struct sessions__touch *grown = realloc(s->touch, cap * sizeof *grown);
+        if (!grown)
+            return sessions__touch(s, id, at);
+        s->touch = grown;
+        s->cap_touch = cap;
+    }
+    s->touch[s->n_touch++] = (struct sessions__touch){id, at};
+    return SESS_OK;
+}
+
 int sessions_commit_held(struct sessions *s)
 {
     if (!s->held)
         return SESS_OK;
     int failed = s->held_failed;
+    for (size_t i = 0; i < s->n_touch && !failed; i++)
+        failed = sessions__touch(s, s->touch[i].id, s->touch[i].at) != SESS_OK;
+    s->n_touch = 0;
     s->held = s->held_failed = 0;
     if (failed) {
         store_rollback(s->st);
@@ -1693,14 +1760,9 @@ static int sessions__write_message(struct sessions *s, int64_t id,
         return rc;
     rc = sessions__insert_message(s, id, bare, who, body, kind, origin, now,
                                   fixed, out);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT) {
-        struct db_stmt *st = sessions__stmt(s, S_TOUCH);
-        db_bind_int64(st, 1, id);
-        db_bind_int64(st, 2, (int64_t)now);
-        if (db_step(st) != DB_DONE)
-            rc = sessions__store_fail(s, "update the session");
-        db_reset(st);
-    }
+    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
+        rc = fixed && s->held ? sessions__touch_later(s, id, now)
+                              : sessions__touch(s, id, now);
     if (s->held) {
         if (rc != SESS_OK)
             s->held_failed = 1;
@@ -1738,26 +1800,145 @@ static int sessions__find_origin(struct sessions *s, int64_t id,
  * author (chat: a member; bare and who get its JID and nick); then, for a
  * chat message with an origin-id, the copy stored before (1 in *dup, out
  * filled as sessions__find_origin() does). */
+static int sessions__body_check(struct sessions *s, const char *body)
+{
+    if (body && *body && strlen(body) <= SESS_BODY_MAX)
+        return SESS_OK;
+    return sessions__fail(s, SESS_ERR_INVALID,
+                          "A message needs a body of at most %d bytes.",
+                          SESS_BODY_MAX);
+}
+
+/* sessions__check_message() of a chat message up to its author, in one
+ * statement (S_MSG_CHECK) where a notice's reads the whole session: the
+ * per-message path. The same checks, in the same order: the session, its
+ * state, the body, the sender's JID, its membership. */
+/* The two slots (session, sender) may take; a hit is in either. */
+static void sessions__seen_slots(struct sessions *s, int64_t id,
+                                 const char *bare,
+                                 struct sessions__seen *slot[2])
+{
+    uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15u;
+    for (const char *p = bare; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    slot[0] = &s->seen[h % SESSIONS_SEEN];
+    slot[1] = &s->seen[(h >> 32) % SESSIONS_SEEN];
+}
+
+static bool sessions__seen_is(const struct sessions *s,
+                              const struct sessions__seen *e, int64_t id,
+                              const char *bare)
+{
+    return e->id == id && e->gen == s->gen && e->jid && !strcmp(e->jid, bare);
+}
+
+/* The nick of a sender whose checks passed in this generation, or NULL.
+ * Outside any transaction only: inside one a read may see what is not
+ * committed yet. */
+static const char *sessions__seen_get(struct sessions *s, int64_t id,
+                                      const char *bare)
+{
+    struct sessions__seen *slot[2];
+    if (!s->cache || !db_get_autocommit(s->db))
+        return NULL;
+    sessions__seen_slots(s, id, bare, slot);
+    for (int i = 0; i < 2; i++)
+        if (sessions__seen_is(s, slot[i], id, bare))
+            return slot[i]->nick;
+    return NULL;
+}
+
+/* Keep a check that passed (after a miss): in the second slot when only
+ * the first holds one of this generation, else in the first. */
+static void sessions__seen_put(struct sessions *s, int64_t id,
+                               const char *bare, const char *nick)
+{
+    struct sessions__seen *slot[2];
+    if (!s->cache || !db_get_autocommit(s->db))
+        return;
+    sessions__seen_slots(s, id, bare, slot);
+    struct sessions__seen *e =
+        slot[0]->gen == s->gen && slot[1]->gen != s->gen ? slot[1] : slot[0];
+    if (!e->jid || strcmp(e->jid, bare)) {
+        char *jid = strdup(bare);
+        if (!jid)
+            return;
+        free(e->jid);
+        e->jid = jid;
+    }
+    e->id = id;
+    e->gen = s->gen;
+    snprintf(e->nick, sizeof e->nick, "%s", nick);
+}
+
+static int sessions__check_chat(struct sessions *s, int64_t id,
+                                const char *from_jid, const char *nick,
+                                const char *body, char *bare, char *who)
+{
+    int bare_rc = directory_jid_bare(from_jid, bare, DIR_JID_MAX);
+    const char *seen = bare_rc == 0 ? sessions__seen_get(s, id, bare) : NULL;
+    if (seen) { /* live, a member: of the checks only the body's is left */
+        int rc = sessions__body_check(s, body);
+        if (rc == SESS_OK)
+            snprintf(who, DIR_NAME_MAX, "%s", nick && *nick ? nick : seen);
+        return rc;
+    }
+    struct db_stmt *st = sessions__stmt(s, S_MSG_CHECK);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, bare_rc == 0 ? bare : "", -1, DB_STATIC);
+    int rc = db_step(st), member = 0;
+    enum sess_state state = SESS_CLOSED;
+    char member_nick[DIR_NAME_MAX] = "";
+    if (rc == DB_ROW) {
+        const char *k = (const char *)db_column_text(st, 1);
+        const char *n = (const char *)db_column_text(st, 2);
+        if (sess_state_parse((const char *)db_column_text(st, 0), &state))
+            state = SESS_CLOSED;
+        member = k != NULL;
+        snprintf(member_nick, sizeof member_nick, "%s", n ? n : "");
+    }
+    db_reset(st);
+    if (rc == DB_DONE)
+        return sessions__fail(s, SESS_ERR_NOT_FOUND,
+                              "There is no chat session %" PRId64 ".", id);
+    if (rc != DB_ROW)
+        return sessions__store_fail(s, "read the session");
+    rc = sessions__live(state) ? sessions__body_check(s, body)
+                               : sessions__state_fail(s, state);
+    if (rc == SESS_OK && bare_rc != 0)
+        rc = sessions__bare(s, from_jid, bare, "sender");
+    if (rc == SESS_OK && !member)
+        rc = sessions__fail(s, SESS_ERR_FORBIDDEN,
+                            "Only members of this chat may write in it.");
+    if (rc == SESS_OK) {
+        sessions__seen_put(s, id, bare, member_nick);
+        snprintf(who, DIR_NAME_MAX, "%s", nick && *nick ? nick : member_nick);
+    }
+    return rc;
+}
+
 static int sessions__check_message(struct sessions *s, int64_t id,
                                    const char *from_jid, const char *nick,
                                    const char *body, enum sess_msg_kind kind,
                                    const char *origin, char *bare, char *who,
                                    int *dup, struct sess_stored *out)
 {
-    struct sess_info info;
-    struct sess_result r;
-    int rc = sessions__load(s, id, &info, &r);
-    if (rc == SESS_OK && !sessions__live(info.state))
-        rc = sessions__state_fail(s, info.state);
-    if (rc == SESS_OK && (!body || !*body || strlen(body) > SESS_BODY_MAX))
-        rc = sessions__fail(s, SESS_ERR_INVALID,
-                            "A message needs a body of at most %d bytes.",
-                            SESS_BODY_MAX);
-    if (rc == SESS_OK && kind == SESS_MSG_CHAT)
-        rc = sessions__author(s, id, from_jid, nick, bare, who);
+    int rc;
+    if (kind == SESS_MSG_CHAT) {
+        rc = sessions__check_chat(s, id, from_jid, nick, body, bare, who);
+    } else {
+        struct sess_info info;
+        struct sess_result r;
+        rc = sessions__load(s, id, &info, &r);
+        if (rc == SESS_OK && !sessions__live(info.state))
+            rc = sessions__state_fail(s, info.state);
+        if (rc == SESS_OK)
+            rc = sessions__body_check(s, body);
+        sessions__done(&info, &r, rc);
+    }
     *dup = rc == SESS_OK && origin &&
            sessions__find_origin(s, id, bare, origin, out);
-    return sessions__done(&info, &r, rc);
+    return rc;
 }
 
 /* The origin-id a message keeps: chat messages only, 1 to
@@ -2001,6 +2182,9 @@ void sessions_close(struct sessions *s)
     if (!s)
         return;
     store_finalize_all(s->stmt, S_COUNT);
+    for (size_t i = 0; i < SESSIONS_SEEN; i++)
+        free(s->seen[i].jid);
+    free(s->touch);
     free(s);
 }
 
@@ -2017,6 +2201,8 @@ struct sessions *sessions_open(struct store *st, struct directory *dir,
     s->db = store_db(st);
     s->dir = dir;
     s->tickets = tickets;
+    s->cache = db_kind(s->db) == DB_KIND_SQLITE;
+    s->gen = 1;
     if (store_prepare_all(s->db, sessions__sql, s->stmt, S_COUNT, "sessions",
                           err, errlen)) {
         sessions_close(s);

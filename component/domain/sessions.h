@@ -418,7 +418,11 @@ struct sess_pending {
  * the writer, not yet committed) is not seen here: the writer's own list
  * of pending origin-ids answers for those (writer_pending_origin()). Read
  * only: any thread that owns s. SESS_OK (maybe with out->duplicate), or
- * the add_message refusals (*out then holds nothing). */
+ * the add_message refusals (*out then holds nothing). On sqlite the
+ * checks that passed (session live, sender a member, his nick) are kept
+ * for his next message until s next begins a write transaction (every
+ * change of a state or of the members does): there this process is the
+ * only one that changes sessions. With PostgreSQL each call reads. */
 int sessions_prepare_message(struct sessions *s, int64_t id,
                              const char *from_jid, const char *nick,
                              const char *body, const char *origin_id,
@@ -438,6 +442,10 @@ int sessions_get(struct sessions *s, int64_t id, struct sess_info *out);
  * zeros); anything else is SESS_ERR_NOT_FOUND. */
 int sessions_get_by_room(struct sessions *s, const char *localpart,
                          struct sess_info *out);
+/* The session id a room localpart names, without reading the database:
+ * 0 and *id, or -1 (*id 0) for anything sessions_get_by_room() refuses
+ * as not a room. */
+int sessions_room_id(const char *localpart, int64_t *id);
 /* "chat-<id>" into buf; returns buf. */
 char *sessions_room_localpart(int64_t id, char *buf, size_t buflen);
 int sessions_members(struct sessions *s, int64_t id,

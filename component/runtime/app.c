@@ -118,3 +118,29 @@ void app_send(struct app *app, xmpp_stanza_t *stanza)
     if (app->send && !app__oversize(app, stanza))
         app->send(app->send_ud, stanza);
 }
+
+void app_send_each(struct app *app, xmpp_stanza_t *stanza,
+                   const char *const *to, size_t n)
+{
+    size_t longest = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strlen(to[i]) > strlen(to[longest]))
+            longest = i;
+    int once = n > 1 && app->send && app->send_each;
+    if (once) { /* every copy fits when the longest does (else: each) */
+        size_t max = app_max_stanza(app);
+        xmpp_stanza_set_to(stanza, to[longest]);
+        once = app_stanza_size(app, stanza, max) <= max;
+    }
+    if (!once) {
+        for (size_t i = 0; i < n; i++) {
+            xmpp_stanza_set_to(stanza, to[i]);
+            app_send(app, stanza);
+        }
+        return;
+    }
+    if (!xmpp_stanza_get_from(stanza) && app->jid)
+        xmpp_stanza_set_from(stanza, app->jid);
+    xmpp_stanza_del_attribute(stanza, "to");
+    app->send_each(app->send_ud, stanza, to, n);
+}

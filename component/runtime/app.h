@@ -33,6 +33,10 @@ struct app {
      * tests. */
     app_send_fn send;
     void *send_ud;
+    /* The stanza (borrowed, no 'to') to each of to[0..n-1], serialised
+     * once (conn.c); NULL: app_send_each() sends one copy at a time. */
+    void (*send_each)(void *ud, xmpp_stanza_t *stanza,
+                      const char *const *to, size_t n);
     /* Module state hung off the app by the modules that own it. */
     struct adhoc *adhoc;
     struct domain *domain;
@@ -88,6 +92,13 @@ int app_holds_domain(struct app *app);
 /* Send a stanza (borrowed). Stamps from= with the component JID when the
  * stanza has none. */
 void app_send(struct app *app, xmpp_stanza_t *stanza);
+
+/* app_send() of stanza to each of to[0..n-1] in turn, its 'to' set to
+ * each (and left unset after when serialised once: the caller releases
+ * it). A room's reflection: what each copy says but its 'to' is built
+ * once. */
+void app_send_each(struct app *app, xmpp_stanza_t *stanza,
+                   const char *const *to, size_t n);
 
 /* The most bytes one stanza chatdesk sends may take: [limits]
  * max_stanza_bytes, CONFIG_MAX_STANZA_BYTES when app has no config. */

@@ -26,6 +26,24 @@ enum conn_state {
     CONN_GONE        /* closed: conn_run() frees it between passes */
 };
 
+/* The stanzas sent on a connection during a pass, serialised back to
+ * back: handed to libstrophe as one piece of its send queue before the
+ * next pass writes (conn__out_flush()), so a pass's reflections leave in
+ * one send() and one TCP segment train instead of one of each per stanza.
+ * Nothing leaves earlier than before: libstrophe writes its queue only at
+ * the start of xmpp_run_once(). sent[] keeps how many stanzas each of the
+ * last CONN_OUT_RING pieces held, so the send queue is still counted in
+ * stanzas (conn__sendq(), for the answers to refused messages). */
+#define CONN_OUT_RING 64
+#define CONN_OUT_MAX (256 * 1024) /* a longer piece is handed over at once */
+struct conn_out {
+    char *buf;
+    size_t len, cap;
+    unsigned n;                   /* stanzas in buf */
+    unsigned sent[CONN_OUT_RING]; /* stanzas of the pieces handed over */
+    unsigned next;                /* where the next count goes in sent[] */
+};
+
 /* One component connection (XEP-0114 stream). A process holds one, or
  * several behind ejabberd's domain_balancing ([component] connections);
  * each keeps its own reconnect back-off. */
@@ -37,6 +55,7 @@ struct conn_link {
     unsigned attempt;     /* failed attempts since the last success */
     uint64_t next_try_ms; /* monotonic time of the next connect attempt */
     char label[16];       /* " #N" in the logs when there may be several */
+    struct conn_out out;  /* what this pass sent, not yet libstrophe's */
 };
 
 struct conn {
@@ -147,6 +166,7 @@ static void conn__event(xmpp_conn_t *xc, xmpp_conn_event_t event, int error,
         conn__online(l);
         return;
     }
+    l->out.len = l->out.n = 0; /* as libstrophe drops its queue */
     if (c->slots)
         slots_link_changed(c->slots, l->index);
     if (c->stopping || l->state == CONN_CLOSING) {
@@ -278,6 +298,7 @@ static void conn__free_link(struct conn *c, unsigned i)
         return;
     if (l->xc)
         xmpp_conn_release(l->xc);
+    free(l->out.buf);
     free(l);
     c->links[i] = NULL;
     while (c->n_links && !c->links[c->n_links - 1])
@@ -351,6 +372,79 @@ static struct conn_link *conn__first_online(const struct conn *c)
     return NULL;
 }
 
+/* Hand what l's pass sent to libstrophe's send queue (one piece). */
+static void conn__out_flush(struct conn_link *l)
+{
+    struct conn_out *o = &l->out;
+    if (!o->len)
+        return;
+    xmpp_send_raw(l->xc, o->buf, o->len);
+    o->sent[o->next] = o->n;
+    o->next = (o->next + 1) % CONN_OUT_RING;
+    o->len = o->n = 0;
+}
+
+static void conn__out_flush_all(struct conn *c)
+{
+    for (unsigned i = 0; i < c->n_links; i++)
+        if (c->links[i] && c->links[i]->state == CONN_ONLINE)
+            conn__out_flush(c->links[i]);
+}
+
+/* Append bytes to l's pass buffer (NUL-terminated, not yet a stanza);
+ * 0, or -1 out of memory. */
+static int conn__out_put(struct conn_link *l, const char *text, size_t len)
+{
+    struct conn_out *o = &l->out;
+    if (o->len + len + 1 > o->cap) { /* NUL-terminated: libstrophe's
+                                         debug log prints it as a string */
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + len + 1)
+            cap *= 2;
+        char *grown = realloc(o->buf, cap);
+        if (!grown)
+            return -1;
+        o->buf = grown;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, text, len);
+    o->len += len;
+    o->buf[o->len] = '\0';
+    return 0;
+}
+
+/* The stanza put in l's pass buffer is whole: count it. */
+static void conn__out_end(struct conn_link *l)
+{
+    l->out.n++;
+    if (l->out.len >= CONN_OUT_MAX)
+        conn__out_flush(l);
+}
+
+static int conn__out_add(struct conn_link *l, const char *text, size_t len)
+{
+    if (conn__out_put(l, text, len) != 0)
+        return -1;
+    conn__out_end(l);
+    return 0;
+}
+
+/* Stanzas waiting to be written on l: libstrophe's pieces, counted by
+ * what each held (a piece it queued itself counts one), and the pass's. */
+static int conn__sendq(const struct conn_link *l)
+{
+    const struct conn_out *o = &l->out;
+    int pieces = xmpp_conn_send_queue_len(l->xc), n = (int)o->n;
+    for (int i = 0; i < pieces; i++) {
+        unsigned k = i < CONN_OUT_RING ? o->sent[(o->next + CONN_OUT_RING -
+                                                  1 - (unsigned)i) %
+                                                 CONN_OUT_RING]
+                                       : 1;
+        n += k ? (int)k : 1;
+    }
+    return n;
+}
+
 void conn_send(void *ud, xmpp_stanza_t *stanza)
 {
     struct conn *c = ud;
@@ -361,7 +455,86 @@ void conn_send(void *ud, xmpp_stanza_t *stanza)
         return;
     }
     metrics_stanza_out(metrics_kind_of(xmpp_stanza_get_name(stanza)));
+    char *text = NULL;
+    size_t len = 0;
+    if (xmpp_stanza_to_text(stanza, &text, &len) == XMPP_EOK &&
+        conn__out_add(l, text, len) == 0) {
+        xmpp_free(c->ctx, text);
+        return;
+    }
+    if (text)
+        xmpp_free(c->ctx, text);
+    conn__out_flush(l); /* out of memory: the stanza after what came first */
     xmpp_send(l->xc, stanza);
+}
+
+/* Append s to l's pass buffer, XML-escaped for an attribute value; 0 or
+ * -1 (out of memory). */
+static int conn__out_attr(struct conn_link *l, const char *s)
+{
+    for (const char *p = s; *p;) {
+        size_t plain = strcspn(p, "&<>\"'");
+        if (plain && conn__out_put(l, p, plain) != 0)
+            return -1;
+        p += plain;
+        if (!*p)
+            break;
+        const char *ent = *p == '&'   ? "&amp;"
+                          : *p == '<' ? "&lt;"
+                          : *p == '>' ? "&gt;"
+                          : *p == '"' ? "&quot;"
+                                      : "&apos;";
+        if (conn__out_put(l, ent, strlen(ent)) != 0)
+            return -1;
+        p++;
+    }
+    return 0;
+}
+
+/* One copy of the stanza serialised in text (its element's name name_len
+ * bytes after the '<') to to: the text with to='...' after the name. */
+static int conn__out_copy(struct conn_link *l, const char *text, size_t len,
+                          size_t name_len, const char *to)
+{
+    size_t head = 1 + name_len;
+    if (conn__out_put(l, text, head) != 0 ||
+        conn__out_put(l, " to=\"", 5) != 0 || conn__out_attr(l, to) != 0 ||
+        conn__out_put(l, "\"", 1) != 0 ||
+        conn__out_put(l, text + head, len - head) != 0)
+        return -1;
+    conn__out_end(l);
+    return 0;
+}
+
+void conn_send_each(void *ud, xmpp_stanza_t *stanza, const char *const *to,
+                    size_t n)
+{
+    struct conn *c = ud;
+    struct conn_link *l = conn__first_online(c);
+    const char *name = xmpp_stanza_get_name(stanza);
+    size_t name_len = name ? strlen(name) : 0;
+    char *text = NULL;
+    size_t len = 0, i = 0;
+    if (l && name_len && xmpp_stanza_to_text(stanza, &text, &len) == XMPP_EOK &&
+        len > name_len + 1 && text[0] == '<' &&
+        !strncmp(text + 1, name, name_len) &&
+        text[1 + name_len] && strchr(" />", text[1 + name_len]))
+        for (; i < n; i++) {
+            size_t mark = l->out.len;
+            if (conn__out_copy(l, text, len, name_len, to[i]) != 0) {
+                l->out.len = mark; /* out of memory: one at a time */
+                if (l->out.buf)
+                    l->out.buf[mark] = '\0';
+                break;
+            }
+            metrics_stanza_out(metrics_kind_of(name));
+        }
+    if (text)
+        xmpp_free(c->ctx, text);
+    for (; i < n; i++) { /* what could not be copied (or offline: logged) */
+        xmpp_stanza_set_to(stanza, to[i]);
+        conn_send(c, stanza);
+    }
 }
 
 unsigned conn_online_count(const struct conn *c)
@@ -399,7 +572,7 @@ static void conn__refusals(struct conn *c, int quiet)
     struct conn_link *l = conn__first_online(c);
     if (!dispatch_refusals_pending(d) || !l)
         return;
-    int sendq = xmpp_conn_send_queue_len(l->xc); /* where conn_send sends */
+    int sendq = conn__sendq(l); /* where conn_send sends */
     size_t n = dispatch_refusals_due(d, sendq, quiet);
     if (!n)
         return;
@@ -434,6 +607,7 @@ static void conn__pass(struct conn *c, unsigned long timeout_ms)
         timeout_ms = CONN_WAITING_MS;
     if (app->busy && app->busy(app))
         timeout_ms = 0;
+    conn__out_flush_all(c); /* what was sent since the last pass */
     xmpp_run_once(c->ctx, timeout_ms);
     if (app->pump) {
         app->pump(app);
@@ -466,6 +640,7 @@ static void conn__shutdown(struct conn *c)
         dispatch_send_refusals(c->app->dispatch, c->app,
                                dispatch_refusals_pending(c->app->dispatch));
     log_info("conn", "closing the stream%s", c->n_links > 1 ? "s" : "");
+    conn__out_flush_all(c); /* before the stream's closing tag */
     c->stopping = 1;
     for (unsigned i = 0; i < c->n_links; i++)
         if (c->links[i] && c->links[i]->xc &&
@@ -501,6 +676,7 @@ static void conn__links(struct conn *c, uint64_t now)
             conn__try_connect(l);
     } else if (a.what == SLOTS_CLOSE && a.link < c->n_links &&
                c->links[a.link]) {
+        conn__out_flush(c->links[a.link]);
         c->links[a.link]->state = CONN_CLOSING;
         xmpp_disconnect(c->links[a.link]->xc);
     }

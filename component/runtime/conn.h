@@ -64,6 +64,11 @@ enum conn_exit conn_run(struct conn *c, volatile sig_atomic_t *stop);
  * not. ud is the struct conn. */
 void conn_send(void *ud, xmpp_stanza_t *stanza);
 
+/* The send_each of struct app: stanza (no 'to') serialised once, each copy
+ * with its to='...' put in after the element's name. */
+void conn_send_each(void *ud, xmpp_stanza_t *stanza, const char *const *to,
+                    size_t n);
+
 /* Connections online now. */
 unsigned conn_online_count(const struct conn *c);
 

@@ -8,7 +8,7 @@ ending another contact's session; contacts running tech and admin commands
 and techs running admin commands; a stranger running anything; forged data
 inside payloads (form fields naming another JID, another requester's
 command session, <delay/>, <stanza-id/> and muc#user items supplied by the
-client); malformed and oversized forms, bodies and nicknames; unknown
+client); a resource made of XML's special characters; malformed and oversized forms, bodies and nicknames; unknown
 namespaces; and a flood from one JID (the rate limit answers each refused
 stanza with a clear error, other users are not affected, chatdesk still
 answers pings).
@@ -408,6 +408,26 @@ async def test_forged_delay_and_stanza_id_are_stripped(env):
             "one muc#user element")
 
 
+async def test_markup_in_a_resource(env):
+    """A resource holding XML's special characters gets every reflection
+    of the room, addressed to it (chatdesk serialises a reflection once and
+    writes each copy's 'to' into it, escaped)."""
+    alice, tom = await active_session(env)
+    odd = 'a&b"c\'<d>'
+    tom2 = await cl.login(env, "tom", resource=odd, known=False)
+    await cl.join(tom2, S["room"], S["tom_nick"])
+    m2, mt = cl.Mark(tom2), cl.Mark(tom)
+    cl.say(alice, S["room"], "to every resource", mid="odd-1")
+    got = await cl.wait_message(tom2, lambda m: m["id"] == "odd-1" and
+                                m["type"] == "groupchat", m2)
+    await cl.wait_message(tom, lambda m: m["id"] == "odd-1", mt)
+    h.check(got["to"].resource == odd and cl.body(got) == "to every resource",
+            "the odd resource got it, addressed to it: %s" % got)
+    cl.leave(tom2, S["room"], S["tom_nick"])
+    await asyncio.sleep(0.3)
+    tom2.disconnect()
+
+
 # ---- malformed and oversized input ----------------------------------------
 
 def _form_with_fields(n, value="x"):
@@ -686,6 +706,7 @@ if __name__ == "__main__":
                    test_stranger_runs_anything,
                    test_form_fields_naming_another_jid,
                    test_forged_delay_and_stanza_id_are_stripped,
+                   test_markup_in_a_resource,
                    test_malformed_and_oversized_forms,
                    test_oversized_body_is_refused_and_not_stored,
                    test_nicknames, test_unknown_namespaces,

@@ -42,7 +42,8 @@ static void muc__multicast(struct muc *m, xmpp_stanza_t *msg,
 }
 
 /* Send msg (its to set for each) to every resource of every occupant, or
- * once to the multicast service when it reaches two or more. */
+ * once to the multicast service when it reaches two or more; one copy a
+ * resource is serialised once (app_send_each()). */
 static void muc__msg_to_room(struct muc *m, const char *room,
                              xmpp_stanza_t *msg)
 {
@@ -50,20 +51,23 @@ static void muc__msg_to_room(struct muc *m, const char *room,
     const char *jids[MUC__MULTICAST_BATCH];
     size_t n = 0;
 
-    for (size_t i = 0; r && m->multicast && i < r->n_occ; i++)
-        for (size_t k = 0; k < r->occ[i]->n_res && n < MUC__MULTICAST_BATCH;
-             k++)
-            jids[n++] = r->occ[i]->res[k];
-    if (n >= 2 && n < MUC__MULTICAST_BATCH) {
-        muc__multicast(m, msg, jids, n);
+    for (size_t i = 0; r && i < r->n_occ; i++)
+        for (size_t k = 0; k < r->occ[i]->n_res; k++, n++)
+            if (n < MUC__MULTICAST_BATCH)
+                jids[n] = r->occ[i]->res[k];
+    if (n >= MUC__MULTICAST_BATCH) { /* larger than jids: one at a time */
+        for (size_t i = 0; i < r->n_occ; i++) {
+            for (size_t k = 0; k < r->occ[i]->n_res; k++) {
+                xmpp_stanza_set_to(msg, r->occ[i]->res[k]);
+                app_send(m->app, msg);
+            }
+        }
         return;
     }
-    for (size_t i = 0; r && i < r->n_occ; i++) {
-        for (size_t k = 0; k < r->occ[i]->n_res; k++) {
-            xmpp_stanza_set_to(msg, r->occ[i]->res[k]);
-            app_send(m->app, msg);
-        }
-    }
+    if (m->multicast && n >= 2)
+        muc__multicast(m, msg, jids, n);
+    else
+        app_send_each(m->app, msg, jids, n);
 }
 
 /* A new <message type='groupchat'/> from from with an id (may be NULL). */

@@ -2,7 +2,8 @@
  * connection cannot share :memory:): batches are stored in order with the
  * stanza ids and times the loop stamped, indexed for search, and settled
  * oldest first; a failed transaction fails its batches and keeps none of
- * their messages; closing waits for what was handed over. */
+ * their messages; closing waits for what was handed over; the loop's
+ * checks follow every change of the session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "domain/sessions.h"
 #include "domain/tickets.h"
 #include "domain/writer.h"
+#include "runtime/clock.h"
 #include "runtime/store.h"
 #include "testdb.h"
 
@@ -281,6 +283,91 @@ static void test_origin_id_in_flight(void **state)
                      1);
 }
 
+/* A session's last_activity is its last chat message's time, however
+ * many of its messages (and of other sessions') one transaction holds. */
+static void test_last_activity_per_batch(void **state)
+{
+    struct fx *f = *state;
+    struct sess_pending p;
+    char sid[SESS_STANZA_ID_LEN + 1], err[256];
+    int64_t other = 0, t = 0;
+    uint64_t b = 0;
+    struct ticket_draft d = {0, 0, "second"};
+    assert_int_equal(ticket_create(f->ts, &d, &t), TICKET_OK);
+    assert_int_equal(sessions_create_waiting(f->s, "dave@localhost", 0, t,
+                                             "hi", &other),
+                     SESS_OK);
+    clock_set(1000000);
+    add(f, "one", sid);
+    clock_set(1000300);
+    assert_int_equal(sessions_prepare_message(f->s, other, "dave@localhost",
+                                              NULL, "other", NULL, &p),
+                     SESS_OK);
+    assert_int_equal(writer_add(f->w, &p), 0);
+    clock_set(1000200);
+    add(f, "two", sid); /* the last of its session, if not the latest */
+    writer_submit(f->w);
+    assert_int_equal(writer_settle(f->w, 1, &b, err, sizeof err), 1);
+    clock_reset();
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT last_activity FROM sessions WHERE id = %lld",
+             (long long)f->session);
+    assert_int_equal(scalar(f, sql), 1000200);
+    snprintf(sql, sizeof sql,
+             "SELECT last_activity FROM sessions WHERE id = %lld",
+             (long long)other);
+    assert_int_equal(scalar(f, sql), 1000300);
+}
+
+/* The checks the loop keeps between one sender's messages (sqlite:
+ * sessions.c's seen) never outlive a change: a tech may write once he
+ * joined, and nobody once the session ended, whoever wrote before. */
+static void test_prepare_follows_transitions(void **state)
+{
+    struct fx *f = *state;
+    struct sess_pending p;
+    struct sess_result r;
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "hi",
+                                              NULL, &p),
+                     SESS_ERR_FORBIDDEN);
+    for (int i = 0; i < 2; i++) { /* read, then kept */
+        prepare(f, "hello", NULL, &p);
+        assert_string_equal(p.nick, "carol");
+        sess_pending_clear(&p);
+    }
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "Carol@localhost/phone", "C",
+                                              "x", NULL, &p),
+                     SESS_OK);
+    assert_string_equal(p.nick, "C");
+    sess_pending_clear(&p);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "carol@localhost", NULL, "",
+                                              NULL, &p),
+                     SESS_ERR_INVALID);
+    assert_int_equal(sessions_tech_join(f->s, f->session, "tom@localhost",
+                                        &r),
+                     SESS_OK);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "hi",
+                                              NULL, &p),
+                     SESS_OK);
+    sess_pending_clear(&p);
+    assert_int_equal(sessions_end_by_tech(f->s, f->session, "tom@localhost",
+                                          NULL, &r),
+                     SESS_OK);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "carol@localhost", NULL, "late",
+                                              NULL, &p),
+                     SESS_ERR_STATE);
+    assert_int_equal(sessions_prepare_message(f->s, f->session,
+                                              "tom@localhost", NULL, "late",
+                                              NULL, &p),
+                     SESS_ERR_STATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +380,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prepare_refuses_like_add_message,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_origin_id_in_flight, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_follows_transitions,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_activity_per_batch, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
