@@ -250,23 +250,32 @@ static int chat__store_pending(struct app *app, int64_t session,
     return 0;
 }
 
-static int chat__store(struct app *app, const struct muc_msg *msg,
-                       struct muc_stored *out, struct muc_err *err, void *ud)
+/* What needs no store: the queue room's lines (live only: ids unique per
+ * run) and a notice the store committed already. 1 when out is filled. */
+static int chat__store_nothing(struct app *app, const struct muc_msg *msg,
+                               struct muc_stored *out)
 {
-    (void)ud;
     struct chat *chat = app->chat;
     if (!strcmp(msg->room, CHAT_QUEUE_ROOM)) {
-        /* the queue is live only: nothing stored, ids unique per run */
         snprintf(out->id, sizeof out->id, "queue-%lx-%lu",
                  (unsigned long)time(NULL), ++chat->queue_seq);
         out->when = time(NULL);
-        return 0;
+        return 1;
     }
     if (!msg->from_bare && chat->prestored) {
         snprintf(out->id, sizeof out->id, "%s", chat->prestored->stanza_id);
         out->when = chat->prestored->at;
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+static int chat__store(struct app *app, const struct muc_msg *msg,
+                       struct muc_stored *out, struct muc_err *err, void *ud)
+{
+    (void)ud;
+    if (chat__store_nothing(app, msg, out))
+        return 0;
     /* Group commit: a person's message joins the held transaction (if it
      * cannot be opened, the message commits on its own below). Notices
      * never do: they are sent from commands and events, between batches. */
