@@ -91,6 +91,24 @@ def process(env, name, slots_max, metrics_port=None):
     return cd
 
 
+def start_a_and_b(env, slots_max, contacts, c_metrics_port=None):
+    """PostgreSQL, then chatdesks a and b started at the same moment and
+    online (env.chatdesk = a: env.ctl and chatlib.db_rows use its
+    database; the Acme directory written). With c_metrics_port, also c,
+    not started, serving /metrics there."""
+    start_database(env)
+    env.a = process(env, "a", slots_max)
+    env.b = process(env, "b", slots_max)
+    if c_metrics_port:
+        env.c = process(env, "c", slots_max, metrics_port=c_metrics_port)
+    env.chatdesk = env.a
+    cl.write_acme_directory(env, contacts)
+    env.a.start(wait_online=False)
+    env.b.start(wait_online=False)
+    for cd in (env.a, env.b):
+        cd.wait_online(1)
+
+
 def served_by(cd, room):
     """Whether chatdesk cd received a stanza for room (its debug log)."""
     return re.search(r'RECV: <[^>]*to="%s[/"]' % re.escape(room),

@@ -70,16 +70,7 @@ def settled(env, cds):
 
 
 async def test_two_start_at_the_same_moment(env):
-    cx.start_database(env)
-    env.a = cx.process(env, "a", SLOTS)
-    env.b = cx.process(env, "b", SLOTS)
-    env.c = cx.process(env, "c", SLOTS, metrics_port=METRICS)
-    env.chatdesk = env.a  # env.ctl and chatlib.db_rows use its database
-    cl.write_acme_directory(env, CONTACTS)
-    env.a.start(wait_online=False)
-    env.b.start(wait_online=False)
-    for cd in (env.a, env.b):
-        cd.wait_online(1)
+    cx.start_a_and_b(env, SLOTS, CONTACTS, c_metrics_port=METRICS)
     await h.async_wait_until(lambda: settled(env, (env.a, env.b)), 30,
                              "a and b hold the %d slots once" % SLOTS)
     held = (lease(env, env.a), lease(env, env.b))

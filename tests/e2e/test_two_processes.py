@@ -37,15 +37,7 @@ SLOTS = 2
 
 
 async def test_start_two_processes(env):
-    cx.start_database(env)
-    env.a = cx.process(env, "a", SLOTS)
-    env.b = cx.process(env, "b", SLOTS)
-    env.chatdesk = env.a  # env.ctl and chatlib.db_rows use its database
-    cl.write_acme_directory(env, CONTACTS)
-    env.a.start(wait_online=False)
-    env.b.start(wait_online=False)
-    for cd in (env.a, env.b):
-        cd.wait_online(1)
+    cx.start_a_and_b(env, SLOTS, CONTACTS)
     for cd in (env.a, env.b):
         await h.async_wait_until(
             lambda cd=cd: re.search(r"every probe came back: \d+ to this "
